@@ -1,0 +1,60 @@
+"""The demo data behind `make run`. Never used in production (the command refuses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from assessments.models import Commune
+from assessments.services import assessment_create, commune_create, user_create
+from criteria.services import criteria_set_load_yaml
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.yaml"
+
+
+@transaction.atomic
+def demo_load(*, password: str, path: Path = DEMO_FILE) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    criteria_set = criteria_set_load_yaml(path=path.parent.parent / data["criteria_set"])
+    levels = {level.name: level for level in criteria_set.levels.all()}
+    for spec in data["communes"]:
+        commune = commune_create(
+            name=spec["name"],
+            kind=spec.get("kind", Commune.Kind.XA),
+            city=spec.get("city", "Hải Phòng"),
+            address=spec.get("address", ""),
+            units=spec.get("units", []),
+        )
+        units = {unit.name: unit for unit in commune.units.all()}
+        for person in spec.get("people", []):
+            user_create(
+                username=person["username"],
+                password=password,
+                full_name=person["full_name"],
+                commune=commune,
+                role=person["role"],
+                unit=units[person["unit"]] if person.get("unit") else None,
+                title=person.get("title", ""),
+            )
+        for item in spec.get("assessments", []):
+            assessment_create(
+                commune=commune,
+                criteria_set=criteria_set,
+                year=item["year"],
+                period=item["period"],
+                target_level=levels.get(item.get("target_level")),
+                registration_number=item.get("registration_number", ""),
+                registration_date=item.get("registration_date"),
+                plan_number=item.get("plan_number", ""),
+                plan_date=item.get("plan_date"),
+            )
+    User = get_user_model()
+    for admin in data.get("admins", []):
+        first, _, last = admin["full_name"].rpartition(" ")
+        User.objects.create_superuser(
+            username=admin["username"], password=password, first_name=first, last_name=last
+        )

@@ -1,0 +1,251 @@
+"""Communes, their units and people, and the assessments they run against a criteria set."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from criteria.models import CriteriaSet, Criterion, Level
+
+
+class Commune(models.Model):
+    class Kind(models.TextChoices):
+        XA = "xa", _("Xã")
+        PHUONG = "phuong", _("Phường")
+        DAC_KHU = "dac_khu", _("Đặc khu")
+
+    kind = models.CharField(
+        _("loại đơn vị hành chính"), max_length=10, choices=Kind.choices, default=Kind.XA
+    )
+    name = models.CharField(_("tên"), max_length=200, help_text=_("Ví dụ: Nghi Dương"))
+    city = models.CharField(_("tỉnh, thành phố"), max_length=200, default="Hải Phòng")
+    address = models.CharField(_("địa chỉ trụ sở"), max_length=500, blank=True)
+    place_name = models.CharField(
+        _("địa danh"),
+        max_length=200,
+        blank=True,
+        help_text=_("Dùng ở dòng “…, ngày … tháng … năm …” của văn bản; mặc định là tên xã."),
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("xã, phường")
+        verbose_name_plural = _("xã, phường")
+        ordering = ["city", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "kind", "name"], name="commune_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name}"
+
+    @property
+    def committee_name(self) -> str:
+        """'Ủy ban nhân dân xã Nghi Dương'."""
+        return f"Ủy ban nhân dân {self.get_kind_display().lower()} {self.name}"
+
+    @property
+    def document_place(self) -> str:
+        return self.place_name or self.name
+
+
+class Unit(models.Model):
+    """A phòng or đơn vị of the commune that leads or supports sub-criteria."""
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.CASCADE, related_name="units"
+    )
+    name = models.CharField(_("tên đơn vị"), max_length=300)
+    short_name = models.CharField(
+        _("tên viết tắt"), max_length=30, blank=True, help_text=_("Ví dụ: VHXH, TTPVHCC")
+    )
+    is_collective = models.BooleanField(
+        _("đại diện cho tất cả các đơn vị"),
+        default=False,
+        help_text=_("Dùng cho tiêu chí do “Các cơ quan, đơn vị” cùng chủ trì."),
+    )
+    order = models.PositiveIntegerField(_("thứ tự"), default=0)
+
+    class Meta:
+        verbose_name = _("đơn vị")
+        verbose_name_plural = _("đơn vị")
+        ordering = ["commune", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "name"], name="unit_name_unique_in_commune"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Which commune, unit and role a user has. Administrators are superusers instead."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", _("Cán bộ, công chức")
+        LEADER = "leader", _("Lãnh đạo UBND")
+        SECRETARY = "secretary", _("Văn thư")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("đơn vị"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+    title = models.CharField(
+        _("chức danh"), max_length=200, blank=True, help_text=_("Ví dụ: Phó Chủ tịch UBND xã")
+    )
+
+    class Meta:
+        verbose_name = _("thành viên")
+        verbose_name_plural = _("thành viên")
+        ordering = ["commune", "role", "user__last_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="staff") | Q(unit__isnull=False),
+                name="staff_membership_has_unit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.get_username()} – {self.title or self.get_role_display()}"
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role == self.Role.LEADER
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == self.Role.SECRETARY
+
+
+class Assessment(models.Model):
+    """One commune × one criteria set × one year × one period."""
+
+    class Period(models.TextChoices):
+        FIRST_HALF = "h1", _("6 tháng đầu năm")
+        FULL_YEAR = "year", _("Cả năm")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang tự đánh giá")
+        LOCKED = "locked", _("Đã khóa")
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    criteria_set = models.ForeignKey(
+        CriteriaSet,
+        verbose_name=_("bộ tiêu chí"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    year = models.PositiveIntegerField(_("năm"))
+    period = models.CharField(_("kỳ"), max_length=10, choices=Period.choices)
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    target_level = models.ForeignKey(
+        Level,
+        verbose_name=_("mức đăng ký"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registration_number = models.CharField(
+        _("số văn bản đăng ký"), max_length=100, blank=True, help_text=_("Ví dụ: 343/UBND-VHXXH")
+    )
+    registration_date = models.DateField(_("ngày văn bản đăng ký"), null=True, blank=True)
+    registration_recipient = models.CharField(
+        _("nơi nhận văn bản đăng ký"), max_length=300, blank=True, default="Sở Nội vụ thành phố"
+    )
+    plan_number = models.CharField(
+        _("số kế hoạch triển khai"), max_length=100, blank=True, help_text=_("Ví dụ: 62/KH-UBND")
+    )
+    plan_date = models.DateField(_("ngày kế hoạch"), null=True, blank=True)
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kỳ đánh giá")
+        verbose_name_plural = _("kỳ đánh giá")
+        ordering = ["-year", "-period", "commune"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "year", "period"], name="one_assessment_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="assessment_year_sane"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commune} – {self.get_period_display()} {self.year}"
+
+    @property
+    def registration_reference(self) -> str:
+        """'Công văn số 343/UBND-VHXXH ngày 10/02/2026'."""
+        if not self.registration_number:
+            return ""
+        text = f"Công văn số {self.registration_number}"
+        if self.registration_date:
+            text += f" ngày {self.registration_date:%d/%m/%Y}"
+        return text
+
+
+class Assignment(models.Model):
+    """Who leads (and who supports) one leaf sub-criterion in one assessment."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("kỳ đánh giá"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    criterion = models.ForeignKey(
+        Criterion, verbose_name=_("tiêu chí"), on_delete=models.PROTECT, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("đơn vị chủ trì"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_assignments",
+    )
+    supporting_units = models.ManyToManyField(
+        Unit, verbose_name=_("đơn vị phối hợp"), blank=True, related_name="supported_assignments"
+    )
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người cập nhật"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("phân công")
+        verbose_name_plural = _("phân công")
+        ordering = ["assessment", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="one_assignment_per_criterion"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion.code} → {self.lead_unit or 'chưa phân công'}"

@@ -1,0 +1,112 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from assessments.access import (
+    get_assessment_for_user,
+    is_leader_of,
+    membership_of,
+    require_leader,
+    unit_ids_of,
+    visible_assessments,
+)
+from assessments.forms import AssignmentForm
+from assessments.models import Assignment, Membership
+from assessments.selectors import assessment_tree, unit_workload
+from assessments.services import assignment_update
+from criteria.models import CriteriaSet
+
+
+@login_required
+def home(request):
+    """Each role lands on what it works on: its unit's sub-criteria, or the whole commune."""
+    user = request.user
+    membership = membership_of(user)
+    assessments = list(visible_assessments(user))
+    context = {"assessments": assessments}
+    if user.is_superuser:
+        context["criteria_sets"] = CriteriaSet.objects.all()
+        return render(request, "assessments/home_admin.html", context)
+    if membership is None:
+        return render(request, "assessments/home_no_commune.html", context)
+    current = assessments[0] if assessments else None
+    context["current"] = current
+    if current is not None:
+        if membership.role == Membership.Role.STAFF:
+            context["tree"] = assessment_tree(
+                current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
+            )
+        else:
+            context["tree"] = assessment_tree(current)
+            context["workload"] = unit_workload(current)
+    template = {
+        Membership.Role.STAFF: "assessments/home_staff.html",
+        Membership.Role.LEADER: "assessments/home_leader.html",
+        Membership.Role.SECRETARY: "assessments/home_secretary.html",
+    }[membership.role]
+    return render(request, template, context)
+
+
+@login_required
+def assessment_detail(request, pk):
+    """The criteria tree of an assessment with who leads each sub-criterion."""
+    assessment = get_assessment_for_user(request.user, pk)
+    units = list(assessment.commune.units.order_by("order", "name"))
+    selected = None
+    unit_param = request.GET.get("don-vi", "")
+    if unit_param == "cua-toi":
+        membership = membership_of(request.user)
+        selected = membership.unit if membership else None
+    elif unit_param.isdigit():
+        selected = next((u for u in units if u.pk == int(unit_param)), None)
+    tree = assessment_tree(assessment, unit=selected, own_unit_ids=unit_ids_of(request.user))
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "criteria_set": assessment.criteria_set,
+            "tree": tree,
+            "units": units,
+            "selected_unit": selected,
+            "can_assign": is_leader_of(request.user, assessment),
+        },
+    )
+
+
+@login_required
+def assignment_edit(request, pk, criterion_pk):
+    """Leaders change the lead unit and supporting units of one sub-criterion."""
+    assessment = get_assessment_for_user(request.user, pk)
+    require_leader(request.user, assessment)
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("criterion", "lead_unit"),
+        assessment=assessment,
+        criterion_id=criterion_pk,
+    )
+    initial = {
+        "lead_unit": assignment.lead_unit,
+        "supporting_units": list(assignment.supporting_units.all()),
+    }
+    form = AssignmentForm(request.POST or None, initial=initial, commune=assessment.commune)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment_update(
+                assignment=assignment,
+                lead_unit=form.cleaned_data["lead_unit"],
+                supporting_units=list(form.cleaned_data["supporting_units"]),
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Đã lưu phân công tiêu chí {assignment.criterion.code}.")
+            url = reverse("assessments:detail", args=[assessment.pk])
+            return redirect(f"{url}#tc-{assignment.criterion_id}")
+    return render(
+        request,
+        "assessments/assignment_form.html",
+        {"assessment": assessment, "assignment": assignment, "form": form},
+    )

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from assessments import views as assessment_views
+
+admin.site.site_header = "Quản trị Chính quyền thân thiện"
+admin.site.site_title = "Quản trị"
+admin.site.index_title = "Bộ tiêu chí, xã, đơn vị và tài khoản"
+
+urlpatterns = [
+    path("", assessment_views.home, name="home"),
+    path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "doi-mat-khau/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "doi-mat-khau/xong/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("ky-danh-gia/", include("assessments.urls")),
+    path("bo-tieu-chi/", include("criteria.urls")),
+    path("admin/", admin.site.urls),
+]

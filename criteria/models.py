@@ -1,0 +1,208 @@
+"""The rulebook: criteria sets, their levels and their tree of criteria.
+
+A criteria set is data, never code: the Hải Phòng set ships as a fixture and the official
+table can be imported from Excel. Tree rules that span rows (a parent equals the sum of its
+children, levels do not overlap) are checked by `criteria.tree.validate_*` because a database
+constraint cannot see several rows; single-row rules are database constraints.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+POINTS = {"max_digits": 6, "decimal_places": 2}
+
+
+class CriteriaSet(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Dự thảo")
+        IN_USE = "in_use", _("Đang áp dụng")
+        ARCHIVED = "archived", _("Lưu trữ")
+
+    title = models.CharField(_("tên bộ tiêu chí"), max_length=500)
+    decision_number = models.CharField(
+        _("số quyết định"), max_length=100, blank=True, help_text=_("Ví dụ: 5049/QĐ-UBND")
+    )
+    decision_date = models.DateField(_("ngày ban hành"), null=True, blank=True)
+    issuing_body = models.CharField(
+        _("cơ quan ban hành"),
+        max_length=300,
+        blank=True,
+        help_text=_("Ví dụ: Ủy ban nhân dân thành phố Hải Phòng"),
+    )
+    scale = models.DecimalField(_("thang điểm"), default=Decimal("100"), **POINTS)
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    needs_verification = models.BooleanField(
+        _("cần đối chiếu văn bản chính thức"),
+        default=False,
+        help_text=_(
+            "Bật khi bộ tiêu chí được dựng lại từ nguồn gián tiếp và chưa được đối chiếu "
+            "với quyết định chính thức. Cổng hiển thị cảnh báo ở mọi nơi bộ tiêu chí xuất hiện."
+        ),
+    )
+    provenance_note = models.TextField(_("ghi chú nguồn gốc"), blank=True)
+    version = models.PositiveIntegerField(_("phiên bản"), default=1)
+    previous_version = models.ForeignKey(
+        "self",
+        verbose_name=_("phiên bản trước"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_versions",
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bộ tiêu chí")
+        verbose_name_plural = _("bộ tiêu chí")
+        ordering = ["-decision_date", "title", "-version"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scale__gt=0), name="criteria_set_scale_positive"),
+        ]
+
+    def __str__(self):
+        label = self.decision_number or self.title
+        if self.version > 1:
+            return f"{label} (phiên bản {self.version})"
+        return label
+
+    @property
+    def decision_reference(self) -> str:
+        """'Quyết định số 5049/QĐ-UBND ngày 11/12/2025 của Ủy ban nhân dân thành phố Hải Phòng'."""
+        parts = [f"Quyết định số {self.decision_number}" if self.decision_number else self.title]
+        if self.decision_date:
+            parts.append(f"ngày {self.decision_date:%d/%m/%Y}")
+        if self.issuing_body:
+            parts.append(f"của {self.issuing_body}")
+        return " ".join(parts)
+
+
+class Level(models.Model):
+    """A level of recognition, e.g. mức 2 = from 85 to under 90 points."""
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet, verbose_name=_("bộ tiêu chí"), on_delete=models.CASCADE, related_name="levels"
+    )
+    name = models.CharField(_("tên mức"), max_length=100)
+    min_points = models.DecimalField(
+        _("điểm từ"),
+        null=True,
+        blank=True,
+        help_text=_("Để trống nếu không có cận dưới."),
+        **POINTS,
+    )
+    max_points_exclusive = models.DecimalField(
+        _("đến dưới"),
+        null=True,
+        blank=True,
+        help_text=_("Để trống nếu không có cận trên."),
+        **POINTS,
+    )
+    label = models.CharField(_("diễn giải"), max_length=200, blank=True)
+    order = models.PositiveIntegerField(_("thứ tự"), default=0)
+    provenance = models.CharField(_("nguồn gốc"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("mức đạt chuẩn")
+        verbose_name_plural = _("mức đạt chuẩn")
+        ordering = ["criteria_set", "order", "min_points"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "name"], name="level_name_unique_in_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_points__isnull=True)
+                | Q(max_points_exclusive__isnull=True)
+                | Q(min_points__lt=F("max_points_exclusive")),
+                name="level_min_below_max",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.range_label})" if self.range_label else self.name
+
+    @property
+    def range_label(self) -> str:
+        if self.label:
+            return self.label
+        low, high = self.min_points, self.max_points_exclusive
+        if low is not None and high is not None:
+            return f"Đạt từ {low.normalize():f} đến dưới {high.normalize():f} điểm"
+        if low is not None:
+            return f"Đạt từ {low.normalize():f} điểm trở lên"
+        if high is not None:
+            return f"Dưới {high.normalize():f} điểm"
+        return ""
+
+    def contains(self, points: Decimal) -> bool:
+        if self.min_points is not None and points < self.min_points:
+            return False
+        return not (self.max_points_exclusive is not None and points >= self.max_points_exclusive)
+
+
+class Criterion(models.Model):
+    """One node of the tree: a tiêu chí, a tiêu chí thành phần, or deeper."""
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet,
+        verbose_name=_("bộ tiêu chí"),
+        on_delete=models.CASCADE,
+        related_name="criteria",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("tiêu chí cha"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    code = models.CharField(_("mã"), max_length=50)
+    title = models.TextField(_("tên tiêu chí"))
+    max_points = models.DecimalField(_("điểm tối đa"), **POINTS)
+    scoring_guide = models.TextField(_("hướng dẫn chấm"), blank=True)
+    order = models.PositiveIntegerField(_("thứ tự"), default=0)
+    default_lead_unit = models.CharField(
+        _("đơn vị chủ trì mặc định"),
+        max_length=300,
+        blank=True,
+        help_text=_("Tên đơn vị; khi tạo kỳ đánh giá, cổng gán theo đơn vị cùng tên của xã."),
+    )
+    provenance = models.CharField(
+        _("nguồn gốc"),
+        max_length=500,
+        blank=True,
+        help_text=_("Nội dung lấy từ đâu: văn bản chính thức, báo cáo, hay suy luận."),
+    )
+    points_provenance = models.CharField(_("nguồn gốc điểm"), max_length=500, blank=True)
+    unit_provenance = models.CharField(_("nguồn gốc đơn vị chủ trì"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("tiêu chí")
+        verbose_name_plural = _("tiêu chí")
+        ordering = ["criteria_set", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "code"], name="criterion_code_unique_in_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_points__gte=0), name="criterion_max_points_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="criterion_not_own_parent"),
+        ]
+        indexes = [models.Index(fields=["criteria_set", "parent"])]
+
+    def __str__(self):
+        return f"{self.code}. {self.title}"
+
+    @property
+    def is_reconstructed(self) -> bool:
+        """True when the title, points or unit were inferred rather than read from a source."""
+        return any(
+            value.strip().lower() == "inferred"
+            for value in (self.provenance, self.points_provenance, self.unit_provenance)
+        )

@@ -1,0 +1,192 @@
+"""Write actions on criteria sets. Views, admin, imports and commands all call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from criteria.models import CriteriaSet, Criterion, Level
+from criteria.tree import LevelRow, NodeRow, parse_points, validate_levels, validate_tree
+
+
+def criteria_set_is_locked(criteria_set: CriteriaSet) -> bool:
+    """A set that an assessment uses is frozen; changes go into a new version."""
+    return criteria_set.pk is not None and criteria_set.assessments.exists()
+
+
+def ensure_editable(criteria_set: CriteriaSet) -> None:
+    if criteria_set_is_locked(criteria_set):
+        raise ValidationError(
+            f"Bộ tiêu chí “{criteria_set}” đang được dùng cho kỳ đánh giá nên không thể sửa "
+            "trực tiếp. Hãy dùng “Tạo phiên bản mới” rồi sửa phiên bản mới."
+        )
+
+
+def rows_from_criteria_set(criteria_set: CriteriaSet) -> list[NodeRow]:
+    criteria = list(criteria_set.criteria.select_related("parent").order_by("order", "id"))
+    return [
+        NodeRow(
+            row=index,
+            code=node.code,
+            title=node.title,
+            max_points=node.max_points,
+            scoring_guide=node.scoring_guide,
+            default_lead_unit=node.default_lead_unit,
+            parent_code=node.parent.code if node.parent else None,
+            provenance=node.provenance,
+            points_provenance=node.points_provenance,
+            unit_provenance=node.unit_provenance,
+        )
+        for index, node in enumerate(criteria, start=1)
+    ]
+
+
+def criteria_set_problems(criteria_set: CriteriaSet) -> list[str]:
+    """Every broken tree or level rule of a stored set, as Vietnamese sentences."""
+    problems = validate_tree(rows_from_criteria_set(criteria_set), criteria_set.scale).messages()
+    levels = [
+        LevelRow(lv.name, lv.min_points, lv.max_points_exclusive)
+        for lv in criteria_set.levels.all()
+    ]
+    return problems + validate_levels(levels, criteria_set.scale)
+
+
+@transaction.atomic
+def criteria_set_replace_tree(*, criteria_set: CriteriaSet, rows: list[NodeRow]) -> list[Criterion]:
+    """Replace the whole tree of an editable set by `rows`, or change nothing."""
+    ensure_editable(criteria_set)
+    problems = validate_tree(rows, criteria_set.scale)
+    if problems:
+        raise ValidationError(problems.messages())
+    criteria_set.criteria.all().delete()
+    created = Criterion.objects.bulk_create(
+        Criterion(
+            criteria_set=criteria_set,
+            code=row.code,
+            title=row.title,
+            max_points=row.max_points,
+            scoring_guide=row.scoring_guide,
+            default_lead_unit=row.default_lead_unit,
+            order=order,
+            provenance=row.provenance,
+            points_provenance=row.points_provenance,
+            unit_provenance=row.unit_provenance,
+        )
+        for order, row in enumerate(rows, start=1)
+    )
+    link_parents(criteria_set, {row.code: row.resolved_parent_code for row in rows})
+    return created
+
+
+def link_parents(criteria_set: CriteriaSet, parent_code_of: dict[str, str | None]) -> None:
+    """Point each criterion at its parent once every row of the tree exists."""
+    by_code = {node.code: node for node in criteria_set.criteria.all()}
+    changed = []
+    for code, node in by_code.items():
+        parent_code = parent_code_of.get(code)
+        parent = by_code[parent_code] if parent_code else None
+        if node.parent_id != (parent.pk if parent else None):
+            node.parent = parent
+            changed.append(node)
+    Criterion.objects.bulk_update(changed, ["parent"])
+
+
+@transaction.atomic
+def criteria_set_replace_levels(*, criteria_set: CriteriaSet, levels: list[Level]) -> None:
+    ensure_editable(criteria_set)
+    rows = [LevelRow(lv.name, lv.min_points, lv.max_points_exclusive) for lv in levels]
+    messages = validate_levels(rows, criteria_set.scale)
+    if messages:
+        raise ValidationError(messages)
+    criteria_set.levels.all().delete()
+    for order, level in enumerate(levels, start=1):
+        level.pk = None
+        level.criteria_set = criteria_set
+        level.order = order
+    Level.objects.bulk_create(levels)
+
+
+@transaction.atomic
+def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
+    """Copy a set (levels and tree) into a new draft version that can be edited."""
+    latest = CriteriaSet.objects.filter(title=criteria_set.title).order_by("-version").first()
+    copy = CriteriaSet.objects.create(
+        title=criteria_set.title,
+        decision_number=criteria_set.decision_number,
+        decision_date=criteria_set.decision_date,
+        issuing_body=criteria_set.issuing_body,
+        scale=criteria_set.scale,
+        status=CriteriaSet.Status.DRAFT,
+        needs_verification=criteria_set.needs_verification,
+        provenance_note=criteria_set.provenance_note,
+        version=max(latest.version, criteria_set.version) + 1 if latest else 2,
+        previous_version=criteria_set,
+    )
+    criteria_set_replace_levels(criteria_set=copy, levels=list(criteria_set.levels.all()))
+    criteria_set_replace_tree(criteria_set=copy, rows=rows_from_criteria_set(criteria_set))
+    return copy
+
+
+# -- YAML fixture ---------------------------------------------------------------------------
+
+
+def _points_or_none(value) -> Decimal | None:
+    return None if value is None else parse_points(value)
+
+
+def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
+    for node in nodes:
+        rows.append(
+            NodeRow(
+                row=len(rows) + 1,
+                code=str(node["code"]).strip(),
+                title=(node.get("title_corrected") or node["title"]).strip(),
+                max_points=parse_points(node["max_points"]),
+                scoring_guide=(node.get("scoring_rule") or "").strip(),
+                default_lead_unit=(node.get("responsible_unit") or "").strip(),
+                provenance=str(node.get("source") or ""),
+                points_provenance=str(node.get("points_source") or ""),
+                unit_provenance=str(node.get("unit_source") or ""),
+            )
+        )
+        _flatten_yaml(node.get("children") or [], rows)
+
+
+@transaction.atomic
+def criteria_set_load_yaml(*, path: Path | str) -> CriteriaSet:
+    """Create a criteria set from a YAML file in the shape of fixtures/criteria/*.yaml."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    meta = data["meta"]
+    decision_date = meta.get("decision_date")
+    if isinstance(decision_date, str):
+        decision_date = dt.date.fromisoformat(decision_date)
+    criteria_set = CriteriaSet.objects.create(
+        title=meta["title"],
+        decision_number=meta.get("decision_number", ""),
+        decision_date=decision_date,
+        issuing_body=meta.get("issuing_body", ""),
+        scale=parse_points(meta.get("scale", 100)),
+        status=meta.get("portal_status", CriteriaSet.Status.DRAFT),
+        needs_verification=str(meta.get("status", "")).upper() == "DRAFT",
+        provenance_note=meta.get("provenance_note", ""),
+    )
+    levels = [
+        Level(
+            name=level["name"],
+            min_points=_points_or_none(level.get("min")),
+            max_points_exclusive=_points_or_none(level.get("max_exclusive")),
+            label=level.get("label", ""),
+            provenance=str(level.get("source", "")),
+        )
+        for level in data.get("levels") or []
+    ]
+    criteria_set_replace_levels(criteria_set=criteria_set, levels=levels)
+    rows: list[NodeRow] = []
+    _flatten_yaml(data.get("criteria") or [], rows)
+    criteria_set_replace_tree(criteria_set=criteria_set, rows=rows)
+    return criteria_set

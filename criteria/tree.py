@@ -1,0 +1,198 @@
+"""Checks on a criteria tree before it is stored, with messages in Vietnamese.
+
+The tree arrives as flat rows (from an Excel sheet, a YAML fixture or the database) so that
+every message can name the row a person has to fix. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+
+@dataclass
+class NodeRow:
+    row: int
+    code: str
+    title: str
+    max_points: Decimal | None
+    scoring_guide: str = ""
+    default_lead_unit: str = ""
+    parent_code: str | None = None
+    provenance: str = ""
+    points_provenance: str = ""
+    unit_provenance: str = ""
+
+    @property
+    def resolved_parent_code(self) -> str | None:
+        """The explicit parent, or the code minus its last segment ('1.1.a' -> '1.1')."""
+        if self.parent_code:
+            return self.parent_code
+        if "." in self.code:
+            return self.code.rsplit(".", 1)[0]
+        return None
+
+
+@dataclass
+class LevelRow:
+    name: str
+    min_points: Decimal | None
+    max_points_exclusive: Decimal | None
+
+
+@dataclass
+class TreeProblems:
+    by_row: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.general) or any(self.by_row.values())
+
+    def add(self, row: int, message: str) -> None:
+        self.by_row[row].append(message)
+
+    def messages(self) -> list[str]:
+        lines = list(self.general)
+        for row in sorted(self.by_row):
+            lines.extend(f"Dòng {row}: {message}" for message in self.by_row[row])
+        return lines
+
+
+def fmt_points(value: Decimal) -> str:
+    """Points as a Vietnamese reader writes them: 24, 2,5."""
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",")
+
+
+def parse_points(raw) -> Decimal:
+    """Read a number of points from a cell; raises ValueError with a Vietnamese message."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueError("Thiếu điểm tối đa.")
+    if isinstance(raw, bool):
+        raise ValueError(f"Điểm tối đa “{raw}” không phải là số.")
+    if isinstance(raw, int | float | Decimal):
+        value = Decimal(str(raw))
+    else:
+        text = str(raw).strip().replace(" ", "")
+        # Vietnamese Excel writes 2,5 for two and a half.
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"Điểm tối đa “{raw}” không phải là số.") from None
+    if not value.is_finite():
+        raise ValueError(f"Điểm tối đa “{raw}” không phải là số.")
+    if value < 0:
+        raise ValueError(f"Điểm tối đa không được âm (đang là {fmt_points(value)}).")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"Điểm tối đa {raw} có quá 2 chữ số thập phân.")
+    if value >= Decimal("10000"):
+        raise ValueError(f"Điểm tối đa {raw} quá lớn.")
+    return value
+
+
+def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
+    problems = TreeProblems()
+    if not rows:
+        problems.general.append("Không có tiêu chí nào.")
+        return problems
+
+    first_row_of: dict[str, int] = {}
+    for node in rows:
+        if not node.code:
+            problems.add(node.row, "Thiếu mã tiêu chí.")
+        if not node.title:
+            problems.add(node.row, "Thiếu tên tiêu chí.")
+        if node.code in first_row_of:
+            problems.add(
+                node.row, f"Mã “{node.code}” trùng với mã ở dòng {first_row_of[node.code]}."
+            )
+        elif node.code:
+            first_row_of[node.code] = node.row
+
+    by_code = {
+        node.code: node for node in rows if node.code and first_row_of[node.code] == node.row
+    }
+    children: dict[str | None, list[NodeRow]] = defaultdict(list)
+    for node in by_code.values():
+        parent = node.resolved_parent_code
+        if parent is not None and parent not in by_code:
+            problems.add(
+                node.row,
+                f"Mã “{node.code}” thuộc tiêu chí cha “{parent}” nhưng không có tiêu chí mã "
+                f"“{parent}” (mã mồ côi).",
+            )
+            continue
+        if parent == node.code:
+            problems.add(node.row, f"Tiêu chí “{node.code}” không thể là cha của chính nó.")
+            continue
+        children[parent].append(node)
+
+    _check_cycles(by_code, problems)
+
+    for parent_code, kids in children.items():
+        if parent_code is None:
+            continue
+        parent = by_code[parent_code]
+        if parent.max_points is None or any(kid.max_points is None for kid in kids):
+            continue
+        total = sum((kid.max_points for kid in kids), Decimal(0))
+        if total != parent.max_points:
+            problems.add(
+                parent.row,
+                f"Điểm tối đa của “{parent.code}” là {fmt_points(parent.max_points)} nhưng tổng "
+                f"điểm các tiêu chí con ({', '.join(kid.code for kid in kids)}) là "
+                f"{fmt_points(total)}.",
+            )
+
+    roots = children.get(None, [])
+    if scale is not None and roots and all(root.max_points is not None for root in roots):
+        total = sum((root.max_points for root in roots), Decimal(0))
+        if total != scale:
+            problems.general.append(
+                f"Tổng điểm các tiêu chí cấp cao nhất là {fmt_points(total)}, "
+                f"khác thang điểm {fmt_points(scale)}."
+            )
+    return problems
+
+
+def _check_cycles(by_code: dict[str, NodeRow], problems: TreeProblems) -> None:
+    for node in by_code.values():
+        seen = {node.code}
+        parent = node.resolved_parent_code
+        while parent is not None and parent in by_code:
+            if parent in seen:
+                problems.add(node.row, f"Mã “{node.code}” nằm trong một vòng lặp tiêu chí cha.")
+                break
+            seen.add(parent)
+            parent = by_code[parent].resolved_parent_code
+
+
+def validate_levels(levels: list[LevelRow], scale: Decimal | None = None) -> list[str]:
+    """Levels must not overlap; each must have min < max where both are set."""
+    messages = []
+    for level in levels:
+        low, high = level.min_points, level.max_points_exclusive
+        if low is not None and high is not None and low >= high:
+            messages.append(
+                f"Mức “{level.name}”: điểm từ {fmt_points(low)} phải nhỏ hơn điểm đến dưới "
+                f"{fmt_points(high)}."
+            )
+        if scale is not None and low is not None and low > scale:
+            messages.append(
+                f"Mức “{level.name}” bắt đầu từ {fmt_points(low)}, vượt thang điểm "
+                f"{fmt_points(scale)}."
+            )
+    lowest = Decimal("-Infinity")
+    highest = Decimal("Infinity")
+    ordered = sorted(levels, key=lambda lv: lowest if lv.min_points is None else lv.min_points)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        before_end = highest if before.max_points_exclusive is None else before.max_points_exclusive
+        after_start = lowest if after.min_points is None else after.min_points
+        if after_start < before_end:
+            messages.append(
+                f"Mức “{before.name}” và mức “{after.name}” có khoảng điểm chồng lên nhau."
+            )
+    return messages

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the portal needs when they are missing.
+#   scripts/system-deps.sh          run time: WeasyPrint's pango/harfbuzz libraries
+#   scripts/system-deps.sh --test   plus what the tests use: Chromium, poppler-utils
+# Without root (and without sudo) it prints the one apt-get line to run instead.
+set -euo pipefail
+
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium poppler-utils)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "Thiếu gói hệ thống: ${missing[*]} (không tìm thấy apt-get; hãy cài bằng trình quản lý gói của máy)." >&2
+  exit 1
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+  else
+    echo "Thiếu gói hệ thống. Hãy chạy:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "Cài gói hệ thống: ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

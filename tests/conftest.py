@@ -1,0 +1,70 @@
+"""Shared fixtures: the demo communes and named personas from both of them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from assessments.demo import demo_load
+from assessments.models import Assessment, Commune
+
+# Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
+# refuses to run unless told it is safe. Only the tests set this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+DEMO_PASSWORD = "demo12345"
+
+
+@dataclass
+class Demo:
+    commune: Commune
+    other_commune: Commune
+    assessment: Assessment
+    other_assessment: Assessment
+
+    def user(self, username: str):
+        return get_user_model().objects.get(username=username)
+
+
+@pytest.fixture
+def demo(db) -> Demo:
+    """xã Nghi Dương (2026, 6 tháng, mức 2) and xã An Lão, with every demo account."""
+    demo_load(password=DEMO_PASSWORD)
+    nghi_duong = Commune.objects.get(name="Nghi Dương")
+    an_lao = Commune.objects.get(name="An Lão")
+    return Demo(
+        commune=nghi_duong,
+        other_commune=an_lao,
+        assessment=Assessment.objects.get(commune=nghi_duong),
+        other_assessment=Assessment.objects.get(commune=an_lao),
+    )
+
+
+# Personas, named by who they are in the commune office.
+PERSONAS = {
+    "staff_vhxh": "vhxh",  # Phòng Văn hóa - Xã hội
+    "staff_ttpvhcc": "ttpvhcc",  # Trung tâm Phục vụ hành chính công
+    "staff_vanphong": "vanphong",
+    "staff_kinhte": "kinhte",
+    "leader": "lanhdao",  # Phó Chủ tịch
+    "chairman": "chutich",
+    "secretary": "vanthu",
+    "admin": "admin",
+    "outsider_leader": "anlao_lanhdao",  # leader of another commune
+    "outsider_staff": "anlao_vhxh",
+}
+
+
+@pytest.fixture
+def login_as(client, demo):
+    """`login_as("vhxh")` logs the test client in as that demo account and returns the user."""
+
+    def _login(username: str):
+        user = demo.user(username)
+        client.force_login(user)
+        return user
+
+    return _login

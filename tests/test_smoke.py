@@ -1,0 +1,2 @@
+def test_demo_loads(demo):
+    assert demo.assessment.assignments.count() > 40
