@@ -92,12 +92,12 @@ def assessment_tree(
         node.supporting = list(assignment.supporting_units.all())
         supporting_ids = {u.pk for u in node.supporting}
         lead_id = assignment.lead_unit_id
+        # "Các cơ quan, đơn vị" leads a sub-criterion together: it belongs to every unit.
+        collective = assignment.lead_unit is not None and assignment.lead_unit.is_collective
         node.is_own = bool(own_unit_ids) and (
-            lead_id in own_unit_ids
-            or bool(own_unit_ids & supporting_ids)
-            or (assignment.lead_unit is not None and assignment.lead_unit.is_collective)
+            lead_id in own_unit_ids or bool(own_unit_ids & supporting_ids) or collective
         )
-        if unit is not None and lead_id != unit.pk and unit.pk not in supporting_ids:
+        if unit is not None and not (lead_id == unit.pk or unit.pk in supporting_ids or collective):
             return False
         node.shown_points = node.criterion.max_points
         node.shown_leaves = 1

@@ -13,6 +13,10 @@ from django.db import transaction
 from criteria.models import CriteriaSet, Criterion, Level
 from criteria.tree import LevelRow, NodeRow, parse_points, validate_levels, validate_tree
 
+FIXTURE_5049 = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "criteria" / "hai-phong-5049-draft.yaml"
+)
+
 
 def criteria_set_is_locked(criteria_set: CriteriaSet) -> bool:
     """A set that an assessment uses is frozen; changes go into a new version."""
