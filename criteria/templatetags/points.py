@@ -13,3 +13,18 @@ def points(value):
     if value is None or value == "":
         return ""
     return fmt_points(Decimal(value))
+
+
+PROVENANCE_LABELS = {
+    "seed": "Báo cáo 6 tháng của xã",
+    "inferred": "Suy luận, cần đối chiếu",
+    "official": "Văn bản chính thức",
+}
+
+
+@register.filter
+def provenance(value):
+    """Readable provenance: 'seed' and 'inferred' are the draft fixture's markers."""
+    if not value:
+        return ""
+    return PROVENANCE_LABELS.get(str(value).strip().lower(), value)
