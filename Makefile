@@ -6,16 +6,17 @@ export DJANGO_DEBUG ?= 1
 
 .PHONY: run test test-fast lint format migrations-check reset-local-db system-deps
 
+# A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
 system-deps:
-	scripts/system-deps.sh
+	bash scripts/system-deps.sh
 
 run: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
@@ -23,7 +24,7 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.installed
-	scripts/system-deps.sh --test
+	bash scripts/system-deps.sh --test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed

@@ -71,6 +71,7 @@ def assessment_detail(request, pk):
             "tree": tree,
             "units": units,
             "selected_unit": selected,
+            "unit_param": unit_param,
             "can_assign": is_leader_of(request.user, assessment),
         },
     )

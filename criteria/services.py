@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -144,16 +143,6 @@ def _points_or_none(value) -> Decimal | None:
     return None if value is None else parse_points(value)
 
 
-# The draft fixture marks reconstructed scoring rules in English; users read Vietnamese.
-_MARKERS = [(re.compile(r"\binferred\b"), "suy luận"), (re.compile(r"\bseed\b"), "báo cáo của xã")]
-
-
-def _vietnamese_markers(text: str) -> str:
-    for pattern, replacement in _MARKERS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
     for node in nodes:
         rows.append(
@@ -162,7 +151,7 @@ def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
                 code=str(node["code"]).strip(),
                 title=(node.get("title_corrected") or node["title"]).strip(),
                 max_points=parse_points(node["max_points"]),
-                scoring_guide=_vietnamese_markers((node.get("scoring_rule") or "").strip()),
+                scoring_guide=(node.get("scoring_rule") or "").strip(),
                 default_lead_unit=(node.get("responsible_unit") or "").strip(),
                 provenance=str(node.get("source") or ""),
                 points_provenance=str(node.get("points_source") or ""),
