@@ -5,6 +5,7 @@ from assessments import views
 app_name = "assessments"
 urlpatterns = [
     path("<int:pk>/", views.assessment_detail, name="detail"),
+    path("<int:pk>/tieu-chi/<int:criterion_pk>/", views.criterion_detail, name="criterion"),
     path(
         "<int:pk>/phan-cong/<int:criterion_pk>/",
         views.assignment_edit,

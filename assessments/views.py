@@ -7,6 +7,7 @@ from django.urls import reverse
 from assessments.access import (
     get_assessment_for_user,
     is_leader_of,
+    is_own_assignment,
     membership_of,
     require_leader,
     unit_ids_of,
@@ -110,4 +111,35 @@ def assignment_edit(request, pk, criterion_pk):
         request,
         "assessments/assignment_form.html",
         {"assessment": assessment, "assignment": assignment, "form": form},
+    )
+
+
+@login_required
+def criterion_detail(request, pk, criterion_pk):
+    """One sub-criterion: its rule, who leads it, and (loaded by htmx) its evidence."""
+    assessment = get_assessment_for_user(request.user, pk)
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("criterion", "criterion__parent", "lead_unit"),
+        assessment=assessment,
+        criterion_id=criterion_pk,
+    )
+    supporting = list(assignment.supporting_units.all())
+    ancestors = []
+    node = assignment.criterion.parent
+    while node is not None:
+        ancestors.insert(0, node)
+        node = node.parent
+    return render(
+        request,
+        "assessments/criterion_detail.html",
+        {
+            "assessment": assessment,
+            "criteria_set": assessment.criteria_set,
+            "assignment": assignment,
+            "criterion": assignment.criterion,
+            "ancestors": ancestors,
+            "supporting": supporting,
+            "is_own": is_own_assignment(request.user, assignment, {u.pk for u in supporting}),
+            "can_assign": is_leader_of(request.user, assessment),
+        },
     )

@@ -148,3 +148,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Evidence uploads stream to temporary files (never whole in memory); a file over the limit is
+# skipped with a message while the rest of the batch goes through.
+FILE_UPLOAD_HANDLERS = ["evidence.uploads.SizeLimitedUploadHandler"]
+EVIDENCE_MAX_UPLOAD_SIZE = int(os.environ.get("EVIDENCE_MAX_UPLOAD_SIZE", 50 * 1024 * 1024))
+EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", 120_000_000))
+DATA_UPLOAD_MAX_NUMBER_FILES = 50

@@ -23,6 +23,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("ky-danh-gia/", include("assessments.urls")),
+    path("ky-danh-gia/<int:pk>/minh-chung/", include("evidence.urls")),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,404 @@
+"""Write actions on evidence. Views and commands call these; each is one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessments.models import Assessment, Assignment
+from criteria.models import Criterion
+from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
+from evidence.sniff import Refused, sniff
+from evidence.text import fold, nfc
+from evidence.thumbs import make_thumbnail
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class UploadOutcome:
+    name: str
+    status: str  # "stored", "duplicate" or "refused"
+    message: str = ""
+    evidence: Evidence | None = None
+    duplicate_of: Evidence | None = None
+    warning: str = ""
+
+
+def ensure_open(assessment: Assessment) -> None:
+    if assessment.status != Assessment.Status.OPEN:
+        raise ValidationError("Kỳ đánh giá đã khóa: không thể thay đổi minh chứng.")
+
+
+def ensure_leaf(assessment: Assessment, criterion: Criterion) -> None:
+    if not Assignment.objects.filter(assessment=assessment, criterion=criterion).exists():
+        raise ValidationError("Minh chứng chỉ gắn với tiêu chí thành phần của kỳ đánh giá này.")
+
+
+def period_bounds(assessment: Assessment) -> tuple[dt.date, dt.date]:
+    end_month = 6 if assessment.period == Assessment.Period.FIRST_HALF else 12
+    end_day = 30 if end_month == 6 else 31
+    return dt.date(assessment.year, 1, 1), dt.date(assessment.year, end_month, end_day)
+
+
+def issue_date_warning(assessment: Assessment, issue_date: dt.date | None) -> str:
+    """A warning (never a refusal) when a document's date lies outside the period."""
+    if issue_date is None:
+        return ""
+    start, end = period_bounds(assessment)
+    if start <= issue_date <= end:
+        return ""
+    return (
+        f"Ngày ban hành {issue_date:%d/%m/%Y} nằm ngoài kỳ đánh giá "
+        f"({start:%d/%m/%Y} – {end:%d/%m/%Y}). Hãy kiểm tra lại nếu đây không phải văn bản "
+        "có hiệu lực trong kỳ."
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _OnDisk:
+    """The upload as a path on disk; in-memory uploads (tests, scripts) are spooled first."""
+
+    def __init__(self, upload):
+        self.upload = upload
+        self.spooled = None
+
+    def __enter__(self) -> Path:
+        if hasattr(self.upload, "temporary_file_path"):
+            return Path(self.upload.temporary_file_path())
+        handle = tempfile.NamedTemporaryFile(delete=False, suffix=".upload")
+        self.upload.seek(0)
+        shutil.copyfileobj(self.upload, handle, CHUNK)
+        handle.close()
+        self.spooled = Path(handle.name)
+        return self.spooled
+
+    def __exit__(self, *exc):
+        if self.spooled is not None:
+            self.spooled.unlink(missing_ok=True)
+
+
+def _search_text(evidence: Evidence, file_name: str = "") -> str:
+    parts = [evidence.code, evidence.title, evidence.doc_number, evidence.issuer, file_name]
+    return fold(" ".join(p for p in parts if p))
+
+
+def _store_version(
+    *, evidence: Evidence, upload, path: Path, name: str, kind, digest: str, by, stored: list
+) -> EvidenceFile:
+    """Write the file (moved, not copied, when Django already spooled it) and its row.
+
+    Names written to storage are appended to `stored` so a caller can remove them if its
+    transaction fails: a refused or failed upload leaves nothing on disk.
+    """
+    version = (evidence.versions.aggregate(n=Max("version"))["n"] or 0) + 1
+    record = EvidenceFile(
+        evidence=evidence,
+        version=version,
+        original_name=name,
+        size=path.stat().st_size,
+        sha256=digest,
+        kind=kind.key,
+        content_type=kind.content_type,
+        uploaded_by=by,
+    )
+    thumb = make_thumbnail(path, kind.key)
+    if thumb:
+        record.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
+        stored.append(record.thumbnail.name)
+    if hasattr(upload, "temporary_file_path"):
+        record.file.save("upload", upload, save=False)
+    else:
+        with open(path, "rb") as handle:
+            record.file.save("upload", File(handle), save=False)
+    stored.append(record.file.name)
+    record.save()
+    return record
+
+
+def _remove_files(names: list[str]) -> None:
+    from evidence.models import evidence_storage
+
+    for name in names:
+        evidence_storage.delete(name)
+
+
+def find_duplicate(assessment: Assessment, digest: str) -> Evidence | None:
+    return (
+        Evidence.objects.filter(
+            assessment=assessment, deleted_at__isnull=True, current_file__sha256=digest
+        )
+        .select_related("current_file")
+        .first()
+    )
+
+
+def evidence_upload(
+    *,
+    assessment: Assessment,
+    criterion: Criterion,
+    upload,
+    by,
+    allow_duplicate: bool = False,
+    title: str = "",
+) -> UploadOutcome:
+    """Store one uploaded file as a new evidence of `criterion`, or say why not.
+
+    A refused or duplicate file leaves nothing behind: no row, no file on disk.
+    """
+    name = nfc(os.path.basename(upload.name or "tệp"))
+    ensure_open(assessment)
+    ensure_leaf(assessment, criterion)
+    with _OnDisk(upload) as path:
+        try:
+            kind = sniff(path, name)
+        except Refused as refusal:
+            return UploadOutcome(name=name, status="refused", message=str(refusal))
+        digest = sha256_of(path)
+        duplicate = find_duplicate(assessment, digest)
+        if duplicate is not None and not allow_duplicate:
+            return UploadOutcome(
+                name=name,
+                status="duplicate",
+                duplicate_of=duplicate,
+                message=f"Tệp trùng nội dung với minh chứng {duplicate.code} “{duplicate.title}”.",
+            )
+        stored: list[str] = []
+        try:
+            evidence = _create_evidence(
+                assessment=assessment,
+                criterion=criterion,
+                upload=upload,
+                path=path,
+                name=name,
+                kind=kind,
+                digest=digest,
+                by=by,
+                title=title,
+                stored=stored,
+            )
+        except Exception:
+            _remove_files(stored)
+            raise
+    return UploadOutcome(name=name, status="stored", evidence=evidence)
+
+
+@transaction.atomic
+def _create_evidence(
+    *, assessment, criterion, upload, path, name, kind, digest, by, title, stored
+) -> Evidence:
+    # One writer at a time per sub-criterion, so sequence numbers never collide.
+    Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
+    sequence = (
+        Evidence.objects.filter(assessment=assessment, criterion=criterion).aggregate(
+            n=Max("sequence")
+        )["n"]
+        or 0
+    ) + 1
+    evidence = Evidence.objects.create(
+        assessment=assessment,
+        criterion=criterion,
+        sequence=sequence,
+        code=f"MC-{criterion.code}-{sequence:02d}",
+        title=nfc(title) or Path(name).stem,
+        created_by=by,
+    )
+    record = _store_version(
+        evidence=evidence,
+        upload=upload,
+        path=path,
+        name=name,
+        kind=kind,
+        digest=digest,
+        by=by,
+        stored=stored,
+    )
+    evidence.current_file = record
+    evidence.search_text = _search_text(evidence, name)
+    evidence.save(update_fields=["current_file", "search_text"])
+    EvidenceLink.objects.create(evidence=evidence, criterion=criterion, linked_by=by)
+    EvidenceEvent.objects.create(
+        assessment=assessment,
+        evidence=evidence,
+        criterion=criterion,
+        action=EvidenceEvent.Action.UPLOAD,
+        detail=f"{name} ({record.size} byte)",
+        user=by,
+    )
+    return evidence
+
+
+def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
+    """A new version of the file; earlier versions stay with who uploaded them and when."""
+    name = nfc(os.path.basename(upload.name or "tệp"))
+    ensure_open(evidence.assessment)
+    with _OnDisk(upload) as path:
+        try:
+            kind = sniff(path, name)
+        except Refused as refusal:
+            return UploadOutcome(name=name, status="refused", message=str(refusal))
+        digest = sha256_of(path)
+        if evidence.current_file and evidence.current_file.sha256 == digest:
+            return UploadOutcome(
+                name=name,
+                status="duplicate",
+                duplicate_of=evidence,
+                message="Tệp mới giống hệt phiên bản hiện hành; không có gì thay đổi.",
+            )
+        stored: list[str] = []
+        try:
+            with transaction.atomic():
+                evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+                record = _store_version(
+                    evidence=evidence,
+                    upload=upload,
+                    path=path,
+                    name=name,
+                    kind=kind,
+                    digest=digest,
+                    by=by,
+                    stored=stored,
+                )
+                evidence.current_file = record
+                evidence.search_text = _search_text(evidence, name)
+                evidence.save(update_fields=["current_file", "search_text"])
+                EvidenceEvent.objects.create(
+                    assessment=evidence.assessment,
+                    evidence=evidence,
+                    action=EvidenceEvent.Action.REPLACE,
+                    detail=f"Phiên bản {record.version}: {name}",
+                    user=by,
+                )
+        except Exception:
+            _remove_files(stored)
+            raise
+    return UploadOutcome(name=name, status="stored", evidence=evidence)
+
+
+DESCRIBED_FIELDS = ["title", "doc_number", "issue_date", "issuer", "location"]
+
+
+@transaction.atomic
+def evidence_describe(*, evidence: Evidence, by, **fields) -> str:
+    """Update the description; returns a warning (empty if none) about the issue date."""
+    ensure_open(evidence.assessment)
+    unknown = set(fields) - set(DESCRIBED_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {unknown}")
+    changed = []
+    for field, value in fields.items():
+        value = nfc(value) if isinstance(value, str) else value
+        if getattr(evidence, field) != value:
+            setattr(evidence, field, value)
+            changed.append(field)
+    if not evidence.title.strip():
+        raise ValidationError("Trích yếu không được để trống.")
+    if changed:
+        name = evidence.current_file.original_name if evidence.current_file else ""
+        evidence.search_text = _search_text(evidence, name)
+        evidence.save(update_fields=[*changed, "search_text"])
+        labels = {f.name: str(f.verbose_name) for f in Evidence._meta.fields}
+        EvidenceEvent.objects.create(
+            assessment=evidence.assessment,
+            evidence=evidence,
+            action=EvidenceEvent.Action.UPDATE,
+            detail="Sửa: " + ", ".join(labels[f] for f in changed),
+            user=by,
+        )
+    return issue_date_warning(evidence.assessment, evidence.issue_date)
+
+
+@transaction.atomic
+def evidence_link(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLink:
+    """Let one evidence back another sub-criterion without uploading it again."""
+    ensure_open(evidence.assessment)
+    ensure_leaf(evidence.assessment, criterion)
+    if evidence.is_deleted:
+        raise ValidationError(f"Minh chứng {evidence.code} đã bị xóa.")
+    link, created = EvidenceLink.objects.get_or_create(
+        evidence=evidence, criterion=criterion, defaults={"linked_by": by}
+    )
+    if created:
+        EvidenceEvent.objects.create(
+            assessment=evidence.assessment,
+            evidence=evidence,
+            criterion=criterion,
+            action=EvidenceEvent.Action.LINK,
+            detail=f"Liên kết với tiêu chí {criterion.code}",
+            user=by,
+        )
+    return link
+
+
+@transaction.atomic
+def evidence_unlink(*, evidence: Evidence, criterion: Criterion, by) -> None:
+    ensure_open(evidence.assessment)
+    if criterion.pk == evidence.criterion_id:
+        raise ValidationError(
+            f"Không thể bỏ liên kết với tiêu chí gốc {criterion.code}; hãy xóa minh chứng nếu "
+            "không dùng nữa."
+        )
+    deleted, _ = EvidenceLink.objects.filter(evidence=evidence, criterion=criterion).delete()
+    if deleted:
+        EvidenceEvent.objects.create(
+            assessment=evidence.assessment,
+            evidence=evidence,
+            criterion=criterion,
+            action=EvidenceEvent.Action.UNLINK,
+            detail=f"Bỏ liên kết với tiêu chí {criterion.code}",
+            user=by,
+        )
+
+
+@transaction.atomic
+def evidence_delete(*, evidence: Evidence, by) -> None:
+    """Soft delete: the evidence disappears from lists; its files stay on disk."""
+    ensure_open(evidence.assessment)
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.is_deleted:
+        return
+    evidence.deleted_at = timezone.now()
+    evidence.deleted_by = by
+    evidence.save(update_fields=["deleted_at", "deleted_by"])
+    EvidenceEvent.objects.create(
+        assessment=evidence.assessment,
+        evidence=evidence,
+        action=EvidenceEvent.Action.DELETE,
+        user=by,
+    )
+
+
+@transaction.atomic
+def evidence_restore(*, evidence: Evidence, by) -> None:
+    ensure_open(evidence.assessment)
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if not evidence.is_deleted:
+        return
+    evidence.deleted_at = None
+    evidence.deleted_by = None
+    evidence.save(update_fields=["deleted_at", "deleted_by"])
+    EvidenceEvent.objects.create(
+        assessment=evidence.assessment,
+        evidence=evidence,
+        action=EvidenceEvent.Action.RESTORE,
+        user=by,
+    )

@@ -1,0 +1,334 @@
+"""Upload, describe, link, replace, delete and download evidence of one sub-criterion."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments.models import Assessment
+from evidence.access import (
+    can_delete,
+    can_see_history,
+    can_upload,
+    require_delete,
+    require_upload,
+)
+from evidence.forms import EvidenceDescribeForm, ReplaceFileForm
+from evidence.models import Evidence, EvidenceFile
+from evidence.selectors import evidence_for_criterion
+from evidence.services import (
+    evidence_delete,
+    evidence_describe,
+    evidence_link,
+    evidence_replace,
+    evidence_restore,
+    evidence_unlink,
+    evidence_upload,
+    issue_date_warning,
+)
+from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
+from evidence.text import human_size
+from evidence.views.common import get_assignment, get_evidence
+
+
+def panel_url(assessment_pk, criterion_pk):
+    return reverse("evidence:panel", args=[assessment_pk, criterion_pk])
+
+
+@login_required
+def panel(request, pk, criterion_pk):
+    """The evidence of one sub-criterion, with the upload zone for those who may upload.
+
+    Loaded into the sub-criterion page by htmx; opened directly it is a page of its own."""
+    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
+    items = evidence_for_criterion(assessment, assignment.criterion)
+    may_upload = can_upload(request.user, assessment, assignment, supporting_ids)
+    deleted = evidence_for_criterion(assessment, assignment.criterion, deleted=True)
+    context = {
+        "assessment": assessment,
+        "assignment": assignment,
+        "criterion": assignment.criterion,
+        "items": [(e, can_delete(request.user, e)) for e in items],
+        "deleted": [e for e in deleted if can_delete(request.user, e)],
+        "can_upload": may_upload,
+        "accept": ACCEPT_ATTRIBUTE,
+        "accepted_text": ACCEPTED_TEXT,
+        "max_size": human_size(_max_size()),
+        "can_see_history": can_see_history(request.user, assessment),
+    }
+    if request.htmx and request.GET.get("phan") == "ds":
+        template = "evidence/_list_wrapper.html"
+    elif request.htmx:
+        template = "evidence/_panel.html"
+    else:
+        template = "evidence/panel_page.html"
+    return render(request, template, context)
+
+
+def _max_size() -> int:
+    from django.conf import settings
+
+    return settings.EVIDENCE_MAX_UPLOAD_SIZE
+
+
+def _outcome_json(request, assessment, criterion, outcome) -> dict:
+    data = {"name": outcome.name, "status": outcome.status, "message": outcome.message}
+    if outcome.evidence is not None:
+        data.update(code=outcome.evidence.code, id=outcome.evidence.pk)
+    if outcome.duplicate_of is not None:
+        dup = outcome.duplicate_of
+        already = dup.links.filter(criterion=criterion).exists()
+        data["duplicate"] = {
+            "id": dup.pk,
+            "code": dup.code,
+            "title": dup.title,
+            "already_linked": already,
+            "link_url": reverse("evidence:link", args=[assessment.pk, criterion.pk]),
+        }
+        if already:
+            data["message"] = f"Tệp này đã có trong tiêu chí này: {dup.code} “{dup.title}”."
+    return data
+
+
+@login_required
+@require_POST
+def upload(request, pk, criterion_pk):
+    """Store each uploaded file; refused ones are reported by name and reason."""
+    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment, supporting_ids)
+    criterion = assignment.criterion
+    allow_duplicate = request.POST.get("allow_duplicate") == "1"
+    outcomes = []
+    for name in getattr(request, "oversize_uploads", []):
+        outcomes.append(
+            {
+                "name": name,
+                "status": "refused",
+                "message": f"Tệp lớn hơn giới hạn {human_size(_max_size())}.",
+            }
+        )
+    for upload_file in request.FILES.getlist("files"):
+        try:
+            outcome = evidence_upload(
+                assessment=assessment,
+                criterion=criterion,
+                upload=upload_file,
+                by=request.user,
+                allow_duplicate=allow_duplicate,
+            )
+        except ValidationError as error:
+            outcomes.append(
+                {"name": upload_file.name, "status": "refused", "message": " ".join(error.messages)}
+            )
+            continue
+        outcomes.append(_outcome_json(request, assessment, criterion, outcome))
+    if not outcomes:
+        outcomes.append({"name": "", "status": "refused", "message": "Chưa chọn tệp nào."})
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"results": outcomes})
+    for outcome in outcomes:
+        if outcome["status"] == "stored":
+            messages.success(request, f"Đã tải lên “{outcome['name']}” thành {outcome['code']}.")
+        elif outcome["status"] == "duplicate":
+            messages.warning(
+                request,
+                f"“{outcome['name']}”: {outcome['message']} Dùng nút “Liên kết” ở danh sách "
+                "minh chứng có sẵn để dùng lại minh chứng đó.",
+            )
+        else:
+            messages.error(request, f"Không nhận “{outcome['name']}”: {outcome['message']}")
+    return redirect(_back(assessment.pk, criterion.pk))
+
+
+def _back(assessment_pk, criterion_pk):
+    return reverse("assessments:criterion", args=[assessment_pk, criterion_pk])
+
+
+@login_required
+@require_POST
+def link(request, pk, criterion_pk):
+    """Reuse an evidence of the same assessment for this sub-criterion."""
+    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment, supporting_ids)
+    evidence = get_object_or_404(Evidence, assessment=assessment, pk=request.POST.get("evidence"))
+    try:
+        evidence_link(evidence=evidence, criterion=assignment.criterion, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Đã dùng minh chứng {evidence.code} cho tiêu chí {assignment.criterion.code}."
+        )
+    if request.htmx:
+        return panel(request, pk, criterion_pk)
+    return redirect(_back(assessment.pk, assignment.criterion_id))
+
+
+@login_required
+@require_POST
+def unlink(request, pk, criterion_pk, evidence_pk):
+    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment, supporting_ids)
+    evidence = get_object_or_404(Evidence, assessment=assessment, pk=evidence_pk)
+    try:
+        evidence_unlink(evidence=evidence, criterion=assignment.criterion, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Đã bỏ liên kết {evidence.code} khỏi tiêu chí {assignment.criterion.code}."
+        )
+    return redirect(_back(assessment.pk, assignment.criterion_id))
+
+
+@login_required
+def detail(request, pk, evidence_pk):
+    """One evidence: its description (editable), versions, sub-criteria and history."""
+    evidence = get_evidence(request.user, pk, evidence_pk)
+    assessment = evidence.assessment
+    may_edit = can_delete(request.user, evidence) and not evidence.is_deleted
+    form = EvidenceDescribeForm(
+        request.POST or None,
+        instance=evidence if not request.POST else Evidence.objects.get(pk=evidence.pk),
+    )
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("Chỉ đơn vị đã tải lên hoặc lãnh đạo được sửa minh chứng này.")
+        if form.is_valid():
+            try:
+                warning = evidence_describe(
+                    evidence=evidence,
+                    by=request.user,
+                    **{field: form.cleaned_data[field] for field in form.Meta.fields},
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Đã lưu thông tin {evidence.code}.")
+                if warning:
+                    messages.warning(request, warning)
+                return redirect("evidence:detail", pk=assessment.pk, evidence_pk=evidence.pk)
+    return render(
+        request,
+        "evidence/detail.html",
+        {
+            "assessment": assessment,
+            "evidence": evidence,
+            "form": form,
+            "may_edit": may_edit,
+            "may_restore": evidence.is_deleted and can_delete(request.user, evidence),
+            "replace_form": ReplaceFileForm(),
+            "versions": evidence.versions.select_related("uploaded_by").all(),
+            "links": evidence.links.select_related("criterion").order_by("criterion__order"),
+            "events": evidence.events.select_related("user", "criterion")[:50]
+            if can_see_history(request.user, assessment)
+            else None,
+            "date_warning": issue_date_warning(assessment, evidence.issue_date),
+            "accept": ACCEPT_ATTRIBUTE,
+        },
+    )
+
+
+@login_required
+@require_POST
+def replace(request, pk, evidence_pk):
+    evidence = get_evidence(request.user, pk, evidence_pk)
+    require_delete(request.user, evidence)
+    form = ReplaceFileForm(request.POST, request.FILES)
+    oversize = getattr(request, "oversize_uploads", [])
+    if oversize:
+        messages.error(
+            request, f"Không nhận “{oversize[0]}”: tệp lớn hơn giới hạn {human_size(_max_size())}."
+        )
+    elif form.is_valid():
+        try:
+            outcome = evidence_replace(
+                evidence=evidence, upload=form.cleaned_data["file"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if outcome.status == "stored":
+                messages.success(request, f"Đã thay tệp của {evidence.code} bằng “{outcome.name}”.")
+            elif outcome.status == "duplicate":
+                messages.info(request, outcome.message)
+            else:
+                messages.error(request, f"Không nhận “{outcome.name}”: {outcome.message}")
+    else:
+        messages.error(request, "Chưa chọn tệp.")
+    return redirect("evidence:detail", pk=pk, evidence_pk=evidence_pk)
+
+
+@login_required
+@require_POST
+def delete(request, pk, evidence_pk):
+    evidence = get_evidence(request.user, pk, evidence_pk)
+    require_delete(request.user, evidence)
+    evidence_delete(evidence=evidence, by=request.user)
+    messages.success(
+        request, f"Đã xóa {evidence.code}. Có thể khôi phục trong mục “Minh chứng đã xóa”."
+    )
+    return redirect(request.POST.get("next") or reverse("evidence:detail", args=[pk, evidence_pk]))
+
+
+@login_required
+@require_POST
+def restore(request, pk, evidence_pk):
+    evidence = get_evidence(request.user, pk, evidence_pk)
+    require_delete(request.user, evidence)
+    evidence_restore(evidence=evidence, by=request.user)
+    messages.success(request, f"Đã khôi phục {evidence.code}.")
+    return redirect(request.POST.get("next") or reverse("evidence:detail", args=[pk, evidence_pk]))
+
+
+@login_required
+def download(request, pk, file_pk):
+    """Send a stored file after checking the user may see its assessment.
+
+    The content type is the one sniffed at upload, never one the browser could run as a page;
+    `?xem=1` opens PDFs, images and videos in the browser, anything else downloads."""
+    record = _get_file(request.user, pk, file_pk)
+    inline = request.GET.get("xem") == "1" and record.viewable
+    try:
+        handle = record.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Không tìm thấy tệp trên máy chủ.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=record.original_name,
+        content_type=record.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if inline and record.kind != "pdf":
+        # Chromium's PDF viewer does not run in a sandboxed document; images and video do.
+        response["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+        )
+    return response
+
+
+@login_required
+def thumbnail(request, pk, file_pk):
+    record = _get_file(request.user, pk, file_pk)
+    if not record.thumbnail:
+        raise Http404("Không có ảnh thu nhỏ.")
+    response = FileResponse(record.thumbnail.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _get_file(user, pk, file_pk) -> EvidenceFile:
+    from assessments.access import get_assessment_for_user
+
+    assessment: Assessment = get_assessment_for_user(user, pk)
+    return get_object_or_404(
+        EvidenceFile.objects.select_related("evidence"), evidence__assessment=assessment, pk=file_pk
+    )
