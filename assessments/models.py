@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from criteria.models import CriteriaSet, Criterion, Level
+from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 
 
 class Commune(models.Model):
@@ -171,6 +171,12 @@ class Assessment(models.Model):
     registration_recipient = models.CharField(
         _("nơi nhận văn bản đăng ký"), max_length=300, blank=True, default="Sở Nội vụ thành phố"
     )
+    scoring_deadline = models.DateField(
+        _("hạn tự chấm điểm"),
+        null=True,
+        blank=True,
+        help_text=_("Sau ngày này, cán bộ không sửa được điểm và minh chứng."),
+    )
     plan_number = models.CharField(
         _("số kế hoạch triển khai"), max_length=100, blank=True, help_text=_("Ví dụ: 62/KH-UBND")
     )
@@ -249,3 +255,170 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.criterion.code} → {self.lead_unit or 'chưa phân công'}"
+
+
+class AssessmentEvent(models.Model):
+    """Locks, reopenings and other decisions on the assessment as a whole."""
+
+    class Action(models.TextChoices):
+        LOCK = "lock", _("Khóa kỳ đánh giá")
+        REOPEN = "reopen", _("Mở lại kỳ đánh giá")
+        ADJUSTMENT = "adjustment", _("Cập nhật điều chỉnh tổng điểm")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("thao tác"), max_length=20, choices=Action.choices)
+    reason = models.TextField(_("lý do"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("thời điểm"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nhật ký kỳ đánh giá")
+        verbose_name_plural = _("nhật ký kỳ đánh giá")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} – {self.assessment}"
+
+
+class Score(models.Model):
+    """The score of one leaf sub-criterion: the unit's proposal, the leaders' decision and,
+    later, the city's appraisal, each with who, when and why."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Chưa chấm")
+        DRAFT = "draft", _("Đang soạn")
+        SUBMITTED = "submitted", _("Đã gửi")
+        RETURNED = "returned", _("Trả lại")
+        RESUBMITTED = "resubmitted", _("Đã gửi lại")
+        APPROVED = "approved", _("Đã duyệt")
+
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("kỳ đánh giá"), on_delete=models.CASCADE, related_name="scores"
+    )
+    criterion = models.ForeignKey(
+        Criterion, verbose_name=_("tiêu chí thành phần"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    # The unit's proposal
+    not_arising = models.BooleanField(_("không phát sinh"), default=False)
+    numerator = models.DecimalField(
+        _("tử số"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    denominator = models.DecimalField(
+        _("mẫu số"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    proposed_points = models.DecimalField(
+        _("điểm tự chấm"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    result_text = models.TextField(_("kết quả thực hiện"), blank=True)
+    shortfall_reason = models.TextField(_("lý do chưa thực hiện"), blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    # The leaders' decision
+    leader_points = models.DecimalField(
+        _("điểm lãnh đạo duyệt"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    leader_reason = models.TextField(_("lý do điều chỉnh"), blank=True)
+    return_comment = models.TextField(_("ý kiến trả lại"), blank=True)
+    leader_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    leader_at = models.DateTimeField(null=True, blank=True)
+    # The city's appraisal (thẩm định), for later
+    appraised_points = models.DecimalField(
+        _("điểm thẩm định"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    appraised_reason = models.TextField(_("lý do thẩm định"), blank=True)
+    appraised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appraised_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking: a save names the version it read; a newer one refuses it.
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("điểm tiêu chí")
+        verbose_name_plural = _("điểm tiêu chí")
+        ordering = ["assessment", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="one_score_per_criterion"
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_points__gte=0) | Q(proposed_points__isnull=True),
+                name="proposed_points_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(leader_points__gte=0) | Q(leader_points__isnull=True),
+                name="leader_points_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion.code}: {self.get_status_display()}"
+
+    @property
+    def points(self):
+        """The points that count now: the leaders' if decided, else the proposal."""
+        return self.leader_points if self.leader_points is not None else self.proposed_points
+
+
+class ScoreEvent(models.Model):
+    """Every change of a score, kept whole: the complete history shown to everyone."""
+
+    class Action(models.TextChoices):
+        SAVE = "save", _("Lưu nháp")
+        SUBMIT = "submit", _("Gửi")
+        RESUBMIT = "resubmit", _("Gửi lại")
+        RETURN = "return", _("Trả lại")
+        APPROVE = "approve", _("Duyệt")
+        ADJUST = "adjust", _("Điều chỉnh điểm")
+        REOPEN = "reopen", _("Mở lại để sửa")
+        COMMENT = "comment", _("Góp ý")
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("thao tác"), max_length=10, choices=Action.choices)
+    status = models.CharField(_("trạng thái sau"), max_length=20, choices=Score.Status.choices)
+    points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    comment = models.TextField(_("nội dung"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("thời điểm"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lịch sử chấm điểm")
+        verbose_name_plural = _("lịch sử chấm điểm")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.score}"
+
+
+class AdjustmentEntry(models.Model):
+    """What happened against a set-wide rule: cases for a deduction, yes/no for a disqualifier."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="adjustment_entries"
+    )
+    adjustment = models.ForeignKey(Adjustment, on_delete=models.PROTECT, related_name="+")
+    cases = models.PositiveIntegerField(_("số trường hợp"), default=0)
+    note = models.TextField(_("ghi chú"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("điều chỉnh của kỳ đánh giá")
+        verbose_name_plural = _("điều chỉnh của kỳ đánh giá")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "adjustment"], name="one_entry_per_adjustment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.adjustment}: {self.cases}"

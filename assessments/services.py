@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from assessments.models import Assessment, Assignment, Commune, Membership, Unit
-from criteria.models import CriteriaSet, Level
+from assessments.models import (
+    AdjustmentEntry,
+    Assessment,
+    AssessmentEvent,
+    Assignment,
+    Commune,
+    Membership,
+    Score,
+    ScoreEvent,
+    Unit,
+)
+from criteria import scoring
+from criteria.models import Adjustment, CriteriaSet, Level
 from criteria.services import criteria_set_problems
+from criteria.tree import fmt_points
 
 User = get_user_model()
 
@@ -108,15 +122,16 @@ def assessment_create(
     units = {unit_key(unit.name): unit for unit in commune.units.all()}
     criteria = list(criteria_set.criteria.all())
     parents = {node.parent_id for node in criteria}
+    leaves = [node for node in criteria if node.pk not in parents]
     Assignment.objects.bulk_create(
         Assignment(
             assessment=assessment,
             criterion=node,
             lead_unit=units.get(unit_key(node.default_lead_unit)),
         )
-        for node in criteria
-        if node.pk not in parents
+        for node in leaves
     )
+    Score.objects.bulk_create(Score(assessment=assessment, criterion=node) for node in leaves)
     if criteria_set.status == CriteriaSet.Status.DRAFT:
         criteria_set.status = CriteriaSet.Status.IN_USE
         criteria_set.save(update_fields=["status"])
@@ -138,3 +153,334 @@ def assignment_update(
     assignment.save(update_fields=["lead_unit", "updated_by", "updated_at"])
     assignment.supporting_units.set(supporting_units)
     return assignment
+
+
+# -- Scores -----------------------------------------------------------------------------------
+
+SCORE_FIELDS = [
+    "status",
+    "not_arising",
+    "numerator",
+    "denominator",
+    "proposed_points",
+    "result_text",
+    "shortfall_reason",
+    "proposed_by",
+    "proposed_at",
+    "leader_points",
+    "leader_reason",
+    "return_comment",
+    "leader_by",
+    "leader_at",
+    "version",
+]
+
+
+def _fresh(score: Score, expected_version: int | None) -> Score:
+    """The score locked for update; refused when someone saved since `expected_version`."""
+    current = (
+        Score.objects.select_for_update().select_related("criterion", "assessment").get(pk=score.pk)
+    )
+    if expected_version is not None and current.version != expected_version:
+        last = current.events.select_related("user").first()
+        who = last.user.get_full_name() or last.user.get_username() if last else "người khác"
+        when = f" lúc {timezone.localtime(last.at):%H:%M %d/%m/%Y}" if last else ""
+        shown = fmt_points(current.points) if current.points is not None else "chưa có điểm"
+        raise ValidationError(
+            f"Điểm tiêu chí {current.criterion.code} vừa được {who} thay đổi{when}: "
+            f"trạng thái “{current.get_status_display()}”, điểm {shown}. Thay đổi của bạn chưa "
+            "được lưu; hãy xem giá trị mới rồi nhập lại.",
+            code="stale",
+        )
+    return current
+
+
+def _record(score: Score, action: str, by, *, points=None, comment: str = "") -> None:
+    score.version += 1
+    score.save()
+    ScoreEvent.objects.create(
+        score=score, action=action, status=score.status, points=points, comment=comment, user=by
+    )
+
+
+def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> bool:
+    """Staff may change scores and evidence until the deadline, while not locked."""
+    if assessment.status != Assessment.Status.OPEN:
+        return False
+    today = today or timezone.localdate()
+    return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
+
+
+def ensure_not_locked(assessment: Assessment) -> None:
+    if assessment.status != Assessment.Status.OPEN:
+        raise ValidationError("Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trước khi thay đổi điểm.")
+
+
+def computed_points(
+    criterion, *, not_arising: bool, numerator, denominator, points
+) -> tuple[Decimal | None, str]:
+    """(points, note) from what the unit entered, by the criterion's rule; ValueError if not
+    acceptable. None points with not_arising means excluded from the total."""
+    if not_arising:
+        return scoring.not_arising_points(criterion.not_arising, criterion.max_points), ""
+    if criterion.rule == scoring.Rule.TIERS:
+        tiers = scoring.parse_tiers(criterion.tiers, criterion.max_points)
+        percent, value = scoring.ratio_points(tiers, numerator, denominator)
+        return value, f"Tỷ lệ {fmt_points(percent)}%"
+    if points is None:
+        raise ValueError("Chưa nhập điểm tự chấm.")
+    if criterion.rule == scoring.Rule.PASS_FAIL and points not in (0, criterion.max_points):
+        raise ValueError(
+            f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
+        )
+    scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+    return points, ""
+
+
+@transaction.atomic
+def score_propose(
+    *,
+    score: Score,
+    by,
+    expected_version: int | None,
+    points=None,
+    not_arising: bool = False,
+    numerator=None,
+    denominator=None,
+    result_text: str = "",
+    shortfall_reason: str = "",
+    submit: bool = False,
+) -> Score:
+    """The lead unit saves (and optionally submits) its proposed score."""
+    score = _fresh(score, expected_version)
+    ensure_not_locked(score.assessment)
+    if not staff_window_open(score.assessment) and not _is_leader(by, score.assessment):
+        raise ValidationError("Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được.")
+    editable = {Score.Status.NOT_STARTED, Score.Status.DRAFT, Score.Status.RETURNED}
+    if score.status not in editable:
+        raise ValidationError(
+            f"Tiêu chí {score.criterion.code} đang ở trạng thái “{score.get_status_display()}”: "
+            "chỉ sửa được khi chưa gửi hoặc bị trả lại."
+        )
+    criterion = score.criterion
+    if not_arising and criterion.not_arising == "":
+        raise ValidationError("Tiêu chí này không cho phép chọn “không phát sinh”.")
+    try:
+        value, _note = computed_points(
+            criterion,
+            not_arising=not_arising,
+            numerator=numerator,
+            denominator=denominator,
+            points=points,
+        )
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    score.not_arising = not_arising
+    score.numerator = numerator if criterion.rule == scoring.Rule.TIERS else None
+    score.denominator = denominator if criterion.rule == scoring.Rule.TIERS else None
+    score.proposed_points = value
+    score.result_text = result_text.strip()
+    score.shortfall_reason = shortfall_reason.strip()
+    score.proposed_by = by
+    score.proposed_at = timezone.now()
+    if submit:
+        problems = submit_problems(score)
+        if problems:
+            raise ValidationError(problems)
+        action = (
+            ScoreEvent.Action.RESUBMIT
+            if score.status == Score.Status.RETURNED
+            else ScoreEvent.Action.SUBMIT
+        )
+        score.status = (
+            Score.Status.RESUBMITTED
+            if score.status == Score.Status.RETURNED
+            else Score.Status.SUBMITTED
+        )
+    else:
+        action = ScoreEvent.Action.SAVE
+        if score.status == Score.Status.NOT_STARTED:
+            score.status = Score.Status.DRAFT
+    _record(score, action, by, points=value, comment=score.shortfall_reason)
+    return score
+
+
+def submit_problems(score: Score) -> list[str]:
+    """What a proposal still lacks before it can be sent to the leaders."""
+    problems = []
+    code = score.criterion.code
+    if score.proposed_points is None and not score.not_arising:
+        problems.append(f"Tiêu chí {code}: chưa có điểm tự chấm.")
+    if not score.result_text and not score.not_arising:
+        problems.append(f"Tiêu chí {code}: chưa ghi kết quả thực hiện.")
+    below = score.proposed_points is not None and score.proposed_points < score.criterion.max_points
+    if below and not score.shortfall_reason:
+        problems.append(
+            f"Tiêu chí {code}: điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện."
+        )
+    return problems
+
+
+def _is_leader(user, assessment: Assessment) -> bool:
+    membership = getattr(user, "membership", None)
+    return user.is_superuser or (
+        membership is not None
+        and membership.commune_id == assessment.commune_id
+        and membership.role == Membership.Role.LEADER
+    )
+
+
+@transaction.atomic
+def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str]]:
+    """Submit every ready score of a unit at once; say why the others were left."""
+    submitted, skipped = [], []
+    for score in scores:
+        if score.status not in (Score.Status.DRAFT, Score.Status.RETURNED):
+            continue
+        problems = submit_problems(score)
+        if problems:
+            skipped.extend(problems)
+            continue
+        submitted.append(
+            score_propose(
+                score=score,
+                by=by,
+                expected_version=score.version,
+                points=score.proposed_points,
+                not_arising=score.not_arising,
+                numerator=score.numerator,
+                denominator=score.denominator,
+                result_text=score.result_text,
+                shortfall_reason=score.shortfall_reason,
+                submit=True,
+            )
+        )
+    return submitted, skipped
+
+
+REVIEWABLE = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED}
+
+
+@transaction.atomic
+def score_approve(*, score: Score, by, expected_version: int | None) -> Score:
+    score = _fresh(score, expected_version)
+    ensure_not_locked(score.assessment)
+    if score.status not in REVIEWABLE:
+        raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
+    score.status = Score.Status.APPROVED
+    score.leader_points = score.proposed_points
+    score.leader_reason = ""
+    score.return_comment = ""
+    score.leader_by, score.leader_at = by, timezone.now()
+    _record(score, ScoreEvent.Action.APPROVE, by, points=score.leader_points)
+    return score
+
+
+@transaction.atomic
+def score_return(*, score: Score, by, expected_version: int | None, comment: str) -> Score:
+    score = _fresh(score, expected_version)
+    ensure_not_locked(score.assessment)
+    if not comment.strip():
+        raise ValidationError("Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì.")
+    if score.status not in REVIEWABLE | {Score.Status.APPROVED}:
+        raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
+    score.status = Score.Status.RETURNED
+    score.return_comment = comment.strip()
+    score.leader_points = None
+    score.leader_by, score.leader_at = by, timezone.now()
+    _record(score, ScoreEvent.Action.RETURN, by, comment=score.return_comment)
+    return score
+
+
+@transaction.atomic
+def score_adjust(
+    *, score: Score, by, expected_version: int | None, points: Decimal, reason: str
+) -> Score:
+    """Leaders set a different score; the reason is mandatory and kept."""
+    score = _fresh(score, expected_version)
+    ensure_not_locked(score.assessment)
+    if not reason.strip():
+        raise ValidationError("Phải ghi lý do khi lãnh đạo điều chỉnh điểm.")
+    if score.status not in REVIEWABLE | {Score.Status.APPROVED}:
+        raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
+    criterion = score.criterion
+    try:
+        if criterion.rule == scoring.Rule.PASS_FAIL and points not in (0, criterion.max_points):
+            raise ValueError(
+                f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
+            )
+        scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    score.status = Score.Status.APPROVED
+    score.leader_points = points
+    score.leader_reason = reason.strip()
+    score.return_comment = ""
+    score.leader_by, score.leader_at = by, timezone.now()
+    _record(score, ScoreEvent.Action.ADJUST, by, points=points, comment=score.leader_reason)
+    return score
+
+
+@transaction.atomic
+def score_comment(*, score: Score, by, comment: str) -> None:
+    """Supporting units (and anyone of the commune) add a remark without scoring."""
+    if not comment.strip():
+        raise ValidationError("Góp ý không được để trống.")
+    ScoreEvent.objects.create(
+        score=score,
+        action=ScoreEvent.Action.COMMENT,
+        status=score.status,
+        comment=comment.strip(),
+        user=by,
+    )
+
+
+@transaction.atomic
+def assessment_lock(*, assessment: Assessment, by, reason: str = "") -> None:
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.status == Assessment.Status.LOCKED:
+        return
+    assessment.status = Assessment.Status.LOCKED
+    assessment.save(update_fields=["status"])
+    AssessmentEvent.objects.create(
+        assessment=assessment, action=AssessmentEvent.Action.LOCK, reason=reason, user=by
+    )
+
+
+@transaction.atomic
+def assessment_reopen(
+    *, assessment: Assessment, by, reason: str, new_deadline: dt.date | None = None
+) -> None:
+    if not reason.strip():
+        raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá.")
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    assessment.status = Assessment.Status.OPEN
+    if new_deadline is not None:
+        assessment.scoring_deadline = new_deadline
+    assessment.save(update_fields=["status", "scoring_deadline"])
+    AssessmentEvent.objects.create(
+        assessment=assessment, action=AssessmentEvent.Action.REOPEN, reason=reason.strip(), user=by
+    )
+
+
+@transaction.atomic
+def adjustment_record(
+    *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by
+) -> AdjustmentEntry:
+    ensure_not_locked(assessment)
+    if adjustment.criteria_set_id != assessment.criteria_set_id:
+        raise ValidationError("Điều chỉnh không thuộc bộ tiêu chí của kỳ đánh giá.")
+    if cases < 0:
+        raise ValidationError("Số trường hợp không được âm.")
+    entry, _created = AdjustmentEntry.objects.update_or_create(
+        assessment=assessment,
+        adjustment=adjustment,
+        defaults={"cases": cases, "note": note.strip(), "entered_by": by},
+    )
+    AssessmentEvent.objects.create(
+        assessment=assessment,
+        action=AssessmentEvent.Action.ADJUSTMENT,
+        reason=f"{adjustment.title}: {cases} trường hợp. {note.strip()}".strip(),
+        user=by,
+    )
+    return entry

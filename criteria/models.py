@@ -15,6 +15,19 @@ from django.utils.translation import gettext_lazy as _
 POINTS = {"max_digits": 6, "decimal_places": 2}
 
 
+class RuleKind(models.TextChoices):
+    FREE = "free", _("Chấm điểm trong khoảng")
+    PASS_FAIL = "pass_fail", _("Đạt hoặc không đạt")
+    TIERS = "tiers", _("Theo tỷ lệ (tử số/mẫu số)")
+
+
+class NotArisingPolicy(models.TextChoices):
+    NOT_ALLOWED = "", _("Không áp dụng")
+    FULL = "full", _("Tính đủ điểm")
+    ZERO = "zero", _("Tính 0 điểm")
+    EXCLUDE = "exclude", _("Không tính, quy đổi tổng điểm về thang điểm")
+
+
 class CriteriaSet(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Dự thảo")
@@ -178,6 +191,31 @@ class Criterion(models.Model):
         blank=True,
         help_text=_("Nội dung lấy từ đâu: văn bản chính thức, báo cáo, hay suy luận."),
     )
+    # How a leaf is scored (ignored on parents). See criteria.scoring.
+    rule = models.CharField(
+        _("cách chấm"), max_length=20, choices=RuleKind.choices, default=RuleKind.FREE
+    )
+    step = models.DecimalField(
+        _("bước điểm"),
+        default=Decimal("0.25"),
+        help_text=_("Điểm chấm phải là bội số của bước này."),
+        **POINTS,
+    )
+    tiers = models.CharField(
+        _("bậc điểm theo tỷ lệ"),
+        max_length=300,
+        blank=True,
+        help_text=_("Với cách chấm theo tỷ lệ: “tỷ lệ tối thiểu:điểm; …”, ví dụ 100:5; 95:3; 0:0."),
+    )
+    numerator_label = models.CharField(_("tử số"), max_length=300, blank=True)
+    denominator_label = models.CharField(_("mẫu số"), max_length=300, blank=True)
+    not_arising = models.CharField(
+        _("khi không phát sinh"),
+        max_length=10,
+        choices=NotArisingPolicy.choices,
+        default=NotArisingPolicy.NOT_ALLOWED,
+        blank=True,
+    )
     points_provenance = models.CharField(_("nguồn gốc điểm"), max_length=500, blank=True)
     unit_provenance = models.CharField(_("nguồn gốc đơn vị chủ trì"), max_length=500, blank=True)
 
@@ -206,3 +244,42 @@ class Criterion(models.Model):
             value.strip().lower() == "inferred"
             for value in (self.provenance, self.points_provenance, self.unit_provenance)
         )
+
+
+class Adjustment(models.Model):
+    """A set-wide rule applied to the total: a deduction per case, or a disqualifier."""
+
+    class Kind(models.TextChoices):
+        DEDUCTION = "deduction", _("Trừ điểm")
+        DISQUALIFIER = "disqualifier", _("Không xét công nhận")
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet,
+        verbose_name=_("bộ tiêu chí"),
+        on_delete=models.CASCADE,
+        related_name="adjustments",
+    )
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("nội dung"), max_length=500)
+    points_per_case = models.DecimalField(
+        _("điểm trừ mỗi trường hợp"), null=True, blank=True, **POINTS
+    )
+    order = models.PositiveIntegerField(_("thứ tự"), default=0)
+    provenance = models.CharField(_("nguồn gốc"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("điều chỉnh tổng điểm")
+        verbose_name_plural = _("điều chỉnh tổng điểm")
+        ordering = ["criteria_set", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="disqualifier")
+                | (Q(kind="deduction") & Q(points_per_case__gt=0)),
+                name="deduction_has_points",
+            ),
+        ]
+
+    def __str__(self):
+        if self.kind == self.Kind.DEDUCTION:
+            return f"{self.title} (trừ {self.points_per_case.normalize():f} điểm/trường hợp)"
+        return f"{self.title} (không xét công nhận)"

@@ -10,7 +10,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from criteria.models import CriteriaSet, Criterion, Level
+from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.tree import LevelRow, NodeRow, parse_points, validate_levels, validate_tree
 
 FIXTURE_5049 = (
@@ -45,6 +45,12 @@ def rows_from_criteria_set(criteria_set: CriteriaSet) -> list[NodeRow]:
             provenance=node.provenance,
             points_provenance=node.points_provenance,
             unit_provenance=node.unit_provenance,
+            rule=node.rule,
+            step=node.step,
+            tiers=node.tiers,
+            numerator_label=node.numerator_label,
+            denominator_label=node.denominator_label,
+            not_arising=node.not_arising,
         )
         for index, node in enumerate(criteria, start=1)
     ]
@@ -80,6 +86,12 @@ def criteria_set_replace_tree(*, criteria_set: CriteriaSet, rows: list[NodeRow])
             provenance=row.provenance,
             points_provenance=row.points_provenance,
             unit_provenance=row.unit_provenance,
+            rule=row.rule,
+            step=row.step,
+            tiers=row.tiers,
+            numerator_label=row.numerator_label,
+            denominator_label=row.denominator_label,
+            not_arising=row.not_arising,
         )
         for order, row in enumerate(rows, start=1)
     )
@@ -133,6 +145,11 @@ def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
     )
     criteria_set_replace_levels(criteria_set=copy, levels=list(criteria_set.levels.all()))
     criteria_set_replace_tree(criteria_set=copy, rows=rows_from_criteria_set(criteria_set))
+    adjustments = list(criteria_set.adjustments.all())
+    for adjustment in adjustments:
+        adjustment.pk = None
+        adjustment.criteria_set = copy
+    Adjustment.objects.bulk_create(adjustments)
     return copy
 
 
@@ -141,6 +158,25 @@ def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
 
 def _points_or_none(value) -> Decimal | None:
     return None if value is None else parse_points(value)
+
+
+def _yaml_scoring(spec: dict) -> dict:
+    """The optional `scoring:` block of a node: rule, step, tiers, numerator, denominator,
+    not_arising."""
+    fields = {}
+    if "rule" in spec:
+        fields["rule"] = spec["rule"]
+    if "step" in spec:
+        fields["step"] = parse_points(spec["step"])
+    if "tiers" in spec:
+        fields["tiers"] = str(spec["tiers"])
+    if "numerator" in spec:
+        fields["numerator_label"] = spec["numerator"]
+    if "denominator" in spec:
+        fields["denominator_label"] = spec["denominator"]
+    if "not_arising" in spec:
+        fields["not_arising"] = spec["not_arising"] or ""
+    return fields
 
 
 def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
@@ -156,6 +192,7 @@ def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
                 provenance=str(node.get("source") or ""),
                 points_provenance=str(node.get("points_source") or ""),
                 unit_provenance=str(node.get("unit_source") or ""),
+                **_yaml_scoring(node.get("scoring") or {}),
             )
         )
         _flatten_yaml(node.get("children") or [], rows)
@@ -193,4 +230,15 @@ def criteria_set_load_yaml(*, path: Path | str) -> CriteriaSet:
     rows: list[NodeRow] = []
     _flatten_yaml(data.get("criteria") or [], rows)
     criteria_set_replace_tree(criteria_set=criteria_set, rows=rows)
+    Adjustment.objects.bulk_create(
+        Adjustment(
+            criteria_set=criteria_set,
+            kind=item["kind"],
+            title=item["title"],
+            points_per_case=_points_or_none(item.get("points_per_case")),
+            order=order,
+            provenance=str(item.get("source", "")),
+        )
+        for order, item in enumerate(data.get("adjustments") or [], start=1)
+    )
     return criteria_set

@@ -23,6 +23,12 @@ class NodeRow:
     provenance: str = ""
     points_provenance: str = ""
     unit_provenance: str = ""
+    rule: str = "free"
+    step: Decimal = Decimal("0.25")
+    tiers: str = ""
+    numerator_label: str = ""
+    denominator_label: str = ""
+    not_arising: str = ""
 
     @property
     def resolved_parent_code(self) -> str | None:
@@ -147,6 +153,11 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
                 f"{fmt_points(total)}.",
             )
 
+    for node in by_code.values():
+        if node.code not in children:  # a leaf: its scoring rule must be usable
+            for message in rule_problems(node):
+                problems.add(node.row, message)
+
     roots = children.get(None, [])
     if scale is not None and roots and all(root.max_points is not None for root in roots):
         total = sum((root.max_points for root in roots), Decimal(0))
@@ -156,6 +167,33 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
                 f"khác thang điểm {fmt_points(scale)}."
             )
     return problems
+
+
+RULES = {"free", "pass_fail", "tiers"}
+NOT_ARISING = {"", "full", "zero", "exclude"}
+
+
+def rule_problems(node: NodeRow) -> list[str]:
+    from criteria.scoring import parse_tiers
+
+    messages = []
+    if node.rule not in RULES:
+        messages.append(f"Cách chấm “{node.rule}” không hợp lệ.")
+    if node.not_arising not in NOT_ARISING:
+        messages.append(f"Cách tính khi không phát sinh “{node.not_arising}” không hợp lệ.")
+    if node.step is None or node.step <= 0:
+        messages.append("Bước điểm phải lớn hơn 0.")
+    elif node.rule == "free" and node.max_points is not None and node.max_points % node.step:
+        messages.append(
+            f"Điểm tối đa {fmt_points(node.max_points)} không phải bội số của bước điểm "
+            f"{fmt_points(node.step)}."
+        )
+    if node.rule == "tiers":
+        try:
+            parse_tiers(node.tiers, node.max_points)
+        except ValueError as error:
+            messages.append(str(error))
+    return messages
 
 
 def _check_cycles(by_code: dict[str, NodeRow], problems: TreeProblems) -> None:
