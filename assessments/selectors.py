@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from assessments.models import Assessment, Assignment, Unit
-from criteria.models import Criterion
+from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, Unit
+from criteria import scoring
+from criteria.models import Adjustment, Criterion, Level
 
 
 @dataclass
@@ -125,3 +126,245 @@ def unit_workload(assessment: Assessment) -> list[dict]:
             entry["leaves"] += 1
             entry["points"] += assignment.criterion.max_points
     return list(counts.values())
+
+
+# -- Results: points per node, totals, level, what is lost -----------------------------------
+
+
+@dataclass
+class ResultNode:
+    criterion: Criterion
+    depth: int
+    children: list[ResultNode] = field(default_factory=list)
+    assignment: Assignment | None = None
+    score: Score | None = None
+    proposed: Decimal = Decimal(0)
+    approved: Decimal = Decimal(0)
+    #: maximum of the leaves below that count (excluded "không phát sinh" leaves do not)
+    counted_max: Decimal = Decimal(0)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @property
+    def excluded(self) -> bool:
+        return (
+            self.score is not None and self.score.not_arising and self.score.proposed_points is None
+        )
+
+    @property
+    def current_points(self) -> Decimal | None:
+        """Approved points if approved, else the proposal (None: not scored yet)."""
+        if self.score is None:
+            return None
+        if self.score.status == Score.Status.APPROVED:
+            return self.score.leader_points
+        return self.score.proposed_points
+
+    @property
+    def lost(self) -> Decimal:
+        """Points below the maximum, for a scored leaf that counts."""
+        points = self.current_points
+        if not self.is_leaf or self.excluded or points is None:
+            return Decimal(0)
+        return self.criterion.max_points - points
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class Results:
+    assessment: Assessment
+    roots: list[ResultNode]
+    leaves: list[ResultNode]
+    proposed: scoring.Total
+    approved: scoring.Total
+    levels: list[Level]
+    deductions: list[AdjustmentEntry]
+    disqualifiers: list[AdjustmentEntry]
+
+    def rows(self):
+        for root in self.roots:
+            yield from root.walk()
+
+    @property
+    def level(self) -> Level | None:
+        return self.level_for(self.approved)
+
+    @property
+    def proposed_level(self) -> Level | None:
+        return self.level_for(self.proposed)
+
+    def level_for(self, total: scoring.Total) -> Level | None:
+        if total.disqualified:
+            return None
+        return next((lv for lv in self.levels if lv.contains(total.final)), None)
+
+    @property
+    def target(self) -> Level | None:
+        return self.assessment.target_level
+
+    @property
+    def missing_to_target(self) -> Decimal:
+        """Approved points still needed to reach the registered level (0 if reached)."""
+        target = self.target
+        if target is None or target.min_points is None:
+            return Decimal(0)
+        return max(Decimal(0), target.min_points - self.approved.final)
+
+    @property
+    def losing(self) -> list[ResultNode]:
+        """Scored leaves below their maximum, most points lost first."""
+        return sorted(
+            (leaf for leaf in self.leaves if leaf.lost > 0),
+            key=lambda leaf: (-leaf.lost, leaf.criterion.order),
+        )
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in Score.Status.values}
+        for leaf in self.leaves:
+            counts[leaf.score.status if leaf.score else Score.Status.NOT_STARTED] += 1
+        return counts
+
+
+def assessment_results(assessment: Assessment) -> Results:
+    """Every node's proposed and approved points, the totals with rebasing, deductions and
+    disqualifiers, and the level reached. A fixed number of queries whatever the tree size."""
+    criteria = list(
+        Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by("order", "id")
+    )
+    assignments = {
+        a.criterion_id: a
+        for a in Assignment.objects.filter(assessment=assessment).select_related("lead_unit")
+    }
+    scores = {
+        s.criterion_id: s
+        for s in Score.objects.filter(assessment=assessment).select_related(
+            "proposed_by", "leader_by"
+        )
+    }
+    levels = list(Level.objects.filter(criteria_set_id=assessment.criteria_set_id))
+    entries = list(
+        AdjustmentEntry.objects.filter(assessment=assessment, cases__gt=0).select_related(
+            "adjustment"
+        )
+    )
+    nodes = {c.pk: ResultNode(criterion=c, depth=0) for c in criteria}
+    roots = []
+    for c in criteria:
+        (nodes[c.parent_id].children if c.parent_id else roots).append(nodes[c.pk])
+
+    leaves: list[ResultNode] = []
+
+    def fill(node: ResultNode, depth: int) -> None:
+        node.depth = depth
+        if node.children:
+            for child in node.children:
+                fill(child, depth + 1)
+            node.proposed = sum((c.proposed for c in node.children), Decimal(0))
+            node.approved = sum((c.approved for c in node.children), Decimal(0))
+            node.counted_max = sum((c.counted_max for c in node.children), Decimal(0))
+            return
+        node.assignment = assignments.get(node.criterion.pk)
+        node.score = scores.get(node.criterion.pk)
+        leaves.append(node)
+        score = node.score
+        node.counted_max = Decimal(0) if node.excluded else node.criterion.max_points
+        if score is not None:
+            node.proposed = score.proposed_points or Decimal(0)
+            if score.status == Score.Status.APPROVED:
+                node.approved = score.leader_points or Decimal(0)
+
+    for root in roots:
+        fill(root, 0)
+
+    deductions = [e for e in entries if e.adjustment.kind == Adjustment.Kind.DEDUCTION]
+    disqualifiers = [e for e in entries if e.adjustment.kind == Adjustment.Kind.DISQUALIFIER]
+    deducted = sum((e.cases * e.adjustment.points_per_case for e in deductions), Decimal(0))
+    scale = assessment.criteria_set.scale
+
+    def total(pick) -> scoring.Total:
+        return scoring.total(
+            [
+                scoring.LeafResult(
+                    max_points=leaf.criterion.max_points, points=pick(leaf), excluded=leaf.excluded
+                )
+                for leaf in leaves
+            ],
+            scale=scale,
+            deductions=deducted,
+            disqualified=bool(disqualifiers),
+        )
+
+    return Results(
+        assessment=assessment,
+        roots=roots,
+        leaves=leaves,
+        proposed=total(lambda leaf: leaf.score.proposed_points if leaf.score else None),
+        approved=total(
+            lambda leaf: (
+                leaf.score.leader_points
+                if leaf.score and leaf.score.status == Score.Status.APPROVED
+                else None
+            )
+        ),
+        levels=sorted(
+            levels, key=lambda lv: lv.min_points if lv.min_points is not None else Decimal(-1)
+        ),
+        deductions=deductions,
+        disqualifiers=disqualifiers,
+    )
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit | None
+    assigned: int = 0
+    max_points: Decimal = Decimal(0)
+    scored: int = 0
+    submitted: int = 0
+    approved: int = 0
+    returned: int = 0
+    with_evidence: int = 0
+    proposed: Decimal = Decimal(0)
+    approved_points: Decimal = Decimal(0)
+
+    @property
+    def completeness(self) -> int:
+        """Per cent of the unit's sub-criteria approved."""
+        return round(100 * self.approved / self.assigned) if self.assigned else 0
+
+
+def unit_progress(
+    results: Results, evidence_counts: dict[int, int] | None = None
+) -> list[UnitProgress]:
+    """Per lead unit: assigned, scored, submitted, approved, with evidence, and points."""
+    evidence_counts = evidence_counts or {}
+    rows: dict[int | None, UnitProgress] = {}
+    for unit in results.assessment.commune.units.order_by("order", "name"):
+        rows[unit.pk] = UnitProgress(unit=unit)
+    done = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED, Score.Status.APPROVED}
+    for leaf in results.leaves:
+        lead_id = leaf.assignment.lead_unit_id if leaf.assignment else None
+        row = rows.setdefault(lead_id, UnitProgress(unit=None))
+        score = leaf.score
+        row.assigned += 1
+        row.max_points += leaf.criterion.max_points
+        if score is not None and (score.proposed_points is not None or score.not_arising):
+            row.scored += 1
+        if score is not None and score.status in done:
+            row.submitted += 1
+        if score is not None and score.status == Score.Status.APPROVED:
+            row.approved += 1
+            row.approved_points += score.leader_points or Decimal(0)
+        if score is not None and score.status == Score.Status.RETURNED:
+            row.returned += 1
+        if score is not None:
+            row.proposed += score.proposed_points or Decimal(0)
+        if evidence_counts.get(leaf.criterion.pk):
+            row.with_evidence += 1
+    return [row for row in rows.values() if row.assigned or row.unit is not None]
