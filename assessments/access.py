@@ -65,3 +65,34 @@ def is_own_assignment(user, assignment: Assignment, supporting_ids: set[int]) ->
     return (lead is not None and (lead.pk in units or lead.is_collective)) or bool(
         units & supporting_ids
     )
+
+
+def can_propose(user, assessment: Assessment, assignment: Assignment) -> bool:
+    """The lead unit's staff (any staff when "Các cơ quan, đơn vị" leads) and leaders."""
+    if is_leader_of(user, assessment):
+        return True
+    membership = membership_of(user)
+    if membership is None or membership.commune_id != assessment.commune_id:
+        return False
+    if membership.role != Membership.Role.STAFF or assignment.lead_unit is None:
+        return False
+    return assignment.lead_unit_id == membership.unit_id or assignment.lead_unit.is_collective
+
+
+def require_propose(user, assessment: Assessment, assignment: Assignment) -> None:
+    if not can_propose(user, assessment, assignment):
+        raise PermissionDenied("Chỉ đơn vị chủ trì và lãnh đạo được chấm điểm tiêu chí này.")
+
+
+def require_member(user, assessment: Assessment) -> None:
+    """Any member of the commune (outsiders already got 404 from get_assessment_for_user)."""
+    membership = membership_of(user)
+    if not user.is_superuser and (
+        membership is None or membership.commune_id != assessment.commune_id
+    ):
+        raise PermissionDenied("Bạn không thuộc xã của kỳ đánh giá này.")
+
+
+def require_review(user, assessment: Assessment) -> None:
+    if not is_leader_of(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã được duyệt, trả lại hoặc điều chỉnh điểm.")

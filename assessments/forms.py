@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -34,3 +36,93 @@ class AssignmentForm(forms.Form):
         if lead is not None and lead in (cleaned.get("supporting_units") or []):
             raise forms.ValidationError(_("Đơn vị chủ trì không thể đồng thời là đơn vị phối hợp."))
         return cleaned
+
+
+class ScoreForm(forms.Form):
+    """The lead unit's proposal; its fields follow the criterion's scoring rule."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    not_arising = forms.BooleanField(label=_("Không phát sinh trong kỳ"), required=False)
+    points = forms.DecimalField(
+        label=_("Điểm tự chấm"), required=False, min_value=0, max_digits=6, decimal_places=2
+    )
+    passed = forms.TypedChoiceField(
+        label=_("Kết quả"),
+        required=False,
+        choices=[("1", _("Đạt")), ("0", _("Không đạt"))],
+        widget=forms.RadioSelect,
+    )
+    numerator = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    denominator = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    result_text = forms.CharField(
+        label=_("Kết quả thực hiện"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Tóm tắt việc đã làm; được dùng khi soạn báo cáo."),
+    )
+    shortfall_reason = forms.CharField(
+        label=_("Lý do chưa thực hiện"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Bắt buộc khi điểm thấp hơn điểm tối đa; in vào bảng tồn tại, hạn chế."),
+    )
+
+    def __init__(self, *args, criterion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criterion = criterion
+        rule = criterion.rule
+        if rule != "free":
+            del self.fields["points"]
+        else:
+            self.fields["points"].widget.attrs.update(
+                {"step": str(criterion.step), "max": str(criterion.max_points), "min": "0"}
+            )
+            self.fields["points"].help_text = _("Từ 0 đến %(max)s, bước %(step)s") % {
+                "max": f"{criterion.max_points.normalize():f}".replace(".", ","),
+                "step": f"{criterion.step.normalize():f}".replace(".", ","),
+            }
+        if rule != "pass_fail":
+            del self.fields["passed"]
+        if rule != "tiers":
+            del self.fields["numerator"]
+            del self.fields["denominator"]
+        else:
+            self.fields["numerator"].label = criterion.numerator_label or _("Tử số")
+            self.fields["denominator"].label = criterion.denominator_label or _("Mẫu số")
+        if not criterion.not_arising:
+            del self.fields["not_arising"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def proposal(self) -> dict:
+        """Keyword arguments for `score_propose`."""
+        data = self.cleaned_data
+        points = data.get("points")
+        if self.criterion.rule == "pass_fail" and data.get("passed") in ("0", "1"):
+            points = self.criterion.max_points if data["passed"] == "1" else Decimal(0)
+        return {
+            "points": points,
+            "not_arising": bool(data.get("not_arising")),
+            "numerator": data.get("numerator"),
+            "denominator": data.get("denominator"),
+            "result_text": data.get("result_text", ""),
+            "shortfall_reason": data.get("shortfall_reason", ""),
+        }
+
+
+class ReviewForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("approve", "approve"), ("return", "return"), ("adjust", "adjust")]
+    )
+    comment = forms.CharField(required=False)
+    points = forms.DecimalField(required=False, min_value=0, max_digits=6, decimal_places=2)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=_("Góp ý"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do mở lại"), widget=forms.Textarea(attrs={"rows": 2}))
+    new_deadline = forms.DateField(label=_("Hạn tự chấm mới"), required=False)

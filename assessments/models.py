@@ -1,5 +1,7 @@
 """Communes, their units and people, and the assessments they run against a criteria set."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -360,6 +362,13 @@ class Score(models.Model):
 
     def __str__(self):
         return f"{self.criterion.code}: {self.get_status_display()}"
+
+    @property
+    def ratio_percent(self):
+        """numerator / denominator in per cent, for ratio (tiers) rules."""
+        if not self.denominator or self.numerator is None:
+            return None
+        return (self.numerator * 100 / self.denominator).quantize(Decimal("0.01"))
 
     @property
     def points(self):

@@ -157,23 +157,8 @@ def assignment_update(
 
 # -- Scores -----------------------------------------------------------------------------------
 
-SCORE_FIELDS = [
-    "status",
-    "not_arising",
-    "numerator",
-    "denominator",
-    "proposed_points",
-    "result_text",
-    "shortfall_reason",
-    "proposed_by",
-    "proposed_at",
-    "leader_points",
-    "leader_reason",
-    "return_comment",
-    "leader_by",
-    "leader_at",
-    "version",
-]
+EDITABLE = {Score.Status.NOT_STARTED, Score.Status.DRAFT, Score.Status.RETURNED}
+REVIEWABLE = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED}
 
 
 def _fresh(score: Score, expected_version: int | None) -> Score:
@@ -256,8 +241,7 @@ def score_propose(
     ensure_not_locked(score.assessment)
     if not staff_window_open(score.assessment) and not _is_leader(by, score.assessment):
         raise ValidationError("Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được.")
-    editable = {Score.Status.NOT_STARTED, Score.Status.DRAFT, Score.Status.RETURNED}
-    if score.status not in editable:
+    if score.status not in EDITABLE:
         raise ValidationError(
             f"Tiêu chí {score.criterion.code} đang ở trạng thái “{score.get_status_display()}”: "
             "chỉ sửa được khi chưa gửi hoặc bị trả lại."
@@ -356,9 +340,6 @@ def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str
             )
         )
     return submitted, skipped
-
-
-REVIEWABLE = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED}
 
 
 @transaction.atomic

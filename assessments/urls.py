@@ -1,14 +1,20 @@
 from django.urls import path
 
-from assessments import views
+from assessments.views import pages, scores
 
 app_name = "assessments"
 urlpatterns = [
-    path("<int:pk>/", views.assessment_detail, name="detail"),
-    path("<int:pk>/tieu-chi/<int:criterion_pk>/", views.criterion_detail, name="criterion"),
+    path("<int:pk>/", pages.assessment_detail, name="detail"),
+    path("<int:pk>/tieu-chi/<int:criterion_pk>/", pages.criterion_detail, name="criterion"),
+    path("<int:pk>/tieu-chi/<int:criterion_pk>/cham-diem/", scores.propose, name="score_propose"),
+    path("<int:pk>/tieu-chi/<int:criterion_pk>/duyet/", scores.review, name="score_review"),
+    path("<int:pk>/tieu-chi/<int:criterion_pk>/gop-y/", scores.comment, name="score_comment"),
+    path("<int:pk>/gui-tat-ca/", scores.submit_unit, name="submit_unit"),
+    path("<int:pk>/khoa/", scores.lock, name="lock"),
+    path("<int:pk>/mo-lai/", scores.reopen, name="reopen"),
     path(
         "<int:pk>/phan-cong/<int:criterion_pk>/",
-        views.assignment_edit,
+        pages.assignment_edit,
         name="assignment_edit",
     ),
 ]

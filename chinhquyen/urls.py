@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assessments import views as assessment_views
+from assessments.views import pages as assessment_pages
 
 admin.site.site_header = "Quản trị Chính quyền thân thiện"
 admin.site.site_title = "Quản trị"
 admin.site.index_title = "Bộ tiêu chí, xã, đơn vị và tài khoản"
 
 urlpatterns = [
-    path("", assessment_views.home, name="home"),
+    path("", assessment_pages.home, name="home"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from assessments.access import (
+    can_propose,
     get_assessment_for_user,
     is_leader_of,
     is_own_assignment,
@@ -13,11 +14,12 @@ from assessments.access import (
     unit_ids_of,
     visible_assessments,
 )
-from assessments.forms import AssignmentForm
-from assessments.models import Assignment, Membership
+from assessments.forms import AssignmentForm, CommentForm, ScoreForm
+from assessments.models import Assignment, Membership, Score
 from assessments.selectors import assessment_tree, unit_workload
-from assessments.services import assignment_update
+from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
 from criteria.models import CriteriaSet
+from criteria.scoring import describe_tiers, parse_tiers
 
 
 @login_required
@@ -129,6 +131,37 @@ def criterion_detail(request, pk, criterion_pk):
     while node is not None:
         ancestors.insert(0, node)
         node = node.parent
+    score = get_object_or_404(
+        Score.objects.select_related("proposed_by", "leader_by", "appraised_by"),
+        assessment=assessment,
+        criterion_id=criterion_pk,
+    )
+    criterion = assignment.criterion
+    may_propose = (
+        can_propose(request.user, assessment, assignment)
+        and score.status in EDITABLE
+        and (staff_window_open(assessment) or is_leader_of(request.user, assessment))
+    )
+    may_review = is_leader_of(request.user, assessment) and assessment.status == "open"
+    typed = request.session.pop(f"score-draft-{score.pk}", None)
+    form = None
+    if may_propose:
+        initial = {
+            "version": score.version,
+            "not_arising": score.not_arising,
+            "points": score.proposed_points,
+            "numerator": score.numerator,
+            "denominator": score.denominator,
+            "result_text": score.result_text,
+            "shortfall_reason": score.shortfall_reason,
+        }
+        if criterion.rule == "pass_fail" and score.proposed_points is not None:
+            initial["passed"] = "1" if score.proposed_points == criterion.max_points else "0"
+        if typed:
+            # The save was refused (stale or invalid): show what they typed, against the
+            # newest version, so nothing they wrote is lost.
+            initial.update({k: v for k, v in typed.items() if k != "version"})
+        form = ScoreForm(initial=initial, criterion=criterion)
     return render(
         request,
         "assessments/criterion_detail.html",
@@ -136,10 +169,19 @@ def criterion_detail(request, pk, criterion_pk):
             "assessment": assessment,
             "criteria_set": assessment.criteria_set,
             "assignment": assignment,
-            "criterion": assignment.criterion,
+            "criterion": criterion,
             "ancestors": ancestors,
             "supporting": supporting,
             "is_own": is_own_assignment(request.user, assignment, {u.pk for u in supporting}),
             "can_assign": is_leader_of(request.user, assessment),
+            "score": score,
+            "form": form,
+            "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
+            "events": score.events.select_related("user")[:100],
+            "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
+            if criterion.rule == "tiers"
+            else "",
+            "window_open": staff_window_open(assessment),
+            "comment_form": CommentForm(),
         },
     )

@@ -1,0 +1,221 @@
+"""Scoring a sub-criterion: the unit proposes, leaders decide; locking the assessment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments.access import (
+    get_assessment_for_user,
+    membership_of,
+    require_leader,
+    require_member,
+    require_propose,
+    require_review,
+)
+from assessments.forms import CommentForm, ReopenForm, ReviewForm, ScoreForm
+from assessments.models import Assignment, Membership, Score
+from assessments.services import (
+    assessment_lock,
+    assessment_reopen,
+    score_adjust,
+    score_approve,
+    score_comment,
+    score_propose,
+    score_return,
+    score_submit_many,
+)
+
+
+def _score_and_assignment(user, pk, criterion_pk):
+    assessment = get_assessment_for_user(user, pk)
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("criterion", "lead_unit"),
+        assessment=assessment,
+        criterion_id=criterion_pk,
+    )
+    score = get_object_or_404(
+        Score.objects.select_related("criterion"), assessment=assessment, criterion_id=criterion_pk
+    )
+    return assessment, assignment, score
+
+
+def _back(assessment, criterion_pk):
+    return redirect(
+        f"{reverse('assessments:criterion', args=[assessment.pk, criterion_pk])}#cham-diem"
+    )
+
+
+def _error(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_POST
+def propose(request, pk, criterion_pk):
+    """Save or submit the unit's proposal."""
+    assessment, assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
+    require_propose(request.user, assessment, assignment)
+    form = ScoreForm(request.POST, criterion=score.criterion)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return _back(assessment, criterion_pk)
+    submit = request.POST.get("action") == "submit"
+    try:
+        score_propose(
+            score=score,
+            by=request.user,
+            expected_version=form.cleaned_data["version"],
+            submit=submit,
+            **form.proposal(),
+        )
+    except ValidationError as error:
+        _error(request, error)
+        # Keep what the person typed: it is shown again next to the newer saved value.
+        request.session[f"score-draft-{score.pk}"] = {
+            k: str(v) if v is not None else "" for k, v in form.cleaned_data.items()
+        }
+    else:
+        request.session.pop(f"score-draft-{score.pk}", None)
+        messages.success(
+            request,
+            f"Đã gửi điểm tiêu chí {score.criterion.code} cho lãnh đạo."
+            if submit
+            else f"Đã lưu nháp điểm tiêu chí {score.criterion.code}.",
+        )
+    return _back(assessment, criterion_pk)
+
+
+@login_required
+@require_POST
+def review(request, pk, criterion_pk):
+    """Leaders approve, return with a comment, or set a different score with a reason."""
+    assessment, _assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
+    require_review(request.user, assessment)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Dữ liệu duyệt không hợp lệ; hãy tải lại trang.")
+        return _back(assessment, criterion_pk)
+    data = form.cleaned_data
+    code = score.criterion.code
+    try:
+        if data["action"] == "approve":
+            score_approve(score=score, by=request.user, expected_version=data["version"])
+            messages.success(request, f"Đã duyệt điểm tiêu chí {code}.")
+        elif data["action"] == "return":
+            score_return(
+                score=score,
+                by=request.user,
+                expected_version=data["version"],
+                comment=data["comment"],
+            )
+            messages.success(request, f"Đã trả lại tiêu chí {code} cho đơn vị.")
+        else:
+            if data["points"] is None:
+                raise ValidationError("Chưa nhập điểm điều chỉnh.")
+            score_adjust(
+                score=score,
+                by=request.user,
+                expected_version=data["version"],
+                points=data["points"],
+                reason=data["comment"],
+            )
+            messages.success(request, f"Đã điều chỉnh điểm tiêu chí {code}.")
+    except ValidationError as error:
+        _error(request, error)
+    return _back(assessment, criterion_pk)
+
+
+@login_required
+@require_POST
+def comment(request, pk, criterion_pk):
+    """Supporting units and anyone of the commune may comment; they do not score."""
+    assessment, _assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
+    require_member(request.user, assessment)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        score_comment(score=score, by=request.user, comment=form.cleaned_data["comment"])
+        messages.success(request, "Đã ghi góp ý.")
+    else:
+        messages.error(request, "Góp ý không được để trống.")
+    return _back(assessment, criterion_pk)
+
+
+@login_required
+@require_POST
+def submit_unit(request, pk):
+    """Staff send every ready sub-criterion of their unit at once."""
+    assessment = get_assessment_for_user(request.user, pk)
+    membership = membership_of(request.user)
+    if membership is None or membership.role != Membership.Role.STAFF or membership.unit_id is None:
+        require_leader(request.user, assessment)
+        unit_filter = Q()
+    else:
+        unit_filter = Q(lead_unit_id=membership.unit_id) | Q(lead_unit__is_collective=True)
+    criterion_ids = Assignment.objects.filter(unit_filter, assessment=assessment).values(
+        "criterion_id"
+    )
+    scores = list(
+        Score.objects.filter(assessment=assessment, criterion_id__in=criterion_ids)
+        .select_related("criterion", "assessment")
+        .order_by("criterion__order")
+    )
+    try:
+        submitted, skipped = score_submit_many(scores=scores, by=request.user)
+    except ValidationError as error:
+        _error(request, error)
+        return redirect("home")
+    if submitted:
+        messages.success(
+            request,
+            f"Đã gửi {len(submitted)} tiêu chí: "
+            + ", ".join(score.criterion.code for score in submitted)
+            + ".",
+        )
+    else:
+        messages.info(request, "Không có tiêu chí nào sẵn sàng để gửi.")
+    for problem in skipped:
+        messages.warning(request, problem)
+    return redirect(request.POST.get("next") or "home")
+
+
+@login_required
+@require_POST
+def lock(request, pk):
+    assessment = get_assessment_for_user(request.user, pk)
+    require_leader(request.user, assessment)
+    assessment_lock(assessment=assessment, by=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
+    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def reopen(request, pk):
+    assessment = get_assessment_for_user(request.user, pk)
+    require_leader(request.user, assessment)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            assessment_reopen(
+                assessment=assessment,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                new_deadline=form.cleaned_data["new_deadline"],
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, "Đã mở lại kỳ đánh giá.")
+    else:
+        messages.error(request, "Phải ghi lý do mở lại kỳ đánh giá.")
+    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
