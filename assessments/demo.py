@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -9,15 +10,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from assessments.models import Commune
-from assessments.services import assessment_create, commune_create, user_create
+from assessments.models import Assessment, Commune, Score
+from assessments.services import (
+    assessment_create,
+    commune_create,
+    score_approve,
+    score_propose,
+    user_create,
+)
 from criteria.services import criteria_set_load_yaml
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.yaml"
 
 
 @transaction.atomic
-def demo_load(*, password: str, path: Path = DEMO_FILE) -> None:
+def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     criteria_set = criteria_set_load_yaml(path=path.parent.parent / data["criteria_set"])
     levels = {level.name: level for level in criteria_set.levels.all()}
@@ -52,9 +59,42 @@ def demo_load(*, password: str, path: Path = DEMO_FILE) -> None:
                 plan_number=item.get("plan_number", ""),
                 plan_date=item.get("plan_date"),
             )
+    if scores and data.get("scores"):
+        demo_scores(data["scores"])
     User = get_user_model()
     for admin in data.get("admins", []):
         first, _, last = admin["full_name"].rpartition(" ")
         User.objects.create_superuser(
             username=admin["username"], password=password, first_name=first, last_name=last
         )
+
+
+def demo_scores(spec: dict) -> None:
+    """Score and approve every sub-criterion as the seed report's outcome says."""
+    User = get_user_model()
+    users = {user.username: user for user in User.objects.all()}
+    leader = users[spec["approved_by"]]
+    assessment = Assessment.objects.get(commune__name=spec["commune"])
+    shortfalls = {item["code"]: item for item in spec.get("shortfalls", [])}
+    for score in Score.objects.filter(assessment=assessment).select_related("criterion"):
+        criterion = score.criterion
+        item = shortfalls.get(criterion.code)
+        fields = {"result_text": spec["default_result"]}
+        by = leader
+        if item is not None:
+            by = users[item["by"]]
+            fields.update(result_text=item["result"], shortfall_reason=item["reason"])
+            if "numerator" in item:
+                fields.update(
+                    numerator=Decimal(item["numerator"]), denominator=Decimal(item["denominator"])
+                )
+            else:
+                fields["points"] = Decimal(item["points"])
+        elif criterion.rule == "tiers":
+            fields.update(numerator=Decimal(1), denominator=Decimal(1))
+        else:
+            fields["points"] = criterion.max_points
+        score = score_propose(
+            score=score, by=by, expected_version=score.version, submit=True, **fields
+        )
+        score_approve(score=score, by=leader, expected_version=score.version)

@@ -116,18 +116,6 @@ def assessment_tree(
     )
 
 
-def unit_workload(assessment: Assessment) -> list[dict]:
-    """Per unit: how many sub-criteria and points it leads in this assessment."""
-    units = list(assessment.commune.units.order_by("order", "name"))
-    counts: dict[int, dict] = {u.pk: {"unit": u, "leaves": 0, "points": Decimal(0)} for u in units}
-    for assignment in Assignment.objects.filter(assessment=assessment).select_related("criterion"):
-        if assignment.lead_unit_id in counts:
-            entry = counts[assignment.lead_unit_id]
-            entry["leaves"] += 1
-            entry["points"] += assignment.criterion.max_points
-    return list(counts.values())
-
-
 # -- Results: points per node, totals, level, what is lost -----------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/tieu-chi/<int:criterion_pk>/gop-y/", scores.comment, name="score_comment"),
     path("<int:pk>/gui-tat-ca/", scores.submit_unit, name="submit_unit"),
     path("<int:pk>/khoa/", scores.lock, name="lock"),
+    path("<int:pk>/dieu-chinh/<int:adjustment_pk>/", scores.adjustment, name="adjustment"),
     path("<int:pk>/mo-lai/", scores.reopen, name="reopen"),
     path(
         "<int:pk>/phan-cong/<int:criterion_pk>/",

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("ky-danh-gia/", include("assessments.urls")),
     path("ky-danh-gia/<int:pk>/minh-chung/", include("evidence.urls")),
+    path("ky-danh-gia/<int:pk>/", include("reports.urls")),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -32,7 +32,7 @@ class Demo:
 @pytest.fixture
 def demo(db) -> Demo:
     """xã Nghi Dương (2026, 6 tháng, mức 2) and xã An Lão, with every demo account."""
-    demo_load(password=DEMO_PASSWORD)
+    demo_load(password=DEMO_PASSWORD, scores=False)
     nghi_duong = Commune.objects.get(name="Nghi Dương")
     an_lao = Commune.objects.get(name="An Lão")
     return Demo(
@@ -41,6 +41,17 @@ def demo(db) -> Demo:
         assessment=Assessment.objects.get(commune=nghi_duong),
         other_assessment=Assessment.objects.get(commune=an_lao),
     )
+
+
+@pytest.fixture
+def demo_scored(demo) -> Demo:
+    """The demo with the seed report's outcome scored and approved (as `make run` shows it)."""
+    import yaml
+
+    from assessments.demo import DEMO_FILE, demo_scores
+
+    demo_scores(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["scores"])
+    return demo
 
 
 # Personas, named by who they are in the commune office.

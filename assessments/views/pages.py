@@ -16,7 +16,7 @@ from assessments.access import (
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
 from assessments.models import Assignment, Membership, Score
-from assessments.selectors import assessment_tree, unit_workload
+from assessments.selectors import assessment_tree
 from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
 from criteria.models import CriteriaSet
 from criteria.scoring import describe_tiers, parse_tiers
@@ -36,14 +36,15 @@ def home(request):
         return render(request, "assessments/home_no_commune.html", context)
     current = assessments[0] if assessments else None
     context["current"] = current
-    if current is not None:
-        if membership.role == Membership.Role.STAFF:
-            context["tree"] = assessment_tree(
-                current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
-            )
-        else:
-            context["tree"] = assessment_tree(current)
-            context["workload"] = unit_workload(current)
+    if current is not None and membership.role in (
+        Membership.Role.LEADER,
+        Membership.Role.SECRETARY,
+    ):
+        return redirect("reports:dashboard", pk=current.pk)
+    if current is not None and membership.role == Membership.Role.STAFF:
+        context["tree"] = assessment_tree(
+            current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
+        )
     template = {
         Membership.Role.STAFF: "assessments/home_staff.html",
         Membership.Role.LEADER: "assessments/home_leader.html",

@@ -21,6 +21,7 @@ from assessments.access import (
 from assessments.forms import CommentForm, ReopenForm, ReviewForm, ScoreForm
 from assessments.models import Assignment, Membership, Score
 from assessments.services import (
+    adjustment_record,
     assessment_lock,
     assessment_reopen,
     score_adjust,
@@ -30,6 +31,7 @@ from assessments.services import (
     score_return,
     score_submit_many,
 )
+from criteria.models import Adjustment
 
 
 def _score_and_assignment(user, pk, criterion_pk):
@@ -218,4 +220,30 @@ def reopen(request, pk):
             messages.success(request, "Đã mở lại kỳ đánh giá.")
     else:
         messages.error(request, "Phải ghi lý do mở lại kỳ đánh giá.")
+    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def adjustment(request, pk, adjustment_pk):
+    """Leaders record cases against a deduction or a disqualifier of the criteria set."""
+    assessment = get_assessment_for_user(request.user, pk)
+    require_leader(request.user, assessment)
+    rule = get_object_or_404(Adjustment, pk=adjustment_pk, criteria_set=assessment.criteria_set)
+    cases = request.POST.get("cases", "0").strip() or "0"
+    if not cases.isdigit():
+        messages.error(request, "Số trường hợp phải là số nguyên không âm.")
+    else:
+        try:
+            adjustment_record(
+                assessment=assessment,
+                adjustment=rule,
+                cases=int(cases),
+                note=request.POST.get("note", ""),
+                by=request.user,
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, f"Đã cập nhật: {rule.title}.")
     return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))

@@ -1,0 +1,132 @@
+"""Leaders' dashboard and the per-unit table: what they show, who sees them, what they cost."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments.models import Score
+from assessments.services import assessment_create, score_approve, score_propose
+from criteria.models import CriteriaSet
+from criteria.services import criteria_set_replace_tree
+from criteria.tree import NodeRow
+
+
+def url(name, assessment):
+    return reverse(f"reports:{name}", args=[assessment.pk])
+
+
+def test_dashboard_shows_the_seed_outcome(client, demo_scored, login_as):
+    login_as("lanhdao")
+    response = client.get(url("dashboard", demo_scored.assessment))
+    assert response.status_code == 200
+    results = response.context["results"]
+    assert [leaf.criterion.code for leaf in results.losing] == ["2.1.a", "1.2.d", "4.2.f", "2.2.e"]
+    html = response.content.decode()
+    for reason in [
+        "Chưa có kinh phí triển khai thực hiện.",
+        "Có 04 hồ sơ TTHC giải quyết quá hạn",
+        "Không có công dân ở cộng đồng dân cư có sáng kiến",
+        "Không có phương thức trích xuất chính xác kết quả.",
+    ]:
+        assert reason in html
+    assert results.approved.final == D(90)
+    assert "Đã đủ điểm" in html  # against the registered mức 2
+    assert response.context["board"].without_evidence  # no evidence in the demo yet
+
+
+@pytest.mark.parametrize("username", ["lanhdao", "chutich", "vanthu", "admin"])
+def test_leaders_and_secretary_see_the_dashboard(client, demo, login_as, username):
+    login_as(username)
+    for name in ("dashboard", "units", "units_xlsx"):
+        assert client.get(url(name, demo.assessment)).status_code == 200
+
+
+@pytest.mark.parametrize("username", ["vhxh", "ttpvhcc"])
+def test_staff_do_not_see_the_commune_dashboard(client, demo, login_as, username):
+    login_as(username)
+    for name in ("dashboard", "units", "units_xlsx"):
+        assert client.get(url(name, demo.assessment)).status_code == 403
+
+
+@pytest.mark.parametrize("username", ["anlao_lanhdao", "anlao_vhxh"])
+def test_other_commune_gets_404(client, demo, login_as, username):
+    login_as(username)
+    for name in ("dashboard", "units", "units_xlsx"):
+        assert client.get(url(name, demo.assessment)).status_code == 404
+
+
+def test_anonymous_goes_to_login(client, demo):
+    response = client.get(url("dashboard", demo.assessment))
+    assert response.status_code == 302 and "/dang-nhap/" in response.url
+
+
+def test_unit_table_xlsx_reads_back(client, demo_scored, login_as):
+    login_as("lanhdao")
+    response = client.get(url("units_xlsx", demo_scored.assessment))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == "BẢNG TỔNG HỢP CHẤM ĐIỂM THEO ĐƠN VỊ CHỦ TRÌ"
+    headers = [cell.value for cell in sheet[4]]
+    assert headers[:6] == [
+        "Stt",
+        "Đơn vị chủ trì",
+        "Số tiêu chí thành phần được giao",
+        "Điểm tối đa được giao",
+        "Điểm tự chấm",
+        "Điểm lãnh đạo duyệt",
+    ]
+    rows = {row[1]: row for row in sheet.iter_rows(min_row=5, values_only=True) if row[0]}
+    ttpvhcc = rows["Trung tâm Phục vụ hành chính công"]
+    # TTPVHCC leads 14 sub-criteria worth 23 points and lost 2 (the App) → 21 approved.
+    assert ttpvhcc[2:6] == (14, 23, 21, 21)
+    assert ttpvhcc[11].startswith("=IF(C")
+    total_row = next(
+        row for row in sheet.iter_rows(min_row=5, values_only=True) if row[1] == "Tổng cộng"
+    )
+    assert total_row[2].startswith("=SUM(C5:C")
+    assert sum(row[3] for row in rows.values()) == 100
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.print_title_rows == "$4:$4"
+
+
+def synthetic(demo, leaves_per_group: int):
+    criteria_set = CriteriaSet.objects.create(
+        title=f"Tổng hợp {leaves_per_group}", scale=D(5 * leaves_per_group)
+    )
+    rows, n = [], 2
+    for i in range(1, 6):
+        rows.append(NodeRow(n, f"{i}", f"Tiêu chí {i}", D(leaves_per_group)))
+        n += 1
+        for k in range(1, leaves_per_group + 1):
+            unit = ["Phòng Văn hóa - Xã hội", "Phòng Kinh tế", "Các cơ quan, đơn vị"][k % 3]
+            rows.append(NodeRow(n, f"{i}.{k}", f"Mục {i}.{k}", D(1), default_lead_unit=unit))
+            n += 1
+    criteria_set_replace_tree(criteria_set=criteria_set, rows=rows)
+    assessment = assessment_create(
+        commune=demo.commune, criteria_set=criteria_set, year=2000 + leaves_per_group, period="year"
+    )
+    leader = demo.user("lanhdao")
+    for score in Score.objects.filter(assessment=assessment).select_related("criterion")[::2]:
+        score = score_propose(
+            score=score, by=leader, expected_version=0, points=D(1), result_text="x", submit=True
+        )
+        score_approve(score=score, by=leader, expected_version=score.version)
+    return assessment
+
+
+@pytest.mark.parametrize("name", ["dashboard", "units"])
+def test_query_count_is_the_same_for_5_and_500_subcriteria(client, demo, login_as, name):
+    small, large = synthetic(demo, 1), synthetic(demo, 100)  # 5 and 500 leaves
+    assert large.scores.count() == 500
+    login_as("lanhdao")
+    counts = []
+    for assessment in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url(name, assessment)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
