@@ -16,7 +16,7 @@ from assessments.access import (
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
 from assessments.models import Assignment, Membership, Score
-from assessments.selectors import assessment_tree
+from assessments.selectors import assessment_results, assessment_tree
 from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
 from criteria.models import CriteriaSet
 from criteria.scoring import describe_tiers, parse_tiers
@@ -42,8 +42,32 @@ def home(request):
     ):
         return redirect("reports:dashboard", pk=current.pk)
     if current is not None and membership.role == Membership.Role.STAFF:
-        context["tree"] = assessment_tree(
-            current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
+        results = assessment_results(current)
+        mine = [
+            leaf
+            for leaf in results.leaves
+            if leaf.assignment is not None
+            and leaf.assignment.lead_unit is not None
+            and (
+                leaf.assignment.lead_unit_id == membership.unit_id
+                or leaf.assignment.lead_unit.is_collective
+            )
+        ]
+        context.update(
+            leaves=mine,
+            returned=[leaf for leaf in mine if leaf.score.status == Score.Status.RETURNED],
+            to_do=[leaf for leaf in mine if leaf.score.status in EDITABLE],
+            ready=[
+                leaf
+                for leaf in mine
+                if leaf.score.status in (Score.Status.DRAFT, Score.Status.RETURNED)
+            ],
+            points_mine=sum(leaf.criterion.max_points for leaf in mine),
+            window_open=staff_window_open(current),
+            supported=assessment_tree(
+                current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
+            ).shown_leaves
+            - len(mine),
         )
     template = {
         Membership.Role.STAFF: "assessments/home_staff.html",
