@@ -10,7 +10,7 @@ from import_export.forms import ExportForm
 from import_export.results import RowResult
 
 from criteria.forms import CriteriaConfirmImportForm, CriteriaImportForm
-from criteria.models import CriteriaSet, Criterion, Level
+from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.resources import (
     CriteriaXLSX,
     CriterionResource,
@@ -222,3 +222,9 @@ class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
             f"Đã nhập {count} tiêu chí vào “{criteria_set}”; "
             "cây tiêu chí cũ của bộ này đã được thay thế.",
         )
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(LockedWhenUsedMixin, admin.ModelAdmin):
+    list_display = ["title", "kind", "points_per_case", "criteria_set"]
+    list_filter = ["criteria_set", "kind"]

@@ -273,8 +273,7 @@ class Adjustment(models.Model):
         ordering = ["criteria_set", "order"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="disqualifier")
-                | (Q(kind="deduction") & Q(points_per_case__gt=0)),
+                condition=Q(kind="disqualifier") | (Q(kind="deduction") & Q(points_per_case__gt=0)),
                 name="deduction_has_points",
             ),
         ]

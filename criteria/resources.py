@@ -13,7 +13,14 @@ from import_export.formats import base_formats
 
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import ensure_editable, link_parents
-from criteria.xlsx import COLUMNS, read_rows, read_sheet, write_workbook
+from criteria.xlsx import (
+    COLUMNS,
+    NOT_ARISING_LABELS,
+    RULE_LABELS,
+    read_rows,
+    read_sheet,
+    write_workbook,
+)
 
 # Resource field names, in the order of the columns in criteria.xlsx.COLUMNS.
 FIELD_NAMES = (
@@ -26,6 +33,12 @@ FIELD_NAMES = (
     "provenance",
     "points_provenance",
     "unit_provenance",
+    "rule",
+    "step",
+    "tiers",
+    "numerator_label",
+    "denominator_label",
+    "not_arising",
 )
 
 
@@ -50,6 +63,12 @@ class CriterionResource(resources.ModelResource):
     provenance = fields.Field(attribute="provenance", column_name="Nguồn gốc")
     points_provenance = fields.Field(attribute="points_provenance", column_name="Nguồn gốc điểm")
     unit_provenance = fields.Field(attribute="unit_provenance", column_name="Nguồn gốc đơn vị")
+    rule = fields.Field(attribute="rule", column_name="Cách chấm")
+    step = fields.Field(attribute="step", column_name="Bước điểm")
+    tiers = fields.Field(attribute="tiers", column_name="Bậc điểm")
+    numerator_label = fields.Field(attribute="numerator_label", column_name="Tử số")
+    denominator_label = fields.Field(attribute="denominator_label", column_name="Mẫu số")
+    not_arising = fields.Field(attribute="not_arising", column_name="Khi không phát sinh")
 
     class Meta:
         model = Criterion
@@ -144,6 +163,15 @@ class CriterionResource(resources.ModelResource):
 
     def dehydrate_max_points(self, criterion):
         return criterion.max_points  # a number in Excel, not text
+
+    def dehydrate_rule(self, criterion):
+        return RULE_LABELS.get(criterion.rule, criterion.rule)
+
+    def dehydrate_step(self, criterion):
+        return criterion.step
+
+    def dehydrate_not_arising(self, criterion):
+        return "" if not criterion.not_arising else NOT_ARISING_LABELS[criterion.not_arising]
 
 
 def criteria_set_export_xlsx(criteria_set: CriteriaSet) -> bytes:

@@ -107,7 +107,9 @@ def check_points(value: Decimal, *, max_points: Decimal, step: Decimal) -> None:
         )
 
 
-def ratio_points(tiers: list[Tier], numerator: Decimal, denominator: Decimal) -> tuple[Decimal, Decimal]:
+def ratio_points(
+    tiers: list[Tier], numerator: Decimal, denominator: Decimal
+) -> tuple[Decimal, Decimal]:
     """(percentage, points) for the numbers a unit entered."""
     if denominator is None or numerator is None:
         raise ValueError("Cần nhập đủ tử số và mẫu số.")
@@ -163,7 +165,10 @@ class Total:
 
 
 def total(
-    leaves: list[LeafResult], *, scale: Decimal, deductions: Decimal = Decimal(0),
+    leaves: list[LeafResult],
+    *,
+    scale: Decimal,
+    deductions: Decimal = Decimal(0),
     disqualified: bool = False,
 ) -> Total:
     """Sum the points; when leaves are excluded ("không phát sinh"), rebase to the scale."""

@@ -34,7 +34,22 @@ COLUMNS = {
     "Nguồn gốc": "provenance",
     "Nguồn gốc điểm": "points_provenance",
     "Nguồn gốc đơn vị": "unit_provenance",
+    "Cách chấm": "rule",
+    "Bước điểm": "step",
+    "Bậc điểm": "tiers",
+    "Tử số": "numerator_label",
+    "Mẫu số": "denominator_label",
+    "Khi không phát sinh": "not_arising",
 }
+# What a clerk writes in "Cách chấm" and "Khi không phát sinh" (the portal's codes work too).
+RULE_LABELS = {"free": "Trong khoảng", "pass_fail": "Đạt/không đạt", "tiers": "Theo tỷ lệ"}
+NOT_ARISING_LABELS = {
+    "": "Không áp dụng",
+    "full": "Tính đủ điểm",
+    "zero": "Tính 0 điểm",
+    "exclude": "Không tính, quy đổi",
+}
+DEFAULT_STEP = Decimal("0.25")
 HEADERS = list(COLUMNS)
 REQUIRED_HEADERS = ["Mã", "Tên tiêu chí", "Điểm tối đa"]
 FIRST_DATA_ROW = 2  # the header is Excel row 1
@@ -51,6 +66,12 @@ COLUMN_WIDTHS = {
     "Nguồn gốc": 18,
     "Nguồn gốc điểm": 18,
     "Nguồn gốc đơn vị": 18,
+    "Cách chấm": 16,
+    "Bước điểm": 10,
+    "Bậc điểm": 18,
+    "Tử số": 30,
+    "Mẫu số": 30,
+    "Khi không phát sinh": 20,
 }
 INSTRUCTIONS = [
     "Cách điền bảng tiêu chí",
@@ -74,6 +95,12 @@ INSTRUCTIONS = [
     "9. Bộ tiêu chí đã dùng cho kỳ đánh giá không nhập đè được: hãy tạo phiên bản mới rồi "
     "nhập vào phiên bản mới.",
     "10. Lưu tệp dạng Sổ làm việc Excel (*.xlsx).",
+    "11. Cách chấm của tiêu chí thành phần (để trống là “Trong khoảng”): “Trong khoảng” — chấm "
+    "từ 0 đến điểm tối đa theo Bước điểm (để trống là 0,25); “Đạt/không đạt” — chỉ 0 hoặc điểm "
+    "tối đa; “Theo tỷ lệ” — đơn vị nhập Tử số và Mẫu số (ghi tên hai số ở cột Tử số, Mẫu số), "
+    "điểm lấy theo Bậc điểm dạng “tỷ lệ tối thiểu:điểm”, ví dụ 100:5; 95:3; 0:0.",
+    "12. Khi không phát sinh (để trống là “Không áp dụng”): “Tính đủ điểm”, “Tính 0 điểm”, hoặc "
+    "“Không tính, quy đổi” — tiêu chí không tính vào tổng và tổng điểm được quy đổi về thang điểm.",
 ]
 
 NOT_XLSX = (
@@ -228,6 +255,8 @@ def read_rows(
             problems.add(excel_row, str(exc))
             max_points = None
         fields["parent_code"] = fields["parent_code"] or None
+        for message in _read_rule_columns(fields, cells):
+            problems.add(excel_row, message)
         rows.append(NodeRow(row=excel_row, max_points=max_points, **fields))
 
     tree = validate_tree(rows, scale)
@@ -235,6 +264,45 @@ def read_rows(
     for row, messages in tree.by_row.items():
         problems.by_row[row].extend(messages)
     return rows, problems
+
+
+def _label_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def _choice(text: str, labels: dict[str, str], what: str) -> tuple[str | None, str | None]:
+    """(code, None) for a label or code a clerk wrote, or (None, message)."""
+    key = _label_key(text)
+    for code, label in labels.items():
+        if key in (_label_key(label), code):
+            return code, None
+    allowed = ", ".join(f"“{label}”" for label in labels.values())
+    return None, f"{what} “{text}” không hợp lệ; chọn một trong: {allowed}."
+
+
+def _read_rule_columns(fields: dict, cells: dict) -> list[str]:
+    """Turn the scoring-rule cells of a row into NodeRow values; return problems."""
+    problems = []
+    rule_text = fields.get("rule", "")
+    fields["rule"] = "free"
+    if rule_text:
+        code, problem = _choice(rule_text, RULE_LABELS, "Cách chấm")
+        fields["rule"] = code or "free"
+        problems += [problem] if problem else []
+    arising_text = fields.get("not_arising", "")
+    fields["not_arising"] = ""
+    if arising_text:
+        code, problem = _choice(arising_text, NOT_ARISING_LABELS, "Khi không phát sinh")
+        fields["not_arising"] = code or ""
+        problems += [problem] if problem else []
+    raw_step = cells.get("Bước điểm")
+    fields["step"] = DEFAULT_STEP
+    if not _is_blank(raw_step):
+        try:
+            fields["step"] = parse_points(raw_step)
+        except ValueError as exc:
+            problems.append(str(exc).replace("Điểm tối đa", "Bước điểm"))
+    return problems
 
 
 def read_criteria_xlsx(data: bytes, scale: Decimal | None) -> tuple[list[NodeRow], TreeProblems]:

@@ -315,6 +315,95 @@ def test_export_then_import_gives_back_the_same_tree():
     assert not result.has_errors() and not result.has_validation_errors()
     assert len(tree(source)) == 59
     assert tree(copy) == tree(source)
+    assert rules(copy) == rules(source)
+    assert ("2.1.a", "tiers", D("0.25"), "100:5; 0:0") == rules(copy)[("2.1.a")][:4]
+
+
+def rules(criteria_set):
+    """The scoring rule of every node, by code."""
+    return {
+        node.code: (
+            node.code,
+            node.rule,
+            node.step,
+            node.tiers,
+            node.numerator_label,
+            node.denominator_label,
+            node.not_arising,
+        )
+        for node in criteria_set.criteria.all()
+    }
+
+
+RULE_HEADERS = [
+    "Mã",
+    "Tên tiêu chí",
+    "Điểm tối đa",
+    "Cách chấm",
+    "Bước điểm",
+    "Bậc điểm",
+    "Tử số",
+    "Mẫu số",
+    "Khi không phát sinh",
+]
+
+
+def test_rule_columns_are_read_from_labels(target):
+    rows = [
+        ["1", "Tiêu chí", 10, None, None, None, None, None, None],
+        ["1.1", "Tự do", 3, "trong khoảng", "0,5", None, None, None, None],
+        ["1.2", "Đạt hay không", 2, "Đạt/không đạt", None, None, None, None, "Tính 0 điểm"],
+        [
+            "1.3",
+            "Tỷ lệ",
+            5,
+            "Theo tỷ lệ",
+            None,
+            "100:5; 95:3; 0:0",
+            "Hồ sơ đúng hạn",
+            "Tổng hồ sơ",
+            "Không tính, quy đổi",
+        ],
+    ]
+    criteria_set_import_xlsx(criteria_set=target, data=xlsx(rows, headers=RULE_HEADERS))
+    got = rules(target)
+    assert got["1.1"][1:3] == ("free", D("0.5"))
+    assert got["1.2"][1] == "pass_fail" and got["1.2"][6] == "zero"
+    assert got["1.3"][1:] == (
+        "tiers",
+        D("0.25"),
+        "100:5; 95:3; 0:0",
+        "Hồ sơ đúng hạn",
+        "Tổng hồ sơ",
+        "exclude",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["Chấm tùy ý", None, None, None], "Dòng 3: Cách chấm “Chấm tùy ý” không hợp lệ"),
+        (["Theo tỷ lệ", None, "", None], "Dòng 3: Cách chấm theo tỷ lệ cần ít nhất một bậc điểm"),
+        (["Theo tỷ lệ", None, "100:9", None], "Dòng 3: Điểm 9 của bậc 100% phải từ 0 đến 3."),
+        (["Trong khoảng", "hai", None, None], "Dòng 3: Bước điểm “hai” không phải là số."),
+        (
+            ["Trong khoảng", "2", None, None],
+            "Dòng 3: Điểm tối đa 3 không phải bội số của bước điểm 2.",
+        ),
+        (["Trong khoảng", None, None, "Có lẽ"], "Dòng 3: Khi không phát sinh “Có lẽ” không hợp lệ"),
+    ],
+)
+def test_bad_rule_cells_are_refused_with_a_row_message(target, cells, message):
+    rule, step, tiers, arising = cells
+    rows = [
+        ["1", "Tiêu chí", 10, None, None, None, None, None, None],
+        ["1.1", "Mục", 3, rule, step, tiers, None, None, arising],
+        ["1.2", "Mục", 7, None, None, None, None, None, None],
+    ]
+    with pytest.raises(ValidationError) as error:
+        criteria_set_import_xlsx(criteria_set=target, data=xlsx(rows, headers=RULE_HEADERS))
+    assert any(m.startswith(message) for m in error.value.messages), error.value.messages
+    assert [node.code for node in target.criteria.all()] == ["A", "A.1"]
 
 
 def test_committed_template_is_blank_and_imports_as_no_rows(target):
@@ -336,6 +425,7 @@ def test_committed_draft_xlsx_imports_cleanly_as_the_yaml_tree():
     criteria_set_import_xlsx(criteria_set=copy, data=DRAFT_FILE.read_bytes())
 
     assert tree(copy) == tree(source)
+    assert rules(copy) == rules(source)
 
 
 def values(data: bytes):

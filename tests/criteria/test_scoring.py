@@ -63,8 +63,12 @@ def test_ratio_below_every_tier_earns_nothing():
 
 @pytest.mark.parametrize(
     ("numerator", "denominator", "message"),
-    [(D(5), D(0), "Mẫu số phải lớn hơn 0"), (D(11), D(10), "không được lớn hơn"),
-     (D(-1), D(10), "không được âm"), (None, D(10), "đủ tử số và mẫu số")],
+    [
+        (D(5), D(0), "Mẫu số phải lớn hơn 0"),
+        (D(11), D(10), "không được lớn hơn"),
+        (D(-1), D(10), "không được âm"),
+        (None, D(10), "đủ tử số và mẫu số"),
+    ],
 )
 def test_ratio_refuses_impossible_numbers(numerator, denominator, message):
     with pytest.raises(ValueError, match=message):
@@ -97,7 +101,11 @@ def test_total_without_exclusions_is_the_plain_sum():
 
 def test_total_rebases_when_a_leaf_does_not_arise():
     # 98 of the 100 points can be earned; 86 of them were: 86 × 100 / 98 = 87.755… → 87.76
-    leaves = [LeafResult(D(60), D(56)), LeafResult(D(38), D(30)), LeafResult(D(2), None, excluded=True)]
+    leaves = [
+        LeafResult(D(60), D(56)),
+        LeafResult(D(38), D(30)),
+        LeafResult(D(2), None, excluded=True),
+    ]
     result = total(leaves, scale=D(100))
     assert result.raw_points == D(86)
     assert result.counted_max == D(98)
