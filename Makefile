@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps
+.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -37,6 +37,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Every script in bench/ prints its figures (each builds and removes its own temporary portal).
+bench: $(VENV)/.installed
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

@@ -13,14 +13,27 @@ from assessments.models import Assessment
 from criteria.models import Criterion
 
 
+class PrivateStorage(FileSystemStorage):
+    """A folder no URL points at: files are only sent by the permission-checked views."""
+
+    def url(self, name):
+        raise ValueError("Evidence files have no public URL; use the evidence:download view.")
+
+
 class EvidenceStorage(LazyObject):
     """Files live under MEDIA_ROOT/evidence with generated names and no public URL."""
 
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.MEDIA_ROOT / "evidence", base_url=None)
+        self._wrapped = PrivateStorage(location=settings.MEDIA_ROOT / "evidence")
 
 
 evidence_storage = EvidenceStorage()
+
+
+def get_evidence_storage():
+    # Given to FileField as a callable so migrations name this function instead of freezing
+    # the MEDIA_ROOT of whoever ran makemigrations.
+    return evidence_storage
 
 
 def stored_name(instance, filename):
@@ -121,7 +134,7 @@ class EvidenceFile(models.Model):
     )
     version = models.PositiveIntegerField(_("phiên bản"))
     file = models.FileField(
-        _("tệp"), storage=evidence_storage, upload_to=stored_name, max_length=200
+        _("tệp"), storage=get_evidence_storage, upload_to=stored_name, max_length=200
     )
     original_name = models.CharField(_("tên tệp gốc"), max_length=255)
     size = models.BigIntegerField(_("dung lượng"))
@@ -130,7 +143,7 @@ class EvidenceFile(models.Model):
     content_type = models.CharField(_("kiểu nội dung"), max_length=100)
     thumbnail = models.FileField(
         _("ảnh thu nhỏ"),
-        storage=evidence_storage,
+        storage=get_evidence_storage,
         upload_to=thumbnail_name,
         blank=True,
         max_length=200,

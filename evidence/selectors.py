@@ -23,11 +23,14 @@ def evidence_queryset():
 
 def evidence_for_criterion(assessment: Assessment, criterion: Criterion, *, deleted: bool = False):
     """Evidence backing one sub-criterion (its own and linked), oldest code first."""
-    return list(
+    items = list(
         evidence_queryset()
         .filter(assessment=assessment, links__criterion=criterion, deleted_at__isnull=not deleted)
         .order_by("criterion__order", "sequence")
     )
+    for evidence in items:
+        evidence.assessment = assessment  # permission checks read it; no query per row
+    return items
 
 
 def evidence_search(
@@ -68,3 +71,39 @@ def evidence_count_by_criterion(assessment: Assessment) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["criterion_id"]: row["n"] for row in rows}
+
+
+def evidence_ids_by_criterion(assessment: Assessment) -> dict[int, set[int]]:
+    """criterion id -> ids of the (not deleted) evidence backing it, in one query.
+
+    Sets rather than counts, so that a unit's or a criterion's total counts an evidence
+    linked to several of its sub-criteria once."""
+    rows = EvidenceLink.objects.filter(
+        evidence__assessment=assessment, evidence__deleted_at__isnull=True
+    ).values_list("criterion_id", "evidence_id")
+    backing: dict[int, set[int]] = {}
+    for criterion_id, evidence_id in rows:
+        backing.setdefault(criterion_id, set()).add(evidence_id)
+    return backing
+
+
+def evidence_totals_of(queryset) -> dict:
+    """Count and total size of the evidence in `queryset` (e.g. a filtered search)."""
+    return Evidence.objects.filter(pk__in=queryset.values("pk")).aggregate(
+        count=Count("id"), size=Sum("current_file__size")
+    )
+
+
+def evidence_links_for_archive(assessment: Assessment, criterion_ids: list[int] | None = None):
+    """Every (not deleted) evidence with each sub-criterion it backs, in tree and code order:
+    one row per file the ZIP will hold."""
+    queryset = EvidenceLink.objects.filter(
+        evidence__assessment=assessment,
+        evidence__deleted_at__isnull=True,
+        evidence__current_file__isnull=False,
+    ).select_related("criterion", "evidence__current_file")
+    if criterion_ids is not None:
+        queryset = queryset.filter(criterion_id__in=criterion_ids)
+    return queryset.order_by(
+        "criterion__order", "evidence__criterion__order", "evidence__sequence", "evidence_id"
+    )

@@ -332,6 +332,8 @@ def evidence_link(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLi
     """Let one evidence back another sub-criterion without uploading it again."""
     ensure_open(evidence.assessment)
     ensure_leaf(evidence.assessment, criterion)
+    # Read again under lock: the caller's copy may predate a delete.
+    evidence = Evidence.objects.select_for_update().select_related("assessment").get(pk=evidence.pk)
     if evidence.is_deleted:
         raise ValidationError(f"Minh chứng {evidence.code} đã bị xóa.")
     link, created = EvidenceLink.objects.get_or_create(

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from assessments.models import Assessment
@@ -32,7 +33,7 @@ from evidence.services import (
     issue_date_warning,
 )
 from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
-from evidence.text import human_size
+from evidence.text import human_size, nfc
 from evidence.views.common import get_assignment, get_evidence
 
 
@@ -62,7 +63,9 @@ def panel(request, pk, criterion_pk):
         "can_see_history": can_see_history(request.user, assessment),
     }
     if request.htmx and request.GET.get("phan") == "ds":
-        template = "evidence/_list_wrapper.html"
+        # Only the list, swapped into its wrapper; the wrapper stays, so a refresh asked for
+        # while another is under way is queued on it instead of landing on a removed element.
+        template = "evidence/_list.html"
     elif request.htmx:
         template = "evidence/_panel.html"
     else:
@@ -107,7 +110,7 @@ def upload(request, pk, criterion_pk):
     for name in getattr(request, "oversize_uploads", []):
         outcomes.append(
             {
-                "name": name,
+                "name": nfc(name),
                 "status": "refused",
                 "message": f"Tệp lớn hơn giới hạn {human_size(_max_size())}.",
             }
@@ -123,7 +126,11 @@ def upload(request, pk, criterion_pk):
             )
         except ValidationError as error:
             outcomes.append(
-                {"name": upload_file.name, "status": "refused", "message": " ".join(error.messages)}
+                {
+                    "name": nfc(upload_file.name),
+                    "status": "refused",
+                    "message": " ".join(error.messages),
+                }
             )
             continue
         outcomes.append(_outcome_json(request, assessment, criterion, outcome))
@@ -243,7 +250,8 @@ def replace(request, pk, evidence_pk):
     oversize = getattr(request, "oversize_uploads", [])
     if oversize:
         messages.error(
-            request, f"Không nhận “{oversize[0]}”: tệp lớn hơn giới hạn {human_size(_max_size())}."
+            request,
+            f"Không nhận “{nfc(oversize[0])}”: tệp lớn hơn giới hạn {human_size(_max_size())}.",
         )
     elif form.is_valid():
         try:
@@ -273,7 +281,7 @@ def delete(request, pk, evidence_pk):
     messages.success(
         request, f"Đã xóa {evidence.code}. Có thể khôi phục trong mục “Minh chứng đã xóa”."
     )
-    return redirect(request.POST.get("next") or reverse("evidence:detail", args=[pk, evidence_pk]))
+    return redirect(_next_or(request, reverse("evidence:detail", args=[pk, evidence_pk])))
 
 
 @login_required
@@ -283,7 +291,17 @@ def restore(request, pk, evidence_pk):
     require_delete(request.user, evidence)
     evidence_restore(evidence=evidence, by=request.user)
     messages.success(request, f"Đã khôi phục {evidence.code}.")
-    return redirect(request.POST.get("next") or reverse("evidence:detail", args=[pk, evidence_pk]))
+    return redirect(_next_or(request, reverse("evidence:detail", args=[pk, evidence_pk])))
+
+
+def _next_or(request, default: str) -> str:
+    """The form's `next` page when it is on this site; never a redirect to another host."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 @login_required

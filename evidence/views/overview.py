@@ -1,14 +1,35 @@
-"""The assessment's evidence as a whole: overview and search, ZIP download, history."""
+"""The assessment's evidence as a whole: overview and search, ZIP download, history.
+
+Every member of the commune (leaders, the secretary, staff of any unit) sees the overview and
+may download the ZIP of everything: each of them may already open every evidence of the
+assessment one by one, so a narrower rule for the ZIP would protect nothing. The history is
+for leaders. People of another commune get 404 everywhere.
+"""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 
 from assessments.access import get_assessment_for_user
-from evidence.models import EvidenceLink
-from evidence.selectors import evidence_search
+from assessments.selectors import TreeNode, assessment_tree
+from evidence.access import can_see_history
+from evidence.archive import archive_entries, archive_filename, stream_archive
+from evidence.models import EvidenceEvent, EvidenceLink
+from evidence.selectors import (
+    evidence_ids_by_criterion,
+    evidence_links_for_archive,
+    evidence_search,
+    evidence_totals,
+    evidence_totals_of,
+)
 
 SEARCH_LIMIT = 20
+PER_PAGE = 50
 
 
 @login_required
@@ -31,16 +52,143 @@ def search(request, pk):
     )
 
 
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _find(tree, criterion_id: int | None) -> TreeNode | None:
+    if criterion_id is None:
+        return None
+    return next((node for node in tree.rows() if node.criterion.pk == criterion_id), None)
+
+
+def _leaves(nodes) -> list[TreeNode]:
+    return [leaf for node in nodes for leaf in node.walk() if leaf.is_leaf]
+
+
+def _unit_concerned(leaf: TreeNode, unit_id: int) -> bool:
+    """The unit leads or supports the leaf, or the leaf is led by all units together."""
+    lead = leaf.assignment.lead_unit
+    return (
+        leaf.assignment.lead_unit_id == unit_id
+        or any(u.pk == unit_id for u in leaf.supporting)
+        or (lead is not None and lead.is_collective)
+    )
+
+
 @login_required
 def overview(request, pk):
-    return HttpResponse(status=501)
+    """Which sub-criteria still lack evidence, counts and sizes per criterion and unit, and
+    every evidence newest first, searchable without accents and filterable.
+
+    `?don-vi=` and `?tieu-chi=` both narrow the sub-criteria in scope; the table then lists
+    the evidence backing any of them (its own or linked)."""
+    assessment = get_assessment_for_user(request.user, pk)
+    tree = assessment_tree(assessment)
+    units = list(assessment.commune.units.order_by("order", "name"))
+    unit = next((u for u in units if u.pk == _int_param(request, "don-vi")), None)
+    selected = _find(tree, _int_param(request, "tieu-chi"))
+    q = request.GET.get("q", "").strip()
+
+    roots = [selected] if selected else tree.roots
+    in_criterion = _leaves(roots)
+    scope = [leaf for leaf in in_criterion if unit is None or _unit_concerned(leaf, unit.pk)]
+    filtered = unit is not None or selected is not None
+    backing = evidence_ids_by_criterion(assessment)
+
+    def summary(leaves: list[TreeNode]) -> dict:
+        ids = set().union(*(backing.get(leaf.criterion.pk, set()) for leaf in leaves))
+        return {
+            "leaves": len(leaves),
+            "with_evidence": sum(1 for leaf in leaves if backing.get(leaf.criterion.pk)),
+            "evidence": len(ids),
+        }
+
+    results = evidence_search(
+        assessment, q=q, criterion_ids=[leaf.criterion.pk for leaf in scope] if filtered else None
+    )
+    page = Paginator(results, PER_PAGE).get_page(request.GET.get("trang"))
+    by_criterion = [{"criterion": root.criterion, **summary(_leaves([root]))} for root in roots]
+    by_unit = [
+        {
+            "unit": each,
+            **summary([leaf for leaf in in_criterion if leaf.assignment.lead_unit_id == each.pk]),
+        }
+        for each in units
+    ]
+    return render(
+        request,
+        "evidence/overview.html",
+        {
+            "assessment": assessment,
+            "criteria_set": assessment.criteria_set,
+            "totals": evidence_totals(assessment),
+            "shown": evidence_totals_of(results) if filtered or q else None,
+            "page": page,
+            "units": units,
+            "selected_unit": unit,
+            "roots": [root.criterion for root in tree.roots],
+            "selected": selected.criterion if selected else None,
+            "q": q,
+            "by_criterion": by_criterion,
+            "by_unit": by_unit,
+            "missing": [leaf for leaf in scope if not backing.get(leaf.criterion.pk)],
+            "scope_count": len(scope),
+            "can_see_history": can_see_history(request.user, assessment),
+        },
+    )
 
 
 @login_required
 def archive(request, pk):
-    return HttpResponse(status=501)
+    """Every (not deleted) evidence as one ZIP, folders by sub-criterion code, with an index
+    sheet; `?tieu-chi=<id>` for the sub-criteria under one criterion. Streamed."""
+    assessment = get_assessment_for_user(request.user, pk)
+    criterion, criterion_ids = None, None
+    if request.GET.get("tieu-chi"):
+        node = _find(assessment_tree(assessment), _int_param(request, "tieu-chi"))
+        if node is None:
+            raise Http404("Không tìm thấy tiêu chí.")
+        criterion = node.criterion
+        criterion_ids = [leaf.criterion.pk for leaf in _leaves([node])]
+    # Read everything from the database before the first byte goes out.
+    entries = archive_entries(evidence_links_for_archive(assessment, criterion_ids))
+    response = StreamingHttpResponse(stream_archive(entries), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=archive_filename(assessment, criterion)
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # Behind nginx: pass the chunks on as they come instead of spooling the ZIP to disk.
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 @login_required
 def history(request, pk):
-    return HttpResponse(status=501)
+    """Who uploaded, linked, replaced, deleted or restored which evidence, newest first."""
+    assessment = get_assessment_for_user(request.user, pk)
+    if not can_see_history(request.user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã được xem lịch sử minh chứng.")
+    action = request.GET.get("thao-tac", "")
+    if action not in EvidenceEvent.Action.values:
+        action = ""
+    events = EvidenceEvent.objects.filter(assessment=assessment).select_related(
+        "evidence", "criterion", "user"
+    )
+    if action:
+        events = events.filter(action=action)
+    return render(
+        request,
+        "evidence/history.html",
+        {
+            "assessment": assessment,
+            "criteria_set": assessment.criteria_set,
+            "page": Paginator(events.order_by("-at", "-id"), PER_PAGE).get_page(
+                request.GET.get("trang")
+            ),
+            "actions": EvidenceEvent.Action.choices,
+            "action": action,
+        },
+    )

@@ -1,6 +1,8 @@
 // Evidence upload: drag and drop or pick several files; each goes up in its own request with
-// its own progress bar, so one refused file never stops the others. Without JavaScript the
-// form still posts all files at once.
+// its own progress bar, so one refused file never stops the others. Files go up one after the
+// other, in the order dropped: codes follow that order, a slow line finishes the first file
+// first instead of sharing itself between all of them, and the database sees one writer.
+// Without JavaScript the form still posts all files at once.
 (function () {
   "use strict";
 
@@ -27,7 +29,7 @@
     document.body.dispatchEvent(new CustomEvent("evidence-changed"));
   }
 
-  function row(results, file) {
+  function row(file) {
     const item = el("li", "list-group-item small upload-row");
     item.dataset.fileName = file.name;
     const head = el("div", "d-flex justify-content-between gap-2");
@@ -40,7 +42,6 @@
     bar.append(fill);
     const status = el("div", "mt-1 status", "Đang chờ…");
     item.append(head, bar, status);
-    results.prepend(item);
     return { item, bar, fill, status };
   }
 
@@ -59,7 +60,7 @@
       view.fill.classList.add("bg-success");
       view.status.className = "mt-1 status text-success";
       view.status.append(el("i", "bi bi-check-circle"), " Đã tải lên: " + result.code);
-      changed();
+      form.listStale = true;  // the list reloads once the queue is empty
     } else if (result.status === "duplicate") {
       view.fill.classList.add("bg-warning");
       view.status.className = "mt-1 status text-warning-emphasis";
@@ -76,7 +77,10 @@
       });
       const again = el("button", "btn btn-sm btn-outline-secondary", "Vẫn tải lên bản mới");
       again.type = "button";
-      again.addEventListener("click", function () { send(form, file, view, true); });
+      again.addEventListener("click", function () {
+        view.status.textContent = "Đang chờ…";
+        enqueue(form, function () { return send(form, file, view, true); });
+      });
       view.status.append(link, again);
     } else {
       view.fill.classList.add("bg-danger");
@@ -85,7 +89,12 @@
     }
   }
 
+  // Resolves when the server has answered (or the connection failed); never rejects.
   function send(form, file, view, allowDuplicate) {
+    return new Promise(function (resolve) { sendNow(form, file, view, allowDuplicate, resolve); });
+  }
+
+  function sendNow(form, file, view, allowDuplicate, done) {
     const body = new FormData();
     body.append("files", file, file.name);
     if (allowDuplicate) body.append("allow_duplicate", "1");
@@ -112,13 +121,34 @@
     xhr.addEventListener("error", function () {
       finish(view, { status: "refused", message: "Mất kết nối khi tải lên. Hãy thử lại." });
     });
+    xhr.addEventListener("loadend", done);  // after load or error, even if showing it failed
     setProgress(view, 0);
     xhr.send(body);
   }
 
+  function enqueue(form, task) {
+    form.uploadsPending = (form.uploadsPending || 0) + 1;
+    form.uploadQueue = (form.uploadQueue || Promise.resolve())
+      .then(task)
+      .catch(function () {})
+      .then(function () {
+        form.uploadsPending -= 1;
+        if (form.uploadsPending === 0 && form.listStale) {
+          form.listStale = false;
+          changed();
+        }
+      });
+  }
+
   function uploadAll(form, files) {
     const results = form.querySelector("[data-upload-results]");
-    Array.from(files).forEach(function (file) { send(form, file, row(results, file), false); });
+    const batch = document.createDocumentFragment();
+    Array.from(files).forEach(function (file) {
+      const view = row(file);
+      batch.append(view.item);  // in the order dropped; a newer batch goes above an older one
+      enqueue(form, function () { return send(form, file, view, false); });
+    });
+    results.prepend(batch);
   }
 
   function bind(form) {

@@ -1,0 +1,300 @@
+"""The ZIP of all evidence: read back with zipfile, unzip and openpyxl."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import unicodedata
+import zipfile
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments.models import Assessment
+from evidence.archive import (
+    INDEX_COLUMNS,
+    INDEX_NAME,
+    MAX_NAME_BYTES,
+    MISSING,
+    archive_entries,
+    archive_filename,
+    safe_name,
+    stream_archive,
+)
+from evidence.selectors import evidence_links_for_archive
+from evidence.services import evidence_delete, evidence_describe, evidence_link, evidence_upload
+from tests.evidence.conftest import image_bytes, pdf_bytes
+
+NGHI_DUONG = ["vhxh", "ttpvhcc", "vanphong", "kinhte", "lanhdao", "chutich", "vanthu", "admin"]
+
+
+def archive_url(demo, query=""):
+    return reverse("evidence:archive", args=[demo.assessment.pk]) + query
+
+
+def criterion(demo, code):
+    return demo.assessment.criteria_set.criteria.get(code=code)
+
+
+def add(demo, upload, code, name, content, by="lanhdao"):
+    outcome = evidence_upload(
+        assessment=demo.assessment,
+        criterion=criterion(demo, code),
+        upload=upload(name, content),
+        by=demo.user(by),
+    )
+    assert outcome.status == "stored", outcome.message
+    return outcome.evidence
+
+
+@pytest.fixture
+def files(demo, upload):
+    """Three evidence, one of them backing three sub-criteria, plus a deleted one."""
+    contents = {
+        "report": pdf_bytes(pages=2),
+        "photo": image_bytes("JPEG", size=(64, 48)),
+        "plan": pdf_bytes(pages=1, width=300),
+        "gone": image_bytes("PNG", color=(0, 0, 0)),
+    }
+    # An NFD name, as macOS sends it: the ZIP must hold the NFC form.
+    report = add(
+        demo, upload, "2.1.a", unicodedata.normalize("NFD", "Báo cáo quý I.pdf"), contents["report"]
+    )
+    evidence_describe(
+        evidence=report,
+        by=demo.user("lanhdao"),
+        title="Báo cáo kết quả giải quyết thủ tục hành chính quý I",
+        doc_number="25/BC-UBND",
+        issue_date=dt.date(2026, 4, 5),
+        issuer="UBND xã Nghi Dương",
+        location="trang 3, mục II",
+    )
+    for code in ["2.1.b", "1.1.i"]:
+        evidence_link(evidence=report, criterion=criterion(demo, code), by=demo.user("lanhdao"))
+    photo = add(demo, upload, "2.1.a", "ảnh một cửa.jpg", contents["photo"], by="ttpvhcc")
+    plan = add(demo, upload, "1.1.a", "ke-hoach.pdf", contents["plan"], by="vhxh")
+    gone = add(demo, upload, "2.2.a", "xoa.png", contents["gone"])
+    evidence_delete(evidence=gone, by=demo.user("lanhdao"))
+    return {"report": report, "photo": photo, "plan": plan, "gone": gone, "contents": contents}
+
+
+def download(client, url) -> tuple[zipfile.ZipFile, bytes, object]:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.streaming
+    data = b"".join(response.streaming_content)
+    return zipfile.ZipFile(io.BytesIO(data)), data, response
+
+
+def index_rows(archive: zipfile.ZipFile):
+    workbook = load_workbook(io.BytesIO(archive.read(INDEX_NAME)))
+    return workbook.active, [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+def test_whole_assessment_zip_has_a_folder_per_sub_criterion(client, login_as, demo, files):
+    login_as("vhxh")
+    archive, data, response = download(client, archive_url(demo))
+    report_name = "MC-2.1.a-01 Báo cáo quý I.pdf"
+    assert archive.namelist() == [
+        INDEX_NAME,
+        "1.1.a/MC-1.1.a-01 ke-hoach.pdf",
+        f"1.1.i/{report_name}",
+        f"2.1.a/{report_name}",
+        "2.1.a/MC-2.1.a-02 ảnh một cửa.jpg",
+        f"2.1.b/{report_name}",
+    ]
+    contents = files["contents"]
+    for name in archive.namelist()[1:]:
+        expected = contents["report"] if report_name in name else None
+        expected = expected or (contents["plan"] if "ke-hoach" in name else contents["photo"])
+        assert archive.read(name) == expected, name
+    assert archive.testzip() is None  # every CRC matches
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    assert all(info.flag_bits & 0x08 for info in archive.infolist())  # data descriptors: streamed
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="minh-chung-nghi-duong-2026-6-thang.zip"'
+    )
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Accel-Buffering"] == "no"
+
+
+def test_index_sheet_lists_every_file(client, login_as, demo, files):
+    login_as("kinhte")
+    archive, _, _ = download(client, archive_url(demo))
+    sheet, rows = index_rows(archive)
+    assert rows[0] == [title for title, _ in INDEX_COLUMNS]
+    assert rows[0][:3] == ["Mã minh chứng", "Trích yếu", "Số, ký hiệu"]
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width == 60
+    # One row per file, in the ZIP's order.
+    assert [row[7] for row in rows[1:]] == archive.namelist()[1:]
+    report = files["report"]
+    report.refresh_from_db()
+    record = report.current_file
+    assert rows[2] == [
+        "MC-2.1.a-01",
+        "Báo cáo kết quả giải quyết thủ tục hành chính quý I",
+        "25/BC-UBND",
+        dt.datetime(2026, 4, 5),
+        "UBND xã Nghi Dương",
+        "trang 3, mục II",
+        "1.1.i",
+        "1.1.i/MC-2.1.a-01 Báo cáo quý I.pdf",
+        record.size,
+        record.sha256,
+    ]
+    assert [row[6] for row in rows[1:]] == ["1.1.a", "1.1.i", "2.1.a", "2.1.a", "2.1.b"]
+    assert [row[0] for row in rows[1:]].count("MC-2.2.a-01") == 0  # deleted
+
+
+def test_one_criterion_zip_holds_only_its_sub_criteria(client, login_as, demo, files):
+    login_as("vanthu")
+    root = criterion(demo, "1")
+    archive, _, response = download(client, archive_url(demo, f"?tieu-chi={root.pk}"))
+    # The report belongs to 2.1.a but backs 1.1.i too, so it is in the 1.1.i folder.
+    assert archive.namelist() == [
+        INDEX_NAME,
+        "1.1.a/MC-1.1.a-01 ke-hoach.pdf",
+        "1.1.i/MC-2.1.a-01 Báo cáo quý I.pdf",
+    ]
+    assert len(index_rows(archive)[1]) == 3
+    assert response["Content-Disposition"] == (
+        'attachment; filename="minh-chung-nghi-duong-2026-6-thang-tieu-chi-1.zip"'
+    )
+    leaf = criterion(demo, "2.1.b")
+    archive, _, _ = download(client, archive_url(demo, f"?tieu-chi={leaf.pk}"))
+    assert archive.namelist() == [INDEX_NAME, "2.1.b/MC-2.1.a-01 Báo cáo quý I.pdf"]
+
+
+def test_unknown_criterion_is_404(client, login_as, demo, files):
+    login_as("lanhdao")
+    other_set_criterion = 10**6
+    for query in [f"?tieu-chi={other_set_criterion}", "?tieu-chi=abc"]:
+        assert client.get(archive_url(demo, query)).status_code == 404
+
+
+def test_empty_assessment_gives_an_index_only(client, login_as, demo):
+    login_as("lanhdao")
+    archive, _, _ = download(client, archive_url(demo))
+    assert archive.namelist() == [INDEX_NAME]
+    assert len(index_rows(archive)[1]) == 1
+
+
+def test_missing_file_is_listed_not_zipped(client, login_as, demo, files):
+    record = files["plan"].current_file
+    record.file.storage.delete(record.file.name)
+    login_as("lanhdao")
+    archive, _, _ = download(client, archive_url(demo))
+    assert "1.1.a/MC-1.1.a-01 ke-hoach.pdf" not in archive.namelist()
+    _, rows = index_rows(archive)
+    assert rows[1][0] == "MC-1.1.a-01" and rows[1][7] == f"ke-hoach.pdf {MISSING}"
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP unzip not installed")
+def test_unzip_accepts_the_archive(client, login_as, demo, files, tmp_path):
+    login_as("lanhdao")
+    _, data, _ = download(client, archive_url(demo))
+    path = tmp_path / "mc.zip"
+    path.write_bytes(data)
+    result = subprocess.run(["unzip", "-tq", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- streaming ---------------------------------------------------------------------------------
+
+
+def test_chunks_stay_small_whatever_the_file_size(demo, files, upload):
+    big = add(demo, upload, "3.1.a", "video.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(300_000))
+    entries = archive_entries(evidence_links_for_archive(demo.assessment))
+    chunks = list(stream_archive(entries, chunk_size=4096))
+    sizes = [len(chunk) for chunk in chunks[1:]]  # the first holds the index sheet
+    assert max(sizes) <= 4096 + 512  # a chunk plus one entry's headers, never a whole file
+    assert len(sizes) > 300_000 // 4096
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert archive.read(f"3.1.a/{big.code} video.mp4") == big.current_file.file.open("rb").read()
+    # Local headers carry ZIP64 sizes, so files over 4 GB fit.
+    assert archive.getinfo(f"3.1.a/{big.code} video.mp4").extract_version >= 45
+
+
+def test_stopping_early_raises_nothing(demo, files):
+    entries = archive_entries(evidence_links_for_archive(demo.assessment))
+    stream = stream_archive(entries, chunk_size=256)
+    next(stream), next(stream), next(stream)
+    stream.close()
+
+
+def test_names_are_safe():
+    assert safe_name("../../etc/passwd") == "_.._etc_passwd"
+    assert safe_name('a\\b/c:d*e?f"g<h>i|j\x00k.pdf') == "a_b_c_d_e_f_g_h_i_j_k.pdf"
+    assert safe_name(unicodedata.normalize("NFD", "Quyết định.pdf")) == "Quyết định.pdf"
+    assert safe_name("  . ") == "tệp"
+    long = safe_name("Báo cáo " * 60 + ".docx")
+    assert long.endswith(".docx") and len(long.encode()) <= MAX_NAME_BYTES
+
+
+def test_archive_filename_folds_vietnamese(demo):
+    assessment = demo.assessment
+    assert archive_filename(assessment) == "minh-chung-nghi-duong-2026-6-thang.zip"
+    assessment.period = Assessment.Period.FULL_YEAR
+    assessment.commune.name = "Đường Lâm"
+    assert archive_filename(assessment, criterion(demo, "2")) == (
+        "minh-chung-duong-lam-2026-ca-nam-tieu-chi-2.zip"
+    )
+
+
+# -- who may download ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", NGHI_DUONG)
+def test_every_member_of_the_commune_may_download_everything(
+    client, login_as, demo, files, username
+):
+    login_as(username)
+    archive, _, _ = download(client, archive_url(demo))
+    assert len(archive.namelist()) == 6
+
+
+@pytest.mark.parametrize("username", ["anlao_lanhdao", "anlao_vhxh"])
+def test_other_communes_get_404(client, login_as, demo, files, username):
+    login_as(username)
+    assert client.get(archive_url(demo)).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, demo):
+    response = client.get(archive_url(demo))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_query_count_does_not_grow(client, login_as, demo, upload):
+    login_as("lanhdao")
+    codes = ["1.1.a", "1.1.b", "2.1.a", "3.1.a"]
+
+    def make(start, count):
+        for i in range(start, start + count):
+            evidence = add(
+                demo, upload, codes[i % 4], f"{i}.png", image_bytes("PNG", color=(i, 1, 1))
+            )
+            evidence_link(
+                evidence=evidence, criterion=criterion(demo, "2.3"), by=demo.user("lanhdao")
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            archive, _, _ = download(
+                client, archive_url(demo, f"?tieu-chi={criterion(demo, '2').pk}")
+            )
+        return len(captured), archive
+
+    make(0, 3)
+    few, _ = queries()
+    make(3, 27)
+    many, archive = queries()
+    assert many == few == 9
+    assert sum(name.startswith("2.3/") for name in archive.namelist()) == 30

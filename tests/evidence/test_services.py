@@ -1,0 +1,437 @@
+"""Evidence write actions, driven with real tiny files in a temporary MEDIA_ROOT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from PIL import Image
+
+from assessments.models import Assessment
+from criteria.models import CriteriaSet, Criterion
+from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
+from evidence.services import (
+    evidence_delete,
+    evidence_describe,
+    evidence_link,
+    evidence_replace,
+    evidence_restore,
+    evidence_unlink,
+    evidence_upload,
+)
+from tests.evidence.conftest import stored_files
+
+
+def leaf(assessment: Assessment, code: str) -> Criterion:
+    return Criterion.objects.get(criteria_set=assessment.criteria_set, code=code)
+
+
+def actions(evidence: Evidence) -> list[str]:
+    return list(evidence.events.order_by("at", "id").values_list("action", flat=True))
+
+
+@pytest.fixture
+def vhxh(demo):
+    return demo.user("vhxh")
+
+
+@pytest.fixture
+def store(demo, vhxh, upload):
+    """`store(name, data)` uploads to 2.2.e as vhxh and returns the outcome."""
+
+    def _store(name, data, *, code="2.2.e", by=None, assessment=None, **kwargs):
+        assessment = assessment or demo.assessment
+        return evidence_upload(
+            assessment=assessment,
+            criterion=leaf(assessment, code),
+            upload=upload(name, data),
+            by=by or vhxh,
+            **kwargs,
+        )
+
+    return _store
+
+
+def test_codes_are_numbered_per_subcriterion(store, make_pdf, make_png):
+    first = store("Kế hoạch.pdf", make_pdf())
+    second = store("Ảnh.png", make_png())
+    other = store("Ảnh khác.png", make_png(color=(1, 2, 3)), code="2.2.b")
+
+    assert [first.status, second.status, other.status] == ["stored"] * 3
+    assert first.evidence.code == "MC-2.2.e-01"
+    assert second.evidence.code == "MC-2.2.e-02"
+    assert other.evidence.code == "MC-2.2.b-01"
+    assert first.evidence.title == "Kế hoạch"  # the file name without its extension
+
+
+def test_a_deleted_code_is_never_given_again(store, vhxh, make_pdf, make_png):
+    first = store("Kế hoạch.pdf", make_pdf())
+    evidence_delete(evidence=first.evidence, by=vhxh)
+
+    again = store("Ảnh.png", make_png())
+
+    assert again.evidence.code == "MC-2.2.e-02"
+
+
+def test_stored_file_has_a_generated_name_and_no_url(store, media_root, demo, make_pdf):
+    data = make_pdf()
+
+    record = store("Quyết định 12-QĐ-UBND.pdf", data).evidence.current_file
+
+    assert re.fullmatch(rf"{demo.assessment.pk}/[0-9a-f]{{32}}", record.file.name)
+    path = Path(record.file.path)
+    assert path.is_relative_to(media_root / "evidence")
+    assert path.read_bytes() == data
+    assert record.original_name == "Quyết định 12-QĐ-UBND.pdf"
+    with pytest.raises(ValueError):
+        _ = record.file.url
+    with pytest.raises(ValueError):
+        _ = record.thumbnail.url
+
+
+def test_user_supplied_path_parts_are_dropped(store, make_pdf):
+    record = store("../../etc/Biên bản.pdf", make_pdf()).evidence.current_file
+
+    assert record.original_name == "Biên bản.pdf"
+    assert "etc" not in record.file.name
+
+
+def test_decomposed_vietnamese_name_is_stored_nfc(store, make_pdf):
+    decomposed = unicodedata.normalize("NFD", "Biên bản họp dân.pdf")
+    assert decomposed != "Biên bản họp dân.pdf"
+
+    evidence = store(decomposed, make_pdf()).evidence
+
+    assert evidence.current_file.original_name == "Biên bản họp dân.pdf"
+    assert evidence.title == "Biên bản họp dân"
+    assert "bien ban hop dan" in evidence.search_text
+
+
+def test_same_content_is_offered_as_duplicate_and_nothing_is_stored(store, media_root, make_pdf):
+    data = make_pdf()
+    first = store("Kế hoạch.pdf", data).evidence
+    files_before = stored_files(media_root)
+
+    outcome = store("Kế hoạch (bản sao).pdf", data, code="2.2.b")
+
+    assert outcome.status == "duplicate"
+    assert outcome.duplicate_of == first
+    assert first.code in outcome.message
+    assert Evidence.objects.count() == 1
+    assert EvidenceFile.objects.count() == 1
+    assert stored_files(media_root) == files_before
+
+
+def test_allow_duplicate_stores_a_second_evidence(store, media_root, make_pdf):
+    data = make_pdf()
+    store("Kế hoạch.pdf", data)
+
+    outcome = store("Kế hoạch.pdf", data, allow_duplicate=True)
+
+    assert outcome.status == "stored"
+    assert outcome.evidence.code == "MC-2.2.e-02"
+    assert Evidence.objects.count() == 2
+    names = {f.file.name for f in EvidenceFile.objects.all()}
+    assert len(names) == 2
+    assert all((media_root / "evidence" / name).is_file() for name in names)
+
+
+def test_duplicates_are_looked_for_only_in_the_same_assessment(store, demo, make_pdf):
+    data = make_pdf()
+    store("Kế hoạch.pdf", data)
+
+    elsewhere = store(
+        "Kế hoạch.pdf", data, assessment=demo.other_assessment, by=demo.user("anlao_vhxh")
+    )
+
+    assert elsewhere.status == "stored"
+    assert elsewhere.evidence.assessment == demo.other_assessment
+
+
+def test_a_deleted_evidence_is_not_a_duplicate(store, vhxh, make_pdf):
+    data = make_pdf()
+    evidence_delete(evidence=store("Kế hoạch.pdf", data).evidence, by=vhxh)
+
+    assert store("Kế hoạch.pdf", data).status == "stored"
+
+
+def test_refused_upload_leaves_nothing_behind(store, media_root):
+    page = "<!DOCTYPE html><html><body>Không phải PDF</body></html>".encode()
+
+    outcome = store("Quyết định.pdf", page)
+
+    assert outcome.status == "refused"
+    assert "trang web" in outcome.message
+    assert outcome.name == "Quyết định.pdf"
+    assert stored_files(media_root) == []
+    assert not Evidence.objects.exists()
+    assert not EvidenceEvent.objects.exists()
+
+
+def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, make_png, upload):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    first = evidence.current_file
+    leader = demo.user("lanhdao")
+
+    outcome = evidence_replace(
+        evidence=evidence, upload=upload("Kế hoạch (đã ký).png", make_png()), by=leader
+    )
+
+    assert outcome.status == "stored"
+    evidence.refresh_from_db()
+    assert evidence.code == "MC-2.2.e-01"
+    current = evidence.current_file
+    assert (current.version, current.original_name, current.kind) == (
+        2,
+        "Kế hoạch (đã ký).png",
+        "png",
+    )
+    assert current.uploaded_by == leader
+    versions = list(evidence.versions.order_by("version"))
+    assert versions == [first, current]
+    assert versions[0].uploaded_by == vhxh
+    assert Path(first.file.path).is_file()
+    assert Path(current.file.path).is_file()
+    assert first.file.name != current.file.name
+    assert actions(evidence) == ["upload", "replace"]
+    assert "Phiên bản 2" in evidence.events.get(action="replace").detail
+
+
+def test_replace_with_the_same_file_changes_nothing(store, vhxh, make_pdf, upload):
+    data = make_pdf()
+    evidence = store("Kế hoạch.pdf", data).evidence
+
+    outcome = evidence_replace(evidence=evidence, upload=upload("Lại.pdf", data), by=vhxh)
+
+    assert outcome.status == "duplicate"
+    assert evidence.versions.count() == 1
+
+
+def test_refused_replacement_keeps_the_current_version(store, media_root, vhxh, make_pdf, upload):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    files_before = stored_files(media_root)
+
+    outcome = evidence_replace(evidence=evidence, upload=upload("Mới.pdf", b"MZ\x90"), by=vhxh)
+
+    assert outcome.status == "refused"
+    assert evidence.versions.count() == 1
+    assert stored_files(media_root) == files_before
+
+
+def test_delete_keeps_files_and_restore_brings_it_back(store, demo, vhxh, media_root, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    files = stored_files(media_root)
+    assert len(files) == 2  # the file and its thumbnail
+
+    evidence_delete(evidence=evidence, by=vhxh)
+    evidence_delete(evidence=evidence, by=vhxh)  # twice: still one event
+
+    evidence.refresh_from_db()
+    assert evidence.is_deleted
+    assert evidence.deleted_by == vhxh
+    assert stored_files(media_root) == files
+    assert EvidenceFile.objects.filter(evidence=evidence).count() == 1
+
+    evidence_restore(evidence=evidence, by=demo.user("lanhdao"))
+
+    evidence.refresh_from_db()
+    assert not evidence.is_deleted
+    assert evidence.deleted_by is None
+    assert actions(evidence) == ["upload", "delete", "restore"]
+    assert stored_files(media_root) == files
+
+
+def test_link_to_another_subcriterion(store, demo, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    other = leaf(demo.assessment, "2.2.b")
+
+    evidence_link(evidence=evidence, criterion=other, by=vhxh)
+    evidence_link(evidence=evidence, criterion=other, by=vhxh)  # twice: one link, one event
+
+    codes = set(evidence.links.values_list("criterion__code", flat=True))
+    assert codes == {"2.2.e", "2.2.b"}
+    assert actions(evidence) == ["upload", "link"]
+    assert evidence.events.get(action="link").criterion == other
+
+
+def test_link_refuses_a_parent_criterion(store, demo, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    parent = leaf(demo.assessment, "2.2")
+
+    with pytest.raises(ValidationError):
+        evidence_link(evidence=evidence, criterion=parent, by=vhxh)
+
+    assert evidence.links.count() == 1
+
+
+def test_link_refuses_a_criterion_of_another_set(store, demo, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    other_set = CriteriaSet.objects.create(title="Bộ tiêu chí khác")
+    foreign = Criterion.objects.create(
+        criteria_set=other_set, code="2.2.e", title="Tiêu chí cùng mã", max_points=1
+    )
+
+    with pytest.raises(ValidationError):
+        evidence_link(evidence=evidence, criterion=foreign, by=vhxh)
+
+    assert not EvidenceLink.objects.filter(criterion=foreign).exists()
+
+
+def test_link_refuses_a_deleted_evidence(store, demo, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    evidence_delete(evidence=evidence, by=vhxh)
+
+    with pytest.raises(ValidationError, match="đã bị xóa"):
+        evidence_link(evidence=evidence, criterion=leaf(demo.assessment, "2.2.b"), by=vhxh)
+
+
+def test_unlink_refuses_the_home_subcriterion(store, demo, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    other = leaf(demo.assessment, "2.2.b")
+    evidence_link(evidence=evidence, criterion=other, by=vhxh)
+
+    with pytest.raises(ValidationError, match="tiêu chí gốc"):
+        evidence_unlink(evidence=evidence, criterion=evidence.criterion, by=vhxh)
+    evidence_unlink(evidence=evidence, criterion=other, by=vhxh)
+
+    assert list(evidence.links.values_list("criterion__code", flat=True)) == ["2.2.e"]
+    assert actions(evidence) == ["upload", "link", "unlink"]
+
+
+@pytest.mark.parametrize(
+    ("issue_date", "warned"),
+    [
+        (dt.date(2026, 2, 10), False),
+        (dt.date(2026, 1, 1), False),
+        (dt.date(2026, 6, 30), False),
+        (dt.date(2025, 12, 31), True),
+        (dt.date(2026, 7, 1), True),
+        (None, False),
+    ],
+)
+def test_issue_date_outside_the_period_warns(store, vhxh, make_pdf, issue_date, warned):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+
+    warning = evidence_describe(
+        evidence=evidence,
+        by=vhxh,
+        title="Kế hoạch triển khai",
+        doc_number="62/KH-UBND",
+        issue_date=issue_date,
+        issuer="UBND xã Nghi Dương",
+        location="trang 3, mục II",
+    )
+
+    evidence.refresh_from_db()
+    assert evidence.issue_date == issue_date  # a warning, never a refusal
+    assert evidence.doc_number == "62/KH-UBND"
+    assert bool(warning) is warned
+    if warned:
+        assert f"{issue_date:%d/%m/%Y}" in warning
+        assert "01/01/2026 – 30/06/2026" in warning
+
+
+def test_describe_records_what_changed_and_updates_search(store, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+
+    evidence_describe(evidence=evidence, by=vhxh, doc_number="62/KH-UBND", issuer="Đảng ủy xã")
+    evidence_describe(evidence=evidence, by=vhxh, doc_number="62/KH-UBND")  # no change
+
+    assert actions(evidence) == ["upload", "update"]
+    detail = evidence.events.get(action="update").detail
+    assert "số, ký hiệu" in detail
+    assert "cơ quan ban hành" in detail
+    evidence.refresh_from_db()
+    assert "dang uy xa" in evidence.search_text
+
+
+def test_describe_refuses_an_empty_title(store, vhxh, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+
+    with pytest.raises(ValidationError):
+        evidence_describe(evidence=evidence, by=vhxh, title="   ")
+
+
+def test_upload_event_names_the_file(store, make_png):
+    evidence = store("Ảnh.png", make_png()).evidence
+
+    event = evidence.events.get()
+    assert event.action == EvidenceEvent.Action.UPLOAD
+    assert event.criterion.code == "2.2.e"
+    assert event.user.username == "vhxh"
+    assert "Ảnh.png" in event.detail
+
+
+def test_locked_assessment_refuses_every_change(
+    store, demo, vhxh, media_root, make_pdf, make_png, upload
+):
+    evidence = store("Kế hoạch.pdf", make_pdf()).evidence
+    evidence_delete(evidence=store("Ảnh.png", make_png()).evidence, by=vhxh)
+    deleted = Evidence.objects.get(code="MC-2.2.e-02")
+    files_before = stored_files(media_root)
+    Assessment.objects.filter(pk=demo.assessment.pk).update(status=Assessment.Status.LOCKED)
+    demo.assessment.refresh_from_db()
+    evidence.refresh_from_db()
+    deleted.refresh_from_db()
+    other = leaf(demo.assessment, "2.2.b")
+
+    with pytest.raises(ValidationError, match="đã khóa"):
+        store("Mới.pdf", make_pdf(pages=2))
+    with pytest.raises(ValidationError, match="đã khóa"):
+        evidence_replace(evidence=evidence, upload=upload("Mới.pdf", make_pdf(pages=2)), by=vhxh)
+    with pytest.raises(ValidationError, match="đã khóa"):
+        evidence_describe(evidence=evidence, by=vhxh, title="Sửa")
+    with pytest.raises(ValidationError, match="đã khóa"):
+        evidence_link(evidence=evidence, criterion=other, by=vhxh)
+    with pytest.raises(ValidationError, match="đã khóa"):
+        evidence_delete(evidence=evidence, by=vhxh)
+    with pytest.raises(ValidationError, match="đã khóa"):
+        evidence_restore(evidence=deleted, by=vhxh)
+
+    assert stored_files(media_root) == files_before
+    assert Evidence.objects.count() == 2
+    assert evidence.events.count() == 1
+
+
+def thumbnail_of(evidence: Evidence) -> Image.Image:
+    with evidence.current_file.thumbnail.open("rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return image
+
+
+def test_jpeg_thumbnail_is_turned_upright_and_has_no_exif(store, make_jpeg):
+    photo = make_jpeg(size=(40, 20), exif_orientation=6)
+    with Image.open(io.BytesIO(photo)) as original:
+        assert original.getexif()[0x0112] == 6  # the test file really carries the tag
+
+    thumb = thumbnail_of(store("Ảnh hiện trường.jpg", photo).evidence)
+
+    assert thumb.format == "JPEG"
+    assert thumb.size == (20, 40)  # rotated a quarter turn
+    assert not thumb.getexif()
+    assert "exif" not in thumb.info
+
+
+def test_pdf_thumbnail_shows_the_first_page(store, make_pdf):
+    evidence = store("Kế hoạch.pdf", make_pdf(pages=2)).evidence
+
+    thumb = thumbnail_of(evidence)
+
+    assert thumb.format == "JPEG"
+    assert thumb.height == 480  # an A4 page, upright, fitted into 480×480
+    assert abs(thumb.width - 480 * 595 / 842) <= 1
+
+
+def test_office_documents_have_no_thumbnail(store):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1528
+
+    evidence = store("Công văn.doc", ole).evidence
+
+    assert evidence.current_file.kind == "doc"
+    assert not evidence.current_file.thumbnail

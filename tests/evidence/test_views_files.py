@@ -1,0 +1,619 @@
+"""Evidence pages and files through the test client: who may do what, uploads through the
+real upload handler, download headers, and query counts that do not grow with the list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments.models import Assessment, Assignment, Membership, Unit
+from criteria.models import Criterion
+from evidence.models import Evidence, EvidenceFile
+from evidence.services import evidence_delete, evidence_link, evidence_replace, evidence_upload
+from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+HTMX = {"HTTP_HX_REQUEST": "true"}
+LEAF = "2.2.e"  # led by Phòng Văn hóa - Xã hội; Phòng Kinh tế supports it in these tests
+
+# Who is who (tests/conftest.py): None is an anonymous visitor.
+EVERYONE = [
+    "vhxh",  # staff of the lead unit
+    "kinhte",  # staff of a supporting unit
+    "ttpvhcc",  # staff of another unit
+    "lanhdao",  # leader
+    "chutich",  # leader
+    "vanthu",  # secretary
+    "admin",  # superuser
+    "anlao_vhxh",  # another commune's staff
+    "anlao_lanhdao",  # another commune's leader
+    None,
+]
+MAY_UPLOAD = {"vhxh", "kinhte", "lanhdao", "chutich", "vanthu", "admin"}
+MAY_DELETE = {"vhxh", "lanhdao", "chutich", "admin"}  # vhxh's unit uploaded the evidence
+OUTSIDERS = {"anlao_vhxh", "anlao_lanhdao"}
+
+
+def leaf(assessment: Assessment, code: str) -> Criterion:
+    return Criterion.objects.get(criteria_set=assessment.criteria_set, code=code)
+
+
+def expected_status(username, allowed: set[str]):
+    if username is None:
+        return "login"
+    if username in OUTSIDERS:
+        return 404
+    return 200 if username in allowed else 403
+
+
+def assert_status(response, expected):
+    if expected == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login") + "?next=")
+    else:
+        assert response.status_code == expected
+
+
+@pytest.fixture
+def criterion(demo):
+    return leaf(demo.assessment, LEAF)
+
+
+@pytest.fixture(autouse=True)
+def kinhte_supports(demo, criterion):
+    assignment = Assignment.objects.get(assessment=demo.assessment, criterion=criterion)
+    assignment.supporting_units.add(Unit.objects.get(commune=demo.commune, name="Phòng Kinh tế"))
+
+
+@pytest.fixture
+def add(demo, criterion, upload):
+    """`add(name, data)` stores an evidence of 2.2.e uploaded by vhxh, through the service."""
+
+    def _add(name="Biên bản họp.pdf", data=None, *, by="vhxh", on=None):
+        outcome = evidence_upload(
+            assessment=demo.assessment,
+            criterion=on or criterion,
+            upload=upload(name, data if data is not None else pdf_bytes()),
+            by=demo.user(by),
+        )
+        assert outcome.status == "stored", outcome.message
+        return outcome.evidence
+
+    return _add
+
+
+def url(name, demo, *args):
+    return reverse(f"evidence:{name}", args=[demo.assessment.pk, *args])
+
+
+# Permission matrix
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+def test_upload_permission(client, demo, login_as, criterion, media_root, upload, username):
+    if username:
+        login_as(username)
+    expected = expected_status(username, MAY_UPLOAD)
+
+    response = client.post(
+        url("upload", demo, criterion.pk),
+        {"files": [upload("Biên bản họp.pdf", pdf_bytes())]},
+        **JSON,
+    )
+
+    assert_status(response, expected)
+    if expected == 200:
+        [result] = response.json()["results"]
+        assert result["status"] == "stored"
+        assert Evidence.objects.get().created_by.username == username
+    else:
+        assert not Evidence.objects.exists()
+        assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
+def test_panel_permission(client, demo, login_as, criterion, add, username, htmx):
+    evidence = add()
+    if username:
+        login_as(username)
+    everyone_inside = {u for u in EVERYONE if u and u not in OUTSIDERS}
+
+    response = client.get(url("panel", demo, criterion.pk), **(HTMX if htmx else {}))
+
+    assert_status(response, expected_status(username, everyone_inside))
+    if response.status_code == 200:
+        html = response.content.decode()
+        assert evidence.code in html
+        assert ("data-upload-form" in html) is (username in MAY_UPLOAD)
+        assert ("<html" in html) is not htmx
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+def test_download_permission(client, demo, login_as, add, username):
+    data = pdf_bytes()
+    evidence = add(data=data)
+    if username:
+        login_as(username)
+    everyone_inside = {u for u in EVERYONE if u and u not in OUTSIDERS}
+
+    response = client.get(url("download", demo, evidence.current_file_id))
+
+    assert_status(response, expected_status(username, everyone_inside))
+    if response.status_code == 200:
+        assert b"".join(response.streaming_content) == data
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+def test_delete_permission(client, demo, login_as, add, media_root, username):
+    evidence = add()
+    files = stored_files(media_root)
+    if username:
+        login_as(username)
+    expected = expected_status(username, MAY_DELETE)
+
+    response = client.post(url("delete", demo, evidence.pk))
+
+    evidence.refresh_from_db()
+    if expected == 200:
+        assert response.status_code == 302
+        assert evidence.is_deleted
+    else:
+        assert_status(response, expected)
+        assert not evidence.is_deleted
+    assert stored_files(media_root) == files  # never removed from disk
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+def test_restore_permission(client, demo, login_as, add, username):
+    evidence = add()
+    evidence_delete(evidence=evidence, by=demo.user("vhxh"))
+    if username:
+        login_as(username)
+    expected = expected_status(username, MAY_DELETE)
+
+    response = client.post(url("restore", demo, evidence.pk))
+
+    evidence.refresh_from_db()
+    if expected == 200:
+        assert response.status_code == 302
+        assert not evidence.is_deleted
+    else:
+        assert_status(response, expected)
+        assert evidence.is_deleted
+
+
+def test_a_colleague_of_the_uploader_may_delete(client, demo, add):
+    evidence = add()
+    colleague = get_user_model().objects.create_user("vhxh2", password="x")
+    Membership.objects.create(
+        user=colleague,
+        commune=demo.commune,
+        unit=Unit.objects.get(commune=demo.commune, name="Phòng Văn hóa - Xã hội"),
+        role=Membership.Role.STAFF,
+    )
+    client.force_login(colleague)
+
+    response = client.post(url("delete", demo, evidence.pk))
+
+    assert response.status_code == 302
+    evidence.refresh_from_db()
+    assert evidence.is_deleted
+
+
+def test_delete_returns_to_the_page_it_came_from_but_never_off_site(client, demo, login_as, add):
+    first, second = add(), add("Ảnh.png", image_bytes("PNG"))
+    login_as("vhxh")
+    page = reverse("assessments:criterion", args=[demo.assessment.pk, first.criterion_id])
+
+    back = client.post(url("delete", demo, first.pk), {"next": page})
+    away = client.post(url("delete", demo, second.pk), {"next": "https://evil.example/"})
+
+    assert back["Location"] == page
+    assert away["Location"] == url("detail", demo, second.pk)
+
+
+def test_locked_assessment_refuses_upload_and_delete(
+    client, demo, login_as, criterion, add, upload
+):
+    evidence = add()
+    Assessment.objects.filter(pk=demo.assessment.pk).update(status=Assessment.Status.LOCKED)
+    login_as("lanhdao")
+
+    uploaded = client.post(
+        url("upload", demo, criterion.pk),
+        {"files": [upload("Mới.pdf", pdf_bytes(pages=2))]},
+        **JSON,
+    )
+    delete = client.post(url("delete", demo, evidence.pk))
+    panel = client.get(url("panel", demo, criterion.pk), **HTMX)
+
+    assert uploaded.status_code == 403
+    assert delete.status_code == 403
+    assert Evidence.objects.count() == 1
+    assert "data-upload-form" not in panel.content.decode()
+
+
+# Uploads through the real request parser
+
+
+def test_batch_upload_reports_each_file(client, demo, login_as, criterion, upload, media_root):
+    login_as("vhxh")
+    page = b"<!DOCTYPE html><html><body>Trang web</body></html>"
+
+    response = client.post(
+        url("upload", demo, criterion.pk),
+        {
+            "files": [
+                upload("Biên bản họp.pdf", pdf_bytes()),
+                upload("Quyết định.pdf", page),
+                upload("Ảnh hội nghị.png", image_bytes("PNG")),
+            ]
+        },
+        **JSON,
+    )
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["name"], r["status"]) for r in results] == [
+        ("Biên bản họp.pdf", "stored"),
+        ("Quyết định.pdf", "refused"),
+        ("Ảnh hội nghị.png", "stored"),
+    ]
+    stored = results[0]
+    assert set(stored) == {"name", "status", "message", "code", "id"}
+    assert stored["code"] == "MC-2.2.e-01"
+    assert Evidence.objects.get(pk=stored["id"]).code == "MC-2.2.e-01"
+    assert results[2]["code"] == "MC-2.2.e-02"
+    assert "trang web" in results[1]["message"]
+    assert "code" not in results[1]
+    assert len(stored_files(media_root)) == 4  # two files, two thumbnails
+
+
+def test_duplicate_upload_offers_the_existing_evidence(client, demo, login_as, add, upload):
+    data = pdf_bytes(pages=3)
+    existing = add("Kế hoạch.pdf", data, on=leaf(demo.assessment, "2.2.b"))
+    login_as("vhxh")
+    target = leaf(demo.assessment, LEAF)
+
+    response = client.post(
+        url("upload", demo, target.pk), {"files": [upload("Bản sao.pdf", data)]}, **JSON
+    )
+
+    [result] = response.json()["results"]
+    assert result["status"] == "duplicate"
+    assert result["duplicate"] == {
+        "id": existing.pk,
+        "code": "MC-2.2.b-01",
+        "title": "Kế hoạch",
+        "already_linked": False,
+        "link_url": url("link", demo, target.pk),
+    }
+    assert Evidence.objects.count() == 1
+
+    again = client.post(
+        url("upload", demo, target.pk),
+        {"files": [upload("Bản sao.pdf", data)], "allow_duplicate": "1"},
+        **JSON,
+    )
+    assert again.json()["results"][0]["code"] == "MC-2.2.e-01"
+
+
+def test_file_over_the_limit_is_refused_by_name_and_the_rest_stored(
+    client, demo, login_as, criterion, upload, settings, media_root
+):
+    small, big = pdf_bytes(), pdf_bytes(pages=10)
+    settings.EVIDENCE_MAX_UPLOAD_SIZE = len(small) + 100
+    assert len(big) > settings.EVIDENCE_MAX_UPLOAD_SIZE
+    login_as("vhxh")
+
+    big_name = unicodedata.normalize("NFD", "Hồ sơ lớn.pdf")  # as some Mac browsers send it
+
+    response = client.post(
+        url("upload", demo, criterion.pk),
+        {"files": [upload(big_name, big), upload("Biên bản.pdf", small)]},
+        **JSON,
+    )
+
+    results = {r["name"]: r for r in response.json()["results"]}
+    assert results["Hồ sơ lớn.pdf"]["status"] == "refused"
+    assert "lớn hơn giới hạn" in results["Hồ sơ lớn.pdf"]["message"]
+    assert results["Biên bản.pdf"]["status"] == "stored"
+    assert [f.original_name for f in EvidenceFile.objects.all()] == ["Biên bản.pdf"]
+    assert all(path.stat().st_size != len(big) for path in stored_files(media_root))
+
+
+def test_upload_without_javascript_redirects_with_messages(
+    client, demo, login_as, criterion, upload, settings
+):
+    small, big = pdf_bytes(), pdf_bytes(pages=10)
+    settings.EVIDENCE_MAX_UPLOAD_SIZE = len(small) + 100
+    login_as("vhxh")
+
+    response = client.post(
+        url("upload", demo, criterion.pk),
+        {"files": [upload("Hồ sơ lớn.pdf", big), upload("Biên bản.pdf", small)]},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "assessments:criterion", args=[demo.assessment.pk, criterion.pk]
+    )
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(
+        t.startswith("Không nhận “Hồ sơ lớn.pdf”") and "lớn hơn giới hạn" in t for t in texts
+    )
+    assert "Đã tải lên “Biên bản.pdf” thành MC-2.2.e-01." in texts
+
+
+def test_upload_with_no_file_says_so(client, demo, login_as, criterion):
+    login_as("vhxh")
+
+    response = client.post(url("upload", demo, criterion.pk), {}, **JSON)
+
+    assert response.json() == {
+        "results": [{"name": "", "status": "refused", "message": "Chưa chọn tệp nào."}]
+    }
+
+
+def test_upload_to_a_parent_criterion_is_404(client, demo, login_as, upload):
+    login_as("lanhdao")
+
+    response = client.post(
+        url("upload", demo, leaf(demo.assessment, "2.2").pk),
+        {"files": [upload("a.pdf", pdf_bytes())]},
+        **JSON,
+    )
+
+    assert response.status_code == 404
+
+
+# Downloads
+
+
+def test_download_headers(client, demo, login_as, add):
+    name = "Biên bản họp dân số 12.pdf"
+    evidence = add(name)
+    login_as("lanhdao")
+
+    response = client.get(url("download", demo, evidence.current_file_id))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=utf-8''{quote(name)}" in disposition
+    assert "Bi%C3%AAn%20b%E1%BA%A3n" in disposition
+    assert "private" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "content_type", "inline"),
+    [
+        ("Kế hoạch.pdf", pdf_bytes(), "application/pdf", True),
+        ("Ảnh.png", image_bytes("PNG"), "image/png", True),
+        ("Ảnh.jpg", image_bytes("JPEG"), "image/jpeg", True),
+        (
+            "Công văn.doc",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1528,
+            "application/msword",
+            False,
+        ),
+    ],
+)
+def test_view_in_browser_only_for_pdf_and_images(
+    client, demo, login_as, add, name, data, content_type, inline
+):
+    evidence = add(name, data)
+    login_as("vhxh")
+
+    response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
+
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("inline;" if inline else "attachment;")
+    if inline and content_type.startswith("image/"):
+        assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_older_versions_stay_downloadable(client, demo, login_as, add, upload):
+    first_bytes = pdf_bytes()
+    evidence = add("Kế hoạch.pdf", first_bytes)
+    first = evidence.current_file
+    evidence_replace(
+        evidence=evidence, upload=upload("Kế hoạch v2.pdf", pdf_bytes(2)), by=demo.user("vhxh")
+    )
+    login_as("vanthu")
+
+    response = client.get(url("download", demo, first.pk))
+
+    assert b"".join(response.streaming_content) == first_bytes
+
+
+def test_thumbnail_is_a_jpeg_for_members_only(client, demo, login_as, add):
+    evidence = add("Ảnh.png", image_bytes("PNG"))
+    thumb_url = url("thumbnail", demo, evidence.current_file_id)
+
+    login_as("ttpvhcc")
+    response = client.get(thumb_url)
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
+
+    login_as("anlao_lanhdao")
+    assert client.get(thumb_url).status_code == 404
+
+
+def test_a_file_of_another_assessment_is_404(client, demo, login_as, upload):
+    outsider = demo.user("anlao_vhxh")
+    theirs = evidence_upload(
+        assessment=demo.other_assessment,
+        criterion=leaf(demo.other_assessment, LEAF),
+        upload=upload("Của xã khác.pdf", pdf_bytes()),
+        by=outsider,
+    ).evidence
+    login_as("admin")
+
+    # Their file, asked for under our assessment's address.
+    response = client.get(url("download", demo, theirs.current_file_id))
+
+    assert response.status_code == 404
+
+
+# Describing an evidence
+
+
+def test_detail_page_saves_the_description(client, demo, login_as, add):
+    evidence = add()
+    login_as("vhxh")
+
+    response = client.post(
+        url("detail", demo, evidence.pk),
+        {
+            "title": "Biên bản họp dân khu phố 3",
+            "doc_number": "12/BB-UBND",
+            "issue_date": "10/02/2026",
+            "issuer": "UBND xã Nghi Dương",
+            "location": "trang 2, mục I",
+        },
+        follow=True,
+    )
+
+    evidence.refresh_from_db()
+    assert evidence.title == "Biên bản họp dân khu phố 3"
+    assert evidence.doc_number == "12/BB-UBND"
+    assert evidence.issue_date == dt.date(2026, 2, 10)
+    assert evidence.location == "trang 2, mục I"
+    html = response.content.decode()
+    assert "Đã lưu thông tin MC-2.2.e-01." in html
+    assert "nằm ngoài kỳ đánh giá" not in html
+
+
+def test_detail_page_warns_about_a_date_outside_the_period(client, demo, login_as, add):
+    evidence = add()
+    login_as("lanhdao")
+
+    response = client.post(
+        url("detail", demo, evidence.pk),
+        {"title": "Kế hoạch năm trước", "issue_date": "10/02/2025"},
+        follow=True,
+    )
+
+    evidence.refresh_from_db()
+    assert evidence.issue_date == dt.date(2025, 2, 10)  # saved all the same
+    html = response.content.decode()
+    assert "Ngày ban hành 10/02/2025 nằm ngoài kỳ đánh giá" in html
+    assert "01/01/2026 – 30/06/2026" in html
+
+
+@pytest.mark.parametrize("username", ["ttpvhcc", "kinhte", "vanthu"])
+def test_detail_page_edit_is_refused_to_others(client, demo, login_as, add, username):
+    evidence = add()
+    login_as(username)
+
+    shown = client.get(url("detail", demo, evidence.pk))
+    posted = client.post(url("detail", demo, evidence.pk), {"title": "Sửa trộm"})
+
+    assert shown.status_code == 200
+    assert "Lưu thông tin" not in shown.content.decode()
+    assert posted.status_code == 403
+    evidence.refresh_from_db()
+    assert evidence.title == "Biên bản họp"
+
+
+def test_detail_page_of_another_commune_is_404(client, demo, login_as, add):
+    evidence = add()
+    login_as("anlao_lanhdao")
+
+    assert client.get(url("detail", demo, evidence.pk)).status_code == 404
+
+
+# Query counts do not grow with the number of evidence
+
+
+def fill(demo, criterion, upload, count: int) -> None:
+    """`count` more live evidence of 2.2.e (half uploaded there, half reused from 2.2.b, by
+    staff and by a leader without a unit) and `count // 2` more deleted ones."""
+    other = leaf(demo.assessment, "2.2.b")
+    people = [demo.user("vhxh"), demo.user("lanhdao")]
+    start = Evidence.objects.count()
+    for i in range(count + count // 2):
+        by = people[i % 2]
+        home = other if i % 2 and i < count else criterion
+        colour = (start + i, 0, 0)  # different bytes, so no file is a duplicate of another
+        evidence = evidence_upload(
+            assessment=demo.assessment,
+            criterion=home,
+            upload=upload(f"Ảnh {start + i}.png", image_bytes("PNG", size=(8, 8), color=colour)),
+            by=by,
+        ).evidence
+        if home == other:
+            evidence_link(evidence=evidence, criterion=criterion, by=by)
+        if i >= count:
+            evidence_delete(evidence=evidence, by=by)
+
+
+def count_queries(client, path, **headers) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, **headers)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("username", ["vhxh", "lanhdao", "ttpvhcc"])
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "page"])
+def test_panel_queries_do_not_grow(client, demo, login_as, criterion, upload, username, headers):
+    login_as(username)
+    path = url("panel", demo, criterion.pk)
+
+    fill(demo, criterion, upload, 2)
+    few = count_queries(client, path, **headers)
+    assert client.get(path, **headers).content.decode().count("evidence-item") == 2
+    fill(demo, criterion, upload, 18)
+    many = count_queries(client, path, **headers)
+    html = client.get(path, **headers).content.decode()
+
+    assert html.count('class="card mb-2 evidence-item"') == 20
+    assert many == few
+
+
+def test_criterion_page_queries_do_not_grow(client, demo, login_as, criterion, upload):
+    login_as("vhxh")
+    path = reverse("assessments:criterion", args=[demo.assessment.pk, criterion.pk])
+
+    fill(demo, criterion, upload, 2)
+    few = count_queries(client, path)
+    fill(demo, criterion, upload, 18)
+    many = count_queries(client, path)
+
+    assert many == few
+
+
+def test_evidence_detail_queries_do_not_grow(client, demo, login_as, add, upload):
+    evidence = add()
+    leader = demo.user("lanhdao")
+    login_as("lanhdao")  # a leader also sees the history
+    path = url("detail", demo, evidence.pk)
+    others = [c for c in Assignment.objects.filter(assessment=demo.assessment)]
+
+    def grow(versions):
+        for i in range(versions):
+            data = image_bytes("PNG", size=(8, 8), color=(0, i, 0))
+            evidence_replace(evidence=evidence, upload=upload(f"Bản {i}.png", data), by=leader)
+            evidence_link(evidence=evidence, criterion=others.pop().criterion, by=leader)
+
+    grow(1)
+    few = count_queries(client, path)
+    grow(18)
+    many = count_queries(client, path)
+
+    assert evidence.versions.count() == 20
+    assert many == few
