@@ -107,3 +107,20 @@ def evidence_links_for_archive(assessment: Assessment, criterion_ids: list[int] 
     return queryset.order_by(
         "criterion__order", "evidence__criterion__order", "evidence__sequence", "evidence_id"
     )
+
+
+def evidence_by_criterion(assessment: Assessment) -> dict[int, list[Evidence]]:
+    """criterion id -> the (not deleted) evidence backing it, by code; one query.
+
+    For the report's appendix, which lists the evidence of every sub-criterion."""
+    links = (
+        EvidenceLink.objects.filter(
+            evidence__assessment=assessment, evidence__deleted_at__isnull=True
+        )
+        .select_related("evidence")
+        .order_by("evidence__criterion__order", "evidence__sequence")
+    )
+    backing: dict[int, list[Evidence]] = {}
+    for link in links:
+        backing.setdefault(link.criterion_id, []).append(link.evidence)
+    return backing

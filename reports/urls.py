@@ -1,10 +1,27 @@
 from django.urls import path
 
-from reports import views
+from reports.views import dashboard, report
 
 app_name = "reports"
 urlpatterns = [
-    path("tong-quan/", views.dashboard, name="dashboard"),
-    path("don-vi/", views.units, name="units"),
-    path("don-vi.xlsx", views.units_xlsx, name="units_xlsx"),
+    path("tong-quan/", dashboard.dashboard, name="dashboard"),
+    path("don-vi/", dashboard.units, name="units"),
+    path("don-vi.xlsx", dashboard.units_xlsx, name="units_xlsx"),
+    path("bao-cao/", report.report_home, name="home"),
+    path("bao-cao/<int:report_pk>/", report.report_edit, name="edit"),
+    path("bao-cao/<int:report_pk>/muc/<int:section_pk>/", report.section_save, name="section_save"),
+    path(
+        "bao-cao/<int:report_pk>/muc/<int:section_pk>/lich-su/",
+        report.section_history,
+        name="section_history",
+    ),
+    path("bao-cao/<int:report_pk>/xem-truoc/", report.report_preview, name="preview"),
+    path("bao-cao/<int:report_pk>/bao-cao.pdf", report.report_pdf, name="pdf"),
+    path(
+        "bao-cao/<int:report_pk>/phu-luc/xem-truoc/",
+        report.appendix_preview,
+        name="appendix_preview",
+    ),
+    path("bao-cao/<int:report_pk>/phu-luc.pdf", report.appendix_pdf, name="appendix_pdf"),
+    path("bao-cao/<int:report_pk>/phu-luc.xlsx", report.appendix_xlsx_view, name="appendix_xlsx"),
 ]

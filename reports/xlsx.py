@@ -110,3 +110,127 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+APPENDIX_HEADERS = [
+    ("Mã", 9),
+    ("Tiêu chí, tiêu chí thành phần", 60),
+    ("Điểm tối đa", 10),
+    ("Điểm tự chấm", 10),
+    ("Điểm lãnh đạo duyệt", 11),
+    ("Đơn vị chủ trì", 24),
+    ("Tài liệu minh chứng", 45),
+    ("Ghi chú", 35),
+]
+
+
+def appendix_xlsx(report) -> bytes:
+    """The appendix table with real numbers: parents and the total are SUM formulas."""
+    from reports.documents import appendix_context
+
+    context = appendix_context(report, for_pdf=True)
+    rows = context["rows"]
+    results = context["results"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Phụ lục"
+    last_col = get_column_letter(len(APPENDIX_HEADERS))
+    for row_number, (text, style) in enumerate(
+        [
+            ("Phụ lục", Font(name=FONT, bold=True, size=14)),
+            ("KẾT QUẢ CỤ THỂ CỦA CÁC TIÊU CHÍ", Font(name=FONT, bold=True, size=14)),
+            (context["reference"], Font(name=FONT, italic=True, size=13)),
+        ],
+        start=1,
+    ):
+        ws.merge_cells(f"A{row_number}:{last_col}{row_number}")
+        cell = ws.cell(row=row_number, column=1, value=text)
+        cell.font = style
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    header_row = 5
+    for col, (title, width) in enumerate(APPENDIX_HEADERS, start=1):
+        cell = ws.cell(row=header_row, column=col, value=title)
+        cell.font = Font(name=FONT, bold=True, size=11)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BOX
+        ws.column_dimensions[get_column_letter(col)].width = width
+    # Row of every node, so parents can sum their children's rows.
+    row_of = {}
+    excel_row = header_row
+    for item in rows:
+        excel_row += 1
+        row_of[item.node.criterion.pk] = excel_row
+    for item in rows:
+        node = item.node
+        r = row_of[node.criterion.pk]
+        values = [node.criterion.code, node.criterion.title, float(node.criterion.max_points)]
+        if node.is_leaf:
+            score = node.score
+            proposed = (
+                None
+                if score is None or score.proposed_points is None
+                else float(score.proposed_points)
+            )
+            approved = (
+                float(score.leader_points)
+                if score is not None
+                and score.status == "approved"
+                and score.leader_points is not None
+                else None
+            )
+            evidence = "\n".join(f"{e.code}: {e.title}" for e in item.evidence)
+            unit = (
+                node.assignment.lead_unit.name
+                if node.assignment and node.assignment.lead_unit
+                else ""
+            )
+            values += [proposed, approved, unit, evidence, item.note]
+        else:
+            children = [row_of[child.criterion.pk] for child in node.children]
+            cells = ",".join(f"{{col}}{c}" for c in children)
+            values += [
+                f"=SUM({cells.format(col='D')})",
+                f"=SUM({cells.format(col='E')})",
+                "",
+                "",
+                "",
+            ]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=col, value=value)
+            cell.font = Font(name=FONT, size=11, bold=not node.is_leaf)
+            cell.border = BOX
+            cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 6, 7, 8))
+            if col in (3, 4, 5):
+                cell.number_format = "0.##"
+    total_row = excel_row + 1
+    roots = ",".join(str(row_of[root.criterion.pk]) for root in results.roots)
+    ws.cell(row=total_row, column=2, value="TỔNG CỘNG")
+    for col, letter in ((3, "C"), (4, "D"), (5, "E")):
+        refs = ",".join(f"{letter}{r}" for r in roots.split(","))
+        ws.cell(row=total_row, column=col, value=f"=SUM({refs})").number_format = "0.##"
+    level = results.level
+    ws.cell(
+        row=total_row + 1,
+        column=2,
+        value="MỨC ĐẠT: "
+        + (
+            "không đủ điều kiện xét công nhận"
+            if results.approved.disqualified
+            else (f"{level.name} ({level.range_label})" if level else "chưa đạt mức nào")
+        ),
+    )
+    for r in (total_row, total_row + 1):
+        for col in range(1, len(APPENDIX_HEADERS) + 1):
+            cell = ws.cell(row=r, column=col)
+            cell.font = Font(name=FONT, bold=True, size=11)
+            cell.border = BOX
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

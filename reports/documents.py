@@ -1,0 +1,146 @@
+"""The report and its appendix as HTML (the preview) and PDF (the same HTML, by WeasyPrint)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from assessments.selectors import Results, assessment_results
+from evidence.selectors import evidence_by_criterion
+from reports import markup
+from reports.models import Report, ReportSection
+
+FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
+
+
+@dataclass
+class ShortfallRow:
+    number: int
+    title: str
+    max_points: Decimal
+    unit: str
+    reason: str
+
+
+def shortfall_rows(results: Results) -> list[ShortfallRow]:
+    """The "Tồn tại, hạn chế" table: every sub-criterion below its maximum, in tree order."""
+    losing = sorted(results.losing, key=lambda leaf: leaf.criterion.order)
+    return [
+        ShortfallRow(
+            number=index,
+            title=leaf.criterion.title,
+            max_points=leaf.criterion.max_points,
+            unit=leaf.assignment.lead_unit.name
+            if leaf.assignment and leaf.assignment.lead_unit
+            else "",
+            reason=leaf.score.shortfall_reason if leaf.score else "",
+        )
+        for index, leaf in enumerate(losing, start=1)
+    ]
+
+
+def place_and_date(report: Report) -> str:
+    place = report.assessment.commune.document_place
+    if report.issue_date is None:
+        return f"{place}, ngày\u2003\u2003tháng\u2003\u2003năm {report.assessment.year}"
+    day = report.issue_date
+    return f"{place}, ngày {day:%d} tháng {day:%m} năm {day:%Y}"
+
+
+def font_base(for_pdf: bool) -> str:
+    return FONTS.as_uri() + "/" if for_pdf else settings.STATIC_URL.rstrip("/") + "/fonts/"
+
+
+def report_context(report: Report, *, for_pdf: bool, results: Results | None = None) -> dict:
+    results = results or assessment_results(report.assessment)
+    sections = list(report.sections.all())
+    for section in sections:
+        section.html = markup.render(section.body)
+    commune = report.assessment.commune
+    return {
+        "report": report,
+        "assessment": report.assessment,
+        "commune": commune,
+        "agency_lines": [
+            "ỦY BAN NHÂN DÂN",
+            f"{commune.get_kind_display().upper()} {commune.name.upper()}",
+        ],
+        "sections": sections,
+        "shortfalls": shortfall_rows(results),
+        "table_shortfalls": ReportSection.Table.SHORTFALLS,
+        "place_and_date": place_and_date(report),
+        "font_base": font_base(for_pdf),
+        "for_pdf": for_pdf,
+    }
+
+
+@dataclass
+class AppendixRow:
+    node: object  # assessments.selectors.ResultNode
+    evidence: list
+
+    @property
+    def note(self) -> str:
+        score = self.node.score
+        if score is None:
+            return ""
+        parts = []
+        if score.not_arising:
+            parts.append("Không phát sinh.")
+        if score.shortfall_reason and self.node.lost > 0:
+            parts.append(score.shortfall_reason)
+        if score.leader_reason:
+            parts.append(f"Lãnh đạo điều chỉnh: {score.leader_reason}")
+        return " ".join(parts)
+
+
+def appendix_context(report: Report, *, for_pdf: bool, results: Results | None = None) -> dict:
+    assessment = report.assessment
+    results = results or assessment_results(assessment)
+    evidence = evidence_by_criterion(assessment)
+    rows = [AppendixRow(node, evidence.get(node.criterion.pk, [])) for node in results.rows()]
+    commune = assessment.commune
+    kind = commune.get_kind_display().lower()
+    if report.number is None:
+        reference = (
+            f"(Kèm theo Báo cáo số\u2003\u2003/{report.symbol} ngày\u2003\u2003tháng\u2003\u2003"
+            f"năm {assessment.year} của Ủy ban nhân dân {kind} {commune.name})"
+        )
+    else:
+        day = report.issue_date
+        reference = (
+            f"(Kèm theo Báo cáo số {report.number:02d}/{report.symbol} ngày {day:%d} tháng "
+            f"{day:%m} năm {day:%Y} của Ủy ban nhân dân {kind} {commune.name})"
+        )
+    return {
+        "report": report,
+        "assessment": assessment,
+        "results": results,
+        "rows": rows,
+        "reference": reference,
+        "font_base": font_base(for_pdf),
+        "for_pdf": for_pdf,
+    }
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    import weasyprint  # imported lazily: it costs about a second at start-up
+
+    html = render_to_string(template, context)
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def report_pdf(report: Report) -> bytes:
+    return render_pdf("reports/report_document.html", report_context(report, for_pdf=True))
+
+
+def appendix_pdf(report: Report) -> bytes:
+    return render_pdf("reports/appendix_document.html", appendix_context(report, for_pdf=True))
+
+
+def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
+    return shortfall_rows(assessment_results(report.assessment))

@@ -1,0 +1,219 @@
+"""The report of an assessment: create, edit its sections, preview, and download as PDF/XLSX."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from assessments.access import get_assessment_for_user, is_leader_of, membership_of
+from assessments.models import Membership
+from reports import documents
+from reports.forms import ReportSettingsForm, SectionForm
+from reports.models import Report, ReportSection
+from reports.services import report_create, report_section_save, report_update
+from reports.xlsx import appendix_xlsx
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def require_report_access(user, assessment) -> None:
+    """Leaders and the secretary of the commune (and administrators) work on reports."""
+    if is_leader_of(user, assessment):
+        return
+    membership = membership_of(user)
+    if membership is not None and membership.role == Membership.Role.SECRETARY:
+        return
+    raise PermissionDenied("Chỉ lãnh đạo và văn thư được soạn báo cáo.")
+
+
+def _get_report(user, pk, report_pk) -> Report:
+    assessment = get_assessment_for_user(user, pk)
+    require_report_access(user, assessment)
+    report = get_object_or_404(
+        Report.objects.select_related("signer"), assessment=assessment, pk=report_pk
+    )
+    report.assessment = assessment
+    return report
+
+
+@login_required
+def report_home(request, pk):
+    """The assessment's reports; the draft opens for editing, or one can be created."""
+    assessment = get_assessment_for_user(request.user, pk)
+    require_report_access(request.user, assessment)
+    if request.method == "POST":
+        try:
+            report = report_create(assessment=assessment, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("reports:home", pk=pk)
+        messages.success(request, "Đã tạo dự thảo báo cáo từ dữ liệu của kỳ đánh giá.")
+        return redirect("reports:edit", pk=pk, report_pk=report.pk)
+    reports = list(assessment.reports.order_by("-created_at"))
+    draft = next((r for r in reports if r.status == Report.Status.DRAFT), None)
+    if draft is not None and len(reports) == 1:
+        return redirect("reports:edit", pk=pk, report_pk=draft.pk)
+    return render(
+        request,
+        "reports/report_home.html",
+        {"assessment": assessment, "reports": reports, "draft": draft},
+    )
+
+
+@login_required
+def report_edit(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    assessment = report.assessment
+    settings_form = ReportSettingsForm(
+        request.POST if "save_settings" in request.POST else None,
+        instance=report,
+        commune=assessment.commune,
+    )
+    if settings_form.is_bound and settings_form.is_valid():
+        try:
+            report_update(report=report, by=request.user, **settings_form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Đã lưu thông tin chung của báo cáo.")
+            return redirect("reports:edit", pk=pk, report_pk=report.pk)
+    sections = list(report.sections.select_related("updated_by"))
+    for section in sections:
+        section.form = SectionForm(initial={"version": section.version, "body": section.body})
+    return render(
+        request,
+        "reports/report_edit.html",
+        {
+            "assessment": assessment,
+            "criteria_set": assessment.criteria_set,
+            "report": report,
+            "sections": sections,
+            "settings_form": settings_form,
+            "shortfalls": documents.shortfall_rows_for(report),
+            "editable": report.status == Report.Status.DRAFT,
+        },
+    )
+
+
+@login_required
+@require_POST
+def section_save(request, pk, report_pk, section_pk):
+    report = _get_report(request.user, pk, report_pk)
+    section = get_object_or_404(ReportSection, report=report, pk=section_pk)
+    form = SectionForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            section = report_section_save(
+                section=section,
+                body=form.cleaned_data["body"],
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Dữ liệu không hợp lệ; hãy tải lại trang."
+    if request.htmx:
+        section.refresh_from_db()
+        section.form = SectionForm(
+            initial={"version": section.version, "body": form.data.get("body", section.body)}
+            if error
+            else {"version": section.version, "body": section.body}
+        )
+        return render(
+            request,
+            "reports/_section_editor.html",
+            {
+                "report": report,
+                "assessment": report.assessment,
+                "section": section,
+                "error": error,
+                "saved": error is None,
+                "editable": True,
+            },
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Đã lưu mục “{section.heading or 'kết luận'}”.")
+    return redirect(f"{reverse('reports:edit', args=[pk, report_pk])}#muc-{section.pk}")
+
+
+@login_required
+def section_history(request, pk, report_pk, section_pk):
+    report = _get_report(request.user, pk, report_pk)
+    section = get_object_or_404(ReportSection, report=report, pk=section_pk)
+    return render(
+        request,
+        "reports/section_history.html",
+        {
+            "report": report,
+            "assessment": report.assessment,
+            "section": section,
+            "revisions": section.revisions.select_related("user"),
+        },
+    )
+
+
+def _filename(report: Report, what: str, extension: str) -> str:
+    assessment = report.assessment
+    return (
+        slugify(f"{what}-{assessment.commune.name}-{assessment.year}-{report.get_kind_display()}")
+        + extension
+    )
+
+
+@login_required
+def report_preview(request, pk, report_pk):
+    """The report as the same HTML that becomes the PDF."""
+    report = _get_report(request.user, pk, report_pk)
+    html = render_to_string(
+        "reports/report_document.html", documents.report_context(report, for_pdf=False)
+    )
+    return HttpResponse(html)
+
+
+@login_required
+def report_pdf(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    response = HttpResponse(documents.report_pdf(report), content_type=PDF)
+    inline = "inline" if request.GET.get("xem") == "1" else "attachment"
+    response["Content-Disposition"] = f'{inline}; filename="{_filename(report, "bao-cao", ".pdf")}"'
+    return response
+
+
+@login_required
+def appendix_preview(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    html = render_to_string(
+        "reports/appendix_document.html", documents.appendix_context(report, for_pdf=False)
+    )
+    return HttpResponse(html)
+
+
+@login_required
+def appendix_pdf(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    response = HttpResponse(documents.appendix_pdf(report), content_type=PDF)
+    inline = "inline" if request.GET.get("xem") == "1" else "attachment"
+    response["Content-Disposition"] = f'{inline}; filename="{_filename(report, "phu-luc", ".pdf")}"'
+    return response
+
+
+@login_required
+def appendix_xlsx_view(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    response = HttpResponse(appendix_xlsx(report), content_type=XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_filename(report, "phu-luc", ".xlsx")}"'
+    )
+    return response
