@@ -11,12 +11,15 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+# Document numbers and dates ("343/UBND-VHXXH", "10/02/2026") must not break across lines.
+NUMBER = re.compile(r"(?<![\w/])(\d+/[\w./-]*\w)")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 ITALIC = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])")
 
 
 def inline(text: str) -> str:
     html = escape(text)
+    html = NUMBER.sub(r'<span class="nobr">\1</span>', html)
     html = BOLD.sub(r"<strong>\1</strong>", html)
     return ITALIC.sub(r"<em>\1</em>", html)
 
