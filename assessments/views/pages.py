@@ -15,7 +15,7 @@ from assessments.access import (
     visible_assessments,
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
-from assessments.models import Assignment, Membership, Score
+from assessments.models import Assessment, Assignment, Membership, Score
 from assessments.selectors import assessment_results, assessment_tree
 from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
 from criteria.models import CriteriaSet
@@ -164,10 +164,13 @@ def criterion_detail(request, pk, criterion_pk):
     criterion = assignment.criterion
     may_propose = (
         can_propose(request.user, assessment, assignment)
+        and assessment.status == Assessment.Status.OPEN
         and score.status in EDITABLE
         and (staff_window_open(assessment) or is_leader_of(request.user, assessment))
     )
-    may_review = is_leader_of(request.user, assessment) and assessment.status == "open"
+    may_review = (
+        is_leader_of(request.user, assessment) and assessment.status == Assessment.Status.OPEN
+    )
     typed = request.session.pop(f"score-draft-{score.pk}", None)
     form = None
     if may_propose:

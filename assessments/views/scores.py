@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from assessments.access import (
@@ -58,6 +59,24 @@ def _error(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _keep_typed(request, form, score) -> None:
+    """Keep what the person typed, as typed, for the criterion page to show again next to the
+    newer saved value. Raw strings, not cleaned values: str(False) would tick a checkbox."""
+    request.session[f"score-draft-{score.pk}"] = {
+        name: form.data.get(name, "") for name in form.fields if name != "version"
+    }
+
+
+def _next_or(request, default: str) -> str:
+    """The `next` of the form when it points inside the portal, else `default`."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 @login_required
 @require_POST
 def propose(request, pk, criterion_pk):
@@ -70,6 +89,7 @@ def propose(request, pk, criterion_pk):
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else error)
+        _keep_typed(request, form, score)
         return _back(assessment, criterion_pk)
     submit = request.POST.get("action") == "submit"
     try:
@@ -82,10 +102,7 @@ def propose(request, pk, criterion_pk):
         )
     except ValidationError as error:
         _error(request, error)
-        # Keep what the person typed: it is shown again next to the newer saved value.
-        request.session[f"score-draft-{score.pk}"] = {
-            k: str(v) if v is not None else "" for k, v in form.cleaned_data.items()
-        }
+        _keep_typed(request, form, score)
     else:
         request.session.pop(f"score-draft-{score.pk}", None)
         messages.success(
@@ -187,7 +204,7 @@ def submit_unit(request, pk):
         messages.info(request, "Không có tiêu chí nào sẵn sàng để gửi.")
     for problem in skipped:
         messages.warning(request, problem)
-    return redirect(request.POST.get("next") or "home")
+    return redirect(_next_or(request, reverse("home")))
 
 
 @login_required
@@ -197,7 +214,7 @@ def lock(request, pk):
     require_leader(request.user, assessment)
     assessment_lock(assessment=assessment, by=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
-    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
+    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
 
 
 @login_required
@@ -218,9 +235,12 @@ def reopen(request, pk):
             _error(request, error)
         else:
             messages.success(request, "Đã mở lại kỳ đánh giá.")
-    else:
+    elif "reason" in form.errors:
         messages.error(request, "Phải ghi lý do mở lại kỳ đánh giá.")
-    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
+    else:
+        for error in form.errors.get("new_deadline", []):
+            messages.error(request, f"{form.fields['new_deadline'].label}: {error}")
+    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
 
 
 @login_required
@@ -246,4 +266,4 @@ def adjustment(request, pk, adjustment_pk):
             _error(request, error)
         else:
             messages.success(request, f"Đã cập nhật: {rule.title}.")
-    return redirect(request.POST.get("next") or reverse("assessments:detail", args=[pk]))
+    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
