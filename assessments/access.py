@@ -48,7 +48,7 @@ def is_leader_of(user, assessment: Assessment) -> bool:
 
 def require_leader(user, assessment: Assessment) -> None:
     if not is_leader_of(user, assessment):
-        raise PermissionDenied("Chỉ lãnh đạo UBND xã mới được thay đổi phân công.")
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã mới được thực hiện thao tác này.")
 
 
 def unit_ids_of(user) -> set[int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from PIL import Image
 
 from assessments.models import Assessment
@@ -92,6 +93,12 @@ def test_stored_file_has_a_generated_name_and_no_url(store, media_root, demo, ma
         _ = record.file.url
     with pytest.raises(ValueError):
         _ = record.thumbnail.url
+
+
+def test_migrations_do_not_depend_on_media_root(db, media_root):
+    # The storage is named by a function in migrations, not frozen with a folder path, so a
+    # different MEDIA_ROOT (this test's temporary one) asks for no new migration.
+    call_command("makemigrations", "evidence", "--check", "--dry-run", verbosity=0)
 
 
 def test_user_supplied_path_parts_are_dropped(store, make_pdf):

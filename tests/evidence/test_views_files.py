@@ -137,6 +137,19 @@ def test_panel_permission(client, demo, login_as, criterion, add, username, htmx
         assert ("<html" in html) is not htmx
 
 
+def test_list_refresh_returns_only_the_list(client, demo, login_as, criterion, add):
+    evidence = add()
+    login_as("vhxh")
+
+    response = client.get(url("panel", demo, criterion.pk) + "?phan=ds", **HTMX)
+
+    html = response.content.decode()
+    assert evidence.code in html
+    assert 'data-testid="evidence-list"' in html
+    assert ' id="evidence-list"' not in html  # swapped into the wrapper, which stays
+    assert "data-upload-form" not in html
+
+
 @pytest.mark.parametrize("username", EVERYONE)
 def test_download_permission(client, demo, login_as, add, username):
     data = pdf_bytes()
@@ -569,10 +582,14 @@ def count_queries(client, path, **headers) -> int:
 
 
 @pytest.mark.parametrize("username", ["vhxh", "lanhdao", "ttpvhcc"])
-@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "page"])
-def test_panel_queries_do_not_grow(client, demo, login_as, criterion, upload, username, headers):
+@pytest.mark.parametrize(
+    ("query", "headers"), [("", HTMX), ("?phan=ds", HTMX), ("", {})], ids=["htmx", "list", "page"]
+)
+def test_panel_queries_do_not_grow(
+    client, demo, login_as, criterion, upload, username, query, headers
+):
     login_as(username)
-    path = url("panel", demo, criterion.pk)
+    path = url("panel", demo, criterion.pk) + query
 
     fill(demo, criterion, upload, 2)
     few = count_queries(client, path, **headers)
