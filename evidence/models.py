@@ -1,12 +1,13 @@
 """Evidence (tài liệu minh chứng): described documents whose files keep every version."""
 
+import os
 import uuid
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment
@@ -14,20 +15,19 @@ from criteria.models import Criterion
 
 
 class PrivateStorage(FileSystemStorage):
-    """A folder no URL points at: files are only sent by the permission-checked views."""
+    """MEDIA_ROOT/evidence, a folder no URL points at: files are only sent by the
+    permission-checked views. The folder follows MEDIA_ROOT when a setting changes (tests),
+    because FileSystemStorage clears `base_location` on the setting_changed signal."""
+
+    @cached_property
+    def base_location(self):
+        return os.path.join(settings.MEDIA_ROOT, "evidence")
 
     def url(self, name):
         raise ValueError("Evidence files have no public URL; use the evidence:download view.")
 
 
-class EvidenceStorage(LazyObject):
-    """Files live under MEDIA_ROOT/evidence with generated names and no public URL."""
-
-    def _setup(self):
-        self._wrapped = PrivateStorage(location=settings.MEDIA_ROOT / "evidence")
-
-
-evidence_storage = EvidenceStorage()
+evidence_storage = PrivateStorage()
 
 
 def get_evidence_storage():

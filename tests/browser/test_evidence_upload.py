@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils.functional import empty
 from playwright.sync_api import expect
 
 from criteria.models import Criterion
-from evidence.models import Evidence, evidence_storage
+from evidence.models import Evidence
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import image_bytes, pdf_bytes
 
@@ -22,14 +21,6 @@ OWN_SCREENSHOT = Path("/tmp/evidence-upload.png")
 PDF_NAME = "Kế hoạch tuyên truyền 2026.pdf"
 PNG_NAME = "Ảnh buổi họp dân.png"
 FAKE_NAME = "Quyết định khen thưởng.pdf"  # an HTML page wearing a PDF's name
-
-
-@pytest.fixture(autouse=True)
-def storage_follows_media_root(media_root):
-    # The storage reads MEDIA_ROOT once; make it read this test's temporary folder.
-    evidence_storage._wrapped = empty
-    yield
-    evidence_storage._wrapped = empty
 
 
 def log_in(page, base_url: str, username: str) -> None:

@@ -7,10 +7,7 @@ import io
 import pypdfium2 as pdfium
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.functional import empty
 from PIL import Image
-
-from evidence.models import evidence_storage
 
 
 @pytest.fixture(autouse=True)
@@ -18,10 +15,7 @@ def media_root(settings, tmp_path):
     """Every evidence test stores its files in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
-    # The storage reads MEDIA_ROOT once, on first use; make it read the new one.
-    evidence_storage._wrapped = empty
     yield settings.MEDIA_ROOT
-    evidence_storage._wrapped = empty
 
 
 def stored_files(root) -> list:
