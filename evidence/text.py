@@ -18,7 +18,7 @@ def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
+            text = f"{value:.0f}" if unit == "B" else f"{value:.1f}".removesuffix(".0")
             return f"{text.replace('.', ',')} {unit}"
         value /= 1024
     return f"{size} B"

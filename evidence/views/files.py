@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.models import Assessment
 from evidence.access import (
+    approved_criterion_ids,
     can_delete,
     can_see_history,
     can_upload,
@@ -49,13 +50,14 @@ def panel(request, pk, criterion_pk):
     assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
     items = evidence_for_criterion(assessment, assignment.criterion)
     may_upload = can_upload(request.user, assessment, assignment, supporting_ids)
+    approved_ids = approved_criterion_ids(assessment)
     deleted = evidence_for_criterion(assessment, assignment.criterion, deleted=True)
     context = {
         "assessment": assessment,
         "assignment": assignment,
         "criterion": assignment.criterion,
-        "items": [(e, can_delete(request.user, e)) for e in items],
-        "deleted": [e for e in deleted if can_delete(request.user, e)],
+        "items": [(e, can_delete(request.user, e, approved_ids)) for e in items],
+        "deleted": [e for e in deleted if can_delete(request.user, e, approved_ids)],
         "can_upload": may_upload,
         "accept": ACCEPT_ATTRIBUTE,
         "accepted_text": ACCEPTED_TEXT,
