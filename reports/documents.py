@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.template.loader import render_to_string
 
 from assessments.selectors import Results, assessment_results
@@ -15,6 +17,7 @@ from reports import markup
 from reports.models import Report, ReportSection
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
+PDF_CACHE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -127,19 +130,31 @@ def appendix_context(report: Report, *, for_pdf: bool, results: Results | None =
     }
 
 
-def render_pdf(template: str, context: dict) -> bytes:
+def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
+    """The PDF of `template`. The same HTML always gives the same PDF (WeasyPrint adds no
+    timestamp), so a PDF is kept in the cache under the hash of its HTML: a secretary who
+    previews, then downloads, then downloads again waits for one rendering only."""
     import weasyprint  # imported lazily: it costs about a second at start-up
 
     html = render_to_string(template, context)
-    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    key = "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{html}".encode()).hexdigest()
+    if cached and (pdf := caches["documents"].get(key)) is not None:
+        return pdf
+    pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    caches["documents"].set(key, pdf, timeout=PDF_CACHE_SECONDS)
+    return pdf
 
 
-def report_pdf(report: Report) -> bytes:
-    return render_pdf("reports/report_document.html", report_context(report, for_pdf=True))
+def report_pdf(report: Report, *, cached: bool = True) -> bytes:
+    return render_pdf(
+        "reports/report_document.html", report_context(report, for_pdf=True), cached=cached
+    )
 
 
-def appendix_pdf(report: Report) -> bytes:
-    return render_pdf("reports/appendix_document.html", appendix_context(report, for_pdf=True))
+def appendix_pdf(report: Report, *, cached: bool = True) -> bytes:
+    return render_pdf(
+        "reports/appendix_document.html", appendix_context(report, for_pdf=True), cached=cached
+    )
 
 
 def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
