@@ -383,3 +383,27 @@ def test_totals_in_context(report):
     from assessments.selectors import assessment_results
 
     assert assessment_results(report.assessment).approved.final == D(90)
+
+
+def test_pdf_cache_is_keyed_by_content(report, settings, monkeypatch):
+    import weasyprint
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "documents": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    caches._settings = None  # let the handler read the new CACHES
+    renders = []
+    real_html = weasyprint.HTML
+    monkeypatch.setattr(weasyprint, "HTML", lambda *a, **k: renders.append(1) or real_html(*a, **k))
+    first = report_pdf(report)
+    assert report_pdf(report) == first
+    assert len(renders) == 1  # the second came from the cache
+    section = report.sections.get(key="p1.I.2")
+    report_section_save(
+        section=section, body="Nội dung khác.", by=report.created_by, expected_version=0
+    )
+    changed = report_pdf(report)
+    assert len(renders) == 2 and changed != first
+    assert "Nội dung khác." in flat(pdf_text(io.BytesIO(changed)))
