@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("bao-cao/<int:report_pk>/xem-truoc/", report.report_preview, name="preview"),
     path("bao-cao/<int:report_pk>/bao-cao.pdf", report.report_pdf, name="pdf"),
+    path("bao-cao/<int:report_pk>/bao-cao.docx", report.report_docx_view, name="docx"),
     path(
         "bao-cao/<int:report_pk>/phu-luc/xem-truoc/",
         report.appendix_preview,

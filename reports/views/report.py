@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
 from reports import documents
+from reports.docx import report_docx
 from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
 from reports.services import report_create, report_section_save, report_update
@@ -215,5 +216,19 @@ def appendix_xlsx_view(request, pk, report_pk):
     response = HttpResponse(appendix_xlsx(report), content_type=XLSX)
     response["Content-Disposition"] = (
         f'attachment; filename="{_filename(report, "phu-luc", ".xlsx")}"'
+    )
+    return response
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@login_required
+def report_docx_view(request, pk, report_pk):
+    """The report as a Word file, for a clerk who wants to finish it in Word."""
+    report = _get_report(request.user, pk, report_pk)
+    response = HttpResponse(report_docx(report), content_type=DOCX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_filename(report, "bao-cao", ".docx")}"'
     )
     return response

@@ -320,6 +320,7 @@ def report_urls(report):
         reverse("reports:pdf", args=args),
         reverse("reports:appendix_preview", args=args),
         reverse("reports:appendix_xlsx", args=args),
+        reverse("reports:docx", args=args),
     ]
 
 
@@ -407,3 +408,24 @@ def test_pdf_cache_is_keyed_by_content(report, settings, monkeypatch):
     changed = report_pdf(report)
     assert len(renders) == 2 and changed != first
     assert "Nội dung khác." in flat(pdf_text(io.BytesIO(changed)))
+
+
+def test_docx_has_the_same_text_and_table(client, report, login_as):
+    from docx import Document
+
+    login_as("vanthu")
+    response = client.get(reverse("reports:docx", args=[report.assessment_id, report.pk]))
+    document = Document(io.BytesIO(response.content))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert (round(section.left_margin.mm), round(section.right_margin.mm)) == (30, 15)
+    assert section.different_first_page_header_footer
+    text = flat(" ".join(p.text for p in document.paragraphs))
+    for line in SEED_LINES[4:30]:
+        assert flat(line) in text, line
+    signature = flat(" ".join(cell.text for cell in document.tables[-1].rows[0].cells))
+    for line in ["Nơi nhận:", "- Lưu: VT, VHXX.", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lưu Thị Tươi"]:
+        assert line in signature
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
+    rows = [tuple(cell.text for cell in row.cells) for row in table.rows[1:]]
+    assert rows == [tuple(row) for row in SEED_TABLE]
