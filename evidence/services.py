@@ -105,7 +105,8 @@ def _search_text(evidence: Evidence, file_name: str = "") -> str:
 def _store_version(
     *, evidence: Evidence, upload, path: Path, name: str, kind, digest: str, by, stored: list
 ) -> EvidenceFile:
-    """Write the file (moved, not copied, when Django already spooled it) and its row.
+    """Write the file (moved, not copied, when Django already spooled it) and its row, and
+    make it the evidence's current file.
 
     Names written to storage are appended to `stored` so a caller can remove them if its
     transaction fails: a refused or failed upload leaves nothing on disk.
@@ -132,6 +133,9 @@ def _store_version(
             record.file.save("upload", File(handle), save=False)
     stored.append(record.file.name)
     record.save()
+    evidence.current_file = record
+    evidence.search_text = _search_text(evidence, name)
+    evidence.save(update_fields=["current_file", "search_text"])
     return record
 
 
@@ -232,9 +236,6 @@ def _create_evidence(
         by=by,
         stored=stored,
     )
-    evidence.current_file = record
-    evidence.search_text = _search_text(evidence, name)
-    evidence.save(update_fields=["current_file", "search_text"])
     EvidenceLink.objects.create(evidence=evidence, criterion=criterion, linked_by=by)
     EvidenceEvent.objects.create(
         assessment=assessment,
@@ -278,9 +279,6 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
                     by=by,
                     stored=stored,
                 )
-                evidence.current_file = record
-                evidence.search_text = _search_text(evidence, name)
-                evidence.save(update_fields=["current_file", "search_text"])
                 EvidenceEvent.objects.create(
                     assessment=evidence.assessment,
                     evidence=evidence,

@@ -183,13 +183,22 @@ def report_preview(request, pk, report_pk):
     return HttpResponse(html)
 
 
+def _download(request, data: bytes, content_type: str, filename: str) -> HttpResponse:
+    """`?xem=1` opens a PDF in the browser; otherwise the file downloads."""
+    response = HttpResponse(data, content_type=content_type)
+    disposition = (
+        "inline" if request.GET.get("xem") == "1" and content_type == PDF else "attachment"
+    )
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
 @login_required
 def report_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    response = HttpResponse(documents.report_pdf(report), content_type=PDF)
-    inline = "inline" if request.GET.get("xem") == "1" else "attachment"
-    response["Content-Disposition"] = f'{inline}; filename="{_filename(report, "bao-cao", ".pdf")}"'
-    return response
+    return _download(
+        request, documents.report_pdf(report), PDF, _filename(report, "bao-cao", ".pdf")
+    )
 
 
 @login_required
@@ -204,20 +213,15 @@ def appendix_preview(request, pk, report_pk):
 @login_required
 def appendix_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    response = HttpResponse(documents.appendix_pdf(report), content_type=PDF)
-    inline = "inline" if request.GET.get("xem") == "1" else "attachment"
-    response["Content-Disposition"] = f'{inline}; filename="{_filename(report, "phu-luc", ".pdf")}"'
-    return response
+    return _download(
+        request, documents.appendix_pdf(report), PDF, _filename(report, "phu-luc", ".pdf")
+    )
 
 
 @login_required
 def appendix_xlsx_view(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    response = HttpResponse(appendix_xlsx(report), content_type=XLSX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_filename(report, "phu-luc", ".xlsx")}"'
-    )
-    return response
+    return _download(request, appendix_xlsx(report), XLSX, _filename(report, "phu-luc", ".xlsx"))
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
