@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium poppler-utils softhsm2)
 fi
 
 missing=()
