@@ -21,6 +21,7 @@ system-deps:
 run: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py load_demo
+	$(PY) manage.py make_test_pki
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.installed

@@ -134,6 +134,13 @@ CACHES = {
     },
 }
 
+# Printed in the QR code of issued documents: where the verification page is reachable.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# PAdES B-T when a timestamp service is configured (e.g. the Ban Cơ yếu TSA); B-B otherwise.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+# Extra trusted roots for verification (PEM files), besides those in the admin.
+SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -26,5 +26,6 @@ urlpatterns = [
     path("ky-danh-gia/<int:pk>/minh-chung/", include("evidence.urls")),
     path("ky-danh-gia/<int:pk>/", include("reports.urls")),
     path("bo-tieu-chi/", include("criteria.urls")),
+    path("xac-minh/", include("reports.verify_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -101,14 +101,18 @@ class AppendixRow:
         return " ".join(parts)
 
 
-def appendix_context(report: Report, *, for_pdf: bool, results: Results | None = None) -> dict:
+def appendix_context(
+    report: Report, *, for_pdf: bool, results: Results | None = None, electronic: bool = False
+) -> dict:
     assessment = report.assessment
     results = results or assessment_results(assessment)
     evidence = evidence_by_criterion(assessment)
     rows = [AppendixRow(node, evidence.get(node.criterion.pk, [])) for node in results.rows()]
     commune = assessment.commune
     kind = commune.get_kind_display().lower()
-    if report.number is None:
+    # An electronic appendix leaves the reference unfilled: the organisation's digital
+    # signature stamp gives the number and the time (Nghị định 30/2020, Phụ lục I, III.1).
+    if report.number is None or electronic:
         reference = (
             f"(Kèm theo Báo cáo số\u2003\u2003/{report.symbol} ngày\u2003\u2003tháng\u2003\u2003"
             f"năm {assessment.year} của Ủy ban nhân dân {kind} {commune.name})"
@@ -159,3 +163,78 @@ def appendix_pdf(report: Report, *, cached: bool = True) -> bytes:
 
 def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
     return shortfall_rows(assessment_results(report.assessment))
+
+
+# -- Issued documents: the number, the date, the verification QR code, the signature boxes ----
+
+PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch); PDF points are 72 per inch
+MM = 72 / 25.4
+
+
+def verification_url(report: Report) -> str:
+    from django.urls import reverse
+
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    return base + reverse("verify:document", args=[report.verify_token])
+
+
+def qr_data_uri(text: str) -> str:
+    import base64
+    import io
+
+    import qrcode
+
+    image = qrcode.make(text, box_size=6, border=1)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _walk(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _walk(child)
+
+
+def render_with_boxes(template: str, context: dict, css_class: str) -> tuple[bytes, dict]:
+    """The PDF and where the (last) element with `css_class` landed: {"page", "box"} with the
+    box in PDF points, origin bottom-left, as pyHanko wants it."""
+    import weasyprint
+
+    html = render_to_string(template, context)
+    document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    found = None
+    for index, page in enumerate(document.pages):
+        for box in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is not None and css_class in (element.get("class") or "").split():
+                x, y = box.border_box_x(), box.border_box_y()
+                width, height = box.border_width(), box.border_height()
+                found = {
+                    "page": index,
+                    "box": [
+                        round(x * PX_TO_PT, 2),
+                        round((page.height - y - height) * PX_TO_PT, 2),
+                        round((x + width) * PX_TO_PT, 2),
+                        round((page.height - y) * PX_TO_PT, 2),
+                    ],
+                    "page_size": [
+                        round(page.width * PX_TO_PT, 2),
+                        round(page.height * PX_TO_PT, 2),
+                    ],
+                }
+    return document.write_pdf(), found or {}
+
+
+def issued_report_pdf(report: Report) -> tuple[bytes, dict]:
+    """The report as issued: number, date and verification QR code on page 1; returns the
+    PDF and the box of the signature space (for the signer's visible signature)."""
+    context = report_context(report, for_pdf=True)
+    url = verification_url(report)
+    context.update(verify_url=url, verify_qr=qr_data_uri(url))
+    return render_with_boxes("reports/report_document.html", context, "signature-space")
+
+
+def issued_appendix_pdf(report: Report) -> bytes:
+    context = appendix_context(report, for_pdf=True, electronic=True)
+    return render_pdf("reports/appendix_document.html", context, cached=False)

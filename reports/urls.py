@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.views import dashboard, report
+from reports.views import dashboard, issuing, report
 
 app_name = "reports"
 urlpatterns = [
@@ -25,4 +25,15 @@ urlpatterns = [
     ),
     path("bao-cao/<int:report_pk>/phu-luc.pdf", report.appendix_pdf, name="appendix_pdf"),
     path("bao-cao/<int:report_pk>/phu-luc.xlsx", report.appendix_xlsx_view, name="appendix_xlsx"),
+    path("bao-cao/<int:report_pk>/ban-hanh/", issuing.issue, name="issue"),
+    path("bao-cao/<int:report_pk>/da-ban-hanh/", issuing.issued, name="issued"),
+    path("bao-cao/<int:report_pk>/ky-so/", issuing.sign, name="sign"),
+    path("bao-cao/<int:report_pk>/tep/<int:file_pk>/", issuing.issued_file, name="issued_file"),
+    path("bao-cao/<int:report_pk>/ban-moi-nhat/<str:kind>/", issuing.latest, name="latest"),
+    path("bao-cao/<int:report_pk>/ho-so/", issuing.dossier, name="dossier"),
+    path(
+        "bao-cao/<int:report_pk>/ho-so/<int:dossier_pk>/",
+        issuing.dossier_download,
+        name="dossier_download",
+    ),
 ]

@@ -19,6 +19,7 @@ from reports.docx import report_docx
 from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
 from reports.services import report_create, report_section_save, report_update
+from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
 
 PDF = "application/pdf"
@@ -72,6 +73,8 @@ def report_home(request, pk):
 @login_required
 def report_edit(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
+    if report.status == Report.Status.ISSUED:
+        return redirect("reports:issued", pk=pk, report_pk=report_pk)
     assessment = report.assessment
     settings_form = ReportSettingsForm(
         request.POST if "save_settings" in request.POST else None,
@@ -100,6 +103,8 @@ def report_edit(request, pk, report_pk):
             "settings_form": settings_form,
             "shortfalls": documents.shortfall_rows_for(report),
             "editable": report.status == Report.Status.DRAFT,
+            "unapproved": unapproved_codes(report),
+            "is_leader": is_leader_of(request.user, assessment),
         },
     )
 

@@ -1,0 +1,173 @@
+"""The dossier sent to the city's Department of Home Affairs: one ZIP, built on disk.
+
+Contents: the signed report and appendix (or their latest stage), the scoring table
+(appendix XLSX) frozen at issuing, every evidence file as it was at issuing in folders by
+sub-criterion code, and the evidence list (danh mục minh chứng) as XLSX and PDF. Files are
+copied a chunk at a time into a ZIP written straight to a file, so memory stays flat; the
+ZIP's SHA-256 is computed as it is written and shown to the secretary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+
+from django.core.files.base import File
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from evidence.archive import INDEX_NAME, index_workbook, safe_name
+from evidence.models import EvidenceFile
+from reports import documents
+from reports.models import DocumentEvent, Dossier, IssuedFile, Report
+
+CHUNK = 1024 * 1024
+
+
+class _HashingFile:
+    """A write-only file that hashes what passes through it."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data):
+        self.digest.update(data)
+        self.size += len(data)
+        return self.handle.write(data)
+
+    def flush(self):
+        self.handle.flush()
+
+    def tell(self):
+        return self.size
+
+
+@dataclass
+class _Entry:  # what evidence.archive.index_workbook reads
+    path: str
+    evidence: object
+    criterion: object
+    file: EvidenceFile
+    present: bool = True
+
+
+class _Snap:
+    """An evidence as it was at issuing (from the frozen list), for the index sheet."""
+
+    def __init__(self, row: dict):
+        self.code = row["code"]
+        self.title = row["title"]
+        self.doc_number = row.get("doc_number", "")
+        self.issue_date = (
+            dt.date.fromisoformat(row["issue_date"]) if row.get("issue_date") else None
+        )
+        self.issuer = row.get("issuer", "")
+        self.location = row.get("location", "")
+
+
+class _Code:
+    def __init__(self, code):
+        self.code = code
+
+
+def _latest(report: Report, kind: str) -> IssuedFile:
+    files = {f.stage: f for f in report.files.filter(kind=kind)}
+    for stage in (
+        IssuedFile.Stage.ORGANISATION,
+        IssuedFile.Stage.PERSON,
+        IssuedFile.Stage.UNSIGNED,
+    ):
+        if stage in files:
+            return files[stage]
+    raise IssuedFile.DoesNotExist
+
+
+def dossier_build(*, report: Report, by) -> Dossier:
+    frozen = json.loads(_latest(report, IssuedFile.Kind.EVIDENCE_LIST).read())
+    files = EvidenceFile.objects.in_bulk([row["file_id"] for row in frozen])
+    entries = []
+    for row in frozen:
+        record = files.get(row["file_id"])
+        folder = safe_name(row["criterion"])
+        entries.append(
+            _Entry(
+                path=f"minh-chung/{folder}/{safe_name(row['code'] + ' ' + row['file_name'])}",
+                evidence=_Snap(row),
+                criterion=_Code(row["criterion"]),
+                file=record,
+                present=record is not None and record.file.storage.exists(record.file.name),
+            )
+        )
+    index_pdf = documents.render_pdf(
+        "reports/evidence_index_document.html",
+        {"report": report, "rows": frozen, "font_base": documents.font_base(True)},
+        cached=False,
+    )
+    number = f"{report.number:02d}" if report.number else "du-thao"
+    dossier = Dossier(report=report, created_by=by, sha256="", size=0)
+    dossier.file.save("dossier", File(_tempfile()), save=False)
+    path = dossier.file.path
+    with open(path, "wb") as raw:
+        sink = _HashingFile(raw)
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for kind, name in (
+                (IssuedFile.Kind.REPORT, f"01-bao-cao-so-{number}.pdf"),
+                (IssuedFile.Kind.APPENDIX, f"02-phu-luc-bao-cao-so-{number}.pdf"),
+                (IssuedFile.Kind.APPENDIX_XLSX, f"03-bang-cham-diem-so-{number}.xlsx"),
+            ):
+                issued = _latest(report, kind)
+                with (
+                    issued.file.open("rb") as source,
+                    archive.open(_info(name), "w", force_zip64=True) as target,
+                ):
+                    while chunk := source.read(CHUNK):
+                        target.write(chunk)
+            archive.writestr(_info(f"04-{INDEX_NAME}"), index_workbook(entries))
+            archive.writestr(_info("05-danh-muc-minh-chung.pdf"), index_pdf)
+            for entry in entries:
+                if not entry.present:
+                    continue
+                with (
+                    entry.file.file.open("rb") as source,
+                    archive.open(_info(entry.path), "w", force_zip64=True) as target,
+                ):
+                    while chunk := source.read(CHUNK):
+                        target.write(chunk)
+    with transaction.atomic():
+        dossier.sha256 = sink.digest.hexdigest()
+        dossier.size = sink.size
+        dossier.save()
+        DocumentEvent.objects.create(
+            report=report,
+            action=DocumentEvent.Action.DOSSIER,
+            user=by,
+            sha256=dossier.sha256,
+            detail=f"{len(entries)} tệp minh chứng, {dossier.size} byte",
+        )
+    return dossier
+
+
+def _tempfile():
+    import io
+
+    return io.BytesIO(b"")
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def render_index_html(report: Report, rows: list[dict]) -> str:
+    return render_to_string(
+        "reports/evidence_index_document.html",
+        {"report": report, "rows": rows, "font_base": documents.font_base(False)},
+    )

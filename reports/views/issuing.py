@@ -1,0 +1,176 @@
+"""Issue, sign, download and send an issued report."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assessments.access import is_leader_of, membership_of
+from assessments.models import Membership
+from reports.dossier import dossier_build
+from reports.models import Dossier, IssuedFile, Report, SigningKey
+from reports.services.issuing import (
+    current_file,
+    report_issue,
+    report_sign_organisation,
+    report_sign_person,
+    unapproved_codes,
+)
+from reports.views.report import _get_report
+
+
+def is_secretary(user, report: Report) -> bool:
+    if user.is_superuser:
+        return True
+    membership = membership_of(user)
+    return (
+        membership is not None
+        and membership.commune_id == report.assessment.commune_id
+        and membership.role == Membership.Role.SECRETARY
+    )
+
+
+def require_secretary(user, report: Report) -> None:
+    if not is_secretary(user, report):
+        raise PermissionDenied("Chỉ văn thư được ban hành và ký số văn bản.")
+
+
+def _back(report: Report):
+    return redirect("reports:issued", pk=report.assessment_id, report_pk=report.pk)
+
+
+@login_required
+@require_POST
+def issue(request, pk, report_pk):
+    """The secretary issues once every score is approved; otherwise a leader may, with a
+    reason that is recorded."""
+    report = _get_report(request.user, pk, report_pk)
+    missing = unapproved_codes(report)
+    reason = request.POST.get("override_reason", "").strip()
+    if missing:
+        if not is_leader_of(request.user, report.assessment):
+            raise PermissionDenied(
+                "Còn tiêu chí chưa được duyệt điểm: chỉ lãnh đạo được cho ban hành, kèm lý do."
+            )
+    else:
+        require_secretary(request.user, report)
+        reason = ""
+    try:
+        report = report_issue(report=report, by=request.user, override_reason=reason)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("reports:edit", pk=pk, report_pk=report_pk)
+    messages.success(
+        request, f"Đã ban hành {report.number_text} ngày {report.issue_date:%d/%m/%Y}."
+    )
+    return _back(report)
+
+
+@login_required
+def issued(request, pk, report_pk):
+    """An issued report: its frozen files, the signing steps, verification and dossier."""
+    report = _get_report(request.user, pk, report_pk)
+    if report.status != Report.Status.ISSUED:
+        return redirect("reports:edit", pk=pk, report_pk=report_pk)
+    files = list(report.files.prefetch_related("signatures").order_by("kind", "created_at"))
+    stages = {(f.kind, f.stage) for f in files}
+    keys = list(
+        SigningKey.objects.filter(commune=report.assessment.commune).select_related("owner")
+    )
+    return render(
+        request,
+        "reports/issued.html",
+        {
+            "assessment": report.assessment,
+            "report": report,
+            "files": files,
+            "person_keys": [k for k in keys if not k.is_organisation],
+            "organisation_keys": [k for k in keys if k.is_organisation],
+            "person_signed": ("report", "person") in stages,
+            "organisation_signed": ("report", "organisation") in stages,
+            "can_sign": is_secretary(request.user, report),
+            "dossiers": report.dossiers.select_related("created_by")[:5],
+            "events": report.events.select_related("user")[:30],
+        },
+    )
+
+
+@login_required
+@require_POST
+def sign(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    require_secretary(request.user, report)
+    key = get_object_or_404(
+        SigningKey, pk=request.POST.get("key"), commune=report.assessment.commune
+    )
+    secret = request.POST.get("secret", "")
+    try:
+        if request.POST.get("step") == "organisation":
+            report_sign_organisation(report=report, key=key, secret=secret, by=request.user)
+            messages.success(request, "Cơ quan đã ký số báo cáo và phụ lục.")
+        else:
+            report_sign_person(report=report, key=key, secret=secret, by=request.user)
+            messages.success(request, f"{key.owner.get_full_name()} đã ký số báo cáo.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return _back(report)
+
+
+@login_required
+def issued_file(request, pk, report_pk, file_pk):
+    report = _get_report(request.user, pk, report_pk)
+    record = get_object_or_404(IssuedFile, report=report, pk=file_pk)
+    names = {
+        IssuedFile.Kind.REPORT: "bao-cao",
+        IssuedFile.Kind.APPENDIX: "phu-luc",
+        IssuedFile.Kind.APPENDIX_XLSX: "bang-cham-diem",
+        IssuedFile.Kind.EVIDENCE_LIST: "danh-muc-minh-chung",
+    }
+    extension = {"appendix_xlsx": ".xlsx", "evidence_list": ".json"}.get(record.kind, ".pdf")
+    name = f"{names[record.kind]}-so-{report.number:02d}-{record.stage}{extension}"
+    try:
+        handle = record.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Không tìm thấy tệp.") from None
+    inline = request.GET.get("xem") == "1" and extension == ".pdf"
+    response = FileResponse(handle, as_attachment=not inline, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def latest(request, pk, report_pk, kind):
+    report = _get_report(request.user, pk, report_pk)
+    try:
+        record = current_file(report, kind)
+    except IssuedFile.DoesNotExist:
+        raise Http404("Chưa có tệp này.") from None
+    return issued_file(request, pk, report_pk, record.pk)
+
+
+@login_required
+@require_POST
+def dossier(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    require_secretary(request.user, report)
+    if report.status != Report.Status.ISSUED:
+        raise PermissionDenied("Chỉ lập hồ sơ cho báo cáo đã ban hành.")
+    built = dossier_build(report=report, by=request.user)
+    messages.success(request, f"Đã lập hồ sơ gửi thành phố. SHA-256: {built.sha256}")
+    return _back(report)
+
+
+@login_required
+def dossier_download(request, pk, report_pk, dossier_pk):
+    report = _get_report(request.user, pk, report_pk)
+    record = get_object_or_404(Dossier, report=report, pk=dossier_pk)
+    name = f"ho-so-cqtt-{report.assessment.year}-so-{report.number:02d}.zip"
+    response = FileResponse(record.file.open("rb"), as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
