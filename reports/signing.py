@@ -203,7 +203,6 @@ def _open_pkcs11(material: KeyMaterial) -> _Loaded:
     import pkcs11
     from pkcs11 import Attribute, ObjectClass
     from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.sign.general import SigningError as PyhankoSigningError
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not (material.pkcs11_module and material.token_label and material.key_label):
@@ -220,8 +219,12 @@ def _open_pkcs11(material: KeyMaterial) -> _Loaded:
         raise SigningError("Sai mã PIN của thiết bị ký.") from exc
     except pkcs11.PinLocked as exc:
         raise SigningError("Thiết bị ký đã bị khóa do nhập sai mã PIN nhiều lần.") from exc
-    except PyhankoSigningError as exc:
-        raise SigningError(f"Không tìm thấy thiết bị ký (token) “{material.token_label}”.") from exc
+    except pkcs11.PKCS11Error as exc:
+        if type(exc) is pkcs11.PKCS11Error:  # pyHanko's "no token matching the criteria"
+            raise SigningError(
+                f"Không tìm thấy thiết bị ký (token) “{material.token_label}”."
+            ) from exc
+        raise SigningError("Không kết nối được với thiết bị ký (PKCS#11).") from exc
     except Exception as exc:
         raise SigningError("Không kết nối được với thiết bị ký (PKCS#11).") from exc
 
@@ -301,6 +304,10 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        loop_running = False
+    else:
+        loop_running = True
+    if not loop_running:
         return asyncio.run(factory())
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(factory())).result()
@@ -343,6 +350,11 @@ def _stamp_style(appearance: Appearance):
             font_size=size,
             leading=round(size * 1.25),
             border_width=0,
+            box_layout_rule=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MIN,
+                y_align=layout.AxisAlignment.ALIGN_MAX,
+                margins=layout.Margins.uniform(0),
+            ),
         ),
         inner_content_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN,
@@ -468,7 +480,11 @@ def _summary(*, intact, valid, trusted, modified_after, trust_problem, timestamp
             return "Chứng thư số của người ký đã bị thu hồi"
         if trust_problem in (AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.EXPIRED):
             return "Chứng thư số đã hết hạn hoặc chưa có hiệu lực tại thời điểm ký"
-        if trust_problem == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
+        if trust_problem in (
+            AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
+            # a chain by name to a trusted root whose key did not sign it: an impostor CA
+            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+        ):
             return "Chứng thư không thuộc tổ chức chứng thực được tin cậy"
         return "Không xác thực được chứng thư số của người ký"
     if timestamped:

@@ -1,0 +1,164 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from reports.models import (
+    DocumentEvent,
+    Dossier,
+    IssuedFile,
+    NumberSequence,
+    Report,
+    SignatureRecord,
+    SigningKey,
+    TrustAnchor,
+)
+from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
+from reports.signing_keys import signing_key_add_pkcs12
+
+
+class SigningKeyForm(forms.ModelForm):
+    """A PKCS#12 file is checked with its passphrase, which is used once and never kept."""
+
+    pkcs12_upload = forms.FileField(label=_("Tệp PKCS#12 (.p12, .pfx)"), required=False)
+    passphrase = forms.CharField(
+        label=_("Mật khẩu của tệp (chỉ để kiểm tra, không lưu)"),
+        widget=forms.PasswordInput,
+        required=False,
+    )
+    appearance_upload = forms.FileField(
+        label=_("Hình chữ ký hoặc con dấu (PNG nền trong)"), required=False
+    )
+
+    class Meta:
+        model = SigningKey
+        fields = [
+            "commune",
+            "owner",
+            "label",
+            "kind",
+            "pkcs11_module",
+            "token_label",
+            "key_label",
+            "certificate_pem",
+            "chain_pem",
+            "passphrase_env",
+            "is_test",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("pkcs12_upload")
+        if self.instance.pk is None and cleaned.get("kind") == SigningKey.Kind.PKCS12:
+            if not upload:
+                raise ValidationError(_("Hãy chọn tệp PKCS#12."))
+            material = KeyMaterial(
+                kind="pkcs12",
+                pkcs12=upload.read(),
+                passphrase=(cleaned.get("passphrase") or "").encode(),
+            )
+            upload.seek(0)
+            try:
+                inspect_key(material)
+            except SigningError as error:
+                raise ValidationError(str(error)) from None
+        if cleaned.get("kind") == SigningKey.Kind.PKCS11 and not cleaned.get("certificate_pem"):
+            raise ValidationError(
+                _("Khóa trên thiết bị ký số cần chứng thư số (PEM) của người ký.")
+            )
+        image = cleaned.get("appearance_upload")
+        if image is not None and not image.read(8).startswith(b"\x89PNG"):
+            raise ValidationError(_("Hình chữ ký hoặc con dấu phải là tệp PNG."))
+        return cleaned
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    form = SigningKeyForm
+    list_display = ["__str__", "commune", "owner", "kind", "subject", "not_after"]
+    list_filter = ["commune", "kind", "is_test"]
+    readonly_fields = ["subject", "issuer", "serial", "not_after", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        upload = data.get("pkcs12_upload")
+        image = data.get("appearance_upload")
+        if not change and obj.kind == SigningKey.Kind.PKCS12:
+            if image is not None:
+                image.seek(0)
+            created = signing_key_add_pkcs12(
+                commune=obj.commune,
+                owner=obj.owner,
+                label=obj.label,
+                pkcs12=upload.read(),
+                passphrase=data.get("passphrase") or "",
+                appearance_png=image.read() if image else None,
+                is_test=obj.is_test,
+                chain_pem=obj.chain_pem,
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+            return
+        if obj.kind == SigningKey.Kind.PKCS11 and obj.certificate_pem:
+            info = certificate_info(obj.certificate_pem.encode())
+            obj.subject, obj.issuer, obj.serial, obj.not_after = (
+                info.subject,
+                info.issuer,
+                info.serial,
+                info.not_after,
+            )
+        if image is not None:
+            image.seek(0)
+            obj.appearance.save("appearance.png", image, save=False)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TrustAnchor)
+class TrustAnchorAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_test", "created_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Issued documents and their log cannot be changed or deleted through the portal."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IssuedFile)
+class IssuedFileAdmin(ReadOnlyAdmin):
+    list_display = ["report", "kind", "stage", "sha256", "size", "created_at"]
+    list_filter = ["kind", "stage"]
+
+
+@admin.register(SignatureRecord)
+class SignatureRecordAdmin(ReadOnlyAdmin):
+    list_display = ["common_name", "role", "issuer", "serial", "signed_at", "level"]
+
+
+@admin.register(DocumentEvent)
+class DocumentEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "report", "user", "sha256"]
+    list_filter = ["action"]
+
+
+@admin.register(Dossier)
+class DossierAdmin(ReadOnlyAdmin):
+    list_display = ["report", "sha256", "size", "created_by", "created_at"]
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["commune", "year", "last_number"]
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "number", "issue_date", "assessment"]
+    list_filter = ["status", "kind"]
