@@ -346,6 +346,9 @@ def test_passphrases_never_reach_the_signed_pdf(signed_twice, pki):
     for secret in (pki.signer_passphrase, pki.org_passphrase):
         assert secret not in signed_twice
         assert secret.hex().encode() not in signed_twice
+    # nor logs and tracebacks that show the key material
+    assert "mat-khau" not in repr(signer_material(pki))
+    assert "1234" not in repr(KeyMaterial(kind="pkcs11", pin="1234"))
 
 
 def test_signing_twice_in_the_same_field_is_refused(signed_once, pki):
