@@ -451,3 +451,31 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, tmp_path, set
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     assert "minh-chung/2.2.e/MC-2.2.e-01 Thư biểu dương.pdf" in archive.namelist()
+
+
+def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
+    issued, demo_scored, pki, softhsm_token
+):
+    """A USB token or HSM: the key stays on the device; the portal only holds the label and the
+    certificate, and the PIN is typed at signing time."""
+    from reports.models import TrustAnchor
+
+    token_key = SigningKey.objects.create(
+        commune=demo_scored.commune,
+        owner=demo_scored.user("lanhdao"),
+        label="USB token thử nghiệm",
+        kind=SigningKey.Kind.PKCS11,
+        pkcs11_module=softhsm_token.module,
+        token_label=softhsm_token.token_label,
+        key_label=softhsm_token.key_label,
+        certificate_pem=pki.signer_cert_pem.decode(),
+        is_test=True,
+    )
+    TrustAnchor.objects.create(label="root", certificate_pem=pki.root_pem.decode(), is_test=True)
+    vanthu = demo_scored.user("vanthu")
+    with pytest.raises(Exception, match="PIN"):
+        report_sign_person(report=issued, key=token_key, secret="0000", by=vanthu)
+    report_sign_person(report=issued, key=token_key, secret=softhsm_token.pin, by=vanthu)
+    checks = validate_pdf(current_file(issued, "report").read(), trust_roots=[pki.root_pem])
+    assert len(checks) == 1 and checks[0].intact and checks[0].valid and checks[0].trusted
+    assert SignatureRecord.objects.get().key == token_key
