@@ -100,6 +100,14 @@ class Report(models.Model):
         return f"Số: {self.number:02d}/{self.symbol}"
 
     @property
+    def replaces_text(self) -> str:
+        """'(Thay thế Báo cáo số 01/BC-UBND ngày 10/07/2026)' for a correcting report."""
+        old = self.replaces
+        if old is None or old.number is None:
+            return ""
+        return f"(Thay thế Báo cáo số {old.number:02d}/{old.symbol} ngày {old.issue_date:%d/%m/%Y})"
+
+    @property
     def authority_lines(self) -> list[str]:
         return {
             self.Authority.CHAIRMAN: ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],

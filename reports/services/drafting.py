@@ -237,8 +237,15 @@ def report_create(*, assessment: Assessment, by) -> Report:
     results = assessment_results(assessment)
     words = period_words(assessment)
     signer, authority = _default_signer(assessment)
+    # An issued report is never edited: a new one corrects it and says which it replaces.
+    replaces = (
+        Report.objects.filter(assessment=assessment, status=Report.Status.ISSUED)
+        .order_by("-issued_at")
+        .first()
+    )
     report = Report.objects.create(
         assessment=assessment,
+        replaces=replaces,
         kind=words["kind"],
         summary=words["summary"],
         signer=signer,

@@ -479,3 +479,20 @@ def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
     checks = validate_pdf(current_file(issued, "report").read(), trust_roots=[pki.root_pem])
     assert len(checks) == 1 and checks[0].intact and checks[0].valid and checks[0].trusted
     assert SignatureRecord.objects.get().key == token_key
+
+
+def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_scored):
+    from reports.documents import report_pdf
+
+    correction = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    assert correction.replaces == issued
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=report_pdf(correction, cached=False), capture_output=True
+    ).stdout.decode()
+    assert f"(Thay thế Báo cáo số 01/BC-UBND ngày {issued.issue_date:%d/%m/%Y})" in " ".join(
+        text.split()
+    )
+    correction = report_issue(report=correction, by=demo_scored.user("vanthu"))
+    assert correction.number == 2
+    issued.refresh_from_db()
+    assert issued.status == Report.Status.ISSUED  # the original stays as it was
