@@ -310,6 +310,11 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
             raise ValidationError("Chỉ ký được báo cáo đã ban hành.")
         if key.owner_id is None or key.commune_id != report.assessment.commune_id:
             raise ValidationError("Hãy chọn khóa ký số của người ký thuộc xã này.")
+        if report.signer_id is not None and key.owner_id != report.signer_id:
+            raise ValidationError(
+                f"Khóa ký số này của {key.owner.get_full_name()}, không phải của người ký ghi "
+                f"trên báo cáo ({report.signer_name}). Hãy chọn khóa của người ký."
+            )
         if (
             report.files.filter(kind=IssuedFile.Kind.REPORT)
             .exclude(stage=IssuedFile.Stage.UNSIGNED)
