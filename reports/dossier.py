@@ -15,6 +15,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -89,6 +90,10 @@ def _latest(report: Report, kind: str) -> IssuedFile:
 
 
 def dossier_build(*, report: Report, by) -> Dossier:
+    if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
+        raise ValidationError(
+            "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ gửi thành phố."
+        )
     frozen = json.loads(_latest(report, IssuedFile.Kind.EVIDENCE_LIST).read())
     files = EvidenceFile.objects.in_bulk([row["file_id"] for row in frozen])
     entries = []

@@ -247,7 +247,7 @@ class IssuedFile(models.Model):
         REPORT = "report", _("Báo cáo")
         APPENDIX = "appendix", _("Phụ lục")
         APPENDIX_XLSX = "appendix_xlsx", _("Phụ lục (Excel)")
-        EVIDENCE_LIST = "evidence_list", _("Danh mục minh chứng (dữ liệu)")
+        EVIDENCE_LIST = "evidence_list", _("Danh mục minh chứng lúc ban hành (JSON)")
 
     class Stage(models.TextChoices):
         UNSIGNED = "unsigned", _("Chưa ký")

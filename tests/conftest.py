@@ -18,6 +18,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 DEMO_PASSWORD = "demo12345"
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path_factory):
+    """No test writes into the repository's var/media: uploads, issued documents and keys go
+    to a temporary folder (evidence tests narrow it further to their own tmp_path)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @dataclass
 class Demo:
     commune: Commune

@@ -77,7 +77,19 @@ def issued(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     if report.status != Report.Status.ISSUED:
         return redirect("reports:edit", pk=pk, report_pk=report_pk)
-    files = list(report.files.prefetch_related("signatures").order_by("kind", "created_at"))
+    files = list(report.files.prefetch_related("signatures"))
+    kinds = [k.value for k in IssuedFile.Kind]
+    stages_order = [
+        IssuedFile.Stage.ORGANISATION,
+        IssuedFile.Stage.PERSON,
+        IssuedFile.Stage.UNSIGNED,
+    ]
+    # The official file of each kind (its latest stage) first; earlier stages below it.
+    files.sort(key=lambda f: (kinds.index(f.kind), stages_order.index(f.stage)))
+    seen = set()
+    for record in files:
+        record.is_final = record.kind not in seen
+        seen.add(record.kind)
     stages = {(f.kind, f.stage) for f in files}
     keys = list(
         SigningKey.objects.filter(commune=report.assessment.commune).select_related("owner")
@@ -161,6 +173,11 @@ def dossier(request, pk, report_pk):
     require_secretary(request.user, report)
     if report.status != Report.Status.ISSUED:
         raise PermissionDenied("Chỉ lập hồ sơ cho báo cáo đã ban hành.")
+    if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
+        messages.error(
+            request, "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ."
+        )
+        return _back(report)
     built = dossier_build(report=report, by=request.user)
     messages.success(request, f"Đã lập hồ sơ gửi thành phố. SHA-256: {built.sha256}")
     return _back(report)

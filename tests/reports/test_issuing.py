@@ -425,7 +425,7 @@ def test_dossier_contains_what_the_city_needs(client, signed, demo_scored, login
     ).exists()
 
 
-def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, tmp_path, settings):
+def test_dossier_carries_the_evidence_as_issued(demo_scored, keys):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from criteria.models import Criterion
@@ -433,7 +433,6 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, tmp_path, set
     from reports.dossier import dossier_build
     from tests.evidence.conftest import pdf_bytes
 
-    settings.MEDIA_ROOT = tmp_path
     vhxh = demo_scored.user("vhxh")
     criterion = Criterion.objects.get(
         criteria_set=demo_scored.assessment.criteria_set, code="2.2.e"
@@ -446,6 +445,13 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, tmp_path, set
     )
     report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
     report = report_issue(report=report, by=demo_scored.user("vanthu"))
+    person, organisation = keys
+    report_sign_person(
+        report=report, key=person, secret=DEMO_PASSPHRASE, by=demo_scored.user("vanthu")
+    )
+    report_sign_organisation(
+        report=report, key=organisation, secret=DEMO_PASSPHRASE, by=demo_scored.user("vanthu")
+    )
     evidence_delete(evidence=outcome.evidence, by=demo_scored.user("lanhdao"))  # after issuing
     dossier = dossier_build(report=report, by=demo_scored.user("vanthu"))
     with dossier.file.open("rb") as handle:
@@ -496,3 +502,33 @@ def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_sc
     assert correction.number == 2
     issued.refresh_from_db()
     assert issued.status == Report.Status.ISSUED  # the original stays as it was
+
+
+def test_only_the_signer_named_on_the_report_signs_as_the_person(issued, keys, demo_scored):
+    from django.core.exceptions import ValidationError
+
+    from reports.signing_keys import signing_key_add_pkcs12
+
+    chairman = demo_scored.user("chutich")
+    pki = __import__("reports.pki", fromlist=["make_test_pki"]).make_test_pki(
+        signer_name="Phạm Văn Hùng", organisation="x", passphrase_signer=b"p", passphrase_org=b"q"
+    )
+    other = signing_key_add_pkcs12(
+        commune=demo_scored.commune,
+        owner=chairman,
+        label="Chủ tịch",
+        pkcs12=pki.signer_p12,
+        passphrase="p",
+    )
+    with pytest.raises(ValidationError, match="không phải của người ký"):
+        report_sign_person(report=issued, key=other, secret="p", by=demo_scored.user("vanthu"))
+    assert not SignatureRecord.objects.exists()
+
+
+def test_dossier_waits_for_both_signatures(client, issued, demo_scored, login_as):
+    login_as("vanthu")
+    response = client.post(
+        reverse("reports:dossier", args=[demo_scored.assessment.pk, issued.pk]), follow=True
+    )
+    assert "ký số đủ" in response.content.decode()
+    assert not issued.dossiers.exists()
