@@ -15,19 +15,23 @@ from criteria.models import Criterion
 
 
 class PrivateStorage(FileSystemStorage):
-    """MEDIA_ROOT/evidence, a folder no URL points at: files are only sent by the
+    """MEDIA_ROOT/<folder>, a folder no URL points at: files are only sent by the
     permission-checked views. The folder follows MEDIA_ROOT when a setting changes (tests),
     because FileSystemStorage clears `base_location` on the setting_changed signal."""
 
+    def __init__(self, folder: str, **kwargs):
+        self.folder = folder
+        super().__init__(**kwargs)
+
     @cached_property
     def base_location(self):
-        return os.path.join(settings.MEDIA_ROOT, "evidence")
+        return os.path.join(settings.MEDIA_ROOT, self.folder)
 
     def url(self, name):
-        raise ValueError("Evidence files have no public URL; use the evidence:download view.")
+        raise ValueError("Private files have no public URL; they are sent by checked views.")
 
 
-evidence_storage = PrivateStorage()
+evidence_storage = PrivateStorage("evidence")
 
 
 def get_evidence_storage():

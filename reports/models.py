@@ -1,16 +1,14 @@
 """The six-month or annual report of an assessment, its sections, and their history."""
 
-import os
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment, Commune
+from evidence.models import PrivateStorage
 
 
 class Report(models.Model):
@@ -172,18 +170,8 @@ class ReportSectionRevision(models.Model):
 # -- Issuing, signing, verifying ----------------------------------------------------------------
 
 
-class DocumentStorage(FileSystemStorage):
-    """MEDIA_ROOT/documents: issued PDFs, dossiers and signing keys; never served directly."""
-
-    @cached_property
-    def base_location(self):
-        return os.path.join(settings.MEDIA_ROOT, "documents")
-
-    def url(self, name):
-        raise ValueError("Issued documents have no public URL.")
-
-
-document_storage = DocumentStorage()
+# Issued PDFs, dossiers and signing keys: never served directly.
+document_storage = PrivateStorage("documents")
 
 
 def get_document_storage():
