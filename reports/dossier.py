@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils import timezone
 from evidence.archive import INDEX_NAME, index_workbook, safe_name
 from evidence.models import EvidenceFile
 from reports import documents
-from reports.models import DocumentEvent, Dossier, IssuedFile, Report
+from reports.models import DocumentEvent, Dossier, IssuedFile, Report, document_storage, issued_name
 
 CHUNK = 1024 * 1024
 
@@ -116,8 +116,10 @@ def dossier_build(*, report: Report, by) -> Dossier:
     )
     number = f"{report.number:02d}" if report.number else "du-thao"
     dossier = Dossier(report=report, created_by=by, sha256="", size=0)
-    dossier.file.save("dossier", File(_tempfile()), save=False)
-    path = dossier.file.path
+    # The ZIP is written straight into its place in the private storage, a chunk at a time.
+    dossier.file.name = document_storage.generate_filename(issued_name(dossier, "dossier.zip"))
+    path = document_storage.path(dossier.file.name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as raw:
         sink = _HashingFile(raw)
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -156,12 +158,6 @@ def dossier_build(*, report: Report, by) -> Dossier:
             detail=f"{len(entries)} tệp minh chứng, {dossier.size} byte",
         )
     return dossier
-
-
-def _tempfile():
-    import io
-
-    return io.BytesIO(b"")
 
 
 def _info(name: str) -> zipfile.ZipInfo:
