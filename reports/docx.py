@@ -221,3 +221,118 @@ def _shortfall_table(document, rows) -> None:
             )
             _runs(paragraph, text, size=13)
     document.add_paragraph().paragraph_format.space_after = Pt(0)
+
+
+def appendix_docx(report: Report) -> bytes:
+    """The appendix table as a landscape Word file (same rows and columns as the PDF)."""
+    from docx.enum.section import WD_ORIENT
+
+    from reports.documents import appendix_context
+
+    context = appendix_context(report, for_pdf=True)
+    results = context["results"]
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(11)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(25), Mm(15)
+    _page_number_header(section)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(document, "Phụ lục", align=center, indent=False, bold=True, size=14, after=0)
+    _paragraph(
+        document,
+        "KẾT QUẢ CỤ THỂ CỦA CÁC TIÊU CHÍ",
+        align=center,
+        indent=False,
+        bold=True,
+        size=14,
+        after=0,
+    )
+    _paragraph(document, context["reference"], align=center, indent=False, italic=True, size=13)
+    widths = [Cm(1.5), Cm(7.4), Cm(1.6), Cm(1.6), Cm(1.6), Cm(3.1), Cm(4.9), Cm(3.6)]
+    headings = [
+        "Mã",
+        "Tiêu chí, tiêu chí thành phần",
+        "Điểm tối đa",
+        "Điểm tự chấm",
+        "Điểm duyệt",
+        "Đơn vị chủ trì",
+        "Tài liệu minh chứng",
+        "Ghi chú",
+    ]
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        _runs(cell.paragraphs[0], text, bold=True)
+        cell.paragraphs[0].alignment = center
+    for row in context["rows"]:
+        node = row.node
+        if node.is_leaf:
+            score = node.score
+            proposed = (
+                ""
+                if score is None or score.proposed_points is None
+                else fmt_points(score.proposed_points)
+            )
+            approved = (
+                fmt_points(score.leader_points)
+                if score is not None
+                and score.status == "approved"
+                and score.leader_points is not None
+                else ""
+            )
+            unit = (
+                node.assignment.lead_unit.name
+                if node.assignment and node.assignment.lead_unit
+                else ""
+            )
+            evidence = "\n".join(f"{e.code}: {e.title}" for e in row.evidence)
+            values = [
+                node.criterion.code,
+                node.criterion.title,
+                fmt_points(node.criterion.max_points),
+                proposed,
+                approved,
+                unit,
+                evidence,
+                row.note,
+            ]
+        else:
+            values = [
+                node.criterion.code,
+                node.criterion.title,
+                fmt_points(node.criterion.max_points),
+                fmt_points(node.proposed),
+                fmt_points(node.approved),
+                "",
+                "",
+                "",
+            ]
+        cells = table.add_row().cells
+        for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = center if index in (2, 3, 4) else WD_ALIGN_PARAGRAPH.LEFT
+            _runs(paragraph, text, bold=not node.is_leaf)
+    total = table.add_row().cells
+    for index, text in enumerate(
+        [
+            "",
+            "TỔNG CỘNG",
+            fmt_points(results.approved.scale),
+            fmt_points(results.proposed.points),
+            fmt_points(results.approved.points),
+            "",
+            "",
+            "",
+        ]
+    ):
+        _runs(total[index].paragraphs[0], text, bold=True)
+    _widths(table, widths)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

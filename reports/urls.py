@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("bao-cao/<int:report_pk>/phu-luc.pdf", report.appendix_pdf, name="appendix_pdf"),
     path("bao-cao/<int:report_pk>/phu-luc.xlsx", report.appendix_xlsx_view, name="appendix_xlsx"),
+    path("bao-cao/<int:report_pk>/phu-luc.docx", report.appendix_docx_view, name="appendix_docx"),
     path("bao-cao/<int:report_pk>/ban-hanh/", issuing.issue, name="issue"),
     path("bao-cao/<int:report_pk>/da-ban-hanh/", issuing.issued, name="issued"),
     path("bao-cao/<int:report_pk>/ky-so/", issuing.sign, name="sign"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
 from reports import documents
-from reports.docx import report_docx
+from reports.docx import appendix_docx, report_docx
 from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
 from reports.services import report_create, report_section_save, report_update
@@ -241,3 +241,9 @@ def report_docx_view(request, pk, report_pk):
         f'attachment; filename="{_filename(report, "bao-cao", ".docx")}"'
     )
     return response
+
+
+@login_required
+def appendix_docx_view(request, pk, report_pk):
+    report = _get_report(request.user, pk, report_pk)
+    return _download(request, appendix_docx(report), DOCX, _filename(report, "phu-luc", ".docx"))

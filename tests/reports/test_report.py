@@ -321,6 +321,7 @@ def report_urls(report):
         reverse("reports:appendix_preview", args=args),
         reverse("reports:appendix_xlsx", args=args),
         reverse("reports:docx", args=args),
+        reverse("reports:appendix_docx", args=args),
     ]
 
 
@@ -429,3 +430,17 @@ def test_docx_has_the_same_text_and_table(client, report, login_as):
     table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
     rows = [tuple(cell.text for cell in row.cells) for row in table.rows[1:]]
     assert rows == [tuple(row) for row in SEED_TABLE]
+
+
+def test_appendix_docx_has_every_row(client, report, login_as):
+    from docx import Document
+
+    login_as("vanthu")
+    response = client.get(reverse("reports:appendix_docx", args=[report.assessment_id, report.pk]))
+    document = Document(io.BytesIO(response.content))
+    assert document.sections[0].page_width > document.sections[0].page_height  # landscape
+    rows = {row.cells[0].text: [c.text for c in row.cells] for row in document.tables[0].rows}
+    assert rows["1.2.d"][2:5] == ["2", "0", "0"]
+    assert rows["1"][2:5] == ["24", "22", "22"]
+    total = next(cells for cells in rows.values() if cells[1] == "TỔNG CỘNG")
+    assert total[2:5] == ["100", "90", "90"]
