@@ -223,10 +223,9 @@ def issue_parts(report) -> dict[str, float]:
     from reports.xlsx import appendix_xlsx
 
     parts = {
-        "issued_report_pdf (WeasyPrint + signature box)": lambda: documents.issued_report_pdf(
+        "issued_documents (report + appendix, side by side)": lambda: documents.issued_documents(
             report
         ),
-        "issued_appendix_pdf (WeasyPrint)": lambda: documents.issued_appendix_pdf(report),
         "appendix_xlsx": lambda: appendix_xlsx(report),
         "evidence_snapshot": lambda: evidence_snapshot(report),
     }

@@ -136,6 +136,9 @@ CACHES = {
 
 # Printed in the QR code of issued documents: where the verification page is reachable.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Worker processes that lay out PDFs beside the request's own process (report and appendix
+# side by side); 0 renders everything in the request's process.
+RENDER_WORKERS = int(os.environ.get("RENDER_WORKERS", "1"))
 # PAdES B-T when a timestamp service is configured (e.g. the Ban Cơ yếu TSA); B-B otherwise.
 SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
 # Extra trusted roots for verification (PEM files), besides those in the admin.

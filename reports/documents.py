@@ -190,51 +190,46 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _walk(box):
-    yield box
-    for child in getattr(box, "children", None) or []:
-        yield from _walk(child)
+def issued_documents(report: Report) -> tuple[bytes, dict, bytes]:
+    """The report as issued (number, date, verification QR code on page 1) with the box of
+    its signature space, and the appendix; rendered side by side (reports.rendering)."""
+    from reports.rendering import render_all
 
-
-def render_with_boxes(template: str, context: dict, css_class: str) -> tuple[bytes, dict]:
-    """The PDF and where the (last) element with `css_class` landed: {"page", "box"} with the
-    box in PDF points, origin bottom-left, as pyHanko wants it."""
-    import weasyprint
-
-    html = render_to_string(template, context)
-    document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
-    found = None
-    for index, page in enumerate(document.pages):
-        for box in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if element is not None and css_class in (element.get("class") or "").split():
-                x, y = box.border_box_x(), box.border_box_y()
-                width, height = box.border_width(), box.border_height()
-                found = {
-                    "page": index,
-                    "box": [
-                        round(x * PX_TO_PT, 2),
-                        round((page.height - y - height) * PX_TO_PT, 2),
-                        round((x + width) * PX_TO_PT, 2),
-                        round((page.height - y) * PX_TO_PT, 2),
-                    ],
-                    "page_size": [
-                        round(page.width * PX_TO_PT, 2),
-                        round(page.height * PX_TO_PT, 2),
-                    ],
-                }
-    return document.write_pdf(), found or {}
-
-
-def issued_report_pdf(report: Report) -> tuple[bytes, dict]:
-    """The report as issued: number, date and verification QR code on page 1; returns the
-    PDF and the box of the signature space (for the signer's visible signature)."""
     context = report_context(report, for_pdf=True)
     url = verification_url(report)
     context.update(verify_url=url, verify_qr=qr_data_uri(url))
-    return render_with_boxes("reports/report_document.html", context, "signature-space")
+    appendix = appendix_context(report, for_pdf=True, electronic=True)
+    base = str(settings.BASE_DIR)
+    (report_pdf_bytes, box), (appendix_bytes, _) = render_all(
+        [
+            (render_to_string("reports/report_document.html", context), base, "signature-space"),
+            (render_to_string("reports/appendix_document.html", appendix), base, None),
+        ]
+    )
+    return report_pdf_bytes, box, appendix_bytes
 
 
-def issued_appendix_pdf(report: Report) -> bytes:
-    context = appendix_context(report, for_pdf=True, electronic=True)
-    return render_pdf("reports/appendix_document.html", context, cached=False)
+def report_and_appendix_pdfs(report: Report) -> tuple[bytes, bytes]:
+    """Both PDFs of a draft, side by side (reports.rendering); the bench measures this."""
+    from reports.rendering import render_all
+
+    base = str(settings.BASE_DIR)
+    (report_bytes, _), (appendix_bytes, _) = render_all(
+        [
+            (
+                render_to_string(
+                    "reports/report_document.html", report_context(report, for_pdf=True)
+                ),
+                base,
+                None,
+            ),
+            (
+                render_to_string(
+                    "reports/appendix_document.html", appendix_context(report, for_pdf=True)
+                ),
+                base,
+                None,
+            ),
+        ]
+    )
+    return report_bytes, appendix_bytes

@@ -16,3 +16,6 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "documents": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+
+# Tests render in their own process (one test below starts the worker on purpose).
+RENDER_WORKERS = 0

@@ -151,7 +151,7 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
             symbol=report.symbol,
             report=report,
         )
-        pdf, signature_box = documents.issued_report_pdf(report)
+        pdf, signature_box, appendix_pdf = documents.issued_documents(report)
         stored = [
             _store(
                 report,
@@ -165,7 +165,7 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
                 report,
                 IssuedFile.Kind.APPENDIX,
                 IssuedFile.Stage.UNSIGNED,
-                documents.issued_appendix_pdf(report),
+                appendix_pdf,
                 by,
             ),
             _store(

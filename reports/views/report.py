@@ -18,6 +18,7 @@ from reports import documents
 from reports.docx import appendix_docx, report_docx
 from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
+from reports.rendering import warm_up
 from reports.services import report_create, report_section_save, report_update
 from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
@@ -89,6 +90,7 @@ def report_edit(request, pk, report_pk):
         else:
             messages.success(request, "Đã lưu thông tin chung của báo cáo.")
             return redirect("reports:edit", pk=pk, report_pk=report.pk)
+    warm_up()  # the PDF worker starts now, not when the secretary issues
     sections = list(report.sections.select_related("updated_by"))
     for section in sections:
         section.form = SectionForm(initial={"version": section.version, "body": section.body})

@@ -444,3 +444,20 @@ def test_appendix_docx_has_every_row(client, report, login_as):
     assert rows["1"][2:5] == ["24", "22", "22"]
     total = next(cells for cells in rows.values() if cells[1] == "TỔNG CỘNG")
     assert total[2:5] == ["100", "90", "90"]
+
+
+def test_report_and_appendix_render_side_by_side_in_a_worker(report, settings):
+    """With a worker process the two PDFs are the same as rendered one after the other."""
+    from reports import rendering
+    from reports.documents import appendix_pdf, report_and_appendix_pdfs
+
+    settings.RENDER_WORKERS = 1
+    try:
+        together = report_and_appendix_pdfs(report)
+        assert rendering._pool is not None  # the worker really was used
+    finally:
+        if rendering._pool is not None:
+            rendering._pool.shutdown()
+            rendering._pool = None
+    assert together[0] == report_pdf(report, cached=False)
+    assert together[1] == appendix_pdf(report, cached=False)
