@@ -79,6 +79,15 @@ class CertificateInfo:
     not_after: datetime
     sha256_fingerprint: str  # hex, lower case, no separators
 
+    @property
+    def issuer_name(self) -> str:
+        """The issuer's common name, the part a person reads ('CA THỬ NGHIỆM …')."""
+        for part in self.issuer.replace("\\,", "\x00").split(","):
+            key, _, value = part.partition("=")
+            if key.strip().upper() == "CN":
+                return value.replace("\x00", ",").strip()
+        return self.issuer
+
 
 @dataclass
 class SignatureCheck:

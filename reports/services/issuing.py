@@ -353,7 +353,7 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
             action=DocumentEvent.Action.SIGN_PERSON,
             user=by,
             sha256=issued.sha256,
-            detail=f"{info.common_name} – {info.issuer} – số hiệu {info.serial}",
+            detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
         )
     return issued
 
@@ -426,7 +426,7 @@ def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by
                 action=action,
                 user=by,
                 sha256=record.sha256,
-                detail=f"{info.common_name} – {info.issuer} – số hiệu {info.serial}",
+                detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
             )
     return issued
 
