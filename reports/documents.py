@@ -167,9 +167,6 @@ def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
 
 # -- Issued documents: the number, the date, the verification QR code, the signature boxes ----
 
-PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch); PDF points are 72 per inch
-MM = 72 / 25.4
-
 
 def verification_url(report: Report) -> str:
     from django.urls import reverse

@@ -25,6 +25,7 @@ from evidence.archive import INDEX_NAME, index_workbook, safe_name
 from evidence.models import EvidenceFile
 from reports import documents
 from reports.models import DocumentEvent, Dossier, IssuedFile, Report, document_storage, issued_name
+from reports.services.issuing import current_file
 
 CHUNK = 1024 * 1024
 
@@ -77,24 +78,12 @@ class _Code:
         self.code = code
 
 
-def _latest(report: Report, kind: str) -> IssuedFile:
-    files = {f.stage: f for f in report.files.filter(kind=kind)}
-    for stage in (
-        IssuedFile.Stage.ORGANISATION,
-        IssuedFile.Stage.PERSON,
-        IssuedFile.Stage.UNSIGNED,
-    ):
-        if stage in files:
-            return files[stage]
-    raise IssuedFile.DoesNotExist
-
-
 def dossier_build(*, report: Report, by) -> Dossier:
     if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
         raise ValidationError(
             "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ gửi thành phố."
         )
-    frozen = json.loads(_latest(report, IssuedFile.Kind.EVIDENCE_LIST).read())
+    frozen = json.loads(current_file(report, IssuedFile.Kind.EVIDENCE_LIST).read())
     files = EvidenceFile.objects.in_bulk([row["file_id"] for row in frozen])
     entries = []
     for row in frozen:
@@ -128,7 +117,7 @@ def dossier_build(*, report: Report, by) -> Dossier:
                 (IssuedFile.Kind.APPENDIX, f"02-phu-luc-bao-cao-so-{number}.pdf"),
                 (IssuedFile.Kind.APPENDIX_XLSX, f"03-bang-cham-diem-so-{number}.xlsx"),
             ):
-                issued = _latest(report, kind)
+                issued = current_file(report, kind)
                 with (
                     issued.file.open("rb") as source,
                     archive.open(_info(name), "w", force_zip64=True) as target,

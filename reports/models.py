@@ -272,6 +272,14 @@ class IssuedFile(models.Model):
             return handle.read()
 
 
+# The latest stage first: the file of a kind that counts is the most signed one.
+STAGES_NEWEST_FIRST = [
+    IssuedFile.Stage.ORGANISATION,
+    IssuedFile.Stage.PERSON,
+    IssuedFile.Stage.UNSIGNED,
+]
+
+
 class SigningKey(models.Model):
     """A signer's or the commune's key: a PKCS#12 file, or a key on a PKCS#11 token.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from assessments.access import get_assessment_for_user
 from assessments.models import Assessment
 from evidence.access import (
     approved_criterion_ids,
@@ -76,8 +78,6 @@ def panel(request, pk, criterion_pk):
 
 
 def _max_size() -> int:
-    from django.conf import settings
-
     return settings.EVIDENCE_MAX_UPLOAD_SIZE
 
 
@@ -346,8 +346,6 @@ def thumbnail(request, pk, file_pk):
 
 
 def _get_file(user, pk, file_pk) -> EvidenceFile:
-    from assessments.access import get_assessment_for_user
-
     assessment: Assessment = get_assessment_for_user(user, pk)
     return get_object_or_404(
         EvidenceFile.objects.select_related("evidence"), evidence__assessment=assessment, pk=file_pk

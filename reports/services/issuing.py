@@ -23,6 +23,7 @@ from assessments.models import Score
 from evidence.models import EvidenceLink
 from reports import documents
 from reports.models import (
+    STAGES_NEWEST_FIRST,
     DocumentEvent,
     IssuedFile,
     NumberSequence,
@@ -202,9 +203,8 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
 
 def current_file(report: Report, kind: str) -> IssuedFile:
     """The latest stage of a frozen file (organisation > person > unsigned)."""
-    order = [IssuedFile.Stage.ORGANISATION, IssuedFile.Stage.PERSON, IssuedFile.Stage.UNSIGNED]
     files = {f.stage: f for f in report.files.filter(kind=kind)}
-    for stage in order:
+    for stage in STAGES_NEWEST_FIRST:
         if stage in files:
             return files[stage]
     raise IssuedFile.DoesNotExist

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import is_leader_of, membership_of
 from assessments.models import Membership
 from reports.dossier import dossier_build
-from reports.models import Dossier, IssuedFile, Report, SigningKey
+from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
 from reports.services.issuing import (
     current_file,
     report_issue,
@@ -79,13 +79,7 @@ def issued(request, pk, report_pk):
         return redirect("reports:edit", pk=pk, report_pk=report_pk)
     files = list(report.files.prefetch_related("signatures"))
     kinds = [k.value for k in IssuedFile.Kind]
-    stages_order = [
-        IssuedFile.Stage.ORGANISATION,
-        IssuedFile.Stage.PERSON,
-        IssuedFile.Stage.UNSIGNED,
-    ]
-    # The official file of each kind (its latest stage) first; earlier stages below it.
-    files.sort(key=lambda f: (kinds.index(f.kind), stages_order.index(f.stage)))
+    files.sort(key=lambda f: (kinds.index(f.kind), STAGES_NEWEST_FIRST.index(f.stage)))
     seen = set()
     for record in files:
         record.is_final = record.kind not in seen
