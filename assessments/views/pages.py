@@ -64,10 +64,13 @@ def home(request):
             ],
             points_mine=sum(leaf.criterion.max_points for leaf in mine),
             window_open=staff_window_open(current),
-            supported=assessment_tree(
-                current, unit=membership.unit, own_unit_ids=unit_ids_of(user)
-            ).shown_leaves
-            - len(mine),
+            # Sub-criteria the unit supports without leading them (one COUNT query).
+            supported=Assignment.objects.filter(
+                assessment=current, supporting_units=membership.unit_id
+            )
+            .exclude(lead_unit_id=membership.unit_id)
+            .exclude(lead_unit__is_collective=True)
+            .count(),
         )
     template = {
         Membership.Role.STAFF: "assessments/home_staff.html",

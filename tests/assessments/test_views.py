@@ -375,3 +375,15 @@ def test_logout_is_a_post(client, demo, login_as):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_staff_home_counts_what_the_unit_only_supports(client, demo, login_as):
+    vhxh = Unit.objects.get(commune=demo.commune, name="Phòng Văn hóa - Xã hội")
+    for code in ("1.1.a", "1.1.b", "2.1.a"):  # 2.1.a is led by every unit already
+        Assignment.objects.get(
+            assessment=demo.assessment, criterion__code=code
+        ).supporting_units.add(vhxh)
+    login_as("vhxh")
+    response = client.get(reverse("home"))
+    assert response.context["supported"] == 2
+    assert "và phối hợp 2 tiêu chí thành phần khác" in response.content.decode()
