@@ -41,7 +41,7 @@ format: $(VENV)/.installed
 
 # Every script in bench/ prints its figures (each builds and removes its own temporary portal).
 bench: $(VENV)/.installed
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

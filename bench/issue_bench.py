@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _demo_portal import demo_portal  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5  # warm passes, after the cold one
 PARTS_RUNS = 3
@@ -111,33 +114,15 @@ def import_costs() -> None:
             print(f"  {label:<52} {seconds(statistics.median(values))}")
 
 
-# -- the throw-away portal -----------------------------------------------------------------------
+# -- the throw-away portal (bench/_demo_portal.py) -----------------------------------------------------------------------
 
 
 def build_portal(work: Path):
-    os.environ.update(
-        {
-            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
-            "DJANGO_SETTINGS_MODULE": "chinhquyen.settings",
-            "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",  # sqlite:////tmp/…
-            "DJANGO_MEDIA_ROOT": str(work / "media"),
-            "DJANGO_DOCUMENT_CACHE": str(work / "cache"),
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    assessment = demo_portal(work)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
-    from assessments.demo import demo_load
-    from assessments.models import Assessment, Score
+    from assessments.models import Score
 
-    call_command("migrate", verbosity=0)
-    demo_load(password="x")
-    assessment = Assessment.objects.get(commune__name="Nghi Dương")
     unapproved = assessment.scores.exclude(status=Score.Status.APPROVED).count()
     clerk = get_user_model().objects.get(username="vanthu")
     return assessment, clerk, unapproved

@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _demo_portal import demo_portal  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
 LO_RUNS = 3
@@ -97,34 +100,15 @@ def describe(label: str, data: bytes) -> str:
     return f"  {label:<22} {facts['pages']:>3} pages, {kib(len(data)):>7}, {sizes}; fonts: {fonts}"
 
 
-# -- the throw-away portal -----------------------------------------------------------------------
+# -- the throw-away portal (bench/_demo_portal.py) -----------------------------------------------------------------------
 
 
 def build_portal(work: Path):
-    os.environ.update(
-        {
-            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
-            "DJANGO_SETTINGS_MODULE": "chinhquyen.settings",
-            "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",  # sqlite:////tmp/…
-            "DJANGO_MEDIA_ROOT": str(work / "media"),
-            "DJANGO_DOCUMENT_CACHE": str(work / "cache"),
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    assessment = demo_portal(work)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
-    from assessments.demo import demo_load
-    from assessments.models import Assessment
     from reports.services import report_create
 
-    call_command("migrate", verbosity=0)
-    demo_load(password="x")
-    assessment = Assessment.objects.get(commune__name="Nghi Dương")
     clerk = get_user_model().objects.get(username="vanthu")
     return report_create(assessment=assessment, by=clerk)
 
