@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "assessments",
     "evidence",
     "reports",
+    "guards",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads request.POST: decides whether the body may carry files at all.
+    "guards.uploads.UploadPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,9 +178,19 @@ LOGGING = {
     },
 }
 
-# Evidence uploads stream to temporary files (never whole in memory); a file over the limit is
-# skipped with a message while the rest of the batch goes through.
-FILE_UPLOAD_HANDLERS = ["evidence.uploads.SizeLimitedUploadHandler"]
+# Files are accepted only by views marked @accepts_files (guards/uploads.py), streamed to
+# temporary files in FILE_UPLOAD_TEMP_DIR (never whole in memory); a file over the limit is
+# skipped with a message. Elsewhere file parts are dropped unread.
+FILE_UPLOAD_HANDLERS = ["guards.uploads.RefuseFilesHandler"]
+FILE_UPLOAD_TEMP_DIR = Path(
+    os.environ.get("DJANGO_UPLOAD_TEMP_DIR", BASE_DIR / "var" / "tmp" / "uploads")
+)
+UPLOAD_TEMP_MAX_AGE = int(os.environ.get("UPLOAD_TEMP_MAX_AGE", 3 * 3600))
+UPLOAD_TEMP_SWEEP_INTERVAL = 600
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 EVIDENCE_MAX_UPLOAD_SIZE = int(os.environ.get("EVIDENCE_MAX_UPLOAD_SIZE", 50 * 1024 * 1024))
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", 120_000_000))
-DATA_UPLOAD_MAX_NUMBER_FILES = 50
+ADMIN_MAX_UPLOAD_SIZE = int(os.environ.get("ADMIN_MAX_UPLOAD_SIZE", 10 * 1024 * 1024))
+VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 * 1024))
+# Children that parse untrusted files (guards/bounded.py) at once per server process.
+BOUNDED_MAX_PARALLEL = int(os.environ.get("BOUNDED_MAX_PARALLEL", 2))

@@ -38,6 +38,7 @@ from evidence.services import (
 from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
 from evidence.text import human_size, nfc
 from evidence.views.common import get_assignment, get_evidence
+from guards.uploads import accepts_files
 
 
 def panel_url(assessment_pk, criterion_pk):
@@ -102,6 +103,7 @@ def _outcome_json(request, assessment, criterion, outcome) -> dict:
 
 @login_required
 @require_POST
+@accepts_files()
 def upload(request, pk, criterion_pk):
     """Store each uploaded file; refused ones are reported by name and reason."""
     assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
@@ -115,6 +117,14 @@ def upload(request, pk, criterion_pk):
                 "name": nfc(name),
                 "status": "refused",
                 "message": f"Tệp lớn hơn giới hạn {human_size(_max_size())}.",
+            }
+        )
+    for name in getattr(request, "extra_uploads", []):
+        outcomes.append(
+            {
+                "name": nfc(name),
+                "status": "refused",
+                "message": "Mỗi lần chỉ gửi một tệp; tệp này chưa được nhận, hãy gửi lại.",
             }
         )
     for upload_file in request.FILES.getlist("files"):
@@ -245,6 +255,7 @@ def detail(request, pk, evidence_pk):
 
 @login_required
 @require_POST
+@accepts_files()
 def replace(request, pk, evidence_pk):
     evidence = get_evidence(request.user, pk, evidence_pk)
     require_delete(request.user, evidence)

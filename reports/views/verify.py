@@ -5,14 +5,17 @@ never evidence or anything else of the commune."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
+from guards.uploads import accepts_files, too_large_message
 from reports.models import IssuedFile, Report
 from reports.services.issuing import document_verify, trust_roots
 
-MAX_UPLOAD = 30 * 1024 * 1024
+VERIFY_UPLOADS = accepts_files(max_size_setting="VERIFY_MAX_UPLOAD_SIZE", anonymous=True)
 
 
+@VERIFY_UPLOADS
 def document(request, token):
     report = get_object_or_404(
         Report.objects.select_related("assessment__commune"),
@@ -22,6 +25,7 @@ def document(request, token):
     return _page(request, report)
 
 
+@VERIFY_UPLOADS
 def upload(request):
     return _page(request, None)
 
@@ -33,10 +37,10 @@ def _page(request, report):
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None:
+        if getattr(request, "oversize_uploads", None):
+            error = too_large_message(settings.VERIFY_MAX_UPLOAD_SIZE)
+        elif upload is None:
             error = "Hãy chọn tệp PDF cần kiểm tra."
-        elif upload.size > MAX_UPLOAD:
-            error = "Tệp quá lớn để kiểm tra (tối đa 30 MB)."
         else:
             result = document_verify(b"".join(upload.chunks()), report=report, user=request.user)
     final = None

@@ -108,7 +108,7 @@
     xhr.addEventListener("load", function () {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-      if (xhr.status === 200 && data && data.results && data.results.length) {
+      if ((xhr.status === 200 || xhr.status === 413) && data && data.results && data.results.length) {
         finish(view, data.results[0], form, file);
       } else if (xhr.status === 403) {
         finish(view, { status: "refused", message: "Bạn không có quyền tải minh chứng cho tiêu chí này, hoặc kỳ đánh giá đã khóa." });
@@ -156,6 +156,9 @@
     form.dataset.bound = "1";
     const input = form.querySelector("[data-file-input]");
     const target = form.querySelector("[data-drop-target]");
+    // Without script the form sends one file; with it, each chosen file goes in its own request.
+    input.multiple = true;
+    form.querySelectorAll("[data-multiple-hint]").forEach(function (hint) { hint.hidden = false; });
     input.addEventListener("change", function () { uploadAll(form, input.files); input.value = ""; });
     form.addEventListener("submit", function (event) { event.preventDefault(); uploadAll(form, input.files); });
     ["dragenter", "dragover"].forEach(function (name) {

@@ -1,0 +1,156 @@
+"""Run a function on untrusted input in a child process with limits on memory, CPU and time.
+
+Image decoders, PDF renderers and signature parsers cannot be told how much memory a
+hostile file may cost them: a 444-byte PDF with a very tall page or a 34-byte WebP asks for
+gigabytes. Here the work runs in a child forked from a small, clean server process
+(multiprocessing's "forkserver": no copy of Django, its connections or the request's
+memory), under RLIMIT_AS (address space) and RLIMIT_CPU, and is killed when it overruns its
+wall time. A child that runs out of memory fails alone; the server process only reads the
+outcome.
+
+`func` must be a module-level function whose module imports no Django settings: the child
+never configures Django. Arguments and results cross a pipe, so keep them to bytes, str,
+numbers and small containers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MB = 1024 * 1024
+# Modules the server process imports once, so that each child starts warm.
+PRELOAD = ["guards.bounded", "PIL.Image", "PIL.ImageOps", "pypdfium2"]
+
+_context = None
+_context_lock = threading.Lock()
+# At most this many children at once per server process, whatever the number of threads:
+# each may use its whole memory budget.
+_slots: threading.BoundedSemaphore | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory: int = 512 * MB  # address space the work may add to the child's start-up size
+    cpu_seconds: int = 10
+    wall_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened in the child. `status` is "ok", "memory", "timeout", "error" or "crash";
+    `peak_rss` is the child's peak resident memory in bytes (0 when it was killed before it
+    could tell)."""
+
+    status: str
+    value: Any = None
+    error: str = ""
+    peak_rss: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _get_context():
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            _context = context
+        return _context
+
+
+def _address_space() -> int:
+    """The current virtual size of this process, in bytes."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[0])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def _child(conn, func, args, kwargs, memory: int, cpu_seconds: int) -> None:
+    try:
+        ceiling = _address_space() + memory
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (OSError, ValueError) as error:  # never run unbounded
+        conn.send(("error", None, f"limits: {error}", _peak_rss()))
+        return
+    try:
+        value = func(*args, **kwargs)
+    except MemoryError:
+        conn.send(("memory", None, "MemoryError", _peak_rss()))
+    except BaseException as error:  # noqa: BLE001 - report anything, the parent decides
+        message = f"{type(error).__name__}: {error}"[:500]
+        # A C library that cannot allocate often says so in its own words.
+        status = "memory" if "memory" in message.lower() or "alloc" in message.lower() else "error"
+        conn.send((status, None, message, _peak_rss()))
+    else:
+        conn.send(("ok", value, "", _peak_rss()))
+    finally:
+        conn.close()
+
+
+def _semaphore() -> threading.BoundedSemaphore:
+    global _slots
+    with _context_lock:
+        if _slots is None:
+            from django.conf import settings
+
+            _slots = threading.BoundedSemaphore(getattr(settings, "BOUNDED_MAX_PARALLEL", 2))
+        return _slots
+
+
+def _died(exitcode: int | None) -> Outcome:
+    """A child that ended without a word: killed by the CPU limit, or crashed in C code
+    (often an allocation that failed where the library does not check)."""
+    if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return Outcome("timeout", error=f"killed by signal {-exitcode}")
+    return Outcome("crash", error=f"exit code {exitcode}")
+
+
+def run(func: Callable, *args, limits: Limits = Limits(), **kwargs) -> Outcome:
+    """`func(*args, **kwargs)` in a bounded child; never raises for what the child does."""
+    with _semaphore():
+        context = _get_context()
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_child,
+            args=(sender, func, args, kwargs, limits.memory, limits.cpu_seconds),
+            daemon=True,
+        )
+        try:
+            process.start()
+        except OSError as error:
+            return Outcome("crash", error=f"could not start: {error}")
+        finally:
+            sender.close()
+        try:
+            if receiver.poll(limits.wall_seconds):
+                try:
+                    status, value, error, peak = receiver.recv()
+                except (EOFError, OSError):
+                    process.join(5)
+                    return _died(process.exitcode)
+                process.join(5)
+                return Outcome(status, value, error, peak)
+            process.kill()
+            process.join(5)
+            return Outcome("timeout", error=f"over {limits.wall_seconds:g} s")
+        finally:
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+                process.join(1)

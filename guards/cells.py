@@ -1,0 +1,54 @@
+"""Write what people typed into spreadsheets as text, never as a formula.
+
+openpyxl stores any string that starts with "=" as a formula, and a spreadsheet program
+that re-reads a cell (a CSV opened in Excel, a cell edited and confirmed) evaluates text
+starting with "=", "+", "-" or "@"; tab and carriage return let such text hide behind an
+innocent first character. Every XLSX and CSV the portal writes puts user text through
+`put`, `append` or `csv_text`: the value stays exactly as typed, stored as a string, and
+Excel's quote-prefix flag keeps it text even when someone edits the cell.
+
+Formulas the portal writes itself (SUM, IF) are passed with `formula=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+RISKY_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def is_risky(value: Any) -> bool:
+    """Text a spreadsheet program could take for a formula (leading spaces do not hide it)."""
+    return isinstance(value, str) and value.lstrip(" ").startswith(RISKY_PREFIXES)
+
+
+def put(ws: Worksheet, row: int, column: int, value: Any = None, *, formula: bool = False):
+    """`ws.cell(row, column, value)`, with text always stored as text. Returns the cell."""
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str) and not formula:
+        cell.value = value
+        cell.data_type = "s"  # openpyxl made "=..." a formula on assignment; undo that
+        if is_risky(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def append(ws: Worksheet, values: Iterable[Any]) -> int:
+    """`ws.append(values)` with every string written through `put`. Returns the row number."""
+    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+    for column, value in enumerate(values, start=1):
+        put(ws, row, column, value)
+    return row
+
+
+def csv_text(value: Any) -> Any:
+    """A value for a CSV cell: risky text gets a leading apostrophe (OWASP's advice), since a
+    CSV has no way to say "this is text"."""
+    if is_risky(value):
+        return "'" + value
+    return value

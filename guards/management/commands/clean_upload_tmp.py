@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from guards.uploads import sweep_temp
+
+
+class Command(BaseCommand):
+    help = (
+        "Remove upload temporary files older than UPLOAD_TEMP_MAX_AGE (left by killed processes)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--max-age", type=int, default=None, help="seconds")
+
+    def handle(self, *args, max_age=None, **options):
+        removed = sweep_temp(max_age)
+        self.stdout.write(f"Removed {len(removed)} file(s).")

@@ -1,0 +1,15 @@
+"""Module-level functions the bounded runner's tests send to a child (they must be importable
+without Django)."""
+
+
+def allocate(size: int) -> int:
+    return len(bytearray(size))
+
+
+def spin() -> None:
+    while True:
+        pass
+
+
+def fail() -> None:
+    raise ValueError("hỏng")
