@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,16 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
         "Production mode (DJANGO_DEBUG is off) needs DJANGO_SECRET_KEY. "
         "For local use run `make run`, or set DJANGO_DEBUG=1."
+    )
+# The key signs sessions, password-reset links and CSRF tokens: the same rule as Django's
+# security.W009, but production refuses to start rather than warn.
+if not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak for production: it needs at least 50 random characters "
+        "(at least 5 different ones, not starting with 'django-insecure-'). Generate one with "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`."
     )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -59,11 +70,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store for signed-in users and files (outside the upload
+    # policy, so that its 413 answers are covered too).
+    "guards.headers.PrivateCacheMiddleware",
     # Before anything reads request.POST: decides whether the body may carry files at all.
     "guards.uploads.UploadPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,11 +175,81 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"  # no page of the portal is ever shown in a frame
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# HTTPS. On by default in production, off with DJANGO_DEBUG=1 (`make run` serves plain HTTP on
+# 127.0.0.1). Behind a reverse proxy that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER names
+# the header the proxy sets to "https" (e.g. X-Forwarded-Proto); set it only if the proxy
+# always overwrites that header, or a client could claim HTTPS.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+if proxy_header := os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole registrable domain (e.g. haiphong.gov.vn) in every browser for
+# months; that is its owner's decision, so the portal only sends the token when asked.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from the portal's own static
+# files; no inline script, no style attributes (templates pass data in data-* attributes and
+# static/js/portal.js applies it). Bootstrap's CSS draws its small icons (select arrow, close
+# button, menu toggler) as data: SVG images. The report and appendix previews allow their
+# one <style> element by nonce (reports/views/report.py). DJANGO_CSP_REPORT_ONLY=1 sends the
+# policy as Content-Security-Policy-Report-Only to try it out; DJANGO_CSP_REPORT_URI collects
+# violation reports.
+CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if csp_report_uri := os.environ.get("DJANGO_CSP_REPORT_URI", "").strip():
+    CSP_DIRECTIVES["report-uri"] = [csp_report_uri]
+if env_bool("DJANGO_CSP_REPORT_ONLY"):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+
+# Permissions-Policy (django-permissions-policy): powerful browser features off for every
+# page; the camera stays available to the portal's own pages for taking evidence photos.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,10 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key")
+# Production mode (DJANGO_DEBUG unset) refuses keys shorter than 50 characters.
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-only-key-7Qm2vX9pL4sT8wZ1bN6cR3dF5gH0jK-not-for-production"
+)
 
 from chinhquyen.settings import *  # noqa: E402,F403
 
@@ -16,6 +19,10 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "documents": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+
+# The test client and the live server speak plain HTTP; tests/test_headers.py turns the
+# redirect back on where it checks it.
+SECURE_SSL_REDIRECT = False
 
 # Tests render in their own process (one test below starts the worker on purpose).
 RENDER_WORKERS = 0

@@ -1,22 +1,53 @@
 """The settings refuse an unsafe production start and default to Vietnamese."""
 
 import os
+import secrets
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from django.conf import settings
 
+PRODUCTION_ENV = Path(settings.BASE_DIR) / "production.env.example"
 
-def run_check(**env):
+
+def manage(*args, **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *args],
         env={**clean, **env},
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def run_check(**env):
+    return manage("check", **env)
+
+
+def setting(name: str, **env) -> str:
+    """The repr of one setting as the portal computes it from `env` (None when unset)."""
+    code = f"from django.conf import settings; print(repr(getattr(settings, {name!r}, None)))"
+    result = manage("shell", "-v", "0", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def production_env(tmp_path) -> dict[str, str]:
+    """production.env.example as the service gets it: a fresh key, /srv/cqtt in tmp_path."""
+    env = {}
+    for line in PRODUCTION_ENV.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name.strip()] = value.strip().replace("/srv/cqtt", str(tmp_path))
+    assert env["DJANGO_SECRET_KEY"] == "", "the example must never carry a real key"
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    for name in ("DJANGO_STATIC_ROOT", "DJANGO_MEDIA_ROOT", "DJANGO_UPLOAD_TEMP_DIR"):
+        Path(env[name]).mkdir(parents=True)
+    return env
 
 
 def test_production_mode_refuses_the_development_key():
@@ -26,12 +57,82 @@ def test_production_mode_refuses_the_development_key():
 
 
 def test_production_mode_starts_with_a_real_key():
-    result = run_check(DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="cqtt.example.vn")
+    result = run_check(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="cqtt.example.vn"
+    )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short-key-1234",
+        secrets.token_urlsafe(60)[:49],  # one character short
+        "ab" * 40,  # long, but only two different characters
+        "django-insecure-" + secrets.token_urlsafe(50),  # what startproject writes
+    ],
+)
+def test_production_mode_refuses_a_weak_key(key):
+    result = run_check(DJANGO_SECRET_KEY=key, DJANGO_ALLOWED_HOSTS="cqtt.example.vn")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak for production" in result.stderr
+    assert key not in result.stderr  # the message never echoes the key
 
 
 def test_development_mode_starts_with_no_configuration():
     assert run_check(DJANGO_DEBUG="1").returncode == 0
+
+
+def test_check_deploy_has_nothing_to_say_about_the_documented_configuration(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output
+
+
+def test_check_deploy_does_complain_when_a_policy_is_off(tmp_path):
+    env = {**production_env(tmp_path), "DJANGO_SECURE_HSTS_SECONDS": "0"}
+    env["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+    assert "security.W008" in result.stderr
+
+
+def test_production_defaults_turn_https_on(tmp_path):
+    env = production_env(tmp_path)
+    for name in [n for n in env if n.startswith("DJANGO_SECURE_")]:
+        del env[name]  # nothing said: the defaults
+    assert setting("SECURE_SSL_REDIRECT", **env) == "True"
+    assert setting("SECURE_HSTS_SECONDS", **env) == "31536000"
+    assert setting("SECURE_HSTS_INCLUDE_SUBDOMAINS", **env) == "True"
+    assert setting("SECURE_HSTS_PRELOAD", **env) == "False"
+    assert setting("SESSION_COOKIE_SECURE", **env) == "True"
+    assert setting("CSRF_COOKIE_SECURE", **env) == "True"
+    assert setting("X_FRAME_OPTIONS", **env) == "'DENY'"
+
+
+def test_behind_a_proxy_the_forwarded_protocol_counts(tmp_path):
+    env = production_env(tmp_path)
+    assert setting("SECURE_PROXY_SSL_HEADER", **env) == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    del env["DJANGO_SECURE_PROXY_SSL_HEADER"]
+    assert setting("SECURE_PROXY_SSL_HEADER", **env) == "None"
+
+
+def test_development_mode_serves_plain_http():
+    assert setting("SECURE_SSL_REDIRECT", DJANGO_DEBUG="1") == "False"
+    assert setting("SECURE_HSTS_SECONDS", DJANGO_DEBUG="1") == "0"
+    assert setting("SESSION_COOKIE_SECURE", DJANGO_DEBUG="1") == "False"
+
+
+def test_csp_can_be_tried_in_report_only_mode():
+    env = {"DJANGO_DEBUG": "1", "DJANGO_CSP_REPORT_URI": "/csp-report/"}
+    assert "script-src" in setting("CONTENT_SECURITY_POLICY", **env)
+    report_only = {**env, "DJANGO_CSP_REPORT_ONLY": "1"}
+    assert setting("CONTENT_SECURITY_POLICY", **report_only) == "None"
+    policy = setting("CONTENT_SECURITY_POLICY_REPORT_ONLY", **report_only)
+    assert "'report-uri': ['/csp-report/']" in policy
 
 
 def test_language_and_time_zone():

@@ -352,7 +352,6 @@ def thumbnail(request, pk, file_pk):
         raise Http404("Không có ảnh thu nhỏ.")
     response = FileResponse(record.thumbnail.open("rb"), content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

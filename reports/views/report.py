@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from csp.constants import NONCE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +26,22 @@ from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
 
 PDF = "application/pdf"
+STYLE_NONCE = {"style-src": [NONCE]}
+
+
+def allows_style_nonce(view):
+    """A document preview is the HTML that becomes the PDF, print CSS in one <style> element:
+    the Content-Security-Policy of that page (enforced or report-only) allows it by nonce."""
+    return csp_update(STYLE_NONCE)(csp_update(STYLE_NONCE, REPORT_ONLY=True)(view))
+
+
+def _preview(request, template: str, context: dict) -> HttpResponse:
+    # str(): the nonce is lazy and only reaches the header once read.
+    return HttpResponse(
+        render_to_string(template, {**context, "csp_nonce": str(request.csp_nonce)})
+    )
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -181,13 +199,13 @@ def _filename(report: Report, what: str, extension: str) -> str:
 
 
 @login_required
+@allows_style_nonce
 def report_preview(request, pk, report_pk):
     """The report as the same HTML that becomes the PDF."""
     report = _get_report(request.user, pk, report_pk)
-    html = render_to_string(
-        "reports/report_document.html", documents.report_context(report, for_pdf=False)
+    return _preview(
+        request, "reports/report_document.html", documents.report_context(report, for_pdf=False)
     )
-    return HttpResponse(html)
 
 
 def _download(request, data: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -209,12 +227,14 @@ def report_pdf(request, pk, report_pk):
 
 
 @login_required
+@allows_style_nonce
 def appendix_preview(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    html = render_to_string(
-        "reports/appendix_document.html", documents.appendix_context(report, for_pdf=False)
+    return _preview(
+        request,
+        "reports/appendix_document.html",
+        documents.appendix_context(report, for_pdf=False),
     )
-    return HttpResponse(html)
 
 
 @login_required
