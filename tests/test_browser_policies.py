@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse, HttpResponse
 from django.template.loader import render_to_string
+from django.test import Client
 from django.urls import reverse
 
 from criteria.models import Criterion
@@ -109,6 +110,17 @@ def test_an_admin_page_is_never_cached(client, demo, login_as):
     assert response.status_code == 200
     assert_site_headers(response)
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_csrf_failure_page_is_ours_and_needs_no_inline_style(demo):
+    response = Client(enforce_csrf_checks=True).post(
+        "/dang-nhap/", {"username": "vhxh", "password": "sai"}
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Không gửi được biểu mẫu" in html
+    assert "<style" not in html
+    assert_site_headers(response)
 
 
 # Files
