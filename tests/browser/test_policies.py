@@ -285,3 +285,27 @@ def test_dashboard_bars_and_markers_take_the_computed_sizes(
     for m in browser_page.page.evaluate(MEASURE):
         assert abs(m["actualWidth"] - m["parent"] * float(m["width"]) / 100) <= 1.5, m
     browser_page.assert_no_complaints()
+
+
+PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"  # Chromium's PDF viewer
+
+
+def test_a_report_pdf_still_opens_in_the_browser_under_the_policy(browser_page, demo_scored):
+    """Chromium keeps only frame-ancestors of a PDF's policy: X-Frame-Options DENY and
+    frame-ancestors 'none' do not stop its viewer, which shows a top-level PDF."""
+    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    browser_page.log_in("vanthu")
+    url = reverse("reports:pdf", args=[demo_scored.assessment.pk, report.pk]) + "?xem=1"
+    response = browser_page.page.goto(browser_page.base_url + url)
+    assert response.status == 200
+    assert response.headers["x-frame-options"] == "DENY"
+    viewer = None
+    for _ in range(50):  # the viewer attaches its frame shortly after the load
+        viewer = next((f for f in browser_page.page.frames if f.url.startswith(PDF_VIEWER)), None)
+        if viewer is not None:
+            break
+        browser_page.page.wait_for_timeout(100)
+    assert viewer is not None, [frame.url for frame in browser_page.page.frames]
+    # The viewer's toolbar shows the number of pages once it has read the document.
+    expect(viewer.locator("#pagelength")).to_have_text(re.compile(r"^[1-9][0-9]*$"))
+    browser_page.assert_no_complaints()
