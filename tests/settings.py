@@ -20,8 +20,8 @@ CACHES = {
     "documents": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
 
-# The test client and the live server speak plain HTTP; tests/test_headers.py turns the
-# redirect back on where it checks it.
+# The test client and the live server speak plain HTTP; tests/test_browser_policies.py
+# turns the redirect back on where it checks it.
 SECURE_SSL_REDIRECT = False
 
 # Tests render in their own process (one test below starts the worker on purpose).
