@@ -444,6 +444,10 @@ def assessment_reopen(
     )
 
 
+# More cases of one deduction than a commune records in a year; well inside the column.
+MAX_CASES = 9999
+
+
 @transaction.atomic
 def adjustment_record(
     *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by
@@ -451,8 +455,8 @@ def adjustment_record(
     ensure_not_locked(assessment)
     if adjustment.criteria_set_id != assessment.criteria_set_id:
         raise ValidationError("Điều chỉnh không thuộc bộ tiêu chí của kỳ đánh giá.")
-    if cases < 0:
-        raise ValidationError("Số trường hợp không được âm.")
+    if not 0 <= cases <= MAX_CASES:
+        raise ValidationError(f"Số trường hợp phải từ 0 đến {MAX_CASES}.")
     entry, _created = AdjustmentEntry.objects.update_or_create(
         assessment=assessment,
         adjustment=adjustment,

@@ -20,6 +20,7 @@ from assessments.selectors import assessment_results, assessment_tree
 from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
 from criteria.models import CriteriaSet
 from criteria.scoring import describe_tiers, parse_tiers
+from guards.inputs import id_param
 
 
 @login_required
@@ -90,8 +91,8 @@ def assessment_detail(request, pk):
     if unit_param == "cua-toi":
         membership = membership_of(request.user)
         selected = membership.unit if membership else None
-    elif unit_param.isdigit():
-        selected = next((u for u in units if u.pk == int(unit_param)), None)
+    elif (unit_id := id_param(request.GET, "don-vi")) is not None:
+        selected = next((u for u in units if u.pk == unit_id), None)
     tree = assessment_tree(assessment, unit=selected, own_unit_ids=unit_ids_of(request.user))
     return render(
         request,
