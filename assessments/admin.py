@@ -56,6 +56,12 @@ class AssignmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Locked means locked here too; an administrator reopens (status) first.
+        if obj is not None and obj.status == Assessment.Status.LOCKED:
+            return False
+        return super().has_change_permission(request, obj)
+
 
 class AssessmentAdminForm(forms.ModelForm):
     class Meta:

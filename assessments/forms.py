@@ -6,16 +6,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Unit
+from assessments.services import MAX_CASES
+from guards.inputs import CleanInputMixin, IntField, ModelChoicesField
 
 
-class AssignmentForm(forms.Form):
+class AssignmentForm(CleanInputMixin, forms.Form):
     lead_unit = forms.ModelChoiceField(
         label=_("Đơn vị chủ trì"),
         queryset=Unit.objects.none(),
         required=False,
         empty_label=_("— Chưa phân công —"),
     )
-    supporting_units = forms.ModelMultipleChoiceField(
+    supporting_units = ModelChoicesField(
         label=_("Đơn vị phối hợp"),
         queryset=Unit.objects.none(),
         required=False,
@@ -38,10 +40,10 @@ class AssignmentForm(forms.Form):
         return cleaned
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(CleanInputMixin, forms.Form):
     """The lead unit's proposal; its fields follow the criterion's scoring rule."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = IntField(widget=forms.HiddenInput)
     not_arising = forms.BooleanField(label=_("Không phát sinh trong kỳ"), required=False)
     points = forms.DecimalField(
         label=_("Điểm tự chấm"), required=False, min_value=0, max_digits=6, decimal_places=2
@@ -110,8 +112,8 @@ class ScoreForm(forms.Form):
         }
 
 
-class ReviewForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class ReviewForm(CleanInputMixin, forms.Form):
+    version = IntField(widget=forms.HiddenInput)
     action = forms.ChoiceField(
         choices=[("approve", "approve"), ("return", "return"), ("adjust", "adjust")]
     )
@@ -119,10 +121,34 @@ class ReviewForm(forms.Form):
     points = forms.DecimalField(required=False, min_value=0, max_digits=6, decimal_places=2)
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("Góp ý"), widget=forms.Textarea(attrs={"rows": 2}))
+class CommentForm(CleanInputMixin, forms.Form):
+    comment = forms.CharField(
+        label=_("Góp ý"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Góp ý không được để trống.")},
+    )
 
 
-class ReopenForm(forms.Form):
+class LockForm(CleanInputMixin, forms.Form):
+    reason = forms.CharField(label=_("Lý do khóa"), required=False)
+
+
+class ReopenForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Lý do mở lại"), widget=forms.Textarea(attrs={"rows": 2}))
     new_deadline = forms.DateField(label=_("Hạn tự chấm mới"), required=False)
+
+
+class AdjustmentForm(CleanInputMixin, forms.Form):
+    """Cases recorded against one deduction or disqualifier of the criteria set."""
+
+    cases = IntField(
+        label=_("Số trường hợp"),
+        max_value=MAX_CASES,
+        required=False,
+        error_messages={
+            "invalid": _("Số trường hợp phải là số nguyên không âm."),
+            "min_value": _("Số trường hợp phải là số nguyên không âm."),
+            "max_value": _("Số trường hợp tối đa là %(limit_value)s."),
+        },
+    )
+    note = forms.CharField(label=_("Ghi chú"), required=False)

@@ -142,7 +142,10 @@ def assessment_create(
 def assignment_update(
     *, assignment: Assignment, lead_unit: Unit | None, supporting_units: list[Unit], by: User
 ) -> Assignment:
-    commune_id = assignment.assessment.commune_id
+    # Read under the row lock `assessment_lock` takes, so a lock cannot slip in between.
+    assessment = Assessment.objects.select_for_update().get(pk=assignment.assessment_id)
+    ensure_not_locked(assessment, "đổi phân công")
+    commune_id = assessment.commune_id
     for unit in [lead_unit, *supporting_units]:
         if unit is not None and unit.commune_id != commune_id:
             raise ValidationError(f"Đơn vị “{unit}” không thuộc xã của kỳ đánh giá.")
@@ -196,9 +199,14 @@ def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> b
     return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
 
 
-def ensure_not_locked(assessment: Assessment) -> None:
+def locked_message(doing: str = "thay đổi điểm") -> str:
+    return f"Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trước khi {doing}."
+
+
+def ensure_not_locked(assessment: Assessment, doing: str = "thay đổi điểm") -> None:
+    """Refuse a change to a locked assessment; `doing` names the change in the message."""
     if assessment.status != Assessment.Status.OPEN:
-        raise ValidationError("Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trước khi thay đổi điểm.")
+        raise ValidationError(locked_message(doing))
 
 
 def computed_points(
@@ -407,6 +415,9 @@ def score_comment(*, score: Score, by, comment: str) -> None:
     """Supporting units (and anyone of the commune) add a remark without scoring."""
     if not comment.strip():
         raise ValidationError("Góp ý không được để trống.")
+    assessment = Assessment.objects.select_for_update().get(pk=score.assessment_id)
+    ensure_not_locked(assessment, "góp ý")
+    score = Score.objects.get(pk=score.pk)
     ScoreEvent.objects.create(
         score=score,
         action=ScoreEvent.Action.COMMENT,
@@ -435,6 +446,8 @@ def assessment_reopen(
     if not reason.strip():
         raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá.")
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.status == Assessment.Status.OPEN:
+        raise ValidationError("Kỳ đánh giá đang mở, không cần mở lại.")
     assessment.status = Assessment.Status.OPEN
     if new_deadline is not None:
         assessment.scoring_deadline = new_deadline
@@ -444,6 +457,10 @@ def assessment_reopen(
     )
 
 
+# More cases of one deduction than a commune records in a year; well inside the column.
+MAX_CASES = 9999
+
+
 @transaction.atomic
 def adjustment_record(
     *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by
@@ -451,8 +468,8 @@ def adjustment_record(
     ensure_not_locked(assessment)
     if adjustment.criteria_set_id != assessment.criteria_set_id:
         raise ValidationError("Điều chỉnh không thuộc bộ tiêu chí của kỳ đánh giá.")
-    if cases < 0:
-        raise ValidationError("Số trường hợp không được âm.")
+    if not 0 <= cases <= MAX_CASES:
+        raise ValidationError(f"Số trường hợp phải từ 0 đến {MAX_CASES}.")
     entry, _created = AdjustmentEntry.objects.update_or_create(
         assessment=assessment,
         adjustment=adjustment,

@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +78,10 @@ class CriteriaSetAdmin(LockedWhenUsedMixin, admin.ModelAdmin):
 
     def export_xlsx_view(self, request, object_id):
         """Download the tree of one set in the import template's layout."""
-        criteria_set = get_object_or_404(CriteriaSet, pk=object_id)
+        # get_object, not get_object_or_404: the URL takes any text, and "abc" is no pk.
+        criteria_set = self.get_object(request, object_id)
+        if criteria_set is None:
+            raise Http404("Không tìm thấy bộ tiêu chí.")
         if not self.has_view_permission(request, criteria_set):
             raise PermissionDenied
         return xlsx_response(criteria_set_export_xlsx(criteria_set), xlsx_filename(criteria_set))

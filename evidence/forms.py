@@ -4,9 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models import Evidence
+from guards.inputs import CleanInputMixin
+
+# Longer than any code, title or number a search box needs; each word is one more filter.
+SEARCH_MAX_LENGTH = 200
 
 
-class EvidenceDescribeForm(forms.ModelForm):
+class EvidenceDescribeForm(CleanInputMixin, forms.ModelForm):
     """Số, ký hiệu; ngày; cơ quan ban hành; vị trí: how Vietnamese evidence lists describe it."""
 
     class Meta:
@@ -31,3 +35,30 @@ class EvidenceDescribeForm(forms.ModelForm):
 
 class ReplaceFileForm(forms.Form):
     file = forms.FileField(label=_("Tệp mới"))
+
+
+class LinkForm(CleanInputMixin, forms.Form):
+    """Pick an evidence of the same assessment to back one more sub-criterion (the service
+    says so if it was deleted meanwhile)."""
+
+    evidence = forms.ModelChoiceField(queryset=Evidence.objects.none())
+
+    def __init__(self, *args, assessment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].queryset = Evidence.objects.filter(assessment=assessment)
+
+
+class SearchForm(CleanInputMixin, forms.Form):
+    """The search box of the evidence overview and of "reuse an evidence"."""
+
+    q = forms.CharField(
+        label=_("Từ khóa"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        error_messages={"max_length": _("Từ khóa dài quá %(limit_value)d ký tự.")},
+    )
+
+    def query(self) -> str | None:
+        """The words to look for ("" for everything), or None when the box holds something
+        search cannot take (the form then says why)."""
+        return self.cleaned_data["q"] if self.is_valid() else None

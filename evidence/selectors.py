@@ -9,6 +9,8 @@ from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceLink
 from evidence.text import fold
 
+SEARCH_MAX_WORDS = 20
+
 
 def evidence_queryset():
     return Evidence.objects.select_related(
@@ -43,7 +45,9 @@ def evidence_search(
 ):
     """Newest first; `q` matches code, title, number, issuer or file name, without accents."""
     queryset = evidence_queryset().filter(assessment=assessment, deleted_at__isnull=not deleted)
-    for word in fold(q).split():
+    # Each word is one more condition; past a few, a query only adds work (SQLite refuses
+    # thousands of them outright).
+    for word in fold(q).split()[:SEARCH_MAX_WORDS]:
         queryset = queryset.filter(search_text__contains=word)
     if unit_id:
         led = Assignment.objects.filter(

@@ -5,10 +5,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Membership
-from reports.models import Report
+from guards.inputs import CleanInputMixin, IntField
+from reports.models import Report, SigningKey
 
 
-class ReportSettingsForm(forms.ModelForm):
+class ReportSettingsForm(CleanInputMixin, forms.ModelForm):
     """Trích yếu, nơi nhận and who signs with which authority."""
 
     class Meta:
@@ -33,6 +34,24 @@ class ReportSettingsForm(forms.ModelForm):
         self.helper.add_input(Submit("save_settings", _("Lưu thông tin chung")))
 
 
-class SectionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class SectionForm(CleanInputMixin, forms.Form):
+    version = IntField(widget=forms.HiddenInput)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+
+
+class IssueForm(CleanInputMixin, forms.Form):
+    override_reason = forms.CharField(label=_("Lý do ban hành khi chưa duyệt hết"), required=False)
+
+
+class SignForm(CleanInputMixin, forms.Form):
+    """One signing step with a key of the commune and the passphrase (or PIN) typed now."""
+
+    keep_as_typed = ("secret",)  # a passphrase is compared byte for byte
+
+    step = forms.ChoiceField(choices=[("person", "person"), ("organisation", "organisation")])
+    key = forms.ModelChoiceField(queryset=SigningKey.objects.none())
+    secret = forms.CharField(strip=False, required=False)
+
+    def __init__(self, *args, commune, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].queryset = SigningKey.objects.filter(commune=commune)

@@ -181,6 +181,9 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
         asn1_pkcs12.Pfx.load(material.pkcs12).native  # noqa: B018 - parses the whole structure
     except Exception as exc:
         raise SigningError("Tệp khóa bị hỏng hoặc không phải tệp PKCS#12 (.p12/.pfx).") from exc
+    if material.passphrase and b"\x00" in material.passphrase:
+        # cryptography panics on it (a BaseException no `except Exception` catches).
+        raise SigningError("Mật khẩu có ký tự không hợp lệ (ký tự NUL).")
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(material.pkcs12, material.passphrase)
     except ValueError as exc:

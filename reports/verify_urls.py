@@ -5,5 +5,6 @@ from reports.views import verify
 app_name = "verify"
 urlpatterns = [
     path("", verify.upload, name="upload"),
-    path("<str:token>/", verify.document, name="document"),
+    # Tokens are secrets.token_urlsafe(): letters, digits, "-" and "_", a slug.
+    path("<slug:token>/", verify.document, name="document"),
 ]

@@ -17,9 +17,16 @@ from assessments.access import (
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
 from assessments.models import Assessment, Assignment, Membership, Score
 from assessments.selectors import assessment_results, assessment_tree
-from assessments.services import EDITABLE, REVIEWABLE, assignment_update, staff_window_open
+from assessments.services import (
+    EDITABLE,
+    REVIEWABLE,
+    assignment_update,
+    locked_message,
+    staff_window_open,
+)
 from criteria.models import CriteriaSet
 from criteria.scoring import describe_tiers, parse_tiers
+from guards.inputs import id_param
 
 
 @login_required
@@ -90,8 +97,8 @@ def assessment_detail(request, pk):
     if unit_param == "cua-toi":
         membership = membership_of(request.user)
         selected = membership.unit if membership else None
-    elif unit_param.isdigit():
-        selected = next((u for u in units if u.pk == int(unit_param)), None)
+    elif (unit_id := id_param(request.GET, "don-vi")) is not None:
+        selected = next((u for u in units if u.pk == unit_id), None)
     tree = assessment_tree(assessment, unit=selected, own_unit_ids=unit_ids_of(request.user))
     return render(
         request,
@@ -103,14 +110,19 @@ def assessment_detail(request, pk):
             "units": units,
             "selected_unit": selected,
             "unit_param": unit_param,
-            "can_assign": is_leader_of(request.user, assessment),
+            "can_assign": _can_assign(request.user, assessment),
         },
     )
 
 
+def _can_assign(user, assessment: Assessment) -> bool:
+    return is_leader_of(user, assessment) and assessment.status == Assessment.Status.OPEN
+
+
 @login_required
 def assignment_edit(request, pk, criterion_pk):
-    """Leaders change the lead unit and supporting units of one sub-criterion."""
+    """Leaders change the lead unit and supporting units of one sub-criterion; a locked
+    assessment shows who does what and offers no form."""
     assessment = get_assessment_for_user(request.user, pk)
     require_leader(request.user, assessment)
     assignment = get_object_or_404(
@@ -118,6 +130,20 @@ def assignment_edit(request, pk, criterion_pk):
         assessment=assessment,
         criterion_id=criterion_pk,
     )
+    if not _can_assign(request.user, assessment):
+        if request.method == "POST":
+            messages.error(request, locked_message("đổi phân công"))
+        return render(
+            request,
+            "assessments/assignment_form.html",
+            {
+                "assessment": assessment,
+                "assignment": assignment,
+                "form": None,
+                "supporting": assignment.supporting_units.all(),
+                "locked": locked_message("đổi phân công"),
+            },
+        )
     initial = {
         "lead_unit": assignment.lead_unit,
         "supporting_units": list(assignment.supporting_units.all()),
@@ -204,7 +230,7 @@ def criterion_detail(request, pk, criterion_pk):
             "ancestors": ancestors,
             "supporting": supporting,
             "is_own": is_own_assignment(request.user, assignment, {u.pk for u in supporting}),
-            "can_assign": is_leader_of(request.user, assessment),
+            "can_assign": _can_assign(request.user, assessment),
             "score": score,
             "form": form,
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
@@ -213,6 +239,7 @@ def criterion_detail(request, pk, criterion_pk):
             if criterion.rule == "tiers"
             else "",
             "window_open": staff_window_open(assessment),
-            "comment_form": CommentForm(),
+            # Comments are changes too: none once the assessment is locked.
+            "comment_form": CommentForm() if assessment.status == Assessment.Status.OPEN else None,
         },
     )

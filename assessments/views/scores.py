@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from assessments.access import (
@@ -19,7 +18,14 @@ from assessments.access import (
     require_propose,
     require_review,
 )
-from assessments.forms import CommentForm, ReopenForm, ReviewForm, ScoreForm
+from assessments.forms import (
+    AdjustmentForm,
+    CommentForm,
+    LockForm,
+    ReopenForm,
+    ReviewForm,
+    ScoreForm,
+)
 from assessments.models import Assignment, Membership, Score
 from assessments.services import (
     adjustment_record,
@@ -33,6 +39,7 @@ from assessments.services import (
     score_submit_many,
 )
 from criteria.models import Adjustment
+from guards.inputs import next_url
 
 
 def _score_and_assignment(user, pk, criterion_pk):
@@ -59,22 +66,20 @@ def _error(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _form_errors(request, form, *, labelled: bool = True) -> None:
+    """Each error of the form as a message, after the label of its field if `labelled`."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if labelled and field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 def _keep_typed(request, form, score) -> None:
     """Keep what the person typed, as typed, for the criterion page to show again next to the
     newer saved value. Raw strings, not cleaned values: str(False) would tick a checkbox."""
     request.session[f"score-draft-{score.pk}"] = {
         name: form.data.get(name, "") for name in form.fields if name != "version"
     }
-
-
-def _next_or(request, default: str) -> str:
-    """The `next` of the form when it points inside the portal, else `default`."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @login_required
@@ -85,10 +90,7 @@ def propose(request, pk, criterion_pk):
     require_propose(request.user, assessment, assignment)
     form = ScoreForm(request.POST, criterion=score.criterion)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _form_errors(request, form)
         _keep_typed(request, form, score)
         return _back(assessment, criterion_pk)
     submit = request.POST.get("action") == "submit"
@@ -161,11 +163,15 @@ def comment(request, pk, criterion_pk):
     assessment, _assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
     require_member(request.user, assessment)
     form = CommentForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        _form_errors(request, form, labelled=False)
+        return _back(assessment, criterion_pk)
+    try:
         score_comment(score=score, by=request.user, comment=form.cleaned_data["comment"])
-        messages.success(request, "Đã ghi góp ý.")
+    except ValidationError as error:
+        _error(request, error)
     else:
-        messages.error(request, "Góp ý không được để trống.")
+        messages.success(request, "Đã ghi góp ý.")
     return _back(assessment, criterion_pk)
 
 
@@ -204,7 +210,7 @@ def submit_unit(request, pk):
         messages.info(request, "Không có tiêu chí nào sẵn sàng để gửi.")
     for problem in skipped:
         messages.warning(request, problem)
-    return redirect(_next_or(request, reverse("home")))
+    return redirect(next_url(request, reverse("home")))
 
 
 @login_required
@@ -212,9 +218,13 @@ def submit_unit(request, pk):
 def lock(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
     require_leader(request.user, assessment)
-    assessment_lock(assessment=assessment, by=request.user, reason=request.POST.get("reason", ""))
-    messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
-    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
+    form = LockForm(request.POST)
+    if form.is_valid():
+        assessment_lock(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
+    else:
+        _form_errors(request, form)
+    return redirect(next_url(request, reverse("assessments:detail", args=[pk])))
 
 
 @login_required
@@ -235,12 +245,11 @@ def reopen(request, pk):
             _error(request, error)
         else:
             messages.success(request, "Đã mở lại kỳ đánh giá.")
-    elif "reason" in form.errors:
+    elif form.has_error("reason", "required"):
         messages.error(request, "Phải ghi lý do mở lại kỳ đánh giá.")
     else:
-        for error in form.errors.get("new_deadline", []):
-            messages.error(request, f"{form.fields['new_deadline'].label}: {error}")
-    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
+        _form_errors(request, form)
+    return redirect(next_url(request, reverse("assessments:detail", args=[pk])))
 
 
 @login_required
@@ -250,20 +259,20 @@ def adjustment(request, pk, adjustment_pk):
     assessment = get_assessment_for_user(request.user, pk)
     require_leader(request.user, assessment)
     rule = get_object_or_404(Adjustment, pk=adjustment_pk, criteria_set=assessment.criteria_set)
-    cases = request.POST.get("cases", "0").strip() or "0"
-    if not cases.isdigit():
-        messages.error(request, "Số trường hợp phải là số nguyên không âm.")
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form, labelled=False)
     else:
         try:
             adjustment_record(
                 assessment=assessment,
                 adjustment=rule,
-                cases=int(cases),
-                note=request.POST.get("note", ""),
+                cases=form.cleaned_data["cases"] or 0,
+                note=form.cleaned_data["note"],
                 by=request.user,
             )
         except ValidationError as error:
             _error(request, error)
         else:
             messages.success(request, f"Đã cập nhật: {rule.title}.")
-    return redirect(_next_or(request, reverse("assessments:detail", args=[pk])))
+    return redirect(next_url(request, reverse("assessments:detail", args=[pk])))

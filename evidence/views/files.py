@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_assessment_for_user
@@ -22,7 +21,7 @@ from evidence.access import (
     require_delete,
     require_upload,
 )
-from evidence.forms import EvidenceDescribeForm, ReplaceFileForm
+from evidence.forms import EvidenceDescribeForm, LinkForm, ReplaceFileForm
 from evidence.models import Evidence, EvidenceFile
 from evidence.selectors import evidence_for_criterion
 from evidence.services import (
@@ -38,6 +37,7 @@ from evidence.services import (
 from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
 from evidence.text import human_size, nfc
 from evidence.views.common import get_assignment, get_evidence
+from guards.inputs import next_url
 from guards.uploads import accepts_files
 
 
@@ -174,15 +174,20 @@ def link(request, pk, criterion_pk):
     """Reuse an evidence of the same assessment for this sub-criterion."""
     assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
     require_upload(request.user, assessment, assignment, supporting_ids)
-    evidence = get_object_or_404(Evidence, assessment=assessment, pk=request.POST.get("evidence"))
-    try:
-        evidence_link(evidence=evidence, criterion=assignment.criterion, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    form = LinkForm(request.POST, assessment=assessment)
+    if not form.is_valid():
+        messages.error(request, "Không tìm thấy minh chứng này; hãy tìm lại rồi chọn.")
     else:
-        messages.success(
-            request, f"Đã dùng minh chứng {evidence.code} cho tiêu chí {assignment.criterion.code}."
-        )
+        evidence = form.cleaned_data["evidence"]
+        try:
+            evidence_link(evidence=evidence, criterion=assignment.criterion, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"Đã dùng minh chứng {evidence.code} cho tiêu chí {assignment.criterion.code}.",
+            )
     if request.htmx:
         return panel(request, pk, criterion_pk)
     return redirect(_back(assessment.pk, assignment.criterion_id))
@@ -294,7 +299,7 @@ def delete(request, pk, evidence_pk):
     messages.success(
         request, f"Đã xóa {evidence.code}. Có thể khôi phục trong mục “Minh chứng đã xóa”."
     )
-    return redirect(_next_or(request, reverse("evidence:detail", args=[pk, evidence_pk])))
+    return redirect(next_url(request, reverse("evidence:detail", args=[pk, evidence_pk])))
 
 
 @login_required
@@ -304,17 +309,7 @@ def restore(request, pk, evidence_pk):
     require_delete(request.user, evidence)
     evidence_restore(evidence=evidence, by=request.user)
     messages.success(request, f"Đã khôi phục {evidence.code}.")
-    return redirect(_next_or(request, reverse("evidence:detail", args=[pk, evidence_pk])))
-
-
-def _next_or(request, default: str) -> str:
-    """The form's `next` page when it is on this site; never a redirect to another host."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return redirect(next_url(request, reverse("evidence:detail", args=[pk, evidence_pk])))
 
 
 @login_required

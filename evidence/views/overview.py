@@ -19,7 +19,8 @@ from assessments.access import get_assessment_for_user
 from assessments.selectors import TreeNode, assessment_tree
 from evidence.access import can_see_history
 from evidence.archive import archive_entries, archive_filename, stream_archive
-from evidence.models import EvidenceEvent, EvidenceLink
+from evidence.forms import SearchForm
+from evidence.models import Evidence, EvidenceEvent, EvidenceLink
 from evidence.selectors import (
     evidence_ids_by_criterion,
     evidence_links_for_archive,
@@ -27,6 +28,7 @@ from evidence.selectors import (
     evidence_totals,
     evidence_totals_of,
 )
+from guards.inputs import id_param
 
 SEARCH_LIMIT = 20
 PER_PAGE = 50
@@ -36,10 +38,12 @@ PER_PAGE = 50
 def search(request, pk):
     """Evidence matching `q`, to reuse for the sub-criterion `tieu-chi` (htmx partial)."""
     assessment = get_assessment_for_user(request.user, pk)
-    criterion_id = request.GET.get("tieu-chi", "")
-    results = evidence_search(assessment, q=request.GET.get("q", ""))
-    if criterion_id.isdigit():
-        already = EvidenceLink.objects.filter(criterion_id=int(criterion_id)).values("evidence_id")
+    criterion_id = id_param(request.GET, "tieu-chi")
+    form = SearchForm(request.GET)
+    q = form.query()
+    results = evidence_search(assessment, q=q) if q is not None else Evidence.objects.none()
+    if criterion_id is not None:
+        already = EvidenceLink.objects.filter(criterion_id=criterion_id).values("evidence_id")
         results = results.exclude(pk__in=already)
     return render(
         request,
@@ -47,14 +51,10 @@ def search(request, pk):
         {
             "assessment": assessment,
             "results": results[:SEARCH_LIMIT],
-            "criterion_id": int(criterion_id) if criterion_id.isdigit() else None,
+            "criterion_id": criterion_id,
+            "form": form,
         },
     )
-
-
-def _int_param(request, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _find(tree, criterion_id: int | None) -> TreeNode | None:
@@ -87,9 +87,10 @@ def overview(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
     tree = assessment_tree(assessment)
     units = list(assessment.commune.units.order_by("order", "name"))
-    unit = next((u for u in units if u.pk == _int_param(request, "don-vi")), None)
-    selected = _find(tree, _int_param(request, "tieu-chi"))
-    q = request.GET.get("q", "").strip()
+    unit = next((u for u in units if u.pk == id_param(request.GET, "don-vi")), None)
+    selected = _find(tree, id_param(request.GET, "tieu-chi"))
+    form = SearchForm(request.GET)
+    q = form.query()
 
     roots = [selected] if selected else tree.roots
     in_criterion = _leaves(roots)
@@ -105,9 +106,14 @@ def overview(request, pk):
             "evidence": len(ids),
         }
 
-    results = evidence_search(
-        assessment, q=q, criterion_ids=[leaf.criterion.pk for leaf in scope] if filtered else None
-    )
+    if q is None:  # the form says why nothing is listed
+        results = Evidence.objects.none()
+    else:
+        results = evidence_search(
+            assessment,
+            q=q,
+            criterion_ids=[leaf.criterion.pk for leaf in scope] if filtered else None,
+        )
     page = Paginator(results, PER_PAGE).get_page(request.GET.get("trang"))
     by_criterion = [{"criterion": root.criterion, **summary(_leaves([root]))} for root in roots]
     by_unit = [
@@ -130,7 +136,8 @@ def overview(request, pk):
             "selected_unit": unit,
             "roots": [root.criterion for root in tree.roots],
             "selected": selected.criterion if selected else None,
-            "q": q,
+            "q": q or "",
+            "search_form": form,
             "by_criterion": by_criterion,
             "by_unit": by_unit,
             "missing": [leaf for leaf in scope if not backing.get(leaf.criterion.pk)],
@@ -147,7 +154,7 @@ def archive(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
     criterion, criterion_ids = None, None
     if request.GET.get("tieu-chi"):
-        node = _find(assessment_tree(assessment), _int_param(request, "tieu-chi"))
+        node = _find(assessment_tree(assessment), id_param(request.GET, "tieu-chi"))
         if node is None:
             raise Http404("Không tìm thấy tiêu chí.")
         criterion = node.criterion

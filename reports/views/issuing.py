@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import is_leader_of, membership_of
 from assessments.models import Membership
 from reports.dossier import dossier_build
+from reports.forms import IssueForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
 from reports.services.issuing import (
     current_file,
@@ -50,7 +51,12 @@ def issue(request, pk, report_pk):
     reason that is recorded."""
     report = _get_report(request.user, pk, report_pk)
     missing = unapproved_codes(report)
-    reason = request.POST.get("override_reason", "").strip()
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("override_reason", []):
+            messages.error(request, f"{form.fields['override_reason'].label}: {error}")
+        return redirect("reports:edit", pk=pk, report_pk=report_pk)
+    reason = form.cleaned_data["override_reason"].strip()
     if missing:
         if not is_leader_of(request.user, report.assessment):
             raise PermissionDenied(
@@ -111,12 +117,13 @@ def issued(request, pk, report_pk):
 def sign(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     require_secretary(request.user, report)
-    key = get_object_or_404(
-        SigningKey, pk=request.POST.get("key"), commune=report.assessment.commune
-    )
-    secret = request.POST.get("secret", "")
+    form = SignForm(request.POST, commune=report.assessment.commune)
+    if not form.is_valid():
+        messages.error(request, _sign_refusal(form))
+        return _back(report)
+    key, secret = form.cleaned_data["key"], form.cleaned_data["secret"]
     try:
-        if request.POST.get("step") == "organisation":
+        if form.cleaned_data["step"] == "organisation":
             report_sign_organisation(report=report, key=key, secret=secret, by=request.user)
             messages.success(request, "Cơ quan đã ký số báo cáo và phụ lục.")
         else:
@@ -126,6 +133,14 @@ def sign(request, pk, report_pk):
         for message in error.messages:
             messages.error(request, message)
     return _back(report)
+
+
+def _sign_refusal(form: SignForm) -> str:
+    if form.has_error("secret"):
+        return "Mật khẩu có ký tự không hợp lệ; hãy gõ lại."
+    if form.has_error("key"):
+        return "Hãy chọn khóa ký số của xã."
+    return "Dữ liệu ký số không hợp lệ; hãy tải lại trang."
 
 
 @login_required

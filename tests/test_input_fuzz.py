@@ -1,0 +1,860 @@
+"""Hostile input at every endpoint: never a server error, nothing half-written.
+
+The endpoints come from the URL resolver. What each one reads comes from its code: the
+Django forms it binds to `request.POST`/`request.GET` and the names it reads from
+`request.POST`/`GET`/`FILES` (also through helpers it passes the request to).
+`test_every_form_on_the_pages_is_fuzzed` crawls the pages and checks that every field of
+every form on them is among those, so the list cannot silently fall behind the templates.
+
+Each case is one request: (endpoint, field, kind of hostile value), every other field valid,
+so the hostile value reaches as deep as it can. The demo portal is built once for the module
+inside a transaction; each test runs in a savepoint inside it and leaves nothing behind.
+
+Django admin's own pages (change lists, change forms, the import-export pages) are left out:
+they are Django's ModelForm machinery, reached only by superusers and bounded by the model
+fields. Our own admin views (`ModelAdmin.get_urls`) are in, and so is the `criteria_set`
+parameter our import hook reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, reduce
+from html.parser import HTMLParser
+from operator import or_
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, models, transaction
+from django.template import Context
+from django.test import override_settings
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.urls.converters import IntConverter
+
+from assessments.demo import demo_load
+from assessments.models import Assessment, Assignment, Score
+from assessments.services import score_propose
+from criteria.models import Adjustment
+from evidence.models import Evidence
+from evidence.services import evidence_delete, evidence_link, evidence_upload
+from reports.models import Report, SigningKey
+from reports.services import report_create
+from reports.services.issuing import report_issue, report_sign_organisation, report_sign_person
+from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
+from tests.conftest import DEMO_PASSWORD
+from tests.evidence.conftest import pdf_bytes
+
+OUR_APPS = ("assessments", "criteria", "evidence", "reports", "guards")
+
+HOSTILE = {
+    "text": "abc",
+    "huge": "9" * 400,
+    "exp": "1e309",
+    "negative": "-1",
+    "nan": "NaN",
+    "infinity": "Infinity",
+    # str.isdigit() says yes, int() says no.
+    "superscript": "²",
+    "nul": "a\x00b",
+    "nfd": unicodedata.normalize("NFD", "Nghi Dương"),
+    "long": ("Nghị quyết " * 10_000)[:100_000],
+    "empty": "",
+}
+
+
+# -- what the code reads ----------------------------------------------------------------------
+
+READS = re.compile(r'request\.(GET|POST|FILES)(?:\.get|\.getlist)?[(\[]\s*"([^"]+)"')
+CONTAINS = re.compile(r'"([^"]+)" in request\.(GET|POST)')
+BINDS = re.compile(r"\b([A-Z]\w*Form)\(\s*request\.(GET|POST)")
+HELPER_CALLS = re.compile(r"\b(\w+)\(\s*request\b")
+HELPER_NAMED = re.compile(r'\b(\w+)\(\s*request,\s*"([^"]+)"')
+PARAM_HELPER = re.compile(r'\b\w+\(\s*request\.(GET|POST),\s*"([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    converters: dict  # URL kwarg -> converter
+    methods: frozenset  # "GET" and/or "POST"
+    fields: tuple  # (method, name, "text" | "file")
+
+
+def _reads(function, seen: set) -> set:
+    """What `function` and the helpers it hands the request to read: (method, name, kind)."""
+    function = inspect.unwrap(function)
+    if function in seen:
+        return set()
+    seen.add(function)
+    source = inspect.getsource(function)
+    module = inspect.getmodule(function)
+    found = set()
+    for method, name in READS.findall(source):
+        found.add(
+            ("POST" if method == "FILES" else method, name, "file" if method == "FILES" else "text")
+        )
+    for method, name in PARAM_HELPER.findall(source):
+        found.add((method, name, "text"))
+    for name, method in CONTAINS.findall(source):
+        found.add((method, name, "text"))
+    for form_name, method in BINDS.findall(source):
+        form_class = getattr(module, form_name)
+        for name, form_field in form_class.base_fields.items():
+            kind = "file" if isinstance(form_field, forms.FileField) else "text"
+            found.add((method, name, kind))
+    for helper_name in set(HELPER_CALLS.findall(source)):
+        helper = getattr(module, helper_name, None)
+        if not inspect.isfunction(helper) or not helper.__module__.startswith(OUR_APPS):
+            continue
+        helper_source = inspect.getsource(inspect.unwrap(helper))
+        for called, name in HELPER_NAMED.findall(source):
+            if called == helper_name:
+                found.add(("POST" if "request.POST" in helper_source else "GET", name, "text"))
+        found |= _reads(helper, seen)
+    return found
+
+
+def _route(name: str, callback, converters: dict) -> Route:
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:  # Django's auth views
+        allowed = {
+            m.upper()
+            for m in ("get", "post")
+            if m in view_class.http_method_names and hasattr(view_class, m)
+        }
+        fields = set()
+        form_class = getattr(view_class, "form_class", None)
+        if form_class is not None:
+            fields = {("POST", n, "text") for n in form_class.base_fields}
+        if hasattr(view_class, "redirect_field_name"):
+            fields |= {(m, view_class.redirect_field_name, "text") for m in allowed}
+        return Route(name, converters, frozenset(allowed), tuple(sorted(fields)))
+    fields = _reads(callback, set())
+    source = inspect.getsource(inspect.unwrap(callback))
+    methods = {"POST"} if "@require_POST" in source else {"GET"}
+    if 'request.method == "POST"' in source or any(m == "POST" for m, _n, _k in fields):
+        methods.add("POST")
+    return Route(name, converters, frozenset(methods), tuple(sorted(fields)))
+
+
+def _walk(patterns, namespace="", converters=None):
+    for pattern in patterns:
+        found = {**(converters or {}), **pattern.pattern.converters}
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, inner, found)
+        else:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, pattern.callback, found
+
+
+@cache
+def routes() -> dict[str, Route]:
+    found = {}
+    for name, callback, converters in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:") and not callback.__module__.startswith(OUR_APPS):
+            continue
+        found[name] = _route(name, callback, converters)
+    # Our hook on import-export's page reads this (criteria.admin.get_import_form_initial).
+    found["admin:criteria_criterion_import"] = Route(
+        "admin:criteria_criterion_import",
+        {},
+        frozenset({"GET"}),
+        (("GET", "criteria_set", "text"),),
+    )
+    return found
+
+
+def cases():
+    for route in routes().values():
+        fuzzed = list(route.fields)
+        fuzzed += [("GET", kwarg, "path") for kwarg, c in route.converters.items()
+                   if not isinstance(c, IntConverter)]  # fmt: skip
+        for method, name, kind in fuzzed:
+            for value_kind in HOSTILE:
+                if kind == "path" and not HOSTILE[value_kind]:
+                    continue  # no URL has an empty segment there
+                yield pytest.param(
+                    route.name, method, name, kind, value_kind,
+                    id=f"{route.name}-{method}-{name}-{value_kind}",
+                )  # fmt: skip
+        if any(isinstance(c, IntConverter) for c in route.converters.values()):
+            method = "GET" if "GET" in route.methods else "POST"
+            yield pytest.param(
+                route.name, method, "<int kwargs>", "kwargs", "huge",
+                id=f"{route.name}-{method}-int-kwargs-huge",
+            )  # fmt: skip
+
+
+# -- the portal the requests go to ------------------------------------------------------------
+
+
+@dataclass
+class Portal:
+    assessment: Assessment
+    criteria: dict  # role -> Criterion
+    adjustment: Adjustment
+    evidence: Evidence  # on criteria["evidence"], also linked to criteria["linked"]
+    deleted: Evidence
+    draft: Report
+    issued: Report  # issued, not signed
+    signed: Report  # issued and signed by the person and the organisation
+    keys: dict  # "person" / "organisation" -> SigningKey
+    media_root: object
+    users: dict = field(default_factory=dict)
+
+    def score(self, role: str) -> Score:
+        return Score.objects.get(assessment=self.assessment, criterion=self.criteria[role])
+
+
+def _leaf(assessment, *, exclude=(), **filters):
+    return (
+        Assignment.objects.filter(assessment=assessment, **filters)
+        .exclude(criterion__in=exclude)
+        .select_related("criterion")
+        .order_by("criterion__order")
+        .first()
+        .criterion
+    )
+
+
+@pytest.fixture(scope="module")
+def portal(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.contrib.auth import get_user_model
+
+    media_root = tmp_path_factory.mktemp("fuzz-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_root):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            demo_load(password=DEMO_PASSWORD, scores=False)
+            users = {u.username: u for u in get_user_model().objects.all()}
+            assessment = Assessment.objects.get(commune__name="Nghi Dương")
+            leader, staff, secretary = users["lanhdao"], users["vhxh"], users["vanthu"]
+            vhxh = dict(lead_unit__short_name="VHXH", criterion__rule="free")
+            criteria = {"evidence": _leaf(assessment, **vhxh)}
+            criteria["linked"] = _leaf(assessment, exclude=criteria.values(), **vhxh)
+            criteria["link_target"] = _leaf(assessment, exclude=criteria.values(), **vhxh)
+            criteria["free"] = _leaf(assessment, exclude=criteria.values(), criterion__rule="free")
+            criteria["submitted"] = _leaf(
+                assessment, exclude=criteria.values(), criterion__rule="free"
+            )
+            criteria["pass_fail"] = _leaf(assessment, criterion__rule="pass_fail")
+            criteria["tiers"] = _leaf(assessment, criterion__rule="tiers")
+            criteria["not_arising"] = _leaf(
+                assessment, exclude=criteria.values(), criterion__not_arising__gt=""
+            )
+            submitted = criteria["submitted"]
+            score_propose(
+                score=Score.objects.get(assessment=assessment, criterion=submitted),
+                by=leader,
+                expected_version=None,
+                points=submitted.max_points,
+                result_text="Đã thực hiện đầy đủ.",
+                submit=True,
+            )
+            score_propose(  # ready for "send all" of the unit
+                score=Score.objects.get(assessment=assessment, criterion=criteria["evidence"]),
+                by=staff,
+                expected_version=None,
+                points=criteria["evidence"].max_points,
+                result_text="Đã thực hiện.",
+            )
+            evidence = evidence_upload(
+                assessment=assessment,
+                criterion=criteria["evidence"],
+                upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes()),
+                by=staff,
+            ).evidence
+            evidence_link(evidence=evidence, criterion=criteria["linked"], by=staff)
+            deleted = evidence_upload(
+                assessment=assessment,
+                criterion=criteria["evidence"],
+                upload=SimpleUploadedFile("Cũ.pdf", pdf_bytes(pages=2)),
+                by=staff,
+            ).evidence
+            evidence_delete(evidence=deleted, by=staff)
+            demo_signing_setup(commune=assessment.commune)
+            keys = {
+                "person": SigningKey.objects.get(commune=assessment.commune, owner__isnull=False),
+                "organisation": SigningKey.objects.get(
+                    commune=assessment.commune, owner__isnull=True
+                ),
+            }
+            reason = "Phục vụ kiểm thử."
+            signed = report_issue(
+                report=report_create(assessment=assessment, by=secretary),
+                by=leader,
+                override_reason=reason,
+            )
+            for sign, key in (
+                (report_sign_person, "person"),
+                (report_sign_organisation, "organisation"),
+            ):
+                sign(report=signed, key=keys[key], secret=DEMO_PASSPHRASE, by=secretary)
+            issued = report_issue(
+                report=report_create(assessment=assessment, by=secretary),
+                by=leader,
+                override_reason=reason,
+            )
+            draft = report_create(assessment=assessment, by=secretary)
+            yield Portal(
+                assessment=assessment,
+                criteria=criteria,
+                adjustment=Adjustment.objects.filter(criteria_set=assessment.criteria_set).first(),
+                evidence=evidence,
+                deleted=deleted,
+                draft=draft,
+                issued=issued,
+                signed=signed,
+                keys=keys,
+                media_root=media_root,
+                users=users,
+            )
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(portal, settings):
+    """The module's files (evidence, issued documents, keys) stay where the portal put them.
+
+    PDFs are cached by the hash of their HTML, as in production, so the eleven values of
+    `?xem=` cost one rendering per document, not eleven."""
+    settings.MEDIA_ROOT = portal.media_root
+    settings.CACHES = {
+        **settings.CACHES,
+        "documents": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+
+# -- who uses each endpoint, with which valid values --------------------------------------------
+
+
+@dataclass
+class Plan:
+    persona: str | None  # a demo username; None is anonymous
+    kwargs: Callable = lambda p, f: _a(p)  # (portal, field) -> URL kwargs (extra are dropped)
+    data: Callable = lambda p, f: {}  # (portal, field) -> valid values of every field
+    htmx: bool = False
+    setup: Callable | None = None  # (portal) -> None: the state the endpoint works in
+
+
+def _a(p):
+    return {"pk": p.assessment.pk}
+
+
+def _crit(role):
+    return lambda p, f: {**_a(p), "criterion_pk": p.criteria[role].pk}
+
+
+def _ev(p, f):
+    return {**_a(p), "evidence_pk": p.evidence.pk}
+
+
+def _report(attr):
+    return lambda p, f: {**_a(p), "report_pk": getattr(p, attr).pk}
+
+
+def _pdf(name: str, pages: int = 1) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes(pages=pages), content_type="application/pdf")
+
+
+def _file(p, f):
+    return {
+        **_report("signed")(p, f),
+        "file_pk": p.signed.files.get(kind="report", stage="unsigned").pk,
+    }
+
+
+PROPOSE_CRITERION = {
+    "passed": "pass_fail",
+    "numerator": "tiers",
+    "denominator": "tiers",
+    "not_arising": "not_arising",
+}
+
+
+def _propose_kwargs(p, f):
+    return _crit(PROPOSE_CRITERION.get(f, "free"))(p, f)
+
+
+def _propose_data(p, f):
+    role = PROPOSE_CRITERION.get(f, "free")
+    criterion = p.criteria[role]
+    data = {
+        "version": p.score(role).version,
+        "result_text": "Đã thực hiện.",
+        "shortfall_reason": "Chưa đủ hồ sơ.",
+        "action": "save",
+    }
+    if criterion.rule == "free":
+        data["points"] = str(criterion.max_points)
+    elif criterion.rule == "pass_fail":
+        data["passed"] = "1"
+    else:
+        data.update(numerator="9", denominator="10")
+    if role == "not_arising":
+        data["not_arising"] = "on"
+    return data
+
+
+NEW_PASSWORD = "Mat-khau-moi-2026!"
+
+
+def _locked(p):
+    Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.LOCKED)
+
+
+PLANS = {
+    "home": Plan("vhxh"),
+    "login": Plan(
+        None, data=lambda p, f: {"username": "vhxh", "password": DEMO_PASSWORD, "next": "/"}
+    ),
+    "logout": Plan("vhxh", data=lambda p, f: {"next": "/"}),
+    "password_change": Plan(
+        "vhxh",
+        data=lambda p, f: {
+            "old_password": DEMO_PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    ),
+    "password_change_done": Plan("vhxh"),
+    "assessments:detail": Plan("lanhdao", _crit("free")),
+    "assessments:criterion": Plan("lanhdao", _crit("free")),
+    "assessments:score_propose": Plan("lanhdao", _propose_kwargs, _propose_data),
+    "assessments:score_review": Plan(
+        "lanhdao",
+        _crit("submitted"),
+        lambda p, f: {
+            "version": p.score("submitted").version,
+            "action": "adjust",
+            "points": "0",
+            "comment": "Chưa đủ minh chứng.",
+        },
+    ),
+    "assessments:score_comment": Plan("vhxh", _crit("free"), lambda p, f: {"comment": "Góp ý."}),
+    "assessments:submit_unit": Plan("vhxh", data=lambda p, f: {"next": "/"}),
+    "assessments:lock": Plan("lanhdao", data=lambda p, f: {"reason": "Hết hạn.", "next": "/"}),
+    "assessments:adjustment": Plan(
+        "lanhdao",
+        lambda p, f: {**_a(p), "adjustment_pk": p.adjustment.pk},
+        lambda p, f: {"cases": "1", "note": "Một trường hợp.", "next": "/"},
+    ),
+    "assessments:reopen": Plan(
+        "lanhdao",
+        data=lambda p, f: {"reason": "Bổ sung.", "new_deadline": "30/06/2026", "next": "/"},
+        setup=_locked,
+    ),
+    "assessments:assignment_edit": Plan(
+        "lanhdao",
+        _crit("free"),
+        lambda p, f: {
+            "lead_unit": p.assessment.commune.units.get(short_name="VHXH").pk,
+            "supporting_units": p.assessment.commune.units.get(short_name="KT").pk,
+        },
+    ),
+    "evidence:overview": Plan("vhxh"),
+    "evidence:search": Plan(
+        "vhxh", data=lambda p, f: {"q": "bien", "tieu-chi": p.criteria["link_target"].pk}
+    ),
+    "evidence:archive": Plan("vhxh"),
+    "evidence:history": Plan("lanhdao"),
+    "evidence:panel": Plan("vhxh", _crit("evidence"), htmx=True),
+    "evidence:upload": Plan(
+        "vhxh",
+        _crit("evidence"),
+        lambda p, f: {"files": _pdf("Biên bản.pdf"), "allow_duplicate": "1"},
+    ),
+    "evidence:link": Plan("vhxh", _crit("link_target"), lambda p, f: {"evidence": p.evidence.pk}),
+    "evidence:unlink": Plan(
+        "vhxh", lambda p, f: {**_crit("linked")(p, f), "evidence_pk": p.evidence.pk}
+    ),
+    "evidence:detail": Plan(
+        "vhxh",
+        _ev,
+        lambda p, f: {
+            "title": "Biên bản họp",
+            "doc_number": "12/BB-UBND",
+            "issue_date": "10/02/2026",
+            "issuer": "UBND xã",
+            "location": "Tủ hồ sơ 2",
+        },
+    ),
+    "evidence:replace": Plan("vhxh", _ev, lambda p, f: {"file": _pdf("Bản mới.pdf", pages=3)}),
+    "evidence:delete": Plan("vhxh", _ev, lambda p, f: {"next": "/"}),
+    "evidence:restore": Plan(
+        "vhxh", lambda p, f: {**_a(p), "evidence_pk": p.deleted.pk}, lambda p, f: {"next": "/"}
+    ),
+    "evidence:download": Plan(
+        "vhxh", lambda p, f: {**_a(p), "file_pk": p.evidence.current_file_id}
+    ),
+    "evidence:thumbnail": Plan(
+        "vhxh", lambda p, f: {**_a(p), "file_pk": p.evidence.current_file_id}
+    ),
+    "reports:dashboard": Plan("lanhdao"),
+    "reports:units": Plan("lanhdao"),
+    "reports:units_xlsx": Plan("lanhdao"),
+    "reports:home": Plan("vanthu"),
+    "reports:edit": Plan(
+        "vanthu",
+        _report("draft"),
+        lambda p, f: {
+            "save_settings": "1",
+            "summary": "Kết quả thực hiện",
+            "signer": p.keys["person"].owner_id,
+            "authority": Report.Authority.DEPUTY,
+            "signer_name": "Lưu Thị Tươi",
+            "recipients": "Như trên;\nLưu: VT.",
+        },
+    ),
+    "reports:section_save": Plan(
+        "vanthu",
+        lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
+        lambda p, f: {"version": p.draft.sections.first().version, "body": "Nội dung."},
+    ),
+    "reports:section_history": Plan(
+        "vanthu",
+        lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
+    ),
+    "reports:preview": Plan("vanthu", _report("draft")),
+    "reports:pdf": Plan("vanthu", _report("draft")),
+    "reports:docx": Plan("vanthu", _report("draft")),
+    "reports:appendix_preview": Plan("vanthu", _report("draft")),
+    "reports:appendix_pdf": Plan("vanthu", _report("draft")),
+    "reports:appendix_xlsx": Plan("vanthu", _report("draft")),
+    "reports:appendix_docx": Plan("vanthu", _report("draft")),
+    "reports:issue": Plan(
+        "lanhdao", _report("draft"), lambda p, f: {"override_reason": "Cần gửi đúng hạn."}
+    ),
+    "reports:issued": Plan("vanthu", _report("signed")),
+    "reports:sign": Plan(
+        "vanthu",
+        _report("issued"),
+        lambda p, f: {"key": p.keys["person"].pk, "secret": DEMO_PASSPHRASE, "step": "person"},
+    ),
+    "reports:issued_file": Plan("vanthu", _file),
+    "reports:latest": Plan("vanthu", lambda p, f: {**_report("signed")(p, f), "kind": "report"}),
+    "reports:dossier": Plan("vanthu", _report("signed")),
+    "reports:dossier_download": Plan(
+        "vanthu", lambda p, f: {**_report("signed")(p, f), "dossier_pk": 1}
+    ),
+    "criteria:set_list": Plan("vhxh"),
+    "criteria:set_detail": Plan("vhxh", lambda p, f: {"pk": p.assessment.criteria_set_id}),
+    "verify:upload": Plan(None, data=lambda p, f: {"file": _pdf("Báo cáo.pdf")}),
+    "verify:document": Plan(
+        None,
+        lambda p, f: {"token": p.signed.verify_token},
+        lambda p, f: {"file": _pdf("Báo cáo.pdf")},
+    ),
+    "admin:criteria_criteriaset_xlsx": Plan(
+        "admin", lambda p, f: {"object_id": p.assessment.criteria_set_id}
+    ),
+    "admin:criteria_criterion_template": Plan("admin"),
+    "admin:criteria_criterion_import": Plan(
+        "admin", data=lambda p, f: {"criteria_set": p.assessment.criteria_set_id}
+    ),
+}
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+
+def _our_models():
+    return [
+        m
+        for label in OUR_APPS
+        if apps.is_installed(label)
+        for m in apps.get_app_config(label).get_models()
+    ]
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per table of our apps, in one query."""
+    tables = [m._meta.db_table for m in _our_models()]
+    quote = connection.ops.quote_name
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(t)})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(zip(tables, cursor.fetchone(), strict=True))
+
+
+def _text_fields(model) -> list:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, (models.CharField, models.TextField))
+    ]
+
+
+def stored_in(value: str) -> list[str]:
+    """Models of our apps with `value` in a text column."""
+    where = []
+    for model in _our_models():
+        if text := [f.name for f in _text_fields(model)]:
+            match = reduce(or_, [models.Q(**{f"{name}__contains": value}) for name in text])
+            if model.objects.filter(match).exists():
+                where.append(model._meta.label)
+    return where
+
+
+def nul_stored_in() -> list[str]:
+    """Tables of our apps with a NUL character in a text column. SQLite only: PostgreSQL
+    cannot hold one, and SQLite's LIKE stops at a NUL, so this asks instr()."""
+    quote = connection.ops.quote_name
+    where = []
+    with connection.cursor() as cursor:
+        for model in _our_models():
+            if columns := [f.column for f in _text_fields(model)]:
+                test = " OR ".join(f"instr({quote(c)}, char(0)) > 0" for c in columns)
+                cursor.execute(f"SELECT COUNT(*) FROM {quote(model._meta.db_table)} WHERE {test}")
+                if cursor.fetchone()[0]:
+                    where.append(model._meta.db_table)
+    return where
+
+
+def refused(response) -> bool:
+    if response.status_code >= 400:
+        return True
+    if any(m.level >= messages.ERROR for m in get_messages(response.wsgi_request)):
+        return True
+    contexts = response.context or []
+    for context in [contexts] if isinstance(contexts, Context) else contexts:
+        for value in context.flatten().values():
+            if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
+                return True
+        if context.get("error"):
+            return True
+    return False
+
+
+# Rows a refused request may still write, on purpose.
+LOGGED_WHEN_REFUSED = {
+    # Anonymous verification failures are recorded (issue 9 point 5 bounds them).
+    "verify:upload": {"reports_documentevent"},
+    "verify:document": {"reports_documentevent"},
+}
+
+
+def _kwargs(route: Route, plan: Plan, portal: Portal, name) -> dict:
+    return {k: v for k, v in plan.kwargs(portal, name).items() if k in route.converters}
+
+
+def _request(client, route: Route, plan: Plan, portal: Portal, method, name, kind, value):
+    if plan.setup is not None:
+        plan.setup(portal)
+    kwargs = _kwargs(route, plan, portal, name)
+    data = plan.data(portal, name)
+    if kind == "kwargs":
+        kwargs = {k: ("9" * 400 if isinstance(route.converters[k], IntConverter) else v)
+                  for k, v in kwargs.items()}  # fmt: skip
+    elif kind == "path":
+        kwargs[name] = "PLACEHOLDER"
+    elif kind == "file":
+        data[name] = _pdf(f"{value}.pdf")
+    else:
+        data[name] = value
+    url = reverse(route.name, kwargs=kwargs)
+    if kind == "path":  # what a client may send, whether or not the route's converter takes it
+        url = url.replace("PLACEHOLDER", quote(value, safe=""))
+    headers = {"HX-Request": "true"} if plan.htmx else {}
+    read_from = {}
+    for m, n, _k in route.fields:
+        read_from.setdefault(n, set()).add(m)
+    if method == "GET" and "GET" in route.methods:
+        query = {k: v for k, v in data.items() if "GET" in read_from.get(k, ())}
+        return client.get(url, query, headers=headers)
+    # A POST view that also reads the query string (e.g. `phan` through the panel it renders).
+    query = {k: data.pop(k) for k in list(data) if read_from.get(k) == {"GET"}}
+    if query:
+        url += "?" + urlencode(query)
+    return client.post(url, data, headers=headers)
+
+
+@pytest.mark.parametrize("url_name,method,name,kind,value_kind", list(cases()))
+def test_hostile_value_is_refused_or_stored_clean(
+    client, db, portal, url_name, method, name, kind, value_kind
+):
+    route = routes()[url_name]
+    plan = PLANS.get(url_name)
+    assert plan is not None, f"{url_name}: add who uses it and its valid values to PLANS"
+    value = HOSTILE[value_kind]
+    if plan.persona:
+        client.force_login(portal.users[plan.persona])
+    before = row_counts()
+
+    response = _request(client, route, plan, portal, method, name, kind, value)
+
+    assert response.status_code < 500
+    if kind == "kwargs":
+        assert response.status_code == 404
+    if refused(response):
+        after = row_counts()
+        changed = {t for t in before if before[t] != after[t]} - LOGGED_WHEN_REFUSED.get(
+            url_name, set()
+        )
+        assert not changed, f"refused, yet rows were written to {sorted(changed)}"
+    if value_kind == "nfd":
+        assert stored_in(value) == [], "text is stored in NFC"
+    if value_kind == "nul" and connection.vendor != "postgresql":  # PostgreSQL cannot hold it
+        assert nul_stored_in() == [], "a NUL character was stored"
+
+
+def test_every_route_has_a_plan():
+    assert sorted(set(routes()) - set(PLANS)) == []
+    assert sorted(set(PLANS) - set(routes())) == []
+
+
+def test_the_discovery_finds_what_the_views_read():
+    """The fields above come from reading the views' code; a few known ones prove it does."""
+    fields = {name: {(m, n) for m, n, _k in route.fields} for name, route in routes().items()}
+    assert ("POST", "cases") in fields["assessments:adjustment"]  # AdjustmentForm
+    assert ("POST", "next") in fields["evidence:delete"]  # through next_url
+    assert ("GET", "tieu-chi") in fields["evidence:overview"]  # through id_param
+    assert ("GET", "phan") in fields["evidence:link"]  # through the panel it renders
+    assert ("POST", "save_settings") in fields["reports:edit"]  # "..." in request.POST
+    assert ("POST", "new_password2") in fields["password_change"]  # Django's form_class
+    assert routes()["evidence:unlink"].methods == {"POST"}
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [name for name, route in routes().items() if "POST" in route.methods and route.fields],
+)
+def test_the_valid_values_are_accepted(client, db, portal, url_name):
+    """Each hostile value replaces one field of a request that is otherwise accepted, so it
+    gets as far into the code as a value can."""
+    route, plan = routes()[url_name], PLANS[url_name]
+    if plan.persona:
+        client.force_login(portal.users[plan.persona])
+    if plan.setup is not None:
+        plan.setup(portal)
+    data = plan.data(portal, None)
+    url = reverse(url_name, kwargs=_kwargs(route, plan, portal, None))
+    response = client.post(url, data, headers={"HX-Request": "true"} if plan.htmx else {})
+    assert response.status_code < 400
+    assert not refused(response), [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# -- the pages' forms are all covered ---------------------------------------------------------
+
+
+class _Forms(HTMLParser):
+    """Every form (action, method, the names of its fields) and every named input that htmx
+    sends on its own. Submit buttons count only when the code reads them: a button whose
+    name nobody reads carries nothing in."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._open: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "form":
+            posts = (attrs.get("method") or "get").lower() == "post" or "hx-post" in attrs
+            self._open = {
+                "action": attrs.get("hx-post") or attrs.get("action") or "",
+                "method": "POST" if posts else "GET",
+                "fields": set(),
+                "buttons": set(),
+            }
+            self.forms.append(self._open)
+        elif tag in ("input", "select", "textarea", "button") and name:
+            button = tag == "button" or attrs.get("type") == "submit"
+            if attrs.get("hx-get"):
+                action, _, query = attrs["hx-get"].partition("?")
+                names = {name, *(part.partition("=")[0] for part in query.split("&") if part)}
+                self.forms.append(
+                    {"action": action, "method": "GET", "fields": names, "buttons": set()}
+                )
+            elif self._open is not None:
+                self._open["buttons" if button else "fields"].add(name)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
+
+
+def _page_forms(client, portal, persona, url_name, kwargs, query=None, htmx=False):
+    """(target endpoint, method, field names) of every form on one page."""
+    client.logout()
+    if persona:
+        client.force_login(portal.users[persona])
+    url = reverse(url_name, kwargs=kwargs)
+    response = client.get(url, query or {}, headers={"HX-Request": "true"} if htmx else {})
+    assert response.status_code == 200, (url_name, persona, response.status_code)
+    parser = _Forms()
+    parser.feed(response.content.decode())
+    for form in parser.forms:
+        target = resolve(urlsplit(form["action"]).path or url)
+        name = f"{target.namespace}:{target.url_name}".lstrip(":")
+        yield name, form["method"], form["fields"]
+
+
+def _crawl(portal):
+    """Each HTML page as the persona its plan names, then pages whose forms depend on
+    who looks or on the state of things."""
+    for url_name, route in routes().items():
+        plan = PLANS[url_name]
+        if "GET" in route.methods and url_name not in FILES:
+            get_fields = {n for m, n, _k in route.fields if m == "GET"}
+            query = {k: v for k, v in plan.data(portal, None).items() if k in get_fields}
+            yield plan.persona, url_name, _kwargs(route, plan, portal, None), query, plan.htmx
+    yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False
+    yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True
+    yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False
+    yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False
+
+
+FILES = {
+    "evidence:archive", "evidence:download", "evidence:thumbnail", "reports:units_xlsx",
+    "reports:pdf", "reports:docx", "reports:appendix_pdf", "reports:appendix_xlsx",
+    "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
+    "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
+    "admin:criteria_criterion_import",
+}  # fmt: skip
+
+
+def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
+    """Every field of every form on the pages is one the fuzz sends to that form's endpoint,
+    and every endpoint that takes a POST is the target of some form."""
+    seen, unknown = set(), []
+
+    def look(pages):
+        for persona, url_name, kwargs, query, htmx in pages:
+            for target, method, names in _page_forms(
+                client, portal, persona, url_name, kwargs, query, htmx
+            ):
+                if target.startswith("admin:"):
+                    continue
+                seen.add((target, method))
+                known = {n for m, n, _k in routes()[target].fields if m == method}
+                unknown.extend(
+                    (url_name, target, n) for n in names - known - {"csrfmiddlewaretoken"}
+                )
+
+    look(_crawl(portal))
+    # The reopen form shows on a locked assessment, "create a draft" while there is none.
+    Assessment.objects.filter(pk=portal.assessment.pk).update(status=Assessment.Status.LOCKED)
+    Report.objects.filter(pk=portal.draft.pk).delete()
+    look([("lanhdao", "reports:dashboard", _a(portal), None, False),
+          ("vanthu", "reports:home", _a(portal), None, False)])  # fmt: skip
+
+    assert unknown == []
+    posting = {(name, "POST") for name, route in routes().items() if "POST" in route.methods}
+    assert posting - seen == set()
