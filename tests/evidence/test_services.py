@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from PIL import Image
 
 from assessments.models import Assessment
@@ -25,7 +27,7 @@ from evidence.services import (
     evidence_unlink,
     evidence_upload,
 )
-from tests.evidence.conftest import stored_files
+from tests.evidence.conftest import pdf_bytes, stored_files
 
 
 def leaf(assessment: Assessment, code: str) -> Criterion:
@@ -165,6 +167,53 @@ def test_a_deleted_evidence_is_not_a_duplicate(store, vhxh, make_pdf):
     evidence_delete(evidence=store("Kế hoạch.pdf", data).evidence, by=vhxh)
 
     assert store("Kế hoạch.pdf", data).status == "stored"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload):
+    """The duplicate check and the insert are one step per assessment: ten requests carrying
+    the same bytes, released together, store one evidence and are told the others are copies."""
+    criteria = [leaf(demo.assessment, code) for code in ("2.2.e", "2.2.b")]
+    vhxh = demo.user("vhxh")
+    data = pdf_bytes(pages=2)
+    outcomes, errors, barrier = [], [], threading.Barrier(10)
+
+    def send(i: int) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(
+                evidence_upload(
+                    assessment=demo.assessment,
+                    criterion=criteria[i % 2],  # two sub-criteria: two different row locks
+                    upload=upload(f"Kế hoạch {i}.pdf", data),
+                    by=vhxh,
+                )
+            )
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(outcome.status for outcome in outcomes)
+    [stored] = [outcome.evidence for outcome in outcomes if outcome.status == "stored"]
+    assert Evidence.objects.count() == 1
+    assert EvidenceFile.objects.count() == 1
+    assert len(stored_files(media_root)) == 2  # the file and its preview, once
+    assert all(o.duplicate_of == stored for o in outcomes if o.status == "duplicate")
+    if connection.vendor == "postgresql":
+        assert errors == []
+        assert statuses == ["duplicate"] * 9 + ["stored"]
+    else:
+        # SQLite runs one writer at a time (BEGIN IMMEDIATE); a writer kept waiting too long
+        # fails whole and stores nothing.
+        assert statuses.count("stored") == 1
+        assert len(outcomes) + len(errors) == 10
 
 
 def test_refused_upload_leaves_nothing_behind(store, media_root):
