@@ -26,6 +26,7 @@ from evidence.sniff import Refused, sniff
 from evidence.text import fold, nfc
 from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
 from guards import bounded
+from guards.uploads import temp_dir
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -98,7 +99,8 @@ class _OnDisk:
     def __enter__(self) -> Path:
         if hasattr(self.upload, "temporary_file_path"):
             return Path(self.upload.temporary_file_path())
-        handle = tempfile.NamedTemporaryFile(delete=False, suffix=".upload")
+        # Into the upload temp folder, where anything a killed process leaves is swept.
+        handle = tempfile.NamedTemporaryFile(delete=False, suffix=".upload", dir=temp_dir())
         self.upload.seek(0)
         shutil.copyfileobj(self.upload, handle, CHUNK)
         handle.close()
@@ -108,6 +110,10 @@ class _OnDisk:
     def __exit__(self, *exc):
         if self.spooled is not None:
             self.spooled.unlink(missing_ok=True)
+        elif hasattr(self.upload, "temporary_file_path"):
+            # Django removes its temporary file when the request ends; a refused or failed
+            # upload (or a caller outside a request) should not leave it behind until then.
+            Path(self.upload.temporary_file_path()).unlink(missing_ok=True)
 
 
 def _search_text(evidence: Evidence, file_name: str = "") -> str:

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from PIL import Image
 
 from assessments.models import Assessment
 from criteria.models import CriteriaSet, Criterion
-from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
+from evidence import services
+from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink, evidence_storage
 from evidence.services import (
     evidence_delete,
     evidence_describe,
@@ -27,6 +34,7 @@ from evidence.services import (
     evidence_unlink,
     evidence_upload,
 )
+from evidence.sniff import sniff
 from tests.evidence.conftest import pdf_bytes, stored_files
 
 
@@ -227,6 +235,95 @@ def test_refused_upload_leaves_nothing_behind(store, media_root):
     assert stored_files(media_root) == []
     assert not Evidence.objects.exists()
     assert not EvidenceEvent.objects.exists()
+
+
+def test_an_upload_is_spooled_in_the_swept_folder_and_removed_after(
+    store, settings, tmp_path, monkeypatch, make_pdf
+):
+    spool = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    seen = []
+
+    def watched(path, name):
+        seen.append((path.parent, path.exists()))
+        return sniff(path, name)
+
+    monkeypatch.setattr(services, "sniff", watched)
+
+    assert store("Kế hoạch.pdf", make_pdf()).status == "stored"
+    assert store("Trang.pdf", b"<html><body>x</body></html>").status == "refused"
+
+    # Where `manage.py clean_upload_tmp` sweeps what a killed process leaves behind.
+    assert seen == [(spool, True), (spool, True)]
+    assert list(spool.iterdir()) == []
+
+
+def _failing_save(name, content, max_length=None):
+    raise OSError("Ổ đĩa đầy")
+
+
+def test_a_failed_upload_leaves_no_temporary_file_and_nothing_stored(
+    demo, vhxh, settings, tmp_path, monkeypatch, media_root, make_pdf
+):
+    spool = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    spool.mkdir()
+    monkeypatch.setattr(evidence_storage, "_save", _failing_save)
+    # As the upload handler leaves it: a temporary file in the spool folder, still open.
+    on_disk = TemporaryUploadedFile("Kế hoạch 2.pdf", "application/pdf", 0, None)
+    on_disk.write(make_pdf(pages=2))
+    on_disk.seek(0)
+    in_memory = SimpleUploadedFile("Kế hoạch.pdf", make_pdf())
+
+    for upload in (in_memory, on_disk):
+        with pytest.raises(OSError, match="Ổ đĩa đầy"):
+            evidence_upload(
+                assessment=demo.assessment,
+                criterion=leaf(demo.assessment, "2.2.e"),
+                upload=upload,
+                by=vhxh,
+            )
+
+    assert list(spool.iterdir()) == []  # removed at once, not when the request ends
+    assert not Evidence.objects.exists()
+    assert stored_files(media_root) == []
+    on_disk.close()  # what Django does at the end of the request: no error
+
+
+def test_a_spooled_upload_left_by_a_killed_process_is_swept(settings, tmp_path):
+    spool = tmp_path / "spool"
+    # A process killed while it held an upload on disk (kill -9: no clean-up runs).
+    script = (
+        "import os, signal, django; django.setup()\n"
+        "from django.core.files.uploadedfile import SimpleUploadedFile\n"
+        "from evidence.services import _OnDisk\n"
+        "with _OnDisk(SimpleUploadedFile('a.pdf', b'%PDF-1.4 ...')) as path:\n"
+        "    print(path, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "DJANGO_UPLOAD_TEMP_DIR": str(spool), "DJANGO_DEBUG": "1"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyen.settings")
+    killed = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    left = Path(killed.stdout.strip())
+    assert killed.returncode == -signal.SIGKILL
+    assert left.parent == spool and left.exists()
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    fresh = spool / "tmp-in-progress.upload"  # another upload, under way
+    fresh.write_bytes(b"x")
+    old = time.time() - settings.UPLOAD_TEMP_MAX_AGE - 60
+    os.utime(left, (old, old))
+
+    call_command("clean_upload_tmp")
+
+    assert not left.exists()
+    assert fresh.exists()
 
 
 def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, make_png, upload):
