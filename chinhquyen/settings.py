@@ -201,3 +201,7 @@ THUMBNAIL_MEMORY_MB = int(os.environ.get("THUMBNAIL_MEMORY_MB", 384))
 THUMBNAIL_CPU_SECONDS = int(os.environ.get("THUMBNAIL_CPU_SECONDS", 10))
 THUMBNAIL_WALL_SECONDS = float(os.environ.get("THUMBNAIL_WALL_SECONDS", 20))
 THUMBNAIL_MAX_DECODED_MB = int(os.environ.get("THUMBNAIL_MAX_DECODED_MB", 256))
+# Criteria workbooks (criteria/xlsx.py): rows of the first sheet, and the uncompressed size of
+# the workbook's parts, checked before the file is opened.
+CRITERIA_IMPORT_MAX_ROWS = int(os.environ.get("CRITERIA_IMPORT_MAX_ROWS", 2000))
+CRITERIA_IMPORT_MAX_XML_MB = int(os.environ.get("CRITERIA_IMPORT_MAX_XML_MB", 20))
