@@ -204,4 +204,4 @@ THUMBNAIL_MAX_DECODED_MB = int(os.environ.get("THUMBNAIL_MAX_DECODED_MB", 256))
 # Criteria workbooks (criteria/xlsx.py): rows of the first sheet, and the uncompressed size of
 # the workbook's parts, checked before the file is opened.
 CRITERIA_IMPORT_MAX_ROWS = int(os.environ.get("CRITERIA_IMPORT_MAX_ROWS", 2000))
-CRITERIA_IMPORT_MAX_XML_MB = int(os.environ.get("CRITERIA_IMPORT_MAX_XML_MB", 20))
+CRITERIA_IMPORT_MAX_XML_MB = int(os.environ.get("CRITERIA_IMPORT_MAX_XML_MB", 10))

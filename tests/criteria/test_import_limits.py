@@ -55,7 +55,7 @@ def test_a_million_rows_are_refused_by_size_before_a_row_is_read(rows_parsed):
 
     message = refusal(workbook)
 
-    assert "Tệp Excel khi giải nén có 117 MB dữ liệu, vượt giới hạn 20 MB" in message
+    assert "Tệp Excel khi giải nén có 117 MB dữ liệu, vượt giới hạn 10 MB" in message
     assert "bom giải nén" in message
     assert rows_parsed["rows"] == 0
 
@@ -132,7 +132,7 @@ def test_the_command_and_the_admin_give_the_same_message(admin_client, target, t
     path = tmp_path / "trieu-dong.xlsx"
     path.write_bytes(many_rows_xlsx(rows=1_000_000))
 
-    with pytest.raises(CommandError, match="vượt giới hạn 20 MB"):
+    with pytest.raises(CommandError, match="vượt giới hạn 10 MB"):
         call_command("import_criteria_xlsx", target.pk, path)
     response = admin_client.post(
         "/admin/criteria/criterion/import/",
@@ -145,5 +145,5 @@ def test_the_command_and_the_admin_give_the_same_message(admin_client, target, t
     )
 
     assert response.status_code == 200
-    assert "vượt giới hạn 20 MB" in response.content.decode()
+    assert "vượt giới hạn 10 MB" in response.content.decode()
     assert not target.criteria.exists()
