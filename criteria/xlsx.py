@@ -166,6 +166,8 @@ PARSED_PARTS = (".xml", ".rels", ".vml")
 MAX_PARTS = 1000  # a workbook made by Excel has a few dozen
 # Empty but formatted rows below the table are skipped, up to this many times the row cap.
 BLANK_ROWS_FACTOR = 10
+# The template has 15 columns; a cell far to the right would make every row that wide.
+MAX_COLUMNS = 50
 MB = 1024 * 1024
 
 
@@ -207,6 +209,13 @@ def _too_many_rows(max_rows: int, excel_row: int) -> ValidationError:
     )
 
 
+def _too_wide(excel_row: int) -> ValidationError:
+    return ValidationError(
+        f"Dòng {excel_row} có dữ liệu ở bên phải cột {get_column_letter(MAX_COLUMNS)}, ngoài "
+        f"bảng tiêu chí ({len(HEADERS)} cột, xem tệp mẫu). Hãy xóa các cột thừa rồi tải lại."
+    )
+
+
 def _too_long(scanned: int) -> ValidationError:
     return ValidationError(
         f"Trang tính đầu tiên dài hơn {_thousands(scanned)} dòng (kể cả các dòng trống đã được "
@@ -233,6 +242,11 @@ def _read_table(sheet, max_rows: int) -> tuple[list[list], list[str]]:
                     "giá trị (Sao chép rồi Dán đặc biệt → Giá trị) rồi tải lại."
                 )
             values.append(cell.value)
+        if len(values) > MAX_COLUMNS:
+            beyond = [v for v in values[MAX_COLUMNS:] if not _is_blank(v)]
+            if beyond:
+                raise _too_wide(first + position)
+            del values[MAX_COLUMNS:]
         if position > max_rows:  # beyond the header and max_rows criteria
             if any(not _is_blank(value) for value in values):
                 raise _too_many_rows(max_rows, first + position)

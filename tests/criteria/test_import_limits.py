@@ -147,3 +147,20 @@ def test_the_command_and_the_admin_give_the_same_message(admin_client, target, t
     assert response.status_code == 200
     assert "vượt giới hạn 10 MB" in response.content.decode()
     assert not target.criteria.exists()
+
+
+def test_a_cell_far_to_the_right_is_refused_with_its_row():
+    far = [*GOOD_TABLE[1], *([""] * 60), "xa"]  # column BM
+
+    message = refusal(many_rows_xlsx(rows=0, table=[GOOD_TABLE[0], far]))
+
+    assert "Dòng 3 có dữ liệu ở bên phải cột AX, ngoài bảng tiêu chí (15 cột" in message
+
+
+def test_empty_cells_far_to_the_right_are_ignored():
+    wide = [*GOOD_TABLE[1], *([""] * 16_000)]
+
+    dataset = read_sheet(many_rows_xlsx(rows=0, table=[GOOD_TABLE[0], wide]))
+
+    assert dataset.headers == ["Mã", "Tên tiêu chí", "Điểm tối đa"]
+    assert dataset.height == 2
