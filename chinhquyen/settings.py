@@ -280,3 +280,14 @@ ADMIN_MAX_UPLOAD_SIZE = int(os.environ.get("ADMIN_MAX_UPLOAD_SIZE", 10 * 1024 * 
 VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 * 1024))
 # Children that parse untrusted files (guards/bounded.py) at once per server process.
 BOUNDED_MAX_PARALLEL = int(os.environ.get("BOUNDED_MAX_PARALLEL", 2))
+# Previews of uploaded images and PDFs are drawn in such a child (evidence/thumbs.py); a file
+# over these limits is stored without a preview. An image is judged by its decoded size (with
+# the decoder's own full-size buffers) before a pixel is decoded.
+THUMBNAIL_MEMORY_MB = int(os.environ.get("THUMBNAIL_MEMORY_MB", 384))
+THUMBNAIL_CPU_SECONDS = int(os.environ.get("THUMBNAIL_CPU_SECONDS", 10))
+THUMBNAIL_WALL_SECONDS = float(os.environ.get("THUMBNAIL_WALL_SECONDS", 20))
+THUMBNAIL_MAX_DECODED_MB = int(os.environ.get("THUMBNAIL_MAX_DECODED_MB", 256))
+# Criteria workbooks (criteria/xlsx.py): rows of the first sheet, and the uncompressed size of
+# the workbook's parts, checked before the file is opened.
+CRITERIA_IMPORT_MAX_ROWS = int(os.environ.get("CRITERIA_IMPORT_MAX_ROWS", 2000))
+CRITERIA_IMPORT_MAX_XML_MB = int(os.environ.get("CRITERIA_IMPORT_MAX_XML_MB", 10))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -159,37 +161,139 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# Parts openpyxl parses; their uncompressed size is checked before it opens the file.
+PARSED_PARTS = (".xml", ".rels", ".vml")
+MAX_PARTS = 1000  # a workbook made by Excel has a few dozen
+# Empty but formatted rows below the table are skipped, up to this many times the row cap.
+BLANK_ROWS_FACTOR = 10
+# The template has 15 columns; a cell far to the right would make every row that wide.
+MAX_COLUMNS = 50
+MB = 1024 * 1024
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def _check_archive(data: bytes) -> None:
+    """Refuse, before openpyxl reads anything, a workbook whose parts would inflate to more
+    than CRITERIA_IMPORT_MAX_XML_MB (a zip bomb, or a sheet of a million rows).
+
+    The sizes come from the ZIP's directory; Python's zipfile never inflates a part beyond the
+    size declared there (it stops and reports a bad CRC), so they bound what openpyxl reads."""
+    limit = settings.CRITERIA_IMPORT_MAX_XML_MB * MB
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValidationError(NOT_XLSX) from exc
+    if len(parts) > MAX_PARTS:
+        raise ValidationError(
+            f"Tệp Excel có {_thousands(len(parts))} thành phần, quá nhiều so với một bảng tiêu "
+            f"chí (tối đa {MAX_PARTS}). Hãy chép bảng sang một tệp Excel mới rồi tải lên."
+        )
+    size = sum(part.file_size for part in parts if part.filename.lower().endswith(PARSED_PARTS))
+    if size > limit:
+        raise ValidationError(
+            f"Tệp Excel khi giải nén có {_thousands(size // MB)} MB dữ liệu, vượt giới hạn "
+            f"{settings.CRITERIA_IMPORT_MAX_XML_MB} MB (một bảng tiêu chí thường chỉ vài trăm "
+            "KB). Tệp có thể chứa quá nhiều dòng, hoặc là tệp độc hại dạng “bom giải nén”."
+        )
+
+
+def _too_many_rows(max_rows: int, excel_row: int) -> ValidationError:
+    return ValidationError(
+        f"Trang tính đầu tiên có hơn {_thousands(max_rows)} dòng tiêu chí: dòng {excel_row} "
+        f"vẫn có dữ liệu. Mỗi tệp nhận tối đa {_thousands(max_rows)} tiêu chí, mỗi tiêu chí "
+        "một dòng dưới dòng tiêu đề; hãy kiểm tra lại tệp."
+    )
+
+
+def _too_wide(excel_row: int) -> ValidationError:
+    return ValidationError(
+        f"Dòng {excel_row} có dữ liệu ở bên phải cột {get_column_letter(MAX_COLUMNS)}, ngoài "
+        f"bảng tiêu chí ({len(HEADERS)} cột, xem tệp mẫu). Hãy xóa các cột thừa rồi tải lại."
+    )
+
+
+def _too_long(scanned: int) -> ValidationError:
+    return ValidationError(
+        f"Trang tính đầu tiên dài hơn {_thousands(scanned)} dòng (kể cả các dòng trống đã được "
+        "định dạng). Hãy xóa các dòng thừa bên dưới bảng tiêu chí rồi tải lại."
+    )
+
+
+def _read_table(sheet, max_rows: int) -> tuple[list[list], list[str]]:
+    """(the rows' values from the header on, formula messages), reading the sheet as a stream
+    and stopping as soon as it is longer than the cap allows."""
+    table: list[list] = []
+    formulas: list[str] = []
+    first = sheet.min_row or 1  # the header's Excel row (1, unless rows above are empty)
+    most = (max_rows + 1) * BLANK_ROWS_FACTOR
+    for position, row in enumerate(sheet.iter_rows()):
+        if position >= most:
+            raise _too_long(most)
+        values = []
+        for cell in row:
+            if cell.data_type == "f":
+                formula = getattr(cell.value, "text", cell.value)
+                formulas.append(
+                    f"Ô {cell.coordinate} chứa công thức “{formula}”. Hãy thay công thức bằng "
+                    "giá trị (Sao chép rồi Dán đặc biệt → Giá trị) rồi tải lại."
+                )
+            values.append(cell.value)
+        if len(values) > MAX_COLUMNS:
+            beyond = [v for v in values[MAX_COLUMNS:] if not _is_blank(v)]
+            if beyond:
+                raise _too_wide(first + position)
+            del values[MAX_COLUMNS:]
+        if position > max_rows:  # beyond the header and max_rows criteria
+            if any(not _is_blank(value) for value in values):
+                raise _too_many_rows(max_rows, first + position)
+            continue  # blank rows under the table would be dropped anyway
+        table.append(values)
+    return table, formulas
+
+
 def read_sheet(data: bytes) -> tablib.Dataset:
     """The first sheet of an XLSX file as a dataset, or ValidationError for the whole file.
 
-    The file is refused when it is not XLSX, when a cell holds a formula (a formula has no
-    value we can trust: openpyxl sees only what Excel cached at the last save, if anything),
-    when it has no header or no data rows, or when its columns are not the template's.
-    Blank rows inside the table are kept so that dataset row i is Excel row i + 2.
+    The file is refused when it is not XLSX, when it would inflate to more than
+    CRITERIA_IMPORT_MAX_XML_MB or has more than CRITERIA_IMPORT_MAX_ROWS criteria, when a cell
+    holds a formula (a formula has no value we can trust: openpyxl sees only what Excel cached
+    at the last save, if anything), when it has no header or no data rows, or when its columns
+    are not the template's. Blank rows inside the table are kept so that dataset row i is
+    Excel row i + 2.
     """
+    _check_archive(data)
     try:
-        workbook = load_workbook(io.BytesIO(data), data_only=False)
-        sheet = workbook.worksheets[0]
+        # Read-only: the sheet is parsed as a stream, so reading stops at the row cap.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # a corrupt upload can fail anywhere inside openpyxl
         raise ValidationError(NOT_XLSX) from exc
-
-    formulas = [
-        f"Ô {cell.coordinate} chứa công thức “{getattr(cell.value, 'text', cell.value)}”. "
-        "Hãy thay công thức bằng giá trị (Sao chép rồi Dán đặc biệt → Giá trị) rồi tải lại."
-        for row in sheet.iter_rows()
-        for cell in row
-        if cell.data_type == "f"
-    ]
+    try:
+        sheet = workbook.worksheets[0]
+        # The sheet's declared dimension decides how far openpyxl pads each row; a file could
+        # declare 16,384 columns. Rows are padded below to the widest row actually present.
+        sheet.reset_dimensions()
+        table, formulas = _read_table(sheet, settings.CRITERIA_IMPORT_MAX_ROWS)
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise ValidationError(NOT_XLSX) from exc
+    finally:
+        workbook.close()
     if formulas:
         raise ValidationError(formulas)
 
-    table = [list(row) for row in sheet.iter_rows(values_only=True)]
     while table and all(_is_blank(value) for value in table[-1]):
         table.pop()
     if not table:
         raise ValidationError(
             "Trang tính đầu tiên trống: không có dòng tiêu đề và không có tiêu chí nào."
         )
+    width = max(len(row) for row in table)
+    table = [row + [None] * (width - len(row)) for row in table]
 
     headers = [normalize_header(value) if not _is_blank(value) else None for value in table[0]]
     problems = header_problems(headers)

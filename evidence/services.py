@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -22,9 +24,21 @@ from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
 from evidence.sniff import Refused, sniff
 from evidence.text import fold, nfc
-from evidence.thumbs import make_thumbnail
+from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
+from guards import bounded
+from guards.uploads import temp_dir
 
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
+MB = 1024 * 1024
+NO_PREVIEW_TOO_LARGE = (
+    "Tệp đã được lưu nhưng không có ảnh xem trước: tệp quá lớn hoặc quá phức tạp để tạo ảnh "
+    "xem trước an toàn. Người xem vẫn tải hoặc mở được tệp."
+)
+NO_PREVIEW_BROKEN = (
+    "Tệp đã được lưu nhưng không tạo được ảnh xem trước (tệp có thể bị hỏng). "
+    "Hãy mở thử tệp để kiểm tra."
+)
 
 
 @dataclass
@@ -85,7 +99,8 @@ class _OnDisk:
     def __enter__(self) -> Path:
         if hasattr(self.upload, "temporary_file_path"):
             return Path(self.upload.temporary_file_path())
-        handle = tempfile.NamedTemporaryFile(delete=False, suffix=".upload")
+        # Into the upload temp folder, where anything a killed process leaves is swept.
+        handle = tempfile.NamedTemporaryFile(delete=False, suffix=".upload", dir=temp_dir())
         self.upload.seek(0)
         shutil.copyfileobj(self.upload, handle, CHUNK)
         handle.close()
@@ -95,6 +110,10 @@ class _OnDisk:
     def __exit__(self, *exc):
         if self.spooled is not None:
             self.spooled.unlink(missing_ok=True)
+        elif hasattr(self.upload, "temporary_file_path"):
+            # Django removes its temporary file when the request ends; a refused or failed
+            # upload (or a caller outside a request) should not leave it behind until then.
+            Path(self.upload.temporary_file_path()).unlink(missing_ok=True)
 
 
 def _search_text(evidence: Evidence, file_name: str = "") -> str:
@@ -103,7 +122,16 @@ def _search_text(evidence: Evidence, file_name: str = "") -> str:
 
 
 def _store_version(
-    *, evidence: Evidence, upload, path: Path, name: str, kind, digest: str, by, stored: list
+    *,
+    evidence: Evidence,
+    upload,
+    path: Path,
+    name: str,
+    kind,
+    digest: str,
+    thumb: bytes | None,
+    by,
+    stored: list,
 ) -> EvidenceFile:
     """Write the file (moved, not copied, when Django already spooled it) and its row, and
     make it the evidence's current file.
@@ -122,7 +150,6 @@ def _store_version(
         content_type=kind.content_type,
         uploaded_by=by,
     )
-    thumb = make_thumbnail(path, kind.key)
     if thumb:
         record.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
         stored.append(record.thumbnail.name)
@@ -156,6 +183,48 @@ def find_duplicate(assessment: Assessment, digest: str) -> Evidence | None:
     )
 
 
+def _duplicate_outcome(name: str, duplicate: Evidence) -> UploadOutcome:
+    return UploadOutcome(
+        name=name,
+        status="duplicate",
+        duplicate_of=duplicate,
+        message=f"Tệp trùng nội dung với minh chứng {duplicate.code} “{duplicate.title}”.",
+    )
+
+
+def thumbnail_limits() -> bounded.Limits:
+    return bounded.Limits(
+        memory=settings.THUMBNAIL_MEMORY_MB * MB,
+        cpu_seconds=settings.THUMBNAIL_CPU_SECONDS,
+        wall_seconds=settings.THUMBNAIL_WALL_SECONDS,
+    )
+
+
+def make_preview(path: Path, kind) -> tuple[bytes | None, str]:
+    """(JPEG preview or None, warning for the uploader or "").
+
+    Decoders are run in a bounded child: a file that would cost more memory, CPU or time than
+    the THUMBNAIL_* settings allow is stored without a preview, and the server never pays."""
+    if kind.key not in THUMBNAIL_KINDS:
+        return None, ""
+    outcome = bounded.run(
+        make_thumbnail,
+        str(path),
+        kind.key,
+        settings.THUMBNAIL_MAX_DECODED_MB * MB,
+        limits=thumbnail_limits(),
+    )
+    if outcome.ok and outcome.value[0]:
+        return outcome.value[0], ""
+    reason = outcome.value[1] if outcome.ok else f"{outcome.status}: {outcome.error}"
+    log.warning(
+        "No thumbnail for a %s upload (%s; peak %d MB)", kind.key, reason, outcome.peak_rss // MB
+    )
+    if outcome.status == "error":
+        return None, NO_PREVIEW_BROKEN
+    return None, NO_PREVIEW_TOO_LARGE
+
+
 def evidence_upload(
     *,
     assessment: Assessment,
@@ -167,7 +236,8 @@ def evidence_upload(
 ) -> UploadOutcome:
     """Store one uploaded file as a new evidence of `criterion`, or say why not.
 
-    A refused or duplicate file leaves nothing behind: no row, no file on disk.
+    A refused or duplicate file leaves nothing behind: no row, no file on disk. The slow work
+    (checking the content, hashing, the preview) is done before any lock is taken.
     """
     name = nfc(os.path.basename(upload.name or "tệp"))
     ensure_open(assessment)
@@ -178,14 +248,10 @@ def evidence_upload(
         except Refused as refusal:
             return UploadOutcome(name=name, status="refused", message=str(refusal))
         digest = sha256_of(path)
-        duplicate = find_duplicate(assessment, digest)
-        if duplicate is not None and not allow_duplicate:
-            return UploadOutcome(
-                name=name,
-                status="duplicate",
-                duplicate_of=duplicate,
-                message=f"Tệp trùng nội dung với minh chứng {duplicate.code} “{duplicate.title}”.",
-            )
+        duplicate = None if allow_duplicate else find_duplicate(assessment, digest)
+        if duplicate is not None:
+            return _duplicate_outcome(name, duplicate)
+        thumb, warning = make_preview(path, kind)
         stored: list[str] = []
         try:
             evidence = _create_evidence(
@@ -196,20 +262,53 @@ def evidence_upload(
                 name=name,
                 kind=kind,
                 digest=digest,
+                thumb=thumb,
                 by=by,
                 title=title,
+                allow_duplicate=allow_duplicate,
                 stored=stored,
             )
+        except _StoredMeanwhile as found:  # by another request, while this one was checked
+            return _duplicate_outcome(name, found.evidence)
         except Exception:
             _remove_files(stored)
             raise
-    return UploadOutcome(name=name, status="stored", evidence=evidence)
+    return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
+
+
+class _StoredMeanwhile(Exception):
+    def __init__(self, evidence: Evidence):
+        super().__init__(evidence.code)
+        self.evidence = evidence
 
 
 @transaction.atomic
 def _create_evidence(
-    *, assessment, criterion, upload, path, name, kind, digest, by, title, stored
+    *,
+    assessment,
+    criterion,
+    upload,
+    path,
+    name,
+    kind,
+    digest,
+    thumb,
+    by,
+    title,
+    allow_duplicate,
+    stored,
 ) -> Evidence:
+    """The new evidence, or _StoredMeanwhile when a live evidence of the assessment already
+    has these bytes and duplicates are not allowed."""
+    # One upload at a time per assessment, so that the duplicate check and the insert are one
+    # step (no-key: rows that merely point at the assessment are not held up), and the
+    # assessment cannot be locked half-way.
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    ensure_open(assessment)
+    if not allow_duplicate:
+        duplicate = find_duplicate(assessment, digest)
+        if duplicate is not None:
+            raise _StoredMeanwhile(duplicate)
     # One writer at a time per sub-criterion, so sequence numbers never collide.
     Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
     sequence = (
@@ -233,6 +332,7 @@ def _create_evidence(
         name=name,
         kind=kind,
         digest=digest,
+        thumb=thumb,
         by=by,
         stored=stored,
     )
@@ -259,16 +359,20 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
             return UploadOutcome(name=name, status="refused", message=str(refusal))
         digest = sha256_of(path)
         if evidence.current_file and evidence.current_file.sha256 == digest:
-            return UploadOutcome(
-                name=name,
-                status="duplicate",
-                duplicate_of=evidence,
-                message="Tệp mới giống hệt phiên bản hiện hành; không có gì thay đổi.",
-            )
+            return _unchanged_outcome(name, evidence)
+        thumb, warning = make_preview(path, kind)
         stored: list[str] = []
         try:
             with transaction.atomic():
+                assessment = Assessment.objects.select_for_update(no_key=True).get(
+                    pk=evidence.assessment_id
+                )
+                ensure_open(assessment)
                 evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+                evidence.assessment = assessment
+                current = evidence.current_file
+                if current is not None and current.sha256 == digest:
+                    return _unchanged_outcome(name, evidence)
                 record = _store_version(
                     evidence=evidence,
                     upload=upload,
@@ -276,6 +380,7 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
                     name=name,
                     kind=kind,
                     digest=digest,
+                    thumb=thumb,
                     by=by,
                     stored=stored,
                 )
@@ -289,7 +394,16 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
         except Exception:
             _remove_files(stored)
             raise
-    return UploadOutcome(name=name, status="stored", evidence=evidence)
+    return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
+
+
+def _unchanged_outcome(name: str, evidence: Evidence) -> UploadOutcome:
+    return UploadOutcome(
+        name=name,
+        status="duplicate",
+        duplicate_of=evidence,
+        message="Tệp mới giống hệt phiên bản hiện hành; không có gì thay đổi.",
+    )
 
 
 DESCRIBED_FIELDS = ["title", "doc_number", "issue_date", "issuer", "location"]

@@ -6,6 +6,7 @@ disagree (an HTML page named .pdf, a program named .jpg) is refused with a Vietn
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,15 @@ KNOWN_OTHERS = [
 ]
 
 
+# Markup a browser would act on: `<` then a letter, `!` (doctype, comment), `?` or `/`.
+TAG = re.compile(rb"<[a-z!?/]", re.IGNORECASE)
+POLYGLOT = (
+    "Tệp có nội dung trang web (HTML) đứng trước phần PDF: tệp như vậy có thể chạy mã khi mở "
+    "trong trình duyệt nên không được chấp nhận. Hãy mở tệp bằng phần mềm đã tạo ra nó và "
+    "xuất (lưu) lại thành PDF."
+)
+
+
 def extension_of(name: str) -> str:
     return Path(name).suffix.lower().lstrip(".")
 
@@ -98,8 +108,12 @@ def detect(path: Path) -> str | None:
     """The kind key the bytes say, or None."""
     with open(path, "rb") as handle:
         head = handle.read(2048)
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
+    marker = head.find(b"%PDF-", 0, 1024)
+    if marker >= 0:
+        # PDF readers look for the marker anywhere in the first kilobyte; a browser sniffing
+        # what comes before it may see a page. A few bytes of binary junk are tolerated
+        # (some scanners and mail gateways add them); markup is not.
+        return "pdf_after_markup" if _has_markup(head[:marker]) else "pdf"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -113,6 +127,11 @@ def detect(path: Path) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return _detect_zip(path)
     return None
+
+
+def _has_markup(prefix: bytes) -> bool:
+    # Without NULs, so that UTF-16 text ("<\0h\0t\0m\0l\0") is read like ASCII.
+    return bool(TAG.search(prefix.replace(b"\0", b"")))
 
 
 def _detect_zip(path: Path) -> str | None:
@@ -153,6 +172,8 @@ def sniff(path: Path, name: str) -> Kind:
         raise Refused("Tệp rỗng (0 byte).")
     extension = extension_of(name)
     detected = detect(path)
+    if detected == "pdf_after_markup":
+        raise Refused(POLYGLOT)
     if detected == "ole":
         # Word and Excel 97-2003 share one container; the extension tells which.
         if extension in ("doc", "xls"):

@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ from typing import Any
 MB = 1024 * 1024
 # Modules the server process imports once, so that each child starts warm.
 PRELOAD = ["guards.bounded", "PIL.Image", "PIL.ImageOps", "pypdfium2"]
+
+# How often the parent reads a running child's peak memory (see `_wait`).
+SAMPLE_SECONDS = 0.05
 
 _context = None
 _context_lock = threading.Lock()
@@ -45,8 +49,8 @@ class Limits:
 @dataclass(frozen=True)
 class Outcome:
     """What happened in the child. `status` is "ok", "memory", "timeout", "error" or "crash";
-    `peak_rss` is the child's peak resident memory in bytes (0 when it was killed before it
-    could tell)."""
+    `peak_rss` is the child's peak resident memory in bytes (as last seen by the parent when
+    the child was killed before it could tell)."""
 
     status: str
     value: Any = None
@@ -113,12 +117,40 @@ def _semaphore() -> threading.BoundedSemaphore:
         return _slots
 
 
-def _died(exitcode: int | None) -> Outcome:
+def _died(exitcode: int | None, peak: int) -> Outcome:
     """A child that ended without a word: killed by the CPU limit, or crashed in C code
     (often an allocation that failed where the library does not check)."""
     if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return Outcome("timeout", error=f"killed by signal {-exitcode}")
-    return Outcome("crash", error=f"exit code {exitcode}")
+        return Outcome("timeout", error=f"killed by signal {-exitcode}", peak_rss=peak)
+    return Outcome("crash", error=f"exit code {exitcode}", peak_rss=peak)
+
+
+def _high_water(pid: int | None) -> int:
+    """The peak resident memory of a running process, in bytes; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _wait(receiver, process, wall_seconds: float) -> tuple[bool, int]:
+    """(whether the child spoke or ended within `wall_seconds`, its peak memory as last seen).
+
+    The parent reads the child's peak now and then, so that a child killed in C code (a
+    library that aborts when an allocation fails) still tells how high it went."""
+    deadline = time.monotonic() + wall_seconds
+    seen = 0
+    while True:
+        seen = max(seen, _high_water(process.pid))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False, seen
+        if receiver.poll(min(SAMPLE_SECONDS, remaining)):
+            return True, seen
 
 
 def run(func: Callable, *args, limits: Limits = Limits(), **kwargs) -> Outcome:
@@ -138,17 +170,18 @@ def run(func: Callable, *args, limits: Limits = Limits(), **kwargs) -> Outcome:
         finally:
             sender.close()
         try:
-            if receiver.poll(limits.wall_seconds):
+            answered, seen = _wait(receiver, process, limits.wall_seconds)
+            if answered:
                 try:
                     status, value, error, peak = receiver.recv()
                 except (EOFError, OSError):
                     process.join(5)
-                    return _died(process.exitcode)
+                    return _died(process.exitcode, seen)
                 process.join(5)
-                return Outcome(status, value, error, peak)
+                return Outcome(status, value, error, max(peak, seen))
             process.kill()
             process.join(5)
-            return Outcome("timeout", error=f"over {limits.wall_seconds:g} s")
+            return Outcome("timeout", error=f"over {limits.wall_seconds:g} s", peak_rss=seen)
         finally:
             receiver.close()
             if process.is_alive():

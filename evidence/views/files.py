@@ -86,6 +86,8 @@ def _outcome_json(request, assessment, criterion, outcome) -> dict:
     data = {"name": outcome.name, "status": outcome.status, "message": outcome.message}
     if outcome.evidence is not None:
         data.update(code=outcome.evidence.code, id=outcome.evidence.pk)
+    if outcome.warning:
+        data["warning"] = outcome.warning
     if outcome.duplicate_of is not None:
         dup = outcome.duplicate_of
         already = dup.links.filter(criterion=criterion).exists()
@@ -153,6 +155,8 @@ def upload(request, pk, criterion_pk):
     for outcome in outcomes:
         if outcome["status"] == "stored":
             messages.success(request, f"Đã tải lên “{outcome['name']}” thành {outcome['code']}.")
+            if outcome.get("warning"):
+                messages.warning(request, f"“{outcome['name']}”: {outcome['warning']}")
         elif outcome["status"] == "duplicate":
             messages.warning(
                 request,
@@ -281,6 +285,8 @@ def replace(request, pk, evidence_pk):
         else:
             if outcome.status == "stored":
                 messages.success(request, f"Đã thay tệp của {evidence.code} bằng “{outcome.name}”.")
+                if outcome.warning:
+                    messages.warning(request, outcome.warning)
             elif outcome.status == "duplicate":
                 messages.info(request, outcome.message)
             else:

@@ -60,6 +60,9 @@
       view.fill.classList.add("bg-success");
       view.status.className = "mt-1 status text-success";
       view.status.append(el("i", "bi bi-check-circle"), " Đã tải lên: " + result.code);
+      if (result.warning) {
+        view.status.append(el("div", "text-warning-emphasis", result.warning));
+      }
       form.listStale = true;  // the list reloads once the queue is empty
     } else if (result.status === "duplicate") {
       view.fill.classList.add("bg-warning");

@@ -12,8 +12,10 @@ from playwright.sync_api import expect
 
 from criteria.models import Criterion
 from evidence.models import Evidence
+from evidence.services import NO_PREVIEW_TOO_LARGE
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import image_bytes, pdf_bytes
+from tests.evidence.hostile_files import webp_solid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,3 +138,27 @@ def test_staff_drops_files_and_a_leader_downloads_one(live_server, demo, page, s
     assert response.headers["content-type"] == "image/png"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.body() == png
+
+
+def test_a_hostile_image_is_stored_without_a_preview_and_the_uploader_is_told(
+    live_server, demo, page
+):
+    bomb = webp_solid(10950, 10950)  # 34 bytes, 10950 × 10950 pixels
+    leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code="2.2.e")
+    log_in(page, live_server.url, "vhxh")
+    page.goto(
+        live_server.url + reverse("assessments:criterion", args=[demo.assessment.pk, leaf.pk])
+    )
+    expect(page.get_by_test_id("no-evidence")).to_be_visible()
+
+    drop_files(page, [("Ảnh hiện trường.webp", "image/webp", bomb)])
+
+    row = page.locator("[data-upload-results] li")
+    expect(row).to_have_attribute("data-status", "stored")
+    expect(row).to_contain_text("Đã tải lên: MC-2.2.e-01")
+    expect(row.locator(".text-warning-emphasis")).to_have_text(NO_PREVIEW_TOO_LARGE)
+    listing = page.get_by_test_id("evidence-list")
+    expect(listing.locator(".evidence-item")).to_have_count(1)
+    expect(listing.locator("img")).to_have_count(0)  # no preview to show
+    stored = Evidence.objects.get()
+    assert not stored.current_file.thumbnail

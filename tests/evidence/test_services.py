@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from PIL import Image
 
 from assessments.models import Assessment
 from criteria.models import CriteriaSet, Criterion
-from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
+from evidence import services
+from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink, evidence_storage
 from evidence.services import (
     evidence_delete,
     evidence_describe,
@@ -25,7 +34,8 @@ from evidence.services import (
     evidence_unlink,
     evidence_upload,
 )
-from tests.evidence.conftest import stored_files
+from evidence.sniff import sniff
+from tests.evidence.conftest import pdf_bytes, stored_files
 
 
 def leaf(assessment: Assessment, code: str) -> Criterion:
@@ -167,6 +177,53 @@ def test_a_deleted_evidence_is_not_a_duplicate(store, vhxh, make_pdf):
     assert store("Kế hoạch.pdf", data).status == "stored"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload):
+    """The duplicate check and the insert are one step per assessment: ten requests carrying
+    the same bytes, released together, store one evidence and are told the others are copies."""
+    criteria = [leaf(demo.assessment, code) for code in ("2.2.e", "2.2.b")]
+    vhxh = demo.user("vhxh")
+    data = pdf_bytes(pages=2)
+    outcomes, errors, barrier = [], [], threading.Barrier(10)
+
+    def send(i: int) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(
+                evidence_upload(
+                    assessment=demo.assessment,
+                    criterion=criteria[i % 2],  # two sub-criteria: two different row locks
+                    upload=upload(f"Kế hoạch {i}.pdf", data),
+                    by=vhxh,
+                )
+            )
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(outcome.status for outcome in outcomes)
+    [stored] = [outcome.evidence for outcome in outcomes if outcome.status == "stored"]
+    assert Evidence.objects.count() == 1
+    assert EvidenceFile.objects.count() == 1
+    assert len(stored_files(media_root)) == 2  # the file and its preview, once
+    assert all(o.duplicate_of == stored for o in outcomes if o.status == "duplicate")
+    if connection.vendor == "postgresql":
+        assert errors == []
+        assert statuses == ["duplicate"] * 9 + ["stored"]
+    else:
+        # SQLite runs one writer at a time (BEGIN IMMEDIATE); a writer kept waiting too long
+        # fails whole and stores nothing.
+        assert statuses.count("stored") == 1
+        assert len(outcomes) + len(errors) == 10
+
+
 def test_refused_upload_leaves_nothing_behind(store, media_root):
     page = "<!DOCTYPE html><html><body>Không phải PDF</body></html>".encode()
 
@@ -178,6 +235,95 @@ def test_refused_upload_leaves_nothing_behind(store, media_root):
     assert stored_files(media_root) == []
     assert not Evidence.objects.exists()
     assert not EvidenceEvent.objects.exists()
+
+
+def test_an_upload_is_spooled_in_the_swept_folder_and_removed_after(
+    store, settings, tmp_path, monkeypatch, make_pdf
+):
+    spool = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    seen = []
+
+    def watched(path, name):
+        seen.append((path.parent, path.exists()))
+        return sniff(path, name)
+
+    monkeypatch.setattr(services, "sniff", watched)
+
+    assert store("Kế hoạch.pdf", make_pdf()).status == "stored"
+    assert store("Trang.pdf", b"<html><body>x</body></html>").status == "refused"
+
+    # Where `manage.py clean_upload_tmp` sweeps what a killed process leaves behind.
+    assert seen == [(spool, True), (spool, True)]
+    assert list(spool.iterdir()) == []
+
+
+def _failing_save(name, content, max_length=None):
+    raise OSError("Ổ đĩa đầy")
+
+
+def test_a_failed_upload_leaves_no_temporary_file_and_nothing_stored(
+    demo, vhxh, settings, tmp_path, monkeypatch, media_root, make_pdf
+):
+    spool = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    spool.mkdir()
+    monkeypatch.setattr(evidence_storage, "_save", _failing_save)
+    # As the upload handler leaves it: a temporary file in the spool folder, still open.
+    on_disk = TemporaryUploadedFile("Kế hoạch 2.pdf", "application/pdf", 0, None)
+    on_disk.write(make_pdf(pages=2))
+    on_disk.seek(0)
+    in_memory = SimpleUploadedFile("Kế hoạch.pdf", make_pdf())
+
+    for upload in (in_memory, on_disk):
+        with pytest.raises(OSError, match="Ổ đĩa đầy"):
+            evidence_upload(
+                assessment=demo.assessment,
+                criterion=leaf(demo.assessment, "2.2.e"),
+                upload=upload,
+                by=vhxh,
+            )
+
+    assert list(spool.iterdir()) == []  # removed at once, not when the request ends
+    assert not Evidence.objects.exists()
+    assert stored_files(media_root) == []
+    on_disk.close()  # what Django does at the end of the request: no error
+
+
+def test_a_spooled_upload_left_by_a_killed_process_is_swept(settings, tmp_path):
+    spool = tmp_path / "spool"
+    # A process killed while it held an upload on disk (kill -9: no clean-up runs).
+    script = (
+        "import os, signal, django; django.setup()\n"
+        "from django.core.files.uploadedfile import SimpleUploadedFile\n"
+        "from evidence.services import _OnDisk\n"
+        "with _OnDisk(SimpleUploadedFile('a.pdf', b'%PDF-1.4 ...')) as path:\n"
+        "    print(path, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "DJANGO_UPLOAD_TEMP_DIR": str(spool), "DJANGO_DEBUG": "1"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyen.settings")
+    killed = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    left = Path(killed.stdout.strip())
+    assert killed.returncode == -signal.SIGKILL
+    assert left.parent == spool and left.exists()
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    fresh = spool / "tmp-in-progress.upload"  # another upload, under way
+    fresh.write_bytes(b"x")
+    old = time.time() - settings.UPLOAD_TEMP_MAX_AGE - 60
+    os.utime(left, (old, old))
+
+    call_command("clean_upload_tmp")
+
+    assert not left.exists()
+    assert fresh.exists()
 
 
 def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, make_png, upload):

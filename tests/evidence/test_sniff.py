@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pypdfium2 as pdfium
 import pytest
 from openpyxl import Workbook
 from PIL import Image
@@ -128,6 +129,47 @@ def test_html_page_named_pdf_is_refused(write):
 
     assert "trang web" in message
     assert "không được chấp nhận" in message
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        b"<!DOCTYPE html><title>x</title>",
+        b"<html><body onload=alert(origin)>",
+        b"<SCRIPT>alert(document.cookie)</SCRIPT>\n",
+        b"\r\n  <svg onload=alert(1)>",
+        b"\x00\x01<iframe src=//x>",  # markup after binary junk
+        "<html><script>alert(1)</script>".encode("utf-16-le"),
+        b"<!-- a comment is markup too -->",
+    ],
+    ids=["doctype", "html", "script-upper", "svg", "junk-then-iframe", "utf16", "comment"],
+)
+def test_pdf_behind_markup_is_refused_as_a_polyglot(write, prefix):
+    polyglot = prefix + pdf_bytes()
+    assert b"%PDF-" in polyglot[:1024]  # what PDF readers accept
+
+    message = refusal(write("Quyết định.pdf", polyglot), "Quyết định.pdf")
+
+    assert "trang web (HTML) đứng trước phần PDF" in message
+
+
+def test_pdf_behind_a_page_longer_than_a_kilobyte_is_refused_as_a_page(write):
+    page = b"<html><body>" + b"x" * 1100 + b"</body></html>\n"
+
+    message = refusal(write("Quyết định.pdf", page + pdf_bytes()), "Quyết định.pdf")
+
+    assert "trang web (HTML/XML)" in message
+
+
+def test_pdf_after_a_few_bytes_of_binary_junk_is_still_accepted(write):
+    # Some scanners and mail gateways leave bytes before the header; readers skip them.
+    junk = b"\xef\xbb\xbf\r\n\x00\x1a 12 > 3 \x89\n"
+    path = write("Kế hoạch.pdf", junk + pdf_bytes())
+
+    assert sniff(path, "Kế hoạch.pdf").key == "pdf"
+    document = pdfium.PdfDocument(str(path))
+    assert len(document) == 1  # a PDF reader opens it
+    document.close()
 
 
 def test_windows_program_named_jpg_is_refused(write):

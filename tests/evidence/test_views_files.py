@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from assessments.models import Assessment, Assignment, Membership, Unit
 from criteria.models import Criterion
-from evidence.models import Evidence, EvidenceFile
+from evidence.models import Evidence, EvidenceFile, evidence_storage
 from evidence.services import evidence_delete, evidence_link, evidence_replace, evidence_upload
 from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
 
@@ -306,6 +306,28 @@ def test_a_second_file_in_one_request_is_refused_by_name(
     assert "Mỗi lần chỉ gửi một tệp" in results["Thêm.pdf"]["message"]
     assert [f.original_name for f in EvidenceFile.objects.all()] == ["Biên bản.pdf"]
     assert list((tmp_path / "spool").iterdir()) == []  # no temporary file left behind
+
+
+def test_an_upload_that_crashes_leaves_no_temporary_file(
+    client, demo, login_as, criterion, upload, settings, tmp_path, monkeypatch, media_root
+):
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"  # where the upload handler writes it
+
+    def disk_full(name, content, max_length=None):
+        raise OSError("Ổ đĩa đầy")
+
+    monkeypatch.setattr(evidence_storage, "_save", disk_full)
+    client.raise_request_exception = False
+    login_as("vhxh")
+
+    response = client.post(
+        url("upload", demo, criterion.pk), {"files": [upload("Biên bản.pdf", pdf_bytes())]}
+    )
+
+    assert response.status_code == 500
+    assert list((tmp_path / "spool").iterdir()) == []
+    assert not Evidence.objects.exists()
+    assert stored_files(media_root) == []
 
 
 def test_duplicate_upload_offers_the_existing_evidence(client, demo, login_as, add, upload):
@@ -664,15 +686,15 @@ def test_evidence_detail_queries_do_not_grow(client, demo, login_as, add, upload
     path = url("detail", demo, evidence.pk)
     others = [c for c in Assignment.objects.filter(assessment=demo.assessment)]
 
-    def grow(versions):
-        for i in range(versions):
-            data = image_bytes("PNG", size=(8, 8), color=(0, i, 0))
+    def grow(versions, start=0):
+        for i in range(start, start + versions):
+            data = image_bytes("PNG", size=(8, 8), color=(0, i, 0))  # each version differs
             evidence_replace(evidence=evidence, upload=upload(f"Bản {i}.png", data), by=leader)
             evidence_link(evidence=evidence, criterion=others.pop().criterion, by=leader)
 
     grow(1)
     few = count_queries(client, path)
-    grow(18)
+    grow(18, start=1)
     many = count_queries(client, path)
 
     assert evidence.versions.count() == 20

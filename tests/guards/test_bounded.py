@@ -33,3 +33,10 @@ def test_an_exception_is_reported_not_raised():
 
     assert outcome.status == "error"
     assert "hỏng" in outcome.error
+
+
+def test_a_child_that_dies_in_c_code_still_reports_its_peak_memory():
+    outcome = bounded.run(workloads.allocate_then_abort, 100 * MB)
+
+    assert outcome.status == "crash"
+    assert 100 * MB < outcome.peak_rss < 300 * MB

@@ -13,3 +13,14 @@ def spin() -> None:
 
 def fail() -> None:
     raise ValueError("hỏng")
+
+
+def allocate_then_abort(size: int) -> None:
+    """Like a C library that aborts on a failed allocation: the child dies without a word."""
+    import os
+    import time
+
+    block = bytearray(size)
+    time.sleep(0.3)  # long enough for the parent to look at the child at least once
+    del block
+    os.abort()
