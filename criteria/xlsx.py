@@ -81,7 +81,8 @@ INSTRUCTIONS = [
     "Không thêm, bớt hay đổi tên cột.",
     "3. Mã ghi theo cấp, ngăn cách bằng dấu chấm: 1, 1.1, 1.1.a. Khi để trống “Mã cha”, "
     "cổng hiểu tiêu chí cha là mã bỏ phần cuối (1.1.a thuộc 1.1). Chỉ điền “Mã cha” khi mã "
-    "không theo quy tắc này. Mã không được trùng nhau.",
+    "không theo quy tắc này. Mã không được trùng nhau. Mã chỉ gồm chữ số, chữ cái không dấu "
+    "(a–z, A–Z), dấu chấm và dấu gạch ngang: không dấu cách, không ký tự khác.",
     "4. Điểm tối đa là số, có thể có phần thập phân (2,5). Điểm của tiêu chí cha phải bằng "
     "tổng điểm các tiêu chí con; tổng điểm các tiêu chí cấp cao nhất phải bằng thang điểm "
     "của bộ tiêu chí (thường là 100).",
