@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_replace_tree, ensure_editable
 from criteria.tree import NodeRow, TreeProblems, parse_points, validate_tree
+from guards import cells
 
 # Header -> NodeRow attribute, in the order of the sheet.
 COLUMNS = {
@@ -331,13 +332,9 @@ def write_workbook(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
-    sheet.append(list(headers))
+    cells.append(sheet, headers)
     for row in rows:
-        sheet.append(["" if value is None else value for value in row])
-        for cell in sheet[sheet.max_row]:
-            # openpyxl turns any text starting with "=" into a formula; keep it text.
-            if cell.data_type == "f":
-                cell.data_type = "s"
+        cells.append(sheet, ["" if value is None else value for value in row])
 
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in sheet[1]:
@@ -360,8 +357,8 @@ def write_workbook(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     guide = workbook.create_sheet("Hướng dẫn")
     guide.column_dimensions["A"].width = 120
     for line in INSTRUCTIONS:
-        guide.append([line])
-        guide.cell(guide.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        row = cells.append(guide, [line])
+        guide.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     guide["A1"].font = Font(bold=True, size=13)
 
     buffer = io.BytesIO()
