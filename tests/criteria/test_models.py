@@ -228,3 +228,23 @@ def test_replace_tree_refuses_an_unsafe_code_with_its_row(empty_set):
         in refused.value.messages[0]
     )
     assert not empty_set.criteria.exists()
+
+
+def test_the_admin_form_refuses_an_unsafe_code(admin_client, empty_set):
+    response = admin_client.post(
+        "/admin/criteria/criterion/add/",
+        {
+            "criteria_set": empty_set.pk,
+            "code": "1'+alert(origin)+'",
+            "title": "Tiêu chí",
+            "max_points": "10",
+            "order": "1",
+            "rule": "free",
+            "step": "0.25",
+            "not_arising": "",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "chữ cái không dấu" in " ".join(response.context["adminform"].form.errors["code"])
+    assert not Criterion.objects.exists()
