@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from criteria.codes import CODE_PATTERN, validate_code
+
 POINTS = {"max_digits": 6, "decimal_places": 2}
 
 
@@ -174,7 +176,12 @@ class Criterion(models.Model):
         on_delete=models.CASCADE,
         related_name="children",
     )
-    code = models.CharField(_("mã"), max_length=50)
+    code = models.CharField(
+        _("mã"),
+        max_length=50,
+        validators=[validate_code],
+        help_text=_("Chữ số, chữ cái không dấu, dấu chấm và dấu gạch ngang, ví dụ 1.2.a."),
+    )
     title = models.TextField(_("tên tiêu chí"))
     max_points = models.DecimalField(_("điểm tối đa"), **POINTS)
     scoring_guide = models.TextField(_("hướng dẫn chấm"), blank=True)
@@ -231,6 +238,10 @@ class Criterion(models.Model):
                 condition=Q(max_points__gte=0), name="criterion_max_points_not_negative"
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="criterion_not_own_parent"),
+            # Codes end up in HTML, URLs and file names: see criteria.codes.
+            models.CheckConstraint(
+                condition=Q(code__regex=CODE_PATTERN), name="criterion_code_safe_alphabet"
+            ),
         ]
         indexes = [models.Index(fields=["criteria_set", "parent"])]
 

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from criteria.codes import code_problem
+
 
 @dataclass
 class NodeRow:
@@ -109,6 +111,9 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
     for node in rows:
         if not node.code:
             problems.add(node.row, "Thiếu mã tiêu chí.")
+        for what, code in (("Mã", node.code), ("Mã cha", node.parent_code)):
+            if message := code_problem(code or "", what):
+                problems.add(node.row, message)
         if not node.title:
             problems.add(node.row, "Thiếu tên tiêu chí.")
         if node.code in first_row_of:

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_replace_tree, ensure_editable
 from criteria.tree import NodeRow, TreeProblems, parse_points, validate_tree
+from guards import cells
 
 # Header -> NodeRow attribute, in the order of the sheet.
 COLUMNS = {
@@ -83,7 +84,8 @@ INSTRUCTIONS = [
     "Không thêm, bớt hay đổi tên cột.",
     "3. Mã ghi theo cấp, ngăn cách bằng dấu chấm: 1, 1.1, 1.1.a. Khi để trống “Mã cha”, "
     "cổng hiểu tiêu chí cha là mã bỏ phần cuối (1.1.a thuộc 1.1). Chỉ điền “Mã cha” khi mã "
-    "không theo quy tắc này. Mã không được trùng nhau.",
+    "không theo quy tắc này. Mã không được trùng nhau. Mã chỉ gồm chữ số, chữ cái không dấu "
+    "(a–z, A–Z), dấu chấm và dấu gạch ngang: không dấu cách, không ký tự khác.",
     "4. Điểm tối đa là số, có thể có phần thập phân (2,5). Điểm của tiêu chí cha phải bằng "
     "tổng điểm các tiêu chí con; tổng điểm các tiêu chí cấp cao nhất phải bằng thang điểm "
     "của bộ tiêu chí (thường là 100).",
@@ -434,13 +436,9 @@ def write_workbook(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
-    sheet.append(list(headers))
+    cells.append(sheet, headers)
     for row in rows:
-        sheet.append(["" if value is None else value for value in row])
-        for cell in sheet[sheet.max_row]:
-            # openpyxl turns any text starting with "=" into a formula; keep it text.
-            if cell.data_type == "f":
-                cell.data_type = "s"
+        cells.append(sheet, ["" if value is None else value for value in row])
 
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in sheet[1]:
@@ -463,8 +461,8 @@ def write_workbook(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     guide = workbook.create_sheet("Hướng dẫn")
     guide.column_dimensions["A"].width = 120
     for line in INSTRUCTIONS:
-        guide.append([line])
-        guide.cell(guide.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        row = cells.append(guide, [line])
+        guide.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     guide["A1"].font = Font(bold=True, size=13)
 
     buffer = io.BytesIO()

@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font
 from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceFile, EvidenceLink
 from evidence.text import fold
+from guards.cells import append
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def index_workbook(entries: list[ArchiveEntry]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Danh mục minh chứng"
-    sheet.append([title for title, _ in INDEX_COLUMNS])
+    append(sheet, [title for title, _ in INDEX_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -116,7 +117,8 @@ def index_workbook(entries: list[ArchiveEntry]) -> bytes:
     sheet.freeze_panes = "A2"
     for entry in entries:
         evidence, record = entry.evidence, entry.file
-        sheet.append(
+        row = append(
+            sheet,
             [
                 evidence.code,
                 evidence.title,
@@ -128,9 +130,8 @@ def index_workbook(entries: list[ArchiveEntry]) -> bytes:
                 entry.path if entry.present else f"{record.original_name} {MISSING}",
                 record.size,
                 record.sha256,
-            ]
+            ],
         )
-        row = sheet.max_row
         sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.cell(row=row, column=4).number_format = "DD/MM/YYYY"
         sheet.cell(row=row, column=9).number_format = '#,##0 "byte"'

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
 RISKY_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -29,6 +30,9 @@ def put(ws: Worksheet, row: int, column: int, value: Any = None, *, formula: boo
     """`ws.cell(row, column, value)`, with text always stored as text. Returns the cell."""
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str) and not formula:
+        # Control characters XML cannot hold (a vertical tab pasted from Word) would make
+        # openpyxl refuse the whole file; they carry nothing a reader could see.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.value = value
         cell.data_type = "s"  # openpyxl made "=..." a formula on assignment; undo that
         if is_risky(value):

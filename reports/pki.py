@@ -327,7 +327,8 @@ def seal_png(organisation: str) -> bytes:
     draw.polygon(_star(c, c - 62 * scale, 34 * scale, 14 * scale), fill=ink)
 
     ring_font = _font(30 * scale)
-    text = organisation.upper()
+    # One line round the ring: tabs and line breaks in a typed name would fail the layout.
+    text = " ".join(organisation.upper().split())
     while ring_font.getlength(text) > math.radians(300) * 167 * scale and ring_font.size > 14:
         ring_font = _font(ring_font.size - 2 * scale)
     _ring_text(canvas, text, 167 * scale, ring_font, ink, top=True)

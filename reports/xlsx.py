@@ -1,4 +1,6 @@
-"""The per-unit scoring table as a print-ready XLSX (Vietnamese headers, real numbers)."""
+"""The per-unit scoring table and the appendix as print-ready XLSX (Vietnamese headers, real
+numbers). Every cell goes through `guards.cells.put`: names and titles people typed stay text,
+and only the SUM/IF formulas written here are formulas."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from guards.cells import put
 from reports.selectors import Dashboard
 
 UNIT_HEADERS = [
@@ -36,13 +39,16 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
     ws.title = "Theo đơn vị"
     last_col = get_column_letter(len(UNIT_HEADERS))
     ws.merge_cells(f"A1:{last_col}1")
-    ws["A1"] = "BẢNG TỔNG HỢP CHẤM ĐIỂM THEO ĐƠN VỊ CHỦ TRÌ"
+    put(ws, 1, 1, "BẢNG TỔNG HỢP CHẤM ĐIỂM THEO ĐƠN VỊ CHỦ TRÌ")
     ws["A1"].font = Font(name=FONT, bold=True, size=13)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.merge_cells(f"A2:{last_col}2")
-    ws["A2"] = (
+    put(
+        ws,
+        2,
+        1,
         f"{assessment.commune.committee_name} – {assessment.get_period_display()} "
-        f"{assessment.year} – {assessment.criteria_set.decision_reference}"
+        f"{assessment.year} – {assessment.criteria_set.decision_reference}",
     )
     ws["A2"].font = Font(name=FONT, italic=True, size=12)
     ws["A2"].alignment = Alignment(horizontal="center", wrap_text=True)
@@ -50,7 +56,7 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
 
     header_row = 4
     for col, (title, width) in enumerate(UNIT_HEADERS, start=1):
-        cell = ws.cell(row=header_row, column=col, value=title)
+        cell = put(ws, header_row, col, title)
         cell.font = Font(name=FONT, bold=True, size=11)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BOX
@@ -75,22 +81,22 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
             None,
         ]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=value)
+            cell = put(ws, row, col, value)
             cell.font = Font(name=FONT, size=11)
             cell.border = BOX
             cell.alignment = Alignment(vertical="top", wrap_text=col == 2)
         # Completeness as a formula so the sheet stays right if someone edits the counts.
-        ws.cell(row=row, column=12, value=f"=IF(C{row}=0,0,ROUND(I{row}/C{row}*100,0))")
+        put(ws, row, 12, f"=IF(C{row}=0,0,ROUND(I{row}/C{row}*100,0))", formula=True)
         for col in (4, 5, 6):
             ws.cell(row=row, column=col).number_format = "0.##"
 
     first, last = header_row + 1, row
     row += 1
-    ws.cell(row=row, column=2, value="Tổng cộng").font = Font(name=FONT, bold=True)
+    put(ws, row, 2, "Tổng cộng").font = Font(name=FONT, bold=True)
     for col in range(3, 12):
         letter = get_column_letter(col)
-        ws.cell(row=row, column=col, value=f"=SUM({letter}{first}:{letter}{last})")
-    ws.cell(row=row, column=12, value=f"=IF(C{row}=0,0,ROUND(I{row}/C{row}*100,0))")
+        put(ws, row, col, f"=SUM({letter}{first}:{letter}{last})", formula=True)
+    put(ws, row, 12, f"=IF(C{row}=0,0,ROUND(I{row}/C{row}*100,0))", formula=True)
     for col in range(1, len(UNIT_HEADERS) + 1):
         cell = ws.cell(row=row, column=col)
         cell.font = Font(name=FONT, bold=True, size=11)
@@ -144,12 +150,12 @@ def appendix_xlsx(report) -> bytes:
         start=1,
     ):
         ws.merge_cells(f"A{row_number}:{last_col}{row_number}")
-        cell = ws.cell(row=row_number, column=1, value=text)
+        cell = put(ws, row_number, 1, text)
         cell.font = style
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     header_row = 5
     for col, (title, width) in enumerate(APPENDIX_HEADERS, start=1):
-        cell = ws.cell(row=header_row, column=col, value=title)
+        cell = put(ws, header_row, col, title)
         cell.font = Font(name=FONT, bold=True, size=11)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BOX
@@ -164,6 +170,7 @@ def appendix_xlsx(report) -> bytes:
         node = item.node
         r = row_of[node.criterion.pk]
         values = [node.criterion.code, node.criterion.title, float(node.criterion.max_points)]
+        formulas = set()  # columns holding the SUMs written here, not text from people
         if node.is_leaf:
             score = node.score
             proposed = (
@@ -195,8 +202,9 @@ def appendix_xlsx(report) -> bytes:
                 "",
                 "",
             ]
+            formulas = {4, 5}
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=col, value=value)
+            cell = put(ws, r, col, value, formula=col in formulas)
             cell.font = Font(name=FONT, size=11, bold=not node.is_leaf)
             cell.border = BOX
             cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 6, 7, 8))
@@ -204,15 +212,16 @@ def appendix_xlsx(report) -> bytes:
                 cell.number_format = "0.##"
     total_row = excel_row + 1
     roots = ",".join(str(row_of[root.criterion.pk]) for root in results.roots)
-    ws.cell(row=total_row, column=2, value="TỔNG CỘNG")
+    put(ws, total_row, 2, "TỔNG CỘNG")
     for col, letter in ((3, "C"), (4, "D"), (5, "E")):
         refs = ",".join(f"{letter}{r}" for r in roots.split(","))
-        ws.cell(row=total_row, column=col, value=f"=SUM({refs})").number_format = "0.##"
+        put(ws, total_row, col, f"=SUM({refs})", formula=True).number_format = "0.##"
     level = results.level
-    ws.cell(
-        row=total_row + 1,
-        column=2,
-        value="MỨC ĐẠT: "
+    put(
+        ws,
+        total_row + 1,
+        2,
+        "MỨC ĐẠT: "
         + (
             "không đủ điều kiện xét công nhận"
             if results.approved.disqualified

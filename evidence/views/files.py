@@ -37,6 +37,7 @@ from evidence.services import (
 from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
 from evidence.text import human_size, nfc
 from evidence.views.common import get_assignment, get_evidence
+from guards.inline import inert, pdf_may_run_script
 from guards.inputs import next_url
 from guards.uploads import accepts_files
 
@@ -323,27 +324,25 @@ def download(request, pk, file_pk):
     """Send a stored file after checking the user may see its assessment.
 
     The content type is the one sniffed at upload, never one the browser could run as a page;
-    `?xem=1` opens PDFs, images and videos in the browser, anything else downloads."""
+    `?xem=1` opens PDFs, images and videos in the browser, anything else downloads. A PDF that
+    carries JavaScript downloads too: no response header stops the PDF viewer running it
+    (guards.inline)."""
     record = _get_file(request.user, pk, file_pk)
     inline = request.GET.get("xem") == "1" and record.viewable
     try:
         handle = record.file.open("rb")
     except FileNotFoundError:
         raise Http404("Không tìm thấy tệp trên máy chủ.") from None
+    if inline and record.kind == "pdf":
+        inline = not pdf_may_run_script(record.file.path, record.sha256)
     response = FileResponse(
         handle,
         as_attachment=not inline,
         filename=record.original_name,
         content_type=record.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    if inline and record.kind != "pdf":
-        # Chromium's PDF viewer does not run in a sandboxed document; images and video do.
-        response["Content-Security-Policy"] = (
-            "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
-        )
-    return response
+    return inert(response)
 
 
 @login_required

@@ -104,6 +104,7 @@ def evidence_snapshot(report: Report) -> list[dict]:
             "doc_number": link.evidence.doc_number,
             "issue_date": link.evidence.issue_date.isoformat() if link.evidence.issue_date else "",
             "issuer": link.evidence.issuer,
+            "location": link.evidence.location,
             "file_id": link.evidence.current_file_id,
             "file_name": link.evidence.current_file.original_name,
             "size": link.evidence.current_file.size,

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import is_leader_of, membership_of
 from assessments.models import Membership
+from guards.inline import inert
 from reports.dossier import dossier_build
 from reports.forms import IssueForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
@@ -159,10 +160,10 @@ def issued_file(request, pk, report_pk, file_pk):
         handle = record.file.open("rb")
     except FileNotFoundError:
         raise Http404("Không tìm thấy tệp.") from None
+    # The portal made these PDFs (no script in them); the sandbox keeps that true if not.
     inline = request.GET.get("xem") == "1" and extension == ".pdf"
     response = FileResponse(handle, as_attachment=not inline, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return inert(response)
 
 
 @login_required
@@ -198,5 +199,4 @@ def dossier_download(request, pk, report_pk, dossier_pk):
     record = get_object_or_404(Dossier, report=report, pk=dossier_pk)
     name = f"ho-so-cqtt-{report.assessment.year}-so-{report.number:02d}.zip"
     response = FileResponse(record.file.open("rb"), as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return inert(response)

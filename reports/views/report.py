@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
+from guards.inline import inert
 from reports import documents
 from reports.docx import appendix_docx, report_docx
 from reports.forms import ReportSettingsForm, SectionForm
@@ -215,7 +216,7 @@ def _download(request, data: bytes, content_type: str, filename: str) -> HttpRes
         "inline" if request.GET.get("xem") == "1" and content_type == PDF else "attachment"
     )
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    return response
+    return inert(response)
 
 
 @login_required

@@ -124,6 +124,17 @@ BAD_FILES = [
         id="top-level-not-scale",
     ),
     pytest.param(
+        xlsx(changed(5, "Mã", "1'+alert(origin)+'")),
+        "Dòng 7: Mã “1'+alert(origin)+'” không hợp lệ: mã chỉ gồm chữ số, chữ cái không dấu "
+        "(a–z, A–Z), dấu chấm và dấu gạch ngang",
+        id="script-in-code",
+    ),
+    pytest.param(
+        xlsx(changed(5, "Mã cha", "2 <b>")),
+        "Dòng 7: Mã cha “2 <b>” không hợp lệ",
+        id="unsafe-parent-code",
+    ),
+    pytest.param(
         xlsx(GOOD, edit=formula),
         "Ô D3 chứa công thức “=SUM(D4:D4)”",
         id="formula-cell",

@@ -1,12 +1,14 @@
 """Single-row rules live in the database, so bulk imports cannot bypass them."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from assessments.services import assessment_create, commune_create
+from criteria.codes import is_safe_code
 from criteria.models import CriteriaSet, Criterion, Level
 from criteria.services import (
     FIXTURE_5049,
@@ -134,3 +136,115 @@ def test_a_set_in_use_is_locked_and_new_version_copies_it():
     assert list(copy.levels.values_list("name", "min_points")) == list(
         criteria_set.levels.values_list("name", "min_points")
     )
+
+
+# -- the code alphabet (criteria.codes) --------------------------------------------------
+
+SAFE_CODES = ["1", "1.1", "1.1.a", "2.1.j", "TD-b", "II.3-bis", "A1.b2"]
+UNSAFE_CODES = [
+    "1'+alert(origin)+'",  # the stored XSS of issue 9
+    '1"><script>',
+    "1.1 a",
+    "1.1.",
+    ".1",
+    "1..1",
+    "1-",
+    "1.1.đ",  # Vietnamese letters: the sheet must say "d" or "dd"
+    "1/2",
+    "..",
+    "1\n",  # `$` would let a final newline through; the pattern ends with \Z
+    "1\t",
+    "１",  # a full-width digit
+]
+
+
+def _yaml_codes(path):
+    import yaml
+
+    def walk(nodes):
+        for node in nodes or []:
+            yield str(node["code"])
+            yield from walk(node.get("children"))
+
+    return list(walk(yaml.safe_load(Path(path).read_text(encoding="utf-8"))["criteria"]))
+
+
+def test_every_code_of_the_5049_fixture_is_in_the_alphabet():
+    codes = _yaml_codes(FIXTURE_5049)
+
+    assert len(codes) == 59
+    assert [code for code in codes if not is_safe_code(code)] == []
+
+
+@pytest.mark.parametrize("code", SAFE_CODES)
+def test_safe_codes_are_stored(empty_set, code):
+    criterion = Criterion(criteria_set=empty_set, code=code, title="A", max_points=1)
+    criterion.full_clean()
+    criterion.save()
+
+    assert Criterion.objects.get(pk=criterion.pk).code == code
+
+
+@pytest.mark.parametrize("code", UNSAFE_CODES)
+def test_the_validator_refuses_unsafe_codes(empty_set, code):
+    criterion = Criterion(criteria_set=empty_set, code=code, title="A", max_points=1)
+
+    with pytest.raises(ValidationError) as refused:
+        criterion.full_clean()
+
+    assert "chữ cái không dấu" in " ".join(refused.value.message_dict["code"])
+
+
+@pytest.mark.parametrize("code", UNSAFE_CODES)
+def test_the_database_refuses_unsafe_codes_even_in_bulk(empty_set, code):
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        Criterion.objects.bulk_create(
+            [Criterion(criteria_set=empty_set, code=code, title="A", max_points=1)]
+        )
+
+    assert "criterion_code_safe_alphabet" in str(refused.value)
+    assert not Criterion.objects.filter(criteria_set=empty_set).exists()
+
+
+def test_an_update_cannot_bring_an_unsafe_code_in_either(empty_set):
+    Criterion.objects.create(criteria_set=empty_set, code="1", title="A", max_points=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Criterion.objects.filter(criteria_set=empty_set).update(code="1'+alert(1)+'")
+    assert Criterion.objects.get(criteria_set=empty_set).code == "1"
+
+
+def test_replace_tree_refuses_an_unsafe_code_with_its_row(empty_set):
+    rows = [
+        NodeRow(row=1, code="1", title="A", max_points=D("10")),
+        NodeRow(row=2, code="1'+alert(origin)+'", title="B", max_points=D("10"), parent_code="1"),
+    ]
+
+    with pytest.raises(ValidationError) as refused:
+        criteria_set_replace_tree(criteria_set=empty_set, rows=rows)
+
+    assert (
+        "Dòng 2: Mã “1'+alert(origin)+'” không hợp lệ: mã chỉ gồm chữ số, chữ cái không dấu"
+        in refused.value.messages[0]
+    )
+    assert not empty_set.criteria.exists()
+
+
+def test_the_admin_form_refuses_an_unsafe_code(admin_client, empty_set):
+    response = admin_client.post(
+        "/admin/criteria/criterion/add/",
+        {
+            "criteria_set": empty_set.pk,
+            "code": "1'+alert(origin)+'",
+            "title": "Tiêu chí",
+            "max_points": "10",
+            "order": "1",
+            "rule": "free",
+            "step": "0.25",
+            "not_arising": "",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "chữ cái không dấu" in " ".join(response.context["adminform"].form.errors["code"])
+    assert not Criterion.objects.exists()

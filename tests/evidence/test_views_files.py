@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,7 +19,10 @@ from assessments.models import Assessment, Assignment, Membership, Unit
 from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceFile, evidence_storage
 from evidence.services import evidence_delete, evidence_link, evidence_replace, evidence_upload
+from guards.bounded import Outcome
+from guards.inline import FILE_CSP
 from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
+from tests.guards import pdfs
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -498,8 +502,92 @@ def test_view_in_browser_only_for_pdf_and_images(
     assert response["Content-Type"] == content_type
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("inline;" if inline else "attachment;")
-    if inline and content_type.startswith("image/"):
-        assert "sandbox" in response["Content-Security-Policy"]
+    # PDFs too: Chromium's viewer shows them in a sandboxed document (guards.inline).
+    assert response["Content-Security-Policy"] == FILE_CSP
+    assert response["Content-Security-Policy"].startswith("sandbox;")
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.fixture
+def fresh_verdicts():
+    """Script verdicts are cached by SHA-256 in the default cache; start each test without."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pdfs.open_action,
+        pdfs.escaped_names,
+        pdfs.packed_document_script,
+        pdfs.script_link,
+    ],
+)
+def test_a_pdf_carrying_javascript_downloads_instead_of_opening(
+    client, demo, login_as, add, fresh_verdicts, make
+):
+    evidence = add("Tờ trình.pdf", make())
+    login_as("lanhdao")
+
+    response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Security-Policy"] == FILE_CSP
+    assert b"".join(response.streaming_content) == make()  # the file itself, unchanged
+
+
+def test_a_pdf_without_script_opens_inline_even_with_object_streams(
+    client, demo, login_as, add, fresh_verdicts
+):
+    evidence = add("Tờ trình.pdf", pdfs.packed_clean())
+    login_as("lanhdao")
+
+    response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
+
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Security-Policy"] == FILE_CSP
+
+
+def test_a_pdf_the_scan_cannot_finish_downloads(
+    client, demo, login_as, add, fresh_verdicts, monkeypatch
+):
+    evidence = add("Kế hoạch.pdf", pdf_bytes())
+    monkeypatch.setattr(
+        "guards.inline.bounded.run", lambda *a, **k: Outcome("timeout", error="over 20 s")
+    )
+    login_as("lanhdao")
+
+    response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
+
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_the_script_verdict_is_remembered_by_content(
+    client, demo, login_as, add, fresh_verdicts, monkeypatch
+):
+    from guards import bounded
+
+    scans, real_run = [], bounded.run
+
+    def counting_run(func, *args, **kwargs):
+        scans.append(args)
+        return real_run(func, *args, **kwargs)
+
+    monkeypatch.setattr("guards.inline.bounded.run", counting_run)
+    evidence = add("Kế hoạch.pdf", pdf_bytes())
+    login_as("lanhdao")
+    view = url("download", demo, evidence.current_file_id) + "?xem=1"
+
+    first, second = client.get(view), client.get(view)
+
+    assert first["Content-Disposition"].startswith("inline;")
+    assert second["Content-Disposition"].startswith("inline;")
+    assert len(scans) == 1
+    assert client.get(url("download", demo, evidence.current_file_id))["Content-Disposition"]
+    assert len(scans) == 1  # a plain download does not scan
 
 
 def test_older_versions_stay_downloadable(client, demo, login_as, add, upload):

@@ -37,3 +37,12 @@ def test_csv_text_prefixes_an_apostrophe():
     assert csv_text("=1+2") == "'=1+2"
     assert csv_text("Biên bản") == "Biên bản"
     assert csv_text(5) == 5
+
+
+def test_characters_xml_cannot_hold_are_dropped_instead_of_failing_the_file():
+    workbook = Workbook()
+    put(workbook.active, 1, 1, "Quyết\x0bđịnh\x00 số 12")
+    out = io.BytesIO()
+    workbook.save(out)
+
+    assert load_workbook(io.BytesIO(out.getvalue())).active["A1"].value == "Quyếtđịnh số 12"

@@ -14,6 +14,8 @@ from django.urls import reverse
 
 from assessments.models import Score
 from assessments.services import score_return
+from guards.inline import FILE_CSP
+from guards.pdfscript import pdf_script_signs
 from reports.models import (
     DocumentEvent,
     IssuedFile,
@@ -217,6 +219,46 @@ def test_issued_files_cannot_be_changed_in_the_admin(client, issued, login_as):
     assert IssuedFile.objects.filter(pk=record.pk).exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "query", "disposition"),
+    [
+        ("report", "?xem=1", "inline;"),
+        ("appendix", "?xem=1", "inline;"),
+        ("report", "", "attachment;"),
+        ("appendix_xlsx", "?xem=1", "attachment;"),  # only PDFs open in the browser
+        ("evidence_list", "?xem=1", "attachment;"),
+    ],
+)
+def test_issued_files_open_in_a_sandbox(client, issued, login_as, kind, query, disposition):
+    login_as("lanhdao")
+    record = issued.files.get(kind=kind)
+    url = reverse("reports:issued_file", args=[issued.assessment_id, issued.pk, record.pk])
+
+    response = client.get(url + query)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith(disposition)
+    assert response["Content-Security-Policy"] == FILE_CSP
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_issued_pdfs_carry_no_script(issued, tmp_path):
+    for kind in ("report", "appendix"):
+        path = tmp_path / f"{kind}.pdf"
+        path.write_bytes(current_file(issued, kind).read())
+        assert pdf_script_signs(str(path)) == []
+
+
+def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as):
+    login_as("lanhdao")
+    url = reverse("reports:pdf", args=[draft.assessment_id, draft.pk])
+
+    response = client.get(url + "?xem=1")
+
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Security-Policy"] == FILE_CSP
+
+
 # -- signing through the portal --------------------------------------------------------------------
 
 
@@ -408,6 +450,7 @@ def test_dossier_contains_what_the_city_needs(client, signed, demo_scored, login
     download = client.get(
         reverse("reports:dossier_download", args=[demo_scored.assessment.pk, signed.pk, dossier.pk])
     )
+    assert download["Content-Security-Policy"] == FILE_CSP
     data = b"".join(download.streaming_content)
     assert __import__("hashlib").sha256(data).hexdigest() == dossier.sha256
     archive = zipfile.ZipFile(io.BytesIO(data))
