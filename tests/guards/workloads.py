@@ -13,3 +13,10 @@ def spin() -> None:
 
 def fail() -> None:
     raise ValueError("hỏng")
+
+
+def imported(name: str) -> bool:
+    """Whether the child started with `name` already imported (preloaded by its server)."""
+    import sys
+
+    return name in sys.modules
