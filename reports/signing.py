@@ -14,7 +14,7 @@ import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -553,6 +553,41 @@ def validate_pdf(pdf: bytes, *, trust_roots: list[bytes]) -> list[SignatureCheck
         return checks
 
     return _run(check_all)
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether an allocation failed somewhere in the chain (zlib and other C code say so in
+    words, and pyHanko wraps what it catches)."""
+    while exc is not None:
+        if isinstance(exc, MemoryError) or "memory" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def check_file(path: str, trust_roots: list[bytes]) -> dict:
+    """validate_pdf for a child process (guards.bounded): read the file at `path`, return
+    plain data, {"checks": [...]} or {"unreadable": "..."} for what is not a readable PDF."""
+    with open(path, "rb") as handle:
+        pdf = handle.read()
+    try:
+        checks = validate_pdf(pdf, trust_roots=trust_roots)
+    except Exception as exc:
+        if not _out_of_memory(exc):  # not a PDF, or signatures pyHanko cannot read
+            return {"unreadable": f"{type(exc).__name__}: {exc}"[:300]}
+        # Raised again below, once the traceback (and the parser's objects its frames hold)
+        # is gone, so that the runner has the memory to report it.
+        checks = None
+    if checks is None:
+        raise MemoryError("over the memory limit while reading the PDF")
+    return {"checks": [asdict(check) for check in checks]}
+
+
+def checks_from_plain(plain: list[dict]) -> list[SignatureCheck]:
+    """The other side of check_file: SignatureCheck objects from its plain data."""
+    return [
+        SignatureCheck(**{**check, "signer": CertificateInfo(**check["signer"])}) for check in plain
+    ]
 
 
 def signature_boxes(pdf: bytes) -> dict[str, tuple[int, tuple[float, float, float, float]]]:
