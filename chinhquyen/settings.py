@@ -198,9 +198,10 @@ VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 
 VERIFY_RATE_GET = os.environ.get("VERIFY_RATE_GET", "60/m")
 VERIFY_RATE_POST = os.environ.get("VERIFY_RATE_POST", "10/m")
 # An uploaded PDF is checked in a child process with these limits (guards/bounded.py).
-VERIFY_CHECK_MEMORY_MB = int(os.environ.get("VERIFY_CHECK_MEMORY_MB", 512))
-VERIFY_CHECK_CPU_SECONDS = int(os.environ.get("VERIFY_CHECK_CPU_SECONDS", 10))
-VERIFY_CHECK_WALL_SECONDS = float(os.environ.get("VERIFY_CHECK_WALL_SECONDS", 20))
+# A signed 29 MB PDF takes about 80 MB and 0.2 s; a hostile one of that size 1.1 GB and 50 s.
+VERIFY_CHECK_MEMORY_MB = int(os.environ.get("VERIFY_CHECK_MEMORY_MB", 384))
+VERIFY_CHECK_CPU_SECONDS = int(os.environ.get("VERIFY_CHECK_CPU_SECONDS", 5))
+VERIFY_CHECK_WALL_SECONDS = float(os.environ.get("VERIFY_CHECK_WALL_SECONDS", 15))
 # How long a validation is reused (per file and set of trust roots); certificates expire.
 VERIFY_CACHE_SECONDS = int(os.environ.get("VERIFY_CACHE_SECONDS", 3600))
 # Reverse proxies in front of the portal that append to X-Forwarded-For (guards/net.py).

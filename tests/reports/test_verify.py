@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -240,6 +241,8 @@ def test_a_normal_pdf_fits_the_default_limits(tmp_path, pki, report_pdf):
     [check] = outcome.value["checks"]
     assert check["summary"] == VALID and check["signer"]["common_name"]
     assert outcome.peak_rss < django_settings.VERIFY_CHECK_MEMORY_MB * MB
+    # Plain data, cheap to cache: nothing of pyHanko's reader travels with it.
+    assert len(pickle.dumps(outcome.value)) < 2048
 
 
 def test_the_check_runs_without_django(tmp_path, pki, report_pdf):
