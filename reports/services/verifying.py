@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -217,13 +217,9 @@ def verification_failure_record(
     now = timezone.now()
     key = {"day": today, "address": address, "report": report, "verdict": verdict}
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                tally, created = VerificationFailure.objects.get_or_create(
-                    **key, defaults={"last_at": now}
-                )
-        except IntegrityError:  # a concurrent first attempt of the same key won
-            tally, created = VerificationFailure.objects.get(**key), False
+        # A concurrent first attempt of the same key: the constraint holds, get_or_create
+        # then finds the other's row.
+        tally, created = VerificationFailure.objects.get_or_create(**key, defaults={"last_at": now})
         VerificationFailure.objects.filter(pk=tally.pk).update(
             count=F("count") + 1, last_at=now, last_sha256=sha256
         )

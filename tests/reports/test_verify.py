@@ -388,3 +388,14 @@ def test_a_new_day_starts_a_new_count(db, monkeypatch):
         (date(2026, 5, 1), 2),
         (date(2026, 5, 2), 1),
     ]
+
+
+def test_the_database_keeps_one_row_per_key_also_without_a_report(db):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    row = {"day": timezone.localdate(), "address": VISITOR, "verdict": Verdict.UNKNOWN}
+    VerificationFailure.objects.create(**row, report=None, last_at=timezone.now())
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        VerificationFailure.objects.create(**row, report=None, last_at=timezone.now())
