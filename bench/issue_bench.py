@@ -176,11 +176,11 @@ def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, obj
     from reports.services import report_create
     from reports.services.issuing import (
         current_file,
-        document_verify,
         report_issue,
         report_sign_organisation,
         report_sign_person,
     )
+    from reports.services.verifying import document_verify
     from reports.signing_keys import DEMO_PASSPHRASE
 
     times = {}

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, whose process_view reads the body (guards/throttle.py).
+    "guards.throttle.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: private, no-store for signed-in users and files (outside the upload
@@ -278,6 +280,18 @@ EVIDENCE_MAX_UPLOAD_SIZE = int(os.environ.get("EVIDENCE_MAX_UPLOAD_SIZE", 50 * 1
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", 120_000_000))
 ADMIN_MAX_UPLOAD_SIZE = int(os.environ.get("ADMIN_MAX_UPLOAD_SIZE", 10 * 1024 * 1024))
 VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 * 1024))
+# The public verification page, per client address (django-ratelimit rates: "60/m", "5/h").
+VERIFY_RATE_GET = os.environ.get("VERIFY_RATE_GET", "60/m")
+VERIFY_RATE_POST = os.environ.get("VERIFY_RATE_POST", "10/m")
+# An uploaded PDF is checked in a child process with these limits (guards/bounded.py).
+# A signed 29 MB PDF takes about 80 MB and 0.2 s; a hostile one of that size 1.1 GB and 50 s.
+VERIFY_CHECK_MEMORY_MB = int(os.environ.get("VERIFY_CHECK_MEMORY_MB", 384))
+VERIFY_CHECK_CPU_SECONDS = int(os.environ.get("VERIFY_CHECK_CPU_SECONDS", 5))
+VERIFY_CHECK_WALL_SECONDS = float(os.environ.get("VERIFY_CHECK_WALL_SECONDS", 15))
+# How long a validation is reused (per file and set of trust roots); certificates expire.
+VERIFY_CACHE_SECONDS = int(os.environ.get("VERIFY_CACHE_SECONDS", 3600))
+# Reverse proxies in front of the portal that append to X-Forwarded-For (guards/net.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 # Children that parse untrusted files (guards/bounded.py) at once per server process.
 BOUNDED_MAX_PARALLEL = int(os.environ.get("BOUNDED_MAX_PARALLEL", 2))
 # Previews of uploaded images and PDFs are drawn in such a child (evidence/thumbs.py); a file

@@ -72,6 +72,15 @@ def _get_context():
         return _context
 
 
+def preload(*modules: str) -> None:
+    """Have the server process import `modules` once, so each child starts with them (call
+    from an AppConfig.ready(): it counts only before the first child is started)."""
+    with _context_lock:
+        if _context is not None:
+            raise RuntimeError("bounded.preload() after the first child was started")
+        PRELOAD.extend(module for module in modules if module not in PRELOAD)
+
+
 def _address_space() -> int:
     """The current virtual size of this process, in bytes."""
     with open("/proc/self/statm") as handle:

@@ -12,6 +12,7 @@ from reports.models import (
     SignatureRecord,
     SigningKey,
     TrustAnchor,
+    VerificationFailure,
 )
 from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
 from reports.signing_keys import signing_key_add_pkcs12
@@ -146,6 +147,13 @@ class SignatureRecordAdmin(ReadOnlyAdmin):
 class DocumentEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "report", "user", "sha256"]
     list_filter = ["action"]
+
+
+@admin.register(VerificationFailure)
+class VerificationFailureAdmin(ReadOnlyAdmin):
+    list_display = ["day", "address", "report", "verdict", "count", "first_at", "last_at"]
+    list_filter = ["verdict", "day"]
+    search_fields = ["address", "last_sha256"]
 
 
 @admin.register(Dossier)

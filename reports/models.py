@@ -427,6 +427,43 @@ class DocumentEvent(models.Model):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
+class VerificationFailure(models.Model):
+    """Failed checks on the public verification page, counted: one row per day, address,
+    report and verdict however many attempts, so that anonymous visitors cannot grow the
+    database while a leader still sees who tried what, how often and when last."""
+
+    day = models.DateField(_("ngày"))
+    address = models.CharField(_("địa chỉ"), max_length=50, help_text=_("IPv4, hoặc mạng IPv6 /64"))
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(_("kết quả"), max_length=20)
+    count = models.PositiveIntegerField(_("số lần"), default=0)
+    first_at = models.DateTimeField(_("lần đầu"), auto_now_add=True)
+    last_at = models.DateTimeField(_("lần cuối"))
+    last_sha256 = models.CharField(_("SHA-256 lần cuối"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("lần xác minh không đạt")
+        verbose_name_plural = _("các lần xác minh không đạt")
+        ordering = ["-day", "-last_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "address", "report", "verdict"],
+                condition=models.Q(report__isnull=False),
+                name="one_failure_tally_per_report",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "address", "verdict"],
+                condition=models.Q(report__isnull=True),
+                name="one_failure_tally_without_report",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day:%d/%m/%Y} {self.address}: {self.verdict} × {self.count}"
+
+
 class Dossier(models.Model):
     """The ZIP sent to the Department of Home Affairs, built on disk with its SHA-256."""
 

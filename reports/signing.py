@@ -11,10 +11,11 @@ B-B by default, B-T when a timestamp authority is given.
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -534,7 +535,7 @@ def validate_pdf(pdf: bytes, *, trust_roots: list[bytes]) -> list[SignatureCheck
             ts = status.timestamp_validity
             checks.append(
                 SignatureCheck(
-                    field_name=sig.field_name,
+                    field_name=str(sig.field_name),  # not pyHanko's string, which keeps its reader
                     signer=signer,
                     signing_time=status.signer_reported_dt,
                     intact=status.intact,
@@ -556,6 +557,46 @@ def validate_pdf(pdf: bytes, *, trust_roots: list[bytes]) -> list[SignatureCheck
         return checks
 
     return _run(check_all)
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether an allocation failed somewhere in the chain (zlib and other C code say so in
+    words, and pyHanko wraps what it catches)."""
+    while exc is not None:
+        if isinstance(exc, MemoryError) or "memory" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def check_file(path: str, trust_roots: list[bytes]) -> dict:
+    """validate_pdf for a child process (guards.bounded): read the file at `path`, return
+    plain data, {"checks": [...]} or {"unreadable": "..."} for what is not a readable PDF."""
+    # Given back as soon as anything fails: looking at an error needs a little memory, and
+    # the parser may have left none.
+    reserve = bytearray(8 * 1024 * 1024)
+    with open(path, "rb") as handle:
+        pdf = handle.read()
+    try:
+        checks = validate_pdf(pdf, trust_roots=trust_roots)
+    except Exception as exc:
+        del reserve
+        if not _out_of_memory(exc):  # not a PDF, or signatures pyHanko cannot read
+            return {"unreadable": f"{type(exc).__name__}: {exc}"[:300]}
+    else:
+        return {"checks": [asdict(check) for check in checks]}
+    # Out of memory: raised again out here, once the traceback and the parser's objects its
+    # frames held are gone (some sit in reference cycles, hence the collection).
+    del pdf
+    gc.collect()
+    raise MemoryError("over the memory limit while reading the PDF")
+
+
+def checks_from_plain(plain: list[dict]) -> list[SignatureCheck]:
+    """The other side of check_file: SignatureCheck objects from its plain data."""
+    return [
+        SignatureCheck(**{**check, "signer": CertificateInfo(**check["signer"])}) for check in plain
+    ]
 
 
 def signature_boxes(pdf: bytes) -> dict[str, tuple[int, tuple[float, float, float, float]]]:

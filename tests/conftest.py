@@ -25,6 +25,14 @@ def _private_media(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and cached validations in the default cache start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Demo:
     commune: Commune

@@ -31,7 +31,6 @@ from reports.models import (
     Report,
     SignatureRecord,
     SigningKey,
-    TrustAnchor,
 )
 from reports.signing import Appearance, KeyMaterial, SigningError, sign_pdf
 
@@ -430,59 +429,3 @@ def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by
                 detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
             )
     return issued
-
-
-def trust_roots() -> list[bytes]:
-    roots = [anchor.certificate_pem.encode() for anchor in TrustAnchor.objects.all()]
-    for path in settings.SIGNING_TRUST_ROOTS:
-        with open(path, "rb") as handle:
-            roots.append(handle.read())
-    return roots
-
-
-# -- Verification ---------------------------------------------------------------------------
-
-
-class Verdict:
-    ISSUED = "issued"  # exactly a file the portal issued, signatures checked
-    MODIFIED = "modified"  # signed, but changed after signing
-    UNTRUSTED = "untrusted"  # signatures intact, certificate not from a trusted root
-    UNKNOWN = "unknown"  # not a document issued by the portal
-
-
-def document_verify(data: bytes, *, report: Report | None = None, user=None) -> dict:
-    """What a PDF is: the issued document exactly, a changed one, one signed by an untrusted
-    certificate, or something else. Failures are recorded."""
-    from reports.signing import validate_pdf
-
-    digest = sha256(data)
-    issued = (
-        IssuedFile.objects.filter(
-            sha256=digest, kind__in=[IssuedFile.Kind.REPORT, IssuedFile.Kind.APPENDIX]
-        )
-        .select_related("report__assessment__commune")
-        .first()
-    )
-    try:
-        checks = validate_pdf(data, trust_roots=trust_roots())
-    except Exception:  # not a PDF, or unreadable signatures
-        checks = []
-    if issued is not None and (
-        not checks or all(c.intact and c.valid and c.trusted for c in checks)
-    ):
-        verdict = Verdict.ISSUED
-    elif checks and any(not c.intact or not c.valid or c.modified_after for c in checks):
-        verdict = Verdict.MODIFIED
-    elif checks and issued is None and any(not c.trusted for c in checks) or issued is not None:
-        verdict = Verdict.UNTRUSTED
-    else:
-        verdict = Verdict.UNKNOWN
-    if verdict != Verdict.ISSUED:
-        DocumentEvent.objects.create(
-            report=issued.report if issued else report,
-            action=DocumentEvent.Action.VERIFY_FAILED,
-            user=user if getattr(user, "is_authenticated", False) else None,
-            sha256=digest,
-            detail=verdict,
-        )
-    return {"verdict": verdict, "sha256": digest, "issued": issued, "checks": checks}

@@ -1,22 +1,32 @@
 """The public verification page: anyone with the link (or the QR code) checks a document.
 
 It shows only what is printed on the report: number, date, commune, hash and signatures;
-never evidence or anything else of the commune."""
+never evidence or anything else of the commune. Open to anyone, so it is rate-limited per
+address (guards/throttle.py), takes one file up to VERIFY_MAX_UPLOAD_SIZE, and parses
+uploads only in a bounded child (reports/services/verifying.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
 
+from guards.net import client_network
+from guards.throttle import rate_limited
 from guards.uploads import accepts_files, too_large_message
 from reports.models import IssuedFile, Report
-from reports.services.issuing import document_verify, trust_roots
-
-VERIFY_UPLOADS = accepts_files(max_size_setting="VERIFY_MAX_UPLOAD_SIZE", anonymous=True)
+from reports.services.verifying import document_verify, issued_file_checks
 
 
-@VERIFY_UPLOADS
+def _public(view):
+    view = accepts_files(max_size_setting="VERIFY_MAX_UPLOAD_SIZE", anonymous=True)(view)
+    view = rate_limited(GET="VERIFY_RATE_GET", POST="VERIFY_RATE_POST")(view)
+    return require_http_methods(["GET", "HEAD", "POST"])(view)
+
+
+@_public
 def document(request, token):
+    """An issued report by its verification link, and a check of an uploaded copy."""
     report = get_object_or_404(
         Report.objects.select_related("assessment__commune"),
         verify_token=token,
@@ -25,14 +35,13 @@ def document(request, token):
     return _page(request, report)
 
 
-@VERIFY_UPLOADS
+@_public
 def upload(request):
+    """A check of an uploaded PDF, with no report in mind."""
     return _page(request, None)
 
 
 def _page(request, report):
-    from reports.signing import validate_pdf
-
     result = None
     error = ""
     if request.method == "POST":
@@ -42,17 +51,26 @@ def _page(request, report):
         elif upload is None:
             error = "Hãy chọn tệp PDF cần kiểm tra."
         else:
-            result = document_verify(b"".join(upload.chunks()), report=report, user=request.user)
+            result = document_verify(
+                upload, report=report, user=request.user, address=client_network(request)
+            )
     final = None
-    checks = []
+    checked = None
     if report is not None:
         final = (
             report.files.filter(kind=IssuedFile.Kind.REPORT).order_by("-created_at", "-id").first()
         )
         if final is not None:
-            checks = validate_pdf(final.read(), trust_roots=trust_roots())
+            checked = issued_file_checks(final)
     return render(
         request,
         "reports/verify.html",
-        {"report": report, "final": final, "checks": checks, "result": result, "error": error},
+        {
+            "report": report,
+            "final": final,
+            "checks": checked.checks if checked else [],
+            "unchecked": checked is not None and checked.status == "limits",
+            "result": result,
+            "error": error,
+        },
     )

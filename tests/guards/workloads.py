@@ -24,3 +24,10 @@ def allocate_then_abort(size: int) -> None:
     time.sleep(0.3)  # long enough for the parent to look at the child at least once
     del block
     os.abort()
+
+
+def imported(name: str) -> bool:
+    """Whether the child started with `name` already imported (preloaded by its server)."""
+    import sys
+
+    return name in sys.modules

@@ -1,4 +1,5 @@
-"""Fixtures for signing: a test PKI, a small real report PDF, and a SoftHSM2 token."""
+"""Fixtures for signing: a test PKI, a small real report PDF, a SoftHSM2 token, and the demo's
+report issued and signed through the portal; a hostile PDF for the verification page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from pathlib import Path
 import pytest
 
 from reports.pki import TestPKI, make_test_pki
+from reports.services import report_create
+from reports.services.issuing import (
+    report_issue,
+    report_sign_organisation,
+    report_sign_person,
+)
+from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 
 SIGNER_NAME = "Nguyễn Văn Thành"
 ORGANISATION = "Ủy ban nhân dân xã Nghi Dương"
@@ -156,3 +164,56 @@ def softhsm_token(tmp_path_factory, pki) -> Iterator[SoftToken]:
         os.environ.pop("SOFTHSM2_CONF", None)
     else:
         os.environ["SOFTHSM2_CONF"] = previous
+
+
+# -- the demo's report, issued and signed through the portal --------------------------------------
+
+
+@pytest.fixture
+def keys(demo_scored):
+    from reports.models import SigningKey
+
+    demo_signing_setup(commune=demo_scored.commune)
+    person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)
+    organisation = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=True)
+    return person, organisation
+
+
+@pytest.fixture
+def draft(demo_scored):
+    return report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+
+
+@pytest.fixture
+def issued(draft, demo_scored):
+    return report_issue(report=draft, by=demo_scored.user("vanthu"))
+
+
+@pytest.fixture
+def signed(issued, keys, demo_scored):
+    person, organisation = keys
+    vanthu = demo_scored.user("vanthu")
+    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
+    report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+    return issued
+
+
+def reference_bomb(size: int) -> bytes:
+    """A well-formed PDF of about `size` bytes whose form lists one field millions of times:
+    parsing it costs about 40 times its size in memory (29 MB: 1.1 GB and 34 s unbounded)."""
+    count = size // 6
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [" + b"3 0 R " * count + b"] >> >>",
+        b"<< /Type /Pages /Kids [] /Count 0 >>",
+        b"<< /FT /Sig /T (a) >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)

@@ -27,43 +27,14 @@ from reports.models import (
 )
 from reports.services import report_create
 from reports.services.issuing import (
-    Verdict,
     current_file,
-    document_verify,
     report_issue,
     report_sign_organisation,
     report_sign_person,
 )
+from reports.services.verifying import Verdict, document_verify
 from reports.signing import signature_boxes, validate_pdf
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
-
-
-@pytest.fixture
-def keys(demo_scored):
-    demo_signing_setup(commune=demo_scored.commune)
-    person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)
-    organisation = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=True)
-    return person, organisation
-
-
-@pytest.fixture
-def draft(demo_scored):
-    return report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
-
-
-@pytest.fixture
-def issued(draft, demo_scored):
-    return report_issue(report=draft, by=demo_scored.user("vanthu"))
-
-
-@pytest.fixture
-def signed(issued, keys, demo_scored):
-    person, organisation = keys
-    vanthu = demo_scored.user("vanthu")
-    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
-    return issued
-
+from reports.signing_keys import DEMO_PASSPHRASE
 
 # -- numbering ----------------------------------------------------------------------------------
 
