@@ -249,3 +249,10 @@ TWO_FACTOR_RECOVERY_CODES = 10
 SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 30))
 SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", 10))
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+# Wrong passphrases or PINs for one signing key: SIGNING_FAILURE_LIMIT per person and
+# SIGNING_KEY_FAILURE_LIMIT in all within SIGNING_FAILURE_WINDOW_MINUTES, then signing with
+# that key waits (reports/services/signing_attempts.py).
+SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 5))
+SIGNING_KEY_FAILURE_LIMIT = int(os.environ.get("SIGNING_KEY_FAILURE_LIMIT", 10))
+SIGNING_FAILURE_WINDOW_MINUTES = int(os.environ.get("SIGNING_FAILURE_WINDOW_MINUTES", 15))
