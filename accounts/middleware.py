@@ -97,7 +97,14 @@ class SecondFactorMiddleware:
     """A logged-in user who owes a second factor reaches only these views (the admin included):
     the rest send them to the code or to the enrolment page, then back."""
 
-    REACHABLE = {"logout", "accounts:verify", "accounts:enrol", "accounts:qr"}
+    REACHABLE = {
+        "login",  # to log in as someone else
+        "logout",
+        "admin:logout",
+        "accounts:verify",
+        "accounts:enrol",
+        "accounts:qr",
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response

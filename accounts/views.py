@@ -146,6 +146,7 @@ def verify(request):
     if user.is_verified():
         return redirect(_next(request))
     if not django_otp.user_has_device(user):
+        request.session[HAS_DEVICE] = False  # removed since the login (e.g. from a shell)
         if two_factor_required(user):
             return redirect("accounts:enrol")
         return redirect(_next(request))

@@ -226,3 +226,23 @@ def test_expired_rows_are_cleared_from_the_admin(client, demo, admin_client):
     )
     assert "Đã xóa 1 bản ghi đã hết hạn." in response.content.decode()
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["vhxh"]
+
+
+def test_the_login_records_open_in_the_admin(client, demo, admin_client):
+    fail(client, "lanhdao", 2)
+    password_login(client, "vhxh")
+    for name in (
+        "admin:axes_accessattempt_changelist",
+        "admin:axes_accesslog_changelist",
+        "admin:accounts_twofactorrule_changelist",
+        "admin:auth_user_changelist",
+    ):
+        assert admin_client.get(reverse(name)).status_code == 200, name
+    attempt = AccessAttempt.objects.get()
+    page = admin_client.get(reverse("admin:axes_accessattempt_change", args=[attempt.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "sai-mat-khau" not in html  # the password is masked
+    user = admin_client.get(reverse("admin:auth_user_change", args=[demo.user("vhxh").pk]))
+    assert user.status_code == 200
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Đăng nhập sai và khóa đăng nhập" in index and "totp" not in index.lower()

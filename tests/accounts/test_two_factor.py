@@ -198,6 +198,17 @@ def test_logout_is_always_reachable(client, demo, enforced):
     assert "_auth_user_id" not in client.session
 
 
+def test_an_app_removed_behind_the_sessions_back_does_not_trap_it(client, demo, settings):
+    device, _ = enrolled(demo.user("vhxh"))
+    password_login(client, "vhxh")
+    assert client.get(PAGE).url.startswith(VERIFY)
+    TOTPDevice.objects.all().delete()
+    StaticDevice.objects.all().delete()
+    response = client.get(f"{VERIFY}?next={PAGE}")
+    assert response.url == PAGE  # staff need no second factor
+    assert client.get(PAGE).status_code == 200
+
+
 def test_htmx_requests_are_sent_to_the_code_page_with_a_full_load(client, demo, enforced):
     enrolled(demo.user("lanhdao"))
     password_login(client, "lanhdao")
