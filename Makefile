@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench
+.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench messages
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -42,6 +42,10 @@ format: $(VENV)/.installed
 # Every script in bench/ prints its figures (each builds and removes its own temporary portal).
 bench: $(VENV)/.installed
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Our Vietnamese labels for third-party apps (locale/); the compiled .mo is committed.
+messages:
+	msgfmt --check-format -o locale/vi/LC_MESSAGES/django.mo locale/vi/LC_MESSAGES/django.po
 
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

@@ -6,6 +6,7 @@ real DJANGO_SECRET_KEY. `make run` sets DJANGO_DEBUG=1 for local use.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,11 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "guards",
+    "accounts.apps.AxesConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -79,14 +85,20 @@ MIDDLEWARE = [
     "guards.throttle.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Cache-Control: private, no-store for signed-in users and files (outside the upload
     # policy, so that its 413 answers are covered too).
     "guards.headers.PrivateCacheMiddleware",
     # Before anything reads request.POST: decides whether the body may carry files at all.
     "guards.uploads.UploadPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: an expired session is ended with a message on the login page.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chinhquyen.urls"
@@ -122,11 +134,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's rules with Vietnamese messages (accounts/passwords.py).
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "accounts.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
@@ -263,6 +280,8 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Failed logins and lockouts are warnings; every successful login is not news.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -305,3 +324,42 @@ THUMBNAIL_MAX_DECODED_MB = int(os.environ.get("THUMBNAIL_MAX_DECODED_MB", 256))
 # the workbook's parts, checked before the file is opened.
 CRITERIA_IMPORT_MAX_ROWS = int(os.environ.get("CRITERIA_IMPORT_MAX_ROWS", 2000))
 CRITERIA_IMPORT_MAX_XML_MB = int(os.environ.get("CRITERIA_IMPORT_MAX_XML_MB", 10))
+
+# -- Logins (accounts/) ---------------------------------------------------------------------------
+# django-axes: an account is locked after LOGIN_FAILURE_LIMIT wrong passwords, an address after
+# LOGIN_ADDRESS_FAILURE_LIMIT (higher: a commune office shares one public address), each for
+# LOGIN_COOLOFF_MINUTES after the last failure. An administrator unlocks in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", 20))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "guards.net.client_ip"
+# A wrong password while locked does not push the end of the lockout further away, so the
+# time the lockout page gives is the time it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+
+# Second factor (TOTP, django-otp). Which roles need it is data (accounts.TwoFactorRule, in the
+# admin); OTP_ENFORCE switches the requirement on, by default everywhere but development.
+OTP_ENFORCE = env_bool("OTP_ENFORCE", not DEBUG)
+OTP_TOTP_ISSUER = "Chính quyền thân thiện"
+TWO_FACTOR_RECOVERY_CODES = 10
+
+# A session ends after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
+# the login whatever happens (accounts/middleware.py).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 30))
+SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", 10))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+# Wrong passphrases or PINs for one signing key: SIGNING_FAILURE_LIMIT per person and
+# SIGNING_KEY_FAILURE_LIMIT in all within SIGNING_FAILURE_WINDOW_MINUTES, then signing with
+# that key waits (reports/services/signing_attempts.py).
+SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 5))
+SIGNING_KEY_FAILURE_LIMIT = int(os.environ.get("SIGNING_KEY_FAILURE_LIMIT", 10))
+SIGNING_FAILURE_WINDOW_MINUTES = int(os.environ.get("SIGNING_FAILURE_WINDOW_MINUTES", 15))

@@ -22,6 +22,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("tai-khoan/", include("accounts.urls")),
     path("ky-danh-gia/", include("assessments.urls")),
     path("ky-danh-gia/<int:pk>/minh-chung/", include("evidence.urls")),
     path("ky-danh-gia/<int:pk>/", include("reports.urls")),

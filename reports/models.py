@@ -350,6 +350,38 @@ class SigningKey(models.Model):
         return self.owner_id is None
 
 
+class SigningAttempt(models.Model):
+    """One try of a signing key's passphrase or PIN, counted as failed until it succeeds.
+
+    Written (and committed) before the key is opened, so parallel tries and a crash count
+    too; removed when the try fails for a reason other than the secret, and, with the
+    person's other tries on that key, when signing succeeds. Rows older than
+    SIGNING_FAILURE_WINDOW_MINUTES are removed as new tries come."""
+
+    key = models.ForeignKey(
+        SigningKey,
+        verbose_name=_("khóa ký số"),
+        on_delete=models.CASCADE,
+        related_name="attempts",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thử"),
+        on_delete=models.CASCADE,
+        related_name="signing_attempts",
+    )
+    at = models.DateTimeField(_("lúc"))
+
+    class Meta:
+        verbose_name = _("lần nhập sai mật khẩu khóa ký")
+        verbose_name_plural = _("lần nhập sai mật khẩu khóa ký")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["key", "at"], name="signing_attempt_key_at")]
+
+    def __str__(self):
+        return f"{self.key} – {self.user} – {self.at:%d/%m/%Y %H:%M}"
+
+
 class TrustAnchor(models.Model):
     """A root certificate the verification page trusts (e.g. the Ban Cơ yếu root)."""
 

@@ -39,6 +39,10 @@ class SigningError(Exception):
     """Signing could not go ahead; the message is Vietnamese and fit to show the user."""
 
 
+class WrongSecret(SigningError):
+    """The passphrase or PIN typed does not open the key (counted against guessing)."""
+
+
 @dataclass
 class KeyMaterial:
     kind: str  # "pkcs12" or "pkcs11"
@@ -188,7 +192,7 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(material.pkcs12, material.passphrase)
     except ValueError as exc:
-        raise SigningError("Sai mật khẩu của tệp khóa (.p12/.pfx).") from exc
+        raise WrongSecret("Sai mật khẩu của tệp khóa (.p12/.pfx).") from exc
     except Exception as exc:
         raise SigningError("Không mở được tệp khóa PKCS#12 (.p12/.pfx).") from exc
     if key is None or cert is None:
@@ -229,7 +233,7 @@ def _open_pkcs11(material: KeyMaterial) -> _Loaded:
             user_pin=material.pin,
         )
     except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange) as exc:
-        raise SigningError("Sai mã PIN của thiết bị ký.") from exc
+        raise WrongSecret("Sai mã PIN của thiết bị ký.") from exc
     except pkcs11.PinLocked as exc:
         raise SigningError("Thiết bị ký đã bị khóa do nhập sai mã PIN nhiều lần.") from exc
     except pkcs11.PKCS11Error as exc:

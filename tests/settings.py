@@ -26,3 +26,7 @@ SECURE_SSL_REDIRECT = False
 
 # Tests render in their own process (one test below starts the worker on purpose).
 RENDER_WORKERS = 0
+
+# The second factor is off here so the demo personas log in with a password; the tests of
+# the second factor switch it on (tests/accounts/).
+OTP_ENFORCE = False

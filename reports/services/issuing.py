@@ -32,7 +32,8 @@ from reports.models import (
     SignatureRecord,
     SigningKey,
 )
-from reports.signing import Appearance, KeyMaterial, SigningError, sign_pdf
+from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
+from reports.signing import Appearance, KeyMaterial, SigningError, WrongSecret, sign_pdf
 
 MM = 72 / 25.4
 
@@ -267,6 +268,8 @@ def _record_signature(issued: IssuedFile, role: str, field: str, key, info, sign
 def _sign(data: bytes, **kwargs):
     try:
         return sign_pdf(data, timestamp_url=_timestamp_url(), **kwargs)
+    except WrongSecret as error:
+        raise ValidationError(str(error), code=WRONG_SECRET) from None
     except SigningError as error:
         raise ValidationError(str(error)) from None
 
@@ -302,6 +305,7 @@ def appendix_stamp_box(page_size: tuple[float, float]) -> tuple[float, float, fl
     return (x2 - 72 * MM, y2 - 12 * MM, x2, y2)
 
 
+@signing_attempts_limited
 def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
     """The signer named in the signature block signs the issued report, visibly."""
     with transaction.atomic():
@@ -358,6 +362,7 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
     return issued
 
 
+@signing_attempts_limited
 def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
     """The commune signs after the signer: its seal on the report, a text stamp on the
     separately filed appendix."""
