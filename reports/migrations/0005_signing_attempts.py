@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_labels'),
+        ('reports', '0004_verification_failure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
