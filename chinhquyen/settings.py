@@ -55,10 +55,13 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "guards",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Where each request comes from, for the audit trail (audit.services.audit_record).
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -192,5 +195,8 @@ EVIDENCE_MAX_UPLOAD_SIZE = int(os.environ.get("EVIDENCE_MAX_UPLOAD_SIZE", 50 * 1
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", 120_000_000))
 ADMIN_MAX_UPLOAD_SIZE = int(os.environ.get("ADMIN_MAX_UPLOAD_SIZE", 10 * 1024 * 1024))
 VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 * 1024))
+# Reverse proxies in front of the portal that append to X-Forwarded-For (nginx alone: 1).
+# 0 ignores the header: the client address is REMOTE_ADDR (guards/net.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # Children that parse untrusted files (guards/bounded.py) at once per server process.
 BOUNDED_MAX_PARALLEL = int(os.environ.get("BOUNDED_MAX_PARALLEL", 2))
