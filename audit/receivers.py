@@ -36,6 +36,11 @@ def logged_out(sender, request, user, **kwargs):
         audit_record(action=Action.LOGOUT, user=user, summary="Đăng xuất")
 
 
+def _typed(username) -> str:
+    """A username as someone typed it, fit to store and to look up (no NUL, not too long)."""
+    return str(username or "").replace("\x00", "")[:150]
+
+
 def _account(username: str):
     """The account a username names (for the commune whose leaders should see attempts)."""
     if not username:
@@ -65,7 +70,7 @@ def login_failed(sender, credentials, request=None, **kwargs):
     # one would let anyone grow the trail at will.
     if request is not None and getattr(request, "axes_locked_out", False):
         return
-    username = str(credentials.get("username") or "")[:150]
+    username = _typed(credentials.get("username"))
     _attempt(
         Action.LOGIN_FAILED,
         request,
@@ -76,7 +81,7 @@ def login_failed(sender, credentials, request=None, **kwargs):
 
 
 def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    username = str(username or "")[:150]
+    username = _typed(username)
     _attempt(
         Action.LOCKED_OUT,
         request,

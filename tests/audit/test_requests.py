@@ -369,3 +369,12 @@ def test_services_outside_a_request_record_no_address(demo):
     score_comment(score=score, by=demo.user("kinhte"), comment="Ghi chú.")
     entry = only_entry(start)
     assert (entry.ip, entry.user_agent) == ("", "")
+
+
+def test_failed_login_with_a_nul_in_the_name_is_recorded_without_it(demo):
+    start = mark()
+    receivers.login_failed(
+        sender=None, credentials={"username": "vh\x00xh"}, request=RequestFactory().post("/")
+    )
+    entry = only_entry(start)
+    assert (entry.username, entry.target_label) == ("vhxh", "Tài khoản vhxh")
