@@ -116,12 +116,15 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo)
         )
     start = mark()
 
-    def work(index):
-        scores = list(
+    def load(order):
+        return list(
             Score.objects.filter(assessment=demo.assessment, criterion__code__in=codes)
             .select_related("criterion", "assessment")
-            .order_by("-criterion__order" if index % 2 else "criterion__order")
+            .order_by(order)
         )
+
+    def work(index):
+        scores = patiently(load, order="-criterion__order" if index % 2 else "criterion__order")
         if index == 0:
             patiently(score_submit_many, scores=scores, by=vhxh)
         else:
