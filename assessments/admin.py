@@ -1,8 +1,16 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 
+from assessments.access import membership_of
 from assessments.models import Assessment, Assignment, Commune, Membership, Unit
-from assessments.services import assessment_create, assessment_problems
+from assessments.services import assessment_create, assessment_problems, membership_text
+from audit.services import Action, audit_record
+
+User = get_user_model()
 
 ASSESSMENT_CREATE_FIELDS = [
     "commune",
@@ -44,6 +52,127 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
     list_select_related = ["user", "commune", "unit"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        before = (
+            Membership.objects.select_related("commune", "unit").get(pk=obj.pk) if change else None
+        )
+        super().save_model(request, obj, form, change)
+        who = _person(obj.user)
+        if before is None:
+            summary = f"Thêm {who} vào {obj.commune}: {membership_text(obj)}"
+        else:
+            summary = f"Đổi {who}: {_membership_where(before)} → {_membership_where(obj)}"
+        audit_record(
+            action=Action.MEMBERSHIP_CHANGE,
+            user=request.user,
+            commune=obj.commune,
+            target=obj,
+            target_label=f"Thành viên {obj.user.get_username()}",
+            summary=summary,
+            details={"fields": form.changed_data, "role": obj.role, "unit": obj.unit_id},
+        )
+
+    def delete_model(self, request, obj):
+        _audit_membership_delete(request, obj)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "commune", "unit"):
+            _audit_membership_delete(request, membership)
+        super().delete_queryset(request, queryset)
+
+
+def _person(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+def _membership_where(membership: Membership) -> str:
+    return f"{membership.commune}, {membership_text(membership)}"
+
+
+def _audit_membership_delete(request, membership: Membership) -> None:
+    audit_record(
+        action=Action.MEMBERSHIP_DELETE,
+        user=request.user,
+        commune=membership.commune,
+        target=membership,
+        target_label=f"Thành viên {membership.user.get_username()}",
+        summary=f"Xóa {_person(membership.user)} khỏi {_membership_where(membership)}",
+    )
+
+
+def _audit_account(request, action: str, account, summary: str, **details) -> None:
+    membership = membership_of(account)
+    audit_record(
+        action=action,
+        user=request.user,
+        commune=membership.commune if membership else None,
+        target=account,
+        target_label=f"Tài khoản {account.get_username()}",
+        summary=summary,
+        details=details,
+    )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's account admin; every change of an account (its rights, its password, its
+    removal) is written to the audit trail."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Password fields are named, never their values.
+        changes = {
+            name: _plain_value(form.cleaned_data.get(name))
+            for name in form.changed_data
+            if "password" not in name
+        }
+        labels = ", ".join(str(form.fields[name].label or name) for name in form.changed_data)
+        if change:
+            summary = f"Sửa tài khoản {_person(obj)}: {labels.lower()}"
+        else:
+            summary = f"Tạo tài khoản {_person(obj)}"
+        action = Action.ACCOUNT_CHANGE if change else Action.ACCOUNT_CREATE
+        _audit_account(request, action, obj, summary, changes=changes)
+
+    def delete_model(self, request, obj):
+        _audit_account(request, Action.ACCOUNT_DELETE, obj, f"Xóa tài khoản {_person(obj)}")
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            _audit_account(
+                request, Action.ACCOUNT_DELETE, account, f"Xóa tài khoản {_person(account)}"
+            )
+        super().delete_queryset(request, queryset)
+
+    def user_change_password(self, request, id, form_url=""):
+        account = self.get_object(request, unquote(id))
+        response = super().user_change_password(request, id, form_url)
+        if account is not None:
+            now = User.objects.filter(pk=account.pk).values_list("password", flat=True).first()
+            if now != account.password:
+                _audit_account(
+                    request,
+                    Action.ACCOUNT_CHANGE,
+                    account,
+                    f"Đặt lại mật khẩu của tài khoản {_person(account)}",
+                )
+        return response
+
+
+def _plain_value(value):
+    """A form value as the audit trail keeps it: groups and permissions by name."""
+    if hasattr(value, "__iter__") and not isinstance(value, str):
+        return [str(item) for item in value]
+    return value if isinstance(value, bool | int | type(None)) else str(value)
 
 
 class AssignmentInline(admin.TabularInline):

@@ -22,6 +22,7 @@ from assessments.models import (
     ScoreEvent,
     Unit,
 )
+from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, CriteriaSet, Level
 from criteria.services import criteria_set_problems
@@ -61,6 +62,7 @@ def user_create(
     unit: Unit | None = None,
     title: str = "",
     email: str = "",
+    by: User | None = None,
 ) -> User:
     if unit is not None and unit.commune_id != commune.pk:
         raise ValidationError(f"Đơn vị “{unit}” không thuộc {commune}.")
@@ -68,8 +70,24 @@ def user_create(
     user = User.objects.create_user(
         username=username, password=password, email=email, first_name=first, last_name=last
     )
-    Membership.objects.create(user=user, commune=commune, unit=unit, role=role, title=title)
+    membership = Membership.objects.create(
+        user=user, commune=commune, unit=unit, role=role, title=title
+    )
+    audit_record(
+        action=Action.ACCOUNT_CREATE,
+        user=by,
+        commune=commune,
+        target=user,
+        target_label=f"Tài khoản {username}",
+        summary=f"Tạo tài khoản {username} ({full_name}): {membership_text(membership)}",
+    )
     return user
+
+
+def membership_text(membership: Membership) -> str:
+    """'Lãnh đạo UBND, Phó Chủ tịch UBND xã' or 'Cán bộ, công chức, Phòng Văn hóa - Xã hội'."""
+    parts = [membership.get_role_display(), membership.title, str(membership.unit or "")]
+    return ", ".join(part for part in parts if part)
 
 
 def assessment_problems(
@@ -151,10 +169,26 @@ def assignment_update(
             raise ValidationError(f"Đơn vị “{unit}” không thuộc xã của kỳ đánh giá.")
     if lead_unit is not None and lead_unit in supporting_units:
         raise ValidationError("Đơn vị chủ trì không thể đồng thời là đơn vị phối hợp.")
+    before = assignment.lead_unit
     assignment.lead_unit = lead_unit
     assignment.updated_by = by
     assignment.save(update_fields=["lead_unit", "updated_by", "updated_at"])
     assignment.supporting_units.set(supporting_units)
+    code = assignment.criterion.code
+    audit_record(
+        action=Action.ASSIGNMENT_CHANGE,
+        user=by,
+        commune=assignment.assessment.commune,
+        target=assignment,
+        target_label=f"Tiêu chí {code}",
+        summary=f"Phân công tiêu chí {code}: chủ trì {before or 'chưa có'} → {lead_unit or 'chưa có'}"
+        f"; phối hợp: {', '.join(str(u) for u in supporting_units) or 'không'}",
+        details={
+            "lead_unit": lead_unit.pk if lead_unit else None,
+            "previous_lead_unit": before.pk if before else None,
+            "supporting_units": [u.pk for u in supporting_units],
+        },
+    )
     return assignment
 
 
@@ -167,7 +201,11 @@ REVIEWABLE = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED}
 def _fresh(score: Score, expected_version: int | None) -> Score:
     """The score locked for update; refused when someone saved since `expected_version`."""
     current = (
-        Score.objects.select_for_update().select_related("criterion", "assessment").get(pk=score.pk)
+        # The score and its assessment (whose status is checked), not the joined criterion
+        # and commune: a save must not hold rows that other actions only read.
+        Score.objects.select_for_update(of=("self", "assessment"))
+        .select_related("criterion", "assessment__commune")
+        .get(pk=score.pk)
     )
     if expected_version is not None and current.version != expected_version:
         last = current.events.select_related("user").first()
@@ -183,12 +221,42 @@ def _fresh(score: Score, expected_version: int | None) -> Score:
     return current
 
 
+AUDITED = {
+    ScoreEvent.Action.SAVE: Action.SCORE_SAVE,
+    ScoreEvent.Action.SUBMIT: Action.SCORE_SUBMIT,
+    ScoreEvent.Action.RESUBMIT: Action.SCORE_RESUBMIT,
+    ScoreEvent.Action.RETURN: Action.SCORE_RETURN,
+    ScoreEvent.Action.APPROVE: Action.SCORE_APPROVE,
+    ScoreEvent.Action.ADJUST: Action.SCORE_ADJUST,
+    ScoreEvent.Action.COMMENT: Action.SCORE_COMMENT,
+}
+
+
+def _audit_score(score: Score, action: str, by, *, points=None, comment: str = "") -> None:
+    code = score.criterion.code
+    text = f"{ScoreEvent.Action(action).label} tiêu chí {code}"
+    if points is not None:
+        text += f": {fmt_points(Decimal(points))} điểm"
+    if comment:
+        text += f". {comment}"
+    audit_record(
+        action=AUDITED[action],
+        user=by,
+        commune=score.assessment.commune,
+        target=score,
+        target_label=f"Tiêu chí {code}",
+        summary=text,
+        details={"status": score.status, "points": points, "version": score.version},
+    )
+
+
 def _record(score: Score, action: str, by, *, points=None, comment: str = "") -> None:
     score.version += 1
     score.save()
     ScoreEvent.objects.create(
         score=score, action=action, status=score.status, points=points, comment=comment, user=by
     )
+    _audit_score(score, action, by, points=points, comment=comment)
 
 
 def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> bool:
@@ -325,6 +393,9 @@ def _is_leader(user, assessment: Assessment) -> bool:
 @transaction.atomic
 def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str]]:
     """Submit every ready score of a unit at once; say why the others were left."""
+    # Lock them all first, in one order: each submission ends by taking the audit chain's
+    # lock, and a lone save of one of these waiting meanwhile must not hold one we still need.
+    list(Score.objects.select_for_update().filter(pk__in=[s.pk for s in scores]).order_by("pk"))
     submitted, skipped = [], []
     for score in scores:
         if score.status not in (Score.Status.DRAFT, Score.Status.RETURNED):
@@ -425,6 +496,7 @@ def score_comment(*, score: Score, by, comment: str) -> None:
         comment=comment.strip(),
         user=by,
     )
+    _audit_score(score, ScoreEvent.Action.COMMENT, by, comment=comment.strip())
 
 
 @transaction.atomic
@@ -437,6 +509,7 @@ def assessment_lock(*, assessment: Assessment, by, reason: str = "") -> None:
     AssessmentEvent.objects.create(
         assessment=assessment, action=AssessmentEvent.Action.LOCK, reason=reason, user=by
     )
+    _audit_assessment(assessment, Action.ASSESSMENT_LOCK, by, reason)
 
 
 @transaction.atomic
@@ -455,6 +528,7 @@ def assessment_reopen(
     AssessmentEvent.objects.create(
         assessment=assessment, action=AssessmentEvent.Action.REOPEN, reason=reason.strip(), user=by
     )
+    _audit_assessment(assessment, Action.ASSESSMENT_REOPEN, by, reason.strip())
 
 
 # More cases of one deduction than a commune records in a year; well inside the column.
@@ -475,10 +549,22 @@ def adjustment_record(
         adjustment=adjustment,
         defaults={"cases": cases, "note": note.strip(), "entered_by": by},
     )
-    AssessmentEvent.objects.create(
+    event = AssessmentEvent.objects.create(
         assessment=assessment,
         action=AssessmentEvent.Action.ADJUSTMENT,
         reason=f"{adjustment.title}: {cases} trường hợp. {note.strip()}".strip(),
         user=by,
     )
+    _audit_assessment(assessment, Action.ADJUSTMENT_RECORD, by, event.reason)
     return entry
+
+
+def _audit_assessment(assessment: Assessment, action: str, by, reason: str) -> None:
+    label = Action(action).label
+    audit_record(
+        action=action,
+        user=by,
+        commune=assessment.commune,
+        target=assessment,
+        summary=f"{label}: {reason}" if reason else str(label),
+    )

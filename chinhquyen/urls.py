@@ -28,5 +28,6 @@ urlpatterns = [
     path("ky-danh-gia/<int:pk>/", include("reports.urls")),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("xac-minh/", include("reports.verify_urls")),
+    path("nhat-ky/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessments.models import Assessment, Assignment
+from audit.services import Action, audit_record
 from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
 from evidence.sniff import Refused, sniff
@@ -119,6 +120,18 @@ class _OnDisk:
 def _search_text(evidence: Evidence, file_name: str = "") -> str:
     parts = [evidence.code, evidence.title, evidence.doc_number, evidence.issuer, file_name]
     return fold(" ".join(p for p in parts if p))
+
+
+def _audit(evidence: Evidence, action: str, by, summary: str, **details) -> None:
+    audit_record(
+        action=action,
+        user=by,
+        commune=evidence.assessment.commune,
+        target=evidence,
+        target_label=f"Minh chứng {evidence.code}",
+        summary=summary,
+        details=details,
+    )
 
 
 def _store_version(
@@ -345,6 +358,14 @@ def _create_evidence(
         detail=f"{name} ({record.size} byte)",
         user=by,
     )
+    _audit(
+        evidence,
+        Action.EVIDENCE_UPLOAD,
+        by,
+        f"Tải lên {evidence.code} “{evidence.title}”: {name} ({record.size} byte)",
+        sha256=digest,
+        file_id=record.pk,
+    )
     return evidence
 
 
@@ -391,6 +412,14 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
                     detail=f"Phiên bản {record.version}: {name}",
                     user=by,
                 )
+                _audit(
+                    evidence,
+                    Action.EVIDENCE_REPLACE,
+                    by,
+                    f"Thay tệp {evidence.code}, phiên bản {record.version}: {name}",
+                    sha256=digest,
+                    file_id=record.pk,
+                )
         except Exception:
             _remove_files(stored)
             raise
@@ -436,6 +465,13 @@ def evidence_describe(*, evidence: Evidence, by, **fields) -> str:
             detail="Sửa: " + ", ".join(labels[f] for f in changed),
             user=by,
         )
+        _audit(
+            evidence,
+            Action.EVIDENCE_DESCRIBE,
+            by,
+            f"Sửa thông tin {evidence.code}: " + ", ".join(labels[f].lower() for f in changed),
+            fields=changed,
+        )
     return issue_date_warning(evidence.assessment, evidence.issue_date)
 
 
@@ -460,6 +496,13 @@ def evidence_link(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLi
             detail=f"Liên kết với tiêu chí {criterion.code}",
             user=by,
         )
+        _audit(
+            evidence,
+            Action.EVIDENCE_LINK,
+            by,
+            f"Dùng {evidence.code} cho tiêu chí {criterion.code}",
+            criterion=criterion.code,
+        )
     return link
 
 
@@ -481,6 +524,13 @@ def evidence_unlink(*, evidence: Evidence, criterion: Criterion, by) -> None:
             detail=f"Bỏ liên kết với tiêu chí {criterion.code}",
             user=by,
         )
+        _audit(
+            evidence,
+            Action.EVIDENCE_UNLINK,
+            by,
+            f"Bỏ liên kết {evidence.code} khỏi tiêu chí {criterion.code}",
+            criterion=criterion.code,
+        )
 
 
 @transaction.atomic
@@ -499,6 +549,7 @@ def evidence_delete(*, evidence: Evidence, by) -> None:
         action=EvidenceEvent.Action.DELETE,
         user=by,
     )
+    _audit(evidence, Action.EVIDENCE_DELETE, by, f"Xóa {evidence.code} “{evidence.title}”")
 
 
 @transaction.atomic
@@ -516,3 +567,4 @@ def evidence_restore(*, evidence: Evidence, by) -> None:
         action=EvidenceEvent.Action.RESTORE,
         user=by,
     )
+    _audit(evidence, Action.EVIDENCE_RESTORE, by, f"Khôi phục {evidence.code} “{evidence.title}”")

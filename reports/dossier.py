@@ -21,6 +21,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.services import Action, audit_record
 from evidence.archive import INDEX_NAME, index_workbook, safe_name
 from evidence.models import EvidenceFile
 from reports import documents
@@ -145,6 +146,15 @@ def dossier_build(*, report: Report, by) -> Dossier:
             user=by,
             sha256=dossier.sha256,
             detail=f"{len(entries)} tệp minh chứng, {dossier.size} byte",
+        )
+        audit_record(
+            action=Action.DOSSIER_BUILD,
+            user=by,
+            commune=report.assessment.commune,
+            target=dossier,
+            target_label=f"Hồ sơ báo cáo số {report.number:02d}/{report.symbol}",
+            summary=f"Lập hồ sơ gửi thành phố: {len(entries)} tệp minh chứng, {dossier.size} byte",
+            details={"sha256": dossier.sha256},
         )
     return dossier
 

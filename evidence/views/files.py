@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import get_assessment_for_user
 from assessments.models import Assessment
+from audit.services import Action, audit_record
 from evidence.access import (
     approved_criterion_ids,
     can_delete,
@@ -335,6 +336,17 @@ def download(request, pk, file_pk):
         raise Http404("Không tìm thấy tệp trên máy chủ.") from None
     if inline and record.kind == "pdf":
         inline = not pdf_may_run_script(record.file.path, record.sha256)
+    evidence = record.evidence
+    audit_record(
+        action=Action.DOWNLOAD,
+        user=request.user,
+        commune=evidence.assessment.commune,
+        target=evidence,
+        target_label=f"Minh chứng {evidence.code}",
+        summary=f"{'Mở xem' if inline else 'Tải về'} tệp {record.original_name} "
+        f"(phiên bản {record.version})",
+        details={"file_id": record.pk, "sha256": record.sha256},
+    )
     response = FileResponse(
         handle,
         as_attachment=not inline,
@@ -357,6 +369,8 @@ def thumbnail(request, pk, file_pk):
 
 def _get_file(user, pk, file_pk) -> EvidenceFile:
     assessment: Assessment = get_assessment_for_user(user, pk)
-    return get_object_or_404(
+    record = get_object_or_404(
         EvidenceFile.objects.select_related("evidence"), evidence__assessment=assessment, pk=file_pk
     )
+    record.evidence.assessment = assessment
+    return record

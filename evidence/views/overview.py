@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header
 
 from assessments.access import get_assessment_for_user
 from assessments.selectors import TreeNode, assessment_tree
+from audit.services import Action, audit_record
 from evidence.access import can_see_history
 from evidence.archive import archive_entries, archive_filename, stream_archive
 from evidence.forms import SearchForm
@@ -161,10 +162,17 @@ def archive(request, pk):
         criterion_ids = [leaf.criterion.pk for leaf in _leaves([node])]
     # Read everything from the database before the first byte goes out.
     entries = archive_entries(evidence_links_for_archive(assessment, criterion_ids))
-    response = StreamingHttpResponse(stream_archive(entries), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=archive_filename(assessment, criterion)
+    name = archive_filename(assessment, criterion)
+    audit_record(
+        action=Action.EXPORT,
+        user=request.user,
+        commune=assessment.commune,
+        target=criterion or assessment,
+        target_label=f"Tiêu chí {criterion.code}" if criterion else "",
+        summary=f"Tải ZIP minh chứng {name} ({len(entries)} tệp)",
     )
+    response = StreamingHttpResponse(stream_archive(entries), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     # Behind nginx: pass the chunks on as they come instead of spooling the ZIP to disk.

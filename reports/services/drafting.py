@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, Membership
 from assessments.selectors import Results, assessment_results
+from audit.services import Action, audit_record
 from criteria.tree import fmt_points
 from reports.models import Report, ReportSection, ReportSectionRevision
 
@@ -258,7 +259,27 @@ def report_create(*, assessment: Assessment, by) -> Report:
         ReportSection(report=report, order=order, updated_by=by, **spec)
         for order, spec in enumerate(default_sections(assessment, results), start=1)
     )
+    _audit(report, Action.REPORT_CREATE, by, f"Tạo dự thảo: {report.summary}")
     return report
+
+
+def _audit(report: Report, action: str, by, summary: str, **details) -> None:
+    audit_record(
+        action=action,
+        user=by,
+        commune=report.assessment.commune,
+        target=report,
+        target_label=report_label(report),
+        summary=summary,
+        details=details,
+    )
+
+
+def report_label(report: Report) -> str:
+    """'Báo cáo số 01/BC-UBND' once issued, 'Dự thảo báo cáo 6 tháng 2026' before."""
+    if report.number is not None:
+        return f"Báo cáo số {report.number:02d}/{report.symbol}"
+    return f"Dự thảo {report.get_kind_display().lower()} {report.assessment.year}"
 
 
 def ensure_draft(report: Report) -> None:
@@ -291,6 +312,14 @@ def report_section_save(
     section.version += 1
     section.updated_by = by
     section.save(update_fields=["body", "version", "updated_by", "updated_at"])
+    _audit(
+        section.report,
+        Action.REPORT_EDIT,
+        by,
+        f"Sửa mục “{section.heading or section.key}”",
+        section=section.key,
+        version=section.version,
+    )
     return section
 
 
@@ -311,4 +340,5 @@ def report_update(
     report.signer_name = signer_name.strip() or (signer.get_full_name() if signer else "")
     report.version += 1
     report.save()
+    _audit(report, Action.REPORT_EDIT, by, "Sửa thông tin chung (trích yếu, nơi nhận, người ký)")
     return report

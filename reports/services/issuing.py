@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Score
+from audit.services import Action, audit_record
 from evidence.models import EvidenceLink
 from reports import documents
 from reports.models import (
@@ -32,6 +33,7 @@ from reports.models import (
     SignatureRecord,
     SigningKey,
 )
+from reports.services.drafting import report_label
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
 from reports.signing import Appearance, KeyMaterial, SigningError, WrongSecret, sign_pdf
 
@@ -199,7 +201,25 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
                 user=by,
                 detail=f"Chưa duyệt: {', '.join(missing)}. Lý do: {report.override_reason}",
             )
+        summary = f"Ban hành {report.number_text} ngày {today:%d/%m/%Y}"
+        if missing:
+            summary += (
+                f" khi còn {len(missing)} tiêu chí chưa duyệt. Lý do: {report.override_reason}"
+            )
+        _audit(report, Action.REPORT_ISSUE, by, summary, sha256=stored[0].sha256)
     return report
+
+
+def _audit(report: Report, action: str, by, summary: str, **details) -> None:
+    audit_record(
+        action=action,
+        user=by,
+        commune=report.assessment.commune,
+        target=report,
+        target_label=report_label(report),
+        summary=summary,
+        details=details,
+    )
 
 
 def current_file(report: Report, kind: str) -> IssuedFile:
@@ -359,6 +379,16 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
             sha256=issued.sha256,
             detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
         )
+        _audit(
+            report,
+            Action.REPORT_SIGN,
+            by,
+            f"Người có thẩm quyền ký số {report.number_text}: {info.common_name}",
+            role="person",
+            key=key.pk,
+            serial=str(info.serial),
+            sha256=issued.sha256,
+        )
     return issued
 
 
@@ -433,4 +463,14 @@ def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by
                 sha256=record.sha256,
                 detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
             )
+        _audit(
+            report,
+            Action.REPORT_SIGN,
+            by,
+            f"Cơ quan ký số {report.number_text} và phụ lục: {info.common_name}",
+            role="organisation",
+            key=key.pk,
+            serial=str(info.serial),
+            sha256=issued.sha256,
+        )
     return issued

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
 from assessments.services import staff_window_open
+from audit.services import Action, audit_record
 from reports.selectors import adjustment_rows
 from reports.selectors import dashboard as build_dashboard
 from reports.xlsx import unit_table_xlsx
@@ -61,6 +62,13 @@ def units_xlsx(request, pk):
     _require_overview(request.user, assessment)
     data = unit_table_xlsx(build_dashboard(assessment))
     name = slugify(f"cham-diem-theo-don-vi-{assessment.commune.name}-{assessment.year}")
+    audit_record(
+        action=Action.EXPORT,
+        user=request.user,
+        commune=assessment.commune,
+        target=assessment,
+        summary=f"Xuất bảng chấm điểm theo đơn vị (Excel) {name}.xlsx",
+    )
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import is_leader_of, membership_of
 from assessments.models import Membership
+from audit.services import Action
 from guards.inline import inert
 from reports.dossier import dossier_build
 from reports.forms import IssueForm, SignForm
@@ -22,7 +23,7 @@ from reports.services.issuing import (
     report_sign_person,
     unapproved_codes,
 )
-from reports.views.report import _get_report
+from reports.views.report import _get_report, audit_file
 
 
 def is_secretary(user, report: Report) -> bool:
@@ -162,6 +163,15 @@ def issued_file(request, pk, report_pk, file_pk):
         raise Http404("Không tìm thấy tệp.") from None
     # The portal made these PDFs (no script in them); the sandbox keeps that true if not.
     inline = request.GET.get("xem") == "1" and extension == ".pdf"
+    audit_file(
+        request,
+        report,
+        Action.DOWNLOAD,
+        f"{'Mở xem' if inline else 'Tải về'} {record.get_kind_display().lower()}, "
+        f"{record.get_stage_display().lower()}: {name}",
+        file_id=record.pk,
+        sha256=record.sha256,
+    )
     response = FileResponse(handle, as_attachment=not inline, filename=name)
     return inert(response)
 
@@ -198,5 +208,14 @@ def dossier_download(request, pk, report_pk, dossier_pk):
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(Dossier, report=report, pk=dossier_pk)
     name = f"ho-so-cqtt-{report.assessment.year}-so-{report.number:02d}.zip"
-    response = FileResponse(record.file.open("rb"), as_attachment=True, filename=name)
+    handle = record.file.open("rb")
+    audit_file(
+        request,
+        report,
+        Action.DOWNLOAD,
+        f"Tải về hồ sơ gửi thành phố {name}",
+        dossier_id=record.pk,
+        sha256=record.sha256,
+    )
+    response = FileResponse(handle, as_attachment=True, filename=name)
     return inert(response)

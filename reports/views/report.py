@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
+from audit.services import Action, audit_record
 from guards.inline import inert
 from reports import documents
 from reports.docx import appendix_docx, report_docx
@@ -23,6 +24,7 @@ from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
 from reports.rendering import warm_up
 from reports.services import report_create, report_section_save, report_update
+from reports.services.drafting import report_label
 from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
 
@@ -209,6 +211,19 @@ def report_preview(request, pk, report_pk):
     )
 
 
+def audit_file(request, report: Report, action: str, summary: str, **details) -> None:
+    """Record that the user took a file of `report` away (exported or downloaded)."""
+    audit_record(
+        action=action,
+        user=request.user,
+        commune=report.assessment.commune,
+        target=report,
+        target_label=report_label(report),
+        summary=summary,
+        details=details,
+    )
+
+
 def _download(request, data: bytes, content_type: str, filename: str) -> HttpResponse:
     """`?xem=1` opens a PDF in the browser; otherwise the file downloads."""
     response = HttpResponse(data, content_type=content_type)
@@ -222,9 +237,9 @@ def _download(request, data: bytes, content_type: str, filename: str) -> HttpRes
 @login_required
 def report_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    return _download(
-        request, documents.report_pdf(report), PDF, _filename(report, "bao-cao", ".pdf")
-    )
+    data = documents.report_pdf(report)
+    audit_file(request, report, Action.EXPORT, "Xuất báo cáo (PDF)")
+    return _download(request, data, PDF, _filename(report, "bao-cao", ".pdf"))
 
 
 @login_required
@@ -241,15 +256,17 @@ def appendix_preview(request, pk, report_pk):
 @login_required
 def appendix_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    return _download(
-        request, documents.appendix_pdf(report), PDF, _filename(report, "phu-luc", ".pdf")
-    )
+    data = documents.appendix_pdf(report)
+    audit_file(request, report, Action.EXPORT, "Xuất phụ lục (PDF)")
+    return _download(request, data, PDF, _filename(report, "phu-luc", ".pdf"))
 
 
 @login_required
 def appendix_xlsx_view(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    return _download(request, appendix_xlsx(report), XLSX, _filename(report, "phu-luc", ".xlsx"))
+    data = appendix_xlsx(report)
+    audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Excel)")
+    return _download(request, data, XLSX, _filename(report, "phu-luc", ".xlsx"))
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -259,7 +276,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def report_docx_view(request, pk, report_pk):
     """The report as a Word file, for a clerk who wants to finish it in Word."""
     report = _get_report(request.user, pk, report_pk)
-    response = HttpResponse(report_docx(report), content_type=DOCX)
+    data = report_docx(report)
+    audit_file(request, report, Action.EXPORT, "Xuất báo cáo (Word)")
+    response = HttpResponse(data, content_type=DOCX)
     response["Content-Disposition"] = (
         f'attachment; filename="{_filename(report, "bao-cao", ".docx")}"'
     )
@@ -269,4 +288,6 @@ def report_docx_view(request, pk, report_pk):
 @login_required
 def appendix_docx_view(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    return _download(request, appendix_docx(report), DOCX, _filename(report, "phu-luc", ".docx"))
+    data = appendix_docx(report)
+    audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Word)")
+    return _download(request, data, DOCX, _filename(report, "phu-luc", ".docx"))

@@ -290,7 +290,13 @@ def test_query_count_does_not_grow(client, login_as, demo, upload):
             archive, _, _ = download(
                 client, archive_url(demo, f"?tieu-chi={criterion(demo, '2').pk}")
             )
-        return len(captured), archive
+        # The audit trail's record of the download is counted apart: lock the chain head, add
+        # the entry, move the head (PostgreSQL first settles the deferred checks: 2 more).
+        audit = sum(
+            "audit_" in q["sql"] or q["sql"].startswith("SET CONSTRAINTS") for q in captured
+        )
+        assert audit == (5 if connection.vendor == "postgresql" else 3)
+        return len(captured) - audit, archive
 
     make(0, 3)
     few, _ = queries()

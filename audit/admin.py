@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from audit.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are never added, changed or removed by hand."""
+
+    list_display = [
+        "id",
+        "at",
+        "full_name",
+        "username",
+        "commune_name",
+        "unit_name",
+        "action",
+        "target_label",
+        "summary",
+        "ip",
+    ]
+    list_filter = ["action", "commune_name", "at"]
+    search_fields = ["username", "full_name", "target_label", "summary", "ip"]
+    date_hierarchy = "at"
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,32 @@
+"""Where the current action comes from (address, browser), set once per request by
+`audit.middleware.AuditContextMiddleware` so services record it without seeing the request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Origin:
+    ip: str = ""
+    user_agent: str = ""
+
+
+_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
+
+
+def current() -> Origin:
+    """The origin of the request being served; empty for commands and background work."""
+    return _origin.get() or Origin()
+
+
+@contextmanager
+def bound(origin: Origin) -> Iterator[None]:
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)

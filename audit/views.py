@@ -1,0 +1,87 @@
+"""Reading the audit trail: the filtered list, newest first, and its export."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from audit.access import reads_every_commune, require_scope
+from audit.forms import EntryFilterForm
+from audit.models import AuditEntry
+from audit.services import Action, audit_record
+from audit.xlsx import entries_xlsx
+
+PER_PAGE = 50
+# An export is built in memory; past this many rows, narrow the filter.
+EXPORT_MAX_ROWS = 10_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a row shows; the hash chain's columns and the details stay in the database.
+LISTED = [
+    "id",
+    "at",
+    "username",
+    "full_name",
+    "ip",
+    "commune_name",
+    "unit_name",
+    "action",
+    "target_label",
+    "summary",
+]
+
+
+def _filtered(request) -> tuple[EntryFilterForm, object]:
+    scope = require_scope(request.user)
+    form = EntryFilterForm(
+        request.GET, user=request.user, every_commune=reads_every_commune(request.user)
+    )
+    return form, form.apply(AuditEntry.objects.filter(scope)).order_by("-id")
+
+
+@login_required
+def entry_list(request):
+    """Who did what, when and from where: the commune's entries for its leaders, everyone's
+    for administrators; filterable by person, unit, action and dates."""
+    form, entries = _filtered(request)
+    page = Paginator(entries.only(*LISTED), PER_PAGE).get_page(request.GET.get("trang"))
+    return render(
+        request,
+        "audit/entry_list.html",
+        {"form": form, "page": page, "every_commune": form.every_commune},
+    )
+
+
+@login_required
+def entry_export(request):
+    """The filtered list as XLSX (newest first, at most EXPORT_MAX_ROWS rows); the export is
+    itself recorded."""
+    form, entries = _filtered(request)
+    rows = list(entries[: EXPORT_MAX_ROWS + 1])
+    cut = len(rows) > EXPORT_MAX_ROWS
+    rows = rows[:EXPORT_MAX_ROWS]
+    now = timezone.localtime()
+    who = request.user.get_full_name() or request.user.get_username()
+    heading = [
+        "NHẬT KÝ HOẠT ĐỘNG",
+        f"Xuất lúc {now:%H:%M %d/%m/%Y} bởi {who}. Bộ lọc: {form.description()}.",
+    ]
+    if cut:
+        heading.append(
+            f"Chỉ gồm {EXPORT_MAX_ROWS} mục mới nhất; hãy lọc hẹp hơn để xem các mục cũ hơn."
+        )
+    data = entries_xlsx(rows, heading=heading)
+    audit_record(
+        action=Action.EXPORT,
+        user=request.user,
+        summary=f"Xuất nhật ký hoạt động (Excel): {len(rows)} mục. Bộ lọc: {form.description()}",
+        details={"filters": form.params(), "rows": len(rows)},
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="nhat-ky-hoat-dong-{now:%Y%m%d-%H%M}.xlsx"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

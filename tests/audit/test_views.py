@@ -1,0 +1,329 @@
+"""The audit trail page and its export: who may read what, filters, rows as people read
+them, the XLSX read back, and a query count that does not grow with the rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments.models import Unit
+from assessments.services import score_comment
+from audit.context import Origin, bound
+from audit.models import AuditEntry
+from audit.services import audit_record
+from tests.audit.conftest import mark, only_entry
+from tests.audit.test_recording import propose, score_of
+
+A = AuditEntry.Action
+LIST = "/nhat-ky/"
+EXPORT = "/nhat-ky/tai-ve.xlsx"
+HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+def trail(demo):
+    """Actions in both communes and one by the administrator outside any commune."""
+    with bound(Origin(ip="203.0.113.7", user_agent="Firefox")):
+        propose(demo, submit=False)  # vhxh saves 2.2.b
+        propose(demo)  # vhxh submits 2.2.b
+        score_comment(
+            score=score_of(demo, "2.2.b"), by=demo.user("kinhte"), comment="=1+1 đã gửi số liệu"
+        )
+        other = demo.other_assessment.scores.select_related("criterion").first()
+        score_comment(score=other, by=demo.user("anlao_vhxh"), comment="Việc của An Lão")
+        audit_record(action=A.EXPORT, user=demo.user("admin"), summary="Việc của quản trị")
+    return demo
+
+
+def rows(response) -> list[str]:
+    """The table's rows as text, one string each."""
+    html = response.content.decode()
+    body = html.split('data-testid="audit-entries"', 1)[1].split("</tbody>", 1)[0]
+    found = re.findall(r"<tr data-action.*?</tr>", body, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in found]
+
+
+def summaries(response) -> list[str]:
+    return [entry.summary for entry in response.context["page"].object_list]
+
+
+# -- who may read ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["vhxh", "kinhte", "vanthu", "anlao_vhxh"])
+def test_staff_and_the_secretary_may_not_read_it(client, trail, login_as, username):
+    login_as(username)
+    assert client.get(LIST).status_code == 403
+    assert client.get(EXPORT).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, trail):
+    response = client.get(LIST)
+    assert response.status_code == 302 and response.url.startswith("/dang-nhap/")
+
+
+@pytest.mark.parametrize("username", ["lanhdao", "chutich"])
+def test_a_leader_reads_their_communes_entries_only(client, trail, login_as, username):
+    login_as(username)
+    response = client.get(LIST)
+    assert response.status_code == 200
+    names = {entry.commune_name for entry in AuditEntry.objects.all()}
+    assert names == {"Xã Nghi Dương", "Xã An Lão", ""}
+    shown = response.context["page"].object_list
+    assert shown and {entry.commune_name for entry in shown} == {"Xã Nghi Dương"}
+    text = response.content.decode()
+    assert "Việc của An Lão" not in text and "Việc của quản trị" not in text
+    assert "anlao" not in text
+
+
+def test_another_communes_leader_sees_nothing_of_ours_even_asking(client, trail, login_as):
+    login_as("anlao_lanhdao")
+    ours = trail.user("vhxh")
+    nghi_duong_unit = Unit.objects.get(commune=trail.commune, name="Phòng Văn hóa - Xã hội")
+    for query in (
+        "",
+        f"?xa={trail.commune.pk}",
+        f"?nguoi={ours.pk}",
+        f"?don-vi={nghi_duong_unit.pk}",
+    ):
+        response = client.get(LIST + query)
+        assert response.status_code == 200
+        communes = {entry.commune_name for entry in response.context["page"].object_list}
+        assert communes <= {"Xã An Lão"}, query
+        assert "Trần Thị Mai" not in response.content.decode()
+    workbook = load_workbook(io.BytesIO(client.get(EXPORT + f"?xa={trail.commune.pk}").content))
+    values = [cell for row in workbook.active.iter_rows(values_only=True) for cell in row]
+    texts = [value for value in values if isinstance(value, str)]
+    assert not any("Nghi Dương" in text for text in texts)
+    assert "Góp ý tiêu chí 1.1.a. Việc của An Lão" in texts
+
+
+def test_an_administrator_reads_everything_and_filters_by_commune(client, trail, login_as):
+    login_as("admin")
+    everything = client.get(LIST)
+    assert {e.commune_name for e in everything.context["page"].object_list} == {
+        "Xã Nghi Dương",
+        "Xã An Lão",
+        "",
+    }
+    other = client.get(LIST + f"?xa={trail.other_commune.pk}")
+    assert {e.commune_name for e in other.context["page"].object_list} == {"Xã An Lão"}
+    outside = client.get(LIST + "?xa=0")
+    assert {e.commune_name for e in outside.context["page"].object_list} == {""}
+    assert "Việc của quản trị" in summaries(outside)
+
+
+def test_the_navigation_links_it_for_its_readers_only(client, trail, login_as):
+    dashboard = reverse("reports:dashboard", args=[trail.assessment.pk])
+    login_as("lanhdao")
+    assert f'href="{LIST}"' in client.get(dashboard).content.decode()
+    login_as("vanthu")
+    assert f'href="{LIST}"' not in client.get(dashboard).content.decode()
+    login_as("vhxh")
+    assert f'href="{LIST}"' not in client.get(reverse("home")).content.decode()
+
+
+# -- rows and filters -----------------------------------------------------------------------------
+
+
+def test_rows_read_in_vietnamese_newest_first(client, trail, login_as):
+    login_as("lanhdao")
+    response = client.get(LIST)
+    entries = list(response.context["page"].object_list)
+    assert [e.id for e in entries] == sorted((e.id for e in entries), reverse=True)
+    submitted = next(e for e in entries if e.action == A.SCORE_SUBMIT)
+    at = submitted.at.astimezone(HANOI)
+    row = next(r for r in rows(response) if "Gửi điểm" in r)
+    assert row == (
+        f"{at:%d/%m/%Y %H:%M} Trần Thị Mai (vhxh) Phòng Văn hóa - Xã hội Gửi điểm "
+        "Tiêu chí 2.2.b Gửi tiêu chí 2.2.b: 1 điểm 203.0.113.7"
+    )
+
+
+def test_filter_by_person_unit_and_action(client, trail, login_as):
+    login_as("lanhdao")
+    vhxh = trail.user("vhxh")
+    by_person = client.get(LIST + f"?nguoi={vhxh.pk}")
+    assert {e.username for e in by_person.context["page"].object_list} == {"vhxh"}
+    kinhte = Unit.objects.get(commune=trail.commune, name="Phòng Kinh tế")
+    by_unit = client.get(LIST + f"?don-vi={kinhte.pk}")
+    assert summaries(by_unit) == ["Góp ý tiêu chí 2.2.b. =1+1 đã gửi số liệu"]
+    by_action = client.get(LIST + "?thao-tac=score_save")
+    assert summaries(by_action) == ["Lưu nháp tiêu chí 2.2.b: 1 điểm"]
+    both = client.get(LIST + f"?nguoi={vhxh.pk}&thao-tac=score_comment")
+    assert summaries(both) == []
+
+
+def test_filter_by_dates_takes_whole_days_of_the_portals_time_zone(
+    client, demo, login_as, monkeypatch
+):
+    leader = demo.user("lanhdao")
+    for summary, local in (
+        ("tối 01/03", dt.datetime(2026, 3, 1, 23, 30, tzinfo=HANOI)),
+        ("sáng 02/03", dt.datetime(2026, 3, 2, 0, 30, tzinfo=HANOI)),
+        ("ngày 05/03", dt.datetime(2026, 3, 5, 12, 0, tzinfo=HANOI)),
+    ):
+        monkeypatch.setattr("audit.services.timezone.now", lambda local=local: local)
+        audit_record(action=A.EXPORT, user=leader, summary=summary)
+    monkeypatch.undo()
+    login_as("lanhdao")
+    assert summaries(client.get(LIST + "?tu-ngay=2026-03-02&den-ngay=2026-03-04")) == ["sáng 02/03"]
+    assert summaries(client.get(LIST + "?den-ngay=2026-03-01&tu-ngay=2026-03-01")) == ["tối 01/03"]
+    assert summaries(client.get(LIST + "?tu-ngay=02/03/2026&thao-tac=export")) == [
+        "ngày 05/03",
+        "sáng 02/03",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?nguoi=abc",
+        "?nguoi=999999999999999999999999",
+        "?don-vi=-1",
+        "?thao-tac=%3Cscript%3E",
+        "?tu-ngay=2026-13-45",
+        "?tu-ngay=2026-03-05&den-ngay=2026-03-01",
+        "?xa=abc",
+        "?trang=9999",
+        "?nguoi=%00",
+    ],
+)
+def test_malformed_filters_are_shown_as_errors_never_a_500(client, trail, login_as, query):
+    login_as("lanhdao")
+    response = client.get(LIST + query)
+    assert response.status_code == 200
+    if "trang" not in query and "xa" not in query:
+        assert response.context["form"].errors
+    assert {e.commune_name for e in response.context["page"].object_list} == {"Xã Nghi Dương"}
+    assert client.get(EXPORT + query).status_code == 200
+
+
+def test_pages_of_fifty(client, demo, login_as):
+    leader = demo.user("lanhdao")
+    first = mark() + 1
+    for n in range(60):
+        audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")
+    login_as("lanhdao")
+    page_one = client.get(LIST + "?thao-tac=export")
+    assert len(page_one.context["page"].object_list) == 50
+    assert summaries(page_one)[0] == "Mục 59"
+    page_two = client.get(LIST + "?thao-tac=export&trang=2")
+    assert summaries(page_two)[-1] == "Mục 0"
+    assert page_two.context["page"].object_list[len(page_two.context["page"]) - 1].id == first
+    assert "thao-tac=export" in page_one.content.decode().split("Sau »")[0].rsplit("href=", 1)[1]
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("username", ["lanhdao", "admin"])
+def test_page_queries_do_not_grow_with_the_rows(
+    client, trail, login_as, username, django_assert_max_num_queries
+):
+    login_as(username)
+    few = count_queries(client, LIST)
+    leader = trail.user("lanhdao")
+    for n in range(80):
+        audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")
+    # Expect 8 queries: session, user, the filter's people and units, the count, the page;
+    # for a leader their membership and the navigation bar's commune, for an administrator
+    # the filter's communes and the (absent) membership the navigation bar looks for.
+    with django_assert_max_num_queries(8):
+        many = count_queries(client, LIST)
+    assert many == few
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def test_export_reads_back_as_the_filtered_list_with_text_kept_as_text(client, trail, login_as):
+    login_as("lanhdao")
+    start = mark()
+    response = client.get(EXPORT + "?thao-tac=score_comment")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="nhat-ky-hoat-dong-')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == "NHẬT KÝ HOẠT ĐỘNG"
+    assert "Bộ lọc: Thao tác: Góp ý." in sheet["A2"].value
+    header = [cell.value for cell in sheet[3]]
+    assert header[:3] == ["Số thứ tự", "Thời điểm", "Người thực hiện"]
+    data = list(sheet.iter_rows(min_row=4))
+    assert len(data) == 1  # the other commune's comment is not ours
+    row = {header[i]: cell for i, cell in enumerate(data[0])}
+    comment = AuditEntry.objects.get(action=A.SCORE_COMMENT, commune_id=trail.commune.pk)
+    assert row["Số thứ tự"].value == comment.id
+    assert row["Thời điểm"].value == comment.at.astimezone(HANOI).replace(
+        tzinfo=None, microsecond=row["Thời điểm"].value.microsecond
+    )
+    assert row["Thời điểm"].number_format == "dd/mm/yyyy hh:mm:ss"
+    assert (row["Người thực hiện"].value, row["Đơn vị"].value) == (
+        "Hoàng Văn Minh",
+        "Phòng Kinh tế",
+    )
+    assert row["Nội dung"].value == "Góp ý tiêu chí 2.2.b. =1+1 đã gửi số liệu"
+    assert row["Nội dung"].data_type == "s"
+    assert row["Mã băm"].value == comment.hash
+    # The export is itself on the record.
+    entry = only_entry(start)
+    assert (entry.action, entry.username, entry.commune_name) == (
+        A.EXPORT,
+        "lanhdao",
+        "Xã Nghi Dương",
+    )
+    assert entry.details == {"filters": {"thao-tac": "score_comment"}, "rows": 1}
+
+
+def test_a_typed_formula_stays_text_in_the_export(client, demo, login_as):
+    client.post(reverse("login"), {"username": '=HYPERLINK("http://x")', "password": "x"})
+    login_as("admin")
+    sheet = load_workbook(io.BytesIO(client.get(EXPORT + "?thao-tac=login_failed").content)).active
+    cells = [cell for row in sheet.iter_rows(min_row=4) for cell in row if cell.value]
+    typed = [cell for cell in cells if cell.value == '=HYPERLINK("http://x")']
+    assert typed and all(cell.data_type == "s" for cell in typed)
+
+
+def test_export_is_capped_and_says_so(client, demo, login_as, monkeypatch):
+    monkeypatch.setattr("audit.views.EXPORT_MAX_ROWS", 3)
+    leader = demo.user("lanhdao")
+    for n in range(5):
+        audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")
+    login_as("lanhdao")
+    sheet = load_workbook(io.BytesIO(client.get(EXPORT + "?thao-tac=export").content)).active
+    assert sheet["A3"].value.startswith("Chỉ gồm 3 mục mới nhất")
+    assert [row[8] for row in sheet.iter_rows(min_row=5, values_only=True)] == [
+        "Mục 4",
+        "Mục 3",
+        "Mục 2",
+    ]
+
+
+# -- admin ----------------------------------------------------------------------------------------
+
+
+def test_admin_lists_entries_read_only(client, trail, login_as):
+    login_as("admin")
+    entry = AuditEntry.objects.first()
+    changelist = client.get(reverse("admin:audit_auditentry_changelist") + "?action__exact=export")
+    assert changelist.status_code == 200
+    assert "Việc của quản trị" in changelist.content.decode()
+    detail = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk]))
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
+    response = client.post(
+        reverse("admin:audit_auditentry_change", args=[entry.pk]), {"summary": "Đã sửa"}
+    )
+    assert response.status_code == 403
+    assert AuditEntry.objects.get(pk=entry.pk).summary == entry.summary
