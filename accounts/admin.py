@@ -3,7 +3,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import TwoFactorRule
 from accounts.services import login_unlock, two_factor_reset
+from assessments.admin import UserAdmin
 
 User = get_user_model()
 
@@ -88,7 +88,9 @@ class AccountAdmin(UserAdmin):
 
     @admin.action(description="Mở khóa đăng nhập")
     def unlock_login(self, request, queryset):
-        cleared = sum(login_unlock(username=user.get_username()) for user in queryset)
+        cleared = sum(
+            login_unlock(username=user.get_username(), by=request.user) for user in queryset
+        )
         self.message_user(
             request,
             f"Đã mở khóa đăng nhập cho {queryset.count()} tài khoản ({cleared} bản ghi đăng "
@@ -99,7 +101,7 @@ class AccountAdmin(UserAdmin):
 
     @admin.action(description="Đặt lại xác thực hai lớp (đăng xuất mọi nơi)")
     def reset_two_factor(self, request, queryset):
-        ended = sum(two_factor_reset(user=user) for user in queryset)
+        ended = sum(two_factor_reset(user=user, by=request.user) for user in queryset)
         self.message_user(
             request,
             f"Đã gỡ ứng dụng xác thực và mã khôi phục của {queryset.count()} tài khoản, "

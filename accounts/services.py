@@ -10,6 +10,7 @@ from importlib import import_module
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import UserSession
+from audit.services import Action, audit_record
 
 TOTP_NAME = "Ứng dụng xác thực"
 RECOVERY_NAME = "Mã khôi phục"
@@ -81,9 +83,45 @@ def sessions_end(*, user: AbstractBaseUser, keep: str | None = None) -> int:
 # -- lockout -------------------------------------------------------------------------------------
 
 
-def login_unlock(*, username: str) -> int:
+def _audit(action: str, *, by, account, summary: str, **details) -> None:
+    """Account security events go to the audit trail under the account's own commune, so
+    its leaders see them too."""
+    membership = getattr(account, "membership", None) if account is not None else None
+    audit_record(
+        action=action,
+        user=by,
+        commune=membership.commune if membership is not None else None,
+        target=account,
+        target_label=f"Tài khoản {account.get_username()}" if account is not None else "",
+        summary=summary,
+        details=details or None,
+    )
+
+
+def _person(account) -> str:
+    name = account.get_full_name() or account.get_username()
+    return f"{name} ({account.get_username()})"
+
+
+@transaction.atomic
+def login_unlock(*, username: str, by=None) -> int:
     """Forget the failed logins of an account (not of the addresses they came from)."""
-    return AxesProxyHandler.reset_attempts(username=username)
+    cleared = AxesProxyHandler.reset_attempts(username=username)
+    account = get_user_model().objects.filter(username=username).first()
+    _audit(
+        Action.LOGIN_UNLOCK,
+        by=by,
+        account=account,
+        summary=f"Mở khóa đăng nhập của {_person(account) if account else username}",
+        cleared=cleared,
+    )
+    return cleared
+
+
+@transaction.atomic
+def password_changed(*, user: AbstractBaseUser) -> None:
+    """Record that a user changed their own password (never the password)."""
+    _audit(Action.PASSWORD_CHANGE, by=user, account=user, summary=f"{_person(user)} đổi mật khẩu")
 
 
 # -- second factor -------------------------------------------------------------------------------
@@ -107,6 +145,18 @@ def two_factor_enrol_start(*, user: AbstractBaseUser) -> TOTPDevice:
 
 def recovery_codes_replace(*, user: AbstractBaseUser) -> list[str]:
     """New single-use recovery codes; the old ones stop working."""
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        _audit(
+            Action.TWO_FACTOR_CODES,
+            by=user,
+            account=user,
+            summary=f"{_person(user)} tạo mã khôi phục mới",
+        )
+    return codes
+
+
+def _new_recovery_codes(user: AbstractBaseUser) -> list[str]:
     with transaction.atomic():
         device, _ = StaticDevice.objects.get_or_create(
             user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
@@ -132,7 +182,13 @@ def two_factor_enrol_confirm(*, user: AbstractBaseUser, device: TOTPDevice, code
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         device.confirmed = True
-        return recovery_codes_replace(user=user)
+        _audit(
+            Action.TWO_FACTOR_ENROL,
+            by=user,
+            account=user,
+            summary=f"{_person(user)} cài đặt ứng dụng xác thực hai lớp",
+        )
+        return _new_recovery_codes(user)
 
 
 def _normalise(code: str) -> str:
@@ -171,12 +227,19 @@ def _refuse_while_throttled(devices: list[Device]) -> None:
         )
 
 
-def two_factor_reset(*, user: AbstractBaseUser, keep_session: str | None = None) -> int:
+def two_factor_reset(*, user: AbstractBaseUser, keep_session: str | None = None, by=None) -> int:
     """Remove the user's app and recovery codes, and end their other sessions (all of them
     when an administrator resets). Returns how many sessions were ended."""
+    by = by or user
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        _audit(
+            Action.TWO_FACTOR_RESET,
+            by=by,
+            account=user,
+            summary=f"Đặt lại xác thực hai lớp của {_person(user)}",
+        )
     return sessions_end(user=user, keep=keep_session)
 
 

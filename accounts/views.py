@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,6 +28,7 @@ from accounts.roles import two_factor_required
 from accounts.services import (
     HAS_DEVICE,
     SHOW_CODES,
+    password_changed,
     recovery_codes_left,
     recovery_codes_replace,
     second_factor_verify,
@@ -254,3 +256,13 @@ def reset(request):
     if two_factor_required(request.user):
         return redirect("accounts:enrol")
     return redirect("accounts:security")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page (other sessions end, this one stays), with the change in the audit
+    trail."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_changed(user=self.request.user)
+        return response

@@ -6,3 +6,10 @@ class GuardsConfig(AppConfig):
 
     name = "guards"
     verbose_name = "Bảo vệ đầu vào"
+
+    def ready(self) -> None:
+        # Django's upload handler writes there and `check` refuses a missing folder: a fresh
+        # checkout must start without anyone creating it by hand.
+        from guards.uploads import temp_dir
+
+        temp_dir()

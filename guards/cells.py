@@ -43,10 +43,16 @@ def put(ws: Worksheet, row: int, column: int, value: Any = None, *, formula: boo
 
 
 def append(ws: Worksheet, values: Iterable[Any]) -> int:
-    """`ws.append(values)` with every string written through `put`. Returns the row number."""
-    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+    """`ws.append(values)` with every string written through `put`. Returns the row number.
+
+    openpyxl's own append keeps the current row (`ws.max_row` would scan every cell each
+    time); the strings it turned into formulas are then written again as text."""
+    values = list(values)
+    ws.append(values)
+    row = ws._current_row
     for column, value in enumerate(values, start=1):
-        put(ws, row, column, value)
+        if isinstance(value, str):
+            put(ws, row, column, value)
     return row
 
 

@@ -285,6 +285,7 @@ def test_in_development_a_user_with_an_app_still_gives_the_code(client, demo, se
 
 def test_enforcement_follows_debug_by_default():
     import os
+    import secrets
     import subprocess
     import sys
 
@@ -300,7 +301,8 @@ def test_enforcement_follows_debug_by_default():
                 **env,
                 "DJANGO_SETTINGS_MODULE": "chinhquyen.settings",
                 "DJANGO_DEBUG": debug,
-                "DJANGO_SECRET_KEY": "k" * 50,
+                # Production refuses weak keys (chinhquyen/settings.py): a real one.
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             },
             cwd=settings.BASE_DIR,
             capture_output=True,
