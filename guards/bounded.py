@@ -27,7 +27,7 @@ from typing import Any
 
 MB = 1024 * 1024
 # Modules the server process imports once, so that each child starts warm.
-PRELOAD = ["guards.bounded", "PIL.Image", "PIL.ImageOps", "pypdfium2"]
+PRELOAD = ["guards.bounded", "PIL.Image", "PIL.ImageOps", "pypdfium2", "pypdf", "guards.pdfscript"]
 
 # How often the parent reads a running child's peak memory (see `_wait`).
 SAMPLE_SECONDS = 0.05
