@@ -4,11 +4,14 @@ recorded by the service that does it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import nullcontext
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.utils import timezone
 
 from audit.context import bound
 from audit.middleware import origin_of
@@ -82,6 +85,16 @@ def login_failed(sender, credentials, request=None, **kwargs):
 
 def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     username = _typed(username)
+    # django-axes announces the lockout again at every attempt it refuses; one entry per
+    # lockout (account and address) says it, more would let anyone grow the trail at will.
+    since = timezone.now() - _cooloff()
+    if AuditEntry.objects.filter(
+        action=Action.LOCKED_OUT,
+        username=username,
+        details__ip_address=ip_address or "",
+        at__gte=since,
+    ).exists():
+        return
     _attempt(
         Action.LOCKED_OUT,
         request,
@@ -89,6 +102,13 @@ def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
         f"Tạm khóa đăng nhập sau nhiều lần sai: “{username}”",
         {"ip_address": ip_address or ""},
     )
+
+
+def _cooloff() -> dt.timedelta:
+    value = getattr(settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(minutes=15)
 
 
 def connect() -> None:

@@ -104,6 +104,20 @@ def test_attempts_refused_while_locked_out_are_not_recorded_one_by_one(demo):
     assert since(start) == []
 
 
+def test_one_lockout_is_one_entry_however_many_attempts_follow(client, demo):
+    start = mark()
+    for _ in range(9):
+        client.post(
+            reverse("login"),
+            {"username": "vhxh", "password": "sai"},
+            REMOTE_ADDR="198.51.100.20",
+        )
+
+    actions = [entry.action for entry in since(start)]
+    assert actions.count(A.LOCKED_OUT) == 1
+    assert actions.count(A.LOGIN_FAILED) == 4  # the fifth failure is the lockout
+
+
 def test_lockouts_are_heard_from_django_axes_only_when_it_is_installed(demo):
     if apps.is_installed("axes"):
         from axes.signals import user_locked_out
