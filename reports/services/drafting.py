@@ -259,11 +259,12 @@ def report_create(*, assessment: Assessment, by) -> Report:
         ReportSection(report=report, order=order, updated_by=by, **spec)
         for order, spec in enumerate(default_sections(assessment, results), start=1)
     )
-    _audit(report, Action.REPORT_CREATE, by, f"Tạo dự thảo: {report.summary}")
+    report_audit(report, Action.REPORT_CREATE, by, f"Tạo dự thảo: {report.summary}")
     return report
 
 
-def _audit(report: Report, action: str, by, summary: str, **details) -> None:
+def report_audit(report: Report, action: str, by, summary: str, **details) -> None:
+    """One entry of the audit trail about `report` (drafting, issuing, signing, files)."""
     audit_record(
         action=action,
         user=by,
@@ -312,7 +313,7 @@ def report_section_save(
     section.version += 1
     section.updated_by = by
     section.save(update_fields=["body", "version", "updated_by", "updated_at"])
-    _audit(
+    report_audit(
         section.report,
         Action.REPORT_EDIT,
         by,
@@ -340,5 +341,7 @@ def report_update(
     report.signer_name = signer_name.strip() or (signer.get_full_name() if signer else "")
     report.version += 1
     report.save()
-    _audit(report, Action.REPORT_EDIT, by, "Sửa thông tin chung (trích yếu, nơi nhận, người ký)")
+    report_audit(
+        report, Action.REPORT_EDIT, by, "Sửa thông tin chung (trích yếu, nơi nhận, người ký)"
+    )
     return report

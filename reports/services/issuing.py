@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Score
-from audit.services import Action, audit_record
+from audit.services import Action
 from evidence.models import EvidenceLink
 from reports import documents
 from reports.models import (
@@ -33,7 +33,7 @@ from reports.models import (
     SignatureRecord,
     SigningKey,
 )
-from reports.services.drafting import report_label
+from reports.services.drafting import report_audit
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
 from reports.signing import Appearance, KeyMaterial, SigningError, WrongSecret, sign_pdf
 
@@ -206,20 +206,8 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
             summary += (
                 f" khi còn {len(missing)} tiêu chí chưa duyệt. Lý do: {report.override_reason}"
             )
-        _audit(report, Action.REPORT_ISSUE, by, summary, sha256=stored[0].sha256)
+        report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=stored[0].sha256)
     return report
-
-
-def _audit(report: Report, action: str, by, summary: str, **details) -> None:
-    audit_record(
-        action=action,
-        user=by,
-        commune=report.assessment.commune,
-        target=report,
-        target_label=report_label(report),
-        summary=summary,
-        details=details,
-    )
 
 
 def current_file(report: Report, kind: str) -> IssuedFile:
@@ -379,7 +367,7 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
             sha256=issued.sha256,
             detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
         )
-        _audit(
+        report_audit(
             report,
             Action.REPORT_SIGN,
             by,
@@ -463,7 +451,7 @@ def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by
                 sha256=record.sha256,
                 detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
             )
-        _audit(
+        report_audit(
             report,
             Action.REPORT_SIGN,
             by,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import get_assessment_for_user, is_leader_of, membership_of
 from assessments.models import Membership
-from audit.services import Action, audit_record
+from audit.services import Action
 from guards.inline import inert
 from reports import documents
 from reports.docx import appendix_docx, report_docx
@@ -24,7 +24,7 @@ from reports.forms import ReportSettingsForm, SectionForm
 from reports.models import Report, ReportSection
 from reports.rendering import warm_up
 from reports.services import report_create, report_section_save, report_update
-from reports.services.drafting import report_label
+from reports.services.drafting import report_audit
 from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
 
@@ -213,15 +213,7 @@ def report_preview(request, pk, report_pk):
 
 def audit_file(request, report: Report, action: str, summary: str, **details) -> None:
     """Record that the user took a file of `report` away (exported or downloaded)."""
-    audit_record(
-        action=action,
-        user=request.user,
-        commune=report.assessment.commune,
-        target=report,
-        target_label=report_label(report),
-        summary=summary,
-        details=details,
-    )
+    report_audit(report, action, request.user, summary, **details)
 
 
 def _download(request, data: bytes, content_type: str, filename: str) -> HttpResponse:
