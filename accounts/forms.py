@@ -1,7 +1,9 @@
 from django import forms
 
+from guards.inputs import CleanInputMixin
 
-class CodeForm(forms.Form):
+
+class CodeForm(CleanInputMixin, forms.Form):
     """A code from the authenticator app or a recovery code."""
 
     code = forms.CharField(
@@ -19,7 +21,7 @@ class CodeForm(forms.Form):
     )
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(CleanInputMixin, forms.Form):
     code = forms.CharField(
         label="Mã 6 chữ số trong ứng dụng",
         max_length=10,

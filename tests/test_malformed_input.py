@@ -10,7 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import recovery_codes_replace
 from assessments.models import AdjustmentEntry, Assessment, AssessmentEvent, ScoreEvent
 from assessments.services import MAX_CASES, adjustment_record
 from evidence.models import EvidenceEvent, EvidenceLink
@@ -21,6 +23,7 @@ from reports.models import Report, ReportSection, SignatureRecord, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue, report_sign_person
 from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
+from tests.accounts.helpers import totp_code
 from tests.assessments.test_score_views import messages_of, url
 from tests.evidence.conftest import pdf_bytes
 
@@ -314,3 +317,52 @@ def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as,
     response = client.post(url("lock", demo), {"reason": "x", "next": target})
     assert response.status_code == 302
     assert response.url == reverse("assessments:detail", args=[demo.assessment.pk])
+
+
+# -- the second factor's pages --------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_app(demo):
+    """A leader with an authenticator app and recovery codes (a login then asks for a code)."""
+    user = demo.user("chutich")
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    recovery_codes_replace(user=user)
+    return device
+
+
+@pytest.mark.parametrize("target", ["abc", "-1", "NaN", "a\x00b", "//example.com/x"])
+def test_a_next_after_the_code_that_is_no_path_on_the_portal_falls_back(
+    client, demo, login_as, with_app, target
+):
+    login_as("chutich")
+    verify = reverse("accounts:verify")
+    response = client.post(verify, {"code": totp_code(with_app), "next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    # Verified now: the page sends on at once, to the `next` of its address.
+    response = client.get(verify, {"next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+
+
+@pytest.mark.parametrize("target", ["abc", "1e309", "a\x00b"])
+def test_a_next_after_the_recovery_codes_that_is_no_path_on_the_portal_falls_back(
+    client, demo, login_as, with_app, target
+):
+    login_as("chutich")
+    client.post(reverse("accounts:verify"), {"code": totp_code(with_app)})
+    response = client.post(reverse("accounts:codes"), {"next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:security")
+
+
+def test_nul_in_a_code_is_answered_in_vietnamese(client, demo, login_as, with_app):
+    login_as("chutich")
+    response = client.post(reverse("accounts:verify"), {"code": "12\x003456"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["code"] == [NUL_MESSAGE]
+    login_as("vhxh")
+    response = client.post(reverse("accounts:enrol"), {"code": "12\x003456"})
+    assert response.context["form"].errors["code"] == [NUL_MESSAGE]
+    assert not TOTPDevice.objects.filter(user=demo.user("vhxh"), confirmed=True).exists()
