@@ -1,4 +1,7 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from guards.inputs import CleanInputMixin
 
@@ -29,3 +32,25 @@ class EnrolForm(CleanInputMixin, forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
     )
+
+
+class _UsernameLengthChecked:
+    """Django's login forms give the username its max_length after the field is made, so no
+    validator checks it: a 400-character name went on to authenticate() and to django-axes,
+    whose record of failures holds 255 (PostgreSQL refused it: HTTP 500). Here it is a form
+    error, and no password is checked."""
+
+    keep_as_typed = ("password",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class LoginForm(_UsernameLengthChecked, CleanInputMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(_UsernameLengthChecked, CleanInputMixin, AdminAuthenticationForm):
+    pass

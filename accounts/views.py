@@ -22,7 +22,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import CodeForm, EnrolForm
+from accounts.forms import CodeForm, EnrolForm, LoginForm
 from accounts.roles import two_factor_required
 from accounts.services import (
     HAS_DEVICE,
@@ -254,6 +254,10 @@ def reset(request):
     if two_factor_required(request.user):
         return redirect("accounts:enrol")
     return redirect("accounts:security")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

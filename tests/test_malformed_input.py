@@ -7,6 +7,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -25,6 +26,7 @@ from reports.services.issuing import report_issue, report_sign_person
 from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 from tests.accounts.helpers import totp_code
 from tests.assessments.test_score_views import messages_of, url
+from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
 NFD = unicodedata.normalize("NFD", "Đã họp với Nghi Dương")
@@ -366,3 +368,31 @@ def test_nul_in_a_code_is_answered_in_vietnamese(client, demo, login_as, with_ap
     response = client.post(reverse("accounts:enrol"), {"code": "12\x003456"})
     assert response.context["form"].errors["code"] == [NUL_MESSAGE]
     assert not TOTPDevice.objects.filter(user=demo.user("vhxh"), confirmed=True).exists()
+
+
+# -- logins ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/dang-nhap/", "/admin/login/"])
+@pytest.mark.parametrize(
+    "username,message",
+    [
+        # Longer than django-axes' column: a 500 on PostgreSQL, before the form checked it.
+        ("v" * 400, "Giá trị này chỉ có tối đa 150 kí tự (hiện có 400)"),
+        ("vhxh\x00", NUL_MESSAGE),
+    ],
+)
+def test_a_username_no_account_can_have_is_a_form_error(client, demo, path, username, message):
+    response = client.post(path, {"username": username, "password": "demo12345"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == [message]
+    assert not AccessAttempt.objects.exists()
+
+
+def test_the_login_forms_still_log_in(client, demo):
+    response = client.post("/dang-nhap/", {"username": "vhxh", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    client.logout()
+    response = client.post("/admin/login/", {"username": "admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
