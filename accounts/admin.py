@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.forms import AdminLoginForm
 from accounts.models import TwoFactorRule
 from accounts.services import login_unlock, two_factor_reset
 from assessments.admin import UserAdmin
@@ -35,6 +36,7 @@ for model in (TOTPDevice, StaticDevice):
 
 admin.site.unregister(User)
 admin.site.unregister(AccessAttempt)
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(AccessAttempt)

@@ -1,7 +1,12 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+from guards.inputs import CleanInputMixin
 
 
-class CodeForm(forms.Form):
+class CodeForm(CleanInputMixin, forms.Form):
     """A code from the authenticator app or a recovery code."""
 
     code = forms.CharField(
@@ -19,7 +24,7 @@ class CodeForm(forms.Form):
     )
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(CleanInputMixin, forms.Form):
     code = forms.CharField(
         label="Mã 6 chữ số trong ứng dụng",
         max_length=10,
@@ -27,3 +32,25 @@ class EnrolForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
     )
+
+
+class _UsernameLengthChecked:
+    """Django's login forms give the username its max_length after the field is made, so no
+    validator checks it: a 400-character name went on to authenticate() and to django-axes,
+    whose record of failures holds 255 (PostgreSQL refused it: HTTP 500). Here it is a form
+    error, and no password is checked."""
+
+    keep_as_typed = ("password",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class LoginForm(_UsernameLengthChecked, CleanInputMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(_UsernameLengthChecked, CleanInputMixin, AdminAuthenticationForm):
+    pass

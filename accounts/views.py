@@ -16,14 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import CodeForm, EnrolForm
+from accounts.forms import CodeForm, EnrolForm, LoginForm
 from accounts.roles import two_factor_required
 from accounts.services import (
     HAS_DEVICE,
@@ -38,15 +37,14 @@ from accounts.services import (
     two_factor_enrol_start,
     two_factor_reset,
 )
+from guards.inputs import on_portal
 
 
 def _next(request: HttpRequest, default: str = "home") -> str:
+    """Where to go on: the form's `next`, else the address's (the second factor's pages are
+    reached with one), when it is a path on this portal; else the page named `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return redirect(default).url
+    return target if on_portal(request, target) else reverse(default)
 
 
 def _mark_verified(request: HttpRequest, device) -> None:
@@ -256,6 +254,10 @@ def reset(request):
     if two_factor_required(request.user):
         return redirect("accounts:enrol")
     return redirect("accounts:security")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

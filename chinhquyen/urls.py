@@ -11,7 +11,7 @@ admin.site.index_title = "Bộ tiêu chí, xã, đơn vị và tài khoản"
 
 urlpatterns = [
     path("", assessment_pages.home, name="home"),
-    path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
+    path("dang-nhap/", account_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "doi-mat-khau/",

@@ -120,18 +120,21 @@ def id_param(data: QueryDict, name: str) -> int | None:
 
 
 def next_url(request: HttpRequest, default: str) -> str:
-    """The form's `next` when it is a path on this portal, else `default`.
+    """The form's `next` when it is a path on this portal, else `default`."""
+    target = request.POST.get("next", "")
+    return target if on_portal(request, target) else default
+
+
+def on_portal(request: HttpRequest, target: str) -> bool:
+    """Whether `target` is a path on this portal, safe to redirect to.
 
     A bare word ("abc") would be taken for a URL name by `redirect()` and fail; a control
     character would end up in the Location header."""
-    target = request.POST.get("next", "")
-    if (
+    return (
         target.startswith("/")
         and not target.startswith("//")
         and not any(unicodedata.category(ch)[0] == "C" for ch in target)
         and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
-    ):
-        return target
-    return default
+    )

@@ -12,8 +12,9 @@ inside a transaction; each test runs in a savepoint inside it and leaves nothing
 
 Django admin's own pages (change lists, change forms, the import-export pages) are left out:
 they are Django's ModelForm machinery, reached only by superusers and bounded by the model
-fields. Our own admin views (`ModelAdmin.get_urls`) are in, and so is the `criteria_set`
-parameter our import hook reads.
+fields. Our own admin views (`ModelAdmin.get_urls`, and Django's views we override, such as
+the audited password change) are in, and so is the `criteria_set` parameter our import hook
+reads.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from dataclasses import dataclass, field
 from functools import cache, reduce
 from html.parser import HTMLParser
 from operator import or_
+from types import SimpleNamespace
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from django import forms
 from django.apps import apps
 from django.contrib import messages
+from django.contrib.admin import site as admin_site
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
@@ -39,10 +43,20 @@ from django.template import Context
 from django.test import override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import (
+    SHOW_CODES,
+    TOTP_NAME,
+    recovery_codes_replace,
+    two_factor_enrol_start,
+)
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Score
 from assessments.services import score_propose
+from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
@@ -50,10 +64,11 @@ from reports.models import Report, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue, report_sign_organisation, report_sign_person
 from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
+from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
-OUR_APPS = ("assessments", "criteria", "evidence", "reports", "guards")
+OUR_APPS = ("accounts", "assessments", "audit", "criteria", "evidence", "reports", "guards")
 
 HOSTILE = {
     "text": "abc",
@@ -78,6 +93,8 @@ CONTAINS = re.compile(r'"([^"]+)" in request\.(GET|POST)')
 BINDS = re.compile(r"\b([A-Z]\w*Form)\(\s*request\.(GET|POST)")
 HELPER_CALLS = re.compile(r"\b(\w+)\(\s*request\b")
 HELPER_NAMED = re.compile(r'\b(\w+)\(\s*request,\s*"([^"]+)"')
+# A helper that reads the field it is given the name of: request.POST.get(name) ...
+READS_GIVEN = re.compile(r"request\.(GET|POST)(?:\.get|\.getlist)?[(\[]\s*[a-z_]\w*\s*[,)\]]")
 PARAM_HELPER = re.compile(r'\b\w+\(\s*request\.(GET|POST),\s*"([^"]+)"')
 
 
@@ -110,17 +127,22 @@ def _reads(function, seen: set) -> set:
         form_class = getattr(module, form_name)
         for name, form_field in form_class.base_fields.items():
             kind = "file" if isinstance(form_field, forms.FileField) else "text"
-            found.add((method, name, kind))
+            found.add((method, _data_name(form_class, name), kind))
     for helper_name in set(HELPER_CALLS.findall(source)):
         helper = getattr(module, helper_name, None)
         if not inspect.isfunction(helper) or not helper.__module__.startswith(OUR_APPS):
             continue
         helper_source = inspect.getsource(inspect.unwrap(helper))
         for called, name in HELPER_NAMED.findall(source):
-            if called == helper_name:
+            if called == helper_name and READS_GIVEN.search(helper_source):
                 found.add(("POST" if "request.POST" in helper_source else "GET", name, "text"))
         found |= _reads(helper, seen)
     return found
+
+
+def _data_name(form_class, name: str) -> str:
+    """The name a form reads `name` from (EntryFilterForm reads `person` from `?nguoi=`)."""
+    return form_class.add_prefix(SimpleNamespace(prefix=form_class.prefix), name)
 
 
 def _route(name: str, callback, converters: dict) -> Route:
@@ -172,6 +194,20 @@ def routes() -> dict[str, Route]:
         {},
         frozenset({"GET"}),
         (("GET", "criteria_set", "text"),),
+    )
+    # Our audited UserAdmin.user_change_password hands the request to Django's, which binds
+    # the admin's password form (its `usable_password` only for a user who has a password)
+    # and reads the "unset-password" button. Django's page also sends the account's name,
+    # for password managers; nothing reads it, but it is posted, so it is fuzzed too.
+    password = found["admin:auth_user_password_change"]
+    user_model = get_user_model()
+    form = admin_site._registry[user_model].change_password_form(user_model(password="x"))
+    names = [*form.fields, "unset-password", "username"]
+    found[password.name] = Route(
+        password.name,
+        password.converters,
+        frozenset({"GET", "POST"}),
+        tuple(sorted({("POST", n, "text") for n in names})),
     )
     return found
 
@@ -231,8 +267,6 @@ def _leaf(assessment, *, exclude=(), **filters):
 
 @pytest.fixture(scope="module")
 def portal(django_db_setup, django_db_blocker, tmp_path_factory):
-    from django.contrib.auth import get_user_model
-
     media_root = tmp_path_factory.mktemp("fuzz-media")
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_root):
         atomic = transaction.atomic()
@@ -350,6 +384,7 @@ class Plan:
     data: Callable = lambda p, f: {}  # (portal, field) -> valid values of every field
     htmx: bool = False
     setup: Callable | None = None  # (portal) -> None: the state the endpoint works in
+    session: Callable | None = None  # (portal) -> what the session holds besides the login
 
 
 def _a(p):
@@ -416,6 +451,51 @@ NEW_PASSWORD = "Mat-khau-moi-2026!"
 
 def _locked(p):
     Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.LOCKED)
+
+
+# The second factor: a leader who has an authenticator app, and a person setting one up. Each
+# has no other plan, so their states never get in the way of another page.
+WITH_APP = "chutich"
+ENROLLING = "ttpvhcc"
+
+
+def _app(p, username: str = WITH_APP, *, confirmed: bool = True) -> TOTPDevice:
+    return TOTPDevice.objects.get(user=p.users[username], confirmed=confirmed)
+
+
+def _has_app(p):
+    """An authenticator app and recovery codes, as after the enrolment page."""
+    user = p.users[WITH_APP]
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
+        recovery_codes_replace(user=user)
+
+
+def _enrolling(p):
+    two_factor_enrol_start(user=p.users[ENROLLING])
+
+
+def _verified(p):
+    """A session that has given a code since the login."""
+    return {DEVICE_ID_SESSION_KEY: _app(p).persistent_id}
+
+
+def _codes_shown(p):
+    """Right after the recovery codes were made (the only time they are shown)."""
+    codes = StaticToken.objects.filter(device__user=p.users[WITH_APP]).values_list("token")
+    return {**_verified(p), SHOW_CODES: [code for (code,) in codes]}
+
+
+def _audit_filters(p, f):
+    return {
+        "xa": p.assessment.commune_id,
+        "nguoi": p.users["vanthu"].pk,
+        "don-vi": p.assessment.commune.units.get(short_name="VHXH").pk,
+        "thao-tac": AuditEntry.Action.REPORT_SIGN,
+        "tu-ngay": "2026-01-01",  # both spellings the filter takes
+        "den-ngay": "31/12/2099",
+        "trang": "1",
+    }
 
 
 PLANS = {
@@ -567,19 +647,57 @@ PLANS = {
     "admin:criteria_criterion_import": Plan(
         "admin", data=lambda p, f: {"criteria_set": p.assessment.criteria_set_id}
     ),
+    "admin:auth_user_password_change": Plan(
+        "admin",
+        lambda p, f: {"id": p.users["vhxh"].pk},
+        lambda p, f: {
+            "usable_password": "true",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    ),
+    "accounts:security": Plan(WITH_APP, setup=_has_app, session=_verified),
+    "accounts:enrol": Plan(
+        ENROLLING,
+        data=lambda p, f: {
+            "code": totp_code(_app(p, ENROLLING, confirmed=False)),
+            "next": "/bo-tieu-chi/",
+        },
+        setup=_enrolling,
+    ),
+    "accounts:qr": Plan(ENROLLING, setup=_enrolling),
+    "accounts:verify": Plan(
+        WITH_APP,
+        data=lambda p, f: {"code": totp_code(_app(p)), "next": "/bo-tieu-chi/"},
+        setup=_has_app,
+    ),
+    "accounts:codes": Plan(
+        WITH_APP, data=lambda p, f: {"next": "/"}, setup=_has_app, session=_codes_shown
+    ),
+    "accounts:codes_download": Plan(WITH_APP, setup=_has_app, session=_codes_shown),
+    "accounts:codes_regenerate": Plan(
+        WITH_APP, data=lambda p, f: {"code": totp_code(_app(p))}, setup=_has_app, session=_verified
+    ),
+    "accounts:reset": Plan(
+        WITH_APP, data=lambda p, f: {"code": totp_code(_app(p))}, setup=_has_app, session=_verified
+    ),
+    # Administrators: only they have the commune among the filters.
+    "audit:list": Plan("admin", data=_audit_filters),
+    "audit:export": Plan("admin", data=_audit_filters),
 }
 
 
 # -- checks -----------------------------------------------------------------------------------
 
 
+# Written by our accounts views: the authenticator apps and recovery codes (django-otp).
+DEVICE_APPS = ("otp_totp", "otp_static")
+
+
 def _our_models():
-    return [
-        m
-        for label in OUR_APPS
-        if apps.is_installed(label)
-        for m in apps.get_app_config(label).get_models()
-    ]
+    labels = {*OUR_APPS, *DEVICE_APPS}
+    return [m for config in apps.get_app_configs() if config.label in labels
+            for m in config.get_models()]  # fmt: skip
 
 
 def row_counts() -> dict[str, int]:
@@ -646,6 +764,10 @@ LOGGED_WHEN_REFUSED = {
     # Anonymous verification failures are recorded (issue 9 point 5 bounds them).
     "verify:upload": {"reports_documentevent"},
     "verify:document": {"reports_documentevent"},
+    # A wrong passphrase counts towards the key's limit of tries (issue 9 point 4).
+    "reports:sign": {"reports_signingattempt"},
+    # A failed login is in the audit trail (issue 9 point 7).
+    "login": {"audit_auditentry"},
 }
 
 
@@ -653,9 +775,18 @@ def _kwargs(route: Route, plan: Plan, portal: Portal, name) -> dict:
     return {k: v for k, v in plan.kwargs(portal, name).items() if k in route.converters}
 
 
-def _request(client, route: Route, plan: Plan, portal: Portal, method, name, kind, value):
+def _prepare(client, plan: Plan, portal: Portal) -> None:
+    """The state the plan's endpoint works in, then its session (which may name that state),
+    for the persona already logged in."""
     if plan.setup is not None:
         plan.setup(portal)
+    if plan.session is not None:
+        session = client.session
+        session.update(plan.session(portal))
+        session.save()
+
+
+def _request(client, route: Route, plan: Plan, portal: Portal, method, name, kind, value):
     kwargs = _kwargs(route, plan, portal, name)
     data = plan.data(portal, name)
     if kind == "kwargs":
@@ -694,11 +825,15 @@ def test_hostile_value_is_refused_or_stored_clean(
     value = HOSTILE[value_kind]
     if plan.persona:
         client.force_login(portal.users[plan.persona])
+    _prepare(client, plan, portal)
     before = row_counts()
 
     response = _request(client, route, plan, portal, method, name, kind, value)
 
     assert response.status_code < 500
+    # A rate limit or a lockout answered before the code saw the value: nothing was tried.
+    # (tests/conftest.py empties their counters before each test; one request each.)
+    assert response.status_code != 429
     if kind == "kwargs":
         assert response.status_code == 404
     if refused(response):
@@ -728,6 +863,11 @@ def test_the_discovery_finds_what_the_views_read():
     assert ("POST", "save_settings") in fields["reports:edit"]  # "..." in request.POST
     assert ("POST", "new_password2") in fields["password_change"]  # Django's form_class
     assert routes()["evidence:unlink"].methods == {"POST"}
+    assert ("GET", "don-vi") in fields["audit:list"]  # EntryFilterForm's name for `unit`
+    assert ("POST", "code") in fields["accounts:reset"]  # through _confirm_with_code
+    # `_next(request, "accounts:security")` names a page, not a field.
+    assert fields["accounts:codes"] == {("GET", "next"), ("POST", "next")}
+    assert ("POST", "usable_password") in fields["admin:auth_user_password_change"]
 
 
 @pytest.mark.parametrize(
@@ -740,8 +880,7 @@ def test_the_valid_values_are_accepted(client, db, portal, url_name):
     route, plan = routes()[url_name], PLANS[url_name]
     if plan.persona:
         client.force_login(portal.users[plan.persona])
-    if plan.setup is not None:
-        plan.setup(portal)
+    _prepare(client, plan, portal)
     data = plan.data(portal, None)
     url = reverse(url_name, kwargs=_kwargs(route, plan, portal, None))
     response = client.post(url, data, headers={"HX-Request": "true"} if plan.htmx else {})
@@ -790,11 +929,16 @@ class _Forms(HTMLParser):
             self._open = None
 
 
-def _page_forms(client, portal, persona, url_name, kwargs, query=None, htmx=False):
-    """(target endpoint, method, field names) of every form on one page."""
+def _page_forms(client, portal, persona, url_name, kwargs, query=None, htmx=False, plan=None):
+    """(target endpoint, method, field names) of every form on one page; with the page's
+    plan, in its state and with the valid values of its query string."""
     client.logout()
     if persona:
         client.force_login(portal.users[persona])
+    if plan is not None:
+        _prepare(client, plan, portal)
+        get_fields = {n for m, n, _k in routes()[url_name].fields if m == "GET"}
+        query = {k: v for k, v in plan.data(portal, None).items() if k in get_fields}
     url = reverse(url_name, kwargs=kwargs)
     response = client.get(url, query or {}, headers={"HX-Request": "true"} if htmx else {})
     assert response.status_code == 200, (url_name, persona, response.status_code)
@@ -807,18 +951,18 @@ def _page_forms(client, portal, persona, url_name, kwargs, query=None, htmx=Fals
 
 
 def _crawl(portal):
-    """Each HTML page as the persona its plan names, then pages whose forms depend on
-    who looks or on the state of things."""
+    """Each HTML page as the persona its plan names, in the state its plan sets up (the
+    states add up: plans share a persona only where their states agree), then pages whose
+    forms depend on who looks or on the state of things."""
     for url_name, route in routes().items():
         plan = PLANS[url_name]
         if "GET" in route.methods and url_name not in FILES:
-            get_fields = {n for m, n, _k in route.fields if m == "GET"}
-            query = {k: v for k, v in plan.data(portal, None).items() if k in get_fields}
-            yield plan.persona, url_name, _kwargs(route, plan, portal, None), query, plan.htmx
-    yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False
-    yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True
-    yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False
-    yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False
+            kwargs = _kwargs(route, plan, portal, None)
+            yield plan.persona, url_name, kwargs, None, plan.htmx, plan
+    yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False, None
+    yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True, None
+    yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
+    yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
 
 
 FILES = {
@@ -826,7 +970,7 @@ FILES = {
     "reports:pdf", "reports:docx", "reports:appendix_pdf", "reports:appendix_xlsx",
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
-    "admin:criteria_criterion_import",
+    "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
 }  # fmt: skip
 
 
@@ -836,12 +980,12 @@ def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
     seen, unknown = set(), []
 
     def look(pages):
-        for persona, url_name, kwargs, query, htmx in pages:
+        for persona, url_name, kwargs, query, htmx, plan in pages:
             for target, method, names in _page_forms(
-                client, portal, persona, url_name, kwargs, query, htmx
+                client, portal, persona, url_name, kwargs, query, htmx, plan
             ):
-                if target.startswith("admin:"):
-                    continue
+                if target.startswith("admin:") and target not in routes():
+                    continue  # Django's own admin pages
                 seen.add((target, method))
                 known = {n for m, n, _k in routes()[target].fields if m == method}
                 unknown.extend(
@@ -852,8 +996,8 @@ def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
     # The reopen form shows on a locked assessment, "create a draft" while there is none.
     Assessment.objects.filter(pk=portal.assessment.pk).update(status=Assessment.Status.LOCKED)
     Report.objects.filter(pk=portal.draft.pk).delete()
-    look([("lanhdao", "reports:dashboard", _a(portal), None, False),
-          ("vanthu", "reports:home", _a(portal), None, False)])  # fmt: skip
+    look([("lanhdao", "reports:dashboard", _a(portal), None, False, None),
+          ("vanthu", "reports:home", _a(portal), None, False, None)])  # fmt: skip
 
     assert unknown == []
     posting = {(name, "POST") for name, route in routes().items() if "POST" in route.methods}

@@ -7,10 +7,13 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import recovery_codes_replace
 from assessments.models import AdjustmentEntry, Assessment, AssessmentEvent, ScoreEvent
 from assessments.services import MAX_CASES, adjustment_record
 from evidence.models import EvidenceEvent, EvidenceLink
@@ -21,7 +24,9 @@ from reports.models import Report, ReportSection, SignatureRecord, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue, report_sign_person
 from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
+from tests.accounts.helpers import totp_code
 from tests.assessments.test_score_views import messages_of, url
+from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
 NFD = unicodedata.normalize("NFD", "Đã họp với Nghi Dương")
@@ -314,3 +319,80 @@ def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as,
     response = client.post(url("lock", demo), {"reason": "x", "next": target})
     assert response.status_code == 302
     assert response.url == reverse("assessments:detail", args=[demo.assessment.pk])
+
+
+# -- the second factor's pages --------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_app(demo):
+    """A leader with an authenticator app and recovery codes (a login then asks for a code)."""
+    user = demo.user("chutich")
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    recovery_codes_replace(user=user)
+    return device
+
+
+@pytest.mark.parametrize("target", ["abc", "-1", "NaN", "a\x00b", "//example.com/x"])
+def test_a_next_after_the_code_that_is_no_path_on_the_portal_falls_back(
+    client, demo, login_as, with_app, target
+):
+    login_as("chutich")
+    verify = reverse("accounts:verify")
+    response = client.post(verify, {"code": totp_code(with_app), "next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    # Verified now: the page sends on at once, to the `next` of its address.
+    response = client.get(verify, {"next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+
+
+@pytest.mark.parametrize("target", ["abc", "1e309", "a\x00b"])
+def test_a_next_after_the_recovery_codes_that_is_no_path_on_the_portal_falls_back(
+    client, demo, login_as, with_app, target
+):
+    login_as("chutich")
+    client.post(reverse("accounts:verify"), {"code": totp_code(with_app)})
+    response = client.post(reverse("accounts:codes"), {"next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:security")
+
+
+def test_nul_in_a_code_is_answered_in_vietnamese(client, demo, login_as, with_app):
+    login_as("chutich")
+    response = client.post(reverse("accounts:verify"), {"code": "12\x003456"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["code"] == [NUL_MESSAGE]
+    login_as("vhxh")
+    response = client.post(reverse("accounts:enrol"), {"code": "12\x003456"})
+    assert response.context["form"].errors["code"] == [NUL_MESSAGE]
+    assert not TOTPDevice.objects.filter(user=demo.user("vhxh"), confirmed=True).exists()
+
+
+# -- logins ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/dang-nhap/", "/admin/login/"])
+@pytest.mark.parametrize(
+    "username,message",
+    [
+        # Longer than django-axes' column: a 500 on PostgreSQL, before the form checked it.
+        ("v" * 400, "Giá trị này chỉ có tối đa 150 kí tự (hiện có 400)"),
+        ("vhxh\x00", NUL_MESSAGE),
+    ],
+)
+def test_a_username_no_account_can_have_is_a_form_error(client, demo, path, username, message):
+    response = client.post(path, {"username": username, "password": "demo12345"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == [message]
+    assert not AccessAttempt.objects.exists()
+
+
+def test_the_login_forms_still_log_in(client, demo):
+    response = client.post("/dang-nhap/", {"username": "vhxh", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    client.logout()
+    response = client.post("/admin/login/", {"username": "admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
