@@ -95,6 +95,8 @@ def test_a_leader_sets_up_and_uses_the_second_factor(live_server, demo, page, se
     expect(page.get_by_role("heading", name="Bật xác thực hai lớp")).to_be_visible()
     qr = page.get_by_test_id("totp-qr")
     expect(qr).to_be_visible()
+    # Visible as soon as laid out; the SVG arrives a moment later: wait for it, then check.
+    page.wait_for_function("img => img.complete", arg=qr.element_handle())
     assert page.evaluate("img => img.naturalWidth", qr.element_handle()) > 0
     device = TOTPDevice.objects.get(user__username="lanhdao", confirmed=False)
     secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
