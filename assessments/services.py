@@ -161,7 +161,7 @@ def assignment_update(
     *, assignment: Assignment, lead_unit: Unit | None, supporting_units: list[Unit], by: User
 ) -> Assignment:
     # Read under the row lock `assessment_lock` takes, so a lock cannot slip in between.
-    assessment = Assessment.objects.select_for_update().get(pk=assignment.assessment_id)
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assignment.assessment_id)
     ensure_not_locked(assessment, "đổi phân công")
     commune_id = assessment.commune_id
     for unit in [lead_unit, *supporting_units]:
@@ -200,10 +200,12 @@ REVIEWABLE = {Score.Status.SUBMITTED, Score.Status.RESUBMITTED}
 
 def _fresh(score: Score, expected_version: int | None) -> Score:
     """The score locked for update; refused when someone saved since `expected_version`."""
+    # The assessment (whose status is checked) first, then the score: the order every score
+    # action takes them, so that two never wait on each other. Not the joined criterion and
+    # commune: a save must not hold rows that other actions only read.
+    Assessment.objects.select_for_update(no_key=True).get(pk=score.assessment_id)
     current = (
-        # The score and its assessment (whose status is checked), not the joined criterion
-        # and commune: a save must not hold rows that other actions only read.
-        Score.objects.select_for_update(of=("self", "assessment"))
+        Score.objects.select_for_update(of=("self",), no_key=True)
         .select_related("criterion", "assessment__commune")
         .get(pk=score.pk)
     )
@@ -393,9 +395,17 @@ def _is_leader(user, assessment: Assessment) -> bool:
 @transaction.atomic
 def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str]]:
     """Submit every ready score of a unit at once; say why the others were left."""
-    # Lock them all first, in one order: each submission ends by taking the audit chain's
-    # lock, and a lone save of one of these waiting meanwhile must not hold one we still need.
-    list(Score.objects.select_for_update().filter(pk__in=[s.pk for s in scores]).order_by("pk"))
+    # Lock the assessment, then every score, in the order every score action takes them
+    # (assessment first): each submission ends by taking the audit chain's lock, and an
+    # action waiting meanwhile must not hold a row we still need. "No key" locks leave the
+    # foreign-key checks of comments and evidence on these rows free to go on.
+    if scores:
+        Assessment.objects.select_for_update(no_key=True).get(pk=scores[0].assessment_id)
+    list(
+        Score.objects.select_for_update(no_key=True)
+        .filter(pk__in=[s.pk for s in scores])
+        .order_by("pk")
+    )
     submitted, skipped = [], []
     for score in scores:
         if score.status not in (Score.Status.DRAFT, Score.Status.RETURNED):
@@ -486,7 +496,7 @@ def score_comment(*, score: Score, by, comment: str) -> None:
     """Supporting units (and anyone of the commune) add a remark without scoring."""
     if not comment.strip():
         raise ValidationError("Góp ý không được để trống.")
-    assessment = Assessment.objects.select_for_update().get(pk=score.assessment_id)
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=score.assessment_id)
     ensure_not_locked(assessment, "góp ý")
     score = Score.objects.get(pk=score.pk)
     ScoreEvent.objects.create(
@@ -501,7 +511,7 @@ def score_comment(*, score: Score, by, comment: str) -> None:
 
 @transaction.atomic
 def assessment_lock(*, assessment: Assessment, by, reason: str = "") -> None:
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     if assessment.status == Assessment.Status.LOCKED:
         return
     assessment.status = Assessment.Status.LOCKED
@@ -518,7 +528,7 @@ def assessment_reopen(
 ) -> None:
     if not reason.strip():
         raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá.")
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     if assessment.status == Assessment.Status.OPEN:
         raise ValidationError("Kỳ đánh giá đang mở, không cần mở lại.")
     assessment.status = Assessment.Status.OPEN
