@@ -164,6 +164,14 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "stat
 # Uploaded evidence is never served from a public URL: downloads go through a view that
 # checks permissions. MEDIA_URL is therefore unused on purpose.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Evidence files and issued documents (PDFs, dossiers, signing keys): private storages, never
+# served by URL (guards/storage.py). Another backend (e.g. S3) is a change here only.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": {"BACKEND": "guards.storage.PrivateStorage", "OPTIONS": {"folder": "evidence"}},
+    "documents": {"BACKEND": "guards.storage.PrivateStorage", "OPTIONS": {"folder": "documents"}},
+}
 
 # "documents" keeps rendered PDFs by the hash of their HTML, shared by the server's processes.
 CACHES = {

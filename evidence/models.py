@@ -1,43 +1,19 @@
 """Evidence (tài liệu minh chứng): described documents whose files keep every version."""
 
-import os
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment
 from criteria.models import Criterion
+from guards.storage import get_evidence_storage
 
-
-class PrivateStorage(FileSystemStorage):
-    """MEDIA_ROOT/<folder>, a folder no URL points at: files are only sent by the
-    permission-checked views. The folder follows MEDIA_ROOT when a setting changes (tests),
-    because FileSystemStorage clears `base_location` on the setting_changed signal."""
-
-    def __init__(self, folder: str, **kwargs):
-        self.folder = folder
-        super().__init__(**kwargs)
-
-    @cached_property
-    def base_location(self):
-        return os.path.join(settings.MEDIA_ROOT, self.folder)
-
-    def url(self, name):
-        raise ValueError("Private files have no public URL; they are sent by checked views.")
-
-
-evidence_storage = PrivateStorage("evidence")
-
-
-def get_evidence_storage():
-    # Given to FileField as a callable so migrations name this function instead of freezing
-    # the MEDIA_ROOT of whoever ran makemigrations.
-    return evidence_storage
+# The storage is configured in settings.STORAGES["evidence"]; the module-level name is kept
+# for callers that monkeypatch or read it.
+evidence_storage = get_evidence_storage()
 
 
 def stored_name(instance, filename):

@@ -27,6 +27,7 @@ from evidence.sniff import Refused, sniff
 from evidence.text import fold, nfc
 from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
 from guards import bounded
+from guards.storage import StoredFiles, removed_on_error
 from guards.uploads import temp_dir
 
 log = logging.getLogger(__name__)
@@ -144,13 +145,13 @@ def _store_version(
     digest: str,
     thumb: bytes | None,
     by,
-    stored: list,
+    stored: StoredFiles,
 ) -> EvidenceFile:
     """Write the file (moved, not copied, when Django already spooled it) and its row, and
     make it the evidence's current file.
 
-    Names written to storage are appended to `stored` so a caller can remove them if its
-    transaction fails: a refused or failed upload leaves nothing on disk.
+    Files written to storage are added to `stored` so the caller's `removed_on_error` removes
+    them if its transaction fails: a refused or failed upload leaves nothing on disk.
     """
     version = (evidence.versions.aggregate(n=Max("version"))["n"] or 0) + 1
     record = EvidenceFile(
@@ -165,25 +166,18 @@ def _store_version(
     )
     if thumb:
         record.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
-        stored.append(record.thumbnail.name)
+        stored.add(record.thumbnail)
     if hasattr(upload, "temporary_file_path"):
         record.file.save("upload", upload, save=False)
     else:
         with open(path, "rb") as handle:
             record.file.save("upload", File(handle), save=False)
-    stored.append(record.file.name)
+    stored.add(record.file)
     record.save()
     evidence.current_file = record
     evidence.search_text = _search_text(evidence, name)
     evidence.save(update_fields=["current_file", "search_text"])
     return record
-
-
-def _remove_files(names: list[str]) -> None:
-    from evidence.models import evidence_storage
-
-    for name in names:
-        evidence_storage.delete(name)
 
 
 def find_duplicate(assessment: Assessment, digest: str) -> Evidence | None:
@@ -265,27 +259,24 @@ def evidence_upload(
         if duplicate is not None:
             return _duplicate_outcome(name, duplicate)
         thumb, warning = make_preview(path, kind)
-        stored: list[str] = []
         try:
-            evidence = _create_evidence(
-                assessment=assessment,
-                criterion=criterion,
-                upload=upload,
-                path=path,
-                name=name,
-                kind=kind,
-                digest=digest,
-                thumb=thumb,
-                by=by,
-                title=title,
-                allow_duplicate=allow_duplicate,
-                stored=stored,
-            )
+            with removed_on_error() as stored:
+                evidence = _create_evidence(
+                    assessment=assessment,
+                    criterion=criterion,
+                    upload=upload,
+                    path=path,
+                    name=name,
+                    kind=kind,
+                    digest=digest,
+                    thumb=thumb,
+                    by=by,
+                    title=title,
+                    allow_duplicate=allow_duplicate,
+                    stored=stored,
+                )
         except _StoredMeanwhile as found:  # by another request, while this one was checked
             return _duplicate_outcome(name, found.evidence)
-        except Exception:
-            _remove_files(stored)
-            raise
     return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
 
 
@@ -382,47 +373,42 @@ def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
         if evidence.current_file and evidence.current_file.sha256 == digest:
             return _unchanged_outcome(name, evidence)
         thumb, warning = make_preview(path, kind)
-        stored: list[str] = []
-        try:
-            with transaction.atomic():
-                assessment = Assessment.objects.select_for_update(no_key=True).get(
-                    pk=evidence.assessment_id
-                )
-                ensure_open(assessment)
-                evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
-                evidence.assessment = assessment
-                current = evidence.current_file
-                if current is not None and current.sha256 == digest:
-                    return _unchanged_outcome(name, evidence)
-                record = _store_version(
-                    evidence=evidence,
-                    upload=upload,
-                    path=path,
-                    name=name,
-                    kind=kind,
-                    digest=digest,
-                    thumb=thumb,
-                    by=by,
-                    stored=stored,
-                )
-                EvidenceEvent.objects.create(
-                    assessment=evidence.assessment,
-                    evidence=evidence,
-                    action=EvidenceEvent.Action.REPLACE,
-                    detail=f"Phiên bản {record.version}: {name}",
-                    user=by,
-                )
-                _audit(
-                    evidence,
-                    Action.EVIDENCE_REPLACE,
-                    by,
-                    f"Thay tệp {evidence.code}, phiên bản {record.version}: {name}",
-                    sha256=digest,
-                    file_id=record.pk,
-                )
-        except Exception:
-            _remove_files(stored)
-            raise
+        with removed_on_error() as stored, transaction.atomic():
+            assessment = Assessment.objects.select_for_update(no_key=True).get(
+                pk=evidence.assessment_id
+            )
+            ensure_open(assessment)
+            evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+            evidence.assessment = assessment
+            current = evidence.current_file
+            if current is not None and current.sha256 == digest:
+                return _unchanged_outcome(name, evidence)
+            record = _store_version(
+                evidence=evidence,
+                upload=upload,
+                path=path,
+                name=name,
+                kind=kind,
+                digest=digest,
+                thumb=thumb,
+                by=by,
+                stored=stored,
+            )
+            EvidenceEvent.objects.create(
+                assessment=evidence.assessment,
+                evidence=evidence,
+                action=EvidenceEvent.Action.REPLACE,
+                detail=f"Phiên bản {record.version}: {name}",
+                user=by,
+            )
+            _audit(
+                evidence,
+                Action.EVIDENCE_REPLACE,
+                by,
+                f"Thay tệp {evidence.code}, phiên bản {record.version}: {name}",
+                sha256=digest,
+                file_id=record.pk,
+            )
     return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
 
 

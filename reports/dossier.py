@@ -24,8 +24,9 @@ from django.utils import timezone
 from audit.services import Action, audit_record
 from evidence.archive import INDEX_NAME, index_workbook, safe_name
 from evidence.models import EvidenceFile
+from guards.storage import get_document_storage
 from reports import documents
-from reports.models import DocumentEvent, Dossier, IssuedFile, Report, document_storage, issued_name
+from reports.models import DocumentEvent, Dossier, IssuedFile, Report, issued_name
 from reports.services.issuing import current_file
 
 CHUNK = 1024 * 1024
@@ -107,6 +108,7 @@ def dossier_build(*, report: Report, by) -> Dossier:
     number = f"{report.number:02d}" if report.number else "du-thao"
     dossier = Dossier(report=report, created_by=by, sha256="", size=0)
     # The ZIP is written straight into its place in the private storage, a chunk at a time.
+    document_storage = get_document_storage()
     dossier.file.name = document_storage.generate_filename(issued_name(dossier, "dossier.zip"))
     path = document_storage.path(dossier.file.name)
     os.makedirs(os.path.dirname(path), exist_ok=True)

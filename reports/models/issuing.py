@@ -1,0 +1,161 @@
+"""Issuing: the commune's register of numbers, the frozen files of an issued report, what
+happened to them, and the dossier sent to the city."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import Commune
+from guards.storage import get_document_storage
+from reports.models.drafting import Report
+
+
+def issued_name(instance, filename):
+    return f"issued/{instance.report_id}/{uuid.uuid4().hex}"
+
+
+class NumberSequence(models.Model):
+    """The commune's register of outgoing documents (sổ đăng ký văn bản đi) for one year:
+    numbers start at 01 on 1 January and are never reused."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sổ đăng ký văn bản đi")
+        verbose_name_plural = _("sổ đăng ký văn bản đi")
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "year"], name="one_register_per_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.commune} {self.year}: {self.last_number}"
+
+
+class RegisteredNumber(models.Model):
+    """A number given out: unique per commune and year, whatever happens to the document."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=50)
+    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="registration")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("số văn bản đã cấp")
+        verbose_name_plural = _("số văn bản đã cấp")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "year", "number"], name="number_unique_per_commune_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number:02d}/{self.symbol} ({self.year})"
+
+
+class IssuedFile(models.Model):
+    """A frozen file of an issued report. Each signing step adds a new one; none is changed."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Báo cáo")
+        APPENDIX = "appendix", _("Phụ lục")
+        APPENDIX_XLSX = "appendix_xlsx", _("Phụ lục (Excel)")
+        EVIDENCE_LIST = "evidence_list", _("Danh mục minh chứng lúc ban hành (JSON)")
+
+    class Stage(models.TextChoices):
+        UNSIGNED = "unsigned", _("Chưa ký")
+        PERSON = "person", _("Đã ký (người có thẩm quyền)")
+        ORGANISATION = "organisation", _("Đã ký (cơ quan)")
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UNSIGNED)
+    file = models.FileField(storage=get_document_storage, upload_to=issued_name, max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    meta = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tệp đã ban hành")
+        verbose_name_plural = _("tệp đã ban hành")
+        ordering = ["report", "kind", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kind", "stage"], name="one_file_per_kind_and_stage"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.get_stage_display()}"
+
+    def read(self) -> bytes:
+        with self.file.open("rb") as handle:
+            return handle.read()
+
+
+# The latest stage first: the file of a kind that counts is the most signed one.
+STAGES_NEWEST_FIRST = [
+    IssuedFile.Stage.ORGANISATION,
+    IssuedFile.Stage.PERSON,
+    IssuedFile.Stage.UNSIGNED,
+]
+
+
+class DocumentEvent(models.Model):
+    """Issuing, signing, verification failures and dossier exports: who, when, what, hash."""
+
+    class Action(models.TextChoices):
+        ISSUE = "issue", _("Ban hành")
+        OVERRIDE = "override", _("Ban hành khi chưa duyệt hết điểm")
+        SIGN_PERSON = "sign_person", _("Ký số (người có thẩm quyền)")
+        SIGN_ORGANISATION = "sign_org", _("Ký số (cơ quan)")
+        SIGN_APPENDIX = "sign_appendix", _("Ký số phụ lục (cơ quan)")
+        VERIFY_FAILED = "verify_failed", _("Xác minh không đạt")
+        DOSSIER = "dossier", _("Xuất hồ sơ gửi thành phố")
+
+    report = models.ForeignKey(Report, null=True, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nhật ký văn bản")
+        verbose_name_plural = _("nhật ký văn bản")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Dossier(models.Model):
+    """The ZIP sent to the Department of Home Affairs, built on disk with its SHA-256."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="dossiers")
+    file = models.FileField(storage=get_document_storage, upload_to=issued_name, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hồ sơ gửi thành phố")
+        verbose_name_plural = _("hồ sơ gửi thành phố")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Hồ sơ {self.report} ({self.created_at:%d/%m/%Y})"
