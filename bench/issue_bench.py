@@ -130,8 +130,8 @@ def build_portal(work: Path):
 
 def signing_setup(assessment):
     """The test PKI (RSA keys, certificates, PKCS#12 files) and the keys stored; timed."""
+    from reports.demo.signing import demo_signing_setup
     from reports.models import SigningKey
-    from reports.signing_keys import demo_signing_setup
 
     elapsed, _ = timed(demo_signing_setup, commune=assessment.commune)
     person = SigningKey.objects.get(commune=assessment.commune, owner__isnull=False)
@@ -148,9 +148,9 @@ def pkcs12_costs(key) -> None:
     decrypting it with the passphrase, and building pyHanko's signer."""
     from cryptography.hazmat.primitives.serialization import pkcs12
 
+    from reports.demo.signing import DEMO_PASSPHRASE
     from reports.services.issuing import key_material
-    from reports.signing import _open
-    from reports.signing_keys import DEMO_PASSPHRASE
+    from reports.signing.keys import open_key as _open
 
     material = key_material(key, DEMO_PASSPHRASE)
     raw, raw_values = median_of(
@@ -172,6 +172,7 @@ def pkcs12_costs(key) -> None:
 
 
 def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, object]:
+    from reports.demo.signing import DEMO_PASSPHRASE
     from reports.dossier import dossier_build
     from reports.services import report_create
     from reports.services.issuing import (
@@ -181,7 +182,6 @@ def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, obj
         report_sign_person,
     )
     from reports.services.verifying import document_verify
-    from reports.signing_keys import DEMO_PASSPHRASE
 
     times = {}
     times["create"], report = timed(report_create, assessment=assessment, by=clerk)
@@ -221,9 +221,9 @@ def appearance_costs(report, organisation) -> None:
     """One signature of the unsigned appendix with the commune's key, by its appearance: the
     text stamp report_sign_organisation draws (number and time, Noto Serif subset embedded by
     pyHanko), the seal image alone, and an invisible signature."""
+    from reports.demo.signing import DEMO_PASSPHRASE
     from reports.services.issuing import appendix_stamp_box, key_material
     from reports.signing import Appearance, sign_pdf
-    from reports.signing_keys import DEMO_PASSPHRASE
 
     unsigned = report.files.get(kind="appendix", stage="unsigned").read()
     with organisation.appearance.open("rb") as handle:

@@ -94,6 +94,7 @@ def signed_report(work: Path):
     assessment = demo_portal(work)
     from django.contrib.auth import get_user_model
 
+    from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
     from reports.models import SigningKey
     from reports.services import report_create
     from reports.services.issuing import (
@@ -102,7 +103,6 @@ def signed_report(work: Path):
         report_sign_organisation,
         report_sign_person,
     )
-    from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 
     clerk = get_user_model().objects.get(username="vanthu")
     demo_signing_setup(commune=assessment.commune)
@@ -119,9 +119,9 @@ def big_signed_pdf(report, person) -> bytes:
     visitor may honestly have (a scanned annex)."""
     from pypdf import PdfWriter
 
+    from reports.demo.signing import DEMO_PASSPHRASE
     from reports.services.issuing import key_material
     from reports.signing import sign_pdf
-    from reports.signing_keys import DEMO_PASSPHRASE
 
     unsigned = report.files.get(kind="report", stage="unsigned").read()
     writer = PdfWriter(clone_from=io.BytesIO(unsigned))

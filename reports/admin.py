@@ -14,8 +14,8 @@ from reports.models import (
     TrustAnchor,
     VerificationFailure,
 )
+from reports.services.signing_keys import signing_key_add_pkcs12
 from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
-from reports.signing_keys import signing_key_add_pkcs12
 
 
 class SigningKeyForm(forms.ModelForm):

@@ -60,10 +60,10 @@ from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue, report_sign_organisation, report_sign_person
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes

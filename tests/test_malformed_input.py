@@ -20,10 +20,10 @@ from evidence.models import EvidenceEvent, EvidenceLink
 from evidence.selectors import evidence_search
 from evidence.services import evidence_upload
 from guards.inputs import NUL_MESSAGE
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, ReportSection, SignatureRecord, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue, report_sign_person
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 from tests.accounts.helpers import totp_code
 from tests.assessments.test_score_views import messages_of, url
 from tests.conftest import DEMO_PASSWORD

@@ -27,8 +27,8 @@ def only_entry(start: int) -> AuditEntry:
 @pytest.fixture
 def signing(demo_scored):
     """The demo commune's two test keys (the signer's and the commune's)."""
+    from reports.demo.signing import demo_signing_setup
     from reports.models import SigningKey
-    from reports.signing_keys import demo_signing_setup
 
     demo_signing_setup(commune=demo_scored.commune)
     person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)

@@ -425,13 +425,13 @@ def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeyp
 
 
 def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
+    from reports.demo.signing import DEMO_PASSPHRASE
     from reports.dossier import dossier_build
     from reports.services.issuing import (
         report_issue,
         report_sign_organisation,
         report_sign_person,
     )
-    from reports.signing_keys import DEMO_PASSPHRASE
 
     person, organisation = signing
     vanthu = demo_scored.user("vanthu")

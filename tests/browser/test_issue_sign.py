@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, SigningKey, TrustAnchor
 from reports.signing import validate_pdf
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -30,6 +30,7 @@ from criteria.resources import criteria_set_export_xlsx
 from evidence.archive import INDEX_NAME, safe_name
 from evidence.services import evidence_describe, evidence_upload
 from guards.cells import is_risky
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.dossier import dossier_build
 from reports.models import IssuedFile, SigningKey
 from reports.services import report_create
@@ -39,7 +40,6 @@ from reports.services.issuing import (
     report_sign_organisation,
     report_sign_person,
 )
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 from tests.evidence.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db

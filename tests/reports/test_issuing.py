@@ -16,6 +16,7 @@ from assessments.models import Score
 from assessments.services import score_return
 from guards.inline import FILE_CSP
 from guards.pdfscript import pdf_script_signs
+from reports.demo.signing import DEMO_PASSPHRASE
 from reports.models import (
     DocumentEvent,
     IssuedFile,
@@ -33,8 +34,8 @@ from reports.services.issuing import (
     report_sign_person,
 )
 from reports.services.verifying import Verdict, document_verify
-from reports.signing import signature_boxes, validate_pdf
-from reports.signing_keys import DEMO_PASSPHRASE
+from reports.signing import validate_pdf
+from tests.reports.pdf_fields import signature_boxes
 
 # -- numbering ----------------------------------------------------------------------------------
 
@@ -362,7 +363,7 @@ def test_verification_of_a_file_changed_after_signing(client, signed):
 
 
 def test_verification_of_a_file_signed_by_an_untrusted_certificate(client, signed, demo_scored):
-    from reports.pki import make_test_pki
+    from reports.demo.pki import make_test_pki
     from reports.signing import Appearance, KeyMaterial, sign_pdf
 
     stranger = make_test_pki(
@@ -521,10 +522,10 @@ def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_sc
 def test_only_the_signer_named_on_the_report_signs_as_the_person(issued, keys, demo_scored):
     from django.core.exceptions import ValidationError
 
-    from reports.signing_keys import signing_key_add_pkcs12
+    from reports.services.signing_keys import signing_key_add_pkcs12
 
     chairman = demo_scored.user("chutich")
-    pki = __import__("reports.pki", fromlist=["make_test_pki"]).make_test_pki(
+    pki = __import__("reports.demo.pki", fromlist=["make_test_pki"]).make_test_pki(
         signer_name="Phạm Văn Hùng", organisation="x", passphrase_signer=b"p", passphrase_org=b"q"
     )
     other = signing_key_add_pkcs12(

@@ -22,7 +22,7 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pypdf import PdfReader
 
-from reports.pki import seal_png, signature_png
+from reports.demo.pki import seal_png, signature_png
 from reports.signing import (
     Appearance,
     KeyMaterial,
@@ -30,10 +30,10 @@ from reports.signing import (
     certificate_info,
     inspect_key,
     sign_pdf,
-    signature_boxes,
     validate_pdf,
 )
 from tests.reports.conftest import A4_HEIGHT, ORGANISATION, SEAL_BOX, SIGNATURE_BOX, SIGNER_NAME
+from tests.reports.pdf_fields import signature_boxes
 
 A4_WIDTH = 595.28
 VALID = "Chữ ký hợp lệ, chứng thư tin cậy"

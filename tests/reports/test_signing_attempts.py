@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import SignatureRecord, SigningAttempt, SigningKey
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
 
 # -- the rule, on a stand-in for the signing service ---------------------------------------------
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from assessments.models import Commune
-from reports.signing_keys import DEMO_PASSPHRASE, demo_signing_setup
+from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 
 
 class Command(BaseCommand):

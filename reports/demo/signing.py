@@ -1,54 +1,18 @@
-"""Storing signing keys and trusted roots (services for the admin and the demo command)."""
+"""DEMO ONLY, not for production: test signing keys for a demo commune.
+
+`manage.py make_test_pki` (refused unless DEBUG) and the tests call `demo_signing_setup`;
+every certificate and image it makes says THỬ NGHIỆM (TEST) and has no legal value.
+"""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from assessments.models import Commune, Membership
+from reports.demo.pki import make_test_pki, seal_png, signature_png
 from reports.models import SigningKey, TrustAnchor
-from reports.pki import make_test_pki, seal_png, signature_png
-from reports.signing import KeyMaterial, SigningError, inspect_key
-
-
-@transaction.atomic
-def signing_key_add_pkcs12(
-    *,
-    commune: Commune,
-    owner,
-    label: str,
-    pkcs12: bytes,
-    passphrase: str,
-    appearance_png: bytes | None = None,
-    is_test: bool = False,
-    chain_pem: str = "",
-) -> SigningKey:
-    """Check the file with its passphrase (used now, never stored) and keep the key."""
-    try:
-        info = inspect_key(
-            KeyMaterial(kind="pkcs12", pkcs12=pkcs12, passphrase=passphrase.encode())
-        )
-    except SigningError as error:
-        raise ValidationError(str(error)) from None
-    key = SigningKey(
-        commune=commune,
-        owner=owner,
-        label=label,
-        kind=SigningKey.Kind.PKCS12,
-        subject=info.subject,
-        issuer=info.issuer,
-        serial=info.serial,
-        not_after=info.not_after,
-        is_test=is_test,
-        chain_pem=chain_pem,
-    )
-    key.pkcs12.save("key.p12", ContentFile(pkcs12), save=False)
-    if appearance_png:
-        key.appearance.save("appearance.png", ContentFile(appearance_png), save=False)
-    key.save()
-    return key
-
+from reports.services.signing_keys import signing_key_add_pkcs12
 
 DEMO_PASSPHRASE = "demo12345"
 

@@ -1,4 +1,5 @@
-"""A throw-away PKI and signature images for the demo and the tests.
+"""DEMO ONLY, not for production: a throw-away PKI and signature images for the demo and
+the tests.
 
 Everything made here is marked "THỬ NGHIỆM" / "TEST" wherever a person can see it (certificate
 names, the seal image), so nobody mistakes a demo signature for a real one.
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image, ImageDraw, ImageFont
 
-FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 ROOT_NAME = "CA THỬ NGHIỆM – Chính quyền thân thiện (TEST)"
 TEST_MARK = "THỬ NGHIỆM – TEST, không có giá trị pháp lý"
 SIGNATURE_BLUE = (16, 44, 160)

@@ -1,0 +1,49 @@
+"""Storing signing keys (the admin, and the demo set-up in reports.demo.signing)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from assessments.models import Commune
+from reports.models import SigningKey
+from reports.signing import KeyMaterial, SigningError, inspect_key
+
+
+@transaction.atomic
+def signing_key_add_pkcs12(
+    *,
+    commune: Commune,
+    owner,
+    label: str,
+    pkcs12: bytes,
+    passphrase: str,
+    appearance_png: bytes | None = None,
+    is_test: bool = False,
+    chain_pem: str = "",
+) -> SigningKey:
+    """Check the file with its passphrase (used now, never stored) and keep the key."""
+    try:
+        info = inspect_key(
+            KeyMaterial(kind="pkcs12", pkcs12=pkcs12, passphrase=passphrase.encode())
+        )
+    except SigningError as error:
+        raise ValidationError(str(error)) from None
+    key = SigningKey(
+        commune=commune,
+        owner=owner,
+        label=label,
+        kind=SigningKey.Kind.PKCS12,
+        subject=info.subject,
+        issuer=info.issuer,
+        serial=info.serial,
+        not_after=info.not_after,
+        is_test=is_test,
+        chain_pem=chain_pem,
+    )
+    key.pkcs12.save("key.p12", ContentFile(pkcs12), save=False)
+    if appearance_png:
+        key.appearance.save("appearance.png", ContentFile(appearance_png), save=False)
+    key.save()
+    return key

@@ -1,0 +1,66 @@
+"""How a visible signature looks: an image (signature or seal) fitted into its box, and
+text (the signer's name, or the appendix stamp's number and time). No Django here."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from reports.signing.certificates import Appearance, SigningError
+
+FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "NotoSerif-Regular.ttf"
+
+
+def appearance_style(appearance: Appearance):
+    from PIL import Image
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import StaticStampStyle, TextStampStyle
+
+    background = None
+    if appearance.image_png:
+        try:
+            image = Image.open(io.BytesIO(appearance.image_png))
+            image.load()
+        except Exception as exc:
+            raise SigningError("Ảnh chữ ký/con dấu không đọc được (cần tệp PNG).") from exc
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA")
+        background = PdfImage(image)
+    fit = layout.SimpleBoxLayoutRule(
+        x_align=layout.AxisAlignment.ALIGN_MID,
+        y_align=layout.AxisAlignment.ALIGN_MID,
+        margins=layout.Margins.uniform(0),
+        inner_content_scaling=layout.InnerScaling.STRETCH_TO_FIT,
+    )
+    if not appearance.text:
+        return StaticStampStyle(
+            background=background, background_layout=fit, background_opacity=1.0, border_width=0
+        )
+    size = appearance.font_size
+    return TextStampStyle(
+        # stamp_text is %-formatted by pyHanko; the caller's text is taken literally
+        stamp_text=appearance.text.replace("%", "%%"),
+        text_box_style=TextBoxStyle(
+            font=GlyphAccumulatorFactory(str(FONT), font_size=size),
+            font_size=size,
+            leading=round(size * 1.25),
+            border_width=0,
+            box_layout_rule=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MIN,
+                y_align=layout.AxisAlignment.ALIGN_MAX,
+                margins=layout.Margins.uniform(0),
+            ),
+        ),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MAX,
+            margins=layout.Margins.uniform(2),
+        ),
+        background=background,
+        background_layout=fit,
+        background_opacity=1.0,
+        border_width=0,
+    )
