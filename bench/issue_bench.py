@@ -149,7 +149,7 @@ def pkcs12_costs(key) -> None:
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.services.issuing import key_material
+    from reports.services.signing import key_material
     from reports.signing.keys import open_key as _open
 
     material = key_material(key, DEMO_PASSPHRASE)
@@ -173,14 +173,10 @@ def pkcs12_costs(key) -> None:
 
 def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, object]:
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.dossier import dossier_build
     from reports.services import report_create
-    from reports.services.issuing import (
-        current_file,
-        report_issue,
-        report_sign_organisation,
-        report_sign_person,
-    )
+    from reports.services.dossier import dossier_build
+    from reports.services.issuing import current_file, report_issue
+    from reports.services.signing import report_sign_organisation, report_sign_person
     from reports.services.verifying import document_verify
 
     times = {}
@@ -203,16 +199,16 @@ def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, obj
 
 def issue_parts(report) -> dict[str, float]:
     """The parts of report_issue, on an issued report (read-only: nothing is stored)."""
+    from evidence.selectors import evidence_snapshot
     from reports import documents
-    from reports.services.issuing import evidence_snapshot
     from reports.xlsx import appendix_xlsx
 
     parts = {
-        "issued_documents (report + appendix, side by side)": lambda: documents.issued_documents(
-            report
+        "render_pdfs (report + appendix, side by side)": lambda: documents.render_pdfs(
+            report, issued=True, cached=False
         ),
         "appendix_xlsx": lambda: appendix_xlsx(report),
-        "evidence_snapshot": lambda: evidence_snapshot(report),
+        "evidence_snapshot": lambda: evidence_snapshot(report.assessment),
     }
     return {name: median_of(make, PARTS_RUNS)[0] for name, make in parts.items()}
 
@@ -222,7 +218,7 @@ def appearance_costs(report, organisation) -> None:
     text stamp report_sign_organisation draws (number and time, Noto Serif subset embedded by
     pyHanko), the seal image alone, and an invisible signature."""
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.services.issuing import appendix_stamp_box, key_material
+    from reports.services.signing import appendix_stamp_box, key_material
     from reports.signing import Appearance, sign_pdf
 
     unsigned = report.files.get(kind="appendix", stage="unsigned").read()

@@ -97,12 +97,8 @@ def signed_report(work: Path):
     from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
     from reports.models import SigningKey
     from reports.services import report_create
-    from reports.services.issuing import (
-        current_file,
-        report_issue,
-        report_sign_organisation,
-        report_sign_person,
-    )
+    from reports.services.issuing import current_file, report_issue
+    from reports.services.signing import report_sign_organisation, report_sign_person
 
     clerk = get_user_model().objects.get(username="vanthu")
     demo_signing_setup(commune=assessment.commune)
@@ -120,7 +116,7 @@ def big_signed_pdf(report, person) -> bytes:
     from pypdf import PdfWriter
 
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.services.issuing import key_material
+    from reports.services.signing import key_material
     from reports.signing import sign_pdf
 
     unsigned = report.files.get(kind="report", stage="unsigned").read()

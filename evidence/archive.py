@@ -7,33 +7,33 @@ the cost is that shared files take room more than once. Inside a folder a file i
 `<evidence code> <original name>`, e.g. `2.1.a/MC-2.1.a-03 Quyết định 12.pdf`.
 `danh-muc-minh-chung.xlsx` at the top lists one row per file of the ZIP.
 
-Entries are stored, not deflated (PDFs, photos and videos are compressed already), and
-written with data descriptors and ZIP64 headers into a small buffer that is emptied after
-every chunk: memory stays flat whatever the size of the archive, and over 4 GB works.
+The ZIP itself is written by guards.zipstream (stored members, ZIP64, a buffer emptied after
+every chunk: memory stays flat whatever the size of the archive). The report's dossier uses
+the same entries and index for the evidence as it was at issuing (`snapshot_entries`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from criteria.models import Criterion
-from evidence.models import Evidence, EvidenceFile, EvidenceLink
+from evidence.models import EvidenceFile, EvidenceLink
+from evidence.selectors import evidence_files_by_id
 from evidence.text import fold
 from guards.cells import append
+from guards.zipstream import CHUNK, Member, zip_stream
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1024 * 1024
 INDEX_NAME = "danh-muc-minh-chung.xlsx"
 INDEX_COLUMNS = [
     ("Mã minh chứng", 18),
@@ -54,13 +54,29 @@ MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; Vietnamese takes 
 
 
 @dataclass(frozen=True)
+class Description:
+    """What the index sheet says of an evidence: as it is now (the evidence ZIP), or as it
+    was frozen at issuing (the report's dossier)."""
+
+    code: str
+    title: str
+    doc_number: str
+    issue_date: dt.date | None
+    issuer: str
+    location: str
+    criterion_code: str
+    file_name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ArchiveEntry:
-    """One file of the ZIP: an evidence's current file in one sub-criterion's folder."""
+    """One file of the ZIP: an evidence's file in one sub-criterion's folder."""
 
     path: str
-    evidence: Evidence
-    criterion: Criterion
-    file: EvidenceFile
+    description: Description
+    file: EvidenceFile | None
     present: bool = True
 
 
@@ -94,10 +110,53 @@ def archive_entries(links: Iterable[EvidenceLink]) -> list[ArchiveEntry]:
         entries.append(
             ArchiveEntry(
                 path=f"{folder}/{name}",
-                evidence=evidence,
-                criterion=link.criterion,
+                description=Description(
+                    code=evidence.code,
+                    title=evidence.title,
+                    doc_number=evidence.doc_number,
+                    issue_date=evidence.issue_date,
+                    issuer=evidence.issuer,
+                    location=evidence.location,
+                    criterion_code=link.criterion.code,
+                    file_name=record.original_name,
+                    size=record.size,
+                    sha256=record.sha256,
+                ),
                 file=record,
                 present=record.file.storage.exists(record.file.name),
+            )
+        )
+    return entries
+
+
+def snapshot_entries(rows: list[dict], *, folder: str = "") -> list[ArchiveEntry]:
+    """Entries for evidence frozen by `evidence.selectors.evidence_snapshot`: each file as it
+    was (a later version or a deletion does not change it), described as it was, under
+    `folder` (e.g. "minh-chung/")."""
+    files = evidence_files_by_id([row["file_id"] for row in rows])
+    entries = []
+    for row in rows:
+        record = files.get(row["file_id"])
+        name = safe_name(f"{row['code']} {row['file_name']}")
+        entries.append(
+            ArchiveEntry(
+                path=f"{folder}{safe_name(row['criterion'])}/{name}",
+                description=Description(
+                    code=row["code"],
+                    title=row["title"],
+                    doc_number=row.get("doc_number", ""),
+                    issue_date=(
+                        dt.date.fromisoformat(row["issue_date"]) if row.get("issue_date") else None
+                    ),
+                    issuer=row.get("issuer", ""),
+                    location=row.get("location", ""),
+                    criterion_code=row["criterion"],
+                    file_name=row["file_name"],
+                    size=row["size"],
+                    sha256=row["sha256"],
+                ),
+                file=record,
+                present=record is not None and record.file.storage.exists(record.file.name),
             )
         )
     return entries
@@ -116,20 +175,20 @@ def index_workbook(entries: list[ArchiveEntry]) -> bytes:
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
     sheet.freeze_panes = "A2"
     for entry in entries:
-        evidence, record = entry.evidence, entry.file
+        described = entry.description
         row = append(
             sheet,
             [
-                evidence.code,
-                evidence.title,
-                evidence.doc_number,
-                evidence.issue_date,
-                evidence.issuer,
-                evidence.location,
-                entry.criterion.code,
-                entry.path if entry.present else f"{record.original_name} {MISSING}",
-                record.size,
-                record.sha256,
+                described.code,
+                described.title,
+                described.doc_number,
+                described.issue_date,
+                described.issuer,
+                described.location,
+                described.criterion_code,
+                entry.path if entry.present else f"{described.file_name} {MISSING}",
+                described.size,
+                described.sha256,
             ],
         )
         sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
@@ -140,64 +199,26 @@ def index_workbook(entries: list[ArchiveEntry]) -> bytes:
     return out.getvalue()
 
 
-class _Sink:
-    """A write-only file for zipfile: no seek, no tell, so zipfile writes data descriptors
-    and never goes back. The generator empties it after every chunk."""
-
-    def __init__(self):
-        self._chunks: list[bytes] = []
-        self.size = 0
-
-    def write(self, data) -> int:
-        data = bytes(data)
-        self._chunks.append(data)
-        self.size += len(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        self.size = 0
-        return data
-
-
-def _zip_info(path: str, when) -> zipfile.ZipInfo:
-    local = timezone.localtime(when) if when is not None else timezone.localtime()
-    info = zipfile.ZipInfo(path, date_time=local.timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED
-    info.external_attr = 0o644 << 16
-    return info
+def archive_members(entries: list[ArchiveEntry]) -> Iterator[Member]:
+    """The files of `entries` as ZIP members; those missing on disk are listed in the
+    index only."""
+    for entry in entries:
+        if not entry.present:
+            log.warning("Evidence file missing on disk: %s", entry.path)
+            continue
+        record = entry.file
+        yield Member(
+            path=entry.path,
+            open=lambda record=record: record.file.storage.open(record.file.name, "rb"),
+            when=record.uploaded_at,
+        )
 
 
 def stream_archive(entries: list[ArchiveEntry], *, chunk_size: int = CHUNK) -> Iterator[bytes]:
     """The ZIP's bytes, a chunk at a time: the index first, then each file read `chunk_size`
-    at a time. Entries whose file is missing on disk are listed in the index only."""
-    sink = _Sink()
-    archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
-    archive.writestr(_zip_info(INDEX_NAME, None), index_workbook(entries))
-    yield sink.drain()
-    for entry in entries:
-        if not entry.present:
-            log.warning("Evidence file missing on disk: %s", entry.file.file.name)
-            continue
-        storage = entry.file.file.storage
-        with (
-            storage.open(entry.file.file.name, "rb") as source,
-            archive.open(
-                _zip_info(entry.path, entry.file.uploaded_at), mode="w", force_zip64=True
-            ) as target,
-        ):
-            while chunk := source.read(chunk_size):
-                target.write(chunk)
-                yield sink.drain()
-        # The data descriptor (CRC and sizes) is written when the entry closes.
-        if sink.size:
-            yield sink.drain()
-    archive.close()  # central directory
-    yield sink.drain()
+    at a time."""
+    index = Member(path=INDEX_NAME, data=index_workbook(entries))
+    return zip_stream([index, *archive_members(entries)], chunk_size=chunk_size)
 
 
 def archive_filename(assessment, criterion: Criterion | None = None) -> str:

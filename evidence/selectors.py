@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 
 from assessments.models import Assessment, Assignment
 from criteria.models import Criterion
-from evidence.models import Evidence, EvidenceLink
+from evidence.models import Evidence, EvidenceFile, EvidenceLink
 from evidence.text import fold
 
 SEARCH_MAX_WORDS = 20
@@ -128,3 +128,31 @@ def evidence_by_criterion(assessment: Assessment) -> dict[int, list[Evidence]]:
     for link in links:
         backing.setdefault(link.criterion_id, []).append(link.evidence)
     return backing
+
+
+def evidence_snapshot(assessment: Assessment) -> list[dict]:
+    """The evidence of the assessment as it is now, as plain data to freeze (the report's
+    evidence list at issuing): one row per (sub-criterion, evidence) link, in the order of
+    the evidence ZIP, with codes, descriptions, files and SHA-256."""
+    return [
+        {
+            "criterion": link.criterion.code,
+            "code": link.evidence.code,
+            "title": link.evidence.title,
+            "doc_number": link.evidence.doc_number,
+            "issue_date": link.evidence.issue_date.isoformat() if link.evidence.issue_date else "",
+            "issuer": link.evidence.issuer,
+            "location": link.evidence.location,
+            "file_id": link.evidence.current_file_id,
+            "file_name": link.evidence.current_file.original_name,
+            "size": link.evidence.current_file.size,
+            "sha256": link.evidence.current_file.sha256,
+        }
+        for link in evidence_links_for_archive(assessment)
+    ]
+
+
+def evidence_files_by_id(ids: list[int]) -> dict[int, EvidenceFile]:
+    """id -> EvidenceFile, for files named in a frozen snapshot (they may have been replaced
+    since, never removed)."""
+    return EvidenceFile.objects.in_bulk(ids)

@@ -134,31 +134,74 @@ def appendix_context(
     }
 
 
-def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
-    """The PDF of `template`. The same HTML always gives the same PDF (WeasyPrint adds no
-    timestamp), so a PDF is kept in the cache under the hash of its HTML: a secretary who
-    previews, then downloads, then downloads again waits for one rendering only."""
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    signature_box: dict  # where the signature space landed (see reports.rendering.render)
+
+
+def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedPdf]:
+    """PDFs of (html, class to locate) jobs, side by side (reports.rendering). The same HTML
+    always gives the same PDF (WeasyPrint adds no timestamp), so a PDF is kept in the cache
+    under the hash of its HTML: a secretary who previews, then downloads, then downloads
+    again waits for one rendering only."""
     import weasyprint  # imported lazily: it costs about a second at start-up
 
-    html = render_to_string(template, context)
-    key = "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{html}".encode()).hexdigest()
-    if cached and (pdf := caches["documents"].get(key)) is not None:
-        return pdf
-    pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-    caches["documents"].set(key, pdf, timeout=PDF_CACHE_SECONDS)
-    return pdf
+    from reports.rendering import render_all
+
+    cache = caches["documents"]
+    keys = [
+        "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{find}\n{html}".encode()).hexdigest()
+        for html, find in jobs
+    ]
+    found = [cache.get(key) if cached else None for key in keys]
+    missing = [index for index, hit in enumerate(found) if hit is None]
+    base = str(settings.BASE_DIR)
+    rendered = render_all([(jobs[index][0], base, jobs[index][1]) for index in missing])
+    for index, (data, box) in zip(missing, rendered, strict=True):
+        found[index] = (data, box)
+        if cached:
+            cache.set(keys[index], (data, box), timeout=PDF_CACHE_SECONDS)
+    return [RenderedPdf(data=data, signature_box=box) for data, box in found]
+
+
+def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
+    """The PDF of any document template (e.g. the dossier's evidence list)."""
+    return _pdfs([(render_to_string(template, context), None)], cached=cached)[0].data
+
+
+def render_pdfs(
+    report: Report,
+    kinds: tuple[str, ...] = ("report", "appendix"),
+    *,
+    issued: bool = False,
+    cached: bool = True,
+) -> list[RenderedPdf]:
+    """The report's and the appendix's PDFs, the one way they are made: the preview's
+    downloads and issuing alike. Issued (`issued=True`), the report carries the verification
+    QR code on page 1 and the box of its signature space, and the appendix leaves its
+    reference to the organisation's signature stamp."""
+    jobs = []
+    for kind in kinds:
+        if kind == "report":
+            context = report_context(report, for_pdf=True)
+            if issued:
+                url = verification_url(report)
+                context.update(verify_url=url, verify_qr=qr_data_uri(url))
+            html = render_to_string("reports/report_document.html", context)
+            jobs.append((html, "signature-space" if issued else None))
+        else:
+            context = appendix_context(report, for_pdf=True, electronic=issued)
+            jobs.append((render_to_string("reports/appendix_document.html", context), None))
+    return _pdfs(jobs, cached=cached)
 
 
 def report_pdf(report: Report, *, cached: bool = True) -> bytes:
-    return render_pdf(
-        "reports/report_document.html", report_context(report, for_pdf=True), cached=cached
-    )
+    return render_pdfs(report, ("report",), cached=cached)[0].data
 
 
 def appendix_pdf(report: Report, *, cached: bool = True) -> bytes:
-    return render_pdf(
-        "reports/appendix_document.html", appendix_context(report, for_pdf=True), cached=cached
-    )
+    return render_pdfs(report, ("appendix",), cached=cached)[0].data
 
 
 def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
@@ -185,48 +228,3 @@ def qr_data_uri(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def issued_documents(report: Report) -> tuple[bytes, dict, bytes]:
-    """The report as issued (number, date, verification QR code on page 1) with the box of
-    its signature space, and the appendix; rendered side by side (reports.rendering)."""
-    from reports.rendering import render_all
-
-    context = report_context(report, for_pdf=True)
-    url = verification_url(report)
-    context.update(verify_url=url, verify_qr=qr_data_uri(url))
-    appendix = appendix_context(report, for_pdf=True, electronic=True)
-    base = str(settings.BASE_DIR)
-    (report_pdf_bytes, box), (appendix_bytes, _) = render_all(
-        [
-            (render_to_string("reports/report_document.html", context), base, "signature-space"),
-            (render_to_string("reports/appendix_document.html", appendix), base, None),
-        ]
-    )
-    return report_pdf_bytes, box, appendix_bytes
-
-
-def report_and_appendix_pdfs(report: Report) -> tuple[bytes, bytes]:
-    """Both PDFs of a draft, side by side (reports.rendering); the bench measures this."""
-    from reports.rendering import render_all
-
-    base = str(settings.BASE_DIR)
-    (report_bytes, _), (appendix_bytes, _) = render_all(
-        [
-            (
-                render_to_string(
-                    "reports/report_document.html", report_context(report, for_pdf=True)
-                ),
-                base,
-                None,
-            ),
-            (
-                render_to_string(
-                    "reports/appendix_document.html", appendix_context(report, for_pdf=True)
-                ),
-                base,
-                None,
-            ),
-        ]
-    )
-    return report_bytes, appendix_bytes

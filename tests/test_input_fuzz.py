@@ -63,7 +63,8 @@ from evidence.services import evidence_delete, evidence_link, evidence_upload
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, SigningKey
 from reports.services import report_create
-from reports.services.issuing import report_issue, report_sign_organisation, report_sign_person
+from reports.services.issuing import report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes

@@ -23,7 +23,8 @@ from guards.inputs import NUL_MESSAGE
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, ReportSection, SignatureRecord, SigningKey
 from reports.services import report_create
-from reports.services.issuing import report_issue, report_sign_person
+from reports.services.issuing import report_issue
+from reports.services.signing import report_sign_person
 from tests.accounts.helpers import totp_code
 from tests.assessments.test_score_views import messages_of, url
 from tests.conftest import DEMO_PASSWORD

@@ -1,19 +1,16 @@
-"""Issuing (ban hành) and signing (ký số) a report, and the dossier sent to the city.
+"""Issuing (ban hành) a report: the next number of the commune's register, today's date,
+and the frozen files (report and appendix PDFs, appendix XLSX, evidence list).
 
 Order follows Nghị định 30/2020, Điều 14: the number and date are given, the content is
-frozen, then the signer signs (visible signature in the signature block), then the
-organisation (its seal over the left third of the signature; the separately filed appendix
-gets the organisation's text stamp at the top right of page 1).
+frozen, then it is signed (reports.services.signing) and sent (reports.services.dossier).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -21,7 +18,8 @@ from django.utils import timezone
 
 from assessments.models import Score
 from audit.services import Action
-from evidence.models import EvidenceLink
+from evidence.selectors import evidence_snapshot
+from guards.storage import StoredFiles, removed_on_error
 from reports import documents
 from reports.models import (
     STAGES_NEWEST_FIRST,
@@ -30,14 +28,9 @@ from reports.models import (
     NumberSequence,
     RegisteredNumber,
     Report,
-    SignatureRecord,
-    SigningKey,
 )
 from reports.services.drafting import report_audit
-from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
-from reports.signing import Appearance, KeyMaterial, SigningError, WrongSecret, sign_pdf
-
-MM = 72 / 25.4
+from reports.xlsx import appendix_xlsx
 
 
 def sha256(data: bytes) -> str:
@@ -68,7 +61,19 @@ def _next_number(report: Report, year: int) -> int:
     return sequence.last_number
 
 
-def _store(report: Report, kind: str, stage: str, data: bytes, by, meta=None) -> IssuedFile:
+def issued_file_store(
+    *,
+    report: Report,
+    kind: str,
+    stage: str,
+    data: bytes,
+    by,
+    stored: StoredFiles,
+    meta: dict | None = None,
+) -> IssuedFile:
+    """One frozen file of the report, on storage and in the database; the stored file is
+    added to `stored` so that the caller's `removed_on_error` removes it if a later step
+    fails."""
     record = IssuedFile(
         report=report,
         kind=kind,
@@ -79,49 +84,19 @@ def _store(report: Report, kind: str, stage: str, data: bytes, by, meta=None) ->
         created_by=by,
     )
     record.file.save(kind, ContentFile(data), save=False)
-    try:
-        record.save()
-    except Exception:
-        record.file.storage.delete(record.file.name)
-        raise
+    stored.add(record.file)
+    record.save()
     return record
-
-
-def evidence_snapshot(report: Report) -> list[dict]:
-    """The evidence of the assessment as it is at issuing: codes, titles, files, SHA-256."""
-    links = (
-        EvidenceLink.objects.filter(
-            evidence__assessment=report.assessment,
-            evidence__deleted_at__isnull=True,
-            evidence__current_file__isnull=False,
-        )
-        .select_related("criterion", "evidence__current_file")
-        .order_by("criterion__order", "evidence__criterion__order", "evidence__sequence")
-    )
-    return [
-        {
-            "criterion": link.criterion.code,
-            "code": link.evidence.code,
-            "title": link.evidence.title,
-            "doc_number": link.evidence.doc_number,
-            "issue_date": link.evidence.issue_date.isoformat() if link.evidence.issue_date else "",
-            "issuer": link.evidence.issuer,
-            "location": link.evidence.location,
-            "file_id": link.evidence.current_file_id,
-            "file_name": link.evidence.current_file.original_name,
-            "size": link.evidence.current_file.size,
-            "sha256": link.evidence.current_file.sha256,
-        }
-        for link in links
-    ]
 
 
 def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
     """Give the report its number and date and freeze it: the PDFs, the appendix XLSX and
-    the evidence list with their SHA-256 are stored as they are now."""
-    from reports.xlsx import appendix_xlsx
+    the evidence list with their SHA-256 are stored as they are now.
 
-    with transaction.atomic():
+    The PDFs are made by `documents.render_pdfs`, the function behind the preview's PDFs. If
+    any step fails, the transaction is rolled back and the files already stored are removed.
+    """
+    with removed_on_error() as stored, transaction.atomic():
         report = (
             Report.objects.select_for_update()
             .select_related("assessment__commune")
@@ -155,43 +130,50 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
             symbol=report.symbol,
             report=report,
         )
-        pdf, signature_box, appendix_pdf = documents.issued_documents(report)
-        stored = [
-            _store(
-                report,
-                IssuedFile.Kind.REPORT,
-                IssuedFile.Stage.UNSIGNED,
-                pdf,
-                by,
-                {"signature_box": signature_box},
+        report_pdf, appendix_pdf = documents.render_pdfs(report, issued=True, cached=False)
+        unsigned = IssuedFile.Stage.UNSIGNED
+        files = [
+            issued_file_store(
+                report=report,
+                kind=IssuedFile.Kind.REPORT,
+                stage=unsigned,
+                data=report_pdf.data,
+                by=by,
+                meta={"signature_box": report_pdf.signature_box},
+                stored=stored,
             ),
-            _store(
-                report,
-                IssuedFile.Kind.APPENDIX,
-                IssuedFile.Stage.UNSIGNED,
-                appendix_pdf,
-                by,
+            issued_file_store(
+                report=report,
+                kind=IssuedFile.Kind.APPENDIX,
+                stage=unsigned,
+                data=appendix_pdf.data,
+                by=by,
+                stored=stored,
             ),
-            _store(
-                report,
-                IssuedFile.Kind.APPENDIX_XLSX,
-                IssuedFile.Stage.UNSIGNED,
-                appendix_xlsx(report),
-                by,
+            issued_file_store(
+                report=report,
+                kind=IssuedFile.Kind.APPENDIX_XLSX,
+                stage=unsigned,
+                data=appendix_xlsx(report),
+                by=by,
+                stored=stored,
             ),
-            _store(
-                report,
-                IssuedFile.Kind.EVIDENCE_LIST,
-                IssuedFile.Stage.UNSIGNED,
-                json.dumps(evidence_snapshot(report), ensure_ascii=False, indent=1).encode(),
-                by,
+            issued_file_store(
+                report=report,
+                kind=IssuedFile.Kind.EVIDENCE_LIST,
+                stage=unsigned,
+                data=json.dumps(
+                    evidence_snapshot(report.assessment), ensure_ascii=False, indent=1
+                ).encode(),
+                by=by,
+                stored=stored,
             ),
         ]
         DocumentEvent.objects.create(
             report=report,
             action=DocumentEvent.Action.ISSUE,
             user=by,
-            sha256=stored[0].sha256,
+            sha256=files[0].sha256,
             detail=f"{report.number_text} ngày {today:%d/%m/%Y}",
         )
         if missing:
@@ -206,7 +188,7 @@ def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
             summary += (
                 f" khi còn {len(missing)} tiêu chí chưa duyệt. Lý do: {report.override_reason}"
             )
-        report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=stored[0].sha256)
+        report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=files[0].sha256)
     return report
 
 
@@ -217,248 +199,3 @@ def current_file(report: Report, kind: str) -> IssuedFile:
         if stage in files:
             return files[stage]
     raise IssuedFile.DoesNotExist
-
-
-def key_material(key: SigningKey, secret: str) -> KeyMaterial:
-    """The key and the passphrase (or PIN) typed now, or read from the key's environment
-    variable for an unattended organisation key. The secret is never stored."""
-    if not secret and key.passphrase_env:
-        secret = os.environ.get(key.passphrase_env, "")
-    chain = [block.encode() for block in split_pem(key.chain_pem)]
-    if key.kind == SigningKey.Kind.PKCS12:
-        with key.pkcs12.open("rb") as handle:
-            data = handle.read()
-        return KeyMaterial(kind="pkcs12", pkcs12=data, passphrase=secret.encode(), chain_pem=chain)
-    return KeyMaterial(
-        kind="pkcs11",
-        pkcs11_module=key.pkcs11_module,
-        token_label=key.token_label,
-        key_label=key.key_label,
-        pin=secret,
-        certificate_pem=key.certificate_pem.encode(),
-        chain_pem=chain,
-    )
-
-
-def split_pem(text: str) -> list[str]:
-    blocks, current = [], []
-    for line in (text or "").splitlines():
-        current.append(line)
-        if line.startswith("-----END"):
-            blocks.append("\n".join(current) + "\n")
-            current = []
-    return blocks
-
-
-def _timestamp_url() -> str | None:
-    return settings.SIGNING_TSA_URL or None
-
-
-def _record_signature(issued: IssuedFile, role: str, field: str, key, info, signed_at, by) -> None:
-    SignatureRecord.objects.create(
-        issued_file=issued,
-        role=role,
-        field_name=field,
-        key=key,
-        subject=info.subject,
-        common_name=info.common_name,
-        issuer=info.issuer,
-        serial=info.serial,
-        not_before=info.not_before,
-        not_after=info.not_after,
-        fingerprint=info.sha256_fingerprint,
-        signed_at=signed_at,
-        level="B-T" if _timestamp_url() else "B-B",
-        by=by,
-    )
-
-
-def _sign(data: bytes, **kwargs):
-    try:
-        return sign_pdf(data, timestamp_url=_timestamp_url(), **kwargs)
-    except WrongSecret as error:
-        raise ValidationError(str(error), code=WRONG_SECRET) from None
-    except SigningError as error:
-        raise ValidationError(str(error)) from None
-
-
-def _image(key: SigningKey) -> bytes | None:
-    if not key.appearance:
-        return None
-    with key.appearance.open("rb") as handle:
-        return handle.read()
-
-
-def signer_box(box: list[float]) -> tuple[float, float, float, float]:
-    """The signature image fills the signature space's height, centred, at most 2.5:1."""
-    x1, y1, x2, y2 = box
-    width = min(x2 - x1, (y2 - y1) * 2.5)
-    middle = (x1 + x2) / 2
-    return (middle - width / 2, y1, middle + width / 2, y2)
-
-
-def seal_box(signature: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """The round seal over the left third of the signature image (Nghị định 30, Phụ lục I)."""
-    x1, y1, x2, y2 = signature
-    size = min((y2 - y1) * 1.25, 36 * MM)
-    right = x1 + (x2 - x1) / 3
-    middle = (y1 + y2) / 2
-    return (right - size, middle - size / 2, right, middle + size / 2)
-
-
-def appendix_stamp_box(page_size: tuple[float, float]) -> tuple[float, float, float, float]:
-    width, height = page_size
-    x2 = width - 15 * MM
-    y2 = height - 4 * MM
-    return (x2 - 72 * MM, y2 - 12 * MM, x2, y2)
-
-
-@signing_attempts_limited
-def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
-    """The signer named in the signature block signs the issued report, visibly."""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.status != Report.Status.ISSUED:
-            raise ValidationError("Chỉ ký được báo cáo đã ban hành.")
-        if key.owner_id is None or key.commune_id != report.assessment.commune_id:
-            raise ValidationError("Hãy chọn khóa ký số của người ký thuộc xã này.")
-        if report.signer_id is not None and key.owner_id != report.signer_id:
-            raise ValidationError(
-                f"Khóa ký số này của {key.owner.get_full_name()}, không phải của người ký ghi "
-                f"trên báo cáo ({report.signer_name}). Hãy chọn khóa của người ký."
-            )
-        if (
-            report.files.filter(kind=IssuedFile.Kind.REPORT)
-            .exclude(stage=IssuedFile.Stage.UNSIGNED)
-            .exists()
-        ):
-            raise ValidationError("Người có thẩm quyền đã ký báo cáo này.")
-        unsigned = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.UNSIGNED)
-        place = unsigned.meta["signature_box"]
-        box = signer_box(place["box"])
-        signed, info, signed_at = _sign(
-            unsigned.read(),
-            material=key_material(key, secret),
-            field_name="ChuKyNguoiKy",
-            appearance=Appearance(
-                page=place["page"],
-                box=box,
-                image_png=_image(key),
-                text=None if key.appearance else report.signer_name,
-            ),
-            reason=f"Ký ban hành {report.number_text}",
-            location=report.assessment.commune.document_place,
-        )
-        issued = _store(
-            report,
-            IssuedFile.Kind.REPORT,
-            IssuedFile.Stage.PERSON,
-            signed,
-            by,
-            {"signature_box": place, "signer_box": box},
-        )
-        _record_signature(
-            issued, SignatureRecord.Role.PERSON, "ChuKyNguoiKy", key, info, signed_at, by
-        )
-        DocumentEvent.objects.create(
-            report=report,
-            action=DocumentEvent.Action.SIGN_PERSON,
-            user=by,
-            sha256=issued.sha256,
-            detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
-        )
-        report_audit(
-            report,
-            Action.REPORT_SIGN,
-            by,
-            f"Người có thẩm quyền ký số {report.number_text}: {info.common_name}",
-            role="person",
-            key=key.pk,
-            serial=str(info.serial),
-            sha256=issued.sha256,
-        )
-    return issued
-
-
-@signing_attempts_limited
-def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
-    """The commune signs after the signer: its seal on the report, a text stamp on the
-    separately filed appendix."""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if key.owner_id is not None or key.commune_id != report.assessment.commune_id:
-            raise ValidationError("Hãy chọn khóa ký số của cơ quan (con dấu) thuộc xã này.")
-        try:
-            person = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
-        except IssuedFile.DoesNotExist:
-            raise ValidationError("Người có thẩm quyền phải ký trước, cơ quan ký sau.") from None
-        if report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
-            raise ValidationError("Cơ quan đã ký báo cáo này.")
-        material = key_material(key, secret)
-        place = person.meta["signature_box"]
-        signed, info, signed_at = _sign(
-            person.read(),
-            material=material,
-            field_name="ChuKyCoQuan",
-            appearance=Appearance(
-                page=place["page"],
-                box=seal_box(tuple(person.meta["signer_box"])),
-                image_png=_image(key),
-                text=None if key.appearance else report.assessment.commune.committee_name,
-            ),
-            reason=f"Ký số của cơ quan, ban hành {report.number_text}",
-            location=report.assessment.commune.document_place,
-        )
-        issued = _store(
-            report, IssuedFile.Kind.REPORT, IssuedFile.Stage.ORGANISATION, signed, by, person.meta
-        )
-        _record_signature(
-            issued, SignatureRecord.Role.ORGANISATION, "ChuKyCoQuan", key, info, signed_at, by
-        )
-        appendix = report.files.get(kind=IssuedFile.Kind.APPENDIX, stage=IssuedFile.Stage.UNSIGNED)
-        now = timezone.localtime()
-        stamp = f"{report.number_text}\n{now.isoformat(timespec='seconds')}"
-        signed_appendix, info_a, signed_at_a = _sign(
-            appendix.read(),
-            material=material,
-            field_name="ChuKyCoQuanPhuLuc",
-            appearance=Appearance(
-                page=0, box=appendix_stamp_box((841.89, 595.28)), text=stamp, font_size=10
-            ),
-            reason=f"Phụ lục kèm theo {report.number_text}",
-            location=report.assessment.commune.document_place,
-        )
-        issued_appendix = _store(
-            report, IssuedFile.Kind.APPENDIX, IssuedFile.Stage.ORGANISATION, signed_appendix, by
-        )
-        _record_signature(
-            issued_appendix,
-            SignatureRecord.Role.ORGANISATION,
-            "ChuKyCoQuanPhuLuc",
-            key,
-            info_a,
-            signed_at_a,
-            by,
-        )
-        for action, record in (
-            (DocumentEvent.Action.SIGN_ORGANISATION, issued),
-            (DocumentEvent.Action.SIGN_APPENDIX, issued_appendix),
-        ):
-            DocumentEvent.objects.create(
-                report=report,
-                action=action,
-                user=by,
-                sha256=record.sha256,
-                detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
-            )
-        report_audit(
-            report,
-            Action.REPORT_SIGN,
-            by,
-            f"Cơ quan ký số {report.number_text} và phụ lục: {info.common_name}",
-            role="organisation",
-            key=key.pk,
-            serial=str(info.serial),
-            sha256=issued.sha256,
-        )
-    return issued

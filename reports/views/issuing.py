@@ -13,16 +13,11 @@ from assessments.access import is_leader_of, membership_of
 from assessments.models import Membership
 from audit.services import Action
 from guards.inline import inert
-from reports.dossier import dossier_build
 from reports.forms import IssueForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
-from reports.services.issuing import (
-    current_file,
-    report_issue,
-    report_sign_organisation,
-    report_sign_person,
-    unapproved_codes,
-)
+from reports.services.dossier import dossier_build
+from reports.services.issuing import current_file, report_issue, unapproved_codes
+from reports.services.signing import report_sign_organisation, report_sign_person
 from reports.views.report import _get_report, audit_file
 
 

@@ -414,10 +414,10 @@ def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeyp
 
     report = _report(demo_scored)
 
-    def broken(report):
+    def broken(report, *args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(documents, "issued_documents", broken)
+    monkeypatch.setattr(documents, "render_pdfs", broken)
     start = mark()
     with pytest.raises(OSError):
         report_issue(report=report, by=demo_scored.user("vanthu"))
@@ -426,12 +426,9 @@ def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeyp
 
 def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.dossier import dossier_build
-    from reports.services.issuing import (
-        report_issue,
-        report_sign_organisation,
-        report_sign_person,
-    )
+    from reports.services.dossier import dossier_build
+    from reports.services.issuing import report_issue
+    from reports.services.signing import report_sign_organisation, report_sign_person
 
     person, organisation = signing
     vanthu = demo_scored.user("vanthu")
@@ -467,7 +464,8 @@ def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
 
 
 def test_wrong_passphrase_signs_nothing_and_records_nothing(demo_scored, signing):
-    from reports.services.issuing import report_issue, report_sign_person
+    from reports.services.issuing import report_issue
+    from reports.services.signing import report_sign_person
 
     person, _organisation = signing
     vanthu = demo_scored.user("vanthu")

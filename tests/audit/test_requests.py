@@ -215,12 +215,9 @@ def test_units_table_export_is_recorded(client, demo, login_as):
 
 def test_issued_files_and_dossier_downloads_are_recorded(client, demo_scored, signing, login_as):
     from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.dossier import dossier_build
-    from reports.services.issuing import (
-        report_issue,
-        report_sign_organisation,
-        report_sign_person,
-    )
+    from reports.services.dossier import dossier_build
+    from reports.services.issuing import report_issue
+    from reports.services.signing import report_sign_organisation, report_sign_person
 
     person, organisation = signing
     vanthu = demo_scored.user("vanthu")

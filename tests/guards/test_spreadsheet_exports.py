@@ -31,15 +31,11 @@ from evidence.archive import INDEX_NAME, safe_name
 from evidence.services import evidence_describe, evidence_upload
 from guards.cells import is_risky
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
-from reports.dossier import dossier_build
 from reports.models import IssuedFile, SigningKey
 from reports.services import report_create
-from reports.services.issuing import (
-    current_file,
-    report_issue,
-    report_sign_organisation,
-    report_sign_person,
-)
+from reports.services.dossier import dossier_build
+from reports.services.issuing import current_file, report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.evidence.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db

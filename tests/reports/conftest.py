@@ -15,11 +15,8 @@ import pytest
 from reports.demo.pki import TestPKI, make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.services import report_create
-from reports.services.issuing import (
-    report_issue,
-    report_sign_organisation,
-    report_sign_person,
-)
+from reports.services.issuing import report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 
 SIGNER_NAME = "Nguyễn Văn Thành"
 ORGANISATION = "Ủy ban nhân dân xã Nghi Dương"

@@ -27,12 +27,8 @@ from reports.models import (
     SigningKey,
 )
 from reports.services import report_create
-from reports.services.issuing import (
-    current_file,
-    report_issue,
-    report_sign_organisation,
-    report_sign_person,
-)
+from reports.services.issuing import current_file, report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 from reports.services.verifying import Verdict, document_verify
 from reports.signing import validate_pdf
 from tests.reports.pdf_fields import signature_boxes
@@ -445,7 +441,7 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys):
 
     from criteria.models import Criterion
     from evidence.services import evidence_delete, evidence_upload
-    from reports.dossier import dossier_build
+    from reports.services.dossier import dossier_build
     from tests.evidence.conftest import pdf_bytes
 
     vhxh = demo_scored.user("vhxh")

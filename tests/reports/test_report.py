@@ -449,11 +449,11 @@ def test_appendix_docx_has_every_row(client, report, login_as):
 def test_report_and_appendix_render_side_by_side_in_a_worker(report, settings):
     """With a worker process the two PDFs are the same as rendered one after the other."""
     from reports import rendering
-    from reports.documents import appendix_pdf, report_and_appendix_pdfs
+    from reports.documents import appendix_pdf, render_pdfs
 
     settings.RENDER_WORKERS = 1
     try:
-        together = report_and_appendix_pdfs(report)
+        together = [rendered.data for rendered in render_pdfs(report, cached=False)]
         assert rendering._pool is not None  # the worker really was used
     finally:
         if rendering._pool is not None:

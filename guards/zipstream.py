@@ -1,0 +1,106 @@
+"""One way to write a ZIP: members stored (not deflated: PDFs, photos and videos are
+compressed already), with data descriptors and ZIP64 headers, into a small buffer that is
+emptied after every chunk. Memory stays flat whatever the size of the archive, and over
+4 GB works. Used by the evidence ZIP (streamed to the browser) and the report's dossier
+(streamed into the private storage, see `StreamedFile`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from django.core.files.base import File
+from django.utils import timezone
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the ZIP: small `data` written at once, or a file `open`ed and copied a
+    chunk at a time. `when` is its date in the ZIP (now when not given)."""
+
+    path: str
+    data: bytes | None = None
+    open: Callable[[], BinaryIO] | None = None
+    when: datetime | None = None
+
+
+class _Sink:
+    """A write-only file for zipfile: no seek, no tell, so zipfile writes data descriptors
+    and never goes back. The generator empties it after every chunk."""
+
+    def __init__(self):
+        self._chunks: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self._chunks.append(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self.size = 0
+        return data
+
+
+def zip_info(path: str, when: datetime | None = None) -> zipfile.ZipInfo:
+    local = timezone.localtime(when) if when is not None else timezone.localtime()
+    info = zipfile.ZipInfo(path, date_time=local.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def zip_stream(members: Iterable[Member], *, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """The ZIP's bytes: one chunk after each small member, one per `chunk_size` read from a
+    large one, then the central directory."""
+    sink = _Sink()
+    archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+    for member in members:
+        info = zip_info(member.path, member.when)
+        if member.open is None:
+            archive.writestr(info, member.data or b"")
+            yield sink.drain()
+            continue
+        with member.open() as source, archive.open(info, mode="w", force_zip64=True) as target:
+            while chunk := source.read(chunk_size):
+                target.write(chunk)
+                yield sink.drain()
+        # The data descriptor (CRC and sizes) is written when the entry closes.
+        if sink.size:
+            yield sink.drain()
+    archive.close()  # central directory
+    yield sink.drain()
+
+
+class StreamedFile(File):
+    """Chunks (e.g. from `zip_stream`) as a Django File for `Storage.save`, read once; their
+    SHA-256 and size are computed as they pass."""
+
+    def __init__(self, chunks: Iterable[bytes], name: str):
+        super().__init__(None, name)
+        self._source = chunks
+        self.digest = hashlib.sha256()
+        self.written = 0
+
+    def chunks(self, chunk_size=None):
+        for chunk in self._source:
+            if chunk:
+                self.digest.update(chunk)
+                self.written += len(chunk)
+                yield chunk
+
+    def __bool__(self):
+        return True
