@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import logging
 import re
 import unicodedata
@@ -218,7 +219,7 @@ def stream_archive(entries: list[ArchiveEntry], *, chunk_size: int = CHUNK) -> I
     """The ZIP's bytes, a chunk at a time: the index first, then each file read `chunk_size`
     at a time."""
     index = Member(path=INDEX_NAME, data=index_workbook(entries))
-    return zip_stream([index, *archive_members(entries)], chunk_size=chunk_size)
+    return zip_stream(itertools.chain([index], archive_members(entries)), chunk_size=chunk_size)
 
 
 def archive_filename(assessment, criterion: Criterion | None = None) -> str:
