@@ -10,7 +10,6 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,6 +36,7 @@ from accounts.services import (
     two_factor_enrol_start,
     two_factor_reset,
 )
+from assessments.access import rule
 from guards.inputs import on_portal
 
 
@@ -67,7 +67,7 @@ def _code_form(auto_id: str) -> CodeForm:
     return form
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def security(request):
     """Bảo mật tài khoản: whether the second factor is on, recovery codes left."""
@@ -86,7 +86,7 @@ def security(request):
     )
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def enrol(request):
     """Set up an authenticator app: scan the QR code (or type the key), give the first code."""
@@ -123,7 +123,7 @@ def enrol(request):
     )
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def qr(request):
     """The otpauth:// address of the app being enrolled, as a QR code (an SVG image)."""
@@ -138,7 +138,7 @@ def qr(request):
     return response
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def verify(request):
     """The code from the app (or a recovery code), asked once per login."""
@@ -168,7 +168,7 @@ def verify(request):
     return render(request, "accounts/verify.html", {"form": form, "next": _next(request)})
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def codes(request):
     """The recovery codes just made, shown once: "Đã lưu" hides them for good."""
@@ -190,7 +190,7 @@ def _pretty(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-@login_required
+@rule("signed_in")
 @never_cache
 def codes_download(request):
     shown = request.session.get(SHOW_CODES)
@@ -226,7 +226,7 @@ def _confirm_with_code(request) -> bool:
     return True
 
 
-@login_required
+@rule("signed_in")
 @require_POST
 def codes_regenerate(request):
     if not _has_app(request.user):
@@ -238,7 +238,7 @@ def codes_regenerate(request):
     return redirect("accounts:codes")
 
 
-@login_required
+@rule("signed_in")
 @require_POST
 def reset(request):
     """Remove the app (lost or changed phone) and log out the other sessions."""

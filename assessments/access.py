@@ -1,25 +1,160 @@
-"""Who may see and do what. Every view asks here; a commune's data is 404 to outsiders."""
+"""The rule book: the one place that answers who may see and do what.
+
+Views, services, context processors and templates ask here; nothing else looks at a
+membership's role, a user's superuser flag or an assignment's units to decide access.
+
+- Roles: `role_in(user, commune)` is the person's role in that commune (`ADMIN` for
+  administrators, who act in every commune) or None; `is_leader`, `is_secretary`,
+  `is_reviewer`, `is_member` and `is_admin` are thin wrappers over it.
+- Units: `Assignment.is_led_by` / `is_supported_by` / `concerns` (and the queryset filters
+  `led_by` / `supported_by` / `concerning`) say which units a sub-criterion belongs to.
+- Time: `staff_window_open` decides whether staff may still change an assessment, and
+  `WINDOW_CLOSED` is what they are told when they may not.
+- Objects: `get_assessment_for_user` is the assessment or 404 (a commune's data is 404 to
+  outsiders); the `require_*` helpers raise PermissionDenied with a Vietnamese reason.
+- Views: every view declares its rule with `@rule(...)`; the URL × persona test checks it.
+
+Evidence and the audit trail are decided here too, without importing their apps: the rules
+take the objects they are given (an evidence's `assessment`, `created_by` and `links`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from assessments.models import Assessment, Assignment, Membership
+from assessments.models import Assessment, Assignment, Commune, Membership, Score
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+ADMIN = "admin"
+"""The role `role_in` gives administrators (superusers) in every commune."""
+
+WINDOW_CLOSED = "Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được."
+"""The one message for a change refused because the staff's window has closed."""
+
+ASSESSMENT_LOCKED = "Kỳ đánh giá đã khóa: không thể thay đổi minh chứng."
 
 
-def membership_of(user) -> Membership | None:
+# -- Views declare their rule ----------------------------------------------------------------
+
+RULES = {
+    "public": "anyone, signed in or not",
+    "signed_in": "any signed-in person",
+    "member": "anyone of the assessment's commune (administrators included)",
+    "unit": "staff whose unit the object concerns, leaders, the secretary (the view narrows)",
+    "reviewer": "leaders and the secretary of the commune, administrators",
+    "leader": "leaders of the commune, administrators",
+    "secretary": "the secretary of the commune, administrators (leaders for some actions)",
+    "audit_reader": "leaders (their commune) and administrators (every commune)",
+}
+
+
+def rule(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare who a view is for, in one visible place above it.
+
+    Every rule but "public" requires a signed-in person (anonymous people are sent to the
+    login page); the view's first lines then ask this module for the object and the right.
+    `access_rule` on the view lets the URL × persona test find views without a rule."""
+    if name not in RULES:
+        raise ValueError(f"Unknown access rule {name!r}; add it to RULES first.")
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        wrapped = view if name == "public" else login_required(view)
+        wrapped.access_rule = name  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+# -- Roles -----------------------------------------------------------------------------------
+
+
+def membership_of(user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
-        return user.membership
+        return user.membership  # type: ignore[union-attr]
     except Membership.DoesNotExist:
         return None
 
 
-def visible_assessments(user):
+def is_admin(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_superuser)
+
+
+def _commune_id(commune: Commune | Assessment | int) -> int:
+    if isinstance(commune, int):
+        return commune
+    if isinstance(commune, Commune):
+        return commune.pk
+    return commune.commune_id
+
+
+def role_in(user: User, commune: Commune | Assessment | int) -> str | None:
+    """The person's role in `commune` (a commune, its id, or one of its assessments):
+    a `Membership.Role`, `ADMIN` for administrators, or None for anyone else."""
+    if is_admin(user):
+        return ADMIN
+    membership = membership_of(user)
+    if membership is None or membership.commune_id != _commune_id(commune):
+        return None
+    return membership.role
+
+
+def is_member(user: User, commune: Commune | Assessment | int) -> bool:
+    return role_in(user, commune) is not None
+
+
+def is_leader(user: User, commune: Commune | Assessment | int) -> bool:
+    return role_in(user, commune) in (Membership.Role.LEADER, ADMIN)
+
+
+def is_secretary(user: User, commune: Commune | Assessment | int) -> bool:
+    return role_in(user, commune) in (Membership.Role.SECRETARY, ADMIN)
+
+
+def is_reviewer(user: User, commune: Commune | Assessment | int) -> bool:
+    """Leaders, the secretary and administrators: they see the whole commune and are not
+    bound by the staff's deadline for evidence."""
+    return role_in(user, commune) in (Membership.Role.LEADER, Membership.Role.SECRETARY, ADMIN)
+
+
+def is_staff(user: User, commune: Commune | Assessment | int) -> bool:
+    """A unit's staff member (cán bộ, công chức) of the commune."""
+    return role_in(user, commune) == Membership.Role.STAFF
+
+
+def unit_id_of(user: User) -> int | None:
+    """The person's unit, whatever their role (leaders may belong to one too)."""
+    membership = membership_of(user)
+    return membership.unit_id if membership is not None else None
+
+
+def home_role(user: User) -> str | None:
+    """What the home page shows: ADMIN, the role in the person's own commune, or None."""
+    if is_admin(user):
+        return ADMIN
+    membership = membership_of(user)
+    return None if membership is None else role_in(user, membership.commune_id)
+
+
+# -- Assessments -----------------------------------------------------------------------------
+
+
+def visible_assessments(user: User) -> QuerySet[Assessment]:
     queryset = Assessment.objects.select_related("commune", "criteria_set", "target_level")
-    if user.is_superuser:
+    if is_admin(user):
         return queryset
     membership = membership_of(user)
     if membership is None:
@@ -27,7 +162,7 @@ def visible_assessments(user):
     return queryset.filter(commune_id=membership.commune_id)
 
 
-def get_assessment_for_user(user, pk: int) -> Assessment:
+def get_assessment_for_user(user: User, pk: int) -> Assessment:
     """The assessment, or 404 when it belongs to another commune (or does not exist)."""
     try:
         return visible_assessments(user).get(pk=pk)
@@ -35,64 +170,203 @@ def get_assessment_for_user(user, pk: int) -> Assessment:
         raise Http404("Không tìm thấy kỳ đánh giá.") from None
 
 
-def is_leader_of(user, assessment: Assessment) -> bool:
-    if user.is_superuser:
-        return True
-    membership = membership_of(user)
-    return (
-        membership is not None
-        and membership.commune_id == assessment.commune_id
-        and membership.is_leader
-    )
+def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> bool:
+    """Staff may change scores and evidence until the deadline, while not locked."""
+    if assessment.status != Assessment.Status.OPEN:
+        return False
+    today = today or timezone.localdate()
+    return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
 
 
-def require_leader(user, assessment: Assessment) -> None:
-    if not is_leader_of(user, assessment):
+def may_change_after_deadline(user: User, assessment: Assessment) -> bool:
+    """Whether `user` may still change scores now: staff until the deadline, leaders later."""
+    return staff_window_open(assessment) or is_leader(user, assessment)
+
+
+def require_member(user: User, assessment: Assessment) -> None:
+    """Any member of the commune (outsiders already got 404 from get_assessment_for_user)."""
+    if not is_member(user, assessment):
+        raise PermissionDenied("Bạn không thuộc xã của kỳ đánh giá này.")
+
+
+def require_leader(user: User, assessment: Assessment) -> None:
+    if not is_leader(user, assessment):
         raise PermissionDenied("Chỉ lãnh đạo UBND xã mới được thực hiện thao tác này.")
 
 
-def unit_ids_of(user) -> set[int]:
-    membership = membership_of(user)
-    return {membership.unit_id} if membership and membership.unit_id else set()
+def require_review(user: User, assessment: Assessment) -> None:
+    if not is_leader(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã được duyệt, trả lại hoặc điều chỉnh điểm.")
 
 
-def is_own_assignment(user, assignment: Assignment, supporting_ids: set[int]) -> bool:
-    """The user's unit leads or supports this sub-criterion (a collective lead counts too)."""
-    units = unit_ids_of(user)
-    if not units:
-        return False
-    lead = assignment.lead_unit
-    return (lead is not None and (lead.pk in units or lead.is_collective)) or bool(
-        units & supporting_ids
-    )
+def may_assign(user: User, assessment: Assessment) -> bool:
+    """Leaders change who leads and supports a sub-criterion, while the assessment is open."""
+    return is_leader(user, assessment) and assessment.status == Assessment.Status.OPEN
 
 
-def can_propose(user, assessment: Assessment, assignment: Assignment) -> bool:
+def require_overview(user: User, assessment: Assessment) -> None:
+    """The commune's dashboards are for its reviewers."""
+    if not is_reviewer(user, assessment):
+        raise PermissionDenied("Trang tổng hợp dành cho lãnh đạo và văn thư.")
+
+
+def require_report_work(user: User, assessment: Assessment) -> None:
+    """Reports are drafted by the commune's reviewers."""
+    if not is_reviewer(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo và văn thư được soạn báo cáo.")
+
+
+def require_secretary(user: User, assessment: Assessment) -> None:
+    if not is_secretary(user, assessment):
+        raise PermissionDenied("Chỉ văn thư được ban hành và ký số văn bản.")
+
+
+# -- Sub-criteria and units ------------------------------------------------------------------
+
+
+def concerns_user(user: User, assignment: Assignment) -> bool:
+    """The person's unit leads or supports this sub-criterion (a collective lead counts)."""
+    unit_id = unit_id_of(user)
+    return unit_id is not None and assignment.concerns(unit_id)
+
+
+def can_propose(user: User, assessment: Assessment, assignment: Assignment) -> bool:
     """The lead unit's staff (any staff when "Các cơ quan, đơn vị" leads) and leaders."""
-    if is_leader_of(user, assessment):
+    if is_leader(user, assessment):
         return True
-    membership = membership_of(user)
-    if membership is None or membership.commune_id != assessment.commune_id:
-        return False
-    if membership.role != Membership.Role.STAFF or assignment.lead_unit is None:
-        return False
-    return assignment.lead_unit_id == membership.unit_id or assignment.lead_unit.is_collective
+    return is_staff(user, assessment) and assignment.is_led_by(unit_id_of(user))
 
 
-def require_propose(user, assessment: Assessment, assignment: Assignment) -> None:
+def require_propose(user: User, assessment: Assessment, assignment: Assignment) -> None:
     if not can_propose(user, assessment, assignment):
         raise PermissionDenied("Chỉ đơn vị chủ trì và lãnh đạo được chấm điểm tiêu chí này.")
 
 
-def require_member(user, assessment: Assessment) -> None:
-    """Any member of the commune (outsiders already got 404 from get_assessment_for_user)."""
+def submittable_assignments(user: User, assessment: Assessment) -> QuerySet[Assignment]:
+    """What "send all that is ready" sends: a staff member's unit's sub-criteria, or every
+    sub-criterion for leaders; PermissionDenied for anyone else."""
+    assignments = Assignment.objects.filter(assessment=assessment)
+    unit_id = unit_id_of(user)
+    if is_staff(user, assessment) and unit_id is not None:
+        return assignments.led_by(unit_id)
+    require_leader(user, assessment)
+    return assignments
+
+
+# -- Evidence --------------------------------------------------------------------------------
+
+
+def upload_refusal(user: User, assessment: Assessment, assignment: Assignment) -> str:
+    """Why `user` may not add evidence to this sub-criterion now ("" if they may).
+
+    Staff of the lead or a supporting unit (until the deadline), leaders and the secretary;
+    only while the assessment is open."""
+    if assessment.status != Assessment.Status.OPEN:
+        return ASSESSMENT_LOCKED
+    if is_reviewer(user, assessment):
+        return ""
+    if not concerns_user(user, assignment):
+        return (
+            "Chỉ đơn vị chủ trì, đơn vị phối hợp, lãnh đạo và văn thư được tải minh chứng "
+            "cho tiêu chí này."
+        )
+    if not staff_window_open(assessment):
+        return WINDOW_CLOSED
+    return ""
+
+
+def can_upload(user: User, assessment: Assessment, assignment: Assignment) -> bool:
+    return not upload_refusal(user, assessment, assignment)
+
+
+def require_upload(user: User, assessment: Assessment, assignment: Assignment) -> None:
+    refusal = upload_refusal(user, assessment, assignment)
+    if refusal:
+        raise PermissionDenied(refusal)
+
+
+def approved_criterion_ids(assessment: Assessment) -> set[int]:
+    return set(
+        Score.objects.filter(assessment=assessment, status=Score.Status.APPROVED).values_list(
+            "criterion_id", flat=True
+        )
+    )
+
+
+def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = None) -> str:
+    """Why `user` may not delete, restore or replace `evidence` now ("" if they may).
+
+    The uploader's unit or a leader, while the assessment is open and none of the
+    sub-criteria the evidence backs is approved (a leader returns it first)."""
+    assessment = evidence.assessment
+    if assessment.status != Assessment.Status.OPEN:
+        return ASSESSMENT_LOCKED
+    leader = is_leader(user, assessment)
+    unit_id = unit_id_of(user)
+    same_unit = is_member(user, assessment) and (
+        evidence.created_by_id == user.pk
+        or (unit_id is not None and unit_id == unit_id_of(evidence.created_by))
+    )
+    if not (leader or same_unit):
+        return "Chỉ đơn vị đã tải lên hoặc lãnh đạo được xóa, khôi phục minh chứng này."
+    if approved_ids is None:
+        approved_ids = approved_criterion_ids(assessment)
+    approved = [
+        link.criterion.code for link in evidence.links.all() if link.criterion_id in approved_ids
+    ]
+    if approved:
+        return (
+            f"Tiêu chí {', '.join(approved)} đã được duyệt: lãnh đạo cần trả lại tiêu chí trước "
+            "khi xóa minh chứng."
+        )
+    if not leader and not staff_window_open(assessment):
+        return WINDOW_CLOSED
+    return ""
+
+
+def can_delete(user: User, evidence: Any, approved_ids: set[int] | None = None) -> bool:
+    return not delete_refusal(user, evidence, approved_ids)
+
+
+def require_delete(user: User, evidence: Any) -> None:
+    refusal = delete_refusal(user, evidence)
+    if refusal:
+        raise PermissionDenied(refusal)
+
+
+def can_see_evidence_history(user: User, assessment: Assessment) -> bool:
+    return is_leader(user, assessment)
+
+
+# -- The audit trail -------------------------------------------------------------------------
+
+
+def audit_scope(user: User) -> Q | None:
+    """The audit entries `user` may read, as a filter; None when they may read none.
+
+    Administrators read everything. A commune's leaders read their commune's entries: what
+    its people did (logins included) and what anyone did to its data. Unit staff and the
+    secretary do not: the trail is for oversight, by the commune's leaders or the city.
+    City roles (issue 14) are to read every commune's entries: return Q() for them here."""
+    if is_admin(user):
+        return Q()
     membership = membership_of(user)
-    if not user.is_superuser and (
-        membership is None or membership.commune_id != assessment.commune_id
-    ):
-        raise PermissionDenied("Bạn không thuộc xã của kỳ đánh giá này.")
+    if membership is not None and is_leader(user, membership.commune_id):
+        return Q(commune_id=membership.commune_id)
+    return None
 
 
-def require_review(user, assessment: Assessment) -> None:
-    if not is_leader_of(user, assessment):
-        raise PermissionDenied("Chỉ lãnh đạo UBND xã được duyệt, trả lại hoặc điều chỉnh điểm.")
+def can_read_audit(user: User) -> bool:
+    return audit_scope(user) is not None
+
+
+def require_audit_scope(user: User) -> Q:
+    scope = audit_scope(user)
+    if scope is None:
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã và quản trị viên được xem nhật ký hoạt động.")
+    return scope
+
+
+def reads_every_commune(user: User) -> bool:
+    """May choose the commune (administrators; later the city's roles)."""
+    return audit_scope(user) == Q()

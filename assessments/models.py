@@ -212,6 +212,30 @@ class Assessment(models.Model):
         return text
 
 
+def _unit_id(unit: "Unit | int | None") -> int | None:
+    return unit.pk if isinstance(unit, Unit) else unit
+
+
+def _led_by(unit_id: int | None) -> Q:
+    # "Các cơ quan, đơn vị" leads a sub-criterion together: it belongs to every unit.
+    return Q(lead_unit_id=unit_id) | Q(lead_unit__is_collective=True)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    """The sub-criteria a unit leads, supports, or either (`Assignment.is_led_by` & co.)."""
+
+    def led_by(self, unit: "Unit | int") -> "AssignmentQuerySet":
+        return self.filter(_led_by(_unit_id(unit)))
+
+    def supported_by(self, unit: "Unit | int") -> "AssignmentQuerySet":
+        return self.filter(supporting_units=_unit_id(unit))
+
+    def concerning(self, unit: "Unit | int") -> "AssignmentQuerySet":
+        unit_id = _unit_id(unit)
+        matching = self.model.objects.filter(_led_by(unit_id) | Q(supporting_units=unit_id))
+        return self.filter(pk__in=matching.values("pk"))
+
+
 class Assignment(models.Model):
     """Who leads (and who supports) one leaf sub-criterion in one assessment."""
 
@@ -245,6 +269,8 @@ class Assignment(models.Model):
         related_name="+",
     )
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("phân công")
         verbose_name_plural = _("phân công")
@@ -257,6 +283,22 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.criterion.code} → {self.lead_unit or 'chưa phân công'}"
+
+    def is_led_by(self, unit: Unit | int | None) -> bool:
+        """The unit leads it, or "Các cơ quan, đơn vị" (every unit) does."""
+        unit_id = _unit_id(unit)
+        if unit_id is None or self.lead_unit_id is None:
+            return False
+        return self.lead_unit_id == unit_id or self.lead_unit.is_collective
+
+    def is_supported_by(self, unit: Unit | int | None) -> bool:
+        """Uses `supporting_units.all()`, so a prefetch makes it free."""
+        unit_id = _unit_id(unit)
+        return unit_id is not None and any(u.pk == unit_id for u in self.supporting_units.all())
+
+    def concerns(self, unit: Unit | int | None) -> bool:
+        """The unit leads or supports it (a collective lead concerns every unit)."""
+        return self.is_led_by(unit) or self.is_supported_by(unit)
 
 
 class AssessmentEvent(models.Model):

@@ -49,7 +49,7 @@ class AssessmentTree:
 
 
 def assessment_tree(
-    assessment: Assessment, *, unit: Unit | None = None, own_unit_ids: set[int] | None = None
+    assessment: Assessment, *, unit: Unit | None = None, own_unit: int | None = None
 ) -> AssessmentTree:
     """The criteria tree of an assessment with each leaf's lead and supporting units.
 
@@ -65,7 +65,6 @@ def assessment_tree(
         .select_related("lead_unit")
         .prefetch_related(Prefetch("supporting_units", queryset=Unit.objects.order_by("order")))
     }
-    own_unit_ids = own_unit_ids or set()
     nodes = {
         c.pk: TreeNode(criterion=c, depth=0, assignment=assignments.get(c.pk)) for c in criteria
     }
@@ -91,14 +90,8 @@ def assessment_tree(
         if assignment is None:
             return unit is None
         node.supporting = list(assignment.supporting_units.all())
-        supporting_ids = {u.pk for u in node.supporting}
-        lead_id = assignment.lead_unit_id
-        # "Các cơ quan, đơn vị" leads a sub-criterion together: it belongs to every unit.
-        collective = assignment.lead_unit is not None and assignment.lead_unit.is_collective
-        node.is_own = bool(own_unit_ids) and (
-            lead_id in own_unit_ids or bool(own_unit_ids & supporting_ids) or collective
-        )
-        if unit is not None and not (lead_id == unit.pk or unit.pk in supporting_ids or collective):
+        node.is_own = assignment.concerns(own_unit)
+        if unit is not None and not assignment.concerns(unit):
             return False
         node.shown_points = node.criterion.max_points
         node.shown_leaves = 1

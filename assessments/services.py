@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.access import WINDOW_CLOSED, may_change_after_deadline
 from assessments.models import (
     AdjustmentEntry,
     Assessment,
@@ -261,14 +262,6 @@ def _record(score: Score, action: str, by, *, points=None, comment: str = "") ->
     _audit_score(score, action, by, points=points, comment=comment)
 
 
-def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> bool:
-    """Staff may change scores and evidence until the deadline, while not locked."""
-    if assessment.status != Assessment.Status.OPEN:
-        return False
-    today = today or timezone.localdate()
-    return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
-
-
 def locked_message(doing: str = "thay đổi điểm") -> str:
     return f"Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trước khi {doing}."
 
@@ -317,8 +310,8 @@ def score_propose(
     """The lead unit saves (and optionally submits) its proposed score."""
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
-    if not staff_window_open(score.assessment) and not _is_leader(by, score.assessment):
-        raise ValidationError("Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được.")
+    if not may_change_after_deadline(by, score.assessment):
+        raise ValidationError(WINDOW_CLOSED)
     if score.status not in EDITABLE:
         raise ValidationError(
             f"Tiêu chí {score.criterion.code} đang ở trạng thái “{score.get_status_display()}”: "
@@ -381,15 +374,6 @@ def submit_problems(score: Score) -> list[str]:
             f"Tiêu chí {code}: điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện."
         )
     return problems
-
-
-def _is_leader(user, assessment: Assessment) -> bool:
-    membership = getattr(user, "membership", None)
-    return user.is_superuser or (
-        membership is not None
-        and membership.commune_id == assessment.commune_id
-        and membership.role == Membership.Role.LEADER
-    )
 
 
 @transaction.atomic

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from audit.access import reads_every_commune, require_scope
+# The rule book lives in assessments; audit's pages (not its services) may ask it.
+from assessments.access import reads_every_commune, require_audit_scope, rule
 from audit.forms import EntryFilterForm
 from audit.models import AuditEntry
 from audit.services import Action, audit_record
@@ -34,14 +34,14 @@ LISTED = [
 
 
 def _filtered(request) -> tuple[EntryFilterForm, object]:
-    scope = require_scope(request.user)
+    scope = require_audit_scope(request.user)
     form = EntryFilterForm(
         request.GET, user=request.user, every_commune=reads_every_commune(request.user)
     )
     return form, form.apply(AuditEntry.objects.filter(scope)).order_by("-id")
 
 
-@login_required
+@rule("audit_reader")
 def entry_list(request):
     """Who did what, when and from where: the commune's entries for its leaders, everyone's
     for administrators; filterable by person, unit, action and dates."""
@@ -54,7 +54,7 @@ def entry_list(request):
     )
 
 
-@login_required
+@rule("audit_reader")
 def entry_export(request):
     """The filtered list as XLSX (newest first, at most EXPORT_MAX_ROWS rows); the export is
     itself recorded."""

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from assessments.demo import demo_load
-from assessments.models import Assessment, Commune
+from assessments.models import Assessment, Assignment, Commune
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
 # refuses to run unless told it is safe. Only the tests set this.
@@ -69,19 +69,62 @@ def demo_scored(demo) -> Demo:
     return demo
 
 
-# Personas, named by who they are in the commune office.
-PERSONAS = {
-    "staff_vhxh": "vhxh",  # Phòng Văn hóa - Xã hội
-    "staff_ttpvhcc": "ttpvhcc",  # Trung tâm Phục vụ hành chính công
-    "staff_vanphong": "vanphong",
-    "staff_kinhte": "kinhte",
-    "leader": "lanhdao",  # Phó Chủ tịch
-    "chairman": "chutich",
-    "secretary": "vanthu",
-    "admin": "admin",
-    "outsider_leader": "anlao_lanhdao",  # leader of another commune
-    "outsider_staff": "anlao_vhxh",
-}
+# Personas, named by who they are for the rules (not by the demo's user names). Each is a
+# user of the demo; `own_criterion` is the sub-criterion the persona's roles are about.
+OWN_CRITERION = "2.2.e"  # led by Phòng Văn hóa - Xã hội in the demo's criteria set
+
+
+@pytest.fixture
+def own_criterion(demo) -> Assignment:
+    """The assignment of 2.2.e in xã Nghi Dương: Phòng Văn hóa - Xã hội leads it."""
+    return Assignment.objects.select_related("criterion", "lead_unit").get(
+        assessment=demo.assessment, criterion__code=OWN_CRITERION
+    )
+
+
+@pytest.fixture
+def own_staff(demo):
+    """Staff of the unit that leads `own_criterion` (Phòng Văn hóa - Xã hội)."""
+    return demo.user("vhxh")
+
+
+@pytest.fixture
+def other_staff(demo):
+    """Staff of a unit that neither leads nor supports `own_criterion` (Phòng Kinh tế)."""
+    return demo.user("kinhte")
+
+
+@pytest.fixture
+def supporting_staff(demo, own_criterion):
+    """Staff of Trung tâm Phục vụ hành chính công, made a supporting unit of `own_criterion`."""
+    user = demo.user("ttpvhcc")
+    own_criterion.supporting_units.add(user.membership.unit)
+    return user
+
+
+@pytest.fixture
+def leader(demo):
+    """A leader of xã Nghi Dương (the Phó Chủ tịch who signs the seed report)."""
+    return demo.user("lanhdao")
+
+
+@pytest.fixture
+def secretary(demo):
+    """The secretary (văn thư) of xã Nghi Dương."""
+    return demo.user("vanthu")
+
+
+@pytest.fixture
+def administrator(demo):
+    """The demo's administrator (a superuser). Not named `admin_user`: pytest-django's
+    fixture of that name (behind `admin_client`) makes its own superuser without the demo."""
+    return demo.user("admin")
+
+
+@pytest.fixture
+def outsider(demo):
+    """A leader of the other commune, xã An Lão: Nghi Dương's data is 404 to them."""
+    return demo.user("anlao_lanhdao")
 
 
 @pytest.fixture

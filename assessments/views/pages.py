@@ -1,17 +1,21 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from assessments.access import (
+    ADMIN,
     can_propose,
+    concerns_user,
     get_assessment_for_user,
-    is_leader_of,
-    is_own_assignment,
-    membership_of,
+    home_role,
+    is_leader,
+    may_assign,
+    may_change_after_deadline,
     require_leader,
-    unit_ids_of,
+    rule,
+    staff_window_open,
+    unit_id_of,
     visible_assessments,
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
@@ -22,43 +26,35 @@ from assessments.services import (
     REVIEWABLE,
     assignment_update,
     locked_message,
-    staff_window_open,
 )
 from criteria.models import CriteriaSet
 from criteria.scoring import describe_tiers, parse_tiers
 from guards.inputs import id_param
 
 
-@login_required
+@rule("signed_in")
 def home(request):
     """Each role lands on what it works on: its unit's sub-criteria, or the whole commune."""
     user = request.user
-    membership = membership_of(user)
+    role = home_role(user)
     assessments = list(visible_assessments(user))
     context = {"assessments": assessments}
-    if user.is_superuser:
+    if role == ADMIN:
         context["criteria_sets"] = CriteriaSet.objects.all()
         return render(request, "assessments/home_admin.html", context)
-    if membership is None:
+    if role is None:
         return render(request, "assessments/home_no_commune.html", context)
     current = assessments[0] if assessments else None
     context["current"] = current
-    if current is not None and membership.role in (
-        Membership.Role.LEADER,
-        Membership.Role.SECRETARY,
-    ):
+    if current is not None and role in (Membership.Role.LEADER, Membership.Role.SECRETARY):
         return redirect("reports:dashboard", pk=current.pk)
-    if current is not None and membership.role == Membership.Role.STAFF:
+    if current is not None and role == Membership.Role.STAFF:
+        unit_id = unit_id_of(user)
         results = assessment_results(current)
         mine = [
             leaf
             for leaf in results.leaves
-            if leaf.assignment is not None
-            and leaf.assignment.lead_unit is not None
-            and (
-                leaf.assignment.lead_unit_id == membership.unit_id
-                or leaf.assignment.lead_unit.is_collective
-            )
+            if leaf.assignment is not None and leaf.assignment.is_led_by(unit_id)
         ]
         context.update(
             leaves=mine,
@@ -72,22 +68,20 @@ def home(request):
             points_mine=sum(leaf.criterion.max_points for leaf in mine),
             window_open=staff_window_open(current),
             # Sub-criteria the unit supports without leading them (one COUNT query).
-            supported=Assignment.objects.filter(
-                assessment=current, supporting_units=membership.unit_id
-            )
-            .exclude(lead_unit_id=membership.unit_id)
-            .exclude(lead_unit__is_collective=True)
+            supported=Assignment.objects.filter(assessment=current)
+            .supported_by(unit_id)
+            .exclude(pk__in=Assignment.objects.led_by(unit_id).values("pk"))
             .count(),
         )
     template = {
         Membership.Role.STAFF: "assessments/home_staff.html",
         Membership.Role.LEADER: "assessments/home_leader.html",
         Membership.Role.SECRETARY: "assessments/home_secretary.html",
-    }[membership.role]
+    }[role]
     return render(request, template, context)
 
 
-@login_required
+@rule("member")
 def assessment_detail(request, pk):
     """The criteria tree of an assessment with who leads each sub-criterion."""
     assessment = get_assessment_for_user(request.user, pk)
@@ -95,11 +89,10 @@ def assessment_detail(request, pk):
     selected = None
     unit_param = request.GET.get("don-vi", "")
     if unit_param == "cua-toi":
-        membership = membership_of(request.user)
-        selected = membership.unit if membership else None
+        selected = next((u for u in units if u.pk == unit_id_of(request.user)), None)
     elif (unit_id := id_param(request.GET, "don-vi")) is not None:
         selected = next((u for u in units if u.pk == unit_id), None)
-    tree = assessment_tree(assessment, unit=selected, own_unit_ids=unit_ids_of(request.user))
+    tree = assessment_tree(assessment, unit=selected, own_unit=unit_id_of(request.user))
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -110,16 +103,12 @@ def assessment_detail(request, pk):
             "units": units,
             "selected_unit": selected,
             "unit_param": unit_param,
-            "can_assign": _can_assign(request.user, assessment),
+            "can_assign": may_assign(request.user, assessment),
         },
     )
 
 
-def _can_assign(user, assessment: Assessment) -> bool:
-    return is_leader_of(user, assessment) and assessment.status == Assessment.Status.OPEN
-
-
-@login_required
+@rule("leader")
 def assignment_edit(request, pk, criterion_pk):
     """Leaders change the lead unit and supporting units of one sub-criterion; a locked
     assessment shows who does what and offers no form."""
@@ -130,7 +119,7 @@ def assignment_edit(request, pk, criterion_pk):
         assessment=assessment,
         criterion_id=criterion_pk,
     )
-    if not _can_assign(request.user, assessment):
+    if not may_assign(request.user, assessment):
         if request.method == "POST":
             messages.error(request, locked_message("đổi phân công"))
         return render(
@@ -170,12 +159,14 @@ def assignment_edit(request, pk, criterion_pk):
     )
 
 
-@login_required
+@rule("member")
 def criterion_detail(request, pk, criterion_pk):
     """One sub-criterion: its rule, who leads it, and (loaded by htmx) its evidence."""
     assessment = get_assessment_for_user(request.user, pk)
     assignment = get_object_or_404(
-        Assignment.objects.select_related("criterion", "criterion__parent", "lead_unit"),
+        Assignment.objects.select_related(
+            "criterion", "criterion__parent", "lead_unit"
+        ).prefetch_related("supporting_units"),
         assessment=assessment,
         criterion_id=criterion_pk,
     )
@@ -195,11 +186,9 @@ def criterion_detail(request, pk, criterion_pk):
         can_propose(request.user, assessment, assignment)
         and assessment.status == Assessment.Status.OPEN
         and score.status in EDITABLE
-        and (staff_window_open(assessment) or is_leader_of(request.user, assessment))
+        and may_change_after_deadline(request.user, assessment)
     )
-    may_review = (
-        is_leader_of(request.user, assessment) and assessment.status == Assessment.Status.OPEN
-    )
+    may_review = is_leader(request.user, assessment) and assessment.status == Assessment.Status.OPEN
     typed = request.session.pop(f"score-draft-{score.pk}", None)
     form = None
     if may_propose:
@@ -229,8 +218,8 @@ def criterion_detail(request, pk, criterion_pk):
             "criterion": criterion,
             "ancestors": ancestors,
             "supporting": supporting,
-            "is_own": is_own_assignment(request.user, assignment, {u.pk for u in supporting}),
-            "can_assign": _can_assign(request.user, assessment),
+            "is_own": concerns_user(request.user, assignment),
+            "can_assign": may_assign(request.user, assessment),
             "score": score,
             "form": form,
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments.access import (
     get_assessment_for_user,
-    membership_of,
     require_leader,
     require_member,
     require_propose,
     require_review,
+    rule,
+    submittable_assignments,
 )
 from assessments.forms import (
     AdjustmentForm,
@@ -26,7 +25,7 @@ from assessments.forms import (
     ReviewForm,
     ScoreForm,
 )
-from assessments.models import Assignment, Membership, Score
+from assessments.models import Assignment, Score
 from assessments.services import (
     adjustment_record,
     assessment_lock,
@@ -82,7 +81,7 @@ def _keep_typed(request, form, score) -> None:
     }
 
 
-@login_required
+@rule("unit")
 @require_POST
 def propose(request, pk, criterion_pk):
     """Save or submit the unit's proposal."""
@@ -116,7 +115,7 @@ def propose(request, pk, criterion_pk):
     return _back(assessment, criterion_pk)
 
 
-@login_required
+@rule("leader")
 @require_POST
 def review(request, pk, criterion_pk):
     """Leaders approve, return with a comment, or set a different score with a reason."""
@@ -156,7 +155,7 @@ def review(request, pk, criterion_pk):
     return _back(assessment, criterion_pk)
 
 
-@login_required
+@rule("member")
 @require_POST
 def comment(request, pk, criterion_pk):
     """Supporting units and anyone of the commune may comment; they do not score."""
@@ -175,20 +174,12 @@ def comment(request, pk, criterion_pk):
     return _back(assessment, criterion_pk)
 
 
-@login_required
+@rule("unit")
 @require_POST
 def submit_unit(request, pk):
     """Staff send every ready sub-criterion of their unit at once."""
     assessment = get_assessment_for_user(request.user, pk)
-    membership = membership_of(request.user)
-    if membership is None or membership.role != Membership.Role.STAFF or membership.unit_id is None:
-        require_leader(request.user, assessment)
-        unit_filter = Q()
-    else:
-        unit_filter = Q(lead_unit_id=membership.unit_id) | Q(lead_unit__is_collective=True)
-    criterion_ids = Assignment.objects.filter(unit_filter, assessment=assessment).values(
-        "criterion_id"
-    )
+    criterion_ids = submittable_assignments(request.user, assessment).values("criterion_id")
     scores = list(
         Score.objects.filter(assessment=assessment, criterion_id__in=criterion_ids)
         .select_related("criterion", "assessment")
@@ -213,7 +204,7 @@ def submit_unit(request, pk):
     return redirect(next_url(request, reverse("home")))
 
 
-@login_required
+@rule("leader")
 @require_POST
 def lock(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
@@ -227,7 +218,7 @@ def lock(request, pk):
     return redirect(next_url(request, reverse("assessments:detail", args=[pk])))
 
 
-@login_required
+@rule("leader")
 @require_POST
 def reopen(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
@@ -252,7 +243,7 @@ def reopen(request, pk):
     return redirect(next_url(request, reverse("assessments:detail", args=[pk])))
 
 
-@login_required
+@rule("leader")
 @require_POST
 def adjustment(request, pk, adjustment_pk):
     """Leaders record cases against a deduction or a disqualifier of the criteria set."""

@@ -5,20 +5,21 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 
 from assessments.access import get_assessment_for_user
-from assessments.models import Assignment
+from assessments.models import Assessment, Assignment
 from evidence.models import Evidence
 
 
-def get_assignment(user, pk: int, criterion_pk: int):
-    """(assessment, assignment, supporting unit ids) for a leaf the user may see."""
+def get_assignment(user, pk: int, criterion_pk: int) -> tuple[Assessment, Assignment]:
+    """(assessment, assignment with its supporting units) for a leaf the user may see."""
     assessment = get_assessment_for_user(user, pk)
     assignment = get_object_or_404(
-        Assignment.objects.select_related("criterion", "lead_unit"),
+        Assignment.objects.select_related("criterion", "lead_unit").prefetch_related(
+            "supporting_units"
+        ),
         assessment=assessment,
         criterion_id=criterion_pk,
     )
-    supporting_ids = set(assignment.supporting_units.values_list("id", flat=True))
-    return assessment, assignment, supporting_ids
+    return assessment, assignment
 
 
 def get_evidence(user, pk: int, evidence_pk: int) -> Evidence:

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from assessments.access import get_assessment_for_user
-from assessments.models import Assessment
-from audit.services import Action, audit_record
-from evidence.access import (
+from assessments.access import (
     approved_criterion_ids,
     can_delete,
-    can_see_history,
+    can_see_evidence_history,
     can_upload,
+    get_assessment_for_user,
     require_delete,
     require_upload,
+    rule,
 )
+from assessments.models import Assessment
+from audit.services import Action, audit_record
 from evidence.forms import EvidenceDescribeForm, LinkForm, ReplaceFileForm
 from evidence.models import Evidence, EvidenceFile
 from evidence.selectors import evidence_for_criterion
@@ -47,14 +47,14 @@ def panel_url(assessment_pk, criterion_pk):
     return reverse("evidence:panel", args=[assessment_pk, criterion_pk])
 
 
-@login_required
+@rule("member")
 def panel(request, pk, criterion_pk):
     """The evidence of one sub-criterion, with the upload zone for those who may upload.
 
     Loaded into the sub-criterion page by htmx; opened directly it is a page of its own."""
-    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
+    assessment, assignment = get_assignment(request.user, pk, criterion_pk)
     items = evidence_for_criterion(assessment, assignment.criterion)
-    may_upload = can_upload(request.user, assessment, assignment, supporting_ids)
+    may_upload = can_upload(request.user, assessment, assignment)
     approved_ids = approved_criterion_ids(assessment)
     deleted = evidence_for_criterion(assessment, assignment.criterion, deleted=True)
     context = {
@@ -67,7 +67,7 @@ def panel(request, pk, criterion_pk):
         "accept": ACCEPT_ATTRIBUTE,
         "accepted_text": ACCEPTED_TEXT,
         "max_size": human_size(_max_size()),
-        "can_see_history": can_see_history(request.user, assessment),
+        "can_see_history": can_see_evidence_history(request.user, assessment),
     }
     if request.htmx and request.GET.get("phan") == "ds":
         # Only the list, swapped into its wrapper; the wrapper stays, so a refresh asked for
@@ -105,13 +105,13 @@ def _outcome_json(request, assessment, criterion, outcome) -> dict:
     return data
 
 
-@login_required
+@rule("unit")
 @require_POST
 @accepts_files()
 def upload(request, pk, criterion_pk):
     """Store each uploaded file; refused ones are reported by name and reason."""
-    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
-    require_upload(request.user, assessment, assignment, supporting_ids)
+    assessment, assignment = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment)
     criterion = assignment.criterion
     allow_duplicate = request.POST.get("allow_duplicate") == "1"
     outcomes = []
@@ -174,12 +174,12 @@ def _back(assessment_pk, criterion_pk):
     return reverse("assessments:criterion", args=[assessment_pk, criterion_pk])
 
 
-@login_required
+@rule("unit")
 @require_POST
 def link(request, pk, criterion_pk):
     """Reuse an evidence of the same assessment for this sub-criterion."""
-    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
-    require_upload(request.user, assessment, assignment, supporting_ids)
+    assessment, assignment = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment)
     form = LinkForm(request.POST, assessment=assessment)
     if not form.is_valid():
         messages.error(request, "Không tìm thấy minh chứng này; hãy tìm lại rồi chọn.")
@@ -199,11 +199,11 @@ def link(request, pk, criterion_pk):
     return redirect(_back(assessment.pk, assignment.criterion_id))
 
 
-@login_required
+@rule("unit")
 @require_POST
 def unlink(request, pk, criterion_pk, evidence_pk):
-    assessment, assignment, supporting_ids = get_assignment(request.user, pk, criterion_pk)
-    require_upload(request.user, assessment, assignment, supporting_ids)
+    assessment, assignment = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment)
     evidence = get_object_or_404(Evidence, assessment=assessment, pk=evidence_pk)
     try:
         evidence_unlink(evidence=evidence, criterion=assignment.criterion, by=request.user)
@@ -216,7 +216,7 @@ def unlink(request, pk, criterion_pk, evidence_pk):
     return redirect(_back(assessment.pk, assignment.criterion_id))
 
 
-@login_required
+@rule("member")
 def detail(request, pk, evidence_pk):
     """One evidence: its description (editable), versions, sub-criteria and history."""
     evidence = get_evidence(request.user, pk, evidence_pk)
@@ -256,7 +256,7 @@ def detail(request, pk, evidence_pk):
             "versions": evidence.versions.select_related("uploaded_by").all(),
             "links": evidence.links.select_related("criterion").order_by("criterion__order"),
             "events": evidence.events.select_related("user", "criterion")[:50]
-            if can_see_history(request.user, assessment)
+            if can_see_evidence_history(request.user, assessment)
             else None,
             "date_warning": issue_date_warning(assessment, evidence.issue_date),
             "accept": ACCEPT_ATTRIBUTE,
@@ -264,7 +264,7 @@ def detail(request, pk, evidence_pk):
     )
 
 
-@login_required
+@rule("unit")
 @require_POST
 @accepts_files()
 def replace(request, pk, evidence_pk):
@@ -298,7 +298,7 @@ def replace(request, pk, evidence_pk):
     return redirect("evidence:detail", pk=pk, evidence_pk=evidence_pk)
 
 
-@login_required
+@rule("unit")
 @require_POST
 def delete(request, pk, evidence_pk):
     evidence = get_evidence(request.user, pk, evidence_pk)
@@ -310,7 +310,7 @@ def delete(request, pk, evidence_pk):
     return redirect(next_url(request, reverse("evidence:detail", args=[pk, evidence_pk])))
 
 
-@login_required
+@rule("unit")
 @require_POST
 def restore(request, pk, evidence_pk):
     evidence = get_evidence(request.user, pk, evidence_pk)
@@ -320,7 +320,7 @@ def restore(request, pk, evidence_pk):
     return redirect(next_url(request, reverse("evidence:detail", args=[pk, evidence_pk])))
 
 
-@login_required
+@rule("member")
 def download(request, pk, file_pk):
     """Send a stored file after checking the user may see its assessment.
 
@@ -357,7 +357,7 @@ def download(request, pk, file_pk):
     return inert(response)
 
 
-@login_required
+@rule("member")
 def thumbnail(request, pk, file_pk):
     record = _get_file(request.user, pk, file_pk)
     if not record.thumbnail:

@@ -8,17 +8,15 @@ for leaders. People of another commune get 404 everywhere.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
-from assessments.access import get_assessment_for_user
+from assessments.access import can_see_evidence_history, get_assessment_for_user, rule
 from assessments.selectors import TreeNode, assessment_tree
 from audit.services import Action, audit_record
-from evidence.access import can_see_history
 from evidence.archive import archive_entries, archive_filename, stream_archive
 from evidence.forms import SearchForm
 from evidence.models import Evidence, EvidenceEvent, EvidenceLink
@@ -35,7 +33,7 @@ SEARCH_LIMIT = 20
 PER_PAGE = 50
 
 
-@login_required
+@rule("member")
 def search(request, pk):
     """Evidence matching `q`, to reuse for the sub-criterion `tieu-chi` (htmx partial)."""
     assessment = get_assessment_for_user(request.user, pk)
@@ -68,17 +66,7 @@ def _leaves(nodes) -> list[TreeNode]:
     return [leaf for node in nodes for leaf in node.walk() if leaf.is_leaf]
 
 
-def _unit_concerned(leaf: TreeNode, unit_id: int) -> bool:
-    """The unit leads or supports the leaf, or the leaf is led by all units together."""
-    lead = leaf.assignment.lead_unit
-    return (
-        leaf.assignment.lead_unit_id == unit_id
-        or any(u.pk == unit_id for u in leaf.supporting)
-        or (lead is not None and lead.is_collective)
-    )
-
-
-@login_required
+@rule("member")
 def overview(request, pk):
     """Which sub-criteria still lack evidence, counts and sizes per criterion and unit, and
     every evidence newest first, searchable without accents and filterable.
@@ -95,7 +83,7 @@ def overview(request, pk):
 
     roots = [selected] if selected else tree.roots
     in_criterion = _leaves(roots)
-    scope = [leaf for leaf in in_criterion if unit is None or _unit_concerned(leaf, unit.pk)]
+    scope = [leaf for leaf in in_criterion if unit is None or leaf.assignment.concerns(unit)]
     filtered = unit is not None or selected is not None
     backing = evidence_ids_by_criterion(assessment)
 
@@ -143,12 +131,12 @@ def overview(request, pk):
             "by_unit": by_unit,
             "missing": [leaf for leaf in scope if not backing.get(leaf.criterion.pk)],
             "scope_count": len(scope),
-            "can_see_history": can_see_history(request.user, assessment),
+            "can_see_history": can_see_evidence_history(request.user, assessment),
         },
     )
 
 
-@login_required
+@rule("member")
 def archive(request, pk):
     """Every (not deleted) evidence as one ZIP, folders by sub-criterion code, with an index
     sheet; `?tieu-chi=<id>` for the sub-criteria under one criterion. Streamed."""
@@ -180,11 +168,11 @@ def archive(request, pk):
     return response
 
 
-@login_required
+@rule("leader")
 def history(request, pk):
     """Who uploaded, linked, replaced, deleted or restored which evidence, newest first."""
     assessment = get_assessment_for_user(request.user, pk)
-    if not can_see_history(request.user, assessment):
+    if not can_see_evidence_history(request.user, assessment):
         raise PermissionDenied("Chỉ lãnh đạo UBND xã được xem lịch sử minh chứng.")
     action = request.GET.get("thao-tac", "")
     if action not in EvidenceEvent.Action.values:

@@ -1,14 +1,16 @@
 """Dashboards and tables that combine scores with evidence."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
-from assessments.access import get_assessment_for_user, is_leader_of, membership_of
-from assessments.models import Membership
-from assessments.services import staff_window_open
+from assessments.access import (
+    get_assessment_for_user,
+    is_leader,
+    require_overview,
+    rule,
+    staff_window_open,
+)
 from audit.services import Action, audit_record
 from reports.selectors import adjustment_rows
 from reports.selectors import dashboard as build_dashboard
@@ -17,21 +19,11 @@ from reports.xlsx import unit_table_xlsx
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_overview(user, assessment) -> None:
-    """Leaders and the secretary (and administrators) see the whole commune's results."""
-    if is_leader_of(user, assessment):
-        return
-    membership = membership_of(user)
-    if membership is not None and membership.role == Membership.Role.SECRETARY:
-        return
-    raise PermissionDenied("Trang tổng hợp dành cho lãnh đạo và văn thư.")
-
-
-@login_required
+@rule("reviewer")
 def dashboard(request, pk):
     """Where points are lost: totals against the registered level, per criterion and unit."""
     assessment = get_assessment_for_user(request.user, pk)
-    _require_overview(request.user, assessment)
+    require_overview(request.user, assessment)
     board = build_dashboard(assessment)
     return render(
         request,
@@ -41,25 +33,25 @@ def dashboard(request, pk):
             "criteria_set": assessment.criteria_set,
             "board": board,
             "results": board.results,
-            "is_leader": is_leader_of(request.user, assessment),
+            "is_leader": is_leader(request.user, assessment),
             "window_open": staff_window_open(assessment),
             "adjustments": adjustment_rows(assessment),
         },
     )
 
 
-@login_required
+@rule("reviewer")
 def units(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
-    _require_overview(request.user, assessment)
+    require_overview(request.user, assessment)
     board = build_dashboard(assessment)
     return render(request, "reports/units.html", {"assessment": assessment, "board": board})
 
 
-@login_required
+@rule("reviewer")
 def units_xlsx(request, pk):
     assessment = get_assessment_for_user(request.user, pk)
-    _require_overview(request.user, assessment)
+    require_overview(request.user, assessment)
     data = unit_table_xlsx(build_dashboard(assessment))
     name = slugify(f"cham-diem-theo-don-vi-{assessment.commune.name}-{assessment.year}")
     audit_record(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.access import is_leader_of, membership_of
-from assessments.models import Membership
+from assessments.access import is_leader, is_secretary, require_secretary, rule
 from audit.services import Action
 from guards.inline import inert
 from reports.forms import IssueForm, SignForm
@@ -21,27 +19,11 @@ from reports.services.signing import report_sign_organisation, report_sign_perso
 from reports.views.report import _get_report, audit_file
 
 
-def is_secretary(user, report: Report) -> bool:
-    if user.is_superuser:
-        return True
-    membership = membership_of(user)
-    return (
-        membership is not None
-        and membership.commune_id == report.assessment.commune_id
-        and membership.role == Membership.Role.SECRETARY
-    )
-
-
-def require_secretary(user, report: Report) -> None:
-    if not is_secretary(user, report):
-        raise PermissionDenied("Chỉ văn thư được ban hành và ký số văn bản.")
-
-
 def _back(report: Report):
     return redirect("reports:issued", pk=report.assessment_id, report_pk=report.pk)
 
 
-@login_required
+@rule("reviewer")
 @require_POST
 def issue(request, pk, report_pk):
     """The secretary issues once every score is approved; otherwise a leader may, with a
@@ -55,12 +37,12 @@ def issue(request, pk, report_pk):
         return redirect("reports:edit", pk=pk, report_pk=report_pk)
     reason = form.cleaned_data["override_reason"].strip()
     if missing:
-        if not is_leader_of(request.user, report.assessment):
+        if not is_leader(request.user, report.assessment):
             raise PermissionDenied(
                 "Còn tiêu chí chưa được duyệt điểm: chỉ lãnh đạo được cho ban hành, kèm lý do."
             )
     else:
-        require_secretary(request.user, report)
+        require_secretary(request.user, report.assessment)
         reason = ""
     try:
         report = report_issue(report=report, by=request.user, override_reason=reason)
@@ -74,7 +56,7 @@ def issue(request, pk, report_pk):
     return _back(report)
 
 
-@login_required
+@rule("reviewer")
 def issued(request, pk, report_pk):
     """An issued report: its frozen files, the signing steps, verification and dossier."""
     report = _get_report(request.user, pk, report_pk)
@@ -102,18 +84,18 @@ def issued(request, pk, report_pk):
             "organisation_keys": [k for k in keys if k.is_organisation],
             "person_signed": ("report", "person") in stages,
             "organisation_signed": ("report", "organisation") in stages,
-            "can_sign": is_secretary(request.user, report),
+            "can_sign": is_secretary(request.user, report.assessment),
             "dossiers": report.dossiers.select_related("created_by")[:5],
             "events": report.events.select_related("user")[:30],
         },
     )
 
 
-@login_required
+@rule("secretary")
 @require_POST
 def sign(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    require_secretary(request.user, report)
+    require_secretary(request.user, report.assessment)
     form = SignForm(request.POST, commune=report.assessment.commune)
     if not form.is_valid():
         messages.error(request, _sign_refusal(form))
@@ -140,7 +122,7 @@ def _sign_refusal(form: SignForm) -> str:
     return "Dữ liệu ký số không hợp lệ; hãy tải lại trang."
 
 
-@login_required
+@rule("reviewer")
 def issued_file(request, pk, report_pk, file_pk):
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(IssuedFile, report=report, pk=file_pk)
@@ -171,7 +153,7 @@ def issued_file(request, pk, report_pk, file_pk):
     return inert(response)
 
 
-@login_required
+@rule("reviewer")
 def latest(request, pk, report_pk, kind):
     report = _get_report(request.user, pk, report_pk)
     try:
@@ -181,11 +163,11 @@ def latest(request, pk, report_pk, kind):
     return issued_file(request, pk, report_pk, record.pk)
 
 
-@login_required
+@rule("secretary")
 @require_POST
 def dossier(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
-    require_secretary(request.user, report)
+    require_secretary(request.user, report.assessment)
     if report.status != Report.Status.ISSUED:
         raise PermissionDenied("Chỉ lập hồ sơ cho báo cáo đã ban hành.")
     if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
@@ -198,7 +180,7 @@ def dossier(request, pk, report_pk):
     return _back(report)
 
 
-@login_required
+@rule("reviewer")
 def dossier_download(request, pk, report_pk, dossier_pk):
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(Dossier, report=report, pk=dossier_pk)

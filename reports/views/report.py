@@ -5,8 +5,7 @@ from __future__ import annotations
 from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,8 +13,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from assessments.access import get_assessment_for_user, is_leader_of, membership_of
-from assessments.models import Membership
+from assessments.access import get_assessment_for_user, is_leader, require_report_work, rule
 from audit.services import Action
 from guards.inline import inert
 from reports import documents
@@ -48,19 +46,9 @@ def _preview(request, template: str, context: dict) -> HttpResponse:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def require_report_access(user, assessment) -> None:
-    """Leaders and the secretary of the commune (and administrators) work on reports."""
-    if is_leader_of(user, assessment):
-        return
-    membership = membership_of(user)
-    if membership is not None and membership.role == Membership.Role.SECRETARY:
-        return
-    raise PermissionDenied("Chỉ lãnh đạo và văn thư được soạn báo cáo.")
-
-
 def _get_report(user, pk, report_pk) -> Report:
     assessment = get_assessment_for_user(user, pk)
-    require_report_access(user, assessment)
+    require_report_work(user, assessment)
     report = get_object_or_404(
         Report.objects.select_related("signer"), assessment=assessment, pk=report_pk
     )
@@ -68,11 +56,11 @@ def _get_report(user, pk, report_pk) -> Report:
     return report
 
 
-@login_required
+@rule("reviewer")
 def report_home(request, pk):
     """The assessment's reports; the draft opens for editing, or one can be created."""
     assessment = get_assessment_for_user(request.user, pk)
-    require_report_access(request.user, assessment)
+    require_report_work(request.user, assessment)
     if request.method == "POST":
         try:
             report = report_create(assessment=assessment, by=request.user)
@@ -92,7 +80,7 @@ def report_home(request, pk):
     )
 
 
-@login_required
+@rule("reviewer")
 def report_edit(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     if report.status == Report.Status.ISSUED:
@@ -127,12 +115,12 @@ def report_edit(request, pk, report_pk):
             "shortfalls": documents.shortfall_rows_for(report),
             "editable": report.status == Report.Status.DRAFT,
             "unapproved": unapproved_codes(report),
-            "is_leader": is_leader_of(request.user, assessment),
+            "is_leader": is_leader(request.user, assessment),
         },
     )
 
 
-@login_required
+@rule("reviewer")
 @require_POST
 def section_save(request, pk, report_pk, section_pk):
     report = _get_report(request.user, pk, report_pk)
@@ -177,7 +165,7 @@ def section_save(request, pk, report_pk, section_pk):
     return redirect(f"{reverse('reports:edit', args=[pk, report_pk])}#muc-{section.pk}")
 
 
-@login_required
+@rule("reviewer")
 def section_history(request, pk, report_pk, section_pk):
     report = _get_report(request.user, pk, report_pk)
     section = get_object_or_404(ReportSection, report=report, pk=section_pk)
@@ -201,7 +189,7 @@ def _filename(report: Report, what: str, extension: str) -> str:
     )
 
 
-@login_required
+@rule("reviewer")
 @allows_style_nonce
 def report_preview(request, pk, report_pk):
     """The report as the same HTML that becomes the PDF."""
@@ -226,7 +214,7 @@ def _download(request, data: bytes, content_type: str, filename: str) -> HttpRes
     return inert(response)
 
 
-@login_required
+@rule("reviewer")
 def report_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     data = documents.report_pdf(report)
@@ -234,7 +222,7 @@ def report_pdf(request, pk, report_pk):
     return _download(request, data, PDF, _filename(report, "bao-cao", ".pdf"))
 
 
-@login_required
+@rule("reviewer")
 @allows_style_nonce
 def appendix_preview(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
@@ -245,7 +233,7 @@ def appendix_preview(request, pk, report_pk):
     )
 
 
-@login_required
+@rule("reviewer")
 def appendix_pdf(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     data = documents.appendix_pdf(report)
@@ -253,7 +241,7 @@ def appendix_pdf(request, pk, report_pk):
     return _download(request, data, PDF, _filename(report, "phu-luc", ".pdf"))
 
 
-@login_required
+@rule("reviewer")
 def appendix_xlsx_view(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     data = appendix_xlsx(report)
@@ -264,7 +252,7 @@ def appendix_xlsx_view(request, pk, report_pk):
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-@login_required
+@rule("reviewer")
 def report_docx_view(request, pk, report_pk):
     """The report as a Word file, for a clerk who wants to finish it in Word."""
     report = _get_report(request.user, pk, report_pk)
@@ -277,7 +265,7 @@ def report_docx_view(request, pk, report_pk):
     return response
 
 
-@login_required
+@rule("reviewer")
 def appendix_docx_view(request, pk, report_pk):
     report = _get_report(request.user, pk, report_pk)
     data = appendix_docx(report)

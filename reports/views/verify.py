@@ -11,6 +11,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from assessments.access import rule
 from guards.net import client_network
 from guards.throttle import rate_limited
 from guards.uploads import accepts_files, too_large_message
@@ -19,6 +20,7 @@ from reports.services.verifying import document_verify, issued_file_checks
 
 
 def _public(view):
+    view = rule("public")(view)
     view = accepts_files(max_size_setting="VERIFY_MAX_UPLOAD_SIZE", anonymous=True)(view)
     view = rate_limited(GET="VERIFY_RATE_GET", POST="VERIFY_RATE_POST")(view)
     return require_http_methods(["GET", "HEAD", "POST"])(view)

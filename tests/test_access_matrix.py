@@ -1,0 +1,351 @@
+"""Every URL pattern of the project × every persona: the status each one gets.
+
+The patterns come from the URL resolver, not from a hand-written list, and EXPECTED is keyed
+by URL name: a URL name missing from it fails the test. A new view therefore needs its rule
+in two places: `@rule(...)` above the view (assessments/access.py) and a row here.
+
+GET for pages; a view that refuses GET (405) is sent an empty POST instead, which must not
+succeed for a persona the rule forbids. Each request runs in a transaction that is rolled
+back, so one persona's POST does not change what the next one sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from criteria.models import Adjustment
+from evidence.services import evidence_upload
+from tests.evidence.conftest import pdf_bytes
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "anonymous",
+    "outsider",
+    "other_staff",
+    "supporting_staff",
+    "own_staff",
+    "secretary",
+    "leader",
+    "administrator",
+]
+
+OK = "ok"  # 2xx, or a redirect that is not to a login page
+LOGIN = "login"  # sent to the login page
+DENIED = 403
+MISSING = 404
+
+
+def _rule(*allowed: str, anonymous=LOGIN, outsider=MISSING, refused=DENIED) -> dict:
+    """The outcome per persona: OK for `allowed`, `refused` for the commune's other members."""
+    table = {persona: refused for persona in PERSONAS}
+    table.update(anonymous=anonymous, outsider=outsider)
+    table.update({persona: OK for persona in allowed})
+    return table
+
+
+STAFF = ("other_staff", "supporting_staff", "own_staff")
+# Rules (the names of `@rule(...)` in assessments/access.py, narrowed where a view narrows).
+PUBLIC = _rule(*PERSONAS, anonymous=OK, outsider=OK)
+SIGNED_IN = _rule(*PERSONAS[1:], outsider=OK)
+MEMBER = _rule(*STAFF, "secretary", "leader", "administrator")
+REVIEWER = _rule("secretary", "leader", "administrator")
+LEADER = _rule("leader", "administrator")
+SECRETARY = _rule("secretary", "administrator")
+# Unit rules, about `own_criterion` (2.2.e, led by own_staff's unit, supported by
+# supporting_staff's) and an evidence own_staff uploaded to it.
+PROPOSE = _rule("own_staff", "leader", "administrator")
+UPLOAD = _rule("own_staff", "supporting_staff", "secretary", "leader", "administrator")
+UPLOADER = _rule("own_staff", "leader", "administrator")
+SUBMIT_UNIT = _rule(*STAFF, "leader", "administrator")  # staff send their own unit's
+# Not every score is approved: only a leader may issue, with a reason.
+ISSUE_EARLY = _rule("leader", "administrator")
+# The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
+AUDIT = _rule("leader", "administrator", outsider=OK)
+# Signing out sends everyone to the login page.
+SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
+# Signed in, but only during one's own set-up of the second factor: 404 for the personas,
+# who have none under way (tests/accounts/ cover the set-up itself).
+OWN_SETUP = _rule(outsider=MISSING, refused=MISSING)
+
+EXPECTED = {
+    # The portal
+    "home": SIGNED_IN,
+    "login": PUBLIC,
+    "logout": SIGN_OUT,
+    "password_change": SIGNED_IN,
+    "password_change_done": SIGNED_IN,
+    "accounts:security": SIGNED_IN,
+    "accounts:enrol": SIGNED_IN,
+    "accounts:qr": OWN_SETUP,
+    "accounts:verify": SIGNED_IN,
+    "accounts:codes": SIGNED_IN,
+    "accounts:codes_download": OWN_SETUP,
+    "accounts:codes_regenerate": SIGNED_IN,
+    "accounts:reset": SIGNED_IN,
+    "criteria:set_list": SIGNED_IN,
+    "criteria:set_detail": SIGNED_IN,
+    "audit:list": AUDIT,
+    "audit:export": AUDIT,
+    "verify:upload": PUBLIC,
+    "verify:document": PUBLIC,
+    # An assessment
+    "assessments:detail": MEMBER,
+    "assessments:criterion": MEMBER,
+    "assessments:score_propose": PROPOSE,
+    "assessments:score_review": LEADER,
+    "assessments:score_comment": MEMBER,
+    "assessments:submit_unit": SUBMIT_UNIT,
+    "assessments:lock": LEADER,
+    "assessments:adjustment": LEADER,
+    "assessments:reopen": LEADER,
+    "assessments:assignment_edit": LEADER,
+    # Its evidence
+    "evidence:overview": MEMBER,
+    "evidence:search": MEMBER,
+    "evidence:archive": MEMBER,
+    "evidence:history": LEADER,
+    "evidence:panel": MEMBER,
+    "evidence:upload": UPLOAD,
+    "evidence:link": UPLOAD,
+    "evidence:unlink": UPLOAD,
+    "evidence:detail": MEMBER,
+    "evidence:replace": UPLOADER,
+    "evidence:delete": UPLOADER,
+    "evidence:restore": UPLOADER,
+    "evidence:download": MEMBER,
+    "evidence:thumbnail": MEMBER,
+    # Its dashboards and reports
+    "reports:dashboard": REVIEWER,
+    "reports:units": REVIEWER,
+    "reports:units_xlsx": REVIEWER,
+    "reports:home": REVIEWER,
+    "reports:edit": REVIEWER,
+    "reports:section_save": REVIEWER,
+    "reports:section_history": REVIEWER,
+    "reports:preview": REVIEWER,
+    "reports:pdf": REVIEWER,
+    "reports:docx": REVIEWER,
+    "reports:appendix_preview": REVIEWER,
+    "reports:appendix_pdf": REVIEWER,
+    "reports:appendix_xlsx": REVIEWER,
+    "reports:appendix_docx": REVIEWER,
+    "reports:issue": ISSUE_EARLY,
+    "reports:issued": REVIEWER,
+    "reports:sign": SECRETARY,
+    "reports:issued_file": REVIEWER,
+    "reports:latest": REVIEWER,
+    "reports:dossier": SECRETARY,
+    "reports:dossier_download": REVIEWER,
+}
+# The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
+ADMIN_NAMESPACE = "admin:"
+# Function views of these apps must declare their rule with @rule (criteria sits below the
+# rule book and cannot import it; its two pages are for any signed-in person, as the table
+# says; the class-based login and password views are Django's, configured in chinhquyen/).
+RULED_APPS = ("accounts", "assessments", "audit", "evidence", "reports")
+# Reports whose views act on an issued report; the others act on a draft.
+ON_ISSUED = {"issued", "sign", "issued_file", "latest", "dossier", "dossier_download"}
+
+
+def _params(pattern) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern))
+
+
+def url_patterns(patterns=None, namespace: str = "", params: tuple = ()):
+    """(name, route parameter names, view) of every named URL pattern, includes followed."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_patterns(pattern.url_patterns, inner, (*params, *_params(pattern)))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", [*params, *_params(pattern)], pattern.callback
+
+
+def _outcome(response) -> str | int:
+    if response.status_code in (301, 302, 303):
+        location = response["Location"]
+        if location.startswith((reverse("login"), reverse("admin:login"))):
+            return LOGIN
+        return OK
+    if response.status_code < 300:
+        return OK
+    return response.status_code
+
+
+def _request(client, user, method: str, url: str) -> str | int:
+    """One request as `user` (None: anonymous), rolled back; the body is read inside."""
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    cache.clear()  # rate limits of the public pages start afresh
+    with transaction.atomic():
+        response = getattr(client, method)(url)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        response.close()
+        transaction.set_rollback(True)
+    return _outcome(response)
+
+
+@pytest.fixture
+def people(
+    own_staff, other_staff, supporting_staff, leader, secretary, administrator, outsider
+) -> dict:
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "other_staff": other_staff,
+        "supporting_staff": supporting_staff,
+        "own_staff": own_staff,
+        "secretary": secretary,
+        "leader": leader,
+        "administrator": administrator,
+    }
+
+
+@pytest.fixture
+def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
+    """Real ids for every path parameter: an evidence of `own_criterion`, an issued report
+    with a dossier, and a draft report (made through the pages, as people make them)."""
+    outcome = evidence_upload(
+        assessment=demo.assessment,
+        criterion=own_criterion.criterion,
+        upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes(), "application/pdf"),
+        by=own_staff,
+    )
+    assert outcome.status == "stored", outcome.message
+    evidence = outcome.evidence
+    home = reverse("reports:home", args=[demo.assessment.pk])
+    client.force_login(secretary)
+    assert client.post(home).status_code == 302
+    issued = demo.assessment.reports.get()
+    client.force_login(leader)
+    client.post(
+        reverse("reports:issue", args=[demo.assessment.pk, issued.pk]),
+        {"override_reason": "Kiểm tra quyền truy cập."},
+    )
+    issued.refresh_from_db()
+    assert issued.verify_token, "the report was not issued"
+    dossier = issued.dossiers.create(
+        file=ContentFile(b"PK", name="ho-so.zip"), sha256="0" * 64, size=2, created_by=secretary
+    )
+    client.force_login(secretary)
+    assert client.post(home).status_code == 302
+    draft = demo.assessment.reports.exclude(pk=issued.pk).get()
+    client.logout()
+    return {
+        "assessment": demo.assessment,
+        "criterion_pk": own_criterion.criterion_id,
+        "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
+        .values_list("pk", flat=True)
+        .first(),
+        "evidence_pk": evidence.pk,
+        "evidence_file_pk": evidence.current_file_id,
+        "issued": issued,
+        "draft": draft,
+        "section_pk": draft.sections.values_list("pk", flat=True).first(),
+        "issued_file_pk": issued.files.values_list("pk", flat=True).first(),
+        "dossier_pk": dossier.pk,
+        "kind": "report",
+        "token": issued.verify_token,
+        "set_pk": demo.assessment.criteria_set_id,
+    }
+
+
+def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
+    app, _, view = name.rpartition(":")
+    values = {
+        "pk": objects["set_pk"] if app == "criteria" else assessment.pk,
+        "criterion_pk": objects["criterion_pk"],
+        "adjustment_pk": objects["adjustment_pk"],
+        "evidence_pk": objects["evidence_pk"],
+        "file_pk": objects["issued_file_pk" if app == "reports" else "evidence_file_pk"],
+        "report_pk": objects["issued" if view in ON_ISSUED else "draft"].pk,
+        "section_pk": objects["section_pk"],
+        "dossier_pk": objects["dossier_pk"],
+        "kind": objects["kind"],
+        "token": objects["token"],
+    }
+    return {param: values[param] for param in params}
+
+
+def _method(client, url: str, administrator) -> str:
+    """ "post" for views that refuse GET (asked as the administrator, who may do anything)."""
+    return "post" if _request(client, administrator, "get", url) == 405 else "get"
+
+
+def test_every_url_has_a_rule_for_every_persona(client, demo, people, objects):
+    mismatches = []
+    for name, params, view in url_patterns():
+        if name.startswith(ADMIN_NAMESPACE):
+            continue
+        if name not in EXPECTED:
+            mismatches.append(f"{name}: no rule in EXPECTED (a new view without a rule?)")
+            continue
+        function_view = not hasattr(view, "view_class")  # Django's auth views are classes
+        ruled_app = view.__module__.split(".")[0] in RULED_APPS
+        if function_view and ruled_app and not hasattr(view, "access_rule"):
+            mismatches.append(f"{name}: the view does not declare @rule(...)")
+        url = reverse(name, kwargs=_kwargs(name, params, objects, demo.assessment))
+        method = _method(client, url, people["administrator"])
+        for persona in PERSONAS:
+            got = _request(client, people[persona], method, url)
+            if got != EXPECTED[name][persona]:
+                mismatches.append(
+                    f"{name} {method.upper()} {url} as {persona}: "
+                    f"expected {EXPECTED[name][persona]}, got {got}"
+                )
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_another_communes_pages_are_404_to_every_member(client, demo, people):
+    """The pages of xã An Lão's assessment (all their parameters exist there) are 404 to
+    every person of xã Nghi Dương, whatever their role."""
+    criterion_pk = demo.other_assessment.assignments.values_list("criterion_id", flat=True).first()
+    adjustment_pk = (
+        Adjustment.objects.filter(criteria_set=demo.other_assessment.criteria_set)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    available = {"pk": demo.other_assessment.pk, "criterion_pk": criterion_pk}
+    if adjustment_pk is not None:
+        available["adjustment_pk"] = adjustment_pk
+    checked, mismatches = 0, []
+    for name, params, _view in url_patterns():
+        app = name.rpartition(":")[0]
+        if app not in ("assessments", "evidence", "reports") or not set(params) <= set(available):
+            continue
+        url = reverse(name, kwargs={param: available[param] for param in params})
+        method = _method(client, url, people["administrator"])
+        checked += 1
+        for persona in ("other_staff", "supporting_staff", "own_staff", "secretary", "leader"):
+            got = _request(client, people[persona], method, url)
+            if got != MISSING:
+                mismatches.append(f"{name} {url} as {persona}: expected 404, got {got}")
+    assert checked >= 20
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_admin_is_for_administrators(client, people):
+    """The Django admin's own URLs: everyone but administrators is sent to its login page."""
+    url = reverse("admin:index")
+    for persona in PERSONAS:
+        got = _request(client, people[persona], "get", url)
+        assert got == (OK if persona == "administrator" else LOGIN), persona
+    assert (
+        _request(client, people["administrator"], "get", reverse("admin:auth_user_changelist"))
+        == OK
+    )
+
+
+def test_the_table_has_no_rule_for_a_url_that_is_gone():
+    names = {name for name, _params, _view in url_patterns()}
+    assert set(EXPECTED) <= names, set(EXPECTED) - names
