@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from criteria.tree import fmt_points
+from criteria.rules import fmt_points
 from reports.documents import report_context
 from reports.models import Report
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from criteria.tree import fmt_points
+from criteria.rules import fmt_points
 
 register = template.Library()
 
