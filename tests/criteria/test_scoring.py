@@ -1,9 +1,13 @@
 """Scoring rules against hand-computed points and totals."""
 
+import subprocess
+import sys
 from decimal import Decimal as D
 
 import pytest
 
+from criteria.models import Criterion
+from criteria.rules import NotArisingPolicy, RuleKind
 from criteria.scoring import (
     LeafResult,
     Tier,
@@ -127,3 +131,19 @@ def test_a_disqualifier_is_carried_on_the_total():
 def test_unscored_leaves_count_as_zero_but_are_reported():
     result = total([LeafResult(D(50), D(50)), LeafResult(D(50), None)], scale=D(100))
     assert (result.points, result.scored, result.leaves) == (D(50), 1, 2)
+
+
+def test_scoring_and_tree_import_without_a_loop():
+    """criteria.scoring needs neither criteria.tree nor the models: no import loop to dodge."""
+    code = (
+        "import sys, criteria.scoring; "
+        "assert 'criteria.tree' not in sys.modules, 'scoring imports tree'; "
+        "assert 'criteria.models' not in sys.modules, 'scoring imports the models'; "
+        "import criteria.tree"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_model_fields_use_the_one_definition_of_the_rules():
+    assert Criterion._meta.get_field("rule").choices == RuleKind.choices
+    assert Criterion._meta.get_field("not_arising").choices == NotArisingPolicy.choices
