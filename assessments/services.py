@@ -292,11 +292,9 @@ def computed_points(
         return value, f"Tỷ lệ {fmt_points(percent)}%"
     if points is None:
         raise ValueError("Chưa nhập điểm tự chấm.")
-    if criterion.rule == RuleKind.PASS_FAIL and points not in (0, criterion.max_points):
-        raise ValueError(
-            f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
-        )
-    scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+    scoring.check_rule_points(
+        criterion.rule, points, max_points=criterion.max_points, step=criterion.step
+    )
     return points, ""
 
 
@@ -475,11 +473,9 @@ def score_adjust(
         raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
     criterion = score.criterion
     try:
-        if criterion.rule == RuleKind.PASS_FAIL and points not in (0, criterion.max_points):
-            raise ValueError(
-                f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
-            )
-        scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+        scoring.check_rule_points(
+            criterion.rule, points, max_points=criterion.max_points, step=criterion.step
+        )
     except ValueError as error:
         raise ValidationError(str(error)) from None
     score.status = Score.Status.APPROVED

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from criteria.rules import NotArisingPolicy, fmt_points
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -92,6 +92,15 @@ def check_points(value: Decimal, *, max_points: Decimal, step: Decimal) -> None:
             f"Điểm phải là bội số của {fmt_points(step)} (ví dụ 0; {fmt_points(step)}; "
             f"{fmt_points(step * 2)}…); đang nhập {fmt_points(value)}."
         )
+
+
+def check_rule_points(rule: str, value: Decimal, *, max_points: Decimal, step: Decimal) -> None:
+    """Points entered for a leaf scored in a range or as pass/fail (0 or the maximum)."""
+    if rule == RuleKind.PASS_FAIL and value not in (0, max_points):
+        raise ValueError(
+            f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(max_points)} điểm."
+        )
+    check_points(value, max_points=max_points, step=step)
 
 
 def ratio_points(

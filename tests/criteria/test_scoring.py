@@ -12,6 +12,7 @@ from criteria.scoring import (
     LeafResult,
     Tier,
     check_points,
+    check_rule_points,
     describe_tiers,
     format_tiers,
     not_arising_points,
@@ -147,3 +148,13 @@ def test_scoring_and_tree_import_without_a_loop():
 def test_model_fields_use_the_one_definition_of_the_rules():
     assert Criterion._meta.get_field("rule").choices == RuleKind.choices
     assert Criterion._meta.get_field("not_arising").choices == NotArisingPolicy.choices
+
+
+def test_pass_fail_takes_zero_or_the_maximum_only():
+    check_rule_points(RuleKind.PASS_FAIL, D(3), max_points=D(3), step=D("0.25"))
+    check_rule_points(RuleKind.PASS_FAIL, D(0), max_points=D(3), step=D("0.25"))
+    with pytest.raises(ValueError, match="chỉ nhận 0 hoặc 3 điểm"):
+        check_rule_points(RuleKind.PASS_FAIL, D("1.5"), max_points=D(3), step=D("0.25"))
+    check_rule_points(RuleKind.FREE, D("1.5"), max_points=D(3), step=D("0.25"))
+    with pytest.raises(ValueError, match="bội số của 0,25"):
+        check_rule_points(RuleKind.FREE, D("1.3"), max_points=D(3), step=D("0.25"))
