@@ -90,9 +90,6 @@ def appendix_context(
         "report": report,
         "assessment": table.assessment,
         "appendix": table,
-        "results": table.results,
-        "rows": table.rows,
-        "reference": table.reference,
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
     }
