@@ -18,6 +18,7 @@ from assessments.services import (
     score_propose,
     user_create,
 )
+from criteria.rules import RuleKind
 from criteria.services import criteria_set_load_yaml
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.yaml"
@@ -90,7 +91,7 @@ def demo_scores(spec: dict) -> None:
                 )
             else:
                 fields["points"] = Decimal(item["points"])
-        elif criterion.rule == "tiers":
+        elif criterion.rule == RuleKind.TIERS:
             fields.update(numerator=Decimal(1), denominator=Decimal(1))
         else:
             fields["points"] = criterion.max_points

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Unit
 from assessments.services import MAX_CASES
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 from guards.inputs import CleanInputMixin, IntField, ModelChoicesField
 
 
@@ -73,25 +74,25 @@ class ScoreForm(CleanInputMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.criterion = criterion
         rule = criterion.rule
-        if rule != "free":
+        if rule != RuleKind.FREE:
             del self.fields["points"]
         else:
             self.fields["points"].widget.attrs.update(
                 {"step": str(criterion.step), "max": str(criterion.max_points), "min": "0"}
             )
             self.fields["points"].help_text = _("Từ 0 đến %(max)s, bước %(step)s") % {
-                "max": f"{criterion.max_points.normalize():f}".replace(".", ","),
-                "step": f"{criterion.step.normalize():f}".replace(".", ","),
+                "max": fmt_points(criterion.max_points),
+                "step": fmt_points(criterion.step),
             }
-        if rule != "pass_fail":
+        if rule != RuleKind.PASS_FAIL:
             del self.fields["passed"]
-        if rule != "tiers":
+        if rule != RuleKind.TIERS:
             del self.fields["numerator"]
             del self.fields["denominator"]
         else:
             self.fields["numerator"].label = criterion.numerator_label or _("Tử số")
             self.fields["denominator"].label = criterion.denominator_label or _("Mẫu số")
-        if not criterion.not_arising:
+        if criterion.not_arising == NotArisingPolicy.NOT_ALLOWED:
             del self.fields["not_arising"]
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -100,7 +101,7 @@ class ScoreForm(CleanInputMixin, forms.Form):
         """Keyword arguments for `score_propose`."""
         data = self.cleaned_data
         points = data.get("points")
-        if self.criterion.rule == "pass_fail" and data.get("passed") in ("0", "1"):
+        if self.criterion.rule == RuleKind.PASS_FAIL and data.get("passed") in ("0", "1"):
             points = self.criterion.max_points if data["passed"] == "1" else Decimal(0)
         return {
             "points": points,

@@ -412,10 +412,29 @@ class Score(models.Model):
             return None
         return (self.numerator * 100 / self.denominator).quantize(Decimal("0.01"))
 
+    # "The points that count", defined here once and read by the selectors, the dashboards,
+    # the report, its appendix and every export.
+
     @property
-    def points(self):
-        """The points that count now: the leaders' if decided, else the proposal."""
-        return self.leader_points if self.leader_points is not None else self.proposed_points
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def excluded(self) -> bool:
+        """Not arising under the "exclude" policy: left out of the total, which is rebased to
+        the scale (the "full" and "zero" policies give points and count as usual)."""
+        return self.not_arising and self.proposed_points is None
+
+    @property
+    def approved_points(self) -> Decimal | None:
+        """The leaders' points once approved; None before (or when excluded)."""
+        return self.leader_points if self.is_approved else None
+
+    @property
+    def points(self) -> Decimal | None:
+        """The points that count now: the leaders' once approved, else the unit's proposal
+        (None: not scored yet, or excluded)."""
+        return self.approved_points if self.is_approved else self.proposed_points
 
 
 class ScoreEvent(models.Model):

@@ -130,18 +130,12 @@ class ResultNode:
 
     @property
     def excluded(self) -> bool:
-        return (
-            self.score is not None and self.score.not_arising and self.score.proposed_points is None
-        )
+        return self.score is not None and self.score.excluded
 
     @property
     def current_points(self) -> Decimal | None:
-        """Approved points if approved, else the proposal (None: not scored yet)."""
-        if self.score is None:
-            return None
-        if self.score.status == Score.Status.APPROVED:
-            return self.score.leader_points
-        return self.score.proposed_points
+        """`Score.points`: approved points if approved, else the proposal (None: not scored)."""
+        return self.score.points if self.score is not None else None
 
     @property
     def lost(self) -> Decimal:
@@ -257,8 +251,7 @@ def assessment_results(assessment: Assessment) -> Results:
         node.counted_max = Decimal(0) if node.excluded else node.criterion.max_points
         if score is not None:
             node.proposed = score.proposed_points or Decimal(0)
-            if score.status == Score.Status.APPROVED:
-                node.approved = score.leader_points or Decimal(0)
+            node.approved = score.approved_points or Decimal(0)
 
     for root in roots:
         fill(root, 0)
@@ -286,13 +279,7 @@ def assessment_results(assessment: Assessment) -> Results:
         roots=roots,
         leaves=leaves,
         proposed=total(lambda leaf: leaf.score.proposed_points if leaf.score else None),
-        approved=total(
-            lambda leaf: (
-                leaf.score.leader_points
-                if leaf.score and leaf.score.status == Score.Status.APPROVED
-                else None
-            )
-        ),
+        approved=total(lambda leaf: leaf.score.approved_points if leaf.score else None),
         levels=sorted(
             levels, key=lambda lv: lv.min_points if lv.min_points is not None else Decimal(-1)
         ),
@@ -339,9 +326,9 @@ def unit_progress(
             row.scored += 1
         if score is not None and score.status in done:
             row.submitted += 1
-        if score is not None and score.status == Score.Status.APPROVED:
+        if score is not None and score.is_approved:
             row.approved += 1
-            row.approved_points += score.leader_points or Decimal(0)
+            row.approved_points += score.approved_points or Decimal(0)
         if score is not None and score.status == Score.Status.RETURNED:
             row.returned += 1
         if score is not None:

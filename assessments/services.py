@@ -26,8 +26,8 @@ from assessments.models import (
 from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, CriteriaSet, Level
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 from criteria.services import criteria_set_problems
-from criteria.tree import fmt_points
 
 User = get_user_model()
 
@@ -279,17 +279,15 @@ def computed_points(
     acceptable. None points with not_arising means excluded from the total."""
     if not_arising:
         return scoring.not_arising_points(criterion.not_arising, criterion.max_points), ""
-    if criterion.rule == scoring.Rule.TIERS:
+    if criterion.rule == RuleKind.TIERS:
         tiers = scoring.parse_tiers(criterion.tiers, criterion.max_points)
         percent, value = scoring.ratio_points(tiers, numerator, denominator)
         return value, f"Tỷ lệ {fmt_points(percent)}%"
     if points is None:
         raise ValueError("Chưa nhập điểm tự chấm.")
-    if criterion.rule == scoring.Rule.PASS_FAIL and points not in (0, criterion.max_points):
-        raise ValueError(
-            f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
-        )
-    scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+    scoring.check_rule_points(
+        criterion.rule, points, max_points=criterion.max_points, step=criterion.step
+    )
     return points, ""
 
 
@@ -318,7 +316,7 @@ def score_propose(
             "chỉ sửa được khi chưa gửi hoặc bị trả lại."
         )
     criterion = score.criterion
-    if not_arising and criterion.not_arising == "":
+    if not_arising and criterion.not_arising == NotArisingPolicy.NOT_ALLOWED:
         raise ValidationError("Tiêu chí này không cho phép chọn “không phát sinh”.")
     try:
         value, _note = computed_points(
@@ -331,8 +329,8 @@ def score_propose(
     except ValueError as error:
         raise ValidationError(str(error)) from None
     score.not_arising = not_arising
-    score.numerator = numerator if criterion.rule == scoring.Rule.TIERS else None
-    score.denominator = denominator if criterion.rule == scoring.Rule.TIERS else None
+    score.numerator = numerator if criterion.rule == RuleKind.TIERS else None
+    score.denominator = denominator if criterion.rule == RuleKind.TIERS else None
     score.proposed_points = value
     score.result_text = result_text.strip()
     score.shortfall_reason = shortfall_reason.strip()
@@ -459,11 +457,9 @@ def score_adjust(
         raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
     criterion = score.criterion
     try:
-        if criterion.rule == scoring.Rule.PASS_FAIL and points not in (0, criterion.max_points):
-            raise ValueError(
-                f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(criterion.max_points)} điểm."
-            )
-        scoring.check_points(points, max_points=criterion.max_points, step=criterion.step)
+        scoring.check_rule_points(
+            criterion.rule, points, max_points=criterion.max_points, step=criterion.step
+        )
     except ValueError as error:
         raise ValidationError(str(error)) from None
     score.status = Score.Status.APPROVED

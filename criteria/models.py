@@ -13,21 +13,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from criteria.codes import CODE_PATTERN, validate_code
+from criteria.rules import NotArisingPolicy, RuleKind
 
 POINTS = {"max_digits": 6, "decimal_places": 2}
-
-
-class RuleKind(models.TextChoices):
-    FREE = "free", _("Chấm điểm trong khoảng")
-    PASS_FAIL = "pass_fail", _("Đạt hoặc không đạt")
-    TIERS = "tiers", _("Theo tỷ lệ (tử số/mẫu số)")
-
-
-class NotArisingPolicy(models.TextChoices):
-    NOT_ALLOWED = "", _("Không áp dụng")
-    FULL = "full", _("Tính đủ điểm")
-    ZERO = "zero", _("Tính 0 điểm")
-    EXCLUDE = "exclude", _("Không tính, quy đổi tổng điểm về thang điểm")
 
 
 class CriteriaSet(models.Model):

@@ -12,6 +12,7 @@ from import_export import fields, resources
 from import_export.formats import base_formats
 
 from criteria.models import CriteriaSet, Criterion
+from criteria.rules import NotArisingPolicy
 from criteria.services import ensure_editable, link_parents
 from criteria.xlsx import (
     COLUMNS,
@@ -171,7 +172,11 @@ class CriterionResource(resources.ModelResource):
         return criterion.step
 
     def dehydrate_not_arising(self, criterion):
-        return "" if not criterion.not_arising else NOT_ARISING_LABELS[criterion.not_arising]
+        return (
+            ""
+            if criterion.not_arising == NotArisingPolicy.NOT_ALLOWED
+            else NOT_ARISING_LABELS[criterion.not_arising]
+        )
 
 
 def criteria_set_export_xlsx(criteria_set: CriteriaSet) -> bytes:

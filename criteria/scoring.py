@@ -9,23 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from criteria.tree import fmt_points
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-
-
-class Rule:
-    FREE = "free"
-    PASS_FAIL = "pass_fail"
-    TIERS = "tiers"
-
-
-class NotArising:
-    NOT_ALLOWED = ""
-    FULL = "full"
-    ZERO = "zero"
-    EXCLUDE = "exclude"
 
 
 @dataclass(frozen=True)
@@ -107,6 +94,15 @@ def check_points(value: Decimal, *, max_points: Decimal, step: Decimal) -> None:
         )
 
 
+def check_rule_points(rule: str, value: Decimal, *, max_points: Decimal, step: Decimal) -> None:
+    """Points entered for a leaf scored in a range or as pass/fail (0 or the maximum)."""
+    if rule == RuleKind.PASS_FAIL and value not in (0, max_points):
+        raise ValueError(
+            f"Tiêu chí chấm đạt hoặc không đạt: chỉ nhận 0 hoặc {fmt_points(max_points)} điểm."
+        )
+    check_points(value, max_points=max_points, step=step)
+
+
 def ratio_points(
     tiers: list[Tier], numerator: Decimal, denominator: Decimal
 ) -> tuple[Decimal, Decimal]:
@@ -128,11 +124,11 @@ def ratio_points(
 
 def not_arising_points(policy: str, max_points: Decimal) -> Decimal | None:
     """Points when the content does not arise; None means excluded from the total."""
-    if policy == NotArising.FULL:
+    if policy == NotArisingPolicy.FULL:
         return max_points
-    if policy == NotArising.ZERO:
+    if policy == NotArisingPolicy.ZERO:
         return Decimal(0)
-    if policy == NotArising.EXCLUDE:
+    if policy == NotArisingPolicy.EXCLUDE:
         return None
     raise ValueError("Tiêu chí này không cho phép chọn “không phát sinh”.")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from criteria.codes import code_problem
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
+from criteria.scoring import parse_tiers
 
 
 @dataclass
@@ -25,7 +27,7 @@ class NodeRow:
     provenance: str = ""
     points_provenance: str = ""
     unit_provenance: str = ""
-    rule: str = "free"
+    rule: str = RuleKind.FREE
     step: Decimal = Decimal("0.25")
     tiers: str = ""
     numerator_label: str = ""
@@ -65,12 +67,6 @@ class TreeProblems:
         for row in sorted(self.by_row):
             lines.extend(f"Dòng {row}: {message}" for message in self.by_row[row])
         return lines
-
-
-def fmt_points(value: Decimal) -> str:
-    """Points as a Vietnamese reader writes them: 24, 2,5."""
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
 
 
 def parse_points(raw) -> Decimal:
@@ -174,26 +170,20 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
     return problems
 
 
-RULES = {"free", "pass_fail", "tiers"}
-NOT_ARISING = {"", "full", "zero", "exclude"}
-
-
 def rule_problems(node: NodeRow) -> list[str]:
-    from criteria.scoring import parse_tiers
-
     messages = []
-    if node.rule not in RULES:
+    if node.rule not in RuleKind.values:
         messages.append(f"Cách chấm “{node.rule}” không hợp lệ.")
-    if node.not_arising not in NOT_ARISING:
+    if node.not_arising not in NotArisingPolicy.values:
         messages.append(f"Cách tính khi không phát sinh “{node.not_arising}” không hợp lệ.")
     if node.step is None or node.step <= 0:
         messages.append("Bước điểm phải lớn hơn 0.")
-    elif node.rule == "free" and node.max_points is not None and node.max_points % node.step:
+    elif node.rule == RuleKind.FREE and node.max_points is not None and node.max_points % node.step:
         messages.append(
             f"Điểm tối đa {fmt_points(node.max_points)} không phải bội số của bước điểm "
             f"{fmt_points(node.step)}."
         )
-    if node.rule == "tiers":
+    if node.rule == RuleKind.TIERS:
         try:
             parse_tiers(node.tiers, node.max_points)
         except ValueError as error:

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.models import CriteriaSet, Criterion
+from criteria.rules import NotArisingPolicy, RuleKind
 from criteria.services import criteria_set_replace_tree, ensure_editable
 from criteria.tree import NodeRow, TreeProblems, parse_points, validate_tree
 from guards import cells
@@ -45,12 +46,16 @@ COLUMNS = {
     "Khi không phát sinh": "not_arising",
 }
 # What a clerk writes in "Cách chấm" and "Khi không phát sinh" (the portal's codes work too).
-RULE_LABELS = {"free": "Trong khoảng", "pass_fail": "Đạt/không đạt", "tiers": "Theo tỷ lệ"}
+RULE_LABELS = {
+    RuleKind.FREE: "Trong khoảng",
+    RuleKind.PASS_FAIL: "Đạt/không đạt",
+    RuleKind.TIERS: "Theo tỷ lệ",
+}
 NOT_ARISING_LABELS = {
-    "": "Không áp dụng",
-    "full": "Tính đủ điểm",
-    "zero": "Tính 0 điểm",
-    "exclude": "Không tính, quy đổi",
+    NotArisingPolicy.NOT_ALLOWED: "Không áp dụng",
+    NotArisingPolicy.FULL: "Tính đủ điểm",
+    NotArisingPolicy.ZERO: "Tính 0 điểm",
+    NotArisingPolicy.EXCLUDE: "Không tính, quy đổi",
 }
 DEFAULT_STEP = Decimal("0.25")
 HEADERS = list(COLUMNS)
@@ -390,16 +395,16 @@ def _read_rule_columns(fields: dict, cells: dict) -> list[str]:
     """Turn the scoring-rule cells of a row into NodeRow values; return problems."""
     problems = []
     rule_text = fields.get("rule", "")
-    fields["rule"] = "free"
+    fields["rule"] = RuleKind.FREE
     if rule_text:
         code, problem = _choice(rule_text, RULE_LABELS, "Cách chấm")
-        fields["rule"] = code or "free"
+        fields["rule"] = code or RuleKind.FREE
         problems += [problem] if problem else []
     arising_text = fields.get("not_arising", "")
-    fields["not_arising"] = ""
+    fields["not_arising"] = NotArisingPolicy.NOT_ALLOWED
     if arising_text:
         code, problem = _choice(arising_text, NOT_ARISING_LABELS, "Khi không phát sinh")
-        fields["not_arising"] = code or ""
+        fields["not_arising"] = code or NotArisingPolicy.NOT_ALLOWED
         problems += [problem] if problem else []
     raw_step = cells.get("Bước điểm")
     fields["step"] = DEFAULT_STEP

@@ -12,8 +12,8 @@ from django.core.cache import caches
 from django.template.loader import render_to_string
 
 from assessments.selectors import Results, assessment_results
-from evidence.selectors import evidence_by_criterion
 from reports import markup
+from reports.appendix import appendix
 from reports.models import Report, ReportSection
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
@@ -81,54 +81,15 @@ def report_context(report: Report, *, for_pdf: bool, results: Results | None = N
     }
 
 
-@dataclass
-class AppendixRow:
-    node: object  # assessments.selectors.ResultNode
-    evidence: list
-
-    @property
-    def note(self) -> str:
-        score = self.node.score
-        if score is None:
-            return ""
-        parts = []
-        if score.not_arising:
-            parts.append("Không phát sinh.")
-        if score.shortfall_reason and self.node.lost > 0:
-            parts.append(score.shortfall_reason)
-        if score.leader_reason:
-            parts.append(f"Lãnh đạo điều chỉnh: {score.leader_reason}")
-        return " ".join(parts)
-
-
 def appendix_context(
     report: Report, *, for_pdf: bool, results: Results | None = None, electronic: bool = False
 ) -> dict:
-    assessment = report.assessment
-    results = results or assessment_results(assessment)
-    evidence = evidence_by_criterion(assessment)
-    rows = [AppendixRow(node, evidence.get(node.criterion.pk, [])) for node in results.rows()]
-    commune = assessment.commune
-    kind = commune.get_kind_display().lower()
-    # An electronic appendix leaves the reference unfilled: the organisation's digital
-    # signature stamp gives the number and the time (Nghị định 30/2020, Phụ lục I, III.1).
-    if report.number is None or electronic:
-        reference = (
-            f"(Kèm theo Báo cáo số\u2003\u2003/{report.symbol} ngày\u2003\u2003tháng\u2003\u2003"
-            f"năm {assessment.year} của Ủy ban nhân dân {kind} {commune.name})"
-        )
-    else:
-        day = report.issue_date
-        reference = (
-            f"(Kèm theo Báo cáo số {report.number:02d}/{report.symbol} ngày {day:%d} tháng "
-            f"{day:%m} năm {day:%Y} của Ủy ban nhân dân {kind} {commune.name})"
-        )
+    """The appendix template's context: the read model of `reports.appendix`."""
+    table = appendix(report, results=results, electronic=electronic)
     return {
         "report": report,
-        "assessment": assessment,
-        "results": results,
-        "rows": rows,
-        "reference": reference,
+        "assessment": table.assessment,
+        "appendix": table,
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
     }

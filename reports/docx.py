@@ -11,14 +11,15 @@ import io
 import re
 
 from docx import Document
-from docx.enum.section import WD_SECTION
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from criteria.tree import fmt_points
+from criteria.rules import fmt_points
+from reports.appendix import appendix
 from reports.documents import report_context
 from reports.models import Report
 
@@ -225,12 +226,8 @@ def _shortfall_table(document, rows) -> None:
 
 def appendix_docx(report: Report) -> bytes:
     """The appendix table as a landscape Word file (same rows and columns as the PDF)."""
-    from docx.enum.section import WD_ORIENT
-
-    from reports.documents import appendix_context
-
-    context = appendix_context(report, for_pdf=True)
-    results = context["results"]
+    content = appendix(report)
+    results = content.results
     document = Document()
     style = document.styles["Normal"]
     style.font.name = FONT
@@ -253,7 +250,7 @@ def appendix_docx(report: Report) -> bytes:
         size=14,
         after=0,
     )
-    _paragraph(document, context["reference"], align=center, indent=False, italic=True, size=13)
+    _paragraph(document, content.reference, align=center, indent=False, italic=True, size=13)
     widths = [Cm(1.5), Cm(7.4), Cm(1.6), Cm(1.6), Cm(1.6), Cm(3.1), Cm(4.9), Cm(3.6)]
     headings = [
         "Mã",
@@ -270,54 +267,23 @@ def appendix_docx(report: Report) -> bytes:
     for cell, text in zip(table.rows[0].cells, headings, strict=True):
         _runs(cell.paragraphs[0], text, bold=True)
         cell.paragraphs[0].alignment = center
-    for row in context["rows"]:
-        node = row.node
-        if node.is_leaf:
-            score = node.score
-            proposed = (
-                ""
-                if score is None or score.proposed_points is None
-                else fmt_points(score.proposed_points)
-            )
-            approved = (
-                fmt_points(score.leader_points)
-                if score is not None
-                and score.status == "approved"
-                and score.leader_points is not None
-                else ""
-            )
-            unit = (
-                node.assignment.lead_unit.name
-                if node.assignment and node.assignment.lead_unit
-                else ""
-            )
-            evidence = "\n".join(f"{e.code}: {e.title}" for e in row.evidence)
-            values = [
-                node.criterion.code,
-                node.criterion.title,
-                fmt_points(node.criterion.max_points),
-                proposed,
-                approved,
-                unit,
-                evidence,
-                row.note,
-            ]
+    for row in content.rows:
+        values = [
+            row.code,
+            row.title,
+            fmt_points(row.max_points),
+            "" if row.proposed is None else fmt_points(row.proposed),
+            "" if row.approved is None else fmt_points(row.approved),
+        ]
+        if row.is_leaf:
+            values += [row.unit, "\n".join(row.evidence_lines), row.note]
         else:
-            values = [
-                node.criterion.code,
-                node.criterion.title,
-                fmt_points(node.criterion.max_points),
-                fmt_points(node.proposed),
-                fmt_points(node.approved),
-                "",
-                "",
-                "",
-            ]
+            values += ["", "", ""]
         cells = table.add_row().cells
         for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
             paragraph = cell.paragraphs[0]
             paragraph.alignment = center if index in (2, 3, 4) else WD_ALIGN_PARAGRAPH.LEFT
-            _runs(paragraph, text, bold=not node.is_leaf)
+            _runs(paragraph, text, bold=not row.is_leaf)
     total = table.add_row().cells
     for index, text in enumerate(
         [

@@ -11,6 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from guards.cells import put
+from reports.appendix import appendix
+from reports.models import Report
 from reports.selectors import Dashboard
 
 UNIT_HEADERS = [
@@ -130,13 +132,9 @@ APPENDIX_HEADERS = [
 ]
 
 
-def appendix_xlsx(report) -> bytes:
+def appendix_xlsx(report: Report) -> bytes:
     """The appendix table with real numbers: parents and the total are SUM formulas."""
-    from reports.documents import appendix_context
-
-    context = appendix_context(report, for_pdf=True)
-    rows = context["rows"]
-    results = context["results"]
+    table = appendix(report)
     wb = Workbook()
     ws = wb.active
     ws.title = "Phụ lục"
@@ -145,7 +143,7 @@ def appendix_xlsx(report) -> bytes:
         [
             ("Phụ lục", Font(name=FONT, bold=True, size=14)),
             ("KẾT QUẢ CỤ THỂ CỦA CÁC TIÊU CHÍ", Font(name=FONT, bold=True, size=14)),
-            (context["reference"], Font(name=FONT, italic=True, size=13)),
+            (table.reference, Font(name=FONT, italic=True, size=13)),
         ],
         start=1,
     ):
@@ -160,41 +158,22 @@ def appendix_xlsx(report) -> bytes:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BOX
         ws.column_dimensions[get_column_letter(col)].width = width
-    # Row of every node, so parents can sum their children's rows.
-    row_of = {}
-    excel_row = header_row
-    for item in rows:
-        excel_row += 1
-        row_of[item.node.criterion.pk] = excel_row
-    for item in rows:
-        node = item.node
-        r = row_of[node.criterion.pk]
-        values = [node.criterion.code, node.criterion.title, float(node.criterion.max_points)]
+    # Excel row of every row of the table, so parents can sum their children's rows.
+    row_of = {id(item): r for r, item in enumerate(table.rows, start=header_row + 1)}
+    for item in table.rows:
+        r = row_of[id(item)]
+        values = [item.code, item.title, float(item.max_points)]
         formulas = set()  # columns holding the SUMs written here, not text from people
-        if node.is_leaf:
-            score = node.score
-            proposed = (
-                None
-                if score is None or score.proposed_points is None
-                else float(score.proposed_points)
-            )
-            approved = (
-                float(score.leader_points)
-                if score is not None
-                and score.status == "approved"
-                and score.leader_points is not None
-                else None
-            )
-            evidence = "\n".join(f"{e.code}: {e.title}" for e in item.evidence)
-            unit = (
-                node.assignment.lead_unit.name
-                if node.assignment and node.assignment.lead_unit
-                else ""
-            )
-            values += [proposed, approved, unit, evidence, item.note]
+        if item.is_leaf:
+            values += [
+                None if item.proposed is None else float(item.proposed),
+                None if item.approved is None else float(item.approved),
+                item.unit,
+                "\n".join(item.evidence_lines),
+                item.note,
+            ]
         else:
-            children = [row_of[child.criterion.pk] for child in node.children]
-            cells = ",".join(f"{{col}}{c}" for c in children)
+            cells = ",".join(f"{{col}}{row_of[id(child)]}" for child in item.children)
             values += [
                 f"=SUM({cells.format(col='D')})",
                 f"=SUM({cells.format(col='E')})",
@@ -205,29 +184,17 @@ def appendix_xlsx(report) -> bytes:
             formulas = {4, 5}
         for col, value in enumerate(values, start=1):
             cell = put(ws, r, col, value, formula=col in formulas)
-            cell.font = Font(name=FONT, size=11, bold=not node.is_leaf)
+            cell.font = Font(name=FONT, size=11, bold=not item.is_leaf)
             cell.border = BOX
             cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 6, 7, 8))
             if col in (3, 4, 5):
                 cell.number_format = "0.##"
-    total_row = excel_row + 1
-    roots = ",".join(str(row_of[root.criterion.pk]) for root in results.roots)
+    total_row = header_row + len(table.rows) + 1
     put(ws, total_row, 2, "TỔNG CỘNG")
     for col, letter in ((3, "C"), (4, "D"), (5, "E")):
-        refs = ",".join(f"{letter}{r}" for r in roots.split(","))
+        refs = ",".join(f"{letter}{row_of[id(root)]}" for root in table.roots)
         put(ws, total_row, col, f"=SUM({refs})", formula=True).number_format = "0.##"
-    level = results.level
-    put(
-        ws,
-        total_row + 1,
-        2,
-        "MỨC ĐẠT: "
-        + (
-            "không đủ điều kiện xét công nhận"
-            if results.approved.disqualified
-            else (f"{level.name} ({level.range_label})" if level else "chưa đạt mức nào")
-        ),
-    )
+    put(ws, total_row + 1, 2, "MỨC ĐẠT: " + table.level_text)
     for r in (total_row, total_row + 1):
         for col in range(1, len(APPENDIX_HEADERS) + 1):
             cell = ws.cell(row=r, column=col)

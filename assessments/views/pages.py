@@ -28,6 +28,7 @@ from assessments.services import (
     locked_message,
 )
 from criteria.models import CriteriaSet
+from criteria.rules import RuleKind
 from criteria.scoring import describe_tiers, parse_tiers
 from guards.inputs import id_param
 
@@ -201,7 +202,7 @@ def criterion_detail(request, pk, criterion_pk):
             "result_text": score.result_text,
             "shortfall_reason": score.shortfall_reason,
         }
-        if criterion.rule == "pass_fail" and score.proposed_points is not None:
+        if criterion.rule == RuleKind.PASS_FAIL and score.proposed_points is not None:
             initial["passed"] = "1" if score.proposed_points == criterion.max_points else "0"
         if typed:
             # The save was refused (stale or invalid): show what they typed, against the
@@ -225,9 +226,10 @@ def criterion_detail(request, pk, criterion_pk):
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
             "events": score.events.select_related("user")[:100],
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
-            if criterion.rule == "tiers"
+            if criterion.rule == RuleKind.TIERS
             else "",
             "window_open": staff_window_open(assessment),
+            "RuleKind": RuleKind,
             # Comments are changes too: none once the assessment is locked.
             "comment_form": CommentForm() if assessment.status == Assessment.Status.OPEN else None,
         },

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from criteria.tree import fmt_points
+from criteria.rules import fmt_points
 
 register = template.Library()
 
@@ -28,14 +28,3 @@ def provenance(value):
     if not value:
         return ""
     return PROVENANCE_LABELS.get(str(value).strip().lower(), value)
-
-
-@register.filter
-def common_name(distinguished_name):
-    """'CN=CA THỬ NGHIỆM,OU=…,C=VN' -> 'CA THỬ NGHIỆM': the part a person reads."""
-    text = str(distinguished_name or "")
-    for part in text.replace("\\,", "\x00").split(","):
-        key, _, value = part.partition("=")
-        if key.strip().upper() == "CN":
-            return value.replace("\x00", ",").strip()
-    return text

@@ -9,7 +9,7 @@ from django.utils import timezone
 from assessments.models import Assessment, Membership
 from assessments.selectors import Results, assessment_results
 from audit.services import Action, audit_record
-from criteria.tree import fmt_points
+from criteria.rules import fmt_points
 from reports.models import Report, ReportSection, ReportSectionRevision
 
 DEFAULT_RECIPIENTS = """TTĐU (để b/c);

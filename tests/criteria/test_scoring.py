@@ -1,13 +1,18 @@
 """Scoring rules against hand-computed points and totals."""
 
+import subprocess
+import sys
 from decimal import Decimal as D
 
 import pytest
 
+from criteria.models import Criterion
+from criteria.rules import NotArisingPolicy, RuleKind
 from criteria.scoring import (
     LeafResult,
     Tier,
     check_points,
+    check_rule_points,
     describe_tiers,
     format_tiers,
     not_arising_points,
@@ -127,3 +132,29 @@ def test_a_disqualifier_is_carried_on_the_total():
 def test_unscored_leaves_count_as_zero_but_are_reported():
     result = total([LeafResult(D(50), D(50)), LeafResult(D(50), None)], scale=D(100))
     assert (result.points, result.scored, result.leaves) == (D(50), 1, 2)
+
+
+def test_scoring_and_tree_import_without_a_loop():
+    """criteria.scoring needs neither criteria.tree nor the models: no import loop to dodge."""
+    code = (
+        "import sys, criteria.scoring; "
+        "assert 'criteria.tree' not in sys.modules, 'scoring imports tree'; "
+        "assert 'criteria.models' not in sys.modules, 'scoring imports the models'; "
+        "import criteria.tree"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_model_fields_use_the_one_definition_of_the_rules():
+    assert Criterion._meta.get_field("rule").choices == RuleKind.choices
+    assert Criterion._meta.get_field("not_arising").choices == NotArisingPolicy.choices
+
+
+def test_pass_fail_takes_zero_or_the_maximum_only():
+    check_rule_points(RuleKind.PASS_FAIL, D(3), max_points=D(3), step=D("0.25"))
+    check_rule_points(RuleKind.PASS_FAIL, D(0), max_points=D(3), step=D("0.25"))
+    with pytest.raises(ValueError, match="chỉ nhận 0 hoặc 3 điểm"):
+        check_rule_points(RuleKind.PASS_FAIL, D("1.5"), max_points=D(3), step=D("0.25"))
+    check_rule_points(RuleKind.FREE, D("1.5"), max_points=D(3), step=D("0.25"))
+    with pytest.raises(ValueError, match="bội số của 0,25"):
+        check_rule_points(RuleKind.FREE, D("1.3"), max_points=D(3), step=D("0.25"))

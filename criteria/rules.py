@@ -1,0 +1,32 @@
+"""The vocabulary of scoring, defined once: how a leaf is scored, what "không phát sinh" (not
+arising) does to its points, and how points are written for a Vietnamese reader.
+
+Only Django's enum types are imported (no models), so the scoring rules, the tree checks, the
+model fields, the forms and the templates all read the same names.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models.enums import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+
+class RuleKind(TextChoices):
+    FREE = "free", _("Chấm điểm trong khoảng")
+    PASS_FAIL = "pass_fail", _("Đạt hoặc không đạt")
+    TIERS = "tiers", _("Theo tỷ lệ (tử số/mẫu số)")
+
+
+class NotArisingPolicy(TextChoices):
+    NOT_ALLOWED = "", _("Không áp dụng")
+    FULL = "full", _("Tính đủ điểm")
+    ZERO = "zero", _("Tính 0 điểm")
+    EXCLUDE = "exclude", _("Không tính, quy đổi tổng điểm về thang điểm")
+
+
+def fmt_points(value: Decimal) -> str:
+    """Points as a Vietnamese reader writes them: 24, 2,5."""
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",")
