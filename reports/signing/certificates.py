@@ -16,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from reports.names import common_name
+
 NAMES = {NameOID.TITLE: "title"}  # shown as "2.5.4.12=" otherwise
 T = TypeVar("T")
 
@@ -72,11 +74,7 @@ class CertificateInfo:
     @property
     def issuer_name(self) -> str:
         """The issuer's common name, the part a person reads ('CA THỬ NGHIỆM …')."""
-        for part in self.issuer.replace("\\,", "\x00").split(","):
-            key, _, value = part.partition("=")
-            if key.strip().upper() == "CN":
-                return value.replace("\x00", ",").strip()
-        return self.issuer
+        return common_name(self.issuer)
 
 
 @dataclass
