@@ -181,7 +181,7 @@ def _outcome(response) -> str | int:
 
 
 def _request(client, user, method: str, url: str) -> str | int:
-    """One request as `user` (None: anonymous), rolled back; the body is read inside."""
+    """One request as `user` (None: anonymous), rolled back; a streamed body is read inside."""
     client.logout()
     if user is not None:
         client.force_login(user)
@@ -189,8 +189,9 @@ def _request(client, user, method: str, url: str) -> str | int:
     with transaction.atomic():
         response = getattr(client, method)(url)
         if getattr(response, "streaming", False):
+            # Reading to the end closes the response (and its file) the way the test client
+            # does; closing it here would close the database connection in the transaction.
             b"".join(response.streaming_content)
-        response.close()
         transaction.set_rollback(True)
     return _outcome(response)
 
