@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from assessments.access import membership_of
 
 
-def readable_scope(user) -> Q | None:
+def readable_scope(user: User | AnonymousUser) -> Q | None:
     """The entries `user` may read, as a filter; None when they may read none.
 
     Administrators read everything. A commune's leaders read their commune's entries: what
@@ -25,17 +26,17 @@ def readable_scope(user) -> Q | None:
     return None
 
 
-def can_read(user) -> bool:
+def can_read(user: User | AnonymousUser) -> bool:
     return readable_scope(user) is not None
 
 
-def require_scope(user) -> Q:
+def require_scope(user: User | AnonymousUser) -> Q:
     scope = readable_scope(user)
     if scope is None:
         raise PermissionDenied("Chỉ lãnh đạo UBND xã và quản trị viên được xem nhật ký hoạt động.")
     return scope
 
 
-def reads_every_commune(user) -> bool:
+def reads_every_commune(user: User | AnonymousUser) -> bool:
     """May choose the commune (administrators; later the city's roles)."""
     return readable_scope(user) == Q()

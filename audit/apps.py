@@ -7,7 +7,7 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Nhật ký hoạt động"
 
-    def ready(self):
+    def ready(self) -> None:
         from audit import receivers
 
         receivers.connect()
