@@ -35,7 +35,8 @@ def role_keys(user: User) -> set[str]:
 
 
 def two_factor_required(user: User) -> bool:
-    from accounts.models import TwoFactorRule
+    # Import cycle: accounts.models takes role_name from this module.
+    from accounts.models import TwoFactorRule  # noqa: PLC0415
 
     keys = role_keys(user)
     if not keys:

@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Nhật ký hoạt động"
 
     def ready(self) -> None:
-        from audit import receivers
+        # Connecting receivers needs the app registry ready (Django's documented place).
+        from audit import receivers  # noqa: PLC0415
 
         receivers.connect()

@@ -136,6 +136,6 @@ def connect() -> None:
     user_login_failed.connect(login_failed, dispatch_uid="audit_login_failed")
     # django-axes is optional: its signals module needs its app installed.
     if apps.is_installed("axes"):
-        from axes.signals import user_locked_out
+        from axes.signals import user_locked_out  # noqa: PLC0415 (optional app)
 
         user_locked_out.connect(locked_out, dispatch_uid="audit_locked_out")

@@ -130,7 +130,9 @@ def _semaphore() -> threading.BoundedSemaphore:
     global _slots
     with _context_lock:
         if _slots is None:
-            from django.conf import settings
+            # Not at the top: the forkserver imports this module, and its children stay
+            # free of Django.
+            from django.conf import settings  # noqa: PLC0415
 
             _slots = threading.BoundedSemaphore(getattr(settings, "BOUNDED_MAX_PARALLEL", 2))
         return _slots
