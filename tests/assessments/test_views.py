@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Assignment, Unit
-from assessments.services import assessment_create
+from assessments.services import assessment_create, score_propose, score_return
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_replace_tree
 from criteria.tree import NodeRow
@@ -280,8 +280,6 @@ def test_staff_home_lists_only_their_units_subcriteria(client, demo, login_as):
 
 
 def test_staff_home_shows_what_was_returned_and_why(client, demo, login_as):
-    from assessments.services import score_propose, score_return
-
     score = demo.assessment.scores.get(criterion__code="2.2.e")
     score = score_propose(
         score=score,

@@ -17,6 +17,7 @@ from assessments.models import Assessment, Assignment, Membership, Unit
 from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceFile, evidence_storage
 from evidence.services import evidence_delete, evidence_link, evidence_replace, evidence_upload
+from guards import bounded
 from guards.bounded import Outcome
 from guards.inline import FILE_CSP
 from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
@@ -567,8 +568,6 @@ def test_a_pdf_the_scan_cannot_finish_downloads(
 def test_the_script_verdict_is_remembered_by_content(
     client, demo, login_as, add, fresh_verdicts, monkeypatch
 ):
-    from guards import bounded
-
     scans, real_run = [], bounded.run
 
     def counting_run(func, *args, **kwargs):
