@@ -1,10 +1,13 @@
+from typing import Any
+
 from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -13,6 +16,7 @@ from accounts.forms import AdminLoginForm
 from accounts.models import TwoFactorRule
 from accounts.services import login_unlock, two_factor_reset
 from assessments.admin import UserAdmin
+from guards.http import AuthenticatedRequest
 
 User = get_user_model()
 
@@ -24,7 +28,7 @@ class TwoFactorRuleAdmin(admin.ModelAdmin):
     list_editable = ("required",)
 
     @admin.display(description="Vai trò")
-    def role_name(self, obj):
+    def role_name(self, obj: TwoFactorRule) -> str:
         return obj.role_name
 
 
@@ -47,12 +51,12 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin):
     actions = ["unlock", "delete_expired"]
 
     @admin.action(description="Mở khóa: xóa các dòng đã chọn")
-    def unlock(self, request, queryset):
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         count, _ = queryset.delete()
         self.message_user(request, f"Đã xóa {count} dòng; đăng nhập được mở lại.", messages.SUCCESS)
 
     @admin.action(description="Xóa các bản ghi đã hết hạn")
-    def delete_expired(self, request, queryset):
+    def delete_expired(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         since = timezone.now() - settings.AXES_COOLOFF_TIME
         count, _ = AccessAttempt.objects.filter(attempt_time__lt=since).delete()
         self.message_user(request, f"Đã xóa {count} bản ghi đã hết hạn.", messages.SUCCESS)
@@ -60,10 +64,10 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin):
 
 @admin.register(User)
 class AccountAdmin(UserAdmin):
-    list_display = (*UserAdmin.list_display, "two_factor", "locked")
+    list_display = (*UserAdmin.list_display, "two_factor", "locked")  # type: ignore[misc]
     actions = ["unlock_login", "reset_two_factor"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         since = timezone.now() - settings.AXES_COOLOFF_TIME
         failures = (
             AccessAttempt.objects.filter(username=OuterRef("username"), attempt_time__gte=since)
@@ -81,15 +85,15 @@ class AccountAdmin(UserAdmin):
         )
 
     @admin.display(description="Xác thực hai lớp", boolean=True, ordering="has_app")
-    def two_factor(self, obj):
+    def two_factor(self, obj: Any) -> bool:  # annotated by get_queryset
         return obj.has_app
 
     @admin.display(description="Bị khóa đăng nhập", boolean=True)
-    def locked(self, obj):
+    def locked(self, obj: Any) -> bool:  # annotated by get_queryset
         return obj.recent_failures >= settings.AXES_FAILURE_LIMIT
 
     @admin.action(description="Mở khóa đăng nhập")
-    def unlock_login(self, request, queryset):
+    def unlock_login(self, request: AuthenticatedRequest, queryset: QuerySet[Any]) -> None:
         cleared = sum(
             login_unlock(username=user.get_username(), by=request.user) for user in queryset
         )
@@ -102,7 +106,7 @@ class AccountAdmin(UserAdmin):
         )
 
     @admin.action(description="Đặt lại xác thực hai lớp (đăng xuất mọi nơi)")
-    def reset_two_factor(self, request, queryset):
+    def reset_two_factor(self, request: AuthenticatedRequest, queryset: QuerySet[Any]) -> None:
         ended = sum(two_factor_reset(user=user, by=request.user) for user in queryset)
         self.message_user(
             request,

@@ -10,7 +10,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tài khoản và đăng nhập"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401
+        # Connecting receivers needs the app registry ready (Django's documented place).
+        from accounts import signals  # noqa: F401, PLC0415
 
 
 class AxesConfig(BaseAxesConfig):

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -34,23 +36,23 @@ class EnrolForm(CleanInputMixin, forms.Form):
     )
 
 
-class _UsernameLengthChecked:
+class _UsernameLengthChecked(CleanInputMixin):
     """Django's login forms give the username its max_length after the field is made, so no
     validator checks it: a 400-character name went on to authenticate() and to django-axes,
     whose record of failures holds 255 (PostgreSQL refused it: HTTP 500). Here it is a form
     error, and no password is checked."""
 
-    keep_as_typed = ("password",)
+    keep_as_typed: tuple[str, ...] = ("password",)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        username = self.fields["username"]
+        username = cast(forms.CharField, self.fields["username"])
         username.validators.append(MaxLengthValidator(username.max_length))
 
 
-class LoginForm(_UsernameLengthChecked, CleanInputMixin, AuthenticationForm):
+class LoginForm(_UsernameLengthChecked, AuthenticationForm):
     pass
 
 
-class AdminLoginForm(_UsernameLengthChecked, CleanInputMixin, AdminAuthenticationForm):
+class AdminLoginForm(_UsernameLengthChecked, AdminAuthenticationForm):
     pass

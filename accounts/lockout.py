@@ -9,6 +9,7 @@ must not lock out the whole office.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
@@ -21,12 +22,12 @@ from django.utils import timezone
 
 def _failures(request: HttpRequest, credentials: dict | None) -> tuple[list, list]:
     """(time, count) of the recent attempts recorded for this account and this address."""
-    since = request.axes_attempt_time - get_cool_off(request)
+    since = request.axes_attempt_time - get_cool_off(request)  # type: ignore[attr-defined]
     recent = AccessAttempt.objects.filter(attempt_time__gte=since)
     fields = ("attempt_time", "failures_since_start")
     username = get_client_username(request, credentials)
     by_account = list(recent.filter(username=username).values_list(*fields)) if username else []
-    by_address = list(recent.filter(ip_address=request.axes_ip_address).values_list(*fields))
+    by_address = list(recent.filter(ip_address=request.axes_ip_address).values_list(*fields))  # type: ignore[attr-defined]
     return by_account, by_address
 
 
@@ -43,7 +44,7 @@ def _free_at(rows: list, limit: int, cool_off: timedelta) -> datetime | None:
 
 
 class LockoutHandler(AxesDatabaseHandler):
-    def get_failures(self, request, credentials=None) -> int:
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         by_account, by_address = _failures(request, credentials)
         account = sum(count for _, count in by_account)
         if sum(count for _, count in by_address) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
@@ -74,6 +75,7 @@ def lockout_response(
         f"Hãy thử lại sau {local:%H:%M} (khoảng {minutes} phút nữa), "
         f"hoặc đề nghị quản trị viên mở khóa."
     )
+    response: HttpResponse
     if "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"error": message, "retry_after": seconds}, status=429)
     else:

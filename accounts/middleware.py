@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import django_otp
@@ -36,7 +38,7 @@ class SessionTimeoutMiddleware:
     the login. The cookie lasts SESSION_IDLE_MINUTES (SESSION_COOKIE_AGE) from the last save,
     so an idle browser forgets it too."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -84,7 +86,8 @@ def second_factor_step(request: HttpRequest) -> str | None:
     """ "verify" when the user must give a code now, "enrol" when they must first set up an
     app, None when they may go on."""
     user = request.user
-    if not user.is_authenticated or user.is_verified():
+    # is_verified() is added by django-otp's OTPMiddleware.
+    if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
         return None
     if request.session.get(HAS_DEVICE):
         return "verify"
@@ -106,14 +109,23 @@ class SecondFactorMiddleware:
         "accounts:qr",
     }
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.view_name in self.REACHABLE:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if (
+            request.resolver_match is not None
+            and request.resolver_match.view_name in self.REACHABLE
+        ):
             return None
         step = second_factor_step(request)
         if step is None:

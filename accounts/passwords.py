@@ -7,6 +7,7 @@ awkwardly; small subclasses keep the rules and own the wording.
 from __future__ import annotations
 
 from django.contrib.auth import password_validation as django_rules
+from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 NAMES = {
@@ -26,11 +27,12 @@ class MinimumLengthValidator(django_rules.MinimumLengthValidator):
 
 
 class UserAttributeSimilarityValidator(django_rules.UserAttributeSimilarityValidator):
-    def validate(self, password, user=None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         try:
             super().validate(password, user)
         except ValidationError as error:
-            found = str(error.params["verbose_name"])
+            assert user is not None  # Django compares with the attributes of a given user
+            found = str((error.params or {})["verbose_name"])
             names = {self._verbose_name(user, field): label for field, label in NAMES.items()}
             raise ValidationError(
                 f"Mật khẩu quá giống {names.get(found, found.lower())} của tài khoản.",
@@ -38,9 +40,9 @@ class UserAttributeSimilarityValidator(django_rules.UserAttributeSimilarityValid
             ) from None
 
     @staticmethod
-    def _verbose_name(user, field: str) -> str:
+    def _verbose_name(user: User, field: str) -> str:
         try:
-            return str(user._meta.get_field(field).verbose_name)
+            return str(getattr(user._meta.get_field(field), "verbose_name", field))
         except FieldDoesNotExist:
             return field
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import time
 from base64 import b32encode
+from datetime import timedelta
 from importlib import import_module
+from typing import Any
 
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -37,7 +39,7 @@ SHOW_CODES = "accounts_recovery_codes"  # shown once after they are made
 # -- sessions ------------------------------------------------------------------------------------
 
 
-def session_track(*, user: AbstractBaseUser, request: HttpRequest) -> None:
+def session_track(*, user: User, request: HttpRequest) -> None:
     """Remember the current session key (it changes at login, password change, second factor)
     so that the sessions of a user can be ended from elsewhere."""
     key = request.session.session_key
@@ -51,13 +53,13 @@ def session_track(*, user: AbstractBaseUser, request: HttpRequest) -> None:
     request.session[TRACKED_KEY] = key
 
 
-def session_start(*, user: AbstractBaseUser, request: HttpRequest) -> None:
+def session_start(*, user: User, request: HttpRequest) -> None:
     """After a password login (portal, admin, or a test's force_login)."""
     now = time.time()
     request.session[LOGIN_AT] = now
     request.session[LAST_SEEN] = now
     request.session[HAS_DEVICE] = django_otp.user_has_device(user)
-    cutoff = timezone.now() - timezone.timedelta(hours=settings.SESSION_MAX_HOURS)
+    cutoff = timezone.now() - timedelta(hours=settings.SESSION_MAX_HOURS)
     UserSession.objects.filter(user=user, started_at__lt=cutoff).delete()
     session_track(user=user, request=request)
 
@@ -67,7 +69,7 @@ def session_forget(*, session_key: str | None) -> None:
         UserSession.objects.filter(session_key=session_key).delete()
 
 
-def sessions_end(*, user: AbstractBaseUser, keep: str | None = None) -> int:
+def sessions_end(*, user: User, keep: str | None = None) -> int:
     """Log the user out everywhere (but in the session `keep`)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     rows = UserSession.objects.filter(user=user)
@@ -83,7 +85,14 @@ def sessions_end(*, user: AbstractBaseUser, keep: str | None = None) -> int:
 # -- lockout -------------------------------------------------------------------------------------
 
 
-def _audit(action: str, *, by, account, summary: str, **details) -> None:
+def _audit(
+    action: str,
+    *,
+    by: User | AnonymousUser | None,
+    account: User | None,
+    summary: str,
+    **details: Any,
+) -> None:
     """Account security events go to the audit trail under the account's own commune, so
     its leaders see them too."""
     membership = getattr(account, "membership", None) if account is not None else None
@@ -98,13 +107,13 @@ def _audit(action: str, *, by, account, summary: str, **details) -> None:
     )
 
 
-def _person(account) -> str:
+def _person(account: User) -> str:
     name = account.get_full_name() or account.get_username()
     return f"{name} ({account.get_username()})"
 
 
 @transaction.atomic
-def login_unlock(*, username: str, by=None) -> int:
+def login_unlock(*, username: str, by: User | None = None) -> int:
     """Forget the failed logins of an account (not of the addresses they came from)."""
     cleared = AxesProxyHandler.reset_attempts(username=username)
     account = get_user_model().objects.filter(username=username).first()
@@ -119,7 +128,7 @@ def login_unlock(*, username: str, by=None) -> int:
 
 
 @transaction.atomic
-def password_changed(*, user: AbstractBaseUser) -> None:
+def password_changed(*, user: User) -> None:
     """Record that a user changed their own password (never the password)."""
     _audit(Action.PASSWORD_CHANGE, by=user, account=user, summary=f"{_person(user)} đổi mật khẩu")
 
@@ -133,7 +142,7 @@ def totp_secret(device: TOTPDevice) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
-def two_factor_enrol_start(*, user: AbstractBaseUser) -> TOTPDevice:
+def two_factor_enrol_start(*, user: User) -> TOTPDevice:
     """The device being enrolled: the same secret until it is confirmed, so a reload does not
     invalidate a QR code already scanned."""
     with transaction.atomic():
@@ -143,7 +152,7 @@ def two_factor_enrol_start(*, user: AbstractBaseUser) -> TOTPDevice:
     return device
 
 
-def recovery_codes_replace(*, user: AbstractBaseUser) -> list[str]:
+def recovery_codes_replace(*, user: User) -> list[str]:
     """New single-use recovery codes; the old ones stop working."""
     with transaction.atomic():
         codes = _new_recovery_codes(user)
@@ -156,7 +165,7 @@ def recovery_codes_replace(*, user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-def _new_recovery_codes(user: AbstractBaseUser) -> list[str]:
+def _new_recovery_codes(user: User) -> list[str]:
     with transaction.atomic():
         device, _ = StaticDevice.objects.get_or_create(
             user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
@@ -167,7 +176,7 @@ def _new_recovery_codes(user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-def two_factor_enrol_confirm(*, user: AbstractBaseUser, device: TOTPDevice, code: str) -> list[str]:
+def two_factor_enrol_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
     """The first code from the app confirms the device; returns the recovery codes."""
     if device.user_id != user.pk or device.confirmed:
         raise ValidationError("Thiết bị này không chờ xác nhận.")
@@ -195,7 +204,7 @@ def _normalise(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 
 
-def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Device:
+def second_factor_verify(*, user: User, code: str) -> Device:
     """The device that accepts this code: six digits from the app, or a recovery code (which
     is used up). Wrong codes slow the next attempt down (1, 2, 4, ... seconds)."""
     token = _normalise(code)
@@ -227,7 +236,7 @@ def _refuse_while_throttled(devices: list[Device]) -> None:
         )
 
 
-def two_factor_reset(*, user: AbstractBaseUser, keep_session: str | None = None, by=None) -> int:
+def two_factor_reset(*, user: User, keep_session: str | None = None, by: User | None = None) -> int:
     """Remove the user's app and recovery codes, and end their other sessions (all of them
     when an administrator resets). Returns how many sessions were ended."""
     by = by or user
@@ -243,5 +252,5 @@ def two_factor_reset(*, user: AbstractBaseUser, keep_session: str | None = None,
     return sessions_end(user=user, keep=keep_session)
 
 
-def recovery_codes_left(user: AbstractBaseUser) -> int:
+def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()

@@ -10,6 +10,8 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,6 +40,7 @@ from accounts.services import (
     two_factor_reset,
 )
 from assessments.access import rule
+from guards.http import AuthenticatedRequest
 from guards.inputs import on_portal
 
 
@@ -47,7 +51,7 @@ def _next(request: HttpRequest, default: str = "home") -> str:
     return target if on_portal(request, target) else reverse(default)
 
 
-def _mark_verified(request: HttpRequest, device) -> None:
+def _mark_verified(request: AuthenticatedRequest, device: Device) -> None:
     """The session has passed the second factor: a new session key, so a key seen before the
     code was given is worth nothing."""
     django_otp.login(request, device)
@@ -56,7 +60,7 @@ def _mark_verified(request: HttpRequest, device) -> None:
     session_track(user=request.user, request=request)
 
 
-def _has_app(user) -> bool:
+def _has_app(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -69,7 +73,7 @@ def _code_form(auto_id: str) -> CodeForm:
 
 @rule("signed_in")
 @never_cache
-def security(request):
+def security(request: AuthenticatedRequest) -> HttpResponse:
     """Bảo mật tài khoản: whether the second factor is on, recovery codes left."""
     user = request.user
     return render(
@@ -88,11 +92,11 @@ def security(request):
 
 @rule("signed_in")
 @never_cache
-def enrol(request):
+def enrol(request: AuthenticatedRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), give the first code."""
     user = request.user
     if _has_app(user):
-        if user.is_verified():
+        if user.is_verified():  # type: ignore[attr-defined]  # django-otp
             messages.info(request, "Xác thực hai lớp đã được bật cho tài khoản này.")
             return redirect("accounts:security")
         return redirect("accounts:verify")
@@ -125,7 +129,7 @@ def enrol(request):
 
 @rule("signed_in")
 @never_cache
-def qr(request):
+def qr(request: AuthenticatedRequest) -> HttpResponse:
     """The otpauth:// address of the app being enrolled, as a QR code (an SVG image)."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
@@ -140,10 +144,10 @@ def qr(request):
 
 @rule("signed_in")
 @never_cache
-def verify(request):
+def verify(request: AuthenticatedRequest) -> HttpResponse:
     """The code from the app (or a recovery code), asked once per login."""
     user = request.user
-    if user.is_verified():
+    if user.is_verified():  # type: ignore[attr-defined]  # django-otp
         return redirect(_next(request))
     if not django_otp.user_has_device(user):
         request.session[HAS_DEVICE] = False  # removed since the login (e.g. from a shell)
@@ -170,7 +174,7 @@ def verify(request):
 
 @rule("signed_in")
 @never_cache
-def codes(request):
+def codes(request: AuthenticatedRequest) -> HttpResponse:
     """The recovery codes just made, shown once: "Đã lưu" hides them for good."""
     if request.method == "POST":
         request.session.pop(SHOW_CODES, None)
@@ -192,7 +196,7 @@ def _pretty(code: str) -> str:
 
 @rule("signed_in")
 @never_cache
-def codes_download(request):
+def codes_download(request: AuthenticatedRequest) -> HttpResponse:
     shown = request.session.get(SHOW_CODES)
     if not shown:
         raise Http404("Các mã khôi phục chỉ tải được ngay sau khi tạo.")
@@ -211,7 +215,7 @@ def codes_download(request):
     return response
 
 
-def _confirm_with_code(request) -> bool:
+def _confirm_with_code(request: AuthenticatedRequest) -> bool:
     """Sensitive changes ask for a current code again, even in a verified session."""
     form = CodeForm(request.POST)
     if not form.is_valid():
@@ -228,7 +232,7 @@ def _confirm_with_code(request) -> bool:
 
 @rule("signed_in")
 @require_POST
-def codes_regenerate(request):
+def codes_regenerate(request: AuthenticatedRequest) -> HttpResponse:
     if not _has_app(request.user):
         return redirect("accounts:security")
     if not _confirm_with_code(request):
@@ -240,7 +244,7 @@ def codes_regenerate(request):
 
 @rule("signed_in")
 @require_POST
-def reset(request):
+def reset(request: AuthenticatedRequest) -> HttpResponse:
     """Remove the app (lost or changed phone) and log out the other sessions."""
     if not _has_app(request.user):
         return redirect("accounts:security")
@@ -264,7 +268,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's page (other sessions end, this one stays), with the change in the audit
     trail."""
 
-    def form_valid(self, form):
+    request: AuthenticatedRequest
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         password_changed(user=self.request.user)
         return response

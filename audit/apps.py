@@ -7,7 +7,8 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Nhật ký hoạt động"
 
-    def ready(self):
-        from audit import receivers
+    def ready(self) -> None:
+        # Connecting receivers needs the app registry ready (Django's documented place).
+        from audit import receivers  # noqa: PLC0415
 
         receivers.connect()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +33,7 @@ NO_COMMUNE = 0  # administrators' and system entries, not tied to a commune
 DATE_INPUT = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
-def _person_label(user) -> str:
+def _person_label(user: User) -> str:
     name = user.get_full_name()
     return f"{name} ({user.username})" if name else user.username
 
@@ -60,12 +64,12 @@ class EntryFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
-    def __init__(self, data, *, user, every_commune: bool):
+    def __init__(self, data: QueryDict, *, user: User, every_commune: bool) -> None:
         super().__init__(data)
         self.every_commune = every_commune
         if every_commune:
             communes = list(Commune.objects.all())
-            self.fields["commune"].choices = [
+            self._choices("commune").choices = [
                 ("", _("Tất cả")),
                 (NO_COMMUNE, _("Không thuộc xã nào (quản trị, hệ thống)")),
                 *((c.pk, str(c)) for c in communes),
@@ -74,17 +78,20 @@ class EntryFilterForm(forms.Form):
             commune_id = int(chosen) if chosen in {str(c.pk) for c in communes} else None
         else:
             del self.fields["commune"]
-            commune_id = membership_of(user).commune_id
+            membership = membership_of(user)
+            if membership is None:  # audit.access lets only leaders come here
+                raise PermissionDenied
+            commune_id = membership.commune_id
         users = get_user_model().objects.order_by("last_name", "first_name", "username")
         units = Unit.objects.select_related("commune").order_by("commune", "order", "name")
         if commune_id is not None:
             users = users.filter(membership__commune_id=commune_id)
             units = units.filter(commune_id=commune_id)
-        self.fields["person"].choices = [
+        self._choices("person").choices = [
             ("", _("Tất cả")),
             *((u.pk, _person_label(u)) for u in users),
         ]
-        self.fields["unit"].choices = [
+        self._choices("unit").choices = [
             ("", _("Tất cả")),
             *((u.pk, str(u) if commune_id else f"{u} – {u.commune}") for u in units),
         ]
@@ -101,11 +108,16 @@ class EntryFilterForm(forms.Form):
             ),
         )
 
-    def add_prefix(self, field_name):
+    def _choices(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def add_prefix(self, field_name: str) -> str:
         return PARAMS.get(field_name, field_name)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
             self.add_error("end", _("“Đến ngày” phải sau “Từ ngày”."))
@@ -143,11 +155,11 @@ class EntryFilterForm(forms.Form):
             if isinstance(value, dt.date):
                 shown = f"{value:%d/%m/%Y}"
             else:
-                shown = dict(field.choices).get(value, value)
+                shown = dict(getattr(field, "choices", ())).get(value, value)
             parts.append(f"{field.label}: {shown}")
         return "; ".join(parts) or "không lọc"
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, str]:
         self.is_valid()
         return {
             PARAMS[name]: str(value)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -50,13 +52,15 @@ class AppendOnlyError(Exception):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit entries are never changed.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("Audit entries are never removed.")
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(
+        self, objs: Any, fields: Iterable[str], batch_size: int | None = None
+    ) -> NoReturn:
         raise AppendOnlyError("Audit entries are never changed.")
 
 
@@ -147,17 +151,17 @@ class AuditEntry(models.Model):
             models.Index(fields=["at"], name="audit_at"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         who = self.full_name or self.username or "Hệ thống"
         return f"#{self.id} {self.get_action_display()} – {who}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Audit entries are never changed.")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit entries are never removed.")
 
     def canonical(self) -> bytes:
@@ -188,5 +192,5 @@ class ChainHead(models.Model):
         verbose_name_plural = _("đầu chuỗi nhật ký")
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_single_head")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"#{self.last_seq} {self.last_hash[:12]}"

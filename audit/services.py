@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from audit import context
@@ -40,25 +42,27 @@ def _plain(value: Any) -> Any:
     return _text(value, DETAIL_TEXT_MAX)
 
 
-def _membership(user):
+def _membership(user: User | None) -> Any:
     # Duck-typed so this module needs nothing from assessments: a user without one gets None.
     return getattr(user, "membership", None) if user is not None else None
 
 
 def _limit(name: str) -> int:
-    return AuditEntry._meta.get_field(name).max_length
+    max_length = getattr(AuditEntry._meta.get_field(name), "max_length", None)
+    assert isinstance(max_length, int), name
+    return max_length
 
 
 def audit_record(
     *,
     action: str,
-    user=None,
-    commune=None,
-    unit=None,
-    target=None,
+    user: User | AnonymousUser | None = None,
+    commune: Model | None = None,
+    unit: Model | None = None,
+    target: Model | None = None,
     target_label: str = "",
     summary: str = "",
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     username: str = "",
 ) -> AuditEntry:
     """Append one entry: `user` did `action` to `target` in `commune`.
@@ -126,7 +130,7 @@ def _settle_deferred_checks() -> None:
 
 # No savepoint: if the record fails, the action it records must fail with it.
 @transaction.atomic(savepoint=False)
-def _append(fields: dict) -> AuditEntry:
+def _append(fields: dict[str, Any]) -> AuditEntry:
     _settle_deferred_checks()
     head = _locked_head()
     entry = AuditEntry(id=head.last_seq + 1, at=timezone.now(), prev_hash=head.last_hash, **fields)

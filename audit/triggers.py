@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 TABLES = ("audit_auditentry", "audit_chainhead")
 
 
 @contextmanager
-def lifted(connection) -> Iterator[None]:
+def lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(

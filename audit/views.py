@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from audit.forms import EntryFilterForm
 from audit.models import AuditEntry
 from audit.services import Action, audit_record
 from audit.xlsx import entries_xlsx
+from guards.http import AuthenticatedRequest
 
 PER_PAGE = 50
 # An export is built in memory; past this many rows, narrow the filter.
@@ -33,7 +35,7 @@ LISTED = [
 ]
 
 
-def _filtered(request) -> tuple[EntryFilterForm, object]:
+def _filtered(request: AuthenticatedRequest) -> tuple[EntryFilterForm, QuerySet[AuditEntry]]:
     scope = require_audit_scope(request.user)
     form = EntryFilterForm(
         request.GET, user=request.user, every_commune=reads_every_commune(request.user)
@@ -42,7 +44,7 @@ def _filtered(request) -> tuple[EntryFilterForm, object]:
 
 
 @rule("audit_reader")
-def entry_list(request):
+def entry_list(request: AuthenticatedRequest) -> HttpResponse:
     """Who did what, when and from where: the commune's entries for its leaders, everyone's
     for administrators; filterable by person, unit, action and dates."""
     form, entries = _filtered(request)
@@ -55,7 +57,7 @@ def entry_list(request):
 
 
 @rule("audit_reader")
-def entry_export(request):
+def entry_export(request: AuthenticatedRequest) -> HttpResponse:
     """The filtered list as XLSX (newest first, at most EXPORT_MAX_ROWS rows); the export is
     itself recorded."""
     form, entries = _filtered(request)

@@ -8,6 +8,8 @@ import io
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from audit.models import AuditEntry
 from guards.cells import put
@@ -31,6 +33,7 @@ COLUMNS = [
 def entries_xlsx(entries: list[AuditEntry], *, heading: list[str]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = "Nhật ký hoạt động"
     for row, line in enumerate(heading, start=1):
         put(sheet, row, 1, line)
@@ -38,7 +41,7 @@ def entries_xlsx(entries: list[AuditEntry], *, heading: list[str]) -> bytes:
     header = len(heading) + 1
     for column, (title, width) in enumerate(COLUMNS, start=1):
         put(sheet, header, column, title).font = Font(bold=True)
-        sheet.column_dimensions[sheet.cell(header, column).column_letter].width = width
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = f"A{header + 1}"
     # Rows are numbered here rather than by `append`, which looks for the sheet's last row
     # on each call (every cell, every time: minutes for ten thousand rows).

@@ -32,7 +32,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal as D
 from pathlib import Path
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -76,15 +79,11 @@ def bench_sqlite() -> int:
 
 
 def postgres_admin(statement: str) -> None:
-    import psycopg
-
     with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=5) as db:
         db.execute(statement)
 
 
 def bench_postgres(required: bool) -> int:
-    import psycopg
-
     try:
         postgres_admin(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
         postgres_admin(f"CREATE DATABASE {POSTGRES_DB}")
@@ -102,8 +101,6 @@ def bench_postgres(required: bool) -> int:
 
 def build():
     """The large commune; returns (assessment, leader)."""
-    from decimal import Decimal as D
-
     from assessments.models import Assessment, Membership, Score, ScoreEvent, Unit
     from assessments.services import (
         adjustment_record,

@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import pkcs12
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _demo_portal import demo_portal  # noqa: E402
 
@@ -146,8 +148,6 @@ def signing_setup(assessment):
 def pkcs12_costs(key) -> None:
     """What opening the key costs each signature: reading the stored .p12, parsing it and
     decrypting it with the passphrase, and building pyHanko's signer."""
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
     from reports.demo.signing import DEMO_PASSPHRASE
     from reports.services.signing import key_material
     from reports.signing.keys import open_key as _open

@@ -23,6 +23,7 @@ at them, e.g. with pdftoppm); everything else is removed at the end.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import statistics
@@ -31,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _demo_portal import demo_portal  # noqa: E402
@@ -63,10 +66,6 @@ def kib(size: int) -> str:
 def pdf_facts(data: bytes) -> dict:
     """Page count, page sizes (mm) and embedded font names, by pypdf (or pdfinfo)."""
     try:
-        import io
-
-        from pypdf import PdfReader
-
         reader = PdfReader(io.BytesIO(data))
         sizes = []
         fonts = set()

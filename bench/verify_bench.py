@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib
 import io
 import logging
 import os
@@ -48,6 +49,8 @@ import threading
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
+
+from pypdf import PdfWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _demo_portal import ROOT, demo_portal  # noqa: E402
@@ -78,8 +81,6 @@ def timed(function, *args, **kwargs):
 
 def import_seconds(modules: list[str]) -> float:
     """Run in a bounded child: how long importing `modules` takes there."""
-    import importlib
-
     start = time.perf_counter()
     for module in modules:
         importlib.import_module(module)
@@ -113,8 +114,6 @@ def signed_report(work: Path):
 def big_signed_pdf(report, person) -> bytes:
     """The unsigned report with a 28 MB attachment of random bytes, signed: a large file a
     visitor may honestly have (a scanned annex)."""
-    from pypdf import PdfWriter
-
     from reports.demo.signing import DEMO_PASSPHRASE
     from reports.services.signing import key_material
     from reports.signing import sign_pdf

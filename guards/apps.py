@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from guards.uploads import temp_dir
+
 
 class GuardsConfig(AppConfig):
     """Input guards shared by every app: upload policy, bounded parsing, spreadsheet text."""
@@ -10,6 +12,4 @@ class GuardsConfig(AppConfig):
     def ready(self) -> None:
         # Django's upload handler writes there and `check` refuses a missing folder: a fresh
         # checkout must start without anyone creating it by hand.
-        from guards.uploads import temp_dir
-
         temp_dir()

@@ -23,6 +23,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 MB = 1024 * 1024
@@ -32,7 +35,7 @@ PRELOAD = ["guards.bounded", "PIL.Image", "PIL.ImageOps", "pypdfium2", "pypdf", 
 # How often the parent reads a running child's peak memory (see `_wait`).
 SAMPLE_SECONDS = 0.05
 
-_context = None
+_context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 # At most this many children at once per server process, whatever the number of threads:
 # each may use its whole memory budget.
@@ -62,7 +65,7 @@ class Outcome:
         return self.status == "ok"
 
 
-def _get_context():
+def _get_context() -> ForkServerContext:
     global _context
     with _context_lock:
         if _context is None:
@@ -92,7 +95,14 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def _child(conn, func, args, kwargs, memory: int, cpu_seconds: int) -> None:
+def _child(
+    conn: Connection,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    memory: int,
+    cpu_seconds: int,
+) -> None:
     try:
         ceiling = _address_space() + memory
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
@@ -120,7 +130,9 @@ def _semaphore() -> threading.BoundedSemaphore:
     global _slots
     with _context_lock:
         if _slots is None:
-            from django.conf import settings
+            # Not at the top: the forkserver imports this module, and its children stay
+            # free of Django.
+            from django.conf import settings  # noqa: PLC0415
 
             _slots = threading.BoundedSemaphore(getattr(settings, "BOUNDED_MAX_PARALLEL", 2))
         return _slots
@@ -146,7 +158,7 @@ def _high_water(pid: int | None) -> int:
     return 0
 
 
-def _wait(receiver, process, wall_seconds: float) -> tuple[bool, int]:
+def _wait(receiver: Connection, process: BaseProcess, wall_seconds: float) -> tuple[bool, int]:
     """(whether the child spoke or ended within `wall_seconds`, its peak memory as last seen).
 
     The parent reads the child's peak now and then, so that a child killed in C code (a
@@ -162,7 +174,7 @@ def _wait(receiver, process, wall_seconds: float) -> tuple[bool, int]:
             return True, seen
 
 
-def run(func: Callable, *args, limits: Limits = Limits(), **kwargs) -> Outcome:
+def run(func: Callable[..., Any], *args: Any, limits: Limits = Limits(), **kwargs: Any) -> Outcome:
     """`func(*args, **kwargs)` in a bounded child; never raises for what the child does."""
     with _semaphore():
         context = _get_context()
@@ -182,12 +194,12 @@ def run(func: Callable, *args, limits: Limits = Limits(), **kwargs) -> Outcome:
             answered, seen = _wait(receiver, process, limits.wall_seconds)
             if answered:
                 try:
-                    status, value, error, peak = receiver.recv()
+                    status, value, reason, peak = receiver.recv()
                 except (EOFError, OSError):
                     process.join(5)
                     return _died(process.exitcode, seen)
                 process.join(5)
-                return Outcome(status, value, error, max(peak, seen))
+                return Outcome(status, value, reason, max(peak, seen))
             process.kill()
             process.join(5)
             return Outcome("timeout", error=f"over {limits.wall_seconds:g} s", peak_rss=seen)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
 RISKY_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -26,7 +26,9 @@ def is_risky(value: Any) -> bool:
     return isinstance(value, str) and value.lstrip(" ").startswith(RISKY_PREFIXES)
 
 
-def put(ws: Worksheet, row: int, column: int, value: Any = None, *, formula: bool = False):
+def put(
+    ws: Worksheet, row: int, column: int, value: Any = None, *, formula: bool = False
+) -> Cell | MergedCell:
     """`ws.cell(row, column, value)`, with text always stored as text. Returns the cell."""
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str) and not formula:
@@ -49,7 +51,7 @@ def append(ws: Worksheet, values: Iterable[Any]) -> int:
     time); the strings it turned into formulas are then written again as text."""
     values = list(values)
     ws.append(values)
-    row = ws._current_row
+    row: int = ws._current_row  # type: ignore[attr-defined]  # openpyxl's own counter
     for column, value in enumerate(values, start=1):
         if isinstance(value, str):
             put(ws, row, column, value)

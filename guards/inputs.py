@@ -14,6 +14,7 @@ are not allowed."), so the messages are written here.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -34,12 +35,18 @@ NOT_A_CHOICE = "Lựa chọn không hợp lệ; hãy tải lại trang rồi ch�
 
 refuse_nul = ProhibitNullCharactersValidator(message=NUL_MESSAGE)
 
+# The mixin's methods call the form's own; for the checker it is a form.
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-class CleanInputMixin:
+class CleanInputMixin(_FormBase):
     """For every form people type into.
 
     Text fields refuse NUL with a Vietnamese message (PostgreSQL cannot store it) and their
@@ -51,7 +58,7 @@ class CleanInputMixin:
 
     keep_as_typed: tuple[str, ...] = ()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():
             if isinstance(form_field, forms.CharField):
@@ -61,13 +68,16 @@ class CleanInputMixin:
                 ]
             if isinstance(form_field, forms.ModelChoiceField):
                 # Checked in to_python, where error_messages are not consulted.
-                form_field.validate_no_null_characters = refuse_nul
+                form_field.validate_no_null_characters = refuse_nul  # type: ignore[method-assign]
             for code in ("invalid_choice", "invalid_pk_value"):
                 if code in form_field.error_messages:
                     form_field.error_messages[code] = NOT_A_CHOICE
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
+        # A form's clean() may return None, meaning it changed self.cleaned_data in place.
         cleaned = super().clean()
+        if cleaned is None:
+            cleaned = self.cleaned_data
         for name, value in cleaned.items():
             if isinstance(value, str) and name not in self.keep_as_typed:
                 cleaned[name] = nfc(value)
@@ -84,7 +94,7 @@ class IntField(forms.IntegerField):
         "max_value": AT_MOST,
     }
 
-    def __init__(self, *, min_value: int = 0, max_value: int = MAX_INT, **kwargs):
+    def __init__(self, *, min_value: int = 0, max_value: int = MAX_INT, **kwargs: Any) -> None:
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
 
@@ -92,7 +102,7 @@ class ModelChoicesField(forms.ModelMultipleChoiceField):
     """ModelMultipleChoiceField that refuses ids out of the primary key's range before they
     reach the database: SQLite cannot bind them, PostgreSQL would say "out of range"."""
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         values = value if isinstance(value, list | tuple) else [value] if value else []
         for each in values:
             if _id_or_none(str(each)) is None and str(each).strip().isdecimal():

@@ -29,7 +29,7 @@ _ESCAPED = re.compile(rb"/[^" + _DELIMITERS + rb"]*#[0-9A-Fa-f]{2}[^" + _DELIMIT
 _HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
-def _raw_names(data) -> list[str]:
+def _raw_names(data: bytes | mmap.mmap) -> list[str]:
     found = {match.group(1).decode() for match in _PLAIN.finditer(data)}
     for match in _ESCAPED.finditer(data):
         name = _HEX.sub(lambda hexed: bytes([int(hexed.group(1), 16)]), match.group()[1:])
@@ -38,9 +38,10 @@ def _raw_names(data) -> list[str]:
     return [f"/{name} trong tệp" for name in sorted(found)]
 
 
-def _script_in(value, depth: int = 0) -> str | None:
+def _script_in(value: object, depth: int = 0) -> str | None:
     """The first sign of script in a direct object (indirect ones are visited on their own)."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+    # pypdf is loaded in the bounded children (bounded.PRELOAD), not in the web process.
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # noqa: PLC0415
 
     if depth > 100:
         return "lồng quá sâu"
@@ -60,8 +61,8 @@ def _script_in(value, depth: int = 0) -> str | None:
 
 
 def _object_names(path: str) -> list[str]:
-    from pypdf import PdfReader
-    from pypdf.generic import IndirectObject
+    from pypdf import PdfReader  # noqa: PLC0415 (see _script_in)
+    from pypdf.generic import IndirectObject  # noqa: PLC0415
 
     reader = PdfReader(path, strict=False)
     if reader.is_encrypted and not reader.decrypt(""):

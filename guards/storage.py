@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
@@ -32,15 +33,15 @@ class PrivateStorage(FileSystemStorage):
     setting changes (tests), because FileSystemStorage clears `base_location` on the
     setting_changed signal."""
 
-    def __init__(self, folder: str, **kwargs):
+    def __init__(self, folder: str, **kwargs: Any) -> None:
         self.folder = folder
         super().__init__(**kwargs)
 
     @cached_property
-    def base_location(self):
+    def base_location(self) -> str:
         return os.path.join(settings.MEDIA_ROOT, self.folder)
 
-    def url(self, name):
+    def url(self, name: str | None) -> str:
         raise ValueError("Private files have no public URL; they are sent by checked views.")
 
 

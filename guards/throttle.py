@@ -13,20 +13,23 @@ is shared (Redis, Memcached, the database cache).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from guards.net import client_network
 
+View = TypeVar("View", bound=Callable[..., Any])
 
-def rate_limited(**setting_by_method: str) -> Callable:
+
+def rate_limited(**setting_by_method: str) -> Callable[[View], View]:
     """Mark a view as limited per address, e.g. `@rate_limited(GET="VERIFY_RATE_GET")`."""
 
-    def mark(view):
-        view.rate_limits = {method.upper(): name for method, name in setting_by_method.items()}
+    def mark(view: View) -> View:
+        view.rate_limits = {method.upper(): name for method, name in setting_by_method.items()}  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -50,13 +53,19 @@ def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
 class RateLimitMiddleware:
     """Place before CsrfViewMiddleware (its process_view runs first)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         # HEAD runs the GET view and costs as much.
         method = "GET" if request.method == "HEAD" else request.method
         setting = getattr(view_func, "rate_limits", {}).get(method)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.files.uploadhandler import (
@@ -27,14 +28,19 @@ from django.core.files.uploadhandler import (
     SkipFile,
     TemporaryFileUploadHandler,
 )
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 log = logging.getLogger(__name__)
 # Room for the form's other fields and the multipart boundaries around the files.
 ENVELOPE = 256 * 1024
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class UploadPolicy:
     def max_size(self) -> int:
         return int(getattr(settings, self.max_size_setting))
 
-    def allows(self, user) -> bool:
+    def allows(self, user: User | AnonymousUser) -> bool:
         if self.anonymous:
             return True
         if not user.is_authenticated:
@@ -65,14 +71,14 @@ def accepts_files(
     max_size_setting: str = "EVIDENCE_MAX_UPLOAD_SIZE",
     max_files: int = 1,
     anonymous: bool = False,
-) -> Callable:
+) -> Callable[[View], View]:
     """Mark a view as one that takes uploaded files (by default one, from a signed-in user)."""
     policy = UploadPolicy(
         max_size_setting=max_size_setting, max_files=max_files, anonymous=anonymous
     )
 
-    def mark(view):
-        view.upload_policy = policy
+    def mark(view: View) -> View:
+        view.upload_policy = policy  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -92,13 +98,15 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
     size limit is dropped as it arrives and its name noted in `request.oversize_uploads`, and
     files beyond the policy's count are dropped and noted in `request.extra_uploads`."""
 
-    def __init__(self, request=None, *, max_size: int, max_files: int):
+    def __init__(
+        self, request: HttpRequest | None = None, *, max_size: int, max_files: int
+    ) -> None:
         super().__init__(request)
         self.max_size = max_size
         self.max_files = max_files
         self.files_seen = 0
 
-    def new_file(self, field_name, file_name, *args, **kwargs):
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         self.files_seen += 1
         if self.files_seen > self.max_files:
             _note(self.request, "extra_uploads", file_name)
@@ -109,7 +117,7 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
         super().new_file(field_name, file_name, *args, **kwargs)
         self.received = 0
 
-    def receive_data_chunk(self, raw_data, start):
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > self.max_size:
             _note(self.request, "oversize_uploads", self.file_name)
@@ -121,19 +129,21 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
 class RefuseFilesHandler(FileUploadHandler):
     """For every view that takes no file: file parts are skipped, never written anywhere."""
 
-    def new_file(self, *args, **kwargs):
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         _note(self.request, "refused_uploads", self.file_name)
         raise SkipFile()
 
-    def receive_data_chunk(self, raw_data, start):  # pragma: no cover - never reached
+    def receive_data_chunk(
+        self, raw_data: bytes, start: int
+    ) -> None:  # pragma: no cover - never reached
         return None
 
-    def file_complete(self, file_size):
+    def file_complete(self, file_size: int) -> None:
         return None
 
 
-def _note(request, attribute: str, name: str | None) -> None:
+def _note(request: HttpRequest | None, attribute: str, name: str | None) -> None:
     if request is None:
         return
     names = getattr(request, attribute, [])
@@ -175,10 +185,10 @@ def _too_large(request: HttpRequest, message: str) -> HttpResponse:
 class UploadPolicyMiddleware:
     """Place after AuthenticationMiddleware and before anything that reads request.POST."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         _sweep_now_and_then()
         length = _declared_length(request)
         policy = policy_for(request)
@@ -212,7 +222,7 @@ def sweep_temp(max_age: float | None = None, now: float | None = None) -> list[P
     """Remove upload temp files older than `max_age` seconds; returns what was removed."""
     max_age = settings.UPLOAD_TEMP_MAX_AGE if max_age is None else max_age
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(temp_dir()))
     except OSError:

@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 from django.core.files.base import File
 from django.utils import timezone
@@ -35,11 +35,11 @@ class _Sink:
     """A write-only file for zipfile: no seek, no tell, so zipfile writes data descriptors
     and never goes back. The generator empties it after every chunk."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._chunks: list[bytes] = []
         self.size = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         data = bytes(data)
         self._chunks.append(data)
         self.size += len(data)
@@ -67,7 +67,9 @@ def zip_stream(members: Iterable[Member], *, chunk_size: int = CHUNK) -> Iterato
     """The ZIP's bytes: one chunk after each small member, one per `chunk_size` read from a
     large one, then the central directory."""
     sink = _Sink()
-    archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+    archive = zipfile.ZipFile(
+        cast(IO[bytes], sink), mode="w", compression=zipfile.ZIP_STORED, allowZip64=True
+    )
     for member in members:
         info = zip_info(member.path, member.when)
         if member.open is None:
@@ -95,12 +97,12 @@ class StreamedFile(File):
         self.digest = hashlib.sha256()
         self.written = 0
 
-    def chunks(self, chunk_size=None):
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
         for chunk in self._source:
             if chunk:
                 self.digest.update(chunk)
                 self.written += len(chunk)
                 yield chunk
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True

@@ -6,9 +6,11 @@ import os
 from dataclasses import dataclass
 
 import pytest
+import yaml
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
-from assessments.demo import demo_load
+from assessments.demo import DEMO_FILE, demo_load, demo_scores
 from assessments.models import Assessment, Assignment, Commune
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
@@ -28,8 +30,6 @@ def _private_media(settings, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate-limit counters and cached validations in the default cache start empty."""
-    from django.core.cache import cache
-
     cache.clear()
 
 
@@ -61,10 +61,6 @@ def demo(db) -> Demo:
 @pytest.fixture
 def demo_scored(demo) -> Demo:
     """The demo with the seed report's outcome scored and approved (as `make run` shows it)."""
-    import yaml
-
-    from assessments.demo import DEMO_FILE, demo_scores
-
     demo_scores(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["scores"])
     return demo
 

@@ -3,10 +3,16 @@ which roles must use it."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from base64 import b32encode
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -53,8 +59,6 @@ def test_a_leader_enrols_at_the_first_login(client, demo, enforced):
     device = TOTPDevice.objects.get(user__username="lanhdao", confirmed=False)
 
     # The secret for typing in, as the QR code carries it.
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode()
     shown = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', html).group(1)
     assert shown.replace(" ", "") == secret
@@ -284,13 +288,6 @@ def test_in_development_a_user_with_an_app_still_gives_the_code(client, demo, se
 
 
 def test_enforcement_follows_debug_by_default():
-    import os
-    import secrets
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
     code = "from django.conf import settings; print(settings.OTP_ENFORCE)"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_"))}
     results = {}

@@ -7,6 +7,8 @@ import pytest
 from django.db.models import Max
 
 from audit.models import AuditEntry
+from reports.demo.signing import demo_signing_setup
+from reports.models import SigningKey
 
 
 def mark() -> int:
@@ -27,9 +29,6 @@ def only_entry(start: int) -> AuditEntry:
 @pytest.fixture
 def signing(demo_scored):
     """The demo commune's two test keys (the signer's and the commune's)."""
-    from reports.demo.signing import demo_signing_setup
-    from reports.models import SigningKey
-
     demo_signing_setup(commune=demo_scored.commune)
     person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)
     organisation = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=True)

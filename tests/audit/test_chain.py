@@ -4,6 +4,7 @@ finding an edited row, a removed row and a cut-off end."""
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -30,8 +31,6 @@ def entries(demo):
 
 def verify() -> tuple[str, str]:
     """(stdout, error) of `manage.py audit_verify`; error is "" when it exits 0."""
-    from io import StringIO
-
     out = StringIO()
     try:
         call_command("audit_verify", stdout=out)

@@ -14,7 +14,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from assessments.models import Score, ScoreEvent
-from assessments.services import score_comment, score_propose
+from assessments.services import score_comment, score_propose, score_submit_many
 from audit.models import AuditEntry
 from audit.services import audit_record, chain_verify
 from tests.audit.conftest import mark, since
@@ -98,8 +98,6 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo)
     score) while colleagues comment on the same scores (the chain's lock, then, on
     PostgreSQL, the scores' rows for the foreign-key check at commit). Without the checks
     settled before the chain's lock, PostgreSQL reported a deadlock here every time."""
-    from assessments.services import score_submit_many
-
     vhxh = demo.user("vhxh")
     codes = ["2.2.b", "1.1.j"]
     points = {"2.2.b": 1, "1.1.j": 3}

@@ -40,8 +40,13 @@ from evidence.services import (
     evidence_unlink,
     evidence_upload,
 )
+from reports import documents
+from reports.demo.signing import DEMO_PASSPHRASE
 from reports.models import ReportSection
 from reports.services import report_create, report_section_save, report_update
+from reports.services.dossier import dossier_build
+from reports.services.issuing import report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.audit.conftest import mark, only_entry, since
 from tests.evidence.conftest import image_bytes, pdf_bytes
 
@@ -409,9 +414,6 @@ def test_a_refused_action_writes_nothing(demo):
 
 
 def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeypatch):
-    from reports import documents
-    from reports.services.issuing import report_issue
-
     report = _report(demo_scored)
 
     def broken(report, *args, **kwargs):
@@ -425,11 +427,6 @@ def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeyp
 
 
 def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
-    from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.services.dossier import dossier_build
-    from reports.services.issuing import report_issue
-    from reports.services.signing import report_sign_organisation, report_sign_person
-
     person, organisation = signing
     vanthu = demo_scored.user("vanthu")
     report = _report(demo_scored)
@@ -464,9 +461,6 @@ def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
 
 
 def test_wrong_passphrase_signs_nothing_and_records_nothing(demo_scored, signing):
-    from reports.services.issuing import report_issue
-    from reports.services.signing import report_sign_person
-
     person, _organisation = signing
     vanthu = demo_scored.user("vanthu")
     report = report_issue(report=_report(demo_scored), by=vanthu)

@@ -6,15 +6,21 @@ from __future__ import annotations
 import sys
 
 import pytest
+from axes.signals import user_locked_out
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
 
 from assessments.models import Membership, Unit
+from assessments.services import score_comment
 from audit import receivers
 from audit.models import AuditEntry
 from audit.services import chain_verify
+from reports.demo.signing import DEMO_PASSPHRASE
+from reports.services.dossier import dossier_build
+from reports.services.issuing import report_issue
+from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.audit.conftest import mark, only_entry, since
 from tests.audit.test_recording import _report, score_of, upload
 from tests.conftest import DEMO_PASSWORD
@@ -120,8 +126,6 @@ def test_one_lockout_is_one_entry_however_many_attempts_follow(client, demo):
 
 def test_lockouts_are_heard_from_django_axes_only_when_it_is_installed(demo):
     if apps.is_installed("axes"):
-        from axes.signals import user_locked_out
-
         start = mark()
         user_locked_out.send(
             "axes",
@@ -214,11 +218,6 @@ def test_units_table_export_is_recorded(client, demo, login_as):
 
 
 def test_issued_files_and_dossier_downloads_are_recorded(client, demo_scored, signing, login_as):
-    from reports.demo.signing import DEMO_PASSPHRASE
-    from reports.services.dossier import dossier_build
-    from reports.services.issuing import report_issue
-    from reports.services.signing import report_sign_organisation, report_sign_person
-
     person, organisation = signing
     vanthu = demo_scored.user("vanthu")
     report = report_issue(report=_report(demo_scored), by=vanthu)
@@ -375,7 +374,6 @@ def test_address_behind_a_trusted_proxy(client, demo, login_as, settings):
 def test_services_outside_a_request_record_no_address(demo):
     start = mark()
     score = score_of(demo, "2.2.b")
-    from assessments.services import score_comment
 
     score_comment(score=score, by=demo.user("kinhte"), comment="Ghi chú.")
     entry = only_entry(start)

@@ -8,6 +8,7 @@ release stops doing that, that test fails and the scan could be reconsidered.
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -37,8 +38,6 @@ def _evidence(demo, name: str, data: bytes):
 
 
 def _upload(name, data):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, data)
 
 

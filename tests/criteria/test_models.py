@@ -4,6 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -159,8 +160,6 @@ UNSAFE_CODES = [
 
 
 def _yaml_codes(path):
-    import yaml
-
     def walk(nodes):
         for node in nodes or []:
             yield str(node["code"])

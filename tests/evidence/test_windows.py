@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assessments.models import Assessment, Score
@@ -17,8 +18,6 @@ LEAF = "2.2.e"  # led by Phòng Văn hóa - Xã hội
 
 @pytest.fixture
 def evidence(demo):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     criterion = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=LEAF)
     outcome = evidence_upload(
         assessment=demo.assessment,
@@ -35,8 +34,6 @@ def upload_url(demo):
 
 
 def post_file(client, demo, name="ke-hoach.pdf", pages=2):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return client.post(
         upload_url(demo),
         {"files": [SimpleUploadedFile(name, pdf_bytes(pages=pages))]},

@@ -1,5 +1,8 @@
 """Files are accepted only where a view says so; elsewhere a large body is refused unread."""
 
+import os
+import time
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -52,8 +55,6 @@ def test_sweep_removes_only_old_temp_files(settings, tmp_path):
     old, new = tmp_path / "old.upload", tmp_path / "new.upload"
     old.write_bytes(b"x")
     new.write_bytes(b"y")
-    import os
-    import time
 
     os.utime(old, (time.time() - 7200, time.time() - 7200))
 

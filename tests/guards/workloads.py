@@ -1,6 +1,10 @@
 """Module-level functions the bounded runner's tests send to a child (they must be importable
 without Django)."""
 
+import os
+import sys
+import time
+
 
 def allocate(size: int) -> int:
     return len(bytearray(size))
@@ -17,9 +21,6 @@ def fail() -> None:
 
 def allocate_then_abort(size: int) -> None:
     """Like a C library that aborts on a failed allocation: the child dies without a word."""
-    import os
-    import time
-
     block = bytearray(size)
     time.sleep(0.3)  # long enough for the parent to look at the child at least once
     del block
@@ -28,6 +29,4 @@ def allocate_then_abort(size: int) -> None:
 
 def imported(name: str) -> bool:
     """Whether the child started with `name` already imported (preloaded by its server)."""
-    import sys
-
     return name in sys.modules

@@ -29,6 +29,7 @@ from reports.services.verifying import (
 )
 from reports.signing import check_file
 from tests.guards import workloads
+from tests.queries import exactly
 from tests.reports.conftest import reference_bomb
 
 VALID = "Chữ ký hợp lệ, chứng thư tin cậy"
@@ -289,14 +290,12 @@ def test_children_start_with_pyhanko_already_imported():
 # -- the cached validation of an issued document ------------------------------------------------------
 
 
-def test_the_link_validates_the_stored_pdf_once(
-    client, signed, checks_run, django_assert_num_queries
-):
+def test_the_link_validates_the_stored_pdf_once(client, signed, checks_run):
     url = reverse("verify:document", args=[signed.verify_token])
 
     first = client.get(url)
     # Expect 3 queries: the report (with its commune), its latest file, the trust anchors.
-    with django_assert_num_queries(3):
+    with exactly(3, "the report and its commune, its latest file, the trust anchors"):
         second = client.get(url)
 
     assert len(checks_run) == 1

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "first entry that was edited, removed or linked wrongly (exit status 1)."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         check = chain_verify()
         self.stdout.write(f"{check.count} entries checked.")
         if check.ok:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.commands import flush
 from django.db import connections
 
@@ -11,7 +13,7 @@ class Command(flush.Command):
     they are lifted for the flush and put back after. (PostgreSQL flushes with TRUNCATE,
     which row triggers do not see.) The test runner flushes after each transactional test."""
 
-    def handle(self, **options):
+    def handle(self, **options: Any) -> None:
         connection = connections[options["database"]]
         if connection.vendor != "sqlite":
             return super().handle(**options)

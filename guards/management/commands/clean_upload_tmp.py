@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from guards.uploads import sweep_temp
@@ -8,9 +11,9 @@ class Command(BaseCommand):
         "Remove upload temporary files older than UPLOAD_TEMP_MAX_AGE (left by killed processes)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--max-age", type=int, default=None, help="seconds")
 
-    def handle(self, *args, max_age=None, **options):
+    def handle(self, *args: Any, max_age: int | None = None, **options: Any) -> None:
         removed = sweep_temp(max_age)
         self.stdout.write(f"Removed {len(removed)} file(s).")
