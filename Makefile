@@ -36,9 +36,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-# TODO(issue 10): enable once audit's reading side no longer imports assessments
-# (audit.access, audit.forms -> assessments.access, assessments.models).
-#	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

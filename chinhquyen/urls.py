@@ -29,6 +29,6 @@ urlpatterns = [
     path("ky-danh-gia/<int:pk>/", include("reports.urls")),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("xac-minh/", include("reports.verify_urls")),
-    path("nhat-ky/", include("audit.urls")),
+    path("nhat-ky/", include("reports.urls_trail")),
     path("admin/", admin.site.urls),
 ]

@@ -150,7 +150,7 @@ ADMIN_NAMESPACE = "admin:"
 # Function views of these apps must declare their rule with @rule (criteria sits below the
 # rule book and cannot import it; its two pages are for any signed-in person, as the table
 # says; the class-based login and password views are Django's, configured in chinhquyen/).
-RULED_APPS = ("accounts", "assessments", "audit", "evidence", "reports")
+RULED_APPS = ("accounts", "assessments", "evidence", "reports")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "issued_file", "latest", "dossier", "dossier_download"}
 

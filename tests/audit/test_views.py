@@ -290,7 +290,7 @@ def test_a_typed_formula_stays_text_in_the_export(client, demo, login_as):
 
 
 def test_export_is_capped_and_says_so(client, demo, login_as, monkeypatch):
-    monkeypatch.setattr("audit.views.EXPORT_MAX_ROWS", 3)
+    monkeypatch.setattr("reports.views.trail.EXPORT_MAX_ROWS", 3)
     leader = demo.user("lanhdao")
     for n in range(5):
         audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")

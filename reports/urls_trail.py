@@ -1,6 +1,8 @@
+"""The audit trail's page, under /nhat-ky/ (URL names keep the `audit:` namespace)."""
+
 from django.urls import path
 
-from audit import views
+from reports.views import trail as views
 
 app_name = "audit"
 urlpatterns = [

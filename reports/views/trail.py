@@ -1,4 +1,6 @@
-"""Reading the audit trail: the filtered list, newest first, and its export."""
+"""Reading the audit trail (Nhật ký hoạt động): the filtered list, newest first, and its
+export. The page lives here, above assessments whose rule book and communes it reads; the audit
+app itself only records and verifies, below every other app."""
 
 from __future__ import annotations
 
@@ -8,13 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-# The rule book lives in assessments; audit's pages (not its services) may ask it.
 from assessments.access import reads_every_commune, require_audit_scope, rule
-from audit.forms import EntryFilterForm
 from audit.models import AuditEntry
 from audit.services import Action, audit_record
 from audit.xlsx import entries_xlsx
 from guards.http import AuthenticatedRequest
+from reports.trail_filters import EntryFilterForm
 
 PER_PAGE = 50
 # An export is built in memory; past this many rows, narrow the filter.
