@@ -27,7 +27,7 @@ urlpatterns = [
     path("ky-danh-gia/", include("assessments.urls")),
     path("ky-danh-gia/<int:pk>/minh-chung/", include("evidence.urls")),
     path("ky-danh-gia/<int:pk>/", include("reports.urls")),
-    path("bo-tieu-chi/", include("criteria.urls")),
+    path("bo-tieu-chi/", include("assessments.urls_criteria")),
     path("xac-minh/", include("reports.verify_urls")),
     path("nhat-ky/", include("reports.urls_trail")),
     path("admin/", admin.site.urls),

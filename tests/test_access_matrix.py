@@ -147,9 +147,9 @@ EXPECTED = {
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
-# Function views of these apps must declare their rule with @rule (criteria sits below the
-# rule book and cannot import it; its two pages are for any signed-in person, as the table
-# says; the class-based login and password views are Django's, configured in chinhquyen/).
+# Function views of these apps must declare their rule with @rule (the criteria sets' pages
+# live in assessments; the class-based login and password views are Django's, configured in
+# chinhquyen/).
 RULED_APPS = ("accounts", "assessments", "evidence", "reports")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "issued_file", "latest", "dossier", "dossier_download"}

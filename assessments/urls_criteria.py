@@ -1,6 +1,8 @@
+"""The criteria sets' pages under /bo-tieu-chi/ (URL names keep the `criteria:` namespace)."""
+
 from django.urls import path
 
-from criteria import views
+from assessments.views import criteria_sets as views
 
 app_name = "criteria"
 urlpatterns = [
