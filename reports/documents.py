@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import qrcode
 from django.conf import settings
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from assessments.selectors import Results, assessment_results
 from reports import markup
 from reports.appendix import appendix
 from reports.models import Report, ReportSection
+from reports.rendering import render_all
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
 PDF_CACHE_SECONDS = 7 * 24 * 3600
@@ -106,9 +111,7 @@ def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedP
     always gives the same PDF (WeasyPrint adds no timestamp), so a PDF is kept in the cache
     under the hash of its HTML: a secretary who previews, then downloads, then downloads
     again waits for one rendering only."""
-    import weasyprint  # imported lazily: it costs about a second at start-up
-
-    from reports.rendering import render_all
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by PDF pages only)
 
     cache = caches["documents"]
     keys = [
@@ -173,18 +176,11 @@ def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
 
 
 def verification_url(report: Report) -> str:
-    from django.urls import reverse
-
     base = settings.PORTAL_BASE_URL.rstrip("/")
     return base + reverse("verify:document", args=[report.verify_token])
 
 
 def qr_data_uri(text: str) -> str:
-    import base64
-    import io
-
-    import qrcode
-
     image = qrcode.make(text, box_size=6, border=1)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

@@ -24,7 +24,7 @@ PX_TO_PT = 0.75
 
 
 def _warm() -> None:
-    import weasyprint
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by the worker only)
 
     weasyprint.HTML(string="<p>x</p>").write_pdf()
 
@@ -38,7 +38,7 @@ def _walk(box):
 def render(html: str, base_url: str, find_class: str | None = None) -> tuple[bytes, dict]:
     """One PDF, and where the (last) element with `find_class` landed, in PDF points with
     the origin bottom-left: {"page", "box", "page_size"} (empty when not asked or absent)."""
-    import weasyprint
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by PDF pages only)
 
     document = weasyprint.HTML(string=html, base_url=base_url).render()
     found = {}

@@ -6,18 +6,19 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from PIL import Image
+
 from reports.signing.certificates import Appearance, SigningError
 
 FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "NotoSerif-Regular.ttf"
 
 
 def appearance_style(appearance: Appearance):
-    from PIL import Image
-    from pyhanko.pdf_utils import layout
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-    from pyhanko.pdf_utils.images import PdfImage
-    from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.stamp import StaticStampStyle, TextStampStyle
+    from pyhanko.pdf_utils import layout  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.images import PdfImage  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.text import TextBoxStyle  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.stamp import StaticStampStyle, TextStampStyle  # noqa: PLC0415 (pyHanko: slow import)
 
     background = None
     if appearance.image_png:

@@ -35,8 +35,8 @@ class _Loaded:
 
 
 def _open_pkcs12(material: KeyMaterial) -> _Loaded:
-    from pyhanko.sign.signers import SimpleSigner
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from pyhanko.sign.signers import SimpleSigner  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: PLC0415 (pyHanko: slow import)
 
     if not material.pkcs12:
         raise SigningError("Chưa có tệp khóa PKCS#12 (.p12/.pfx).")
@@ -77,10 +77,10 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
 
 
 def _open_pkcs11(material: KeyMaterial) -> _Loaded:
-    import pkcs11
-    from pkcs11 import Attribute, ObjectClass
-    from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+    import pkcs11  # noqa: PLC0415 (token signing only)
+    from pkcs11 import Attribute, ObjectClass  # noqa: PLC0415 (token signing only)
+    from pyhanko.config.pkcs11 import TokenCriteria  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session  # noqa: PLC0415 (pyHanko: slow import)
 
     if not (material.pkcs11_module and material.token_label and material.key_label):
         raise SigningError("Thiếu thông tin thiết bị ký (thư viện PKCS#11, tên token, tên khóa).")

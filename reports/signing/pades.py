@@ -42,9 +42,9 @@ def sign_pdf(
     `timestamper` (any pyHanko TimeStamper, e.g. DummyTimeStamper in tests) wins over
     `timestamp_url`; with either, the signature is PAdES B-T, otherwise B-B.
     """
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign import fields, signers, timestamps  # noqa: PLC0415 (pyHanko: slow import)
 
     if timestamper is None and timestamp_url:
         timestamper = timestamps.HTTPTimeStamper(timestamp_url)
