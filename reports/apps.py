@@ -17,7 +17,7 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Báo cáo và tổng hợp"
 
-    def ready(self):
+    def ready(self) -> None:
         # pyHanko takes 0.6–1.5 s to import: paid once by the server process of the bounded
         # children, not by each check of an uploaded PDF.
         bounded.preload(*VALIDATION_MODULES)

@@ -8,12 +8,14 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import qrcode
 from django.conf import settings
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.urls import reverse
+from qrcode.image.pil import PilImage
 
 from assessments.selectors import Results, assessment_results
 from reports import markup
@@ -67,7 +69,7 @@ def report_context(report: Report, *, for_pdf: bool, results: Results | None = N
     results = results or assessment_results(report.assessment)
     sections = list(report.sections.all())
     for section in sections:
-        section.html = markup.render(section.body)
+        section.html = markup.render(section.body)  # type: ignore[attr-defined]  # for the template
     commune = report.assessment.commune
     return {
         "report": report,
@@ -118,6 +120,7 @@ def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedP
         "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{find}\n{html}".encode()).hexdigest()
         for html, find in jobs
     ]
+    found: list[tuple[bytes, dict[str, Any]] | None]
     found = [cache.get(key) if cached else None for key in keys]
     missing = [index for index, hit in enumerate(found) if hit is None]
     base = str(settings.BASE_DIR)
@@ -126,7 +129,7 @@ def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedP
         found[index] = (data, box)
         if cached:
             cache.set(keys[index], (data, box), timeout=PDF_CACHE_SECONDS)
-    return [RenderedPdf(data=data, signature_box=box) for data, box in found]
+    return [RenderedPdf(data=data, signature_box=box) for data, box in filter(None, found)]
 
 
 def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
@@ -145,7 +148,7 @@ def render_pdfs(
     downloads and issuing alike. Issued (`issued=True`), the report carries the verification
     QR code on page 1 and the box of its signature space, and the appendix leaves its
     reference to the organisation's signature stamp."""
-    jobs = []
+    jobs: list[tuple[str, str | None]] = []
     for kind in kinds:
         if kind == "report":
             context = report_context(report, for_pdf=True)
@@ -181,7 +184,7 @@ def verification_url(report: Report) -> str:
 
 
 def qr_data_uri(text: str) -> str:
-    image = qrcode.make(text, box_size=6, border=1)
+    image = qrcode.make(text, box_size=6, border=1, image_factory=PilImage)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

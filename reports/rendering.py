@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from django.conf import settings
 
@@ -29,7 +31,7 @@ def _warm() -> None:
     weasyprint.HTML(string="<p>x</p>").write_pdf()
 
 
-def _walk(box):
+def _walk(box: Any) -> Iterator[Any]:
     yield box
     for child in getattr(box, "children", None) or []:
         yield from _walk(child)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
@@ -26,11 +27,14 @@ from reports.signing.certificates import (
     load_certificate,
 )
 
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
+
 
 @dataclass
 class _Loaded:
     cert: x509.Certificate
-    signer: object  # a pyHanko Signer
+    signer: Signer
     close: Callable[[], None]
 
 
@@ -55,7 +59,8 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
         raise SigningError("Không mở được tệp khóa PKCS#12 (.p12/.pfx).") from exc
     if key is None or cert is None:
         raise SigningError("Tệp PKCS#12 không chứa khóa bí mật kèm chứng thư số của người ký.")
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    # RSA, EC and DSA keys have numbers; any other kind fails here, as it always has.
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
         raise SigningError("Khóa bí mật trong tệp PKCS#12 không khớp với chứng thư số.")
 
     store = SimpleCertificateStore()

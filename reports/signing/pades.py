@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from reports.signing.appearance import appearance_style
 from reports.signing.certificates import (
@@ -21,8 +22,12 @@ from reports.signing.certificates import (
 )
 from reports.signing.keys import open_key
 
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.timestamps import TimeStamper
 
-def _page_count(writer) -> int:
+
+def _page_count(writer: IncrementalPdfFileWriter) -> int:
     return int(writer.root["/Pages"]["/Count"])
 
 
@@ -35,7 +40,7 @@ def sign_pdf(
     reason: str = "",
     location: str = "",
     timestamp_url: str | None = None,
-    timestamper=None,
+    timestamper: TimeStamper | None = None,
 ) -> tuple[bytes, CertificateInfo, datetime]:
     """Sign `pdf` in a new signature field; return (signed pdf, signer, signing time).
 

@@ -19,7 +19,15 @@ from reports.signing.certificates import (
 )
 
 
-def _summary(*, intact, valid, trusted, modified_after, trust_problem, timestamped) -> str:
+def _summary(
+    *,
+    intact: bool,
+    valid: bool,
+    trusted: bool,
+    modified_after: bool,
+    trust_problem: object,
+    timestamped: bool,
+) -> str:
     from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate  # noqa: PLC0415 (pyHanko: slow import)
 
     if not intact:
