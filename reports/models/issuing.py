@@ -103,7 +103,7 @@ class IssuedFile(models.Model):
 
 
 # The latest stage first: the file of a kind that counts is the most signed one.
-STAGES_NEWEST_FIRST = [
+STAGES_NEWEST_FIRST: list[str] = [
     IssuedFile.Stage.ORGANISATION,
     IssuedFile.Stage.PERSON,
     IssuedFile.Stage.UNSIGNED,
