@@ -1,6 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import (
@@ -47,8 +51,9 @@ class SigningKeyForm(forms.ModelForm):
             "is_test",
         ]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("pkcs12_upload")
         if self.instance.pk is None and cleaned.get("kind") == SigningKey.Kind.PKCS12:
             if not upload:
@@ -80,9 +85,10 @@ class SigningKeyAdmin(admin.ModelAdmin):
     list_filter = ["commune", "kind", "is_test"]
     readonly_fields = ["subject", "issuer", "serial", "not_after", "created_at"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: SigningKey, form: SigningKeyForm, change: bool
+    ) -> None:
         data = form.cleaned_data
-        upload = data.get("pkcs12_upload")
         image = data.get("appearance_upload")
         if not change and obj.kind == SigningKey.Kind.PKCS12:
             if image is not None:
@@ -91,7 +97,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
                 commune=obj.commune,
                 owner=obj.owner,
                 label=obj.label,
-                pkcs12=upload.read(),
+                pkcs12=data["pkcs12_upload"].read(),  # the form requires it here
                 passphrase=data.get("passphrase") or "",
                 appearance_png=image.read() if image else None,
                 is_test=obj.is_test,
@@ -122,13 +128,13 @@ class TrustAnchorAdmin(admin.ModelAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Issued documents and their log cannot be changed or deleted through the portal."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from guards import bounded
+
 # What the verification page's bounded children run (reports.signing.check_file) imports.
 VALIDATION_MODULES = [
     "reports.signing",
@@ -15,9 +17,7 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Báo cáo và tổng hợp"
 
-    def ready(self):
-        from guards import bounded
-
+    def ready(self) -> None:
         # pyHanko takes 0.6–1.5 s to import: paid once by the server process of the bounded
         # children, not by each check of an uploaded PDF.
         bounded.preload(*VALIDATION_MODULES)

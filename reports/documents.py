@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import qrcode
 from django.conf import settings
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.urls import reverse
+from qrcode.image.pil import PilImage
 
 from assessments.selectors import Results, assessment_results
 from reports import markup
 from reports.appendix import appendix
 from reports.models import Report, ReportSection
+from reports.rendering import render_all
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
 PDF_CACHE_SECONDS = 7 * 24 * 3600
@@ -62,7 +69,7 @@ def report_context(report: Report, *, for_pdf: bool, results: Results | None = N
     results = results or assessment_results(report.assessment)
     sections = list(report.sections.all())
     for section in sections:
-        section.html = markup.render(section.body)
+        section.html = markup.render(section.body)  # type: ignore[attr-defined]  # for the template
     commune = report.assessment.commune
     return {
         "report": report,
@@ -106,15 +113,14 @@ def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedP
     always gives the same PDF (WeasyPrint adds no timestamp), so a PDF is kept in the cache
     under the hash of its HTML: a secretary who previews, then downloads, then downloads
     again waits for one rendering only."""
-    import weasyprint  # imported lazily: it costs about a second at start-up
-
-    from reports.rendering import render_all
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by PDF pages only)
 
     cache = caches["documents"]
     keys = [
         "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{find}\n{html}".encode()).hexdigest()
         for html, find in jobs
     ]
+    found: list[tuple[bytes, dict[str, Any]] | None]
     found = [cache.get(key) if cached else None for key in keys]
     missing = [index for index, hit in enumerate(found) if hit is None]
     base = str(settings.BASE_DIR)
@@ -123,7 +129,7 @@ def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedP
         found[index] = (data, box)
         if cached:
             cache.set(keys[index], (data, box), timeout=PDF_CACHE_SECONDS)
-    return [RenderedPdf(data=data, signature_box=box) for data, box in found]
+    return [RenderedPdf(data=data, signature_box=box) for data, box in filter(None, found)]
 
 
 def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
@@ -142,7 +148,7 @@ def render_pdfs(
     downloads and issuing alike. Issued (`issued=True`), the report carries the verification
     QR code on page 1 and the box of its signature space, and the appendix leaves its
     reference to the organisation's signature stamp."""
-    jobs = []
+    jobs: list[tuple[str, str | None]] = []
     for kind in kinds:
         if kind == "report":
             context = report_context(report, for_pdf=True)
@@ -173,19 +179,12 @@ def shortfall_rows_for(report: Report) -> list[ShortfallRow]:
 
 
 def verification_url(report: Report) -> str:
-    from django.urls import reverse
-
     base = settings.PORTAL_BASE_URL.rstrip("/")
     return base + reverse("verify:document", args=[report.verify_token])
 
 
 def qr_data_uri(text: str) -> str:
-    import base64
-    import io
-
-    import qrcode
-
-    image = qrcode.make(text, box_size=6, border=1)
+    image = qrcode.make(text, box_size=6, border=1, image_factory=PilImage)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -9,25 +9,37 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.section import Section
+from docx.shared import Cm, Length, Mm, Pt
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
 
 from criteria.rules import fmt_points
 from reports.appendix import appendix
-from reports.documents import report_context
+from reports.documents import ShortfallRow, report_context
 from reports.models import Report
 
 FONT = "Times New Roman"
 EMPHASIS = re.compile(r"(\*\*.+?\*\*|\*[^*\s](?:.*?[^*\s])?\*)")
 
 
-def _runs(paragraph, text: str, *, bold=False, italic=False, size=None) -> None:
+def _runs(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+) -> None:
     """Add `text` to `paragraph`, honouring **bold** and *italic* marks."""
     for part in EMPHASIS.split(text):
         if not part:
@@ -44,8 +56,16 @@ def _runs(paragraph, text: str, *, bold=False, italic=False, size=None) -> None:
 
 
 def _paragraph(
-    container, text="", *, align=None, indent=True, bold=False, italic=False, size=None, after=6
-):
+    container: DocxDocument | _Cell,
+    text: str = "",
+    *,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    indent: bool = True,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+    after: float = 6,
+) -> Paragraph:
     paragraph = container.add_paragraph()
     fmt = paragraph.paragraph_format
     fmt.space_after = Pt(after)
@@ -57,7 +77,7 @@ def _paragraph(
     return paragraph
 
 
-def _bottom_rule(paragraph) -> None:
+def _bottom_rule(paragraph: Paragraph) -> None:
     """A solid line under the paragraph (the short rules of the header and the title)."""
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -67,7 +87,7 @@ def _bottom_rule(paragraph) -> None:
     paragraph._p.get_or_add_pPr().append(borders)
 
 
-def _page_number_header(section) -> None:
+def _page_number_header(section: Section) -> None:
     section.different_first_page_header_footer = True
     paragraph = section.header.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -84,7 +104,7 @@ def _page_number_header(section) -> None:
     run.font.size = Pt(13)
 
 
-def _widths(table, widths) -> None:
+def _widths(table: Table, widths: Sequence[Length]) -> None:
     """Fixed column widths that Word and LibreOffice both keep."""
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
@@ -93,13 +113,13 @@ def _widths(table, widths) -> None:
             cell.width = width
 
 
-def _short_rule(paragraph, indent_cm: float) -> None:
+def _short_rule(paragraph: Paragraph, indent_cm: float) -> None:
     fmt = paragraph.paragraph_format
     fmt.left_indent = fmt.right_indent = Cm(indent_cm)
     _bottom_rule(paragraph)
 
 
-def _no_borders(table) -> None:
+def _no_borders(table: Table) -> None:
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
@@ -194,7 +214,7 @@ def report_docx(report: Report) -> bytes:
     return out.getvalue()
 
 
-def _shortfall_table(document, rows) -> None:
+def _shortfall_table(document: DocxDocument, rows: list[ShortfallRow]) -> None:
     widths = [Cm(1.3), Cm(5.9), Cm(1.8), Cm(3.1), Cm(4.4)]
     table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"

@@ -1,12 +1,21 @@
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Membership
+from assessments.models import Commune, Membership
 from guards.inputs import CleanInputMixin, IntField
 from reports.models import Report, SigningKey
+
+
+class LeaderChoiceField(forms.ModelChoiceField):
+    """A leader of the commune by name and title."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name()} – {obj.membership.title}"
 
 
 class ReportSettingsForm(CleanInputMixin, forms.ModelForm):
@@ -15,20 +24,17 @@ class ReportSettingsForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = Report
         fields = ["summary", "signer", "authority", "signer_name", "recipients"]
+        field_classes = {"signer": LeaderChoiceField}
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "recipients": forms.Textarea(attrs={"rows": 7}),
         }
 
-    def __init__(self, *args, commune, **kwargs):
+    def __init__(self, *args: Any, commune: Commune, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         leaders = Membership.objects.filter(commune=commune, role=Membership.Role.LEADER)
-        self.fields["signer"].queryset = get_user_model().objects.filter(
-            pk__in=leaders.values("user_id")
-        )
-        self.fields["signer"].label_from_instance = lambda user: (
-            f"{user.get_full_name()} – {user.membership.title}"
-        )
+        signer = cast(forms.ModelChoiceField, self.fields["signer"])
+        signer.queryset = get_user_model().objects.filter(pk__in=leaders.values("user_id"))
         self.fields["signer_name"].help_text = _("Để trống để dùng họ tên của người ký.")
         self.helper = FormHelper()
         self.helper.add_input(Submit("save_settings", _("Lưu thông tin chung")))
@@ -52,6 +58,7 @@ class SignForm(CleanInputMixin, forms.Form):
     key = forms.ModelChoiceField(queryset=SigningKey.objects.none())
     secret = forms.CharField(strip=False, required=False)
 
-    def __init__(self, *args, commune, **kwargs):
+    def __init__(self, *args: Any, commune: Commune, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["key"].queryset = SigningKey.objects.filter(commune=commune)
+        key = cast(forms.ModelChoiceField, self.fields["key"])
+        key.queryset = SigningKey.objects.filter(commune=commune)

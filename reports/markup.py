@@ -18,7 +18,7 @@ ITALIC = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])")
 
 
 def inline(text: str) -> str:
-    html = escape(text)
+    html: str = escape(text)
     html = NUMBER.sub(r'<span class="nobr">\1</span>', html)
     html = BOLD.sub(r"<strong>\1</strong>", html)
     return ITALIC.sub(r"<em>\1</em>", html)

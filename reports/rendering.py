@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from django.conf import settings
 
@@ -24,12 +26,12 @@ PX_TO_PT = 0.75
 
 
 def _warm() -> None:
-    import weasyprint
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by the worker only)
 
     weasyprint.HTML(string="<p>x</p>").write_pdf()
 
 
-def _walk(box):
+def _walk(box: Any) -> Iterator[Any]:
     yield box
     for child in getattr(box, "children", None) or []:
         yield from _walk(child)
@@ -38,7 +40,7 @@ def _walk(box):
 def render(html: str, base_url: str, find_class: str | None = None) -> tuple[bytes, dict]:
     """One PDF, and where the (last) element with `find_class` landed, in PDF points with
     the origin bottom-left: {"page", "box", "page_size"} (empty when not asked or absent)."""
-    import weasyprint
+    import weasyprint  # noqa: PLC0415 (about a second to import: paid by PDF pages only)
 
     document = weasyprint.HTML(string=html, base_url=base_url).render()
     found = {}

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from assessments.models import Assessment
-from assessments.selectors import Results, UnitProgress, assessment_results, unit_progress
+from assessments.selectors import (
+    ResultNode,
+    Results,
+    UnitProgress,
+    assessment_results,
+    unit_progress,
+)
 from evidence.selectors import evidence_count_by_criterion
 
 
@@ -17,7 +23,7 @@ class Dashboard:
     evidence_counts: dict[int, int]
 
     @property
-    def without_evidence(self):
+    def without_evidence(self) -> list[ResultNode]:
         return [
             leaf for leaf in self.results.leaves if not self.evidence_counts.get(leaf.criterion.pk)
         ]

@@ -9,6 +9,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from guards.cells import put
 from reports.appendix import appendix
@@ -37,7 +38,7 @@ FONT = "Times New Roman"
 def unit_table_xlsx(board: Dashboard) -> bytes:
     assessment = board.results.assessment
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook has one sheet, the active one
     ws.title = "Theo đơn vị"
     last_col = get_column_letter(len(UNIT_HEADERS))
     ws.merge_cells(f"A1:{last_col}1")
@@ -106,13 +107,13 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
         if col in (4, 5, 6):
             cell.number_format = "0.##"
 
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     out = io.BytesIO()
@@ -136,7 +137,7 @@ def appendix_xlsx(report: Report) -> bytes:
     """The appendix table with real numbers: parents and the total are SUM formulas."""
     table = appendix(report)
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook has one sheet, the active one
     ws.title = "Phụ lục"
     last_col = get_column_letter(len(APPENDIX_HEADERS))
     for row_number, (text, style) in enumerate(
@@ -200,13 +201,13 @@ def appendix_xlsx(report: Report) -> bytes:
             cell = ws.cell(row=r, column=col)
             cell.font = Font(name=FONT, bold=True, size=11)
             cell.border = BOX
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

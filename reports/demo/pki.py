@@ -181,7 +181,12 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _stroke(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width: float, fill):
+def _stroke(
+    draw: ImageDraw.ImageDraw,
+    points: list[tuple[float, float]],
+    width: float,
+    fill: tuple[int, ...],
+) -> None:
     """A pen stroke: thick segments with round joints, thinner towards both ends."""
     count = len(points)
     for i in range(count - 1):
@@ -212,9 +217,9 @@ def signature_png(name: str) -> bytes:
     x0 = 70
     words = [w for w in name.split() if w][-2:] or ["Ký"]
     letters = []  # (height, width, back-swing): back-swing > 0.5 makes a loop, less a hump
-    for w in words:
+    for word in words:
         letters.append((rng.uniform(70, 85), rng.uniform(40, 50), 0.75))
-        for _ in range(max(2, min(5, len(w) - 1))):
+        for _ in range(max(2, min(5, len(word) - 1))):
             tall = rng.random() < 0.3
             letters.append(
                 (
@@ -227,7 +232,7 @@ def signature_png(name: str) -> bytes:
     total = sum(width for _, width, _ in letters)
     stretch = 420 / total
     points = []
-    x_start = x0
+    x_start: float = x0
     for h, w, swing in letters:
         w *= stretch
         for s in range(60):
@@ -267,15 +272,23 @@ def signature_png(name: str) -> bytes:
     r = 5 * scale
     draw.ellipse((dot[0] - r, dot[1] - r, dot[0] + r, dot[1] + r), fill=ink)
 
-    return _png(canvas.resize((width, height), Image.LANCZOS))
+    return _png(canvas.resize((width, height), Image.Resampling.LANCZOS))
 
 
-def _font(size: int, bold: bool = True) -> ImageFont.FreeTypeFont:
+def _font(size: float, bold: bool = True) -> ImageFont.FreeTypeFont:
     name = "LiberationSerif-Bold.ttf" if bold else "NotoSerif-Regular.ttf"
     return ImageFont.truetype(str(FONTS / name), size)
 
 
-def _ring_text(canvas: Image.Image, text: str, radius: float, font, fill, *, top: bool) -> None:
+def _ring_text(
+    canvas: Image.Image,
+    text: str,
+    radius: float,
+    font: ImageFont.FreeTypeFont,
+    fill: tuple[int, ...],
+    *,
+    top: bool,
+) -> None:
     """Write `text` along a circle, over the top (reading left to right) or along the bottom."""
     cx, cy = canvas.width / 2, canvas.height / 2
     advances = [font.getlength(ch) for ch in text]
@@ -293,10 +306,10 @@ def _ring_text(canvas: Image.Image, text: str, radius: float, font, fill, *, top
         ImageDraw.Draw(glyph).text((size / 2, size / 2), ch, font=font, fill=fill, anchor="mm")
         if top:
             x, y = cx + radius * math.sin(middle), cy - radius * math.cos(middle)
-            glyph = glyph.rotate(-math.degrees(middle), resample=Image.BICUBIC)
+            glyph = glyph.rotate(-math.degrees(middle), resample=Image.Resampling.BICUBIC)
         else:
             x, y = cx + radius * math.sin(middle), cy + radius * math.cos(middle)
-            glyph = glyph.rotate(math.degrees(middle), resample=Image.BICUBIC)
+            glyph = glyph.rotate(math.degrees(middle), resample=Image.Resampling.BICUBIC)
         canvas.alpha_composite(glyph, (round(x - size / 2), round(y - size / 2)))
 
 
@@ -341,4 +354,4 @@ def seal_png(organisation: str) -> bytes:
         (c - 90 * scale, c + 80 * scale, c + 90 * scale, c + 80 * scale), fill=ink, width=3 * scale
     )
 
-    return _png(canvas.resize((400, 400), Image.LANCZOS))
+    return _png(canvas.resize((400, 400), Image.Resampling.LANCZOS))

@@ -84,7 +84,7 @@ class Report(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.assessment}"
 
     @property
@@ -104,11 +104,12 @@ class Report(models.Model):
 
     @property
     def authority_lines(self) -> list[str]:
-        return {
+        lines: dict[str, list[str]] = {
             self.Authority.CHAIRMAN: ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
             self.Authority.DEPUTY: ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"],
             self.Authority.ACTING: ["TM. ỦY BAN NHÂN DÂN", "Q. CHỦ TỊCH"],
-        }[self.authority]
+        }
+        return lines[self.authority]
 
     @property
     def recipient_lines(self) -> list[str]:
@@ -143,7 +144,7 @@ class ReportSection(models.Model):
             models.UniqueConstraint(fields=["report", "key"], name="report_section_key_unique"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.heading or self.key
 
 
@@ -160,5 +161,5 @@ class ReportSectionRevision(models.Model):
         verbose_name = _("lịch sử mục báo cáo")
         verbose_name_plural = _("lịch sử mục báo cáo")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.section} @ {self.at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,7 @@ from guards.storage import get_document_storage
 from reports.models.drafting import Report
 
 
-def issued_name(instance, filename):
+def issued_name(instance: "IssuedFile", filename: str) -> str:
     return f"issued/{instance.report_id}/{uuid.uuid4().hex}"
 
 
@@ -31,7 +31,7 @@ class NumberSequence(models.Model):
             models.UniqueConstraint(fields=["commune", "year"], name="one_register_per_year"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.commune} {self.year}: {self.last_number}"
 
 
@@ -54,7 +54,7 @@ class RegisteredNumber(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.number:02d}/{self.symbol} ({self.year})"
 
 
@@ -94,7 +94,7 @@ class IssuedFile(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.get_stage_display()}"
 
     def read(self) -> bytes:
@@ -103,7 +103,7 @@ class IssuedFile(models.Model):
 
 
 # The latest stage first: the file of a kind that counts is the most signed one.
-STAGES_NEWEST_FIRST = [
+STAGES_NEWEST_FIRST: list[str] = [
     IssuedFile.Stage.ORGANISATION,
     IssuedFile.Stage.PERSON,
     IssuedFile.Stage.UNSIGNED,
@@ -136,7 +136,7 @@ class DocumentEvent(models.Model):
         verbose_name_plural = _("nhật ký văn bản")
         ordering = ["-at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
@@ -157,5 +157,5 @@ class Dossier(models.Model):
         verbose_name_plural = _("hồ sơ gửi thành phố")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Hồ sơ {self.report} ({self.created_at:%d/%m/%Y})"

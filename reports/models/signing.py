@@ -13,7 +13,7 @@ from reports.models.drafting import Report
 from reports.models.issuing import IssuedFile
 
 
-def key_name(instance, filename):
+def key_name(instance: "SigningKey", filename: str) -> str:
     return f"keys/{uuid.uuid4().hex}"
 
 
@@ -78,7 +78,7 @@ class SigningKey(models.Model):
         verbose_name_plural = _("khóa ký số")
         ordering = ["commune", "owner", "label"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         prefix = "[THỬ NGHIỆM] " if self.is_test else ""
         return f"{prefix}{self.label}"
 
@@ -115,7 +115,7 @@ class SigningAttempt(models.Model):
         ordering = ["-at"]
         indexes = [models.Index(fields=["key", "at"], name="signing_attempt_key_at")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.key} – {self.user} – {self.at:%d/%m/%Y %H:%M}"
 
 
@@ -131,7 +131,7 @@ class TrustAnchor(models.Model):
         verbose_name = _("chứng thư gốc tin cậy")
         verbose_name_plural = _("chứng thư gốc tin cậy")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"[THỬ NGHIỆM] {self.label}" if self.is_test else self.label
 
 
@@ -162,7 +162,7 @@ class SignatureRecord(models.Model):
         verbose_name_plural = _("chữ ký số")
         ordering = ["signed_at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.common_name} ({self.get_role_display()})"
 
 
@@ -199,5 +199,5 @@ class VerificationFailure(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.day:%d/%m/%Y} {self.address}: {self.verdict} × {self.count}"

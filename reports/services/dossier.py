@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -25,7 +26,7 @@ from reports.models import DocumentEvent, Dossier, IssuedFile, Report
 from reports.services.issuing import current_file
 
 
-def dossier_build(*, report: Report, by) -> Dossier:
+def dossier_build(*, report: Report, by: User) -> Dossier:
     if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
         raise ValidationError(
             "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ gửi thành phố."
@@ -39,7 +40,8 @@ def dossier_build(*, report: Report, by) -> Dossier:
     )
     number = f"{report.number:02d}" if report.number else "du-thao"
     members = [
-        Member(path=name, open=current_file(report, kind).file.open)
+        # A FieldFile reads like a binary file; the stubs type it as a File, not a BinaryIO.
+        Member(path=name, open=current_file(report, kind).file.open)  # type: ignore[arg-type]
         for kind, name in (
             (IssuedFile.Kind.REPORT, f"01-bao-cao-so-{number}.pdf"),
             (IssuedFile.Kind.APPENDIX, f"02-phu-luc-bao-cao-so-{number}.pdf"),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Assessment, Membership
-from assessments.selectors import Results, assessment_results
+from assessments.selectors import ResultNode, Results, assessment_results
 from audit.services import Action, audit_record
 from criteria.rules import fmt_points
 from reports.models import Report, ReportSection, ReportSectionRevision
@@ -44,7 +48,7 @@ def period_words(assessment: Assessment) -> dict[str, str]:
     }
 
 
-def _date(value) -> str:
+def _date(value: date | None) -> str:
     return f"{value:%d/%m/%Y}" if value else "…"
 
 
@@ -83,7 +87,7 @@ def _directives(assessment: Assessment, results: Results) -> str:
     return "\n".join(lines)
 
 
-def _criterion_account(root) -> str:
+def _criterion_account(root: ResultNode) -> str:
     """The sub-criteria that earned points, grouped as the seed report writes them."""
     lines = []
     for child in root.children:
@@ -216,7 +220,7 @@ def default_sections(assessment: Assessment, results: Results) -> list[dict]:
     return sections
 
 
-def _default_signer(assessment: Assessment):
+def _default_signer(assessment: Assessment) -> tuple[User | None, str]:
     leaders = list(
         Membership.objects.filter(commune=assessment.commune, role=Membership.Role.LEADER)
         .select_related("user")
@@ -231,7 +235,7 @@ def _default_signer(assessment: Assessment):
 
 
 @transaction.atomic
-def report_create(*, assessment: Assessment, by) -> Report:
+def report_create(*, assessment: Assessment, by: User) -> Report:
     """A draft report pre-filled from the criteria, scores and registration of `assessment`."""
     if Report.objects.filter(assessment=assessment, status=Report.Status.DRAFT).exists():
         raise ValidationError("Kỳ đánh giá này đã có một báo cáo dự thảo.")
@@ -263,7 +267,7 @@ def report_create(*, assessment: Assessment, by) -> Report:
     return report
 
 
-def report_audit(report: Report, action: str, by, summary: str, **details) -> None:
+def report_audit(report: Report, action: str, by: User, summary: str, **details: Any) -> None:
     """One entry of the audit trail about `report` (drafting, issuing, signing, files)."""
     audit_record(
         action=action,
@@ -290,7 +294,7 @@ def ensure_draft(report: Report) -> None:
 
 @transaction.atomic
 def report_section_save(
-    *, section: ReportSection, body: str, by, expected_version: int
+    *, section: ReportSection, body: str, by: User, expected_version: int
 ) -> ReportSection:
     """Save a section's text; refused if someone saved it since `expected_version`."""
     section = ReportSection.objects.select_for_update().select_related("report").get(pk=section.pk)
@@ -326,7 +330,14 @@ def report_section_save(
 
 @transaction.atomic
 def report_update(
-    *, report: Report, by, summary: str, recipients: str, signer, authority: str, signer_name: str
+    *,
+    report: Report,
+    by: User,
+    summary: str,
+    recipients: str,
+    signer: User | None,
+    authority: str,
+    signer_name: str,
 ) -> Report:
     report = Report.objects.select_for_update().get(pk=report.pk)
     ensure_draft(report)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -67,9 +69,9 @@ def issued_file_store(
     kind: str,
     stage: str,
     data: bytes,
-    by,
+    by: User,
     stored: StoredFiles,
-    meta: dict | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> IssuedFile:
     """One frozen file of the report, on storage and in the database; the stored file is
     added to `stored` so that the caller's `removed_on_error` removes it if a later step
@@ -89,7 +91,7 @@ def issued_file_store(
     return record
 
 
-def report_issue(*, report: Report, by, override_reason: str = "") -> Report:
+def report_issue(*, report: Report, by: User, override_reason: str = "") -> Report:
     """Give the report its number and date and freeze it: the PDFs, the appendix XLSX and
     the evidence list with their SHA-256 are stored as they are now.
 

@@ -10,8 +10,11 @@ stored files. If a step fails after a signed file was stored, the file is remove
 from __future__ import annotations
 
 import os
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +25,14 @@ from reports.models import DocumentEvent, IssuedFile, Report, SignatureRecord, S
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
-from reports.signing import Appearance, KeyMaterial, SigningError, WrongSecret, sign_pdf
+from reports.signing import (
+    Appearance,
+    CertificateInfo,
+    KeyMaterial,
+    SigningError,
+    WrongSecret,
+    sign_pdf,
+)
 
 MM = 72 / 25.4
 
@@ -62,7 +72,15 @@ def _timestamp_url() -> str | None:
     return settings.SIGNING_TSA_URL or None
 
 
-def _record_signature(issued: IssuedFile, role: str, field: str, key, info, signed_at, by) -> None:
+def _record_signature(
+    issued: IssuedFile,
+    role: str,
+    field: str,
+    key: SigningKey,
+    info: CertificateInfo,
+    signed_at: datetime,
+    by: User,
+) -> None:
     SignatureRecord.objects.create(
         issued_file=issued,
         role=role,
@@ -81,7 +99,7 @@ def _record_signature(issued: IssuedFile, role: str, field: str, key, info, sign
     )
 
 
-def _sign(data: bytes, **kwargs):
+def _sign(data: bytes, **kwargs: Any) -> tuple[bytes, CertificateInfo, datetime]:
     try:
         return sign_pdf(data, timestamp_url=_timestamp_url(), **kwargs)
     except WrongSecret as error:
@@ -122,7 +140,7 @@ def appendix_stamp_box(page_size: tuple[float, float]) -> tuple[float, float, fl
 
 
 @signing_attempts_limited
-def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
+def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User) -> IssuedFile:
     """The signer named in the signature block signs the issued report, visibly."""
     with removed_on_error() as stored, transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
@@ -131,8 +149,9 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
         if key.owner_id is None or key.commune_id != report.assessment.commune_id:
             raise ValidationError("Hãy chọn khóa ký số của người ký thuộc xã này.")
         if report.signer_id is not None and key.owner_id != report.signer_id:
+            owner = key.owner.get_full_name() if key.owner else ""
             raise ValidationError(
-                f"Khóa ký số này của {key.owner.get_full_name()}, không phải của người ký ghi "
+                f"Khóa ký số này của {owner}, không phải của người ký ghi "
                 f"trên báo cáo ({report.signer_name}). Hãy chọn khóa của người ký."
             )
         if (
@@ -190,7 +209,9 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by) -> I
 
 
 @signing_attempts_limited
-def report_sign_organisation(*, report: Report, key: SigningKey, secret: str, by) -> IssuedFile:
+def report_sign_organisation(
+    *, report: Report, key: SigningKey, secret: str, by: User
+) -> IssuedFile:
     """The commune signs after the signer: its seal on the report, a text stamp on the
     separately filed appendix."""
     with removed_on_error() as stored, transaction.atomic():

@@ -13,15 +13,19 @@ per recent wrong try).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from reports.models import SigningAttempt, SigningKey
 
+T = TypeVar("T")
 WRONG_SECRET = "wrong_secret"  # the ValidationError code for a passphrase or PIN that failed
 
 
@@ -36,13 +40,13 @@ def _free_at(times: list[datetime], limit: int) -> datetime | None:
     return times[len(times) - limit] + _window()
 
 
-def _recent(key: SigningKey, user) -> tuple[list[datetime], list[datetime]]:
+def _recent(key: SigningKey, user: User) -> tuple[list[datetime], list[datetime]]:
     rows = SigningAttempt.objects.filter(key=key, at__gte=timezone.now() - _window())
     every = sorted(rows.values_list("user_id", "at"), key=lambda row: row[1])
     return [at for user_id, at in every if user_id == user.pk], [at for _, at in every]
 
 
-def signing_attempt_start(*, key: SigningKey, user) -> SigningAttempt:
+def signing_attempt_start(*, key: SigningKey, user: User) -> SigningAttempt:
     """Refuse while the key is blocked for this person; otherwise record the try."""
     now = timezone.now()
     with transaction.atomic():
@@ -83,13 +87,13 @@ def _after_wrong_secret(attempt: SigningAttempt, error: ValidationError) -> Vali
     return ValidationError([*error.messages, note])
 
 
-def signing_attempts_limited(sign):
+def signing_attempts_limited(sign: Callable[..., T]) -> Callable[..., T]:
     """For a signing service taking `key=` and `by=`: counts a wrong passphrase or PIN (the
     service raises ValidationError with code WRONG_SECRET), forgets a try that failed for
     another reason, and clears the person's tries on that key when signing succeeds."""
 
     @functools.wraps(sign)
-    def wrapper(*, key: SigningKey, by, **kwargs):
+    def wrapper(*, key: SigningKey, by: User, **kwargs: Any) -> T:
         attempt = signing_attempt_start(key=key, user=by)
         try:
             result = sign(key=key, by=by, **kwargs)

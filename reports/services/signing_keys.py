@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -15,7 +16,7 @@ from reports.signing import KeyMaterial, SigningError, inspect_key
 def signing_key_add_pkcs12(
     *,
     commune: Commune,
-    owner,
+    owner: User | None,
     label: str,
     pkcs12: bytes,
     passphrase: str,

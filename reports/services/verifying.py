@@ -17,11 +17,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from guards import bounded
@@ -117,18 +121,20 @@ def signature_checks(path: str, *, digest: str, roots: list[bytes]) -> Checked:
     return Checked(status, checks_from_plain(plain))
 
 
-def _path_of(source) -> str | None:
+def _path_of(source: bytes | File) -> str | None:
     """The path of a file already on disk: an upload's temporary file, a stored file."""
     if hasattr(source, "temporary_file_path"):
         return source.temporary_file_path()
+    if not isinstance(source, FieldFile):  # bytes, or an upload kept in memory
+        return None
     try:
         return source.path
-    except (AttributeError, NotImplementedError):  # bytes, memory, or remote storage
+    except NotImplementedError:  # remote storage
         return None
 
 
 @contextmanager
-def _on_disk(source) -> Iterator[str]:
+def _on_disk(source: bytes | File) -> Iterator[str]:
     """A path to the file's bytes, copied in chunks to a temporary file where needed."""
     path = _path_of(source)
     if path is not None:
@@ -163,7 +169,13 @@ def issued_file_checks(issued: IssuedFile) -> Checked:
         return signature_checks(path, digest=issued.sha256, roots=roots)
 
 
-def document_verify(source, *, report: Report | None = None, user=None, address: str = "") -> dict:
+def document_verify(
+    source: bytes | File,
+    *,
+    report: Report | None = None,
+    user: User | AnonymousUser | None = None,
+    address: str = "",
+) -> dict[str, Any]:
     """What a PDF is (`source`: bytes, an uploaded file or a stored file): the issued
     document exactly, a changed one, one signed by an untrusted certificate, one that could
     not be checked within the limits, or something else. Failures are counted."""
@@ -208,7 +220,12 @@ def document_verify(source, *, report: Report | None = None, user=None, address:
 
 
 def verification_failure_record(
-    *, report: Report | None, verdict: str, address: str, sha256: str, user=None
+    *,
+    report: Report | None,
+    verdict: str,
+    address: str,
+    sha256: str,
+    user: User | AnonymousUser | None = None,
 ) -> None:
     """Count a failed check. The first of its day, address, report and verdict is also
     written to the document's log (DocumentEvent), which the issued report's page shows;
@@ -227,7 +244,7 @@ def verification_failure_record(
             DocumentEvent.objects.create(
                 report=report,
                 action=DocumentEvent.Action.VERIFY_FAILED,
-                user=user if getattr(user, "is_authenticated", False) else None,
+                user=user if isinstance(user, User) and user.is_authenticated else None,
                 sha256=sha256,
                 detail=verdict,
             )

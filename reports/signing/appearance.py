@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
 
 from reports.signing.certificates import Appearance, SigningError
+
+if TYPE_CHECKING:
+    from pyhanko.stamp import StaticStampStyle, TextStampStyle
 
 FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "NotoSerif-Regular.ttf"
 
 
-def appearance_style(appearance: Appearance):
-    from PIL import Image
-    from pyhanko.pdf_utils import layout
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-    from pyhanko.pdf_utils.images import PdfImage
-    from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.stamp import StaticStampStyle, TextStampStyle
+def appearance_style(appearance: Appearance) -> StaticStampStyle | TextStampStyle:
+    from pyhanko.pdf_utils import layout  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.images import PdfImage  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.text import TextBoxStyle  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.stamp import StaticStampStyle, TextStampStyle  # noqa: PLC0415 (pyHanko: slow import)
 
     background = None
     if appearance.image_png:
         try:
-            image = Image.open(io.BytesIO(appearance.image_png))
+            image: Image.Image = Image.open(io.BytesIO(appearance.image_png))
             image.load()
         except Exception as exc:
             raise SigningError("Ảnh chữ ký/con dấu không đọc được (cần tệp PNG).") from exc
@@ -44,8 +49,9 @@ def appearance_style(appearance: Appearance):
         # stamp_text is %-formatted by pyHanko; the caller's text is taken literally
         stamp_text=appearance.text.replace("%", "%%"),
         text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(FONT), font_size=size),
-            font_size=size,
+            # pyHanko types the size as an int; it lays out a float size as well.
+            font=GlyphAccumulatorFactory(str(FONT), font_size=size),  # type: ignore[arg-type]
+            font_size=size,  # type: ignore[arg-type]
             leading=round(size * 1.25),
             border_width=0,
             box_layout_rule=layout.SimpleBoxLayoutRule(

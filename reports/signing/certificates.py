@@ -4,11 +4,11 @@ way to run pyHanko's coroutines from sync code. No Django here."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -146,7 +146,7 @@ def check_validity(cert: x509.Certificate) -> None:
         raise SigningError(f"Chứng thư số chưa có hiệu lực (từ ngày {day}).")
 
 
-def run_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
+def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from sync code, also when this thread already runs an event loop
     (pytest-playwright's sync API does), where asyncio.run() would refuse."""
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
@@ -26,17 +27,20 @@ from reports.signing.certificates import (
     load_certificate,
 )
 
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
+
 
 @dataclass
 class _Loaded:
     cert: x509.Certificate
-    signer: object  # a pyHanko Signer
+    signer: Signer
     close: Callable[[], None]
 
 
 def _open_pkcs12(material: KeyMaterial) -> _Loaded:
-    from pyhanko.sign.signers import SimpleSigner
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from pyhanko.sign.signers import SimpleSigner  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: PLC0415 (pyHanko: slow import)
 
     if not material.pkcs12:
         raise SigningError("Chưa có tệp khóa PKCS#12 (.p12/.pfx).")
@@ -55,7 +59,8 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
         raise SigningError("Không mở được tệp khóa PKCS#12 (.p12/.pfx).") from exc
     if key is None or cert is None:
         raise SigningError("Tệp PKCS#12 không chứa khóa bí mật kèm chứng thư số của người ký.")
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    # RSA, EC and DSA keys have numbers; any other kind fails here, as it always has.
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
         raise SigningError("Khóa bí mật trong tệp PKCS#12 không khớp với chứng thư số.")
 
     store = SimpleCertificateStore()
@@ -77,10 +82,10 @@ def _open_pkcs12(material: KeyMaterial) -> _Loaded:
 
 
 def _open_pkcs11(material: KeyMaterial) -> _Loaded:
-    import pkcs11
-    from pkcs11 import Attribute, ObjectClass
-    from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+    import pkcs11  # noqa: PLC0415 (token signing only)
+    from pkcs11 import Attribute, ObjectClass  # noqa: PLC0415 (token signing only)
+    from pyhanko.config.pkcs11 import TokenCriteria  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session  # noqa: PLC0415 (pyHanko: slow import)
 
     if not (material.pkcs11_module and material.token_label and material.key_label):
         raise SigningError("Thiếu thông tin thiết bị ký (thư viện PKCS#11, tên token, tên khóa).")

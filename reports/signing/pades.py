@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from reports.signing.appearance import appearance_style
 from reports.signing.certificates import (
@@ -21,8 +22,12 @@ from reports.signing.certificates import (
 )
 from reports.signing.keys import open_key
 
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.timestamps import TimeStamper
 
-def _page_count(writer) -> int:
+
+def _page_count(writer: IncrementalPdfFileWriter) -> int:
     return int(writer.root["/Pages"]["/Count"])
 
 
@@ -35,16 +40,16 @@ def sign_pdf(
     reason: str = "",
     location: str = "",
     timestamp_url: str | None = None,
-    timestamper=None,
+    timestamper: TimeStamper | None = None,
 ) -> tuple[bytes, CertificateInfo, datetime]:
     """Sign `pdf` in a new signature field; return (signed pdf, signer, signing time).
 
     `timestamper` (any pyHanko TimeStamper, e.g. DummyTimeStamper in tests) wins over
     `timestamp_url`; with either, the signature is PAdES B-T, otherwise B-B.
     """
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign import fields, signers, timestamps  # noqa: PLC0415 (pyHanko: slow import)
 
     if timestamper is None and timestamp_url:
         timestamper = timestamps.HTTPTimeStamper(timestamp_url)

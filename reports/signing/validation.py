@@ -19,8 +19,16 @@ from reports.signing.certificates import (
 )
 
 
-def _summary(*, intact, valid, trusted, modified_after, trust_problem, timestamped) -> str:
-    from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
+def _summary(
+    *,
+    intact: bool,
+    valid: bool,
+    trusted: bool,
+    modified_after: bool,
+    trust_problem: object,
+    timestamped: bool,
+) -> str:
+    from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate  # noqa: PLC0415 (pyHanko: slow import)
 
     if not intact:
         return "Nội dung đã ký bị thay đổi, chữ ký không còn nguyên vẹn"
@@ -50,10 +58,10 @@ def validate_pdf(pdf: bytes, *, trust_roots: list[bytes]) -> list[SignatureCheck
 
     Nothing is fetched from the network; revocation is soft-fail (a test CA has no CRL/OCSP).
     """
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign.validation import async_validate_pdf_signature  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign.validation.status import SignatureCoverageLevel  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415 (pyHanko: slow import)
 
     roots = asn1_certificates(trust_roots)
     try:

@@ -12,6 +12,7 @@ from assessments.access import (
     staff_window_open,
 )
 from audit.services import Action, audit_record
+from guards.http import AuthenticatedRequest
 from reports.selectors import adjustment_rows
 from reports.selectors import dashboard as build_dashboard
 from reports.xlsx import unit_table_xlsx
@@ -20,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @rule("reviewer")
-def dashboard(request, pk):
+def dashboard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Where points are lost: totals against the registered level, per criterion and unit."""
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
@@ -41,7 +42,7 @@ def dashboard(request, pk):
 
 
 @rule("reviewer")
-def units(request, pk):
+def units(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
     board = build_dashboard(assessment)
@@ -49,7 +50,7 @@ def units(request, pk):
 
 
 @rule("reviewer")
-def units_xlsx(request, pk):
+def units_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
     data = unit_table_xlsx(build_dashboard(assessment))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments.access import is_leader, is_secretary, require_secretary, rule
 from audit.services import Action
+from guards.http import AuthenticatedRequest
 from guards.inline import inert
 from reports.forms import IssueForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
@@ -19,13 +21,13 @@ from reports.services.signing import report_sign_organisation, report_sign_perso
 from reports.views.report import _get_report, audit_file
 
 
-def _back(report: Report):
+def _back(report: Report) -> HttpResponseRedirect:
     return redirect("reports:issued", pk=report.assessment_id, report_pk=report.pk)
 
 
 @rule("reviewer")
 @require_POST
-def issue(request, pk, report_pk):
+def issue(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     """The secretary issues once every score is approved; otherwise a leader may, with a
     reason that is recorded."""
     report = _get_report(request.user, pk, report_pk)
@@ -57,7 +59,7 @@ def issue(request, pk, report_pk):
 
 
 @rule("reviewer")
-def issued(request, pk, report_pk):
+def issued(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     """An issued report: its frozen files, the signing steps, verification and dossier."""
     report = _get_report(request.user, pk, report_pk)
     if report.status != Report.Status.ISSUED:
@@ -65,9 +67,9 @@ def issued(request, pk, report_pk):
     files = list(report.files.prefetch_related("signatures"))
     kinds = [k.value for k in IssuedFile.Kind]
     files.sort(key=lambda f: (kinds.index(f.kind), STAGES_NEWEST_FIRST.index(f.stage)))
-    seen = set()
+    seen: set[str] = set()
     for record in files:
-        record.is_final = record.kind not in seen
+        record.is_final = record.kind not in seen  # type: ignore[attr-defined]  # for the template
         seen.add(record.kind)
     stages = {(f.kind, f.stage) for f in files}
     keys = list(
@@ -93,7 +95,7 @@ def issued(request, pk, report_pk):
 
 @rule("secretary")
 @require_POST
-def sign(request, pk, report_pk):
+def sign(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     require_secretary(request.user, report.assessment)
     form = SignForm(request.POST, commune=report.assessment.commune)
@@ -123,10 +125,12 @@ def _sign_refusal(form: SignForm) -> str:
 
 
 @rule("reviewer")
-def issued_file(request, pk, report_pk, file_pk):
+def issued_file(
+    request: AuthenticatedRequest, pk: int, report_pk: int, file_pk: int
+) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(IssuedFile, report=report, pk=file_pk)
-    names = {
+    names: dict[str, str] = {
         IssuedFile.Kind.REPORT: "bao-cao",
         IssuedFile.Kind.APPENDIX: "phu-luc",
         IssuedFile.Kind.APPENDIX_XLSX: "bang-cham-diem",
@@ -154,7 +158,7 @@ def issued_file(request, pk, report_pk, file_pk):
 
 
 @rule("reviewer")
-def latest(request, pk, report_pk, kind):
+def latest(request: AuthenticatedRequest, pk: int, report_pk: int, kind: str) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     try:
         record = current_file(report, kind)
@@ -165,7 +169,7 @@ def latest(request, pk, report_pk, kind):
 
 @rule("secretary")
 @require_POST
-def dossier(request, pk, report_pk):
+def dossier(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     require_secretary(request.user, report.assessment)
     if report.status != Report.Status.ISSUED:
@@ -181,7 +185,9 @@ def dossier(request, pk, report_pk):
 
 
 @rule("reviewer")
-def dossier_download(request, pk, report_pk, dossier_pk):
+def dossier_download(
+    request: AuthenticatedRequest, pk: int, report_pk: int, dossier_pk: int
+) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(Dossier, report=report, pk=dossier_pk)
     name = f"ho-so-cqtt-{report.assessment.year}-so-{report.number:02d}.zip"

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from assessments.access import get_assessment_for_user, is_leader, require_report_work, rule
 from audit.services import Action
+from guards.http import AuthenticatedRequest
 from guards.inline import inert
 from reports import documents
 from reports.docx import appendix_docx, report_docx
@@ -27,16 +34,26 @@ from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
 
 PDF = "application/pdf"
+View = Callable[..., HttpResponseBase]
+
+
+class PageRequest(AuthenticatedRequest):
+    """What django-htmx's and django-csp's middleware add to the request (annotations only)."""
+
+    htmx: HtmxDetails
+    csp_nonce: str
+
+
 STYLE_NONCE = {"style-src": [NONCE]}
 
 
-def allows_style_nonce(view):
+def allows_style_nonce(view: View) -> View:
     """A document preview is the HTML that becomes the PDF, print CSS in one <style> element:
     the Content-Security-Policy of that page (enforced or report-only) allows it by nonce."""
     return csp_update(STYLE_NONCE)(csp_update(STYLE_NONCE, REPORT_ONLY=True)(view))
 
 
-def _preview(request, template: str, context: dict) -> HttpResponse:
+def _preview(request: PageRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     # str(): the nonce is lazy and only reaches the header once read.
     return HttpResponse(
         render_to_string(template, {**context, "csp_nonce": str(request.csp_nonce)})
@@ -46,7 +63,7 @@ def _preview(request, template: str, context: dict) -> HttpResponse:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _get_report(user, pk, report_pk) -> Report:
+def _get_report(user: User, pk: int, report_pk: int) -> Report:
     assessment = get_assessment_for_user(user, pk)
     require_report_work(user, assessment)
     report = get_object_or_404(
@@ -57,7 +74,7 @@ def _get_report(user, pk, report_pk) -> Report:
 
 
 @rule("reviewer")
-def report_home(request, pk):
+def report_home(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The assessment's reports; the draft opens for editing, or one can be created."""
     assessment = get_assessment_for_user(request.user, pk)
     require_report_work(request.user, assessment)
@@ -81,7 +98,7 @@ def report_home(request, pk):
 
 
 @rule("reviewer")
-def report_edit(request, pk, report_pk):
+def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     if report.status == Report.Status.ISSUED:
         return redirect("reports:issued", pk=pk, report_pk=report_pk)
@@ -102,7 +119,9 @@ def report_edit(request, pk, report_pk):
     warm_up()  # the PDF worker starts now, not when the secretary issues
     sections = list(report.sections.select_related("updated_by"))
     for section in sections:
-        section.form = SectionForm(initial={"version": section.version, "body": section.body})
+        section.form = SectionForm(  # type: ignore[attr-defined]  # read by the template
+            initial={"version": section.version, "body": section.body}
+        )
     return render(
         request,
         "reports/report_edit.html",
@@ -122,7 +141,7 @@ def report_edit(request, pk, report_pk):
 
 @rule("reviewer")
 @require_POST
-def section_save(request, pk, report_pk, section_pk):
+def section_save(request: PageRequest, pk: int, report_pk: int, section_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     section = get_object_or_404(ReportSection, report=report, pk=section_pk)
     form = SectionForm(request.POST)
@@ -141,7 +160,7 @@ def section_save(request, pk, report_pk, section_pk):
         error = "Dữ liệu không hợp lệ; hãy tải lại trang."
     if request.htmx:
         section.refresh_from_db()
-        section.form = SectionForm(
+        section.form = SectionForm(  # type: ignore[attr-defined]  # read by the template
             initial={"version": section.version, "body": form.data.get("body", section.body)}
             if error
             else {"version": section.version, "body": section.body}
@@ -166,7 +185,9 @@ def section_save(request, pk, report_pk, section_pk):
 
 
 @rule("reviewer")
-def section_history(request, pk, report_pk, section_pk):
+def section_history(
+    request: AuthenticatedRequest, pk: int, report_pk: int, section_pk: int
+) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     section = get_object_or_404(ReportSection, report=report, pk=section_pk)
     return render(
@@ -191,7 +212,7 @@ def _filename(report: Report, what: str, extension: str) -> str:
 
 @rule("reviewer")
 @allows_style_nonce
-def report_preview(request, pk, report_pk):
+def report_preview(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
     """The report as the same HTML that becomes the PDF."""
     report = _get_report(request.user, pk, report_pk)
     return _preview(
@@ -199,12 +220,16 @@ def report_preview(request, pk, report_pk):
     )
 
 
-def audit_file(request, report: Report, action: str, summary: str, **details) -> None:
+def audit_file(
+    request: AuthenticatedRequest, report: Report, action: str, summary: str, **details: Any
+) -> None:
     """Record that the user took a file of `report` away (exported or downloaded)."""
     report_audit(report, action, request.user, summary, **details)
 
 
-def _download(request, data: bytes, content_type: str, filename: str) -> HttpResponse:
+def _download(
+    request: HttpRequest, data: bytes, content_type: str, filename: str
+) -> HttpResponseBase:
     """`?xem=1` opens a PDF in the browser; otherwise the file downloads."""
     response = HttpResponse(data, content_type=content_type)
     disposition = (
@@ -215,7 +240,7 @@ def _download(request, data: bytes, content_type: str, filename: str) -> HttpRes
 
 
 @rule("reviewer")
-def report_pdf(request, pk, report_pk):
+def report_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     data = documents.report_pdf(report)
     audit_file(request, report, Action.EXPORT, "Xuất báo cáo (PDF)")
@@ -224,7 +249,7 @@ def report_pdf(request, pk, report_pk):
 
 @rule("reviewer")
 @allows_style_nonce
-def appendix_preview(request, pk, report_pk):
+def appendix_preview(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     return _preview(
         request,
@@ -234,7 +259,7 @@ def appendix_preview(request, pk, report_pk):
 
 
 @rule("reviewer")
-def appendix_pdf(request, pk, report_pk):
+def appendix_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     data = documents.appendix_pdf(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (PDF)")
@@ -242,7 +267,7 @@ def appendix_pdf(request, pk, report_pk):
 
 
 @rule("reviewer")
-def appendix_xlsx_view(request, pk, report_pk):
+def appendix_xlsx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     data = appendix_xlsx(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Excel)")
@@ -253,7 +278,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @rule("reviewer")
-def report_docx_view(request, pk, report_pk):
+def report_docx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     """The report as a Word file, for a clerk who wants to finish it in Word."""
     report = _get_report(request.user, pk, report_pk)
     data = report_docx(report)
@@ -266,7 +291,7 @@ def report_docx_view(request, pk, report_pk):
 
 
 @rule("reviewer")
-def appendix_docx_view(request, pk, report_pk):
+def appendix_docx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     data = appendix_docx(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Word)")

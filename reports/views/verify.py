@@ -7,7 +7,10 @@ uploads only in a bounded child (reports/services/verifying.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -18,8 +21,10 @@ from guards.uploads import accepts_files, too_large_message
 from reports.models import IssuedFile, Report
 from reports.services.verifying import document_verify, issued_file_checks
 
+View = Callable[..., HttpResponse]
 
-def _public(view):
+
+def _public(view: View) -> View:
     view = rule("public")(view)
     view = accepts_files(max_size_setting="VERIFY_MAX_UPLOAD_SIZE", anonymous=True)(view)
     view = rate_limited(GET="VERIFY_RATE_GET", POST="VERIFY_RATE_POST")(view)
@@ -27,7 +32,7 @@ def _public(view):
 
 
 @_public
-def document(request, token):
+def document(request: HttpRequest, token: str) -> HttpResponse:
     """An issued report by its verification link, and a check of an uploaded copy."""
     report = get_object_or_404(
         Report.objects.select_related("assessment__commune"),
@@ -38,12 +43,12 @@ def document(request, token):
 
 
 @_public
-def upload(request):
+def upload(request: HttpRequest) -> HttpResponse:
     """A check of an uploaded PDF, with no report in mind."""
     return _page(request, None)
 
 
-def _page(request, report):
+def _page(request: HttpRequest, report: Report | None) -> HttpResponse:
     result = None
     error = ""
     if request.method == "POST":

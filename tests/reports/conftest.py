@@ -14,6 +14,7 @@ import pytest
 
 from reports.demo.pki import TestPKI, make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
+from reports.models import SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -94,7 +95,7 @@ def other_pki() -> TestPKI:
 @pytest.fixture(scope="session")
 def report_pdf() -> bytes:
     """A real two-page report, as WeasyPrint makes it."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 (slow import: paid by the PDF tests only)
 
     fonts = (Path(__file__).resolve().parents[2] / "static" / "fonts").as_uri()
     return HTML(string=REPORT_HTML.replace("FONTS", fonts)).write_pdf()
@@ -168,7 +169,6 @@ def softhsm_token(tmp_path_factory, pki) -> Iterator[SoftToken]:
 
 @pytest.fixture
 def keys(demo_scored):
-    from reports.models import SigningKey
 
     demo_signing_setup(commune=demo_scored.commune)
     person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)

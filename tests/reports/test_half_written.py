@@ -19,7 +19,7 @@ from evidence.services import evidence_describe, evidence_upload
 from reports.demo.signing import DEMO_PASSPHRASE
 from reports.models import DocumentEvent, Dossier, IssuedFile, RegisteredNumber, Report
 from reports.services import dossier as dossier_service
-from reports.services import issuing
+from reports.services import issuing, report_create
 from reports.services.dossier import dossier_build
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -128,7 +128,6 @@ def test_dossier_index_says_where_in_each_document_the_evidence_is(demo_scored, 
         issuer="Ủy ban nhân dân xã Nghi Dương",
         location="trang 2, mục II",
     )
-    from reports.services import report_create
 
     report = report_create(assessment=demo_scored.assessment, by=vanthu)
     report = report_issue(report=report, by=vanthu)

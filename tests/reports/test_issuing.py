@@ -9,14 +9,20 @@ import threading
 import zipfile
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
 from assessments.models import Score
-from assessments.services import score_return
+from assessments.services import assessment_create, score_return
+from criteria.models import Criterion
+from evidence.services import evidence_delete, evidence_upload
 from guards.inline import FILE_CSP
 from guards.pdfscript import pdf_script_signs
+from reports.demo.pki import make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE
+from reports.documents import report_pdf
 from reports.models import (
     DocumentEvent,
     IssuedFile,
@@ -25,12 +31,16 @@ from reports.models import (
     Report,
     SignatureRecord,
     SigningKey,
+    TrustAnchor,
 )
 from reports.services import report_create
+from reports.services.dossier import dossier_build
 from reports.services.issuing import current_file, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
+from reports.services.signing_keys import signing_key_add_pkcs12
 from reports.services.verifying import Verdict, document_verify
-from reports.signing import validate_pdf
+from reports.signing import Appearance, KeyMaterial, sign_pdf, validate_pdf
+from tests.evidence.conftest import pdf_bytes
 from tests.reports.pdf_fields import signature_boxes
 
 # -- numbering ----------------------------------------------------------------------------------
@@ -69,7 +79,6 @@ def test_another_commune_has_its_own_register(issued, demo_scored):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issuing_never_gives_the_same_number(demo_scored):
-    from assessments.services import assessment_create
 
     vanthu = demo_scored.user("vanthu")
     drafts = []
@@ -332,7 +341,6 @@ def test_verification_page_shows_only_what_the_report_prints(client, signed):
 
 
 def verify_upload(client, token, data: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = client.post(
         reverse("verify:document", args=[token]), {"file": SimpleUploadedFile("x.pdf", data)}
@@ -359,8 +367,6 @@ def test_verification_of_a_file_changed_after_signing(client, signed):
 
 
 def test_verification_of_a_file_signed_by_an_untrusted_certificate(client, signed, demo_scored):
-    from reports.demo.pki import make_test_pki
-    from reports.signing import Appearance, KeyMaterial, sign_pdf
 
     stranger = make_test_pki(
         signer_name="Người lạ",
@@ -381,7 +387,6 @@ def test_verification_of_a_file_signed_by_an_untrusted_certificate(client, signe
 
 
 def test_verification_of_a_different_file(client, signed):
-    from reports.documents import report_pdf
 
     verdict, response = verify_upload(client, signed.verify_token, report_pdf(signed, cached=False))
     assert verdict == Verdict.UNKNOWN
@@ -395,7 +400,6 @@ def test_verification_without_a_token_and_of_rubbish(client, signed):
 
 
 def verify_upload_plain(client, data):
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = client.post(reverse("verify:upload"), {"file": SimpleUploadedFile("x.pdf", data)})
     return response.context["result"]["verdict"], response
@@ -437,12 +441,6 @@ def test_dossier_contains_what_the_city_needs(client, signed, demo_scored, login
 
 
 def test_dossier_carries_the_evidence_as_issued(demo_scored, keys):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from criteria.models import Criterion
-    from evidence.services import evidence_delete, evidence_upload
-    from reports.services.dossier import dossier_build
-    from tests.evidence.conftest import pdf_bytes
 
     vhxh = demo_scored.user("vhxh")
     criterion = Criterion.objects.get(
@@ -475,7 +473,6 @@ def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
 ):
     """A USB token or HSM: the key stays on the device; the portal only holds the label and the
     certificate, and the PIN is typed at signing time."""
-    from reports.models import TrustAnchor
 
     token_key = SigningKey.objects.create(
         commune=demo_scored.commune,
@@ -499,7 +496,6 @@ def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
 
 
 def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_scored):
-    from reports.documents import report_pdf
 
     correction = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
     assert correction.replaces == issued
@@ -516,9 +512,6 @@ def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_sc
 
 
 def test_only_the_signer_named_on_the_report_signs_as_the_person(issued, keys, demo_scored):
-    from django.core.exceptions import ValidationError
-
-    from reports.services.signing_keys import signing_key_add_pkcs12
 
     chairman = demo_scored.user("chutich")
     pki = __import__("reports.demo.pki", fromlist=["make_test_pki"]).make_test_pki(

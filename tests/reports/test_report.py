@@ -6,12 +6,16 @@ import subprocess
 from decimal import Decimal as D
 
 import pytest
+from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports import markup
-from reports.documents import appendix_pdf, report_pdf
+from assessments.selectors import assessment_results
+from reports import markup, rendering
+from reports.documents import appendix_pdf, render_pdfs, report_pdf
 from reports.models import Report
 from reports.services import report_create, report_section_save
 from tests.queries import at_most
@@ -299,7 +303,6 @@ def test_edited_paragraph_appears_in_the_pdf_with_emphasis(report):
 def test_stale_section_save_is_refused(report):
     section = report.sections.get(key="p1.I.2")
     report_section_save(section=section, body="Bản A", by=report.created_by, expected_version=0)
-    from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="vừa được"):
         report_section_save(section=section, body="Bản B", by=report.created_by, expected_version=0)
@@ -384,14 +387,12 @@ def test_report_page_query_count_is_bounded(client, report, login_as):
 
 
 def test_totals_in_context(report):
-    from assessments.selectors import assessment_results
 
     assert assessment_results(report.assessment).approved.final == D(90)
 
 
 def test_pdf_cache_is_keyed_by_content(report, settings, monkeypatch):
-    import weasyprint
-    from django.core.cache import caches
+    import weasyprint  # noqa: PLC0415 (slow import: paid by the PDF tests only)
 
     settings.CACHES = {
         **settings.CACHES,
@@ -414,7 +415,6 @@ def test_pdf_cache_is_keyed_by_content(report, settings, monkeypatch):
 
 
 def test_docx_has_the_same_text_and_table(client, report, login_as):
-    from docx import Document
 
     login_as("vanthu")
     response = client.get(reverse("reports:docx", args=[report.assessment_id, report.pk]))
@@ -435,7 +435,6 @@ def test_docx_has_the_same_text_and_table(client, report, login_as):
 
 
 def test_appendix_docx_has_every_row(client, report, login_as):
-    from docx import Document
 
     login_as("vanthu")
     response = client.get(reverse("reports:appendix_docx", args=[report.assessment_id, report.pk]))
@@ -450,8 +449,6 @@ def test_appendix_docx_has_every_row(client, report, login_as):
 
 def test_report_and_appendix_render_side_by_side_in_a_worker(report, settings):
     """With a worker process the two PDFs are the same as rendered one after the other."""
-    from reports import rendering
-    from reports.documents import appendix_pdf, render_pdfs
 
     settings.RENDER_WORKERS = 1
     try:

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import SignatureRecord, SigningAttempt, SigningKey
+from reports.services import report_create
+from reports.services.issuing import report_issue
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
 
 # -- the rule, on a stand-in for the signing service ---------------------------------------------
@@ -140,8 +142,6 @@ def test_an_unexpected_error_is_not_held_against_the_person(key, demo):
 
 
 def test_the_signing_page_stops_a_guessing_secretary(client, demo_scored, login_as):
-    from reports.services import report_create
-    from reports.services.issuing import report_issue
 
     vanthu = login_as("vanthu")
     demo_signing_setup(commune=demo_scored.commune)

@@ -9,13 +9,16 @@ import os
 import pickle
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from guards import bounded
 from guards.bounded import MB, Limits
@@ -27,7 +30,8 @@ from reports.services.verifying import (
     document_verify,
     verification_failure_record,
 )
-from reports.signing import check_file
+from reports.signing import Appearance, KeyMaterial, check_file, sign_pdf
+from reports.views import verify
 from tests.guards import workloads
 from tests.queries import exactly
 from tests.reports.conftest import reference_bomb
@@ -54,7 +58,6 @@ def checks_run(monkeypatch) -> list[tuple]:
 @pytest.fixture
 def verifications(monkeypatch) -> list:
     """document_verify as the page calls it, counted."""
-    from reports.views import verify
 
     calls = []
     real = verify.document_verify
@@ -223,7 +226,6 @@ def test_the_hostile_pdf_is_stopped_by_each_limit(tmp_path, limits, status):
 
 
 def test_a_normal_pdf_fits_the_default_limits(tmp_path, pki, report_pdf):
-    from reports.signing import Appearance, KeyMaterial, sign_pdf
 
     signed, _, _ = sign_pdf(
         report_pdf,
@@ -248,7 +250,6 @@ def test_a_normal_pdf_fits_the_default_limits(tmp_path, pki, report_pdf):
 
 def test_the_check_runs_without_django(tmp_path, pki, report_pdf):
     """What the child runs imports no Django and takes plain bytes in, plain data out."""
-    from reports.signing import Appearance, KeyMaterial, sign_pdf
 
     signed, _, _ = sign_pdf(
         report_pdf,
@@ -373,9 +374,6 @@ def test_failures_are_counted_per_address_report_and_verdict(client, signed):
 
 
 def test_a_new_day_starts_a_new_count(db, monkeypatch):
-    from datetime import date
-
-    from django.utils import timezone
 
     for day in (date(2026, 5, 1), date(2026, 5, 1), date(2026, 5, 2)):
         monkeypatch.setattr(timezone, "localdate", lambda day=day: day)
@@ -390,8 +388,6 @@ def test_a_new_day_starts_a_new_count(db, monkeypatch):
 
 
 def test_the_database_keeps_one_row_per_key_also_without_a_report(db):
-    from django.db import IntegrityError, transaction
-    from django.utils import timezone
 
     row = {"day": timezone.localdate(), "address": VISITOR, "verdict": Verdict.UNKNOWN}
     VerificationFailure.objects.create(**row, report=None, last_at=timezone.now())

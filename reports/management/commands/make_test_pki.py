@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.models import Commune
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
@@ -11,10 +13,10 @@ class Command(BaseCommand):
         "kèm hình chữ ký và con dấu mẫu. Chỉ dùng để thử, không có giá trị pháp lý."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--commune", default="Nghi Dương")
 
-    def handle(self, *args, commune, **options):
+    def handle(self, *args: Any, commune: str, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("Không tạo chứng thư thử nghiệm ở chế độ production.")
         try:
