@@ -33,9 +33,10 @@ from django.utils import timezone
 from assessments.models import Assessment, Assignment, Commune, Membership, Score
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as Person
 
-    User = AbstractBaseUser | AnonymousUser
+    User = Person | AnonymousUser
 
 ADMIN = "admin"
 """The role `role_in` gives administrators (superusers) in every commune."""
@@ -84,7 +85,7 @@ def membership_of(user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
-        return user.membership  # type: ignore[union-attr]
+        return user.membership
     except Membership.DoesNotExist:
         return None
 

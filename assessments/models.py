@@ -38,7 +38,7 @@ class Commune(models.Model):
             models.UniqueConstraint(fields=["city", "kind", "name"], name="commune_unique_name"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
 
     @property
@@ -76,7 +76,7 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["commune", "name"], name="unit_name_unique_in_commune"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -121,7 +121,7 @@ class Membership(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.get_username()} – {self.title or self.get_role_display()}"
 
     @property
@@ -198,7 +198,7 @@ class Assessment(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.commune} – {self.get_period_display()} {self.year}"
 
     @property
@@ -232,7 +232,7 @@ class AssignmentQuerySet(models.QuerySet):
 
     def concerning(self, unit: "Unit | int") -> "AssignmentQuerySet":
         unit_id = _unit_id(unit)
-        matching = self.model.objects.filter(_led_by(unit_id) | Q(supporting_units=unit_id))
+        matching = Assignment.objects.filter(_led_by(unit_id) | Q(supporting_units=unit_id))
         return self.filter(pk__in=matching.values("pk"))
 
 
@@ -281,7 +281,7 @@ class Assignment(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.criterion.code} → {self.lead_unit or 'chưa phân công'}"
 
     def is_led_by(self, unit: Unit | int | None) -> bool:
@@ -289,7 +289,9 @@ class Assignment(models.Model):
         unit_id = _unit_id(unit)
         if unit_id is None or self.lead_unit_id is None:
             return False
-        return self.lead_unit_id == unit_id or self.lead_unit.is_collective
+        return self.lead_unit_id == unit_id or (
+            self.lead_unit is not None and self.lead_unit.is_collective
+        )
 
     def is_supported_by(self, unit: Unit | int | None) -> bool:
         """Uses `supporting_units.all()`, so a prefetch makes it free."""
@@ -320,7 +322,7 @@ class AssessmentEvent(models.Model):
         verbose_name_plural = _("nhật ký kỳ đánh giá")
         ordering = ["-at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()} – {self.assessment}"
 
 
@@ -402,11 +404,11 @@ class Score(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.criterion.code}: {self.get_status_display()}"
 
     @property
-    def ratio_percent(self):
+    def ratio_percent(self) -> Decimal | None:
         """numerator / denominator in per cent, for ratio (tiers) rules."""
         if not self.denominator or self.numerator is None:
             return None
@@ -463,7 +465,7 @@ class ScoreEvent(models.Model):
         verbose_name_plural = _("lịch sử chấm điểm")
         ordering = ["-at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()} {self.score}"
 
 
@@ -490,5 +492,5 @@ class AdjustmentEntry(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.adjustment}: {self.cases}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ class TreeNode:
     def is_leaf(self) -> bool:
         return self.assignment is not None
 
-    def walk(self):
+    def walk(self) -> Iterator[TreeNode]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -43,7 +44,7 @@ class AssessmentTree:
     shown_leaves: int
     unassigned: int
 
-    def rows(self):
+    def rows(self) -> Iterator[TreeNode]:
         for root in self.roots:
             yield from root.walk()
 
@@ -145,7 +146,7 @@ class ResultNode:
             return Decimal(0)
         return self.criterion.max_points - points
 
-    def walk(self):
+    def walk(self) -> Iterator[ResultNode]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -162,7 +163,7 @@ class Results:
     deductions: list[AdjustmentEntry]
     disqualifiers: list[AdjustmentEntry]
 
-    def rows(self):
+    def rows(self) -> Iterator[ResultNode]:
         for root in self.roots:
             yield from root.walk()
 
@@ -229,7 +230,7 @@ def assessment_results(assessment: Assessment) -> Results:
         )
     )
     nodes = {c.pk: ResultNode(criterion=c, depth=0) for c in criteria}
-    roots = []
+    roots: list[ResultNode] = []
     for c in criteria:
         (nodes[c.parent_id].children if c.parent_id else roots).append(nodes[c.pk])
 
@@ -258,10 +259,13 @@ def assessment_results(assessment: Assessment) -> Results:
 
     deductions = [e for e in entries if e.adjustment.kind == Adjustment.Kind.DEDUCTION]
     disqualifiers = [e for e in entries if e.adjustment.kind == Adjustment.Kind.DISQUALIFIER]
-    deducted = sum((e.cases * e.adjustment.points_per_case for e in deductions), Decimal(0))
+    # A deduction always has its points (the deduction_has_points constraint).
+    deducted = sum(
+        (e.cases * (e.adjustment.points_per_case or Decimal(0)) for e in deductions), Decimal(0)
+    )
     scale = assessment.criteria_set.scale
 
-    def total(pick) -> scoring.Total:
+    def total(pick: Callable[[ResultNode], Decimal | None]) -> scoring.Total:
         return scoring.total(
             [
                 scoring.LeafResult(

@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,11 +25,9 @@ from assessments.models import (
 )
 from audit.services import Action, audit_record
 from criteria import scoring
-from criteria.models import Adjustment, CriteriaSet, Level
+from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 from criteria.services import criteria_set_problems
-
-User = get_user_model()
 
 
 def unit_key(name: str) -> str:
@@ -159,7 +157,7 @@ def assessment_create(
 
 @transaction.atomic
 def assignment_update(
-    *, assignment: Assignment, lead_unit: Unit | None, supporting_units: list[Unit], by: User
+    *, assignment: Assignment, lead_unit: Unit | None, supporting_units: list[Unit], by: User | None
 ) -> Assignment:
     # Read under the row lock `assessment_lock` takes, so a lock cannot slip in between.
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assignment.assessment_id)
@@ -235,7 +233,14 @@ AUDITED = {
 }
 
 
-def _audit_score(score: Score, action: str, by, *, points=None, comment: str = "") -> None:
+def _audit_score(
+    score: Score,
+    action: ScoreEvent.Action,
+    by: User,
+    *,
+    points: Decimal | None = None,
+    comment: str = "",
+) -> None:
     code = score.criterion.code
     text = f"{ScoreEvent.Action(action).label} tiêu chí {code}"
     if points is not None:
@@ -253,7 +258,14 @@ def _audit_score(score: Score, action: str, by, *, points=None, comment: str = "
     )
 
 
-def _record(score: Score, action: str, by, *, points=None, comment: str = "") -> None:
+def _record(
+    score: Score,
+    action: ScoreEvent.Action,
+    by: User,
+    *,
+    points: Decimal | None = None,
+    comment: str = "",
+) -> None:
     score.version += 1
     score.save()
     ScoreEvent.objects.create(
@@ -273,7 +285,12 @@ def ensure_not_locked(assessment: Assessment, doing: str = "thay đổi điểm"
 
 
 def computed_points(
-    criterion, *, not_arising: bool, numerator, denominator, points
+    criterion: Criterion,
+    *,
+    not_arising: bool,
+    numerator: Decimal | None,
+    denominator: Decimal | None,
+    points: Decimal | None,
 ) -> tuple[Decimal | None, str]:
     """(points, note) from what the unit entered, by the criterion's rule; ValueError if not
     acceptable. None points with not_arising means excluded from the total."""
@@ -295,12 +312,12 @@ def computed_points(
 def score_propose(
     *,
     score: Score,
-    by,
+    by: User,
     expected_version: int | None,
-    points=None,
+    points: Decimal | None = None,
     not_arising: bool = False,
-    numerator=None,
-    denominator=None,
+    numerator: Decimal | None = None,
+    denominator: Decimal | None = None,
     result_text: str = "",
     shortfall_reason: str = "",
     submit: bool = False,
@@ -375,7 +392,7 @@ def submit_problems(score: Score) -> list[str]:
 
 
 @transaction.atomic
-def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str]]:
+def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], list[str]]:
     """Submit every ready score of a unit at once; say why the others were left."""
     # Lock the assessment, then every score, in the order every score action takes them
     # (assessment first): each submission ends by taking the audit chain's lock, and an
@@ -414,7 +431,7 @@ def score_submit_many(*, scores: list[Score], by) -> tuple[list[Score], list[str
 
 
 @transaction.atomic
-def score_approve(*, score: Score, by, expected_version: int | None) -> Score:
+def score_approve(*, score: Score, by: User, expected_version: int | None) -> Score:
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if score.status not in REVIEWABLE:
@@ -429,7 +446,7 @@ def score_approve(*, score: Score, by, expected_version: int | None) -> Score:
 
 
 @transaction.atomic
-def score_return(*, score: Score, by, expected_version: int | None, comment: str) -> Score:
+def score_return(*, score: Score, by: User, expected_version: int | None, comment: str) -> Score:
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if not comment.strip():
@@ -446,7 +463,7 @@ def score_return(*, score: Score, by, expected_version: int | None, comment: str
 
 @transaction.atomic
 def score_adjust(
-    *, score: Score, by, expected_version: int | None, points: Decimal, reason: str
+    *, score: Score, by: User, expected_version: int | None, points: Decimal, reason: str
 ) -> Score:
     """Leaders set a different score; the reason is mandatory and kept."""
     score = _fresh(score, expected_version)
@@ -472,7 +489,7 @@ def score_adjust(
 
 
 @transaction.atomic
-def score_comment(*, score: Score, by, comment: str) -> None:
+def score_comment(*, score: Score, by: User, comment: str) -> None:
     """Supporting units (and anyone of the commune) add a remark without scoring."""
     if not comment.strip():
         raise ValidationError("Góp ý không được để trống.")
@@ -490,7 +507,7 @@ def score_comment(*, score: Score, by, comment: str) -> None:
 
 
 @transaction.atomic
-def assessment_lock(*, assessment: Assessment, by, reason: str = "") -> None:
+def assessment_lock(*, assessment: Assessment, by: User, reason: str = "") -> None:
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     if assessment.status == Assessment.Status.LOCKED:
         return
@@ -504,7 +521,7 @@ def assessment_lock(*, assessment: Assessment, by, reason: str = "") -> None:
 
 @transaction.atomic
 def assessment_reopen(
-    *, assessment: Assessment, by, reason: str, new_deadline: dt.date | None = None
+    *, assessment: Assessment, by: User, reason: str, new_deadline: dt.date | None = None
 ) -> None:
     if not reason.strip():
         raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá.")
@@ -527,7 +544,7 @@ MAX_CASES = 9999
 
 @transaction.atomic
 def adjustment_record(
-    *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by
+    *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by: User
 ) -> AdjustmentEntry:
     ensure_not_locked(assessment)
     if adjustment.criteria_set_id != assessment.criteria_set_id:
@@ -549,7 +566,7 @@ def adjustment_record(
     return entry
 
 
-def _audit_assessment(assessment: Assessment, action: str, by, reason: str) -> None:
+def _audit_assessment(assessment: Assessment, action: str, by: User, reason: str) -> None:
     label = Action(action).label
     audit_record(
         action=action,

@@ -7,6 +7,7 @@ constraint cannot see several rows; single-row rules are database constraints.
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 from django.db.models import F, Q
@@ -15,7 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from criteria.codes import CODE_PATTERN, validate_code
 from criteria.rules import NotArisingPolicy, RuleKind
 
-POINTS = {"max_digits": 6, "decimal_places": 2}
+
+class _Points(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+POINTS: _Points = {"max_digits": 6, "decimal_places": 2}
 
 
 class CriteriaSet(models.Model):
@@ -67,7 +74,7 @@ class CriteriaSet(models.Model):
             models.CheckConstraint(condition=Q(scale__gt=0), name="criteria_set_scale_positive"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = self.decision_number or self.title
         if self.version > 1:
             return f"{label} (phiên bản {self.version})"
@@ -125,7 +132,7 @@ class Level(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.range_label})" if self.range_label else self.name
 
     @property
@@ -233,7 +240,7 @@ class Criterion(models.Model):
         ]
         indexes = [models.Index(fields=["criteria_set", "parent"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.code}. {self.title}"
 
     @property
@@ -277,7 +284,9 @@ class Adjustment(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.kind == self.Kind.DEDUCTION:
+            # The deduction_has_points constraint: a deduction always has its points.
+            assert self.points_per_case is not None
             return f"{self.title} (trừ {self.points_per_case.normalize():f} điểm/trường hợp)"
         return f"{self.title} (không xét công nhận)"

@@ -104,7 +104,7 @@ def check_rule_points(rule: str, value: Decimal, *, max_points: Decimal, step: D
 
 
 def ratio_points(
-    tiers: list[Tier], numerator: Decimal, denominator: Decimal
+    tiers: list[Tier], numerator: Decimal | None, denominator: Decimal | None
 ) -> tuple[Decimal, Decimal]:
     """(percentage, points) for the numbers a unit entered."""
     if denominator is None or numerator is None:

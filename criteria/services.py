@@ -79,7 +79,9 @@ def criteria_set_replace_tree(*, criteria_set: CriteriaSet, rows: list[NodeRow])
             criteria_set=criteria_set,
             code=row.code,
             title=row.title,
-            max_points=row.max_points,
+            # Rows whose points could not be read were reported by their reader; a None left
+            # here is refused by the NOT NULL column, as before.
+            max_points=row.max_points,  # type: ignore[misc]
             scoring_guide=row.scoring_guide,
             default_lead_unit=row.default_lead_unit,
             order=order,
@@ -156,7 +158,7 @@ def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
 # -- YAML fixture ---------------------------------------------------------------------------
 
 
-def _points_or_none(value) -> Decimal | None:
+def _points_or_none(value: object) -> Decimal | None:
     return None if value is None else parse_points(value)
 
 

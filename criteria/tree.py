@@ -69,7 +69,7 @@ class TreeProblems:
         return lines
 
 
-def parse_points(raw) -> Decimal:
+def parse_points(raw: object) -> Decimal:
     """Read a number of points from a cell; raises ValueError with a Vietnamese message."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError("Thiếu điểm tối đa.")
@@ -142,14 +142,16 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
     for parent_code, kids in children.items():
         if parent_code is None:
             continue
-        parent = by_code[parent_code]
-        if parent.max_points is None or any(kid.max_points is None for kid in kids):
+        parent_node = by_code[parent_code]
+        kid_points = [kid.max_points for kid in kids if kid.max_points is not None]
+        if parent_node.max_points is None or len(kid_points) != len(kids):
             continue
-        total = sum((kid.max_points for kid in kids), Decimal(0))
-        if total != parent.max_points:
+        total = sum(kid_points, Decimal(0))
+        if total != parent_node.max_points:
             problems.add(
-                parent.row,
-                f"Điểm tối đa của “{parent.code}” là {fmt_points(parent.max_points)} nhưng tổng "
+                parent_node.row,
+                f"Điểm tối đa của “{parent_node.code}” là {fmt_points(parent_node.max_points)} "
+                f"nhưng tổng "
                 f"điểm các tiêu chí con ({', '.join(kid.code for kid in kids)}) là "
                 f"{fmt_points(total)}.",
             )
@@ -160,8 +162,9 @@ def validate_tree(rows: list[NodeRow], scale: Decimal | None) -> TreeProblems:
                 problems.add(node.row, message)
 
     roots = children.get(None, [])
-    if scale is not None and roots and all(root.max_points is not None for root in roots):
-        total = sum((root.max_points for root in roots), Decimal(0))
+    root_points = [root.max_points for root in roots if root.max_points is not None]
+    if scale is not None and roots and len(root_points) == len(roots):
+        total = sum(root_points, Decimal(0))
         if total != scale:
             problems.general.append(
                 f"Tổng điểm các tiêu chí cấp cao nhất là {fmt_points(total)}, "

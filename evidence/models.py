@@ -16,12 +16,12 @@ from guards.storage import get_evidence_storage
 evidence_storage = get_evidence_storage()
 
 
-def stored_name(instance, filename):
+def stored_name(instance: "EvidenceFile", filename: str) -> str:
     # No user-supplied part: the original name is kept in the database only.
     return f"{instance.evidence.assessment_id}/{uuid.uuid4().hex}"
 
 
-def thumbnail_name(instance, filename):
+def thumbnail_name(instance: "EvidenceFile", filename: str) -> str:
     return f"{instance.evidence.assessment_id}/thumbs/{uuid.uuid4().hex}.jpg"
 
 
@@ -82,7 +82,7 @@ class Evidence(models.Model):
         ]
         indexes = [models.Index(fields=["assessment", "deleted_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
     @property
@@ -145,7 +145,7 @@ class EvidenceFile(models.Model):
             models.CheckConstraint(condition=Q(size__gt=0), name="evidence_file_not_empty"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.original_name} (v{self.version})"
 
     @property
@@ -175,7 +175,7 @@ class EvidenceLink(models.Model):
             models.UniqueConstraint(fields=["evidence", "criterion"], name="evidence_link_unique"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.evidence.code} → {self.criterion.code}"
 
 
@@ -212,5 +212,5 @@ class EvidenceEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["assessment", "-at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()} {self.evidence.code}"

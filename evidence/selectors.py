@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from assessments.models import Assessment, Assignment
 from criteria.models import Criterion
@@ -12,7 +14,7 @@ from evidence.text import fold
 SEARCH_MAX_WORDS = 20
 
 
-def evidence_queryset():
+def evidence_queryset() -> QuerySet[Evidence]:
     return Evidence.objects.select_related(
         "current_file", "criterion", "created_by", "created_by__membership__unit"
     ).prefetch_related(
@@ -23,7 +25,9 @@ def evidence_queryset():
     )
 
 
-def evidence_for_criterion(assessment: Assessment, criterion: Criterion, *, deleted: bool = False):
+def evidence_for_criterion(
+    assessment: Assessment, criterion: Criterion, *, deleted: bool = False
+) -> list[Evidence]:
     """Evidence backing one sub-criterion (its own and linked), oldest code first."""
     items = list(
         evidence_queryset()
@@ -42,7 +46,7 @@ def evidence_search(
     unit_id: int | None = None,
     criterion_ids: list[int] | None = None,
     deleted: bool = False,
-):
+) -> QuerySet[Evidence]:
     """Newest first; `q` matches code, title, number, issuer or file name, without accents."""
     queryset = evidence_queryset().filter(assessment=assessment, deleted_at__isnull=not deleted)
     # Each word is one more condition; past a few, a query only adds work (SQLite refuses
@@ -59,7 +63,7 @@ def evidence_search(
     return queryset.order_by("-created_at", "-id")
 
 
-def evidence_totals(assessment: Assessment) -> dict:
+def evidence_totals(assessment: Assessment) -> dict[str, Any]:
     return Evidence.objects.filter(assessment=assessment, deleted_at__isnull=True).aggregate(
         count=Count("id"), size=Sum("current_file__size")
     )
@@ -91,14 +95,16 @@ def evidence_ids_by_criterion(assessment: Assessment) -> dict[int, set[int]]:
     return backing
 
 
-def evidence_totals_of(queryset) -> dict:
+def evidence_totals_of(queryset: QuerySet[Evidence]) -> dict[str, Any]:
     """Count and total size of the evidence in `queryset` (e.g. a filtered search)."""
     return Evidence.objects.filter(pk__in=queryset.values("pk")).aggregate(
         count=Count("id"), size=Sum("current_file__size")
     )
 
 
-def evidence_links_for_archive(assessment: Assessment, criterion_ids: list[int] | None = None):
+def evidence_links_for_archive(
+    assessment: Assessment, criterion_ids: list[int] | None = None
+) -> QuerySet[EvidenceLink]:
     """Every (not deleted) evidence with each sub-criterion it backs, in tree and code order:
     one row per file the ZIP will hold."""
     queryset = EvidenceLink.objects.filter(
@@ -130,26 +136,30 @@ def evidence_by_criterion(assessment: Assessment) -> dict[int, list[Evidence]]:
     return backing
 
 
-def evidence_snapshot(assessment: Assessment) -> list[dict]:
+def evidence_snapshot(assessment: Assessment) -> list[dict[str, Any]]:
     """The evidence of the assessment as it is now, as plain data to freeze (the report's
     evidence list at issuing): one row per (sub-criterion, evidence) link, in the order of
     the evidence ZIP, with codes, descriptions, files and SHA-256."""
-    return [
-        {
-            "criterion": link.criterion.code,
-            "code": link.evidence.code,
-            "title": link.evidence.title,
-            "doc_number": link.evidence.doc_number,
-            "issue_date": link.evidence.issue_date.isoformat() if link.evidence.issue_date else "",
-            "issuer": link.evidence.issuer,
-            "location": link.evidence.location,
-            "file_id": link.evidence.current_file_id,
-            "file_name": link.evidence.current_file.original_name,
-            "size": link.evidence.current_file.size,
-            "sha256": link.evidence.current_file.sha256,
-        }
-        for link in evidence_links_for_archive(assessment)
-    ]
+    rows = []
+    for link in evidence_links_for_archive(assessment):
+        evidence, file = link.evidence, link.evidence.current_file
+        assert file is not None  # evidence_links_for_archive keeps evidence with a file only
+        rows.append(
+            {
+                "criterion": link.criterion.code,
+                "code": evidence.code,
+                "title": evidence.title,
+                "doc_number": evidence.doc_number,
+                "issue_date": evidence.issue_date.isoformat() if evidence.issue_date else "",
+                "issuer": evidence.issuer,
+                "location": evidence.location,
+                "file_id": evidence.current_file_id,
+                "file_name": file.original_name,
+                "size": file.size,
+                "sha256": file.sha256,
+            }
+        )
+    return rows
 
 
 def evidence_files_by_id(ids: list[int]) -> dict[int, EvidenceFile]:

@@ -10,11 +10,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -23,7 +26,7 @@ from assessments.models import Assessment, Assignment
 from audit.services import Action, audit_record
 from criteria.models import Criterion
 from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
-from evidence.sniff import Refused, sniff
+from evidence.sniff import Kind, Refused, sniff
 from evidence.text import fold, nfc
 from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
 from guards import bounded
@@ -94,9 +97,9 @@ def sha256_of(path: Path) -> str:
 class _OnDisk:
     """The upload as a path on disk; in-memory uploads (tests, scripts) are spooled first."""
 
-    def __init__(self, upload):
+    def __init__(self, upload: UploadedFile) -> None:
         self.upload = upload
-        self.spooled = None
+        self.spooled: Path | None = None
 
     def __enter__(self) -> Path:
         if hasattr(self.upload, "temporary_file_path"):
@@ -109,7 +112,7 @@ class _OnDisk:
         self.spooled = Path(handle.name)
         return self.spooled
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.spooled is not None:
             self.spooled.unlink(missing_ok=True)
         elif hasattr(self.upload, "temporary_file_path"):
@@ -123,7 +126,7 @@ def _search_text(evidence: Evidence, file_name: str = "") -> str:
     return fold(" ".join(p for p in parts if p))
 
 
-def _audit(evidence: Evidence, action: str, by, summary: str, **details) -> None:
+def _audit(evidence: Evidence, action: str, by: User, summary: str, **details: Any) -> None:
     audit_record(
         action=action,
         user=by,
@@ -138,13 +141,13 @@ def _audit(evidence: Evidence, action: str, by, summary: str, **details) -> None
 def _store_version(
     *,
     evidence: Evidence,
-    upload,
+    upload: UploadedFile,
     path: Path,
     name: str,
-    kind,
+    kind: Kind,
     digest: str,
     thumb: bytes | None,
-    by,
+    by: User,
     stored: StoredFiles,
 ) -> EvidenceFile:
     """Write the file (moved, not copied, when Django already spooled it) and its row, and
@@ -207,7 +210,7 @@ def thumbnail_limits() -> bounded.Limits:
     )
 
 
-def make_preview(path: Path, kind) -> tuple[bytes | None, str]:
+def make_preview(path: Path, kind: Kind) -> tuple[bytes | None, str]:
     """(JPEG preview or None, warning for the uploader or "").
 
     Decoders are run in a bounded child: a file that would cost more memory, CPU or time than
@@ -236,8 +239,8 @@ def evidence_upload(
     *,
     assessment: Assessment,
     criterion: Criterion,
-    upload,
-    by,
+    upload: UploadedFile,
+    by: User,
     allow_duplicate: bool = False,
     title: str = "",
 ) -> UploadOutcome:
@@ -289,18 +292,18 @@ class _StoredMeanwhile(Exception):
 @transaction.atomic
 def _create_evidence(
     *,
-    assessment,
-    criterion,
-    upload,
-    path,
-    name,
-    kind,
-    digest,
-    thumb,
-    by,
-    title,
-    allow_duplicate,
-    stored,
+    assessment: Assessment,
+    criterion: Criterion,
+    upload: UploadedFile,
+    path: Path,
+    name: str,
+    kind: Kind,
+    digest: str,
+    thumb: bytes | None,
+    by: User,
+    title: str,
+    allow_duplicate: bool,
+    stored: StoredFiles,
 ) -> Evidence:
     """The new evidence, or _StoredMeanwhile when a live evidence of the assessment already
     has these bytes and duplicates are not allowed."""
@@ -360,7 +363,7 @@ def _create_evidence(
     return evidence
 
 
-def evidence_replace(*, evidence: Evidence, upload, by) -> UploadOutcome:
+def evidence_replace(*, evidence: Evidence, upload: UploadedFile, by: User) -> UploadOutcome:
     """A new version of the file; earlier versions stay with who uploaded them and when."""
     name = nfc(os.path.basename(upload.name or "tệp"))
     ensure_open(evidence.assessment)
@@ -425,7 +428,7 @@ DESCRIBED_FIELDS = ["title", "doc_number", "issue_date", "issuer", "location"]
 
 
 @transaction.atomic
-def evidence_describe(*, evidence: Evidence, by, **fields) -> str:
+def evidence_describe(*, evidence: Evidence, by: User, **fields: Any) -> str:
     """Update the description; returns a warning (empty if none) about the issue date."""
     ensure_open(evidence.assessment)
     unknown = set(fields) - set(DESCRIBED_FIELDS)
@@ -462,7 +465,7 @@ def evidence_describe(*, evidence: Evidence, by, **fields) -> str:
 
 
 @transaction.atomic
-def evidence_link(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLink:
+def evidence_link(*, evidence: Evidence, criterion: Criterion, by: User) -> EvidenceLink:
     """Let one evidence back another sub-criterion without uploading it again."""
     ensure_open(evidence.assessment)
     ensure_leaf(evidence.assessment, criterion)
@@ -493,7 +496,7 @@ def evidence_link(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLi
 
 
 @transaction.atomic
-def evidence_unlink(*, evidence: Evidence, criterion: Criterion, by) -> None:
+def evidence_unlink(*, evidence: Evidence, criterion: Criterion, by: User) -> None:
     ensure_open(evidence.assessment)
     if criterion.pk == evidence.criterion_id:
         raise ValidationError(
@@ -520,7 +523,7 @@ def evidence_unlink(*, evidence: Evidence, criterion: Criterion, by) -> None:
 
 
 @transaction.atomic
-def evidence_delete(*, evidence: Evidence, by) -> None:
+def evidence_delete(*, evidence: Evidence, by: User) -> None:
     """Soft delete: the evidence disappears from lists; its files stay on disk."""
     ensure_open(evidence.assessment)
     evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
@@ -539,7 +542,7 @@ def evidence_delete(*, evidence: Evidence, by) -> None:
 
 
 @transaction.atomic
-def evidence_restore(*, evidence: Evidence, by) -> None:
+def evidence_restore(*, evidence: Evidence, by: User) -> None:
     ensure_open(evidence.assessment)
     evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if not evidence.is_deleted:

@@ -16,6 +16,7 @@ import io
 import math
 import warnings
 
+import pypdfium2 as pdfium
 from PIL import Image, ImageOps
 
 SIZE = (480, 480)
@@ -121,8 +122,6 @@ def pdf_scale(width: float, height: float) -> float:
 
 
 def pdf_thumbnail(path: str) -> tuple[bytes | None, str]:
-    import pypdfium2 as pdfium
-
     document = pdfium.PdfDocument(path)
     try:
         page = document[0]

@@ -8,7 +8,7 @@ register = template.Library()
 
 
 @register.filter
-def points(value):
+def points(value: Decimal | float | str | None) -> str:
     """24.00 -> '24', 2.50 -> '2,5': points as Vietnamese documents write them."""
     if value is None or value == "":
         return ""
@@ -23,7 +23,7 @@ PROVENANCE_LABELS = {
 
 
 @register.filter
-def provenance(value):
+def provenance(value: object) -> object:
     """Readable provenance: 'seed' and 'inferred' are the draft fixture's markers."""
     if not value:
         return ""

@@ -17,10 +17,10 @@ ICONS = {
 
 
 @register.filter
-def kind_icon(kind):
+def kind_icon(kind: str) -> str:
     return ICONS.get(kind, "bi-file-earmark-image")
 
 
 @register.filter
-def filesize(size):
+def filesize(size: int | None) -> str:
     return human_size(int(size or 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 
 from assessments.access import get_assessment_for_user
@@ -9,7 +10,7 @@ from assessments.models import Assessment, Assignment
 from evidence.models import Evidence
 
 
-def get_assignment(user, pk: int, criterion_pk: int) -> tuple[Assessment, Assignment]:
+def get_assignment(user: User, pk: int, criterion_pk: int) -> tuple[Assessment, Assignment]:
     """(assessment, assignment with its supporting units) for a leaf the user may see."""
     assessment = get_assessment_for_user(user, pk)
     assignment = get_object_or_404(
@@ -22,7 +23,7 @@ def get_assignment(user, pk: int, criterion_pk: int) -> tuple[Assessment, Assign
     return assessment, assignment
 
 
-def get_evidence(user, pk: int, evidence_pk: int) -> Evidence:
+def get_evidence(user: User, pk: int, evidence_pk: int) -> Evidence:
     assessment = get_assessment_for_user(user, pk)
     evidence = get_object_or_404(
         Evidence.objects.select_related("current_file", "criterion", "created_by"),
