@@ -60,14 +60,13 @@ def run_together(work, count: int) -> tuple[list[Exception], float]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_actions_keep_one_straight_chain(demo):
+def test_concurrent_actions_keep_one_straight_chain(demo, leader):
     scores = list(
         Score.objects.filter(assessment=demo.assessment)
         .select_related("criterion")
         .order_by("criterion__order")[:THREADS]
     )
     people = [demo.user(name) for name in ("vhxh", "kinhte", "ttpvhcc", "vanphong")]
-    leader = demo.user("lanhdao")
     start = mark()
 
     def work(index):
@@ -93,12 +92,12 @@ def test_concurrent_actions_keep_one_straight_chain(demo):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo):
+def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo, own_staff):
     """A unit submits its scores (row locks on them, then the chain's lock, score after
     score) while colleagues comment on the same scores (the chain's lock, then, on
     PostgreSQL, the scores' rows for the foreign-key check at commit). Without the checks
     settled before the chain's lock, PostgreSQL reported a deadlock here every time."""
-    vhxh = demo.user("vhxh")
+    vhxh = own_staff
     codes = ["2.2.b", "1.1.j"]
     points = {"2.2.b": 1, "1.1.j": 3}
     for code in codes:

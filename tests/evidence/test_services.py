@@ -158,13 +158,13 @@ def test_allow_duplicate_stores_a_second_evidence(store, media_root, make_pdf):
     assert all((media_root / "evidence" / name).is_file() for name in names)
 
 
-def test_duplicates_are_looked_for_only_in_the_same_assessment(store, demo, make_pdf):
+def test_duplicates_are_looked_for_only_in_the_same_assessment(
+    store, demo, make_pdf, outsider_staff
+):
     data = make_pdf()
     store("Kế hoạch.pdf", data)
 
-    elsewhere = store(
-        "Kế hoạch.pdf", data, assessment=demo.other_assessment, by=demo.user("anlao_vhxh")
-    )
+    elsewhere = store("Kế hoạch.pdf", data, assessment=demo.other_assessment, by=outsider_staff)
 
     assert elsewhere.status == "stored"
     assert elsewhere.evidence.assessment == demo.other_assessment
@@ -178,11 +178,11 @@ def test_a_deleted_evidence_is_not_a_duplicate(store, vhxh, make_pdf):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload):
+def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload, own_staff):
     """The duplicate check and the insert are one step per assessment: ten requests carrying
     the same bytes, released together, store one evidence and are told the others are copies."""
     criteria = [leaf(demo.assessment, code) for code in ("2.2.e", "2.2.b")]
-    vhxh = demo.user("vhxh")
+    vhxh = own_staff
     data = pdf_bytes(pages=2)
     outcomes, errors, barrier = [], [], threading.Barrier(10)
 
@@ -326,10 +326,11 @@ def test_a_spooled_upload_left_by_a_killed_process_is_swept(settings, tmp_path):
     assert fresh.exists()
 
 
-def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, make_png, upload):
+def test_replace_keeps_earlier_versions_on_disk(
+    store, demo, vhxh, make_pdf, make_png, upload, leader
+):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     first = evidence.current_file
-    leader = demo.user("lanhdao")
 
     outcome = evidence_replace(
         evidence=evidence, upload=upload("Kế hoạch (đã ký).png", make_png()), by=leader
@@ -376,7 +377,9 @@ def test_refused_replacement_keeps_the_current_version(store, media_root, vhxh, 
     assert stored_files(media_root) == files_before
 
 
-def test_delete_keeps_files_and_restore_brings_it_back(store, demo, vhxh, media_root, make_pdf):
+def test_delete_keeps_files_and_restore_brings_it_back(
+    store, demo, vhxh, media_root, make_pdf, leader
+):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     files = stored_files(media_root)
     assert len(files) == 2  # the file and its thumbnail
@@ -390,7 +393,7 @@ def test_delete_keeps_files_and_restore_brings_it_back(store, demo, vhxh, media_
     assert stored_files(media_root) == files
     assert EvidenceFile.objects.filter(evidence=evidence).count() == 1
 
-    evidence_restore(evidence=evidence, by=demo.user("lanhdao"))
+    evidence_restore(evidence=evidence, by=leader)
 
     evidence.refresh_from_db()
     assert not evidence.is_deleted

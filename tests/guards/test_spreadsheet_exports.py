@@ -257,10 +257,12 @@ def appendix_fields(demo, texts) -> dict:
     }
 
 
-def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(hostile, client, login_as):
+def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(
+    hostile, client, login_as, leader, secretary
+):
     demo, texts = hostile
-    login_as("lanhdao")
-    report = report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+    login_as(leader)
+    report = report_create(assessment=demo.assessment, by=secretary)
 
     response = client.get(reverse("reports:appendix_xlsx", args=[demo.assessment.pk, report.pk]))
 
@@ -268,9 +270,9 @@ def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(hostile, client, l
     assert_text_only(response.content, texts, **appendix_fields(demo, texts))
 
 
-def test_units_xlsx_keeps_unit_names_as_text(hostile, client, login_as):
+def test_units_xlsx_keeps_unit_names_as_text(hostile, client, login_as, leader):
     demo, texts = hostile
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(reverse("reports:units_xlsx", args=[demo.assessment.pk]))
 
@@ -303,9 +305,11 @@ def assert_evidence_index(data: bytes, texts: dict[str, str]) -> None:
         assert any(safe_name(texts[field]) in value for value in strings), field
 
 
-def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(hostile, client, login_as):
+def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(
+    hostile, client, login_as, leader
+):
     demo, texts = hostile
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(reverse("evidence:archive", args=[demo.assessment.pk]))
 
@@ -314,9 +318,9 @@ def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(hostile, c
     assert_evidence_index(archive.read(INDEX_NAME), texts)
 
 
-def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile):
+def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
     demo, texts = hostile
-    vanthu = demo.user("vanthu")
+    vanthu = secretary
     # The demo keys put the committee's name in a certificate, where 64 characters is the limit.
     name = demo.commune.name
     Commune.objects.filter(pk=demo.commune.pk).update(name="Nghi Dương")
