@@ -70,12 +70,12 @@ def criterion(demo) -> Criterion:
 
 
 @pytest.fixture
-def evidence(demo, criterion) -> Evidence:
+def evidence(demo, criterion, own_staff) -> Evidence:
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Ảnh.png", image_bytes("PNG"), "image/png"),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
     assert outcome.status == "stored", outcome.message
     return outcome.evidence

@@ -78,13 +78,13 @@ def test_adjustment_service_refuses_more_cases_than_the_limit(demo, leader):
 
 
 @pytest.fixture
-def evidence(demo):
+def evidence(demo, own_staff):
     """An evidence of 1.1.j (Phòng Văn hóa - Xã hội) to reuse for 1.1.g, the same unit's."""
     return evidence_upload(
         assessment=demo.assessment,
         criterion=demo.assessment.criteria_set.criteria.get(code="1.1.j"),
         upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes()),
-        by=demo.user("vhxh"),
+        by=own_staff,
     ).evidence
 
 
@@ -212,8 +212,8 @@ def test_a_lock_reason_typed_decomposed_is_stored_composed(client, demo, login_a
 
 
 @pytest.fixture
-def draft(demo):
-    return report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+def draft(demo, secretary):
+    return report_create(assessment=demo.assessment, by=secretary)
 
 
 def test_a_report_section_typed_decomposed_is_stored_composed(
@@ -243,9 +243,9 @@ def test_nul_in_the_issue_reason_is_refused(client, demo, draft, login_as, leade
 
 
 @pytest.fixture
-def issued(demo, draft):
+def issued(demo, draft, leader):
     demo_signing_setup(commune=demo.commune)
-    return report_issue(report=draft, by=demo.user("lanhdao"), override_reason="Kiểm thử.")
+    return report_issue(report=draft, by=leader, override_reason="Kiểm thử.")
 
 
 def sign(client, demo, report, **data):
@@ -336,9 +336,9 @@ def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as,
 
 
 @pytest.fixture
-def with_app(demo):
+def with_app(demo, chairman):
     """A leader with an authenticator app and recovery codes (a login then asks for a code)."""
-    user = demo.user("chutich")
+    user = chairman
     device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     recovery_codes_replace(user=user)
     return device

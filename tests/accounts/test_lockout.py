@@ -110,9 +110,9 @@ def test_scripts_get_json(client, demo):
 
 
 @pytest.fixture
-def admin_client(demo):
+def admin_client(demo, administrator):
     client = Client()
-    client.force_login(demo.user("admin"))
+    client.force_login(administrator)
     return client
 
 

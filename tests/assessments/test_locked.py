@@ -19,8 +19,8 @@ ASSIGN_LOCKED = "Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trư
 
 
 @pytest.fixture
-def locked(demo):
-    assessment_lock(assessment=demo.assessment, by=demo.user("lanhdao"), reason="Tổng hợp")
+def locked(demo, leader):
+    assessment_lock(assessment=demo.assessment, by=leader, reason="Tổng hợp")
     demo.assessment.refresh_from_db()
     return demo
 

@@ -253,8 +253,7 @@ SEED_LOSSES = {
 }
 
 
-def approve_everything_as_in_the_seed(demo):
-    leader = demo.user("lanhdao")
+def approve_everything_as_in_the_seed(demo, leader):
     for score in Score.objects.filter(assessment=demo.assessment).select_related("criterion"):
         code = score.criterion.code
         if code in SEED_LOSSES:
@@ -290,8 +289,8 @@ def approve_everything_as_in_the_seed(demo):
         score_approve(score=score, by=leader, expected_version=score.version)
 
 
-def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo):
-    approve_everything_as_in_the_seed(demo)
+def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo, leader):
+    approve_everything_as_in_the_seed(demo, leader)
     # Expect at most 8 queries (6 today): criteria, assignments, scores, levels, adjustments,
     # the criteria set.
     with at_most(8, "criteria, assignments, scores, levels, adjustments, criteria set"):
@@ -315,7 +314,7 @@ def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo):
 
 
 def test_deductions_and_disqualifiers_show_on_the_total(demo, leader):
-    approve_everything_as_in_the_seed(demo)
+    approve_everything_as_in_the_seed(demo, leader)
     adjustments = {a.kind: a for a in demo.assessment.criteria_set.adjustments.all()}
     adjustment_record(
         assessment=demo.assessment, adjustment=adjustments["deduction"], cases=2, note="", by=leader
@@ -341,7 +340,7 @@ def test_an_excluded_subcriterion_rebases_the_total(demo, leader, centre_staff):
     criterion = score_of(demo, "2.2.d").criterion
     criterion.not_arising = "exclude"
     criterion.save()
-    approve_everything_as_in_the_seed(demo)
+    approve_everything_as_in_the_seed(demo, leader)
     score = score_of(demo, "2.2.d")
     score_return(
         score=score,

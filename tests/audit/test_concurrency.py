@@ -97,7 +97,6 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo,
     score) while colleagues comment on the same scores (the chain's lock, then, on
     PostgreSQL, the scores' rows for the foreign-key check at commit). Without the checks
     settled before the chain's lock, PostgreSQL reported a deadlock here every time."""
-    vhxh = own_staff
     codes = ["2.2.b", "1.1.j"]
     points = {"2.2.b": 1, "1.1.j": 3}
     for code in codes:
@@ -106,7 +105,7 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo,
         )
         score_propose(
             score=score,
-            by=vhxh,
+            by=own_staff,
             expected_version=score.version,
             points=Decimal(points[code]),
             result_text="Đã thực hiện.",
@@ -123,10 +122,10 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo,
     def work(index):
         scores = patiently(load, order="-criterion__order" if index % 2 else "criterion__order")
         if index == 0:
-            patiently(score_submit_many, scores=scores, by=vhxh)
+            patiently(score_submit_many, scores=scores, by=own_staff)
         else:
             for score in scores:
-                patiently(score_comment, score=score, by=vhxh, comment=f"Góp ý {index}")
+                patiently(score_comment, score=score, by=own_staff, comment=f"Góp ý {index}")
 
     errors, _seconds = run_together(work, 4)
     assert errors == []

@@ -90,13 +90,13 @@ def criterion(demo_scored) -> Criterion:
 
 
 @pytest.fixture
-def evidence(demo_scored, criterion) -> Evidence:
+def evidence(demo_scored, criterion, own_staff) -> Evidence:
     """An evidence of 2.2.e with the issue's hostile code, deletable (2.2.e back to submitted)."""
     outcome = evidence_upload(
         assessment=demo_scored.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Ảnh hội nghị.png", image_bytes("PNG"), "image/png"),
-        by=demo_scored.user("vhxh"),
+        by=own_staff,
     )
     Evidence.objects.filter(pk=outcome.evidence.pk).update(code=HOSTILE_CODE)
     Score.objects.filter(assessment=demo_scored.assessment, criterion=criterion).update(

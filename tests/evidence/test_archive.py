@@ -53,7 +53,7 @@ def add(demo, upload, code, name, content, by="lanhdao"):
 
 
 @pytest.fixture
-def files(demo, upload):
+def files(demo, upload, leader):
     """Three evidence, one of them backing three sub-criteria, plus a deleted one."""
     contents = {
         "report": pdf_bytes(pages=2),
@@ -67,7 +67,7 @@ def files(demo, upload):
     )
     evidence_describe(
         evidence=report,
-        by=demo.user("lanhdao"),
+        by=leader,
         title="Báo cáo kết quả giải quyết thủ tục hành chính quý I",
         doc_number="25/BC-UBND",
         issue_date=dt.date(2026, 4, 5),
@@ -75,11 +75,11 @@ def files(demo, upload):
         location="trang 3, mục II",
     )
     for code in ["2.1.b", "1.1.i"]:
-        evidence_link(evidence=report, criterion=criterion(demo, code), by=demo.user("lanhdao"))
+        evidence_link(evidence=report, criterion=criterion(demo, code), by=leader)
     photo = add(demo, upload, "2.1.a", "ảnh một cửa.jpg", contents["photo"], by="ttpvhcc")
     plan = add(demo, upload, "1.1.a", "ke-hoach.pdf", contents["plan"], by="vhxh")
     gone = add(demo, upload, "2.2.a", "xoa.png", contents["gone"])
-    evidence_delete(evidence=gone, by=demo.user("lanhdao"))
+    evidence_delete(evidence=gone, by=leader)
     return {"report": report, "photo": photo, "plan": plan, "gone": gone, "contents": contents}
 
 

@@ -310,16 +310,15 @@ def test_the_preview_is_drawn_before_any_transaction_is_opened(
         return draw(path, kind)
 
     monkeypatch.setattr(services, "make_preview", watched)
-    vhxh = own_staff
 
     stored = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=upload("Kế hoạch.pdf", pdf_bytes()),
-        by=vhxh,
+        by=own_staff,
     )
     evidence_replace(
-        evidence=stored.evidence, upload=upload("Ảnh.png", image_bytes("PNG")), by=vhxh
+        evidence=stored.evidence, upload=upload("Ảnh.png", image_bytes("PNG")), by=own_staff
     )
 
     assert depths == [depth_at_start, depth_at_start]  # no lock is held while it draws

@@ -57,7 +57,7 @@ def add(demo, upload, code, name, content, *, by="lanhdao", **described):
 
 
 @pytest.fixture
-def sample(demo, upload):
+def sample(demo, upload, leader):
     """1.1.a: a described PDF; 2.1.a: a PNG also backing 2.1.b; 2.1.a: a deleted PDF."""
     public = add(
         demo,
@@ -72,9 +72,9 @@ def sample(demo, upload):
         issuer="UBND xã Nghi Dương",
     )
     photo = add(demo, upload, "2.1.a", "Ảnh bộ phận một cửa.png", image_bytes("PNG"))
-    evidence_link(evidence=photo, criterion=criterion(demo, "2.1.b"), by=demo.user("lanhdao"))
+    evidence_link(evidence=photo, criterion=criterion(demo, "2.1.b"), by=leader)
     gone = add(demo, upload, "2.1.a", "cu.pdf", PDF + b"\n% old")
-    evidence_delete(evidence=gone, by=demo.user("lanhdao"))
+    evidence_delete(evidence=gone, by=leader)
     return {"public": public, "photo": photo, "gone": gone}
 
 
@@ -256,7 +256,7 @@ def test_overview_is_linked_from_the_assessment_page(client, login_as, demo, own
 # -- query counts ------------------------------------------------------------------------------
 
 
-def make_many(demo, upload, count, start=0):
+def make_many(demo, upload, by, count, start=0):
     codes = leaves(demo)
     for i in range(start, start + count):
         evidence = add(
@@ -265,7 +265,7 @@ def make_many(demo, upload, count, start=0):
         evidence_link(
             evidence=evidence,
             criterion=criterion(demo, codes[(i + 1) % len(codes)]),
-            by=demo.user("lanhdao"),
+            by=by,
         )
 
 
@@ -301,18 +301,18 @@ def test_overview_query_count_does_not_grow(
         params = {"don-vi": demo.commune.units.first().pk}
     login_as(leader)
     url = overview_url(demo, **params)
-    make_many(demo, upload, 3)
+    make_many(demo, upload, leader, 3)
     few = count_queries(client, url, OVERVIEW)
-    make_many(demo, upload, 27, start=3)
+    make_many(demo, upload, leader, 27, start=3)
     assert count_queries(client, url, OVERVIEW) == few
     assert few == expected
 
 
 def test_history_query_count_does_not_grow(client, login_as, demo, upload, leader):
     login_as(leader)
-    make_many(demo, upload, 3)
+    make_many(demo, upload, leader, 3)
     few = count_queries(client, history_url(demo), HISTORY)
-    make_many(demo, upload, 27, start=3)
+    make_many(demo, upload, leader, 27, start=3)
     assert count_queries(client, history_url(demo), HISTORY) == few
     assert few == 7  # session, user, membership, assessment, membership, count, page
 
@@ -334,13 +334,12 @@ def test_staff_and_secretary_may_not_see_the_history(client, login_as, demo, use
 
 def test_history_lists_every_action_newest_first(client, login_as, demo, sample, upload, leader):
     photo = sample["photo"]
-    lanhdao = leader
     evidence_replace(
         evidence=photo,
         upload=upload("anh-moi.png", image_bytes("PNG", color=(1, 2, 3))),
-        by=lanhdao,
+        by=leader,
     )
-    evidence_restore(evidence=sample["gone"], by=lanhdao)
+    evidence_restore(evidence=sample["gone"], by=leader)
     login_as(leader)
     response = client.get(history_url(demo))
     events = list(response.context["page"].object_list)

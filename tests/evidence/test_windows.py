@@ -17,13 +17,13 @@ LEAF = "2.2.e"  # led by Phòng Văn hóa - Xã hội
 
 
 @pytest.fixture
-def evidence(demo):
+def evidence(demo, own_staff):
     criterion = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=LEAF)
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("thu-bieu-duong.pdf", pdf_bytes()),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
     return outcome.evidence
 

@@ -72,13 +72,13 @@ LEAVES = ["2.2.e", "1.1.a", "1.1.b", "2.2.a", "3.1.a", "4.1.a"]
 
 
 @pytest.fixture
-def hostile(demo_scored):
+def hostile(demo_scored, own_staff, leader):
     """The demo commune with risky text in every free-text field that can reach a file."""
     demo = demo_scored
     plant = Planted()
     assessment = demo.assessment
     criteria_set = assessment.criteria_set
-    vhxh, lanhdao = demo.user("vhxh"), demo.user("lanhdao")
+    vhxh, lanhdao = own_staff, leader
 
     units = list(Unit.objects.filter(commune=demo.commune).order_by("pk"))
     while len(units) < len(LEAVES):
@@ -320,7 +320,6 @@ def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(
 
 def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
     demo, texts = hostile
-    vanthu = secretary
     # The demo keys put the committee's name in a certificate, where 64 characters is the limit.
     name = demo.commune.name
     Commune.objects.filter(pk=demo.commune.pk).update(name="Nghi Dương")
@@ -328,12 +327,14 @@ def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
     Commune.objects.filter(pk=demo.commune.pk).update(name=name)
     person = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
     organisation = SigningKey.objects.get(commune=demo.commune, owner__isnull=True)
-    report = report_issue(report=report_create(assessment=demo.assessment, by=vanthu), by=vanthu)
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+    report = report_issue(
+        report=report_create(assessment=demo.assessment, by=secretary), by=secretary
+    )
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
 
     issued_xlsx = current_file(report, IssuedFile.Kind.APPENDIX_XLSX).read()
-    dossier = dossier_build(report=report, by=vanthu)
+    dossier = dossier_build(report=report, by=secretary)
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
 
