@@ -105,6 +105,19 @@ def leader(demo):
 
 
 @pytest.fixture
+def chairman(demo):
+    """The Chủ tịch of xã Nghi Dương: a leader, and the one who signs as the chairman."""
+    return demo.user("chutich")
+
+
+@pytest.fixture
+def centre_staff(demo):
+    """Staff of Trung tâm Phục vụ hành chính công, as the demo has it (not a supporting unit
+    of `own_criterion`; `supporting_staff` is the same person made one)."""
+    return demo.user("ttpvhcc")
+
+
+@pytest.fixture
 def secretary(demo):
     """The secretary (văn thư) of xã Nghi Dương."""
     return demo.user("vanthu")
@@ -124,11 +137,19 @@ def outsider(demo):
 
 
 @pytest.fixture
-def login_as(client, demo):
-    """`login_as("vhxh")` logs the test client in as that demo account and returns the user."""
+def outsider_staff(demo):
+    """Staff of Phòng Văn hóa - Xã hội in the other commune, xã An Lão: the same unit name
+    as `own_staff`'s, but nothing of Nghi Dương's is theirs."""
+    return demo.user("anlao_vhxh")
 
-    def _login(username: str):
-        user = demo.user(username)
+
+@pytest.fixture
+def login_as(client, demo):
+    """`login_as(leader)` logs the test client in as that persona and returns the user;
+    `login_as("vhxh")` does the same by demo user name, for tests that loop over names."""
+
+    def _login(who):
+        user = demo.user(who) if isinstance(who, str) else who
         client.force_login(user)
         return user
 

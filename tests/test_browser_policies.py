@@ -70,12 +70,12 @@ def criterion(demo) -> Criterion:
 
 
 @pytest.fixture
-def evidence(demo, criterion) -> Evidence:
+def evidence(demo, criterion, own_staff) -> Evidence:
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Ảnh.png", image_bytes("PNG"), "image/png"),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
     assert outcome.status == "stored", outcome.message
     return outcome.evidence
@@ -84,8 +84,10 @@ def evidence(demo, criterion) -> Evidence:
 # Headers of pages
 
 
-def test_a_signed_in_page_carries_every_policy_and_is_never_cached(client, demo, login_as):
-    login_as("vhxh")
+def test_a_signed_in_page_carries_every_policy_and_is_never_cached(
+    client, demo, login_as, own_staff
+):
+    login_as(own_staff)
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert_site_headers(response)
@@ -104,8 +106,8 @@ def test_the_public_verification_page_is_not_forced_out_of_caches(client, demo):
     assert not client.get("/xac-minh/").has_header("Cache-Control")
 
 
-def test_an_admin_page_is_never_cached(client, demo, login_as):
-    login_as("admin")
+def test_an_admin_page_is_never_cached(client, demo, login_as, administrator):
+    login_as(administrator)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert_site_headers(response)
@@ -126,8 +128,8 @@ def test_the_csrf_failure_page_is_ours_and_needs_no_inline_style(demo):
 # Files
 
 
-def test_downloads_are_never_cached(client, demo, login_as, evidence):
-    login_as("lanhdao")
+def test_downloads_are_never_cached(client, demo, login_as, evidence, leader):
+    login_as(leader)
     for url in (
         reverse("evidence:download", args=[demo.assessment.pk, evidence.current_file_id]),
         reverse("evidence:thumbnail", args=[demo.assessment.pk, evidence.current_file_id]),
@@ -151,9 +153,11 @@ def test_a_file_is_never_cached_even_for_an_anonymous_visitor(rf):
     assert not page.has_header("Cache-Control")
 
 
-def test_what_a_view_says_about_caching_does_not_override_it_for_a_signed_in_user(rf, demo):
+def test_what_a_view_says_about_caching_does_not_override_it_for_a_signed_in_user(
+    rf, demo, own_staff
+):
     request = rf.get("/")
-    request.user = demo.user("vhxh")
+    request.user = own_staff
 
     def cacheable(request):
         response = HttpResponse("x")
@@ -194,9 +198,11 @@ def test_behind_a_proxy_its_forwarded_protocol_counts(client, demo, settings):
 # The document previews: their one <style> element by nonce, nothing else
 
 
-def test_document_previews_allow_their_own_style_element_and_nothing_else(client, demo, login_as):
-    report = report_create(assessment=demo.assessment, by=demo.user("lanhdao"))
-    login_as("lanhdao")
+def test_document_previews_allow_their_own_style_element_and_nothing_else(
+    client, demo, login_as, leader
+):
+    report = report_create(assessment=demo.assessment, by=leader)
+    login_as(leader)
     seen = set()
     for name in ("reports:preview", "reports:appendix_preview"):
         response = client.get(reverse(name, args=[demo.assessment.pk, report.pk]))
@@ -221,17 +227,19 @@ def test_document_previews_allow_their_own_style_element_and_nothing_else(client
 # No data inside code
 
 
-def test_a_hostile_evidence_code_stays_text_in_the_confirmation(client, demo, login_as, criterion):
+def test_a_hostile_evidence_code_stays_text_in_the_confirmation(
+    client, demo, login_as, criterion, own_staff
+):
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes(), "application/pdf"),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
     hostile = "1'+alert(origin)+'\"><script>alert(1)</script>"
     Evidence.objects.filter(pk=outcome.evidence.pk).update(code=hostile)
     escaped = "1&#x27;+alert(origin)+&#x27;&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
-    login_as("vhxh")
+    login_as(own_staff)
     for url, headers in (
         (reverse("evidence:detail", args=[demo.assessment.pk, outcome.evidence.pk]), {}),
         (

@@ -54,15 +54,17 @@ def adjustment_url(demo) -> str:
         ("-1", "Số trường hợp phải là số nguyên không âm."),
     ],
 )
-def test_adjustment_cases_must_be_a_small_whole_number(client, demo, login_as, cases, message):
-    login_as("lanhdao")
+def test_adjustment_cases_must_be_a_small_whole_number(
+    client, demo, login_as, cases, message, leader
+):
+    login_as(leader)
     response = client.post(adjustment_url(demo), {"cases": cases, "note": "x"}, follow=True)
     assert messages_of(response) == [message]
     assert not AdjustmentEntry.objects.exists()
     assert not AssessmentEvent.objects.exists()
 
 
-def test_adjustment_service_refuses_more_cases_than_the_limit(demo):
+def test_adjustment_service_refuses_more_cases_than_the_limit(demo, leader):
     deduction = demo.assessment.criteria_set.adjustments.get(kind="deduction")
     with pytest.raises(ValidationError, match=f"từ 0 đến {MAX_CASES}"):
         adjustment_record(
@@ -70,19 +72,19 @@ def test_adjustment_service_refuses_more_cases_than_the_limit(demo):
             adjustment=deduction,
             cases=10**400,
             note="",
-            by=demo.user("lanhdao"),
+            by=leader,
         )
     assert not AdjustmentEntry.objects.exists()
 
 
 @pytest.fixture
-def evidence(demo):
+def evidence(demo, own_staff):
     """An evidence of 1.1.j (Phòng Văn hóa - Xã hội) to reuse for 1.1.g, the same unit's."""
     return evidence_upload(
         assessment=demo.assessment,
         criterion=demo.assessment.criteria_set.criteria.get(code="1.1.j"),
         upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes()),
-        by=demo.user("vhxh"),
+        by=own_staff,
     ).evidence
 
 
@@ -91,8 +93,8 @@ def link_url(demo) -> str:
     return reverse("evidence:link", args=[demo.assessment.pk, criterion.pk])
 
 
-def test_link_to_something_that_is_no_evidence_id(client, demo, login_as, evidence):
-    login_as("vhxh")
+def test_link_to_something_that_is_no_evidence_id(client, demo, login_as, evidence, own_staff):
+    login_as(own_staff)
     for value in NOT_AN_ID:
         response = client.post(link_url(demo), {"evidence": value}, follow=True)
         assert messages_of(response) == ["Không tìm thấy minh chứng này; hãy tìm lại rồi chọn."]
@@ -100,21 +102,23 @@ def test_link_to_something_that_is_no_evidence_id(client, demo, login_as, eviden
     assert not EvidenceEvent.objects.filter(action="link").exists()
 
 
-def test_link_to_an_evidence_of_another_commune(client, demo, login_as, evidence):
+def test_link_to_an_evidence_of_another_commune(
+    client, demo, login_as, evidence, outsider_staff, own_staff
+):
     other = evidence_upload(
         assessment=demo.other_assessment,
         criterion=demo.other_assessment.criteria_set.criteria.get(code="1.1.j"),
         upload=SimpleUploadedFile("Khác.pdf", pdf_bytes(pages=2)),
-        by=demo.user("anlao_vhxh"),
+        by=outsider_staff,
     ).evidence
-    login_as("vhxh")
+    login_as(own_staff)
     response = client.post(link_url(demo), {"evidence": other.pk}, follow=True)
     assert "Không tìm thấy minh chứng này; hãy tìm lại rồi chọn." in messages_of(response)
     assert not other.links.exclude(criterion=other.criterion).exists()
 
 
-def test_link_still_works(client, demo, login_as, evidence):
-    login_as("vhxh")
+def test_link_still_works(client, demo, login_as, evidence, own_staff):
+    login_as(own_staff)
     response = client.post(link_url(demo), {"evidence": evidence.pk}, follow=True)
     assert f"Đã dùng minh chứng {evidence.code} cho tiêu chí 1.1.g." in messages_of(response)
 
@@ -131,15 +135,15 @@ FILTER_VALUES = ["²", "9" * 400, "abc", "-1", "a\x00b"]
         ("evidence:search", "tieu-chi"),
     ],
 )
-def test_filters_that_are_no_ids_are_ignored(client, demo, login_as, name, param):
-    login_as("vhxh")
+def test_filters_that_are_no_ids_are_ignored(client, demo, login_as, name, param, own_staff):
+    login_as(own_staff)
     for value in FILTER_VALUES:
         response = client.get(reverse(name, args=[demo.assessment.pk]), {param: value})
         assert response.status_code == 200, value
 
 
-def test_the_archive_of_a_criterion_that_is_no_id_is_not_found(client, demo, login_as):
-    login_as("vhxh")
+def test_the_archive_of_a_criterion_that_is_no_id_is_not_found(client, demo, login_as, own_staff):
+    login_as(own_staff)
     archive = reverse("evidence:archive", args=[demo.assessment.pk])
     for value in FILTER_VALUES:
         assert client.get(archive, {"tieu-chi": value}).status_code == 404, value
@@ -149,8 +153,10 @@ def test_the_archive_of_a_criterion_that_is_no_id_is_not_found(client, demo, log
 
 
 @pytest.mark.parametrize("name", ["evidence:search", "evidence:overview"])
-def test_nul_in_the_search_box_is_answered_in_vietnamese(client, demo, login_as, evidence, name):
-    login_as("vhxh")
+def test_nul_in_the_search_box_is_answered_in_vietnamese(
+    client, demo, login_as, evidence, name, own_staff
+):
+    login_as(own_staff)
     response = client.get(reverse(name, args=[demo.assessment.pk]), {"q": "bien\x00ban"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -159,8 +165,8 @@ def test_nul_in_the_search_box_is_answered_in_vietnamese(client, demo, login_as,
 
 
 @pytest.mark.parametrize("name", ["evidence:search", "evidence:overview"])
-def test_a_search_of_a_whole_page_of_words_is_answered(client, demo, login_as, name):
-    login_as("vhxh")
+def test_a_search_of_a_whole_page_of_words_is_answered(client, demo, login_as, name, own_staff):
+    login_as(own_staff)
     response = client.get(reverse(name, args=[demo.assessment.pk]), {"q": "bien ban " * 5000})
     assert response.status_code == 200
     assert "Từ khóa dài quá 200 ký tự." in response.content.decode()
@@ -173,46 +179,48 @@ def test_the_search_selector_takes_at_most_twenty_words(demo, evidence):
     assert list(evidence_search(demo.assessment, q="bien " * 19 + "khong-co")) == []
 
 
-def test_the_search_still_finds(client, demo, login_as, evidence):
-    login_as("vhxh")
+def test_the_search_still_finds(client, demo, login_as, evidence, own_staff):
+    login_as(own_staff)
     response = client.get(reverse("evidence:search", args=[demo.assessment.pk]), {"q": "bien"})
     assert evidence.code in response.content.decode()
 
 
-def test_nul_in_the_lock_reason_is_refused(client, demo, login_as):
-    login_as("lanhdao")
+def test_nul_in_the_lock_reason_is_refused(client, demo, login_as, leader):
+    login_as(leader)
     response = client.post(url("lock", demo), {"reason": "a\x00b"}, follow=True)
     assert messages_of(response) == [f"Lý do khóa: {NUL_MESSAGE}"]
     assert Assessment.objects.get(pk=demo.assessment.pk).status == "open"
 
 
-def test_nul_in_the_adjustment_note_is_refused(client, demo, login_as):
-    login_as("lanhdao")
+def test_nul_in_the_adjustment_note_is_refused(client, demo, login_as, leader):
+    login_as(leader)
     response = client.post(adjustment_url(demo), {"cases": "1", "note": "a\x00b"}, follow=True)
     assert messages_of(response) == [NUL_MESSAGE]
     assert not AdjustmentEntry.objects.exists()
 
 
-def test_a_comment_typed_decomposed_is_stored_composed(client, demo, login_as):
-    login_as("kinhte")
+def test_a_comment_typed_decomposed_is_stored_composed(client, demo, login_as, other_staff):
+    login_as(other_staff)
     client.post(url("score_comment", demo, "1.1.j"), {"comment": NFD})
     assert ScoreEvent.objects.get().comment == NFC
 
 
-def test_a_lock_reason_typed_decomposed_is_stored_composed(client, demo, login_as):
-    login_as("lanhdao")
+def test_a_lock_reason_typed_decomposed_is_stored_composed(client, demo, login_as, leader):
+    login_as(leader)
     client.post(url("lock", demo), {"reason": NFD})
     assert AssessmentEvent.objects.get().reason == NFC
 
 
 @pytest.fixture
-def draft(demo):
-    return report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+def draft(demo, secretary):
+    return report_create(assessment=demo.assessment, by=secretary)
 
 
-def test_a_report_section_typed_decomposed_is_stored_composed(client, demo, draft, login_as):
+def test_a_report_section_typed_decomposed_is_stored_composed(
+    client, demo, draft, login_as, secretary
+):
     section = draft.sections.exclude(body="").first()
-    login_as("vanthu")
+    login_as(secretary)
     client.post(
         reverse("reports:section_save", args=[demo.assessment.pk, draft.pk, section.pk]),
         {"version": section.version, "body": NFD},
@@ -220,8 +228,8 @@ def test_a_report_section_typed_decomposed_is_stored_composed(client, demo, draf
     assert ReportSection.objects.get(pk=section.pk).body == NFC
 
 
-def test_nul_in_the_issue_reason_is_refused(client, demo, draft, login_as):
-    login_as("lanhdao")
+def test_nul_in_the_issue_reason_is_refused(client, demo, draft, login_as, leader):
+    login_as(leader)
     response = client.post(
         reverse("reports:issue", args=[demo.assessment.pk, draft.pk]),
         {"override_reason": "a\x00b"},
@@ -235,9 +243,9 @@ def test_nul_in_the_issue_reason_is_refused(client, demo, draft, login_as):
 
 
 @pytest.fixture
-def issued(demo, draft):
+def issued(demo, draft, leader):
     demo_signing_setup(commune=demo.commune)
-    return report_issue(report=draft, by=demo.user("lanhdao"), override_reason="Kiểm thử.")
+    return report_issue(report=draft, by=leader, override_reason="Kiểm thử.")
 
 
 def sign(client, demo, report, **data):
@@ -246,41 +254,41 @@ def sign(client, demo, report, **data):
     )
 
 
-def test_signing_with_something_that_is_no_key(client, demo, issued, login_as):
-    login_as("vanthu")
+def test_signing_with_something_that_is_no_key(client, demo, issued, login_as, secretary):
+    login_as(secretary)
     for value in NOT_AN_ID:
         response = sign(client, demo, issued, key=value, secret=DEMO_PASSPHRASE, step="person")
         assert messages_of(response) == ["Hãy chọn khóa ký số của xã."], value
     assert not SignatureRecord.objects.exists()
 
 
-def test_signing_with_a_key_of_another_commune(client, demo, issued, login_as):
+def test_signing_with_a_key_of_another_commune(client, demo, issued, login_as, secretary):
     demo_signing_setup(commune=demo.other_commune)
     other = SigningKey.objects.filter(commune=demo.other_commune, owner__isnull=False).get()
-    login_as("vanthu")
+    login_as(secretary)
     response = sign(client, demo, issued, key=other.pk, secret=DEMO_PASSPHRASE, step="person")
     assert "Hãy chọn khóa ký số của xã." in messages_of(response)
     assert not SignatureRecord.objects.exists()
 
 
-def test_a_nul_in_the_passphrase_is_refused_not_a_crash(client, demo, issued, login_as):
+def test_a_nul_in_the_passphrase_is_refused_not_a_crash(client, demo, issued, login_as, secretary):
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
-    login_as("vanthu")
+    login_as(secretary)
     response = sign(client, demo, issued, key=key.pk, secret="a\x00b", step="person")
     assert "Mật khẩu có ký tự không hợp lệ; hãy gõ lại." in messages_of(response)
     assert not SignatureRecord.objects.exists()
 
 
-def test_the_signing_service_refuses_a_nul_in_the_passphrase(demo, issued):
+def test_the_signing_service_refuses_a_nul_in_the_passphrase(demo, issued, secretary):
     # cryptography panics on it: a BaseException that no `except Exception` would catch.
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
     with pytest.raises(ValidationError, match="ký tự NUL"):
-        report_sign_person(report=issued, key=key, secret="a\x00b", by=demo.user("vanthu"))
+        report_sign_person(report=issued, key=key, secret="a\x00b", by=secretary)
 
 
-def test_an_unknown_signing_step_is_refused(client, demo, issued, login_as):
+def test_an_unknown_signing_step_is_refused(client, demo, issued, login_as, secretary):
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
-    login_as("vanthu")
+    login_as(secretary)
     response = sign(client, demo, issued, key=key.pk, secret=DEMO_PASSPHRASE, step="ca-hai")
     assert "Dữ liệu ký số không hợp lệ; hãy tải lại trang." in messages_of(response)
     assert not SignatureRecord.objects.exists()
@@ -295,8 +303,10 @@ def test_a_verification_link_that_is_no_token_is_not_found(client, db, token):
 
 
 @pytest.mark.parametrize("kind", ["a%00b", "abc"])
-def test_latest_of_a_kind_that_does_not_exist_is_not_found(client, demo, issued, login_as, kind):
-    login_as("vanthu")
+def test_latest_of_a_kind_that_does_not_exist_is_not_found(
+    client, demo, issued, login_as, kind, secretary
+):
+    login_as(secretary)
     base = reverse("reports:latest", args=[demo.assessment.pk, issued.pk, "report"])
     assert client.get(base).status_code == 200
     assert client.get(base.replace("/report/", f"/{kind}/")).status_code == 404
@@ -304,9 +314,9 @@ def test_latest_of_a_kind_that_does_not_exist_is_not_found(client, demo, issued,
 
 @pytest.mark.parametrize("object_id", ["abc", "a%00b", "9" * 400])
 def test_admin_export_of_a_criteria_set_that_is_no_id_is_not_found(
-    client, demo, login_as, object_id
+    client, demo, login_as, object_id, administrator
 ):
-    login_as("admin")
+    login_as(administrator)
     response = client.get(f"/admin/criteria/criteriaset/{object_id}/xlsx/")
     assert response.status_code == 404
 
@@ -315,8 +325,8 @@ def test_admin_export_of_a_criteria_set_that_is_no_id_is_not_found(
 
 
 @pytest.mark.parametrize("target", ["abc", "-1", "NaN", "a\x00b", "//example.com/x"])
-def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as, target):
-    login_as("lanhdao")
+def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as, target, leader):
+    login_as(leader)
     response = client.post(url("lock", demo), {"reason": "x", "next": target})
     assert response.status_code == 302
     assert response.url == reverse("assessments:detail", args=[demo.assessment.pk])
@@ -326,9 +336,9 @@ def test_a_next_that_is_no_path_on_the_portal_falls_back(client, demo, login_as,
 
 
 @pytest.fixture
-def with_app(demo):
+def with_app(demo, chairman):
     """A leader with an authenticator app and recovery codes (a login then asks for a code)."""
-    user = demo.user("chutich")
+    user = chairman
     device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     recovery_codes_replace(user=user)
     return device
@@ -336,9 +346,9 @@ def with_app(demo):
 
 @pytest.mark.parametrize("target", ["abc", "-1", "NaN", "a\x00b", "//example.com/x"])
 def test_a_next_after_the_code_that_is_no_path_on_the_portal_falls_back(
-    client, demo, login_as, with_app, target
+    client, demo, login_as, with_app, target, chairman
 ):
-    login_as("chutich")
+    login_as(chairman)
     verify = reverse("accounts:verify")
     response = client.post(verify, {"code": totp_code(with_app), "next": target})
     assert response.status_code == 302
@@ -351,24 +361,26 @@ def test_a_next_after_the_code_that_is_no_path_on_the_portal_falls_back(
 
 @pytest.mark.parametrize("target", ["abc", "1e309", "a\x00b"])
 def test_a_next_after_the_recovery_codes_that_is_no_path_on_the_portal_falls_back(
-    client, demo, login_as, with_app, target
+    client, demo, login_as, with_app, target, chairman
 ):
-    login_as("chutich")
+    login_as(chairman)
     client.post(reverse("accounts:verify"), {"code": totp_code(with_app)})
     response = client.post(reverse("accounts:codes"), {"next": target})
     assert response.status_code == 302
     assert response.url == reverse("accounts:security")
 
 
-def test_nul_in_a_code_is_answered_in_vietnamese(client, demo, login_as, with_app):
-    login_as("chutich")
+def test_nul_in_a_code_is_answered_in_vietnamese(
+    client, demo, login_as, with_app, chairman, own_staff
+):
+    login_as(chairman)
     response = client.post(reverse("accounts:verify"), {"code": "12\x003456"})
     assert response.status_code == 200
     assert response.context["form"].errors["code"] == [NUL_MESSAGE]
-    login_as("vhxh")
+    login_as(own_staff)
     response = client.post(reverse("accounts:enrol"), {"code": "12\x003456"})
     assert response.context["form"].errors["code"] == [NUL_MESSAGE]
-    assert not TOTPDevice.objects.filter(user=demo.user("vhxh"), confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user=own_staff, confirmed=True).exists()
 
 
 # -- logins ---------------------------------------------------------------------------------------

@@ -110,20 +110,20 @@ def test_scripts_get_json(client, demo):
 
 
 @pytest.fixture
-def admin_client(demo):
+def admin_client(demo, administrator):
     client = Client()
-    client.force_login(demo.user("admin"))
+    client.force_login(administrator)
     return client
 
 
-def test_an_administrator_unlocks_an_account_from_the_user_list(client, demo, admin_client):
+def test_an_administrator_unlocks_an_account_from_the_user_list(client, demo, admin_client, leader):
     fail(client, "lanhdao", 5)
     users = reverse("admin:auth_user_changelist")
     listing = admin_client.get(users).content.decode()
     assert "Mở khóa đăng nhập" in listing and "Bị khóa đăng nhập" in listing
     response = admin_client.post(
         users,
-        {"action": "unlock_login", "_selected_action": [demo.user("lanhdao").pk]},
+        {"action": "unlock_login", "_selected_action": [leader.pk]},
         follow=True,
     )
     assert "Đã mở khóa đăng nhập cho 1 tài khoản" in response.content.decode()
@@ -169,12 +169,12 @@ def test_the_axes_reset_command_unlocks(client, demo):
     assert password_login(client, "lanhdao").status_code == 302
 
 
-def test_only_an_administrator_may_unlock(client, demo, login_as):
+def test_only_an_administrator_may_unlock(client, demo, login_as, secretary, leader):
     fail(Client(), "lanhdao", 5)
-    login_as("vanthu")
+    login_as(secretary)
     response = client.post(
         reverse("admin:auth_user_changelist"),
-        {"action": "unlock_login", "_selected_action": [demo.user("lanhdao").pk]},
+        {"action": "unlock_login", "_selected_action": [leader.pk]},
     )
     assert response.status_code == 302 and "/admin/login/" in response.url
     assert AccessAttempt.objects.filter(username="lanhdao").exists()
@@ -228,7 +228,7 @@ def test_expired_rows_are_cleared_from_the_admin(client, demo, admin_client):
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["vhxh"]
 
 
-def test_the_login_records_open_in_the_admin(client, demo, admin_client):
+def test_the_login_records_open_in_the_admin(client, demo, admin_client, own_staff):
     fail(client, "lanhdao", 2)
     password_login(client, "vhxh")
     for name in (
@@ -242,7 +242,7 @@ def test_the_login_records_open_in_the_admin(client, demo, admin_client):
     page = admin_client.get(reverse("admin:axes_accessattempt_change", args=[attempt.pk]))
     html = page.content.decode()
     assert page.status_code == 200 and "sai-mat-khau" not in html  # the password is masked
-    user = admin_client.get(reverse("admin:auth_user_change", args=[demo.user("vhxh").pk]))
+    user = admin_client.get(reverse("admin:auth_user_change", args=[own_staff.pk]))
     assert user.status_code == 200
     index = admin_client.get(reverse("admin:index")).content.decode()
     assert "Đăng nhập sai và khóa đăng nhập" in index and "totp" not in index.lower()

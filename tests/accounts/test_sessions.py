@@ -104,8 +104,8 @@ def test_changing_the_password_ends_the_other_sessions_but_not_this_one(demo):
     assert password_login(Client(), "vhxh", "Hoa-sen-no-2026").status_code == 302
 
 
-def test_sessions_are_tracked_as_their_keys_change(client, demo):
-    user = demo.user("vhxh")
+def test_sessions_are_tracked_as_their_keys_change(client, demo, own_staff):
+    user = own_staff
     password_login(client, "vhxh")
     assert list(UserSession.objects.filter(user=user).values_list("session_key", flat=True)) == [
         client.session.session_key

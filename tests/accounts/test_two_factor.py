@@ -113,8 +113,8 @@ def test_reloading_the_enrolment_page_keeps_the_secret(client, demo, enforced):
     ) == [first]
 
 
-def test_someone_with_only_the_password_cannot_enrol_a_new_phone(client, demo, enforced):
-    enrolled(demo.user("lanhdao"))
+def test_someone_with_only_the_password_cannot_enrol_a_new_phone(client, demo, enforced, leader):
+    enrolled(leader)
     password_login(client, "lanhdao")
     assert client.get(ENROL).url == VERIFY
     assert client.post(ENROL, {"code": "123456"}).url == VERIFY
@@ -125,8 +125,8 @@ def test_someone_with_only_the_password_cannot_enrol_a_new_phone(client, demo, e
 # -- logging in with the second factor --------------------------------------------------------
 
 
-def test_login_asks_for_the_code_before_anything_else(client, demo, enforced):
-    device, _ = enrolled(demo.user("lanhdao"))
+def test_login_asks_for_the_code_before_anything_else(client, demo, enforced, leader):
+    device, _ = enrolled(leader)
     response = client.post(
         reverse("login"), {"username": "lanhdao", "password": "demo12345", "next": PAGE}
     )
@@ -139,8 +139,8 @@ def test_login_asks_for_the_code_before_anything_else(client, demo, enforced):
     assert client.get(PAGE).status_code == 200
 
 
-def test_a_wrong_code_is_refused_and_slows_the_next_try(client, demo, enforced):
-    device, _ = enrolled(demo.user("lanhdao"))
+def test_a_wrong_code_is_refused_and_slows_the_next_try(client, demo, enforced, leader):
+    device, _ = enrolled(leader)
     password_login(client, "lanhdao")
     first = client.post(VERIFY, {"code": "000000"}).content.decode()
     assert "Mã không đúng hoặc đã được dùng." in first
@@ -152,8 +152,8 @@ def test_a_wrong_code_is_refused_and_slows_the_next_try(client, demo, enforced):
     assert client.get(PAGE).status_code == 200
 
 
-def test_a_code_is_accepted_once(client, demo, enforced):
-    device, _ = enrolled(demo.user("lanhdao"))
+def test_a_code_is_accepted_once(client, demo, enforced, leader):
+    device, _ = enrolled(leader)
     code = totp_code(device)
     password_login(client, "lanhdao")
     assert client.post(VERIFY, {"code": code}).status_code == 302
@@ -162,8 +162,8 @@ def test_a_code_is_accepted_once(client, demo, enforced):
     assert "Mã không đúng" in other.post(VERIFY, {"code": code}).content.decode()
 
 
-def test_a_recovery_code_works_once(client, demo, enforced):
-    _, codes = enrolled(demo.user("lanhdao"))
+def test_a_recovery_code_works_once(client, demo, enforced, leader):
+    _, codes = enrolled(leader)
     password_login(client, "lanhdao")
     typed = f"{codes[3][:4].upper()}-{codes[3][4:].upper()}"  # as read from paper
     response = client.post(VERIFY, {"code": typed, "next": PAGE}, follow=True)
@@ -178,8 +178,8 @@ def test_a_recovery_code_works_once(client, demo, enforced):
     assert again.get(reverse("home")).url.startswith(VERIFY)
 
 
-def test_the_admin_needs_the_second_factor_too(client, demo, enforced):
-    device, _ = enrolled(demo.user("admin"))
+def test_the_admin_needs_the_second_factor_too(client, demo, enforced, administrator):
+    device, _ = enrolled(administrator)
     response = client.post(
         reverse("admin:login"), {"username": "admin", "password": "demo12345", "next": "/admin/"}
     )
@@ -202,8 +202,10 @@ def test_logout_is_always_reachable(client, demo, enforced):
     assert "_auth_user_id" not in client.session
 
 
-def test_an_app_removed_behind_the_sessions_back_does_not_trap_it(client, demo, settings):
-    device, _ = enrolled(demo.user("vhxh"))
+def test_an_app_removed_behind_the_sessions_back_does_not_trap_it(
+    client, demo, settings, own_staff
+):
+    device, _ = enrolled(own_staff)
     password_login(client, "vhxh")
     assert client.get(PAGE).url.startswith(VERIFY)
     TOTPDevice.objects.all().delete()
@@ -213,8 +215,8 @@ def test_an_app_removed_behind_the_sessions_back_does_not_trap_it(client, demo, 
     assert client.get(PAGE).status_code == 200
 
 
-def test_htmx_requests_are_sent_to_the_code_page_with_a_full_load(client, demo, enforced):
-    enrolled(demo.user("lanhdao"))
+def test_htmx_requests_are_sent_to_the_code_page_with_a_full_load(client, demo, enforced, leader):
+    enrolled(leader)
     password_login(client, "lanhdao")
     response = client.get(reverse("home"), HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Redirect"].startswith(VERIFY)
@@ -239,9 +241,9 @@ def test_staff_go_straight_in_but_may_enrol(client, demo, enforced):
     assert client.get(ENROL).status_code == 200
 
 
-def test_an_administrator_changes_the_rule_for_a_role(client, demo, enforced):
-    admin_device, _ = enrolled(demo.user("admin"))
-    admin = verified_client(demo.user("admin"), admin_device)
+def test_an_administrator_changes_the_rule_for_a_role(client, demo, enforced, administrator):
+    admin_device, _ = enrolled(administrator)
+    admin = verified_client(administrator, admin_device)
     rules = reverse("admin:accounts_twofactorrule_changelist")
     listing = admin.get(rules).content.decode()
     assert "Quy định xác thực hai lớp" in listing and "Cán bộ, công chức" in listing
@@ -264,12 +266,12 @@ def test_an_administrator_changes_the_rule_for_a_role(client, demo, enforced):
     assert leader.get(PAGE).status_code == 200
 
 
-def test_a_role_added_later_needs_the_second_factor_until_a_rule_says_otherwise(demo):
+def test_a_role_added_later_needs_the_second_factor_until_a_rule_says_otherwise(demo, own_staff):
     Membership.objects.filter(user__username="vhxh").update(role="appraiser")
-    user = demo.user("vhxh")
+    user = own_staff
     assert two_factor_required(user)
     TwoFactorRule.objects.create(role_key="appraiser", required=False)
-    assert not two_factor_required(demo.user("vhxh"))
+    assert not two_factor_required(own_staff)
 
 
 def test_in_development_the_demo_accounts_need_no_code(client, demo, settings):
@@ -278,9 +280,9 @@ def test_in_development_the_demo_accounts_need_no_code(client, demo, settings):
     assert client.get(PAGE).status_code == 200
 
 
-def test_in_development_a_user_with_an_app_still_gives_the_code(client, demo, settings):
+def test_in_development_a_user_with_an_app_still_gives_the_code(client, demo, settings, own_staff):
     assert settings.OTP_ENFORCE is False
-    device, _ = enrolled(demo.user("vhxh"))
+    device, _ = enrolled(own_staff)
     password_login(client, "vhxh")
     assert client.get(reverse("home")).url.startswith(VERIFY)
     client.post(VERIFY, {"code": totp_code(device)})
@@ -321,8 +323,8 @@ def verified_client(user, device) -> Client:
     return client
 
 
-def test_new_recovery_codes_replace_the_old_ones(demo, enforced):
-    user = demo.user("lanhdao")
+def test_new_recovery_codes_replace_the_old_ones(demo, enforced, leader):
+    user = leader
     device, old = enrolled(user)
     client = verified_client(user, device)
     refused = client.post(reverse("accounts:codes_regenerate"), {"code": "aaaa-aaaa"}, follow=True)
@@ -344,8 +346,8 @@ def test_new_recovery_codes_replace_the_old_ones(demo, enforced):
     assert "Mã không đúng" in other.post(VERIFY, {"code": old[0]}).content.decode()
 
 
-def test_resetting_my_app_logs_out_my_other_sessions(demo, enforced):
-    user = demo.user("lanhdao")
+def test_resetting_my_app_logs_out_my_other_sessions(demo, enforced, leader):
+    user = leader
     device, codes = enrolled(user)
     laptop = verified_client(user, device)
     office = verified_client(user, device)
@@ -360,12 +362,14 @@ def test_resetting_my_app_logs_out_my_other_sessions(demo, enforced):
     assert laptop.get(reverse("home")).url.startswith(ENROL)
 
 
-def test_an_administrator_resets_a_users_second_factor_and_logs_them_out(demo, enforced):
-    user = demo.user("lanhdao")
+def test_an_administrator_resets_a_users_second_factor_and_logs_them_out(
+    demo, enforced, leader, administrator
+):
+    user = leader
     device, _ = enrolled(user)
     phone_session = verified_client(user, device)
-    admin_device, _ = enrolled(demo.user("admin"))
-    admin = verified_client(demo.user("admin"), admin_device)
+    admin_device, _ = enrolled(administrator)
+    admin = verified_client(administrator, admin_device)
     users = reverse("admin:auth_user_changelist")
     listing = admin.get(users)
     assert "Đặt lại xác thực hai lớp" in listing.content.decode()
@@ -382,8 +386,8 @@ def test_an_administrator_resets_a_users_second_factor_and_logs_them_out(demo, e
     assert again.get(reverse("home")).url.startswith(ENROL)
 
 
-def test_the_security_page_and_the_menu_link(client, demo, login_as):
-    user = login_as("lanhdao")
+def test_the_security_page_and_the_menu_link(client, demo, login_as, leader):
+    user = login_as(leader)
     home = client.get(PAGE).content.decode()
     assert f'href="{reverse("accounts:security")}">Bảo mật tài khoản<' in home
     page = client.get(reverse("accounts:security")).content.decode()

@@ -86,8 +86,8 @@ def snapshot(score: Score) -> tuple:
 # -- propose: save and submit -------------------------------------------------------------------
 
 
-def test_lead_unit_staff_saves_a_draft_then_submits(client, demo, login_as):
-    login_as("vhxh")
+def test_lead_unit_staff_saves_a_draft_then_submits(client, demo, login_as, own_staff):
+    login_as(own_staff)
     score = score_of(demo, "1.1.j")
     response = client.post(
         url("score_propose", demo, "1.1.j"),
@@ -121,8 +121,8 @@ def test_lead_unit_staff_saves_a_draft_then_submits(client, demo, login_as):
     assert "Lý do chưa thực hiện: Chưa có Fanpage." in html
 
 
-def test_submit_without_what_the_leaders_need_is_refused(client, demo, login_as):
-    login_as("vhxh")
+def test_submit_without_what_the_leaders_need_is_refused(client, demo, login_as, own_staff):
+    login_as(own_staff)
     score = score_of(demo, "1.1.j")
     response = client.post(
         url("score_propose", demo, "1.1.j"),
@@ -135,9 +135,9 @@ def test_submit_without_what_the_leaders_need_is_refused(client, demo, login_as)
     assert snapshot(score) == ("not_started", 0, None, None)
 
 
-def test_pass_fail_and_not_arising_over_http(client, demo, login_as):
+def test_pass_fail_and_not_arising_over_http(client, demo, login_as, own_staff):
     """2.2.e is scored đạt / không đạt; "không phát sinh" counts as 0 points."""
-    login_as("vhxh")
+    login_as(own_staff)
     score = score_of(demo, "2.2.e")
     client.post(
         url("score_propose", demo, "2.2.e"),
@@ -158,8 +158,8 @@ def test_pass_fail_and_not_arising_over_http(client, demo, login_as):
     assert (score.status, score.proposed_points, score.not_arising) == ("submitted", D(0), True)
 
 
-def test_tiers_compute_the_points_from_the_two_numbers(client, demo, login_as):
-    login_as("kinhte")  # "Các cơ quan, đơn vị" leads 2.1.a: any unit's staff proposes
+def test_tiers_compute_the_points_from_the_two_numbers(client, demo, login_as, other_staff):
+    login_as(other_staff)  # "Các cơ quan, đơn vị" leads 2.1.a: any unit's staff proposes
     score = score_of(demo, "2.1.a")
     client.post(
         url("score_propose", demo, "2.1.a"),
@@ -169,8 +169,8 @@ def test_tiers_compute_the_points_from_the_two_numbers(client, demo, login_as):
     assert (score.numerator, score.denominator, score.proposed_points) == (D(249), D(249), D(5))
 
 
-def test_an_invalid_number_is_explained_by_its_field(client, demo, login_as):
-    login_as("vhxh")
+def test_an_invalid_number_is_explained_by_its_field(client, demo, login_as, own_staff):
+    login_as(own_staff)
     score = score_of(demo, "1.1.j")
     response = client.post(
         url("score_propose", demo, "1.1.j"), propose_data(score, points="-1"), follow=True
@@ -227,16 +227,16 @@ def test_who_may_not_propose(client, demo, login_as, username, code):
     assert response.status_code == 200 and response.context["form"] is None
 
 
-def test_a_supporting_unit_comments_but_does_not_score(client, demo, login_as):
+def test_a_supporting_unit_comments_but_does_not_score(client, demo, login_as, leader, other_staff):
     kinhte = Unit.objects.get(commune=demo.commune, name="Phòng Kinh tế")
     assignment = Assignment.objects.get(assessment=demo.assessment, criterion__code="1.1.j")
     assignment_update(
         assignment=assignment,
         lead_unit=assignment.lead_unit,
         supporting_units=[kinhte],
-        by=demo.user("lanhdao"),
+        by=leader,
     )
-    login_as("kinhte")
+    login_as(other_staff)
     response = client.get(page_url(demo, "1.1.j"))
     assert response.context["is_own"] and response.context["form"] is None
     score = score_of(demo, "1.1.j")
@@ -279,9 +279,11 @@ def test_leaders_approve(client, demo, login_as, username):
     )
 
 
-def test_leader_returns_with_a_comment_and_the_unit_resubmits(client, demo, login_as):
+def test_leader_returns_with_a_comment_and_the_unit_resubmits(
+    client, demo, login_as, leader, own_staff
+):
     proposed(demo, "1.1.j", points=D(3))
-    login_as("lanhdao")
+    login_as(leader)
     response = review(client, demo, "1.1.j", "return", comment="  ")
     assert "Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì." in messages_of(response)
     assert score_of(demo, "1.1.j").status == "submitted"
@@ -290,7 +292,7 @@ def test_leader_returns_with_a_comment_and_the_unit_resubmits(client, demo, logi
     score = score_of(demo, "1.1.j")
     assert (score.status, score.return_comment) == ("returned", "Bổ sung ảnh chụp bảng niêm yết.")
 
-    login_as("vhxh")
+    login_as(own_staff)
     html = client.get(page_url(demo, "1.1.j")).content.decode()
     assert "Bổ sung ảnh chụp bảng niêm yết." in html
     assert "Gửi lại lãnh đạo" in html
@@ -299,7 +301,7 @@ def test_leader_returns_with_a_comment_and_the_unit_resubmits(client, demo, logi
         propose_data(score, "submit", points="3", result_text="Đã bổ sung ảnh."),
     )
     assert score_of(demo, "1.1.j").status == "resubmitted"
-    login_as("lanhdao")
+    login_as(leader)
     review(client, demo, "1.1.j", "approve")
     score = score_of(demo, "1.1.j")
     assert score.status == "approved"
@@ -311,9 +313,9 @@ def test_leader_returns_with_a_comment_and_the_unit_resubmits(client, demo, logi
     ]
 
 
-def test_leader_adjusts_with_points_and_a_reason(client, demo, login_as):
+def test_leader_adjusts_with_points_and_a_reason(client, demo, login_as, chairman):
     proposed(demo, "1.1.j", points=D(3))
-    login_as("chutich")
+    login_as(chairman)
     response = review(client, demo, "1.1.j", "adjust", comment="Thiếu loa phát thanh.")
     assert "Chưa nhập điểm điều chỉnh." in messages_of(response)
     response = review(client, demo, "1.1.j", "adjust", points="2", comment="")
@@ -326,8 +328,8 @@ def test_leader_adjusts_with_points_and_a_reason(client, demo, login_as):
     assert "Thiếu loa phát thanh." in response.content.decode()
 
 
-def test_approved_score_can_still_be_returned_or_adjusted(client, demo_scored, login_as):
-    login_as("lanhdao")
+def test_approved_score_can_still_be_returned_or_adjusted(client, demo_scored, login_as, leader):
+    login_as(leader)
     response = client.get(page_url(demo_scored, "1.1.j"))
     html = response.content.decode()
     assert response.context["may_review"] and "Duyệt 3 điểm" not in html
@@ -338,9 +340,9 @@ def test_approved_score_can_still_be_returned_or_adjusted(client, demo_scored, l
     assert (score.status, score.leader_points) == ("returned", None)
 
 
-def test_nothing_to_review_before_it_is_sent(client, demo, login_as):
+def test_nothing_to_review_before_it_is_sent(client, demo, login_as, leader):
     proposed(demo, "1.1.j", submit=False, points=D(3))
-    login_as("lanhdao")
+    login_as(leader)
     response = client.get(page_url(demo, "1.1.j"))
     assert not response.context["may_review"]
     response = review(client, demo, "1.1.j", "approve")
@@ -367,13 +369,11 @@ def test_staff_and_secretary_cannot_review(client, demo, login_as, username):
     assert snapshot(score) == before
 
 
-def test_a_second_leader_reviewing_an_old_page_is_refused(client, demo, login_as):
+def test_a_second_leader_reviewing_an_old_page_is_refused(client, demo, login_as, leader, chairman):
     score = proposed(demo, "1.1.j", points=D(3))
-    login_as("lanhdao")
+    login_as(leader)
     seen_version = client.get(page_url(demo, "1.1.j")).context["score"].version
-    score_return(
-        score=score, by=demo.user("chutich"), expected_version=score.version, comment="Thiếu ảnh."
-    )
+    score_return(score=score, by=chairman, expected_version=score.version, comment="Thiếu ảnh.")
     response = client.post(
         url("score_review", demo, "1.1.j"),
         {"version": seen_version, "action": "approve"},
@@ -406,8 +406,8 @@ def test_any_commune_member_comments_without_changing_the_score(client, demo, lo
     assert snapshot(score) == before
 
 
-def test_an_empty_comment_is_refused(client, demo, login_as):
-    login_as("kinhte")
+def test_an_empty_comment_is_refused(client, demo, login_as, other_staff):
+    login_as(other_staff)
     response = client.post(url("score_comment", demo, "1.1.j"), {"comment": ""}, follow=True)
     assert "Góp ý không được để trống." in messages_of(response)
     assert not ScoreEvent.objects.exists()
@@ -458,8 +458,8 @@ def test_anonymous_is_sent_to_login(client, demo):
     assert not ScoreEvent.objects.exists()
 
 
-def test_workflow_urls_only_take_posts(client, demo, login_as):
-    login_as("lanhdao")
+def test_workflow_urls_only_take_posts(client, demo, login_as, leader):
+    login_as(leader)
     for post_url in every_post_url(demo):
         assert client.get(post_url).status_code == 405, post_url
 
@@ -467,8 +467,10 @@ def test_workflow_urls_only_take_posts(client, demo, login_as):
 # -- a stale form ---------------------------------------------------------------------------------
 
 
-def test_stale_form_is_refused_and_what_was_typed_comes_back(client, demo, login_as):
-    login_as("vhxh")
+def test_stale_form_is_refused_and_what_was_typed_comes_back(
+    client, demo, login_as, own_staff, leader
+):
+    login_as(own_staff)
     response = client.get(page_url(demo, "1.1.j"))
     form = response.context["form"]
     assert form.initial["version"] == 0
@@ -476,7 +478,7 @@ def test_stale_form_is_refused_and_what_was_typed_comes_back(client, demo, login
     score = score_of(demo, "1.1.j")
     score_propose(
         score=score,
-        by=demo.user("lanhdao"),
+        by=leader,
         expected_version=0,
         points=D("1.5"),
         result_text="Lãnh đạo nhập.",
@@ -520,9 +522,9 @@ def test_stale_form_is_refused_and_what_was_typed_comes_back(client, demo, login
     assert (initial["points"], initial["result_text"]) == (D("1.5"), "Lãnh đạo nhập.")
 
 
-def test_stale_draft_keeps_an_unticked_box_unticked(client, demo, login_as):
+def test_stale_draft_keeps_an_unticked_box_unticked(client, demo, login_as, own_staff):
     """2.2.e allows "không phát sinh": an unticked box must come back unticked."""
-    login_as("vhxh")
+    login_as(own_staff)
     proposed(demo, "2.2.e", user="lanhdao", submit=False, points=D(1))
     response = client.post(
         url("score_propose", demo, "2.2.e"),
@@ -538,8 +540,8 @@ def test_stale_draft_keeps_an_unticked_box_unticked(client, demo, login_as):
     assert not re.search(r'<input[^>]*name="not_arising"[^>]*checked', html)
 
 
-def test_a_refused_form_keeps_what_was_typed_too(client, demo, login_as):
-    login_as("vhxh")
+def test_a_refused_form_keeps_what_was_typed_too(client, demo, login_as, own_staff):
+    login_as(own_staff)
     score = score_of(demo, "1.1.j")
     response = client.post(
         url("score_propose", demo, "1.1.j"),
@@ -555,13 +557,15 @@ def test_a_refused_form_keeps_what_was_typed_too(client, demo, login_as):
 # -- the deadline -------------------------------------------------------------------------------
 
 
-def test_after_the_deadline_staff_are_refused_and_leaders_are_not(client, demo, login_as):
+def test_after_the_deadline_staff_are_refused_and_leaders_are_not(
+    client, demo, login_as, own_staff, leader
+):
     proposed(demo, "1.1.g", submit=False, points=D(1))  # ready to send, but too late
     Assessment.objects.filter(pk=demo.assessment.pk).update(
         scoring_deadline=timezone.localdate() - dt.timedelta(days=1)
     )
     score = score_of(demo, "1.1.j")
-    login_as("vhxh")
+    login_as(own_staff)
     response = client.get(page_url(demo, "1.1.j"))
     assert response.context["form"] is None
     assert "Đã quá hạn tự chấm điểm" in response.content.decode()
@@ -575,7 +579,7 @@ def test_after_the_deadline_staff_are_refused_and_leaders_are_not(client, demo, 
     html = client.get(reverse("home")).content.decode()
     assert "(đã hết hạn)" in html and "Gửi lãnh đạo tất cả" not in html
 
-    login_as("lanhdao")
+    login_as(leader)
     assert client.get(page_url(demo, "1.1.j")).context["form"] is not None
     client.post(
         url("score_propose", demo, "1.1.j"),
@@ -587,9 +591,11 @@ def test_after_the_deadline_staff_are_refused_and_leaders_are_not(client, demo, 
 # -- lock and reopen ----------------------------------------------------------------------------
 
 
-def test_leader_locks_then_nobody_scores_until_reopened_with_a_reason(client, demo, login_as):
+def test_leader_locks_then_nobody_scores_until_reopened_with_a_reason(
+    client, demo, login_as, leader, own_staff
+):
     score = score_of(demo, "1.1.j")
-    login_as("lanhdao")
+    login_as(leader)
     dashboard = reverse("reports:dashboard", args=[demo.assessment.pk])
     response = client.post(url("lock", demo), {"reason": "Tổng hợp báo cáo", "next": dashboard})
     assert response.url == dashboard
@@ -626,16 +632,16 @@ def test_leader_locks_then_nobody_scores_until_reopened_with_a_reason(client, de
         ("reopen", "Bổ sung minh chứng 1.1.j", "lanhdao"),
         ("lock", "Tổng hợp báo cáo", "lanhdao"),
     ]
-    login_as("vhxh")
+    login_as(own_staff)
     client.post(
         url("score_propose", demo, "1.1.j"), propose_data(score, points="3", result_text="Đã làm.")
     )
     assert snapshot(score)[:3] == ("draft", 1, D(3))
 
 
-def test_reopen_with_a_bad_date_says_so(client, demo, login_as):
-    assessment_lock(assessment=demo.assessment, by=demo.user("lanhdao"))
-    login_as("lanhdao")
+def test_reopen_with_a_bad_date_says_so(client, demo, login_as, leader):
+    assessment_lock(assessment=demo.assessment, by=leader)
+    login_as(leader)
     response = client.post(
         url("reopen", demo), {"reason": "Bổ sung", "new_deadline": "31/13/2026"}, follow=True
     )
@@ -645,17 +651,17 @@ def test_reopen_with_a_bad_date_says_so(client, demo, login_as):
 
 
 @pytest.mark.parametrize("username", ["vhxh", "kinhte", "vanthu"])
-def test_only_leaders_lock_and_reopen(client, demo, login_as, username):
+def test_only_leaders_lock_and_reopen(client, demo, login_as, username, leader):
     login_as(username)
     assert client.post(url("lock", demo), {"reason": "x"}).status_code == 403
     assert Assessment.objects.get(pk=demo.assessment.pk).status == "open"
-    assessment_lock(assessment=demo.assessment, by=demo.user("lanhdao"))
+    assessment_lock(assessment=demo.assessment, by=leader)
     assert client.post(url("reopen", demo), {"reason": "x"}).status_code == 403
     assert Assessment.objects.get(pk=demo.assessment.pk).status == "locked"
 
 
-def test_next_must_stay_on_the_portal(client, demo, login_as):
-    login_as("lanhdao")
+def test_next_must_stay_on_the_portal(client, demo, login_as, leader):
+    login_as(leader)
     response = client.post(url("lock", demo), {"next": "https://example.com/"})
     assert response.url == reverse("assessments:detail", args=[demo.assessment.pk])
 
@@ -663,12 +669,14 @@ def test_next_must_stay_on_the_portal(client, demo, login_as):
 # -- "Gửi lãnh đạo tất cả" ------------------------------------------------------------------
 
 
-def test_staff_send_every_ready_subcriterion_and_hear_about_the_rest(client, demo, login_as):
+def test_staff_send_every_ready_subcriterion_and_hear_about_the_rest(
+    client, demo, login_as, own_staff
+):
     proposed(demo, "1.1.j", submit=False, points=D(3))
     proposed(demo, "1.1.g", submit=False, points=D(1))
     proposed(demo, "2.2.e", submit=False, points=D(0))  # no reason for the shortfall yet
     proposed(demo, "1.2.d", user="ttpvhcc", submit=False, points=D(2))  # another unit's
-    login_as("vhxh")
+    login_as(own_staff)
     html = client.get(reverse("home")).content.decode()
     assert "Gửi lãnh đạo tất cả tiêu chí đã chấm (3)" in html
     response = client.post(url("submit_unit", demo), follow=True)
@@ -691,15 +699,15 @@ def test_staff_send_every_ready_subcriterion_and_hear_about_the_rest(client, dem
     assert "Gửi lãnh đạo tất cả tiêu chí đã chấm (1)" in response.content.decode()
 
 
-def test_nothing_ready_to_send(client, demo, login_as):
-    login_as("vhxh")
+def test_nothing_ready_to_send(client, demo, login_as, own_staff):
+    login_as(own_staff)
     response = client.post(url("submit_unit", demo), follow=True)
     assert messages_of(response) == ["Không có tiêu chí nào sẵn sàng để gửi."]
 
 
-def test_secretary_cannot_send_for_the_units(client, demo, login_as):
+def test_secretary_cannot_send_for_the_units(client, demo, login_as, secretary):
     proposed(demo, "1.1.j", submit=False, points=D(3))
-    login_as("vanthu")
+    login_as(secretary)
     assert client.post(url("submit_unit", demo)).status_code == 403
     assert score_of(demo, "1.1.j").status == "draft"
 
@@ -713,13 +721,15 @@ def approved_total(client, demo) -> str:
     return match.group(1)
 
 
-def test_leader_records_deductions_and_the_dashboard_total_drops(client, demo_scored, login_as):
+def test_leader_records_deductions_and_the_dashboard_total_drops(
+    client, demo_scored, login_as, leader
+):
     deduction = demo_scored.assessment.criteria_set.adjustments.get(kind="deduction")
     adjustment_url = reverse(
         "assessments:adjustment", args=[demo_scored.assessment.pk, deduction.pk]
     )
     dashboard = reverse("reports:dashboard", args=[demo_scored.assessment.pk])
-    login_as("lanhdao")
+    login_as(leader)
     assert approved_total(client, demo_scored) == "90"
     response = client.post(
         adjustment_url, {"cases": "2", "note": "02 công chức khiển trách", "next": dashboard}
@@ -753,14 +763,14 @@ def test_staff_and_secretary_cannot_record_adjustments(client, demo_scored, logi
 # -- cost of the page ----------------------------------------------------------------------------
 
 
-def test_criterion_page_query_count_does_not_grow_with_the_history(client, demo, login_as):
+def test_criterion_page_query_count_does_not_grow_with_the_history(client, demo, login_as, leader):
     people = [demo.user(name) for name in NGHI_DUONG]
     score = proposed(demo, "1.1.g", points=D(1))
-    score = score_approve(score=score, by=demo.user("lanhdao"), expected_version=score.version)
+    score = score_approve(score=score, by=leader, expected_version=score.version)
     for i in range(13):  # and 13 comments by seven different people
         score_comment(score=score, by=people[i % len(people)], comment=f"Góp ý {i}")
     assert score.events.count() == 15
-    login_as("lanhdao")
+    login_as(leader)
     counts = []
     for page in (page_url(demo, "1.1.j"), page_url(demo, "1.1.g")):  # no history, then 15
         # Expect at most 10 queries: session, user, membership, assessment, assignment,

@@ -41,12 +41,11 @@ def test_every_leaf_has_a_score_from_the_start(demo):
     assert set(demo.assessment.scores.values_list("status", flat=True)) == {"not_started"}
 
 
-def test_full_loop_draft_submit_return_resubmit_approve(demo):
+def test_full_loop_draft_submit_return_resubmit_approve(demo, leader):
     score = propose(demo, "2.2.b", submit=False, points=D(1))
     assert score.status == Score.Status.DRAFT
     score = propose(demo, "2.2.b", points=D(1))
     assert score.status == Score.Status.SUBMITTED
-    leader = demo.user("lanhdao")
     score = score_return(
         score=score, by=leader, expected_version=score.version, comment="Thiếu sổ theo dõi."
     )
@@ -63,9 +62,9 @@ def test_full_loop_draft_submit_return_resubmit_approve(demo):
     assert actions == ["save", "submit", "return", "resubmit", "approve"]
 
 
-def test_leader_adjusts_with_a_mandatory_reason(demo):
+def test_leader_adjusts_with_a_mandatory_reason(demo, chairman):
     score = propose(demo, "1.1.j", points=D(3))
-    leader = demo.user("chutich")
+    leader = chairman
     with pytest.raises(ValidationError, match="Phải ghi lý do"):
         score_adjust(
             score=score, by=leader, expected_version=score.version, points=D(2), reason=" "
@@ -100,7 +99,7 @@ def test_unacceptable_proposals_are_refused_and_nothing_changes(demo, code, fiel
     assert (score.status, score.version, score.proposed_points) == ("not_started", 0, None)
 
 
-def test_tiers_compute_points_from_the_numbers(demo):
+def test_tiers_compute_points_from_the_numbers(demo, own_staff):
     score = propose(
         demo,
         "2.1.a",
@@ -112,7 +111,7 @@ def test_tiers_compute_points_from_the_numbers(demo):
     score = score_of(demo, "4.2.f")
     score = score_propose(
         score=score,
-        by=demo.user("vhxh"),
+        by=own_staff,
         expected_version=0,
         numerator=D(3200),
         denominator=D(3200),
@@ -141,12 +140,14 @@ def test_not_arising_zero_policy_scores_zero(demo):
     assert (score.proposed_points, score.not_arising) == (D(0), True)
 
 
-def test_second_save_with_a_stale_version_is_refused_showing_the_newer_value(demo):
+def test_second_save_with_a_stale_version_is_refused_showing_the_newer_value(
+    demo, own_staff, leader
+):
     first = score_of(demo, "1.1.g")
     stale_version = first.version
     score_propose(
         score=first,
-        by=demo.user("vhxh"),
+        by=own_staff,
         expected_version=stale_version,
         points=D(1),
         result_text="A",
@@ -154,7 +155,7 @@ def test_second_save_with_a_stale_version_is_refused_showing_the_newer_value(dem
     with pytest.raises(ValidationError) as error:
         score_propose(
             score=first,
-            by=demo.user("lanhdao"),
+            by=leader,
             expected_version=stale_version,
             points=D(0),
             result_text="B",
@@ -165,17 +166,16 @@ def test_second_save_with_a_stale_version_is_refused_showing_the_newer_value(dem
 
 
 @pytest.mark.parametrize("status", ["submitted", "approved"])
-def test_staff_cannot_edit_once_submitted_or_approved(demo, status):
+def test_staff_cannot_edit_once_submitted_or_approved(demo, status, leader):
     score = propose(demo, "1.1.g", points=D(1))
     if status == "approved":
-        score = score_approve(score=score, by=demo.user("lanhdao"), expected_version=score.version)
+        score = score_approve(score=score, by=leader, expected_version=score.version)
     with pytest.raises(ValidationError, match="chỉ sửa được khi chưa gửi"):
         propose(demo, "1.1.g", points=D(0), shortfall_reason="x")
 
 
-def test_cannot_approve_or_return_what_was_not_submitted(demo):
+def test_cannot_approve_or_return_what_was_not_submitted(demo, leader):
     score = score_of(demo, "1.1.g")
-    leader = demo.user("lanhdao")
     with pytest.raises(ValidationError, match="chưa được gửi"):
         score_approve(score=score, by=leader, expected_version=0)
     with pytest.raises(ValidationError, match="chưa được gửi"):
@@ -193,8 +193,7 @@ def test_deadline_stops_staff_but_not_leaders(demo):
     propose(demo, "1.1.g", user="lanhdao", points=D(1))
 
 
-def test_lock_stops_everyone_until_reopened_with_a_reason(demo):
-    leader = demo.user("lanhdao")
+def test_lock_stops_everyone_until_reopened_with_a_reason(demo, leader):
     assessment_lock(assessment=demo.assessment, by=leader, reason="Tổng hợp báo cáo")
     with pytest.raises(ValidationError, match="đã khóa"):
         propose(demo, "1.1.g", user="lanhdao", points=D(1))
@@ -208,7 +207,7 @@ def test_lock_stops_everyone_until_reopened_with_a_reason(demo):
     ]
 
 
-def test_submit_many_sends_the_ready_ones_and_explains_the_rest(demo):
+def test_submit_many_sends_the_ready_ones_and_explains_the_rest(demo, own_staff):
     propose(demo, "1.1.g", submit=False, points=D(1))
     propose(demo, "1.1.j", submit=False, points=D(2))  # no reason yet
     scores = list(
@@ -216,16 +215,16 @@ def test_submit_many_sends_the_ready_ones_and_explains_the_rest(demo):
             assessment=demo.assessment, criterion__code__in=["1.1.g", "1.1.j"]
         ).select_related("criterion")
     )
-    submitted, skipped = score_submit_many(scores=scores, by=demo.user("vhxh"))
+    submitted, skipped = score_submit_many(scores=scores, by=own_staff)
     assert [s.criterion.code for s in submitted] == ["1.1.g"]
     assert skipped == [
         "Tiêu chí 1.1.j: điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện."
     ]
 
 
-def test_comments_do_not_change_the_score(demo):
+def test_comments_do_not_change_the_score(demo, other_staff):
     score = score_of(demo, "1.1.g")
-    score_comment(score=score, by=demo.user("kinhte"), comment="Đã phối hợp niêm yết.")
+    score_comment(score=score, by=other_staff, comment="Đã phối hợp niêm yết.")
     score.refresh_from_db()
     assert (score.status, score.version) == ("not_started", 0)
     assert score.events.get().action == ScoreEvent.Action.COMMENT
@@ -254,8 +253,7 @@ SEED_LOSSES = {
 }
 
 
-def approve_everything_as_in_the_seed(demo):
-    leader = demo.user("lanhdao")
+def approve_everything_as_in_the_seed(demo, leader):
     for score in Score.objects.filter(assessment=demo.assessment).select_related("criterion"):
         code = score.criterion.code
         if code in SEED_LOSSES:
@@ -291,8 +289,8 @@ def approve_everything_as_in_the_seed(demo):
         score_approve(score=score, by=leader, expected_version=score.version)
 
 
-def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo):
-    approve_everything_as_in_the_seed(demo)
+def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo, leader):
+    approve_everything_as_in_the_seed(demo, leader)
     # Expect at most 8 queries (6 today): criteria, assignments, scores, levels, adjustments,
     # the criteria set.
     with at_most(8, "criteria, assignments, scores, levels, adjustments, criteria set"):
@@ -315,9 +313,8 @@ def test_seed_outcome_loses_the_four_subcriteria_of_the_report(demo):
     )
 
 
-def test_deductions_and_disqualifiers_show_on_the_total(demo):
-    approve_everything_as_in_the_seed(demo)
-    leader = demo.user("lanhdao")
+def test_deductions_and_disqualifiers_show_on_the_total(demo, leader):
+    approve_everything_as_in_the_seed(demo, leader)
     adjustments = {a.kind: a for a in demo.assessment.criteria_set.adjustments.all()}
     adjustment_record(
         assessment=demo.assessment, adjustment=adjustments["deduction"], cases=2, note="", by=leader
@@ -338,29 +335,29 @@ def test_deductions_and_disqualifiers_show_on_the_total(demo):
     assert AdjustmentEntry.objects.count() == 2
 
 
-def test_an_excluded_subcriterion_rebases_the_total(demo):
+def test_an_excluded_subcriterion_rebases_the_total(demo, leader, centre_staff):
     # 2.2.d may be "không phát sinh" with full points; make it excluded to test rebasing.
     criterion = score_of(demo, "2.2.d").criterion
     criterion.not_arising = "exclude"
     criterion.save()
-    approve_everything_as_in_the_seed(demo)
+    approve_everything_as_in_the_seed(demo, leader)
     score = score_of(demo, "2.2.d")
     score_return(
         score=score,
-        by=demo.user("lanhdao"),
+        by=leader,
         expected_version=score.version,
         comment="Không phát sinh",
     )
     score = score_of(demo, "2.2.d")
     score = score_propose(
         score=score,
-        by=demo.user("ttpvhcc"),
+        by=centre_staff,
         expected_version=score.version,
         not_arising=True,
         result_text="",
         submit=True,
     )
-    score_approve(score=score, by=demo.user("lanhdao"), expected_version=score.version)
+    score_approve(score=score, by=leader, expected_version=score.version)
     results = assessment_results(demo.assessment)
     # 89 of 99 countable points: 89 × 100 / 99 = 89.898… → 89.90
     assert results.approved.raw_points == D(89)

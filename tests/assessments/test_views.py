@@ -80,8 +80,8 @@ def test_another_commune_gets_404(client, demo, login_as, username):
     assert client.get(detail_url(demo.other_assessment)).status_code == 200
 
 
-def test_tree_shows_points_units_and_totals(client, demo, login_as):
-    login_as("lanhdao")
+def test_tree_shows_points_units_and_totals(client, demo, login_as, leader):
+    login_as(leader)
     tree = client.get(detail_url(demo.assessment)).context["tree"]
     assert [(r.criterion.code, r.criterion.max_points) for r in tree.roots] == [
         ("1", Decimal(24)),
@@ -97,8 +97,8 @@ def test_tree_shows_points_units_and_totals(client, demo, login_as):
     assert tree.unassigned == 0
 
 
-def test_filter_by_unit_keeps_its_leaves_and_their_totals(client, demo, login_as):
-    login_as("lanhdao")
+def test_filter_by_unit_keeps_its_leaves_and_their_totals(client, demo, login_as, leader):
+    login_as(leader)
     unit = Unit.objects.get(commune=demo.commune, name="Trung tâm Phục vụ hành chính công")
     collective = Unit.objects.get(commune=demo.commune, is_collective=True)
     response = client.get(detail_url(demo.assessment), {"don-vi": unit.pk})
@@ -119,18 +119,18 @@ def test_filter_by_unit_keeps_its_leaves_and_their_totals(client, demo, login_as
         )
 
 
-def test_supporting_unit_sees_the_subcriterion_in_its_filter(client, demo, login_as):
+def test_supporting_unit_sees_the_subcriterion_in_its_filter(client, demo, login_as, own_staff):
     vhxh = Unit.objects.get(commune=demo.commune, name="Phòng Văn hóa - Xã hội")
     assignment = Assignment.objects.get(assessment=demo.assessment, criterion__code="2.1.b")
     assignment.supporting_units.add(vhxh)
-    login_as("vhxh")
+    login_as(own_staff)
     tree = client.get(detail_url(demo.assessment), {"don-vi": "cua-toi"}).context["tree"]
     codes = {r.criterion.code for r in tree.rows() if r.is_leaf}
     assert "2.1.b" in codes and "2.2.e" in codes and "1.1.a" not in codes
 
 
-def test_staff_rows_of_their_unit_are_marked(client, demo, login_as):
-    login_as("vhxh")
+def test_staff_rows_of_their_unit_are_marked(client, demo, login_as, own_staff):
+    login_as(own_staff)
     html = client.get(detail_url(demo.assessment)).content.decode()
     assert html.count("Đơn vị của bạn") == sum(
         1
@@ -194,8 +194,8 @@ def test_tree_page_query_count_does_not_grow_with_the_tree(client, demo, login_a
     assert counts[0] == counts[1]
 
 
-def test_staff_home_query_count_does_not_grow_with_the_tree(client, demo, login_as):
-    login_as("vhxh")
+def test_staff_home_query_count_does_not_grow_with_the_tree(client, demo, login_as, own_staff):
+    login_as(own_staff)
     counts = []
     for leaves_per_group in (1, 15):  # the newest assessment is the one shown
         assessment = large_assessment(demo, leaves_per_group, year=2080 + leaves_per_group)
@@ -238,8 +238,8 @@ def test_staff_and_secretary_cannot_change_assignments(client, demo, login_as, u
     assert assignment.lead_unit.name == "Phòng Văn hóa - Xã hội"
 
 
-def test_a_unit_of_another_commune_is_refused(client, demo, login_as):
-    login_as("lanhdao")
+def test_a_unit_of_another_commune_is_refused(client, demo, login_as, leader):
+    login_as(leader)
     foreign = Unit.objects.filter(commune=demo.other_commune).first()
     response = client.post(assign_url(demo.assessment, "2.2.e"), {"lead_unit": foreign.pk})
     assert response.status_code == 200
@@ -248,8 +248,8 @@ def test_a_unit_of_another_commune_is_refused(client, demo, login_as):
     assert assignment.lead_unit.name == "Phòng Văn hóa - Xã hội"
 
 
-def test_lead_cannot_also_support(client, demo, login_as):
-    login_as("lanhdao")
+def test_lead_cannot_also_support(client, demo, login_as, leader):
+    login_as(leader)
     kinhte = Unit.objects.get(commune=demo.commune, name="Phòng Kinh tế")
     response = client.post(
         assign_url(demo.assessment, "2.2.e"),
@@ -258,16 +258,16 @@ def test_lead_cannot_also_support(client, demo, login_as):
     assert "Đơn vị chủ trì không thể đồng thời là đơn vị phối hợp." in response.content.decode()
 
 
-def test_parent_criterion_has_no_assignment_page(client, demo, login_as):
-    login_as("lanhdao")
+def test_parent_criterion_has_no_assignment_page(client, demo, login_as, leader):
+    login_as(leader)
     assert client.get(assign_url(demo.assessment, "2.2")).status_code == 404
 
 
 # -- home per role -------------------------------------------------------------------------------
 
 
-def test_staff_home_lists_only_their_units_subcriteria(client, demo, login_as):
-    login_as("vhxh")
+def test_staff_home_lists_only_their_units_subcriteria(client, demo, login_as, own_staff):
+    login_as(own_staff)
     response = client.get(reverse("home"))
     assert response.templates[0].name == "assessments/home_staff.html"
     leaves = response.context["leaves"]
@@ -279,11 +279,11 @@ def test_staff_home_lists_only_their_units_subcriteria(client, demo, login_as):
     assert "2.2.e" in codes and "2.1.a" in codes and "2.1.b" not in codes
 
 
-def test_staff_home_shows_what_was_returned_and_why(client, demo, login_as):
+def test_staff_home_shows_what_was_returned_and_why(client, demo, login_as, own_staff, leader):
     score = demo.assessment.scores.get(criterion__code="2.2.e")
     score = score_propose(
         score=score,
-        by=demo.user("vhxh"),
+        by=own_staff,
         expected_version=0,
         points=1,
         result_text="Đã gửi thư",
@@ -291,11 +291,11 @@ def test_staff_home_shows_what_was_returned_and_why(client, demo, login_as):
     )
     score_return(
         score=score,
-        by=demo.user("lanhdao"),
+        by=leader,
         expected_version=score.version,
         comment="Bổ sung danh sách công dân được biểu dương.",
     )
-    login_as("vhxh")
+    login_as(own_staff)
     response = client.get(reverse("home"))
     assert [leaf.criterion.code for leaf in response.context["returned"]] == ["2.2.e"]
     html = response.content.decode()
@@ -320,16 +320,16 @@ def test_each_role_has_its_home(client, demo, login_as, username, template, text
     assert text in response.content.decode()
 
 
-def test_leader_without_an_assessment_is_told_so(client, demo, login_as):
+def test_leader_without_an_assessment_is_told_so(client, demo, login_as, outsider):
     demo.other_assessment.delete()
-    login_as("anlao_lanhdao")
+    login_as(outsider)
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert "Xã chưa mở kỳ đánh giá nào" in response.content.decode()
 
 
-def test_outsider_home_shows_only_their_commune(client, demo, login_as):
-    login_as("anlao_lanhdao")
+def test_outsider_home_shows_only_their_commune(client, demo, login_as, outsider):
+    login_as(outsider)
     html = client.get(reverse("home"), follow=True).content.decode()
     assert "An Lão" in html and "Nghi Dương" not in html
 
@@ -354,14 +354,14 @@ def test_only_administrators_reach_the_admin(client, demo, login_as, username):
     assert response.status_code == 302 and "/admin/login/" in response.url
 
 
-def test_administrator_reaches_the_admin(client, demo, login_as):
-    login_as("admin")
+def test_administrator_reaches_the_admin(client, demo, login_as, administrator):
+    login_as(administrator)
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("admin:criteria_criteriaset_changelist")).status_code == 200
 
 
-def test_password_change(client, demo, login_as):
-    login_as("vhxh")
+def test_password_change(client, demo, login_as, own_staff):
+    login_as(own_staff)
     response = client.post(
         reverse("password_change"),
         {
@@ -371,23 +371,24 @@ def test_password_change(client, demo, login_as):
         },
     )
     assert response.status_code == 302
-    assert demo.user("vhxh").check_password("Nghiduong@2026")
+    own_staff.refresh_from_db()
+    assert own_staff.check_password("Nghiduong@2026")
 
 
-def test_logout_is_a_post(client, demo, login_as):
-    login_as("vhxh")
+def test_logout_is_a_post(client, demo, login_as, own_staff):
+    login_as(own_staff)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
 
 
-def test_staff_home_counts_what_the_unit_only_supports(client, demo, login_as):
+def test_staff_home_counts_what_the_unit_only_supports(client, demo, login_as, own_staff):
     vhxh = Unit.objects.get(commune=demo.commune, name="Phòng Văn hóa - Xã hội")
     for code in ("1.1.a", "1.1.b", "2.1.a"):  # 2.1.a is led by every unit already
         Assignment.objects.get(
             assessment=demo.assessment, criterion__code=code
         ).supporting_units.add(vhxh)
-    login_as("vhxh")
+    login_as(own_staff)
     response = client.get(reverse("home"))
     assert response.context["supported"] == 2
     assert "và phối hợp 2 tiêu chí thành phần khác" in response.content.decode()

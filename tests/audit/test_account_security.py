@@ -14,7 +14,9 @@ from tests.audit.conftest import mark, only_entry
 A = AuditEntry.Action
 
 
-def test_an_administrator_unlocking_a_login_is_recorded(client, demo, login_as):
+def test_an_administrator_unlocking_a_login_is_recorded(
+    client, demo, login_as, administrator, own_staff
+):
     AccessAttempt.objects.create(
         username="vhxh",
         ip_address="203.0.113.9",
@@ -22,12 +24,12 @@ def test_an_administrator_unlocking_a_login_is_recorded(client, demo, login_as):
         failures_since_start=5,
         attempt_time=timezone.now(),
     )
-    admin = login_as("admin")
+    admin = login_as(administrator)
     start = mark()
 
     client.post(
         reverse("admin:auth_user_changelist"),
-        {"action": "unlock_login", "_selected_action": [demo.user("vhxh").pk]},
+        {"action": "unlock_login", "_selected_action": [own_staff.pk]},
     )
 
     entry = only_entry(start)
@@ -39,8 +41,10 @@ def test_an_administrator_unlocking_a_login_is_recorded(client, demo, login_as):
     assert "vhxh" in entry.summary
 
 
-def test_changing_ones_own_password_is_recorded_without_the_password(client, demo, login_as):
-    user = login_as("vhxh")
+def test_changing_ones_own_password_is_recorded_without_the_password(
+    client, demo, login_as, own_staff
+):
+    user = login_as(own_staff)
     start = mark()
 
     response = client.post(
@@ -58,9 +62,9 @@ def test_changing_ones_own_password_is_recorded_without_the_password(client, dem
     assert "Mat-khau" not in entry.summary + str(entry.details)
 
 
-def test_second_factor_codes_and_reset_are_recorded(demo):
-    user = demo.user("lanhdao")
-    admin = demo.user("admin")
+def test_second_factor_codes_and_reset_are_recorded(demo, leader, administrator):
+    user = leader
+    admin = administrator
 
     start = mark()
     recovery_codes_replace(user=user)

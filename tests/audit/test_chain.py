@@ -21,9 +21,8 @@ A = AuditEntry.Action
 
 
 @pytest.fixture
-def entries(demo):
+def entries(demo, leader):
     """Five entries after the demo's own, by a leader."""
-    leader = demo.user("lanhdao")
     return [
         audit_record(action=A.EXPORT, user=leader, summary=f"Xuất tệp số {n}") for n in range(1, 6)
     ]

@@ -60,14 +60,13 @@ def run_together(work, count: int) -> tuple[list[Exception], float]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_actions_keep_one_straight_chain(demo):
+def test_concurrent_actions_keep_one_straight_chain(demo, leader):
     scores = list(
         Score.objects.filter(assessment=demo.assessment)
         .select_related("criterion")
         .order_by("criterion__order")[:THREADS]
     )
     people = [demo.user(name) for name in ("vhxh", "kinhte", "ttpvhcc", "vanphong")]
-    leader = demo.user("lanhdao")
     start = mark()
 
     def work(index):
@@ -93,12 +92,11 @@ def test_concurrent_actions_keep_one_straight_chain(demo):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo):
+def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo, own_staff):
     """A unit submits its scores (row locks on them, then the chain's lock, score after
     score) while colleagues comment on the same scores (the chain's lock, then, on
     PostgreSQL, the scores' rows for the foreign-key check at commit). Without the checks
     settled before the chain's lock, PostgreSQL reported a deadlock here every time."""
-    vhxh = demo.user("vhxh")
     codes = ["2.2.b", "1.1.j"]
     points = {"2.2.b": 1, "1.1.j": 3}
     for code in codes:
@@ -107,7 +105,7 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo)
         )
         score_propose(
             score=score,
-            by=vhxh,
+            by=own_staff,
             expected_version=score.version,
             points=Decimal(points[code]),
             result_text="Đã thực hiện.",
@@ -124,10 +122,10 @@ def test_submitting_and_commenting_the_same_scores_at_once_do_not_deadlock(demo)
     def work(index):
         scores = patiently(load, order="-criterion__order" if index % 2 else "criterion__order")
         if index == 0:
-            patiently(score_submit_many, scores=scores, by=vhxh)
+            patiently(score_submit_many, scores=scores, by=own_staff)
         else:
             for score in scores:
-                patiently(score_comment, score=score, by=vhxh, comment=f"Góp ý {index}")
+                patiently(score_comment, score=score, by=own_staff, comment=f"Góp ý {index}")
 
     errors, _seconds = run_together(work, 4)
     assert errors == []

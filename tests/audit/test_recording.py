@@ -60,11 +60,11 @@ def score_of(demo, code) -> Score:
     )
 
 
-def propose(demo, code="2.2.b", user="vhxh", submit=True, points=D(1)) -> Score:
+def propose(demo, by, code="2.2.b", submit=True, points=D(1)) -> Score:
     score = score_of(demo, code)
     return score_propose(
         score=score,
-        by=demo.user(user),
+        by=by,
         expected_version=score.version,
         submit=submit,
         points=points,
@@ -72,13 +72,13 @@ def propose(demo, code="2.2.b", user="vhxh", submit=True, points=D(1)) -> Score:
     )
 
 
-def upload(demo, code="2.2.b", user="vhxh", data=None, name="bien-ban.pdf") -> Evidence:
+def upload(demo, by, code="2.2.b", data=None, name="bien-ban.pdf") -> Evidence:
     score = score_of(demo, code)
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=score.criterion,
         upload=SimpleUploadedFile(name, data or pdf_bytes()),
-        by=demo.user(user),
+        by=by,
     )
     assert outcome.status == "stored", outcome.message
     return outcome.evidence
@@ -86,31 +86,40 @@ def upload(demo, code="2.2.b", user="vhxh", data=None, name="bien-ban.pdf") -> E
 
 @dataclass
 class Case:
-    """`prepare(demo)` sets the stage (not recorded against the case), `act(demo, state)`
-    does the one action; the entry must show `user` acting on `target` (its label)."""
+    """`prepare(demo, who)` sets the stage (not recorded against the case; `who("leader")` is
+    that persona), `act(demo, state, by)` does the one action as the `actor` persona; the
+    entry must show the actor acting on `target` (its label)."""
 
     action: str
-    user: str
+    actor: str
     target: str
     act: Callable
-    prepare: Callable = lambda demo: None
+    prepare: Callable = lambda demo, who: None
     unit: str = ""
     target_type: str = ""
 
 
-def _returned(demo):
-    score = propose(demo)
+def _proposed(demo, who):
+    return propose(demo, who("own_staff"))
+
+
+def _uploaded(demo, who):
+    return upload(demo, who("own_staff"))
+
+
+def _returned(demo, who):
+    score = _proposed(demo, who)
     return score_return(
-        score=score, by=demo.user("lanhdao"), expected_version=score.version, comment="Thiếu."
+        score=score, by=who("leader"), expected_version=score.version, comment="Thiếu."
     )
 
 
-def _report(demo):
-    return report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+def _report(demo, by):
+    return report_create(assessment=demo.assessment, by=by)
 
 
-def _linked(demo):
-    evidence = upload(demo)
+def _linked(demo, who):
+    evidence = _uploaded(demo, who)
     evidence_link(
         evidence=evidence, criterion=score_of(demo, "2.2.c").criterion, by=evidence.created_by
     )
@@ -120,230 +129,235 @@ def _linked(demo):
 CASES = [
     Case(
         A.SCORE_SAVE,
-        "vhxh",
+        "own_staff",
         "Tiêu chí 2.2.b",
-        lambda demo, _: propose(demo, submit=False),
+        lambda demo, _, by: propose(demo, by, submit=False),
         unit=VHXH,
         target_type="assessments.score",
     ),
-    Case(A.SCORE_SUBMIT, "vhxh", "Tiêu chí 2.2.b", lambda demo, _: propose(demo), unit=VHXH),
+    Case(
+        A.SCORE_SUBMIT,
+        "own_staff",
+        "Tiêu chí 2.2.b",
+        lambda demo, _, by: propose(demo, by),
+        unit=VHXH,
+    ),
     Case(
         A.SCORE_RESUBMIT,
-        "vhxh",
+        "own_staff",
         "Tiêu chí 2.2.b",
-        lambda demo, _: propose(demo),
+        lambda demo, _, by: propose(demo, by),
         prepare=_returned,
         unit=VHXH,
     ),
     Case(
         A.SCORE_APPROVE,
-        "lanhdao",
+        "leader",
         "Tiêu chí 2.2.b",
-        lambda demo, score: score_approve(
-            score=score, by=demo.user("lanhdao"), expected_version=score.version
-        ),
-        prepare=propose,
+        lambda demo, score, by: score_approve(score=score, by=by, expected_version=score.version),
+        prepare=_proposed,
     ),
     Case(
         A.SCORE_RETURN,
-        "lanhdao",
+        "leader",
         "Tiêu chí 2.2.b",
-        lambda demo, score: score_return(
-            score=score, by=demo.user("lanhdao"), expected_version=score.version, comment="Sửa."
+        lambda demo, score, by: score_return(
+            score=score, by=by, expected_version=score.version, comment="Sửa."
         ),
-        prepare=propose,
+        prepare=_proposed,
     ),
     Case(
         A.SCORE_ADJUST,
-        "chutich",
+        "chairman",
         "Tiêu chí 2.2.b",
-        lambda demo, score: score_adjust(
+        lambda demo, score, by: score_adjust(
             score=score,
-            by=demo.user("chutich"),
+            by=by,
             expected_version=score.version,
             points=D(0),
             reason="Chưa đủ hồ sơ.",
         ),
-        prepare=propose,
+        prepare=_proposed,
     ),
     Case(
         A.SCORE_COMMENT,
-        "kinhte",
+        "other_staff",
         "Tiêu chí 2.2.b",
-        lambda demo, _: score_comment(
-            score=score_of(demo, "2.2.b"), by=demo.user("kinhte"), comment="Đã gửi số liệu."
+        lambda demo, _, by: score_comment(
+            score=score_of(demo, "2.2.b"), by=by, comment="Đã gửi số liệu."
         ),
         unit="Phòng Kinh tế",
     ),
     Case(
         A.ASSESSMENT_LOCK,
-        "lanhdao",
+        "leader",
         "Xã Nghi Dương – 6 tháng đầu năm 2026",
-        lambda demo, _: assessment_lock(
-            assessment=demo.assessment, by=demo.user("lanhdao"), reason="Hết hạn."
-        ),
+        lambda demo, _, by: assessment_lock(assessment=demo.assessment, by=by, reason="Hết hạn."),
         target_type="assessments.assessment",
     ),
     Case(
         A.ASSESSMENT_REOPEN,
-        "lanhdao",
+        "leader",
         "Xã Nghi Dương – 6 tháng đầu năm 2026",
-        lambda demo, _: assessment_reopen(
-            assessment=demo.assessment, by=demo.user("lanhdao"), reason="Bổ sung minh chứng."
+        lambda demo, _, by: assessment_reopen(
+            assessment=demo.assessment, by=by, reason="Bổ sung minh chứng."
         ),
-        prepare=lambda demo: assessment_lock(assessment=demo.assessment, by=demo.user("lanhdao")),
+        prepare=lambda demo, who: assessment_lock(assessment=demo.assessment, by=who("leader")),
     ),
     Case(
         A.ADJUSTMENT_RECORD,
-        "chutich",
+        "chairman",
         "Xã Nghi Dương – 6 tháng đầu năm 2026",
-        lambda demo, rule: adjustment_record(
-            assessment=demo.assessment, adjustment=rule, cases=2, note="", by=demo.user("chutich")
+        lambda demo, rule, by: adjustment_record(
+            assessment=demo.assessment, adjustment=rule, cases=2, note="", by=by
         ),
-        prepare=lambda demo: Adjustment.objects.filter(
+        prepare=lambda demo, who: Adjustment.objects.filter(
             criteria_set=demo.assessment.criteria_set
         ).first(),
     ),
     Case(
         A.ASSIGNMENT_CHANGE,
-        "lanhdao",
+        "leader",
         "Tiêu chí 2.2.b",
-        lambda demo, assignment: assignment_update(
+        lambda demo, assignment, by: assignment_update(
             assignment=assignment,
             lead_unit=Unit.objects.get(commune=demo.commune, name="Phòng Kinh tế"),
             supporting_units=[Unit.objects.get(commune=demo.commune, name=VHXH)],
-            by=demo.user("lanhdao"),
+            by=by,
         ),
-        prepare=lambda demo: Assignment.objects.select_related("criterion", "lead_unit").get(
+        prepare=lambda demo, who: Assignment.objects.select_related("criterion", "lead_unit").get(
             assessment=demo.assessment, criterion__code="2.2.b"
         ),
         target_type="assessments.assignment",
     ),
     Case(
         A.ACCOUNT_CREATE,
-        "admin",
+        "administrator",
         "Tài khoản moi",
-        lambda demo, _: user_create(
+        lambda demo, _, by: user_create(
             username="moi",
             password="mat-khau-dai-9137",
             full_name="Ngô Văn Mới",
             commune=demo.commune,
             role="staff",
             unit=Unit.objects.get(commune=demo.commune, name=VHXH),
-            by=demo.user("admin"),
+            by=by,
         ),
         target_type="auth.user",
     ),
     Case(
         A.EVIDENCE_UPLOAD,
-        "vhxh",
+        "own_staff",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, _: upload(demo),
+        lambda demo, _, by: upload(demo, by),
         unit=VHXH,
         target_type="evidence.evidence",
     ),
     Case(
         A.EVIDENCE_REPLACE,
-        "vhxh",
+        "own_staff",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_replace(
+        lambda demo, evidence, by: evidence_replace(
             evidence=evidence,
             upload=SimpleUploadedFile("anh.png", image_bytes("PNG")),
-            by=demo.user("vhxh"),
+            by=by,
         ),
-        prepare=upload,
+        prepare=_uploaded,
         unit=VHXH,
     ),
     Case(
         A.EVIDENCE_DESCRIBE,
-        "vhxh",
+        "own_staff",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_describe(
-            evidence=evidence, by=demo.user("vhxh"), title="Biên bản họp", issuer="UBND xã"
+        lambda demo, evidence, by: evidence_describe(
+            evidence=evidence, by=by, title="Biên bản họp", issuer="UBND xã"
         ),
-        prepare=upload,
+        prepare=_uploaded,
         unit=VHXH,
     ),
     Case(
         A.EVIDENCE_DELETE,
-        "lanhdao",
+        "leader",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_delete(evidence=evidence, by=demo.user("lanhdao")),
-        prepare=upload,
+        lambda demo, evidence, by: evidence_delete(evidence=evidence, by=by),
+        prepare=_uploaded,
     ),
     Case(
         A.EVIDENCE_RESTORE,
-        "lanhdao",
+        "leader",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_restore(evidence=evidence, by=demo.user("lanhdao")),
-        prepare=lambda demo: (
-            evidence := upload(demo),
-            evidence_delete(evidence=evidence, by=demo.user("vhxh")),
+        lambda demo, evidence, by: evidence_restore(evidence=evidence, by=by),
+        prepare=lambda demo, who: (
+            evidence := _uploaded(demo, who),
+            evidence_delete(evidence=evidence, by=who("own_staff")),
         )[0],
     ),
     Case(
         A.EVIDENCE_LINK,
-        "vhxh",
+        "own_staff",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_link(
-            evidence=evidence, criterion=score_of(demo, "2.2.c").criterion, by=demo.user("vhxh")
+        lambda demo, evidence, by: evidence_link(
+            evidence=evidence, criterion=score_of(demo, "2.2.c").criterion, by=by
         ),
-        prepare=upload,
+        prepare=_uploaded,
         unit=VHXH,
     ),
     Case(
         A.EVIDENCE_UNLINK,
-        "vhxh",
+        "own_staff",
         "Minh chứng MC-2.2.b-01",
-        lambda demo, evidence: evidence_unlink(
-            evidence=evidence, criterion=score_of(demo, "2.2.c").criterion, by=demo.user("vhxh")
+        lambda demo, evidence, by: evidence_unlink(
+            evidence=evidence, criterion=score_of(demo, "2.2.c").criterion, by=by
         ),
         prepare=_linked,
         unit=VHXH,
     ),
     Case(
         A.REPORT_CREATE,
-        "vanthu",
+        "secretary",
         "Dự thảo báo cáo 6 tháng 2026",
-        lambda demo, _: _report(demo),
+        lambda demo, _, by: _report(demo, by),
         unit="Văn phòng HĐND và UBND",
         target_type="reports.report",
     ),
     Case(
         A.REPORT_EDIT,
-        "lanhdao",
+        "leader",
         "Dự thảo báo cáo 6 tháng 2026",
-        lambda demo, section: report_section_save(
-            section=section, body="Nội dung mới.", by=demo.user("lanhdao"), expected_version=0
+        lambda demo, section, by: report_section_save(
+            section=section, body="Nội dung mới.", by=by, expected_version=0
         ),
-        prepare=lambda demo: ReportSection.objects.filter(report=_report(demo)).last(),
+        prepare=lambda demo, who: ReportSection.objects.filter(
+            report=_report(demo, who("secretary"))
+        ).last(),
     ),
     Case(
         A.REPORT_EDIT,
-        "lanhdao",
+        "leader",
         "Dự thảo báo cáo 6 tháng 2026",
-        lambda demo, report: report_update(
-            report=report,
-            by=demo.user("lanhdao"),
+        lambda demo, state, by: report_update(
+            report=state[0],
+            by=by,
             summary="Trích yếu mới",
             recipients="Sở Nội vụ",
-            signer=demo.user("chutich"),
+            signer=state[1],
             authority="chairman",
             signer_name="",
         ),
-        prepare=_report,
+        prepare=lambda demo, who: (_report(demo, who("secretary")), who("chairman")),
     ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.action}-{i}" for i, c in enumerate(CASES)])
-def test_each_action_writes_exactly_one_entry(demo, case):
-    state = case.prepare(demo)
+def test_each_action_writes_exactly_one_entry(demo, case, request):
+    who = request.getfixturevalue
+    state = case.prepare(demo, who)
+    user = who(case.actor)
     start = mark()
     with bound(Origin(ip="203.0.113.7", user_agent="Firefox/140")):
-        case.act(demo, state)
+        case.act(demo, state, user)
     entry = only_entry(start)
-    user = demo.user(case.user)
     assert entry.action == case.action
     assert (entry.user_id, entry.username, entry.full_name) == (
         user.pk,
@@ -362,21 +376,21 @@ def test_each_action_writes_exactly_one_entry(demo, case):
     assert chain_verify().ok
 
 
-def test_score_entry_reads_in_vietnamese(demo):
+def test_score_entry_reads_in_vietnamese(demo, own_staff):
     start = mark()
-    propose(demo, code="1.1.j", points=D(3))
+    propose(demo, own_staff, code="1.1.j", points=D(3))
     entry = only_entry(start)
     assert entry.get_action_display() == "Gửi điểm"
     assert entry.summary == "Gửi tiêu chí 1.1.j: 3 điểm"
     assert entry.details == {"status": "submitted", "points": "3", "version": 1}
 
 
-def test_submitting_a_units_scores_at_once_writes_one_entry_per_score(demo):
+def test_submitting_a_units_scores_at_once_writes_one_entry_per_score(demo, own_staff):
     for code, points in (("2.2.b", D(1)), ("1.1.j", D(3))):
-        propose(demo, code=code, submit=False, points=points)
+        propose(demo, own_staff, code=code, submit=False, points=points)
     scores = [score_of(demo, "2.2.b"), score_of(demo, "1.1.j")]
     start = mark()
-    submitted, _skipped = score_submit_many(scores=scores, by=demo.user("vhxh"))
+    submitted, _skipped = score_submit_many(scores=scores, by=own_staff)
     assert len(submitted) == 2
     entries = since(start)
     assert [(e.action, e.target_label) for e in entries] == [
@@ -385,36 +399,34 @@ def test_submitting_a_units_scores_at_once_writes_one_entry_per_score(demo):
     ]
 
 
-def test_an_action_rolled_back_leaves_no_entry(demo):
-    score = propose(demo)
+def test_an_action_rolled_back_leaves_no_entry(demo, own_staff, leader):
+    score = propose(demo, own_staff)
     start = mark()
     with pytest.raises(RuntimeError), transaction.atomic():
-        score_approve(score=score, by=demo.user("lanhdao"), expected_version=score.version)
+        score_approve(score=score, by=leader, expected_version=score.version)
         assert len(since(start)) == 1  # written inside the action's transaction…
         raise RuntimeError("the action fails after its record")
     assert since(start) == []  # …and gone with it
     score.refresh_from_db()
     assert score.status == Score.Status.SUBMITTED
     # The chain did not move either: the next entry follows on directly.
-    score_approve(score=score, by=demo.user("lanhdao"), expected_version=score.version)
+    score_approve(score=score, by=leader, expected_version=score.version)
     assert only_entry(start).id == start + 1
     assert chain_verify().ok
 
 
-def test_a_refused_action_writes_nothing(demo):
+def test_a_refused_action_writes_nothing(demo, own_staff, leader):
     score = score_of(demo, "2.2.b")
     start = mark()
     with pytest.raises(ValidationError):
-        score_propose(
-            score=score, by=demo.user("vhxh"), expected_version=score.version, submit=True
-        )
+        score_propose(score=score, by=own_staff, expected_version=score.version, submit=True)
     with pytest.raises(ValidationError):
-        assessment_reopen(assessment=demo.assessment, by=demo.user("lanhdao"), reason=" ")
+        assessment_reopen(assessment=demo.assessment, by=leader, reason=" ")
     assert since(start) == []
 
 
-def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeypatch):
-    report = _report(demo_scored)
+def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, secretary, monkeypatch):
+    report = _report(demo_scored, secretary)
 
     def broken(report, *args, **kwargs):
         raise OSError("disk full")
@@ -422,34 +434,33 @@ def test_issuing_that_fails_while_rendering_leaves_no_entry(demo_scored, monkeyp
     monkeypatch.setattr(documents, "render_pdfs", broken)
     start = mark()
     with pytest.raises(OSError):
-        report_issue(report=report, by=demo_scored.user("vanthu"))
+        report_issue(report=report, by=secretary)
     assert since(start) == []
 
 
-def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
+def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing, secretary):
     person, organisation = signing
-    vanthu = demo_scored.user("vanthu")
-    report = _report(demo_scored)
+    report = _report(demo_scored, secretary)
 
     start = mark()
-    report = report_issue(report=report, by=vanthu)
+    report = report_issue(report=report, by=secretary)
     issued = only_entry(start)
     assert (issued.action, issued.target_label) == (A.REPORT_ISSUE, "Báo cáo số 01/BC-UBND")
     assert issued.summary.startswith("Ban hành Số: 01/BC-UBND ngày ")
 
     start = mark()
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
     signed = only_entry(start)
     assert (signed.action, signed.details["role"]) == (A.REPORT_SIGN, "person")
     assert signed.username == "vanthu" and "ký số Số: 01/BC-UBND" in signed.summary
 
     start = mark()
-    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     sealed = only_entry(start)
     assert (sealed.action, sealed.details["role"]) == (A.REPORT_SIGN, "organisation")
 
     start = mark()
-    dossier = dossier_build(report=report, by=vanthu)
+    dossier = dossier_build(report=report, by=secretary)
     built = only_entry(start)
     assert (built.action, built.target_type, built.target_id) == (
         A.DOSSIER_BUILD,
@@ -460,20 +471,21 @@ def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing):
     assert chain_verify().ok
 
 
-def test_wrong_passphrase_signs_nothing_and_records_nothing(demo_scored, signing):
+def test_wrong_passphrase_signs_nothing_and_records_nothing(demo_scored, signing, secretary):
     person, _organisation = signing
-    vanthu = demo_scored.user("vanthu")
-    report = report_issue(report=_report(demo_scored), by=vanthu)
+    report = report_issue(report=_report(demo_scored, secretary), by=secretary)
     start = mark()
     with pytest.raises(ValidationError):
-        report_sign_person(report=report, key=person, secret="sai-mat-khau", by=vanthu)
+        report_sign_person(report=report, key=person, secret="sai-mat-khau", by=secretary)
     assert since(start) == []
 
 
-def test_an_administrator_acting_on_a_commune_is_recorded_under_that_commune(demo):
-    score = propose(demo)
+def test_an_administrator_acting_on_a_commune_is_recorded_under_that_commune(
+    demo, own_staff, administrator
+):
+    score = propose(demo, own_staff)
     start = mark()
-    score_approve(score=score, by=demo.user("admin"), expected_version=score.version)
+    score_approve(score=score, by=administrator, expected_version=score.version)
     entry = only_entry(start)
     assert (entry.username, entry.commune_name, entry.unit_name) == (
         "admin",

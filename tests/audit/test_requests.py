@@ -143,9 +143,9 @@ def test_lockouts_are_heard_from_django_axes_only_when_it_is_installed(demo):
 # -- files taken away -----------------------------------------------------------------------------
 
 
-def test_evidence_zip_download_is_recorded(client, demo, login_as):
-    upload(demo)
-    login_as("vhxh")
+def test_evidence_zip_download_is_recorded(client, demo, login_as, own_staff):
+    upload(demo, own_staff)
+    login_as(own_staff)
     start = mark()
     response = client.get(reverse("evidence:archive", args=[demo.assessment.pk]))
     b"".join(response.streaming_content)
@@ -160,9 +160,11 @@ def test_evidence_zip_download_is_recorded(client, demo, login_as):
 
 
 @pytest.mark.parametrize("view, verb", [("", "Tải về"), ("?xem=1", "Mở xem")])
-def test_evidence_file_download_is_recorded(client, demo, login_as, view, verb):
-    evidence = upload(demo)
-    login_as("kinhte")
+def test_evidence_file_download_is_recorded(
+    client, demo, login_as, view, verb, own_staff, other_staff
+):
+    evidence = upload(demo, own_staff)
+    login_as(other_staff)
     url = reverse("evidence:download", args=[demo.assessment.pk, evidence.current_file_id])
     start = mark()
     response = client.get(url + view)
@@ -177,9 +179,9 @@ def test_evidence_file_download_is_recorded(client, demo, login_as, view, verb):
     assert entry.details["sha256"] == evidence.current_file.sha256
 
 
-def test_refused_download_records_nothing(client, demo, login_as):
-    evidence = upload(demo)
-    login_as("anlao_lanhdao")
+def test_refused_download_records_nothing(client, demo, login_as, own_staff, outsider):
+    evidence = upload(demo, own_staff)
+    login_as(outsider)
     start = mark()
     url = reverse("evidence:download", args=[demo.assessment.pk, evidence.current_file_id])
     assert client.get(url).status_code == 404
@@ -196,9 +198,11 @@ def test_refused_download_records_nothing(client, demo, login_as):
         ("reports:appendix_docx", "Xuất phụ lục (Word)"),
     ],
 )
-def test_report_exports_are_recorded(client, demo_scored, login_as, name, summary):
-    report = _report(demo_scored)
-    login_as("lanhdao")
+def test_report_exports_are_recorded(
+    client, demo_scored, login_as, name, summary, secretary, leader
+):
+    report = _report(demo_scored, secretary)
+    login_as(leader)
     start = mark()
     response = client.get(reverse(name, args=[demo_scored.assessment.pk, report.pk]))
     assert response.status_code == 200
@@ -207,8 +211,8 @@ def test_report_exports_are_recorded(client, demo_scored, login_as, name, summar
     assert entry.target_label == "Dự thảo báo cáo 6 tháng 2026"
 
 
-def test_units_table_export_is_recorded(client, demo, login_as):
-    login_as("vanthu")
+def test_units_table_export_is_recorded(client, demo, login_as, secretary):
+    login_as(secretary)
     start = mark()
     response = client.get(reverse("reports:units_xlsx", args=[demo.assessment.pk]))
     assert response.status_code == 200
@@ -217,14 +221,15 @@ def test_units_table_export_is_recorded(client, demo, login_as):
     assert entry.summary.startswith("Xuất bảng chấm điểm theo đơn vị (Excel)")
 
 
-def test_issued_files_and_dossier_downloads_are_recorded(client, demo_scored, signing, login_as):
+def test_issued_files_and_dossier_downloads_are_recorded(
+    client, demo_scored, signing, login_as, secretary, chairman
+):
     person, organisation = signing
-    vanthu = demo_scored.user("vanthu")
-    report = report_issue(report=_report(demo_scored), by=vanthu)
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
-    dossier = dossier_build(report=report, by=vanthu)
-    login_as("chutich")
+    report = report_issue(report=_report(demo_scored, secretary), by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
+    dossier = dossier_build(report=report, by=secretary)
+    login_as(chairman)
     pk = demo_scored.assessment.pk
 
     start = mark()
@@ -259,9 +264,9 @@ def _membership_data(membership: Membership, **changes) -> dict:
     return {**data, **changes}
 
 
-def test_role_change_in_the_admin_is_recorded(client, demo, login_as):
+def test_role_change_in_the_admin_is_recorded(client, demo, login_as, administrator):
     membership = Membership.objects.get(user__username="vhxh")
-    login_as("admin")
+    login_as(administrator)
     start = mark()
     response = client.post(
         reverse("admin:assessments_membership_change", args=[membership.pk]),
@@ -282,10 +287,12 @@ def test_role_change_in_the_admin_is_recorded(client, demo, login_as):
     assert entry.details["role"] == "leader"
 
 
-def test_membership_added_and_removed_in_the_admin_are_recorded(client, demo, login_as):
+def test_membership_added_and_removed_in_the_admin_are_recorded(
+    client, demo, login_as, administrator
+):
     newcomer = User.objects.create_user(username="moi", first_name="Ngô", last_name="Mới")
     unit = Unit.objects.get(commune=demo.commune, name="Phòng Kinh tế")
-    login_as("admin")
+    login_as(administrator)
     start = mark()
     response = client.post(
         reverse("admin:assessments_membership_add"),
@@ -305,9 +312,11 @@ def test_membership_added_and_removed_in_the_admin_are_recorded(client, demo, lo
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
-def test_account_rights_password_and_removal_in_the_admin_are_recorded(client, demo, login_as):
+def test_account_rights_password_and_removal_in_the_admin_are_recorded(
+    client, demo, login_as, administrator
+):
     account = User.objects.get(username="lanhdao")
-    login_as("admin")
+    login_as(administrator)
     start = mark()
     response = client.post(
         reverse("admin:auth_user_change", args=[account.pk]),
@@ -358,10 +367,10 @@ def test_account_rights_password_and_removal_in_the_admin_are_recorded(client, d
 # -- where from -----------------------------------------------------------------------------------
 
 
-def test_address_behind_a_trusted_proxy(client, demo, login_as, settings):
+def test_address_behind_a_trusted_proxy(client, demo, login_as, settings, own_staff):
     settings.TRUSTED_PROXY_COUNT = 1
-    evidence = upload(demo)
-    login_as("vhxh")
+    evidence = upload(demo, own_staff)
+    login_as(own_staff)
     start = mark()
     client.get(
         reverse("evidence:download", args=[demo.assessment.pk, evidence.current_file_id]),
@@ -371,11 +380,11 @@ def test_address_behind_a_trusted_proxy(client, demo, login_as, settings):
     assert only_entry(start).ip == "203.0.113.50"
 
 
-def test_services_outside_a_request_record_no_address(demo):
+def test_services_outside_a_request_record_no_address(demo, other_staff):
     start = mark()
     score = score_of(demo, "2.2.b")
 
-    score_comment(score=score, by=demo.user("kinhte"), comment="Ghi chú.")
+    score_comment(score=score, by=other_staff, comment="Ghi chú.")
     entry = only_entry(start)
     assert (entry.ip, entry.user_agent) == ("", "")
 

@@ -28,17 +28,15 @@ HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def trail(demo):
+def trail(demo, own_staff, other_staff, outsider_staff, administrator):
     """Actions in both communes and one by the administrator outside any commune."""
     with bound(Origin(ip="203.0.113.7", user_agent="Firefox")):
-        propose(demo, submit=False)  # vhxh saves 2.2.b
-        propose(demo)  # vhxh submits 2.2.b
-        score_comment(
-            score=score_of(demo, "2.2.b"), by=demo.user("kinhte"), comment="=1+1 đã gửi số liệu"
-        )
+        propose(demo, own_staff, submit=False)  # vhxh saves 2.2.b
+        propose(demo, own_staff)  # vhxh submits 2.2.b
+        score_comment(score=score_of(demo, "2.2.b"), by=other_staff, comment="=1+1 đã gửi số liệu")
         other = demo.other_assessment.scores.select_related("criterion").first()
-        score_comment(score=other, by=demo.user("anlao_vhxh"), comment="Việc của An Lão")
-        audit_record(action=A.EXPORT, user=demo.user("admin"), summary="Việc của quản trị")
+        score_comment(score=other, by=outsider_staff, comment="Việc của An Lão")
+        audit_record(action=A.EXPORT, user=administrator, summary="Việc của quản trị")
     return demo
 
 
@@ -83,8 +81,10 @@ def test_a_leader_reads_their_communes_entries_only(client, trail, login_as, use
     assert "anlao" not in text
 
 
-def test_another_communes_leader_sees_nothing_of_ours_even_asking(client, trail, login_as):
-    login_as("anlao_lanhdao")
+def test_another_communes_leader_sees_nothing_of_ours_even_asking(
+    client, trail, login_as, outsider
+):
+    login_as(outsider)
     ours = trail.user("vhxh")
     nghi_duong_unit = Unit.objects.get(commune=trail.commune, name="Phòng Văn hóa - Xã hội")
     for query in (
@@ -105,8 +105,10 @@ def test_another_communes_leader_sees_nothing_of_ours_even_asking(client, trail,
     assert "Góp ý tiêu chí 1.1.a. Việc của An Lão" in texts
 
 
-def test_an_administrator_reads_everything_and_filters_by_commune(client, trail, login_as):
-    login_as("admin")
+def test_an_administrator_reads_everything_and_filters_by_commune(
+    client, trail, login_as, administrator
+):
+    login_as(administrator)
     everything = client.get(LIST)
     assert {e.commune_name for e in everything.context["page"].object_list} == {
         "Xã Nghi Dương",
@@ -120,21 +122,23 @@ def test_an_administrator_reads_everything_and_filters_by_commune(client, trail,
     assert "Việc của quản trị" in summaries(outside)
 
 
-def test_the_navigation_links_it_for_its_readers_only(client, trail, login_as):
+def test_the_navigation_links_it_for_its_readers_only(
+    client, trail, login_as, leader, secretary, own_staff
+):
     dashboard = reverse("reports:dashboard", args=[trail.assessment.pk])
-    login_as("lanhdao")
+    login_as(leader)
     assert f'href="{LIST}"' in client.get(dashboard).content.decode()
-    login_as("vanthu")
+    login_as(secretary)
     assert f'href="{LIST}"' not in client.get(dashboard).content.decode()
-    login_as("vhxh")
+    login_as(own_staff)
     assert f'href="{LIST}"' not in client.get(reverse("home")).content.decode()
 
 
 # -- rows and filters -----------------------------------------------------------------------------
 
 
-def test_rows_read_in_vietnamese_newest_first(client, trail, login_as):
-    login_as("lanhdao")
+def test_rows_read_in_vietnamese_newest_first(client, trail, login_as, leader):
+    login_as(leader)
     response = client.get(LIST)
     entries = list(response.context["page"].object_list)
     assert [e.id for e in entries] == sorted((e.id for e in entries), reverse=True)
@@ -147,8 +151,8 @@ def test_rows_read_in_vietnamese_newest_first(client, trail, login_as):
     )
 
 
-def test_filter_by_person_unit_and_action(client, trail, login_as):
-    login_as("lanhdao")
+def test_filter_by_person_unit_and_action(client, trail, login_as, leader):
+    login_as(leader)
     vhxh = trail.user("vhxh")
     by_person = client.get(LIST + f"?nguoi={vhxh.pk}")
     assert {e.username for e in by_person.context["page"].object_list} == {"vhxh"}
@@ -162,9 +166,8 @@ def test_filter_by_person_unit_and_action(client, trail, login_as):
 
 
 def test_filter_by_dates_takes_whole_days_of_the_portals_time_zone(
-    client, demo, login_as, monkeypatch
+    client, demo, login_as, monkeypatch, leader
 ):
-    leader = demo.user("lanhdao")
     for summary, local in (
         ("tối 01/03", dt.datetime(2026, 3, 1, 23, 30, tzinfo=HANOI)),
         ("sáng 02/03", dt.datetime(2026, 3, 2, 0, 30, tzinfo=HANOI)),
@@ -173,7 +176,7 @@ def test_filter_by_dates_takes_whole_days_of_the_portals_time_zone(
         monkeypatch.setattr("audit.services.timezone.now", lambda local=local: local)
         audit_record(action=A.EXPORT, user=leader, summary=summary)
     monkeypatch.undo()
-    login_as("lanhdao")
+    login_as(leader)
     assert summaries(client.get(LIST + "?tu-ngay=2026-03-02&den-ngay=2026-03-04")) == ["sáng 02/03"]
     assert summaries(client.get(LIST + "?den-ngay=2026-03-01&tu-ngay=2026-03-01")) == ["tối 01/03"]
     assert summaries(client.get(LIST + "?tu-ngay=02/03/2026&thao-tac=export")) == [
@@ -196,8 +199,8 @@ def test_filter_by_dates_takes_whole_days_of_the_portals_time_zone(
         "?nguoi=%00",
     ],
 )
-def test_malformed_filters_are_shown_as_errors_never_a_500(client, trail, login_as, query):
-    login_as("lanhdao")
+def test_malformed_filters_are_shown_as_errors_never_a_500(client, trail, login_as, query, leader):
+    login_as(leader)
     response = client.get(LIST + query)
     assert response.status_code == 200
     if "trang" not in query and "xa" not in query:
@@ -206,12 +209,11 @@ def test_malformed_filters_are_shown_as_errors_never_a_500(client, trail, login_
     assert client.get(EXPORT + query).status_code == 200
 
 
-def test_pages_of_fifty(client, demo, login_as):
-    leader = demo.user("lanhdao")
+def test_pages_of_fifty(client, demo, login_as, leader):
     first = mark() + 1
     for n in range(60):
         audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")
-    login_as("lanhdao")
+    login_as(leader)
     page_one = client.get(LIST + "?thao-tac=export")
     assert len(page_one.context["page"].object_list) == 50
     assert summaries(page_one)[0] == "Mục 59"
@@ -243,8 +245,10 @@ def test_page_queries_do_not_grow_with_the_rows(client, trail, login_as, usernam
 # -- export ---------------------------------------------------------------------------------------
 
 
-def test_export_reads_back_as_the_filtered_list_with_text_kept_as_text(client, trail, login_as):
-    login_as("lanhdao")
+def test_export_reads_back_as_the_filtered_list_with_text_kept_as_text(
+    client, trail, login_as, leader
+):
+    login_as(leader)
     start = mark()
     response = client.get(EXPORT + "?thao-tac=score_comment")
     assert response.status_code == 200
@@ -280,21 +284,20 @@ def test_export_reads_back_as_the_filtered_list_with_text_kept_as_text(client, t
     assert entry.details == {"filters": {"thao-tac": "score_comment"}, "rows": 1}
 
 
-def test_a_typed_formula_stays_text_in_the_export(client, demo, login_as):
+def test_a_typed_formula_stays_text_in_the_export(client, demo, login_as, administrator):
     client.post(reverse("login"), {"username": '=HYPERLINK("http://x")', "password": "x"})
-    login_as("admin")
+    login_as(administrator)
     sheet = load_workbook(io.BytesIO(client.get(EXPORT + "?thao-tac=login_failed").content)).active
     cells = [cell for row in sheet.iter_rows(min_row=4) for cell in row if cell.value]
     typed = [cell for cell in cells if cell.value == '=HYPERLINK("http://x")']
     assert typed and all(cell.data_type == "s" for cell in typed)
 
 
-def test_export_is_capped_and_says_so(client, demo, login_as, monkeypatch):
+def test_export_is_capped_and_says_so(client, demo, login_as, monkeypatch, leader):
     monkeypatch.setattr("reports.views.trail.EXPORT_MAX_ROWS", 3)
-    leader = demo.user("lanhdao")
     for n in range(5):
         audit_record(action=A.EXPORT, user=leader, summary=f"Mục {n}")
-    login_as("lanhdao")
+    login_as(leader)
     sheet = load_workbook(io.BytesIO(client.get(EXPORT + "?thao-tac=export").content)).active
     assert sheet["A3"].value.startswith("Chỉ gồm 3 mục mới nhất")
     assert [row[8] for row in sheet.iter_rows(min_row=5, values_only=True)] == [
@@ -307,8 +310,8 @@ def test_export_is_capped_and_says_so(client, demo, login_as, monkeypatch):
 # -- admin ----------------------------------------------------------------------------------------
 
 
-def test_admin_lists_entries_read_only(client, trail, login_as):
-    login_as("admin")
+def test_admin_lists_entries_read_only(client, trail, login_as, administrator):
+    login_as(administrator)
     entry = AuditEntry.objects.first()
     changelist = client.get(reverse("admin:audit_auditentry_changelist") + "?action__exact=export")
     assert changelist.status_code == 200

@@ -25,13 +25,13 @@ PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"
 SCRIPT_TIME_MS = 3000  # the hostile PDF's alert shows well within this (see the third test)
 
 
-def _evidence(demo, name: str, data: bytes):
+def _evidence(demo, by, name: str, data: bytes):
     leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code="2.2.e")
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=leaf,
         upload=_upload(name, data),
-        by=demo.user("vhxh"),
+        by=by,
     )
     assert outcome.status == "stored", outcome.message
     return leaf, outcome.evidence
@@ -64,8 +64,8 @@ def _click_view(page, live_server, demo, leaf, evidence):
     return tab, seen
 
 
-def test_a_clean_pdf_opens_in_the_viewer_inside_the_sandbox(live_server, demo, page):
-    leaf, evidence = _evidence(demo, "Kế hoạch.pdf", pdf_bytes(pages=2))
+def test_a_clean_pdf_opens_in_the_viewer_inside_the_sandbox(live_server, demo, page, own_staff):
+    leaf, evidence = _evidence(demo, own_staff, "Kế hoạch.pdf", pdf_bytes(pages=2))
     log_in(page, live_server.url, "lanhdao")
 
     tab, seen = _click_view(page, live_server, demo, leaf, evidence)
@@ -81,9 +81,9 @@ def test_a_clean_pdf_opens_in_the_viewer_inside_the_sandbox(live_server, demo, p
     assert response.headers["content-disposition"].startswith("inline;")
 
 
-def test_a_pdf_with_javascript_downloads_and_nothing_runs(live_server, demo, page):
+def test_a_pdf_with_javascript_downloads_and_nothing_runs(live_server, demo, page, own_staff):
     hostile = pdfs.open_action()
-    leaf, evidence = _evidence(demo, "Tờ trình.pdf", hostile)
+    leaf, evidence = _evidence(demo, own_staff, "Tờ trình.pdf", hostile)
     log_in(page, live_server.url, "lanhdao")
 
     tab, seen = _click_view(page, live_server, demo, leaf, evidence)
@@ -97,11 +97,13 @@ def test_a_pdf_with_javascript_downloads_and_nothing_runs(live_server, demo, pag
     assert tab.is_closed()
 
 
-def test_chromium_runs_pdf_script_despite_the_sandbox(live_server, demo, page, monkeypatch):
+def test_chromium_runs_pdf_script_despite_the_sandbox(
+    live_server, demo, page, monkeypatch, own_staff
+):
     """Without the scan, the same PDF opens inline under the sandboxing policy and its
     /OpenAction still shows its alert: the header alone cannot keep PDF script out."""
     monkeypatch.setattr("evidence.views.files.pdf_may_run_script", lambda *args: False)
-    leaf, evidence = _evidence(demo, "Tờ trình.pdf", pdfs.open_action())
+    leaf, evidence = _evidence(demo, own_staff, "Tờ trình.pdf", pdfs.open_action())
     log_in(page, live_server.url, "lanhdao")
 
     tab, seen = _click_view(page, live_server, demo, leaf, evidence)

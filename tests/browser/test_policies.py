@@ -90,13 +90,13 @@ def criterion(demo_scored) -> Criterion:
 
 
 @pytest.fixture
-def evidence(demo_scored, criterion) -> Evidence:
+def evidence(demo_scored, criterion, own_staff) -> Evidence:
     """An evidence of 2.2.e with the issue's hostile code, deletable (2.2.e back to submitted)."""
     outcome = evidence_upload(
         assessment=demo_scored.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Ảnh hội nghị.png", image_bytes("PNG"), "image/png"),
-        by=demo_scored.user("vhxh"),
+        by=own_staff,
     )
     Evidence.objects.filter(pk=outcome.evidence.pk).update(code=HOSTILE_CODE)
     Score.objects.filter(assessment=demo_scored.assessment, criterion=criterion).update(
@@ -154,9 +154,9 @@ def pages_of(persona: str, demo, criterion, report) -> list[tuple[str, int]]:
 
 @pytest.mark.parametrize("persona", ["vhxh", "lanhdao", "vanthu", "admin"])
 def test_every_main_page_loads_without_a_policy_violation(
-    browser_page, demo_scored, criterion, evidence, persona
+    browser_page, demo_scored, criterion, evidence, persona, secretary
 ):
-    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    report = report_create(assessment=demo_scored.assessment, by=secretary)
     browser_page.log_in(persona)
     visited = []
     for path, status in pages_of(persona, demo_scored, criterion, report):
@@ -201,7 +201,7 @@ def test_the_back_link_of_the_403_page_goes_back(browser_page, demo):
 
 
 def test_confirmations_still_ask_and_a_hostile_code_stays_text(
-    browser_page, demo_scored, criterion, evidence
+    browser_page, demo_scored, criterion, evidence, leader
 ):
     page = browser_page.page
     a = demo_scored.assessment.pk
@@ -229,7 +229,7 @@ def test_confirmations_still_ask_and_a_hostile_code_stays_text(
     demo_scored.assessment.refresh_from_db()
     assert demo_scored.assessment.status == "open"
 
-    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("lanhdao"))
+    report = report_create(assessment=demo_scored.assessment, by=leader)
     browser_page.open(reverse("reports:edit", args=[a, report.pk]))
     page.get_by_label("Lý do cho ban hành khi chưa duyệt hết (lãnh đạo)").fill("Kịp hạn gửi")
     page.get_by_role("button", name="Cho ban hành").click()
@@ -290,10 +290,12 @@ def test_dashboard_bars_and_markers_take_the_computed_sizes(
 PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"  # Chromium's PDF viewer
 
 
-def test_a_report_pdf_still_opens_in_the_browser_under_the_policy(browser_page, demo_scored):
+def test_a_report_pdf_still_opens_in_the_browser_under_the_policy(
+    browser_page, demo_scored, secretary
+):
     """Chromium keeps only frame-ancestors of a PDF's policy: X-Frame-Options DENY and
     frame-ancestors 'none' do not stop its viewer, which shows a top-level PDF."""
-    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    report = report_create(assessment=demo_scored.assessment, by=secretary)
     browser_page.log_in("vanthu")
     url = reverse("reports:pdf", args=[demo_scored.assessment.pk, report.pk]) + "?xem=1"
     response = browser_page.page.goto(browser_page.base_url + url)

@@ -522,8 +522,8 @@ def test_admin_import_then_confirm_replaces_the_tree(admin_client, target):
     assert "Đã nhập 6 tiêu chí vào “Bộ thử”" in page
 
 
-def test_admin_refuses_import_into_a_set_in_use(demo, client):
-    client.force_login(demo.user("admin"))
+def test_admin_refuses_import_into_a_set_in_use(demo, client, administrator):
+    client.force_login(administrator)
     locked = demo.assessment.criteria_set
     count = Criterion.objects.count()
 

@@ -53,7 +53,7 @@ def add(demo, upload, code, name, content, by="lanhdao"):
 
 
 @pytest.fixture
-def files(demo, upload):
+def files(demo, upload, leader):
     """Three evidence, one of them backing three sub-criteria, plus a deleted one."""
     contents = {
         "report": pdf_bytes(pages=2),
@@ -67,7 +67,7 @@ def files(demo, upload):
     )
     evidence_describe(
         evidence=report,
-        by=demo.user("lanhdao"),
+        by=leader,
         title="Báo cáo kết quả giải quyết thủ tục hành chính quý I",
         doc_number="25/BC-UBND",
         issue_date=dt.date(2026, 4, 5),
@@ -75,11 +75,11 @@ def files(demo, upload):
         location="trang 3, mục II",
     )
     for code in ["2.1.b", "1.1.i"]:
-        evidence_link(evidence=report, criterion=criterion(demo, code), by=demo.user("lanhdao"))
+        evidence_link(evidence=report, criterion=criterion(demo, code), by=leader)
     photo = add(demo, upload, "2.1.a", "ảnh một cửa.jpg", contents["photo"], by="ttpvhcc")
     plan = add(demo, upload, "1.1.a", "ke-hoach.pdf", contents["plan"], by="vhxh")
     gone = add(demo, upload, "2.2.a", "xoa.png", contents["gone"])
-    evidence_delete(evidence=gone, by=demo.user("lanhdao"))
+    evidence_delete(evidence=gone, by=leader)
     return {"report": report, "photo": photo, "plan": plan, "gone": gone, "contents": contents}
 
 
@@ -96,8 +96,10 @@ def index_rows(archive: zipfile.ZipFile):
     return workbook.active, [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
-def test_whole_assessment_zip_has_a_folder_per_sub_criterion(client, login_as, demo, files):
-    login_as("vhxh")
+def test_whole_assessment_zip_has_a_folder_per_sub_criterion(
+    client, login_as, demo, files, own_staff
+):
+    login_as(own_staff)
     archive, data, response = download(client, archive_url(demo))
     report_name = "MC-2.1.a-01 Báo cáo quý I.pdf"
     assert archive.namelist() == [
@@ -124,8 +126,8 @@ def test_whole_assessment_zip_has_a_folder_per_sub_criterion(client, login_as, d
     assert response["X-Accel-Buffering"] == "no"
 
 
-def test_index_sheet_lists_every_file(client, login_as, demo, files):
-    login_as("kinhte")
+def test_index_sheet_lists_every_file(client, login_as, demo, files, other_staff):
+    login_as(other_staff)
     archive, _, _ = download(client, archive_url(demo))
     sheet, rows = index_rows(archive)
     assert rows[0] == [title for title, _ in INDEX_COLUMNS]
@@ -154,8 +156,8 @@ def test_index_sheet_lists_every_file(client, login_as, demo, files):
     assert [row[0] for row in rows[1:]].count("MC-2.2.a-01") == 0  # deleted
 
 
-def test_one_criterion_zip_holds_only_its_sub_criteria(client, login_as, demo, files):
-    login_as("vanthu")
+def test_one_criterion_zip_holds_only_its_sub_criteria(client, login_as, demo, files, secretary):
+    login_as(secretary)
     root = criterion(demo, "1")
     archive, _, response = download(client, archive_url(demo, f"?tieu-chi={root.pk}"))
     # The report belongs to 2.1.a but backs 1.1.i too, so it is in the 1.1.i folder.
@@ -173,24 +175,24 @@ def test_one_criterion_zip_holds_only_its_sub_criteria(client, login_as, demo, f
     assert archive.namelist() == [INDEX_NAME, "2.1.b/MC-2.1.a-01 Báo cáo quý I.pdf"]
 
 
-def test_unknown_criterion_is_404(client, login_as, demo, files):
-    login_as("lanhdao")
+def test_unknown_criterion_is_404(client, login_as, demo, files, leader):
+    login_as(leader)
     other_set_criterion = 10**6
     for query in [f"?tieu-chi={other_set_criterion}", "?tieu-chi=abc"]:
         assert client.get(archive_url(demo, query)).status_code == 404
 
 
-def test_empty_assessment_gives_an_index_only(client, login_as, demo):
-    login_as("lanhdao")
+def test_empty_assessment_gives_an_index_only(client, login_as, demo, leader):
+    login_as(leader)
     archive, _, _ = download(client, archive_url(demo))
     assert archive.namelist() == [INDEX_NAME]
     assert len(index_rows(archive)[1]) == 1
 
 
-def test_missing_file_is_listed_not_zipped(client, login_as, demo, files):
+def test_missing_file_is_listed_not_zipped(client, login_as, demo, files, leader):
     record = files["plan"].current_file
     record.file.storage.delete(record.file.name)
-    login_as("lanhdao")
+    login_as(leader)
     archive, _, _ = download(client, archive_url(demo))
     assert "1.1.a/MC-1.1.a-01 ke-hoach.pdf" not in archive.namelist()
     _, rows = index_rows(archive)
@@ -198,8 +200,8 @@ def test_missing_file_is_listed_not_zipped(client, login_as, demo, files):
 
 
 @pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP unzip not installed")
-def test_unzip_accepts_the_archive(client, login_as, demo, files, tmp_path):
-    login_as("lanhdao")
+def test_unzip_accepts_the_archive(client, login_as, demo, files, tmp_path, leader):
+    login_as(leader)
     _, data, _ = download(client, archive_url(demo))
     path = tmp_path / "mc.zip"
     path.write_bytes(data)
@@ -275,8 +277,8 @@ def test_anonymous_is_sent_to_login(client, demo):
 ARCHIVE = "criterion 2, session, user, membership, assessment, criteria, assignments, units, links; audit record (3-5)"
 
 
-def test_query_count_does_not_grow(client, login_as, demo, upload):
-    login_as("lanhdao")
+def test_query_count_does_not_grow(client, login_as, demo, upload, leader):
+    login_as(leader)
     codes = ["1.1.a", "1.1.b", "2.1.a", "3.1.a"]
 
     def make(start, count):
@@ -284,9 +286,7 @@ def test_query_count_does_not_grow(client, login_as, demo, upload):
             evidence = add(
                 demo, upload, codes[i % 4], f"{i}.png", image_bytes("PNG", color=(i, 1, 1))
             )
-            evidence_link(
-                evidence=evidence, criterion=criterion(demo, "2.3"), by=demo.user("lanhdao")
-            )
+            evidence_link(evidence=evidence, criterion=criterion(demo, "2.3"), by=leader)
 
     def queries():
         # Expect at most 14 queries: the test's look-up of criterion 2; session, user,

@@ -195,9 +195,9 @@ def test_a_pdf_that_takes_too_long_to_draw_is_stopped(tmp_path, settings):
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=ids)
 def test_hostile_upload_leaves_the_server_process_alone(
-    hostile, client, demo, login_as, criterion, upload, media_root
+    hostile, client, demo, login_as, criterion, upload, media_root, own_staff
 ):
-    login_as("vhxh")
+    login_as(own_staff)
     data = hostile.make()
 
     start = reset_high_water()
@@ -227,8 +227,10 @@ def test_hostile_upload_leaves_the_server_process_alone(
         assert record.thumbnail
 
 
-def test_without_javascript_the_warning_is_a_message(client, demo, login_as, criterion, upload):
-    login_as("vhxh")
+def test_without_javascript_the_warning_is_a_message(
+    client, demo, login_as, criterion, upload, own_staff
+):
+    login_as(own_staff)
 
     response = client.post(
         upload_url(demo, criterion), {"files": [upload("Ảnh.webp", webp_solid(10950, 10950))]}
@@ -241,9 +243,9 @@ def test_without_javascript_the_warning_is_a_message(client, demo, login_as, cri
 
 
 def test_replacing_with_a_hostile_file_keeps_it_without_a_preview(
-    client, demo, login_as, criterion, upload
+    client, demo, login_as, criterion, upload, own_staff
 ):
-    vhxh = login_as("vhxh")
+    vhxh = login_as(own_staff)
     first = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
@@ -268,7 +270,9 @@ def test_replacing_with_a_hostile_file_keeps_it_without_a_preview(
     assert NO_PREVIEW_TOO_LARGE in texts
 
 
-def test_an_image_that_cannot_be_decoded_is_stored_with_a_warning(demo, criterion, upload):
+def test_an_image_that_cannot_be_decoded_is_stored_with_a_warning(
+    demo, criterion, upload, own_staff
+):
     # The header is sound (so the sniffer accepts it), the pixel data is not.
     broken = bytearray(image_bytes("PNG", size=(64, 64)))
     start = broken.index(b"IDAT") + 4
@@ -279,7 +283,7 @@ def test_an_image_that_cannot_be_decoded_is_stored_with_a_warning(demo, criterio
         assessment=demo.assessment,
         criterion=criterion,
         upload=upload("Hỏng.png", data),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
 
     assert outcome.status == "stored"
@@ -295,7 +299,7 @@ def _chunk_with_fixed_crc(chunks: bytes) -> bytes:
 
 
 def test_the_preview_is_drawn_before_any_transaction_is_opened(
-    demo, criterion, upload, monkeypatch
+    demo, criterion, upload, monkeypatch, own_staff
 ):
     depth_at_start = len(connection.atomic_blocks)
     depths = []
@@ -306,16 +310,15 @@ def test_the_preview_is_drawn_before_any_transaction_is_opened(
         return draw(path, kind)
 
     monkeypatch.setattr(services, "make_preview", watched)
-    vhxh = demo.user("vhxh")
 
     stored = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=upload("Kế hoạch.pdf", pdf_bytes()),
-        by=vhxh,
+        by=own_staff,
     )
     evidence_replace(
-        evidence=stored.evidence, upload=upload("Ảnh.png", image_bytes("PNG")), by=vhxh
+        evidence=stored.evidence, upload=upload("Ảnh.png", image_bytes("PNG")), by=own_staff
     )
 
     assert depths == [depth_at_start, depth_at_start]  # no lock is held while it draws

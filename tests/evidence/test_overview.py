@@ -57,7 +57,7 @@ def add(demo, upload, code, name, content, *, by="lanhdao", **described):
 
 
 @pytest.fixture
-def sample(demo, upload):
+def sample(demo, upload, leader):
     """1.1.a: a described PDF; 2.1.a: a PNG also backing 2.1.b; 2.1.a: a deleted PDF."""
     public = add(
         demo,
@@ -72,9 +72,9 @@ def sample(demo, upload):
         issuer="UBND xã Nghi Dương",
     )
     photo = add(demo, upload, "2.1.a", "Ảnh bộ phận một cửa.png", image_bytes("PNG"))
-    evidence_link(evidence=photo, criterion=criterion(demo, "2.1.b"), by=demo.user("lanhdao"))
+    evidence_link(evidence=photo, criterion=criterion(demo, "2.1.b"), by=leader)
     gone = add(demo, upload, "2.1.a", "cu.pdf", PDF + b"\n% old")
-    evidence_delete(evidence=gone, by=demo.user("lanhdao"))
+    evidence_delete(evidence=gone, by=leader)
     return {"public": public, "photo": photo, "gone": gone}
 
 
@@ -93,8 +93,8 @@ def leaves(demo, root_code=None):
 # -- what the overview shows --------------------------------------------------------------------
 
 
-def test_overview_counts_sizes_and_lists_newest_first(client, login_as, demo, sample):
-    login_as("vhxh")
+def test_overview_counts_sizes_and_lists_newest_first(client, login_as, demo, sample, own_staff):
+    login_as(own_staff)
     response = client.get(overview_url(demo))
     assert response.status_code == 200
     public, photo = sample["public"], sample["photo"]
@@ -111,8 +111,8 @@ def test_overview_counts_sizes_and_lists_newest_first(client, login_as, demo, sa
     assert sample["gone"].code not in html
 
 
-def test_overview_lists_sub_criteria_without_evidence(client, login_as, demo, sample):
-    login_as("vanthu")
+def test_overview_lists_sub_criteria_without_evidence(client, login_as, demo, sample, secretary):
+    login_as(secretary)
     response = client.get(overview_url(demo))
     missing = [leaf.criterion.code for leaf in response.context["missing"]]
     expected = [code for code in leaves(demo) if code not in {"1.1.a", "2.1.a", "2.1.b"}]
@@ -127,8 +127,8 @@ def test_overview_lists_sub_criteria_without_evidence(client, login_as, demo, sa
     assert lead is not None and lead.name in html
 
 
-def test_search_ignores_accents_and_case(client, login_as, demo, sample):
-    login_as("kinhte")
+def test_search_ignores_accents_and_case(client, login_as, demo, sample, other_staff):
+    login_as(other_staff)
     public, photo = sample["public"], sample["photo"]
     for q in ["cong khai", "CÔNG KHAI", "cong+khai+thu+tuc", "12/QD", "mc-1.1.a-01", "quyet-dinh"]:
         response = client.get(overview_url(demo, q=q))
@@ -141,8 +141,8 @@ def test_search_ignores_accents_and_case(client, login_as, demo, sample):
     assert shown == {"count": 1, "size": public.current_file.size}
 
 
-def test_criterion_filter_keeps_the_leaves_under_it(client, login_as, demo, sample):
-    login_as("lanhdao")
+def test_criterion_filter_keeps_the_leaves_under_it(client, login_as, demo, sample, leader):
+    login_as(leader)
     root = criterion(demo, "2")
     response = client.get(overview_url(demo, **{"tieu-chi": root.pk}))
     assert codes_in_table(response) == [sample["photo"].code]
@@ -160,8 +160,8 @@ def test_criterion_filter_keeps_the_leaves_under_it(client, login_as, demo, samp
     assert f"tai-ve.zip?tieu-chi={root.pk}" in response.content.decode()
 
 
-def test_unit_filter_keeps_the_leaves_it_leads_or_supports(client, login_as, demo, sample):
-    login_as("lanhdao")
+def test_unit_filter_keeps_the_leaves_it_leads_or_supports(client, login_as, demo, sample, leader):
+    login_as(leader)
     assignment = Assignment.objects.get(assessment=demo.assessment, criterion__code="1.1.a")
     unit = assignment.lead_unit
     response = client.get(overview_url(demo, **{"don-vi": unit.pk}))
@@ -185,8 +185,8 @@ def test_unit_filter_keeps_the_leaves_it_leads_or_supports(client, login_as, dem
     assert codes_in_table(response) == expected
 
 
-def test_summary_per_unit(client, login_as, demo, sample):
-    login_as("chutich")
+def test_summary_per_unit(client, login_as, demo, sample, chairman):
+    login_as(chairman)
     response = client.get(overview_url(demo))
     rows = {row["unit"].pk: row for row in response.context["by_unit"]}
     assignments = list(Assignment.objects.filter(assessment=demo.assessment))
@@ -207,9 +207,9 @@ def test_summary_per_unit(client, login_as, demo, sample):
     )
 
 
-def test_overview_paginates(client, login_as, demo, sample, upload, monkeypatch):
+def test_overview_paginates(client, login_as, demo, sample, upload, monkeypatch, own_staff):
     monkeypatch.setattr(overview_views, "PER_PAGE", 1)
-    login_as("vhxh")
+    login_as(own_staff)
     first = client.get(overview_url(demo, q="a"))
     assert codes_in_table(first) == [sample["photo"].code]
     assert 'href="?q=a&amp;trang=2"' in first.content.decode()
@@ -217,8 +217,8 @@ def test_overview_paginates(client, login_as, demo, sample, upload, monkeypatch)
     assert codes_in_table(second) == [sample["public"].code]
 
 
-def test_overview_without_evidence(client, login_as, demo):
-    login_as("vhxh")
+def test_overview_without_evidence(client, login_as, demo, own_staff):
+    login_as(own_staff)
     response = client.get(overview_url(demo))
     assert response.context["totals"] == {"count": 0, "size": None}
     assert len(response.context["missing"]) == len(leaves(demo))
@@ -247,8 +247,8 @@ def test_anonymous_is_sent_to_login(client, demo):
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
-def test_overview_is_linked_from_the_assessment_page(client, login_as, demo):
-    login_as("vhxh")
+def test_overview_is_linked_from_the_assessment_page(client, login_as, demo, own_staff):
+    login_as(own_staff)
     detail = reverse("assessments:detail", args=[demo.assessment.pk])
     assert overview_url(demo) in client.get(detail).content.decode()
 
@@ -256,7 +256,7 @@ def test_overview_is_linked_from_the_assessment_page(client, login_as, demo):
 # -- query counts ------------------------------------------------------------------------------
 
 
-def make_many(demo, upload, count, start=0):
+def make_many(demo, upload, by, count, start=0):
     codes = leaves(demo)
     for i in range(start, start + count):
         evidence = add(
@@ -265,7 +265,7 @@ def make_many(demo, upload, count, start=0):
         evidence_link(
             evidence=evidence,
             criterion=criterion(demo, codes[(i + 1) % len(codes)]),
-            by=demo.user("lanhdao"),
+            by=by,
         )
 
 
@@ -292,25 +292,27 @@ HISTORY = (7, "session, user, membership, assessment, event count, commune, page
     "params, expected",
     [({}, 14), ({"q": "anh"}, 15), ({"tieu-chi": "ROOT"}, 15), ({"don-vi": "UNIT"}, 15)],
 )
-def test_overview_query_count_does_not_grow(client, login_as, demo, upload, params, expected):
+def test_overview_query_count_does_not_grow(
+    client, login_as, demo, upload, params, expected, leader
+):
     if params.get("tieu-chi"):
         params = {"tieu-chi": criterion(demo, "1").pk}
     if params.get("don-vi"):
         params = {"don-vi": demo.commune.units.first().pk}
-    login_as("lanhdao")
+    login_as(leader)
     url = overview_url(demo, **params)
-    make_many(demo, upload, 3)
+    make_many(demo, upload, leader, 3)
     few = count_queries(client, url, OVERVIEW)
-    make_many(demo, upload, 27, start=3)
+    make_many(demo, upload, leader, 27, start=3)
     assert count_queries(client, url, OVERVIEW) == few
     assert few == expected
 
 
-def test_history_query_count_does_not_grow(client, login_as, demo, upload):
-    login_as("lanhdao")
-    make_many(demo, upload, 3)
+def test_history_query_count_does_not_grow(client, login_as, demo, upload, leader):
+    login_as(leader)
+    make_many(demo, upload, leader, 3)
     few = count_queries(client, history_url(demo), HISTORY)
-    make_many(demo, upload, 27, start=3)
+    make_many(demo, upload, leader, 27, start=3)
     assert count_queries(client, history_url(demo), HISTORY) == few
     assert few == 7  # session, user, membership, assessment, membership, count, page
 
@@ -330,16 +332,15 @@ def test_staff_and_secretary_may_not_see_the_history(client, login_as, demo, use
     assert client.get(history_url(demo)).status_code == 403
 
 
-def test_history_lists_every_action_newest_first(client, login_as, demo, sample, upload):
+def test_history_lists_every_action_newest_first(client, login_as, demo, sample, upload, leader):
     photo = sample["photo"]
-    lanhdao = demo.user("lanhdao")
     evidence_replace(
         evidence=photo,
         upload=upload("anh-moi.png", image_bytes("PNG", color=(1, 2, 3))),
-        by=lanhdao,
+        by=leader,
     )
-    evidence_restore(evidence=sample["gone"], by=lanhdao)
-    login_as("lanhdao")
+    evidence_restore(evidence=sample["gone"], by=leader)
+    login_as(leader)
     response = client.get(history_url(demo))
     events = list(response.context["page"].object_list)
     assert [e.action for e in events] == [
@@ -365,16 +366,16 @@ def test_history_lists_every_action_newest_first(client, login_as, demo, sample,
 
 
 def test_history_paginates_and_is_per_assessment(
-    client, login_as, demo, sample, upload, monkeypatch
+    client, login_as, demo, sample, upload, monkeypatch, outsider, leader
 ):
     other = evidence_upload(
         assessment=demo.other_assessment,
         criterion=demo.other_assessment.criteria_set.criteria.get(code="1.1.a"),
         upload=upload("an-lao.pdf", PDF + b"\n% an lao"),
-        by=demo.user("anlao_lanhdao"),
+        by=outsider,
     ).evidence
     monkeypatch.setattr(overview_views, "PER_PAGE", 4)
-    login_as("lanhdao")
+    login_as(leader)
     total = EvidenceEvent.objects.filter(assessment=demo.assessment).count()
     assert total == 6
     pages = [client.get(history_url(demo, f"?trang={n}")).context["page"] for n in (1, 2)]

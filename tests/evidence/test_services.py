@@ -47,13 +47,8 @@ def actions(evidence: Evidence) -> list[str]:
 
 
 @pytest.fixture
-def vhxh(demo):
-    return demo.user("vhxh")
-
-
-@pytest.fixture
-def store(demo, vhxh, upload):
-    """`store(name, data)` uploads to 2.2.e as vhxh and returns the outcome."""
+def store(demo, own_staff, upload):
+    """`store(name, data)` uploads to 2.2.e as `own_staff` and returns the outcome."""
 
     def _store(name, data, *, code="2.2.e", by=None, assessment=None, **kwargs):
         assessment = assessment or demo.assessment
@@ -61,7 +56,7 @@ def store(demo, vhxh, upload):
             assessment=assessment,
             criterion=leaf(assessment, code),
             upload=upload(name, data),
-            by=by or vhxh,
+            by=by or own_staff,
             **kwargs,
         )
 
@@ -80,9 +75,9 @@ def test_codes_are_numbered_per_subcriterion(store, make_pdf, make_png):
     assert first.evidence.title == "Kế hoạch"  # the file name without its extension
 
 
-def test_a_deleted_code_is_never_given_again(store, vhxh, make_pdf, make_png):
+def test_a_deleted_code_is_never_given_again(store, own_staff, make_pdf, make_png):
     first = store("Kế hoạch.pdf", make_pdf())
-    evidence_delete(evidence=first.evidence, by=vhxh)
+    evidence_delete(evidence=first.evidence, by=own_staff)
 
     again = store("Ảnh.png", make_png())
 
@@ -158,31 +153,30 @@ def test_allow_duplicate_stores_a_second_evidence(store, media_root, make_pdf):
     assert all((media_root / "evidence" / name).is_file() for name in names)
 
 
-def test_duplicates_are_looked_for_only_in_the_same_assessment(store, demo, make_pdf):
+def test_duplicates_are_looked_for_only_in_the_same_assessment(
+    store, demo, make_pdf, outsider_staff
+):
     data = make_pdf()
     store("Kế hoạch.pdf", data)
 
-    elsewhere = store(
-        "Kế hoạch.pdf", data, assessment=demo.other_assessment, by=demo.user("anlao_vhxh")
-    )
+    elsewhere = store("Kế hoạch.pdf", data, assessment=demo.other_assessment, by=outsider_staff)
 
     assert elsewhere.status == "stored"
     assert elsewhere.evidence.assessment == demo.other_assessment
 
 
-def test_a_deleted_evidence_is_not_a_duplicate(store, vhxh, make_pdf):
+def test_a_deleted_evidence_is_not_a_duplicate(store, own_staff, make_pdf):
     data = make_pdf()
-    evidence_delete(evidence=store("Kế hoạch.pdf", data).evidence, by=vhxh)
+    evidence_delete(evidence=store("Kế hoạch.pdf", data).evidence, by=own_staff)
 
     assert store("Kế hoạch.pdf", data).status == "stored"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload):
+def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, upload, own_staff):
     """The duplicate check and the insert are one step per assessment: ten requests carrying
     the same bytes, released together, store one evidence and are told the others are copies."""
     criteria = [leaf(demo.assessment, code) for code in ("2.2.e", "2.2.b")]
-    vhxh = demo.user("vhxh")
     data = pdf_bytes(pages=2)
     outcomes, errors, barrier = [], [], threading.Barrier(10)
 
@@ -194,7 +188,7 @@ def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, u
                     assessment=demo.assessment,
                     criterion=criteria[i % 2],  # two sub-criteria: two different row locks
                     upload=upload(f"Kế hoạch {i}.pdf", data),
-                    by=vhxh,
+                    by=own_staff,
                 )
             )
         except Exception as error:  # noqa: BLE001 (collected and asserted below)
@@ -263,7 +257,7 @@ def _failing_save(name, content, max_length=None):
 
 
 def test_a_failed_upload_leaves_no_temporary_file_and_nothing_stored(
-    demo, vhxh, settings, tmp_path, monkeypatch, media_root, make_pdf
+    demo, own_staff, settings, tmp_path, monkeypatch, media_root, make_pdf
 ):
     spool = tmp_path / "spool"
     settings.FILE_UPLOAD_TEMP_DIR = spool
@@ -281,7 +275,7 @@ def test_a_failed_upload_leaves_no_temporary_file_and_nothing_stored(
                 assessment=demo.assessment,
                 criterion=leaf(demo.assessment, "2.2.e"),
                 upload=upload,
-                by=vhxh,
+                by=own_staff,
             )
 
     assert list(spool.iterdir()) == []  # removed at once, not when the request ends
@@ -326,10 +320,11 @@ def test_a_spooled_upload_left_by_a_killed_process_is_swept(settings, tmp_path):
     assert fresh.exists()
 
 
-def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, make_png, upload):
+def test_replace_keeps_earlier_versions_on_disk(
+    store, demo, own_staff, make_pdf, make_png, upload, leader
+):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     first = evidence.current_file
-    leader = demo.user("lanhdao")
 
     outcome = evidence_replace(
         evidence=evidence, upload=upload("Kế hoạch (đã ký).png", make_png()), by=leader
@@ -347,7 +342,7 @@ def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, mak
     assert current.uploaded_by == leader
     versions = list(evidence.versions.order_by("version"))
     assert versions == [first, current]
-    assert versions[0].uploaded_by == vhxh
+    assert versions[0].uploaded_by == own_staff
     assert Path(first.file.path).is_file()
     assert Path(current.file.path).is_file()
     assert first.file.name != current.file.name
@@ -355,42 +350,46 @@ def test_replace_keeps_earlier_versions_on_disk(store, demo, vhxh, make_pdf, mak
     assert "Phiên bản 2" in evidence.events.get(action="replace").detail
 
 
-def test_replace_with_the_same_file_changes_nothing(store, vhxh, make_pdf, upload):
+def test_replace_with_the_same_file_changes_nothing(store, own_staff, make_pdf, upload):
     data = make_pdf()
     evidence = store("Kế hoạch.pdf", data).evidence
 
-    outcome = evidence_replace(evidence=evidence, upload=upload("Lại.pdf", data), by=vhxh)
+    outcome = evidence_replace(evidence=evidence, upload=upload("Lại.pdf", data), by=own_staff)
 
     assert outcome.status == "duplicate"
     assert evidence.versions.count() == 1
 
 
-def test_refused_replacement_keeps_the_current_version(store, media_root, vhxh, make_pdf, upload):
+def test_refused_replacement_keeps_the_current_version(
+    store, media_root, own_staff, make_pdf, upload
+):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     files_before = stored_files(media_root)
 
-    outcome = evidence_replace(evidence=evidence, upload=upload("Mới.pdf", b"MZ\x90"), by=vhxh)
+    outcome = evidence_replace(evidence=evidence, upload=upload("Mới.pdf", b"MZ\x90"), by=own_staff)
 
     assert outcome.status == "refused"
     assert evidence.versions.count() == 1
     assert stored_files(media_root) == files_before
 
 
-def test_delete_keeps_files_and_restore_brings_it_back(store, demo, vhxh, media_root, make_pdf):
+def test_delete_keeps_files_and_restore_brings_it_back(
+    store, demo, own_staff, media_root, make_pdf, leader
+):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     files = stored_files(media_root)
     assert len(files) == 2  # the file and its thumbnail
 
-    evidence_delete(evidence=evidence, by=vhxh)
-    evidence_delete(evidence=evidence, by=vhxh)  # twice: still one event
+    evidence_delete(evidence=evidence, by=own_staff)
+    evidence_delete(evidence=evidence, by=own_staff)  # twice: still one event
 
     evidence.refresh_from_db()
     assert evidence.is_deleted
-    assert evidence.deleted_by == vhxh
+    assert evidence.deleted_by == own_staff
     assert stored_files(media_root) == files
     assert EvidenceFile.objects.filter(evidence=evidence).count() == 1
 
-    evidence_restore(evidence=evidence, by=demo.user("lanhdao"))
+    evidence_restore(evidence=evidence, by=leader)
 
     evidence.refresh_from_db()
     assert not evidence.is_deleted
@@ -399,12 +398,12 @@ def test_delete_keeps_files_and_restore_brings_it_back(store, demo, vhxh, media_
     assert stored_files(media_root) == files
 
 
-def test_link_to_another_subcriterion(store, demo, vhxh, make_pdf):
+def test_link_to_another_subcriterion(store, demo, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     other = leaf(demo.assessment, "2.2.b")
 
-    evidence_link(evidence=evidence, criterion=other, by=vhxh)
-    evidence_link(evidence=evidence, criterion=other, by=vhxh)  # twice: one link, one event
+    evidence_link(evidence=evidence, criterion=other, by=own_staff)
+    evidence_link(evidence=evidence, criterion=other, by=own_staff)  # twice: one link, one event
 
     codes = set(evidence.links.values_list("criterion__code", flat=True))
     assert codes == {"2.2.e", "2.2.b"}
@@ -412,17 +411,17 @@ def test_link_to_another_subcriterion(store, demo, vhxh, make_pdf):
     assert evidence.events.get(action="link").criterion == other
 
 
-def test_link_refuses_a_parent_criterion(store, demo, vhxh, make_pdf):
+def test_link_refuses_a_parent_criterion(store, demo, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     parent = leaf(demo.assessment, "2.2")
 
     with pytest.raises(ValidationError):
-        evidence_link(evidence=evidence, criterion=parent, by=vhxh)
+        evidence_link(evidence=evidence, criterion=parent, by=own_staff)
 
     assert evidence.links.count() == 1
 
 
-def test_link_refuses_a_criterion_of_another_set(store, demo, vhxh, make_pdf):
+def test_link_refuses_a_criterion_of_another_set(store, demo, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     other_set = CriteriaSet.objects.create(title="Bộ tiêu chí khác")
     foreign = Criterion.objects.create(
@@ -430,27 +429,27 @@ def test_link_refuses_a_criterion_of_another_set(store, demo, vhxh, make_pdf):
     )
 
     with pytest.raises(ValidationError):
-        evidence_link(evidence=evidence, criterion=foreign, by=vhxh)
+        evidence_link(evidence=evidence, criterion=foreign, by=own_staff)
 
     assert not EvidenceLink.objects.filter(criterion=foreign).exists()
 
 
-def test_link_refuses_a_deleted_evidence(store, demo, vhxh, make_pdf):
+def test_link_refuses_a_deleted_evidence(store, demo, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
-    evidence_delete(evidence=evidence, by=vhxh)
+    evidence_delete(evidence=evidence, by=own_staff)
 
     with pytest.raises(ValidationError, match="đã bị xóa"):
-        evidence_link(evidence=evidence, criterion=leaf(demo.assessment, "2.2.b"), by=vhxh)
+        evidence_link(evidence=evidence, criterion=leaf(demo.assessment, "2.2.b"), by=own_staff)
 
 
-def test_unlink_refuses_the_home_subcriterion(store, demo, vhxh, make_pdf):
+def test_unlink_refuses_the_home_subcriterion(store, demo, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
     other = leaf(demo.assessment, "2.2.b")
-    evidence_link(evidence=evidence, criterion=other, by=vhxh)
+    evidence_link(evidence=evidence, criterion=other, by=own_staff)
 
     with pytest.raises(ValidationError, match="tiêu chí gốc"):
-        evidence_unlink(evidence=evidence, criterion=evidence.criterion, by=vhxh)
-    evidence_unlink(evidence=evidence, criterion=other, by=vhxh)
+        evidence_unlink(evidence=evidence, criterion=evidence.criterion, by=own_staff)
+    evidence_unlink(evidence=evidence, criterion=other, by=own_staff)
 
     assert list(evidence.links.values_list("criterion__code", flat=True)) == ["2.2.e"]
     assert actions(evidence) == ["upload", "link", "unlink"]
@@ -467,12 +466,12 @@ def test_unlink_refuses_the_home_subcriterion(store, demo, vhxh, make_pdf):
         (None, False),
     ],
 )
-def test_issue_date_outside_the_period_warns(store, vhxh, make_pdf, issue_date, warned):
+def test_issue_date_outside_the_period_warns(store, own_staff, make_pdf, issue_date, warned):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
 
     warning = evidence_describe(
         evidence=evidence,
-        by=vhxh,
+        by=own_staff,
         title="Kế hoạch triển khai",
         doc_number="62/KH-UBND",
         issue_date=issue_date,
@@ -489,11 +488,11 @@ def test_issue_date_outside_the_period_warns(store, vhxh, make_pdf, issue_date, 
         assert "01/01/2026 – 30/06/2026" in warning
 
 
-def test_describe_records_what_changed_and_updates_search(store, vhxh, make_pdf):
+def test_describe_records_what_changed_and_updates_search(store, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
 
-    evidence_describe(evidence=evidence, by=vhxh, doc_number="62/KH-UBND", issuer="Đảng ủy xã")
-    evidence_describe(evidence=evidence, by=vhxh, doc_number="62/KH-UBND")  # no change
+    evidence_describe(evidence=evidence, by=own_staff, doc_number="62/KH-UBND", issuer="Đảng ủy xã")
+    evidence_describe(evidence=evidence, by=own_staff, doc_number="62/KH-UBND")  # no change
 
     assert actions(evidence) == ["upload", "update"]
     detail = evidence.events.get(action="update").detail
@@ -503,11 +502,11 @@ def test_describe_records_what_changed_and_updates_search(store, vhxh, make_pdf)
     assert "dang uy xa" in evidence.search_text
 
 
-def test_describe_refuses_an_empty_title(store, vhxh, make_pdf):
+def test_describe_refuses_an_empty_title(store, own_staff, make_pdf):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
 
     with pytest.raises(ValidationError):
-        evidence_describe(evidence=evidence, by=vhxh, title="   ")
+        evidence_describe(evidence=evidence, by=own_staff, title="   ")
 
 
 def test_upload_event_names_the_file(store, make_png):
@@ -521,10 +520,10 @@ def test_upload_event_names_the_file(store, make_png):
 
 
 def test_locked_assessment_refuses_every_change(
-    store, demo, vhxh, media_root, make_pdf, make_png, upload
+    store, demo, own_staff, media_root, make_pdf, make_png, upload
 ):
     evidence = store("Kế hoạch.pdf", make_pdf()).evidence
-    evidence_delete(evidence=store("Ảnh.png", make_png()).evidence, by=vhxh)
+    evidence_delete(evidence=store("Ảnh.png", make_png()).evidence, by=own_staff)
     deleted = Evidence.objects.get(code="MC-2.2.e-02")
     files_before = stored_files(media_root)
     Assessment.objects.filter(pk=demo.assessment.pk).update(status=Assessment.Status.LOCKED)
@@ -536,15 +535,17 @@ def test_locked_assessment_refuses_every_change(
     with pytest.raises(ValidationError, match="đã khóa"):
         store("Mới.pdf", make_pdf(pages=2))
     with pytest.raises(ValidationError, match="đã khóa"):
-        evidence_replace(evidence=evidence, upload=upload("Mới.pdf", make_pdf(pages=2)), by=vhxh)
+        evidence_replace(
+            evidence=evidence, upload=upload("Mới.pdf", make_pdf(pages=2)), by=own_staff
+        )
     with pytest.raises(ValidationError, match="đã khóa"):
-        evidence_describe(evidence=evidence, by=vhxh, title="Sửa")
+        evidence_describe(evidence=evidence, by=own_staff, title="Sửa")
     with pytest.raises(ValidationError, match="đã khóa"):
-        evidence_link(evidence=evidence, criterion=other, by=vhxh)
+        evidence_link(evidence=evidence, criterion=other, by=own_staff)
     with pytest.raises(ValidationError, match="đã khóa"):
-        evidence_delete(evidence=evidence, by=vhxh)
+        evidence_delete(evidence=evidence, by=own_staff)
     with pytest.raises(ValidationError, match="đã khóa"):
-        evidence_restore(evidence=deleted, by=vhxh)
+        evidence_restore(evidence=deleted, by=own_staff)
 
     assert stored_files(media_root) == files_before
     assert Evidence.objects.count() == 2

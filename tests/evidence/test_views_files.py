@@ -141,9 +141,9 @@ def test_panel_permission(client, demo, login_as, criterion, add, username, htmx
         assert ("<html" in html) is not htmx
 
 
-def test_list_refresh_returns_only_the_list(client, demo, login_as, criterion, add):
+def test_list_refresh_returns_only_the_list(client, demo, login_as, criterion, add, own_staff):
     evidence = add()
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.get(url("panel", demo, criterion.pk) + "?phan=ds", **HTMX)
 
@@ -190,9 +190,9 @@ def test_delete_permission(client, demo, login_as, add, media_root, username):
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_restore_permission(client, demo, login_as, add, username):
+def test_restore_permission(client, demo, login_as, add, username, own_staff):
     evidence = add()
-    evidence_delete(evidence=evidence, by=demo.user("vhxh"))
+    evidence_delete(evidence=evidence, by=own_staff)
     if username:
         login_as(username)
     expected = expected_status(username, MAY_DELETE)
@@ -226,9 +226,11 @@ def test_a_colleague_of_the_uploader_may_delete(client, demo, add):
     assert evidence.is_deleted
 
 
-def test_delete_returns_to_the_page_it_came_from_but_never_off_site(client, demo, login_as, add):
+def test_delete_returns_to_the_page_it_came_from_but_never_off_site(
+    client, demo, login_as, add, own_staff
+):
     first, second = add(), add("Ảnh.png", image_bytes("PNG"))
-    login_as("vhxh")
+    login_as(own_staff)
     page = reverse("assessments:criterion", args=[demo.assessment.pk, first.criterion_id])
 
     back = client.post(url("delete", demo, first.pk), {"next": page})
@@ -239,11 +241,11 @@ def test_delete_returns_to_the_page_it_came_from_but_never_off_site(client, demo
 
 
 def test_locked_assessment_refuses_upload_and_delete(
-    client, demo, login_as, criterion, add, upload
+    client, demo, login_as, criterion, add, upload, leader
 ):
     evidence = add()
     Assessment.objects.filter(pk=demo.assessment.pk).update(status=Assessment.Status.LOCKED)
-    login_as("lanhdao")
+    login_as(leader)
 
     uploaded = client.post(
         url("upload", demo, criterion.pk),
@@ -262,8 +264,10 @@ def test_locked_assessment_refuses_upload_and_delete(
 # Uploads through the real request parser
 
 
-def test_each_file_goes_in_its_own_request(client, demo, login_as, criterion, upload, media_root):
-    login_as("vhxh")
+def test_each_file_goes_in_its_own_request(
+    client, demo, login_as, criterion, upload, media_root, own_staff
+):
+    login_as(own_staff)
     page = b"<!DOCTYPE html><html><body>Trang web</body></html>"
     files = [
         upload("Biên bản họp.pdf", pdf_bytes()),
@@ -293,10 +297,10 @@ def test_each_file_goes_in_its_own_request(client, demo, login_as, criterion, up
 
 
 def test_a_second_file_in_one_request_is_refused_by_name(
-    client, demo, login_as, criterion, upload, settings, tmp_path
+    client, demo, login_as, criterion, upload, settings, tmp_path, own_staff
 ):
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.post(
         url("upload", demo, criterion.pk),
@@ -313,7 +317,16 @@ def test_a_second_file_in_one_request_is_refused_by_name(
 
 
 def test_an_upload_that_crashes_leaves_no_temporary_file(
-    client, demo, login_as, criterion, upload, settings, tmp_path, monkeypatch, media_root
+    client,
+    demo,
+    login_as,
+    criterion,
+    upload,
+    settings,
+    tmp_path,
+    monkeypatch,
+    media_root,
+    own_staff,
 ):
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"  # where the upload handler writes it
 
@@ -322,7 +335,7 @@ def test_an_upload_that_crashes_leaves_no_temporary_file(
 
     monkeypatch.setattr(evidence_storage, "_save", disk_full)
     client.raise_request_exception = False
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.post(
         url("upload", demo, criterion.pk), {"files": [upload("Biên bản.pdf", pdf_bytes())]}
@@ -334,10 +347,12 @@ def test_an_upload_that_crashes_leaves_no_temporary_file(
     assert stored_files(media_root) == []
 
 
-def test_duplicate_upload_offers_the_existing_evidence(client, demo, login_as, add, upload):
+def test_duplicate_upload_offers_the_existing_evidence(
+    client, demo, login_as, add, upload, own_staff
+):
     data = pdf_bytes(pages=3)
     existing = add("Kế hoạch.pdf", data, on=leaf(demo.assessment, "2.2.b"))
-    login_as("vhxh")
+    login_as(own_staff)
     target = leaf(demo.assessment, LEAF)
 
     response = client.post(
@@ -364,13 +379,13 @@ def test_duplicate_upload_offers_the_existing_evidence(client, demo, login_as, a
 
 
 def test_file_over_the_limit_is_refused_by_name_and_nothing_kept(
-    client, demo, login_as, criterion, upload, settings, media_root
+    client, demo, login_as, criterion, upload, settings, media_root, own_staff
 ):
     small, big = pdf_bytes(), pdf_bytes(pages=10)
     # The request may be a little larger than the limit (the form around the file), so the
     # handler, not the declared length, refuses this one.
     settings.EVIDENCE_MAX_UPLOAD_SIZE = len(big) - 100
-    login_as("vhxh")
+    login_as(own_staff)
 
     big_name = unicodedata.normalize("NFD", "Hồ sơ lớn.pdf")  # as some Mac browsers send it
 
@@ -391,10 +406,10 @@ def test_file_over_the_limit_is_refused_by_name_and_nothing_kept(
 
 
 def test_request_declared_larger_than_the_limit_is_refused_before_reading(
-    client, demo, login_as, criterion, settings
+    client, demo, login_as, criterion, settings, own_staff
 ):
     settings.EVIDENCE_MAX_UPLOAD_SIZE = 1024 * 1024
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.generic(
         "POST",
@@ -411,11 +426,11 @@ def test_request_declared_larger_than_the_limit_is_refused_before_reading(
 
 
 def test_upload_without_javascript_redirects_with_messages(
-    client, demo, login_as, criterion, upload, settings
+    client, demo, login_as, criterion, upload, settings, own_staff
 ):
     small, big = pdf_bytes(), pdf_bytes(pages=10)
     settings.EVIDENCE_MAX_UPLOAD_SIZE = len(big) - 100
-    login_as("vhxh")
+    login_as(own_staff)
 
     refused = client.post(
         url("upload", demo, criterion.pk), {"files": [upload("Hồ sơ lớn.pdf", big)]}
@@ -436,8 +451,8 @@ def test_upload_without_javascript_redirects_with_messages(
     assert "Đã tải lên “Biên bản.pdf” thành MC-2.2.e-01." in texts
 
 
-def test_upload_with_no_file_says_so(client, demo, login_as, criterion):
-    login_as("vhxh")
+def test_upload_with_no_file_says_so(client, demo, login_as, criterion, own_staff):
+    login_as(own_staff)
 
     response = client.post(url("upload", demo, criterion.pk), {}, **JSON)
 
@@ -446,8 +461,8 @@ def test_upload_with_no_file_says_so(client, demo, login_as, criterion):
     }
 
 
-def test_upload_to_a_parent_criterion_is_404(client, demo, login_as, upload):
-    login_as("lanhdao")
+def test_upload_to_a_parent_criterion_is_404(client, demo, login_as, upload, leader):
+    login_as(leader)
 
     response = client.post(
         url("upload", demo, leaf(demo.assessment, "2.2").pk),
@@ -461,10 +476,10 @@ def test_upload_to_a_parent_criterion_is_404(client, demo, login_as, upload):
 # Downloads
 
 
-def test_download_headers(client, demo, login_as, add):
+def test_download_headers(client, demo, login_as, add, leader):
     name = "Biên bản họp dân số 12.pdf"
     evidence = add(name)
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(url("download", demo, evidence.current_file_id))
 
@@ -492,10 +507,10 @@ def test_download_headers(client, demo, login_as, add):
     ],
 )
 def test_view_in_browser_only_for_pdf_and_images(
-    client, demo, login_as, add, name, data, content_type, inline
+    client, demo, login_as, add, name, data, content_type, inline, own_staff
 ):
     evidence = add(name, data)
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
 
@@ -526,10 +541,10 @@ def fresh_verdicts():
     ],
 )
 def test_a_pdf_carrying_javascript_downloads_instead_of_opening(
-    client, demo, login_as, add, fresh_verdicts, make
+    client, demo, login_as, add, fresh_verdicts, make, leader
 ):
     evidence = add("Tờ trình.pdf", make())
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
 
@@ -540,10 +555,10 @@ def test_a_pdf_carrying_javascript_downloads_instead_of_opening(
 
 
 def test_a_pdf_without_script_opens_inline_even_with_object_streams(
-    client, demo, login_as, add, fresh_verdicts
+    client, demo, login_as, add, fresh_verdicts, leader
 ):
     evidence = add("Tờ trình.pdf", pdfs.packed_clean())
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
 
@@ -552,13 +567,13 @@ def test_a_pdf_without_script_opens_inline_even_with_object_streams(
 
 
 def test_a_pdf_the_scan_cannot_finish_downloads(
-    client, demo, login_as, add, fresh_verdicts, monkeypatch
+    client, demo, login_as, add, fresh_verdicts, monkeypatch, leader
 ):
     evidence = add("Kế hoạch.pdf", pdf_bytes())
     monkeypatch.setattr(
         "guards.inline.bounded.run", lambda *a, **k: Outcome("timeout", error="over 20 s")
     )
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(url("download", demo, evidence.current_file_id) + "?xem=1")
 
@@ -566,7 +581,7 @@ def test_a_pdf_the_scan_cannot_finish_downloads(
 
 
 def test_the_script_verdict_is_remembered_by_content(
-    client, demo, login_as, add, fresh_verdicts, monkeypatch
+    client, demo, login_as, add, fresh_verdicts, monkeypatch, leader
 ):
     scans, real_run = [], bounded.run
 
@@ -577,7 +592,7 @@ def test_the_script_verdict_is_remembered_by_content(
 
     monkeypatch.setattr("guards.inline.bounded.run", counting_run)
     evidence = add("Kế hoạch.pdf", pdf_bytes())
-    login_as("lanhdao")
+    login_as(leader)
     view = url("download", demo, evidence.current_file_id) + "?xem=1"
 
     first, second = client.get(view), client.get(view)
@@ -589,43 +604,47 @@ def test_the_script_verdict_is_remembered_by_content(
     assert len(scans) == 1  # a plain download does not scan
 
 
-def test_older_versions_stay_downloadable(client, demo, login_as, add, upload):
+def test_older_versions_stay_downloadable(
+    client, demo, login_as, add, upload, own_staff, secretary
+):
     first_bytes = pdf_bytes()
     evidence = add("Kế hoạch.pdf", first_bytes)
     first = evidence.current_file
     evidence_replace(
-        evidence=evidence, upload=upload("Kế hoạch v2.pdf", pdf_bytes(2)), by=demo.user("vhxh")
+        evidence=evidence, upload=upload("Kế hoạch v2.pdf", pdf_bytes(2)), by=own_staff
     )
-    login_as("vanthu")
+    login_as(secretary)
 
     response = client.get(url("download", demo, first.pk))
 
     assert b"".join(response.streaming_content) == first_bytes
 
 
-def test_thumbnail_is_a_jpeg_for_members_only(client, demo, login_as, add):
+def test_thumbnail_is_a_jpeg_for_members_only(client, demo, login_as, add, centre_staff, outsider):
     evidence = add("Ảnh.png", image_bytes("PNG"))
     thumb_url = url("thumbnail", demo, evidence.current_file_id)
 
-    login_as("ttpvhcc")
+    login_as(centre_staff)
     response = client.get(thumb_url)
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
 
-    login_as("anlao_lanhdao")
+    login_as(outsider)
     assert client.get(thumb_url).status_code == 404
 
 
-def test_a_file_of_another_assessment_is_404(client, demo, login_as, upload):
-    outsider = demo.user("anlao_vhxh")
+def test_a_file_of_another_assessment_is_404(
+    client, demo, login_as, upload, outsider_staff, administrator
+):
+    outsider = outsider_staff
     theirs = evidence_upload(
         assessment=demo.other_assessment,
         criterion=leaf(demo.other_assessment, LEAF),
         upload=upload("Của xã khác.pdf", pdf_bytes()),
         by=outsider,
     ).evidence
-    login_as("admin")
+    login_as(administrator)
 
     # Their file, asked for under our assessment's address.
     response = client.get(url("download", demo, theirs.current_file_id))
@@ -636,9 +655,9 @@ def test_a_file_of_another_assessment_is_404(client, demo, login_as, upload):
 # Describing an evidence
 
 
-def test_detail_page_saves_the_description(client, demo, login_as, add):
+def test_detail_page_saves_the_description(client, demo, login_as, add, own_staff):
     evidence = add()
-    login_as("vhxh")
+    login_as(own_staff)
 
     response = client.post(
         url("detail", demo, evidence.pk),
@@ -662,9 +681,9 @@ def test_detail_page_saves_the_description(client, demo, login_as, add):
     assert "nằm ngoài kỳ đánh giá" not in html
 
 
-def test_detail_page_warns_about_a_date_outside_the_period(client, demo, login_as, add):
+def test_detail_page_warns_about_a_date_outside_the_period(client, demo, login_as, add, leader):
     evidence = add()
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.post(
         url("detail", demo, evidence.pk),
@@ -694,9 +713,9 @@ def test_detail_page_edit_is_refused_to_others(client, demo, login_as, add, user
     assert evidence.title == "Biên bản họp"
 
 
-def test_detail_page_of_another_commune_is_404(client, demo, login_as, add):
+def test_detail_page_of_another_commune_is_404(client, demo, login_as, add, outsider):
     evidence = add()
-    login_as("anlao_lanhdao")
+    login_as(outsider)
 
     assert client.get(url("detail", demo, evidence.pk)).status_code == 404
 
@@ -704,11 +723,10 @@ def test_detail_page_of_another_commune_is_404(client, demo, login_as, add):
 # Query counts do not grow with the number of evidence
 
 
-def fill(demo, criterion, upload, count: int) -> None:
+def fill(demo, criterion, upload, count: int, people) -> None:
     """`count` more live evidence of 2.2.e (half uploaded there, half reused from 2.2.b, by
-    staff and by a leader without a unit) and `count // 2` more deleted ones."""
+    `people` in turn: staff, then a leader without a unit) and `count // 2` more deleted ones."""
     other = leaf(demo.assessment, "2.2.b")
-    people = [demo.user("vhxh"), demo.user("lanhdao")]
     start = Evidence.objects.count()
     for i in range(count + count // 2):
         by = people[i % 2]
@@ -761,16 +779,16 @@ DETAIL = (
     ("query", "headers"), [("", HTMX), ("?phan=ds", HTMX), ("", {})], ids=["htmx", "list", "page"]
 )
 def test_panel_queries_do_not_grow(
-    client, demo, login_as, criterion, upload, username, query, headers
+    client, demo, login_as, criterion, upload, username, query, headers, own_staff, leader
 ):
     login_as(username)
     path = url("panel", demo, criterion.pk) + query
 
-    fill(demo, criterion, upload, 2)
+    fill(demo, criterion, upload, 2, [own_staff, leader])
     pin = PANEL if headers else PANEL_PAGE
     few = count_queries(client, path, pin, **headers)
     assert client.get(path, **headers).content.decode().count("evidence-item") == 2
-    fill(demo, criterion, upload, 18)
+    fill(demo, criterion, upload, 18, [own_staff, leader])
     many = count_queries(client, path, pin, **headers)
     html = client.get(path, **headers).content.decode()
 
@@ -778,22 +796,23 @@ def test_panel_queries_do_not_grow(
     assert many == few
 
 
-def test_criterion_page_queries_do_not_grow(client, demo, login_as, criterion, upload):
-    login_as("vhxh")
+def test_criterion_page_queries_do_not_grow(
+    client, demo, login_as, criterion, upload, own_staff, leader
+):
+    login_as(own_staff)
     path = reverse("assessments:criterion", args=[demo.assessment.pk, criterion.pk])
 
-    fill(demo, criterion, upload, 2)
+    fill(demo, criterion, upload, 2, [own_staff, leader])
     few = count_queries(client, path, CRITERION_PAGE)
-    fill(demo, criterion, upload, 18)
+    fill(demo, criterion, upload, 18, [own_staff, leader])
     many = count_queries(client, path, CRITERION_PAGE)
 
     assert many == few
 
 
-def test_evidence_detail_queries_do_not_grow(client, demo, login_as, add, upload):
+def test_evidence_detail_queries_do_not_grow(client, demo, login_as, add, upload, leader):
     evidence = add()
-    leader = demo.user("lanhdao")
-    login_as("lanhdao")  # a leader also sees the history
+    login_as(leader)  # a leader also sees the history
     path = url("detail", demo, evidence.pk)
     others = [c for c in Assignment.objects.filter(assessment=demo.assessment)]
 

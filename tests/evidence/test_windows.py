@@ -17,13 +17,13 @@ LEAF = "2.2.e"  # led by Phòng Văn hóa - Xã hội
 
 
 @pytest.fixture
-def evidence(demo):
+def evidence(demo, own_staff):
     criterion = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=LEAF)
     outcome = evidence_upload(
         assessment=demo.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("thu-bieu-duong.pdf", pdf_bytes()),
-        by=demo.user("vhxh"),
+        by=own_staff,
     )
     return outcome.evidence
 
@@ -48,10 +48,10 @@ def past_deadline(demo):
 
 
 def test_after_the_deadline_staff_cannot_upload_but_leaders_and_secretary_can(
-    client, demo, login_as
+    client, demo, login_as, own_staff
 ):
     past_deadline(demo)
-    login_as("vhxh")
+    login_as(own_staff)
     response = post_file(client, demo)
     assert response.status_code == 403
     assert "quá hạn" in response.content.decode()
@@ -61,24 +61,25 @@ def test_after_the_deadline_staff_cannot_upload_but_leaders_and_secretary_can(
         assert response.json()["results"][0]["status"] == "stored"
 
 
-def test_after_the_deadline_staff_cannot_delete(client, demo, evidence, login_as):
+def test_after_the_deadline_staff_cannot_delete(
+    client, demo, evidence, login_as, own_staff, leader
+):
     past_deadline(demo)
-    login_as("vhxh")
+    login_as(own_staff)
     url = reverse("evidence:delete", args=[demo.assessment.pk, evidence.pk])
     assert client.post(url).status_code == 403
-    login_as("lanhdao")
+    login_as(leader)
     assert client.post(url).status_code == 302
     assert Evidence.objects.get(pk=evidence.pk).is_deleted
 
 
 def test_evidence_of_an_approved_subcriterion_cannot_be_deleted_until_returned(
-    client, demo, evidence, login_as
+    client, demo, evidence, login_as, leader, own_staff
 ):
-    leader = demo.user("lanhdao")
     score = Score.objects.get(assessment=demo.assessment, criterion__code=LEAF)
     score = score_propose(
         score=score,
-        by=demo.user("vhxh"),
+        by=own_staff,
         expected_version=0,
         points=1,
         result_text="Đã gửi",
@@ -92,16 +93,16 @@ def test_evidence_of_an_approved_subcriterion_cannot_be_deleted_until_returned(
         assert response.status_code == 403
         assert f"Tiêu chí {LEAF} đã được duyệt" in response.content.decode()
     # The panel offers no delete button for it.
-    login_as("lanhdao")
+    login_as(leader)
     panel = client.get(reverse("evidence:panel", args=[demo.assessment.pk, evidence.criterion_id]))
     assert f'action="{url}"' not in panel.content.decode()
     score_return(score=score, by=leader, expected_version=score.version, comment="Bổ sung")
     assert client.post(url).status_code == 302
 
 
-def test_locked_assessment_refuses_every_change(client, demo, evidence, login_as):
+def test_locked_assessment_refuses_every_change(client, demo, evidence, login_as, leader):
     Assessment.objects.filter(pk=demo.assessment.pk).update(status="locked")
-    login_as("lanhdao")
+    login_as(leader)
     assert post_file(client, demo).status_code == 403
     url = reverse("evidence:delete", args=[demo.assessment.pk, evidence.pk])
     assert client.post(url).status_code == 403

@@ -72,13 +72,13 @@ LEAVES = ["2.2.e", "1.1.a", "1.1.b", "2.2.a", "3.1.a", "4.1.a"]
 
 
 @pytest.fixture
-def hostile(demo_scored):
+def hostile(demo_scored, own_staff, leader):
     """The demo commune with risky text in every free-text field that can reach a file."""
     demo = demo_scored
     plant = Planted()
     assessment = demo.assessment
     criteria_set = assessment.criteria_set
-    vhxh, lanhdao = demo.user("vhxh"), demo.user("lanhdao")
+    vhxh, lanhdao = own_staff, leader
 
     units = list(Unit.objects.filter(commune=demo.commune).order_by("pk"))
     while len(units) < len(LEAVES):
@@ -257,10 +257,12 @@ def appendix_fields(demo, texts) -> dict:
     }
 
 
-def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(hostile, client, login_as):
+def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(
+    hostile, client, login_as, leader, secretary
+):
     demo, texts = hostile
-    login_as("lanhdao")
-    report = report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+    login_as(leader)
+    report = report_create(assessment=demo.assessment, by=secretary)
 
     response = client.get(reverse("reports:appendix_xlsx", args=[demo.assessment.pk, report.pk]))
 
@@ -268,9 +270,9 @@ def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(hostile, client, l
     assert_text_only(response.content, texts, **appendix_fields(demo, texts))
 
 
-def test_units_xlsx_keeps_unit_names_as_text(hostile, client, login_as):
+def test_units_xlsx_keeps_unit_names_as_text(hostile, client, login_as, leader):
     demo, texts = hostile
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(reverse("reports:units_xlsx", args=[demo.assessment.pk]))
 
@@ -303,9 +305,11 @@ def assert_evidence_index(data: bytes, texts: dict[str, str]) -> None:
         assert any(safe_name(texts[field]) in value for value in strings), field
 
 
-def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(hostile, client, login_as):
+def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(
+    hostile, client, login_as, leader
+):
     demo, texts = hostile
-    login_as("lanhdao")
+    login_as(leader)
 
     response = client.get(reverse("evidence:archive", args=[demo.assessment.pk]))
 
@@ -314,9 +318,8 @@ def test_evidence_zip_index_keeps_descriptions_and_file_names_as_text(hostile, c
     assert_evidence_index(archive.read(INDEX_NAME), texts)
 
 
-def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile):
+def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
     demo, texts = hostile
-    vanthu = demo.user("vanthu")
     # The demo keys put the committee's name in a certificate, where 64 characters is the limit.
     name = demo.commune.name
     Commune.objects.filter(pk=demo.commune.pk).update(name="Nghi Dương")
@@ -324,12 +327,14 @@ def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile):
     Commune.objects.filter(pk=demo.commune.pk).update(name=name)
     person = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
     organisation = SigningKey.objects.get(commune=demo.commune, owner__isnull=True)
-    report = report_issue(report=report_create(assessment=demo.assessment, by=vanthu), by=vanthu)
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+    report = report_issue(
+        report=report_create(assessment=demo.assessment, by=secretary), by=secretary
+    )
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
 
     issued_xlsx = current_file(report, IssuedFile.Kind.APPENDIX_XLSX).read()
-    dossier = dossier_build(report=report, by=vanthu)
+    dossier = dossier_build(report=report, by=secretary)
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
 
