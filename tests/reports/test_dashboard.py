@@ -19,8 +19,8 @@ def url(name, assessment):
     return reverse(f"reports:{name}", args=[assessment.pk])
 
 
-def test_dashboard_shows_the_seed_outcome(client, demo_scored, login_as):
-    login_as("lanhdao")
+def test_dashboard_shows_the_seed_outcome(client, demo_scored, login_as, leader):
+    login_as(leader)
     response = client.get(url("dashboard", demo_scored.assessment))
     assert response.status_code == 200
     results = response.context["results"]
@@ -38,23 +38,23 @@ def test_dashboard_shows_the_seed_outcome(client, demo_scored, login_as):
     assert response.context["board"].without_evidence  # no evidence in the demo yet
 
 
-@pytest.mark.parametrize("username", ["lanhdao", "chutich", "vanthu", "admin"])
-def test_leaders_and_secretary_see_the_dashboard(client, demo, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["leader", "chairman", "secretary", "administrator"])
+def test_leaders_and_secretary_see_the_dashboard(client, demo, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for name in ("dashboard", "units", "units_xlsx"):
         assert client.get(url(name, demo.assessment)).status_code == 200
 
 
-@pytest.mark.parametrize("username", ["vhxh", "ttpvhcc"])
-def test_staff_do_not_see_the_commune_dashboard(client, demo, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["own_staff", "centre_staff"])
+def test_staff_do_not_see_the_commune_dashboard(client, demo, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for name in ("dashboard", "units", "units_xlsx"):
         assert client.get(url(name, demo.assessment)).status_code == 403
 
 
-@pytest.mark.parametrize("username", ["anlao_lanhdao", "anlao_vhxh"])
-def test_other_commune_gets_404(client, demo, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["outsider", "outsider_staff"])
+def test_other_commune_gets_404(client, demo, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for name in ("dashboard", "units", "units_xlsx"):
         assert client.get(url(name, demo.assessment)).status_code == 404
 
@@ -64,8 +64,8 @@ def test_anonymous_goes_to_login(client, demo):
     assert response.status_code == 302 and "/dang-nhap/" in response.url
 
 
-def test_unit_table_xlsx_reads_back(client, demo_scored, login_as):
-    login_as("lanhdao")
+def test_unit_table_xlsx_reads_back(client, demo_scored, login_as, leader):
+    login_as(leader)
     response = client.get(url("units_xlsx", demo_scored.assessment))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -93,7 +93,7 @@ def test_unit_table_xlsx_reads_back(client, demo_scored, login_as):
     assert sheet.print_title_rows == "$4:$4"
 
 
-def synthetic(demo, leaves_per_group: int):
+def synthetic(demo, leader, leaves_per_group: int):
     criteria_set = CriteriaSet.objects.create(
         title=f"Tổng hợp {leaves_per_group}", scale=D(5 * leaves_per_group)
     )
@@ -109,7 +109,6 @@ def synthetic(demo, leaves_per_group: int):
     assessment = assessment_create(
         commune=demo.commune, criteria_set=criteria_set, year=2000 + leaves_per_group, period="year"
     )
-    leader = demo.user("lanhdao")
     for score in Score.objects.filter(assessment=assessment).select_related("criterion")[::2]:
         score = score_propose(
             score=score, by=leader, expected_version=0, points=D(1), result_text="x", submit=True
@@ -134,10 +133,10 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", ["dashboard", "units"])
-def test_query_count_is_the_same_for_5_and_500_subcriteria(client, demo, login_as, name):
-    small, large = synthetic(demo, 1), synthetic(demo, 100)  # 5 and 500 leaves
+def test_query_count_is_the_same_for_5_and_500_subcriteria(client, demo, login_as, leader, name):
+    small, large = synthetic(demo, leader, 1), synthetic(demo, leader, 100)  # 5 and 500 leaves
     assert large.scores.count() == 500
-    login_as("lanhdao")
+    login_as(leader)
     counts = []
     for assessment in (small, large):
         with at_most(*PAGES[name]) as queries:
