@@ -27,11 +27,10 @@ def _score(demo, code) -> Score:
 
 
 @pytest.fixture
-def report(demo_scored):
+def report(demo_scored, leader, centre_staff, secretary):
     """The seed outcome with one sub-criterion excluded as "không phát sinh" (2.2.d) and one
     returned to its unit, so not approved (1.1.a): the cases where formats could disagree."""
     demo = demo_scored
-    leader = demo.user("lanhdao")
     criterion = _score(demo, "2.2.d").criterion
     criterion.not_arising = NotArisingPolicy.EXCLUDE
     criterion.save()
@@ -40,7 +39,7 @@ def report(demo_scored):
     score = _score(demo, "2.2.d")
     score = score_propose(
         score=score,
-        by=demo.user("ttpvhcc"),
+        by=centre_staff,
         expected_version=score.version,
         not_arising=True,
         submit=True,
@@ -48,7 +47,7 @@ def report(demo_scored):
     score_approve(score=score, by=leader, expected_version=score.version)
     score = _score(demo, "1.1.a")
     score_return(score=score, by=leader, expected_version=score.version, comment="Bổ sung.")
-    return report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+    return report_create(assessment=demo.assessment, by=secretary)
 
 
 def test_read_model_holds_the_points_that_count(report):
