@@ -177,21 +177,20 @@ def keys(demo_scored):
 
 
 @pytest.fixture
-def draft(demo_scored):
-    return report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+def draft(demo_scored, secretary):
+    return report_create(assessment=demo_scored.assessment, by=secretary)
 
 
 @pytest.fixture
-def issued(draft, demo_scored):
-    return report_issue(report=draft, by=demo_scored.user("vanthu"))
+def issued(draft, secretary):
+    return report_issue(report=draft, by=secretary)
 
 
 @pytest.fixture
-def signed(issued, keys, demo_scored):
+def signed(issued, keys, secretary):
     person, organisation = keys
-    vanthu = demo_scored.user("vanthu")
-    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     return issued
 
 

@@ -33,7 +33,7 @@ def stored_files(folder: str) -> list[Path]:
 
 
 def test_issuing_that_fails_after_storing_a_file_leaves_no_file_and_no_row(
-    draft, demo_scored, monkeypatch
+    draft, secretary, monkeypatch
 ):
     def disk_full(report):
         # By now the report and appendix PDFs are stored.
@@ -42,7 +42,7 @@ def test_issuing_that_fails_after_storing_a_file_leaves_no_file_and_no_row(
 
     monkeypatch.setattr(issuing, "appendix_xlsx", disk_full)
     with pytest.raises(OSError, match="disk full"):
-        report_issue(report=draft, by=demo_scored.user("vanthu"))
+        report_issue(report=draft, by=secretary)
     assert stored_files("issued") == []
     assert not IssuedFile.objects.filter(report=draft).exists()
     assert not RegisteredNumber.objects.filter(report=draft).exists()
@@ -52,11 +52,10 @@ def test_issuing_that_fails_after_storing_a_file_leaves_no_file_and_no_row(
 
 
 def test_signing_that_fails_after_storing_the_report_leaves_no_file_and_no_row(
-    issued, keys, demo_scored, monkeypatch
+    issued, keys, secretary, monkeypatch
 ):
     person, organisation = keys
-    vanthu = demo_scored.user("vanthu")
-    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
+    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=secretary)
     before = sorted(stored_files("issued"))
     real_sign = __import__("reports.services.signing", fromlist=["sign_pdf"]).sign_pdf
     calls = []
@@ -71,7 +70,9 @@ def test_signing_that_fails_after_storing_the_report_leaves_no_file_and_no_row(
 
     monkeypatch.setattr("reports.services.signing.sign_pdf", fails_on_the_appendix)
     with pytest.raises(OSError, match="disk full"):
-        report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
+        report_sign_organisation(
+            report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=secretary
+        )
     assert calls == ["ChuKyCoQuan", "ChuKyCoQuanPhuLuc"]
     assert sorted(stored_files("issued")) == before
     assert not IssuedFile.objects.filter(
@@ -79,9 +80,7 @@ def test_signing_that_fails_after_storing_the_report_leaves_no_file_and_no_row(
     ).exists()
 
 
-def test_dossier_that_fails_while_writing_leaves_no_file_and_no_row(
-    signed, demo_scored, monkeypatch
-):
+def test_dossier_that_fails_while_writing_leaves_no_file_and_no_row(signed, secretary, monkeypatch):
     before = sorted(stored_files("issued"))
 
     def broken_index(entries):
@@ -89,12 +88,12 @@ def test_dossier_that_fails_while_writing_leaves_no_file_and_no_row(
 
     monkeypatch.setattr(dossier_service, "index_workbook", broken_index)
     with pytest.raises(OSError, match="disk full"):
-        dossier_build(report=signed, by=demo_scored.user("vanthu"))
+        dossier_build(report=signed, by=secretary)
     assert sorted(stored_files("issued")) == before
     assert not Dossier.objects.filter(report=signed).exists()
 
 
-def test_dossier_that_fails_half_way_through_the_zip_removes_it(signed, demo_scored, monkeypatch):
+def test_dossier_that_fails_half_way_through_the_zip_removes_it(signed, secretary, monkeypatch):
     before = sorted(stored_files("issued"))
 
     def broken_members(entries):
@@ -103,15 +102,16 @@ def test_dossier_that_fails_half_way_through_the_zip_removes_it(signed, demo_sco
 
     monkeypatch.setattr(dossier_service, "archive_members", broken_members)
     with pytest.raises(OSError, match="disk full"):
-        dossier_build(report=signed, by=demo_scored.user("vanthu"))
+        dossier_build(report=signed, by=secretary)
     assert sorted(stored_files("issued")) == before
     assert not Dossier.objects.filter(report=signed).exists()
 
 
-def test_dossier_index_says_where_in_each_document_the_evidence_is(demo_scored, keys):
+def test_dossier_index_says_where_in_each_document_the_evidence_is(
+    demo_scored, keys, own_staff, secretary
+):
     """The "Vị trí" column of 04-danh-muc-minh-chung.xlsx is the evidence's location, as it
     was at issuing, with the rest of its description."""
-    vhxh, vanthu = demo_scored.user("vhxh"), demo_scored.user("vanthu")
     criterion = Criterion.objects.get(
         criteria_set=demo_scored.assessment.criteria_set, code="2.2.e"
     )
@@ -119,23 +119,23 @@ def test_dossier_index_says_where_in_each_document_the_evidence_is(demo_scored, 
         assessment=demo_scored.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Thư biểu dương.pdf", pdf_bytes(pages=2)),
-        by=vhxh,
+        by=own_staff,
     )
     evidence_describe(
         evidence=outcome.evidence,
-        by=vhxh,
+        by=own_staff,
         doc_number="12/TB-UBND",
         issuer="Ủy ban nhân dân xã Nghi Dương",
         location="trang 2, mục II",
     )
 
-    report = report_create(assessment=demo_scored.assessment, by=vanthu)
-    report = report_issue(report=report, by=vanthu)
+    report = report_create(assessment=demo_scored.assessment, by=secretary)
+    report = report_issue(report=report, by=secretary)
     person, organisation = keys
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=vanthu)
-    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=vanthu)
-    evidence_describe(evidence=outcome.evidence, by=vhxh, location="trang 9")  # after issuing
-    dossier = dossier_build(report=report, by=vanthu)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
+    evidence_describe(evidence=outcome.evidence, by=own_staff, location="trang 9")  # after issuing
+    dossier = dossier_build(report=report, by=secretary)
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     sheet = load_workbook(io.BytesIO(archive.read("04-danh-muc-minh-chung.xlsx"))).active
