@@ -24,8 +24,8 @@ MM = 72 / 25.4  # points per millimetre
 
 
 @pytest.fixture
-def report(demo_scored):
-    return report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+def report(demo_scored, secretary):
+    return report_create(assessment=demo_scored.assessment, by=secretary)
 
 
 @pytest.fixture
@@ -245,8 +245,8 @@ def test_appendix_is_landscape_with_its_own_page_numbers(appendix_file, report):
 # -- XLSX -----------------------------------------------------------------------------------
 
 
-def test_appendix_xlsx_has_numbers_and_sum_formulas(client, report, login_as):
-    login_as("vanthu")
+def test_appendix_xlsx_has_numbers_and_sum_formulas(client, report, login_as, secretary):
+    login_as(secretary)
     response = client.get(reverse("reports:appendix_xlsx", args=[report.assessment_id, report.pk]))
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value == "Phụ lục"
@@ -274,8 +274,8 @@ def test_appendix_xlsx_has_numbers_and_sum_formulas(client, report, login_as):
 # -- preview, editing, access ---------------------------------------------------------------
 
 
-def test_preview_and_pdf_share_their_content(client, report, report_file, login_as):
-    login_as("vanthu")
+def test_preview_and_pdf_share_their_content(client, report, report_file, login_as, secretary):
+    login_as(secretary)
     html = client.get(
         reverse("reports:preview", args=[report.assessment_id, report.pk])
     ).content.decode()
@@ -329,30 +329,30 @@ def report_urls(report):
     ]
 
 
-@pytest.mark.parametrize("username", ["vanthu", "lanhdao", "chutich", "admin"])
-def test_leaders_and_secretary_work_on_the_report(client, report, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["secretary", "leader", "chairman", "administrator"])
+def test_leaders_and_secretary_work_on_the_report(client, report, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for url in report_urls(report):
         assert client.get(url).status_code == 200, url
 
 
-@pytest.mark.parametrize("username", ["vhxh", "ttpvhcc", "kinhte"])
-def test_staff_cannot_open_the_report(client, report, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["own_staff", "centre_staff", "other_staff"])
+def test_staff_cannot_open_the_report(client, report, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for url in report_urls(report):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("reports:home", args=[report.assessment_id])).status_code == 403
 
 
-@pytest.mark.parametrize("username", ["anlao_lanhdao", "anlao_vhxh"])
-def test_other_commune_gets_404(client, report, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["outsider", "outsider_staff"])
+def test_other_commune_gets_404(client, report, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     for url in report_urls(report):
         assert client.get(url).status_code == 404, url
 
 
-def test_secretary_creates_the_report_in_the_browser(client, demo_scored, login_as):
-    login_as("vanthu")
+def test_secretary_creates_the_report_in_the_browser(client, demo_scored, login_as, secretary):
+    login_as(secretary)
     url = reverse("reports:home", args=[demo_scored.assessment.pk])
     response = client.post(url, follow=True)
     report = Report.objects.get(assessment=demo_scored.assessment)
@@ -365,8 +365,8 @@ def test_secretary_creates_the_report_in_the_browser(client, demo_scored, login_
     assert "đã có một báo cáo dự thảo" in response.content.decode()
 
 
-def test_section_saved_through_htmx(client, report, login_as):
-    login_as("vanthu")
+def test_section_saved_through_htmx(client, report, login_as, secretary):
+    login_as(secretary)
     section = report.sections.get(key="p1.I.2")
     url = reverse("reports:section_save", args=[report.assessment_id, report.pk, section.pk])
     response = client.post(url, {"version": 0, "body": "Nội dung mới."}, HTTP_HX_REQUEST="true")
@@ -377,8 +377,8 @@ def test_section_saved_through_htmx(client, report, login_as):
     assert section.body == "Nội dung mới."
 
 
-def test_report_page_query_count_is_bounded(client, report, login_as):
-    login_as("vanthu")
+def test_report_page_query_count_is_bounded(client, report, login_as, secretary):
+    login_as(secretary)
     # Expect at most 25 queries (17 today): session, user, membership, assessment, report,
     # sections, criteria, assignments, scores, levels, adjustments, the scores below their
     # maximum, commune, unit, the commune's leaders (the signers) and one membership each.
@@ -414,9 +414,9 @@ def test_pdf_cache_is_keyed_by_content(report, settings, monkeypatch):
     assert "Nội dung khác." in flat(pdf_text(io.BytesIO(changed)))
 
 
-def test_docx_has_the_same_text_and_table(client, report, login_as):
+def test_docx_has_the_same_text_and_table(client, report, login_as, secretary):
 
-    login_as("vanthu")
+    login_as(secretary)
     response = client.get(reverse("reports:docx", args=[report.assessment_id, report.pk]))
     document = Document(io.BytesIO(response.content))
     section = document.sections[0]
@@ -434,9 +434,9 @@ def test_docx_has_the_same_text_and_table(client, report, login_as):
     assert rows == [tuple(row) for row in SEED_TABLE]
 
 
-def test_appendix_docx_has_every_row(client, report, login_as):
+def test_appendix_docx_has_every_row(client, report, login_as, secretary):
 
-    login_as("vanthu")
+    login_as(secretary)
     response = client.get(reverse("reports:appendix_docx", args=[report.assessment_id, report.pk]))
     document = Document(io.BytesIO(response.content))
     assert document.sections[0].page_width > document.sections[0].page_height  # landscape
