@@ -46,11 +46,11 @@ from tests.reports.pdf_fields import signature_boxes
 # -- numbering ----------------------------------------------------------------------------------
 
 
-def test_issuing_gives_the_next_number_and_today(issued, demo_scored):
+def test_issuing_gives_the_next_number_and_today(issued, demo_scored, secretary):
     assert issued.number == 1 and issued.number_text == "Số: 01/BC-UBND"
     assert issued.status == Report.Status.ISSUED and issued.issue_date is not None
-    second = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
-    second = report_issue(report=second, by=demo_scored.user("vanthu"))
+    second = report_create(assessment=demo_scored.assessment, by=secretary)
+    second = report_issue(report=second, by=secretary)
     assert second.number == 2
     assert list(RegisteredNumber.objects.values_list("number", flat=True).order_by("number")) == [
         1,
@@ -58,29 +58,28 @@ def test_issuing_gives_the_next_number_and_today(issued, demo_scored):
     ]
 
 
-def test_numbers_start_again_at_01_each_year(issued, demo_scored):
+def test_numbers_start_again_at_01_each_year(issued, demo_scored, secretary):
     # As if the first report had been issued last year, as number 57.
     last_year = issued.issue_date.year - 1
     NumberSequence.objects.filter(commune=demo_scored.commune).update(
         year=last_year, last_number=57
     )
     RegisteredNumber.objects.filter(report=issued).update(year=last_year, number=57)
-    next_report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
-    assert report_issue(report=next_report, by=demo_scored.user("vanthu")).number == 1
+    next_report = report_create(assessment=demo_scored.assessment, by=secretary)
+    assert report_issue(report=next_report, by=secretary).number == 1
 
 
-def test_another_commune_has_its_own_register(issued, demo_scored):
+def test_another_commune_has_its_own_register(issued, demo_scored, outsider):
     other = demo_scored.other_assessment
     for score in other.scores.all():
         Score.objects.filter(pk=score.pk).update(status="approved")
-    report = report_create(assessment=other, by=demo_scored.user("anlao_lanhdao"))
-    assert report_issue(report=report, by=demo_scored.user("anlao_lanhdao")).number == 1
+    report = report_create(assessment=other, by=outsider)
+    assert report_issue(report=report, by=outsider).number == 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_issuing_never_gives_the_same_number(demo_scored):
+def test_concurrent_issuing_never_gives_the_same_number(demo_scored, secretary):
 
-    vanthu = demo_scored.user("vanthu")
     drafts = []
     for year in (2027, 2028, 2029, 2030):  # one draft per assessment: four assessments
         assessment = assessment_create(
@@ -90,13 +89,13 @@ def test_concurrent_issuing_never_gives_the_same_number(demo_scored):
             period="h1",
         )
         assessment.scores.update(status=Score.Status.APPROVED)
-        drafts.append(report_create(assessment=assessment, by=vanthu))
+        drafts.append(report_create(assessment=assessment, by=secretary))
     errors, barrier = [], threading.Barrier(len(drafts))
 
     def issue(report):
         try:
             barrier.wait()
-            report_issue(report=report, by=vanthu)
+            report_issue(report=report, by=secretary)
         except Exception as error:  # noqa: BLE001 (collected and asserted below)
             errors.append(error)
         finally:
@@ -126,16 +125,14 @@ def test_concurrent_issuing_never_gives_the_same_number(demo_scored):
 # -- freezing and permissions --------------------------------------------------------------------
 
 
-def test_issuing_freezes_the_documents(issued, demo_scored):
+def test_issuing_freezes_the_documents(issued, demo_scored, leader):
     files = {f.kind: f for f in issued.files.all()}
     assert set(files) == {"report", "appendix", "appendix_xlsx", "evidence_list"}
     pdf_before = files["report"].read()
     hash_before = files["report"].sha256
     # A leader reopens and changes a score after issuing.
     score = Score.objects.get(assessment=demo_scored.assessment, criterion__code="1.1.a")
-    score_return(
-        score=score, by=demo_scored.user("lanhdao"), expected_version=score.version, comment="x"
-    )
+    score_return(score=score, by=leader, expected_version=score.version, comment="x")
     issued.refresh_from_db()
     frozen = current_file(issued, "report")
     assert frozen.read() == pdf_before and frozen.sha256 == hash_before
@@ -149,37 +146,37 @@ def test_issuing_freezes_the_documents(issued, demo_scored):
 
 
 def test_issue_is_refused_while_scores_are_unapproved_unless_a_leader_gives_a_reason(
-    client, demo, login_as
+    client, demo, login_as, secretary, leader
 ):
-    report = report_create(assessment=demo.assessment, by=demo.user("vanthu"))
+    report = report_create(assessment=demo.assessment, by=secretary)
     url = reverse("reports:issue", args=[demo.assessment.pk, report.pk])
-    login_as("vanthu")
+    login_as(secretary)
     assert client.post(url).status_code == 403
-    login_as("lanhdao")
+    login_as(leader)
     response = client.post(url, {"override_reason": ""}, follow=True)
     assert "chưa được lãnh đạo duyệt" in response.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
     client.post(url, {"override_reason": "Sở Nội vụ yêu cầu nộp báo cáo đúng hạn."})
     report.refresh_from_db()
-    assert report.status == "issued" and report.override_by == demo.user("lanhdao")
+    assert report.status == "issued" and report.override_by == leader
     assert DocumentEvent.objects.filter(report=report, action="override").exists()
 
 
-@pytest.mark.parametrize("username", ["lanhdao", "vhxh"])
+@pytest.mark.parametrize("persona", ["leader", "own_staff"])
 def test_only_the_secretary_issues_when_everything_is_approved(
-    client, draft, demo_scored, login_as, username
+    client, draft, demo_scored, login_as, request, persona
 ):
-    login_as(username)
+    login_as(request.getfixturevalue(persona))
     response = client.post(reverse("reports:issue", args=[demo_scored.assessment.pk, draft.pk]))
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == "draft"
 
 
-@pytest.mark.parametrize("username", ["lanhdao", "chutich", "vhxh"])
-def test_only_the_secretary_signs(client, issued, keys, demo_scored, login_as, username):
-    login_as(username)
+@pytest.mark.parametrize("persona", ["leader", "chairman", "own_staff"])
+def test_only_the_secretary_signs(client, issued, keys, demo_scored, login_as, request, persona):
+    login_as(request.getfixturevalue(persona))
     response = client.post(
         reverse("reports:sign", args=[demo_scored.assessment.pk, issued.pk]),
         {"key": keys[0].pk, "secret": DEMO_PASSPHRASE, "step": "person"},
@@ -188,8 +185,8 @@ def test_only_the_secretary_signs(client, issued, keys, demo_scored, login_as, u
     assert not SignatureRecord.objects.exists()
 
 
-def test_issued_files_cannot_be_changed_in_the_admin(client, issued, login_as):
-    login_as("admin")
+def test_issued_files_cannot_be_changed_in_the_admin(client, issued, login_as, administrator):
+    login_as(administrator)
     record = issued.files.first()
     response = client.post(f"/admin/reports/issuedfile/{record.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
@@ -206,8 +203,8 @@ def test_issued_files_cannot_be_changed_in_the_admin(client, issued, login_as):
         ("evidence_list", "?xem=1", "attachment;"),
     ],
 )
-def test_issued_files_open_in_a_sandbox(client, issued, login_as, kind, query, disposition):
-    login_as("lanhdao")
+def test_issued_files_open_in_a_sandbox(client, issued, login_as, kind, query, disposition, leader):
+    login_as(leader)
     record = issued.files.get(kind=kind)
     url = reverse("reports:issued_file", args=[issued.assessment_id, issued.pk, record.pk])
 
@@ -226,8 +223,8 @@ def test_issued_pdfs_carry_no_script(issued, tmp_path):
         assert pdf_script_signs(str(path)) == []
 
 
-def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as):
-    login_as("lanhdao")
+def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as, leader):
+    login_as(leader)
     url = reverse("reports:pdf", args=[draft.assessment_id, draft.pk])
 
     response = client.get(url + "?xem=1")
@@ -239,8 +236,10 @@ def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as):
 # -- signing through the portal --------------------------------------------------------------------
 
 
-def test_secretary_signs_person_then_organisation(client, issued, keys, demo_scored, login_as):
-    login_as("vanthu")
+def test_secretary_signs_person_then_organisation(
+    client, issued, keys, demo_scored, login_as, secretary
+):
+    login_as(secretary)
     url = reverse("reports:sign", args=[demo_scored.assessment.pk, issued.pk])
     person, organisation = keys
     response = client.post(
@@ -412,8 +411,10 @@ def test_document_verify_service_directly(signed):
 # -- dossier ---------------------------------------------------------------------------------------
 
 
-def test_dossier_contains_what_the_city_needs(client, signed, demo_scored, login_as, settings):
-    login_as("vanthu")
+def test_dossier_contains_what_the_city_needs(
+    client, signed, demo_scored, login_as, settings, secretary
+):
+    login_as(secretary)
     response = client.post(
         reverse("reports:dossier", args=[demo_scored.assessment.pk, signed.pk]), follow=True
     )
@@ -440,9 +441,8 @@ def test_dossier_contains_what_the_city_needs(client, signed, demo_scored, login
     ).exists()
 
 
-def test_dossier_carries_the_evidence_as_issued(demo_scored, keys):
+def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, own_staff, secretary, leader):
 
-    vhxh = demo_scored.user("vhxh")
     criterion = Criterion.objects.get(
         criteria_set=demo_scored.assessment.criteria_set, code="2.2.e"
     )
@@ -450,33 +450,29 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys):
         assessment=demo_scored.assessment,
         criterion=criterion,
         upload=SimpleUploadedFile("Thư biểu dương.pdf", pdf_bytes(pages=2)),
-        by=vhxh,
+        by=own_staff,
     )
-    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
-    report = report_issue(report=report, by=demo_scored.user("vanthu"))
+    report = report_create(assessment=demo_scored.assessment, by=secretary)
+    report = report_issue(report=report, by=secretary)
     person, organisation = keys
-    report_sign_person(
-        report=report, key=person, secret=DEMO_PASSPHRASE, by=demo_scored.user("vanthu")
-    )
-    report_sign_organisation(
-        report=report, key=organisation, secret=DEMO_PASSPHRASE, by=demo_scored.user("vanthu")
-    )
-    evidence_delete(evidence=outcome.evidence, by=demo_scored.user("lanhdao"))  # after issuing
-    dossier = dossier_build(report=report, by=demo_scored.user("vanthu"))
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
+    evidence_delete(evidence=outcome.evidence, by=leader)  # after issuing
+    dossier = dossier_build(report=report, by=secretary)
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     assert "minh-chung/2.2.e/MC-2.2.e-01 Thư biểu dương.pdf" in archive.namelist()
 
 
 def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
-    issued, demo_scored, pki, softhsm_token
+    issued, demo_scored, pki, softhsm_token, leader, secretary
 ):
     """A USB token or HSM: the key stays on the device; the portal only holds the label and the
     certificate, and the PIN is typed at signing time."""
 
     token_key = SigningKey.objects.create(
         commune=demo_scored.commune,
-        owner=demo_scored.user("lanhdao"),
+        owner=leader,
         label="USB token thử nghiệm",
         kind=SigningKey.Kind.PKCS11,
         pkcs11_module=softhsm_token.module,
@@ -486,18 +482,17 @@ def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
         is_test=True,
     )
     TrustAnchor.objects.create(label="root", certificate_pem=pki.root_pem.decode(), is_test=True)
-    vanthu = demo_scored.user("vanthu")
     with pytest.raises(Exception, match="PIN"):
-        report_sign_person(report=issued, key=token_key, secret="0000", by=vanthu)
-    report_sign_person(report=issued, key=token_key, secret=softhsm_token.pin, by=vanthu)
+        report_sign_person(report=issued, key=token_key, secret="0000", by=secretary)
+    report_sign_person(report=issued, key=token_key, secret=softhsm_token.pin, by=secretary)
     checks = validate_pdf(current_file(issued, "report").read(), trust_roots=[pki.root_pem])
     assert len(checks) == 1 and checks[0].intact and checks[0].valid and checks[0].trusted
     assert SignatureRecord.objects.get().key == token_key
 
 
-def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_scored):
+def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_scored, secretary):
 
-    correction = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    correction = report_create(assessment=demo_scored.assessment, by=secretary)
     assert correction.replaces == issued
     text = subprocess.run(
         ["pdftotext", "-", "-"], input=report_pdf(correction, cached=False), capture_output=True
@@ -505,15 +500,16 @@ def test_a_correction_is_a_new_report_that_says_what_it_replaces(issued, demo_sc
     assert f"(Thay thế Báo cáo số 01/BC-UBND ngày {issued.issue_date:%d/%m/%Y})" in " ".join(
         text.split()
     )
-    correction = report_issue(report=correction, by=demo_scored.user("vanthu"))
+    correction = report_issue(report=correction, by=secretary)
     assert correction.number == 2
     issued.refresh_from_db()
     assert issued.status == Report.Status.ISSUED  # the original stays as it was
 
 
-def test_only_the_signer_named_on_the_report_signs_as_the_person(issued, keys, demo_scored):
+def test_only_the_signer_named_on_the_report_signs_as_the_person(
+    issued, keys, demo_scored, chairman, secretary
+):
 
-    chairman = demo_scored.user("chutich")
     pki = __import__("reports.demo.pki", fromlist=["make_test_pki"]).make_test_pki(
         signer_name="Phạm Văn Hùng", organisation="x", passphrase_signer=b"p", passphrase_org=b"q"
     )
@@ -525,12 +521,12 @@ def test_only_the_signer_named_on_the_report_signs_as_the_person(issued, keys, d
         passphrase="p",
     )
     with pytest.raises(ValidationError, match="không phải của người ký"):
-        report_sign_person(report=issued, key=other, secret="p", by=demo_scored.user("vanthu"))
+        report_sign_person(report=issued, key=other, secret="p", by=secretary)
     assert not SignatureRecord.objects.exists()
 
 
-def test_dossier_waits_for_both_signatures(client, issued, demo_scored, login_as):
-    login_as("vanthu")
+def test_dossier_waits_for_both_signatures(client, issued, demo_scored, login_as, secretary):
+    login_as(secretary)
     response = client.post(
         reverse("reports:dossier", args=[demo_scored.assessment.pk, issued.pk]), follow=True
     )
