@@ -42,7 +42,11 @@ ADMIN = "admin"
 """The role `role_in` gives administrators (superusers) in every commune."""
 
 WINDOW_CLOSED = "Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được."
-"""The one message for a change refused because the staff's window has closed."""
+"""The message for a change refused because the staff's window has closed."""
+WINDOW_CLOSED_FOR_UPLOADS = (
+    "Đã quá hạn tự chấm điểm; chỉ lãnh đạo và văn thư mới tải thêm được minh chứng."
+)
+"""The same, for adding evidence, which the secretary may still do (`upload_refusal`)."""
 
 ASSESSMENT_LOCKED = "Kỳ đánh giá đã khóa: không thể thay đổi minh chứng."
 
@@ -272,7 +276,7 @@ def upload_refusal(user: User, assessment: Assessment, assignment: Assignment) -
             "cho tiêu chí này."
         )
     if not staff_window_open(assessment):
-        return WINDOW_CLOSED
+        return WINDOW_CLOSED_FOR_UPLOADS
     return ""
 
 

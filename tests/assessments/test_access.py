@@ -95,6 +95,20 @@ def test_the_staff_window_is_decided_once(demo, own_staff, leader):
     assert not access.staff_window_open(assessment)
 
 
+def test_after_the_deadline_each_refusal_names_who_still_may(
+    demo, own_staff, secretary, leader, own_criterion
+):
+    """Scores and deletions: leaders only; adding evidence: leaders and the secretary."""
+    assessment = demo.assessment
+    assessment.scoring_deadline = dt.date(2000, 1, 1)
+    assert access.upload_refusal(own_staff, assessment, own_criterion) == (
+        "Đã quá hạn tự chấm điểm; chỉ lãnh đạo và văn thư mới tải thêm được minh chứng."
+    )
+    assert access.upload_refusal(secretary, assessment, own_criterion) == ""
+    assert access.upload_refusal(leader, assessment, own_criterion) == ""
+    assert access.WINDOW_CLOSED == "Đã quá hạn tự chấm điểm; chỉ lãnh đạo mới thay đổi được."
+
+
 def test_only_leaders_and_administrators_read_the_audit_trail(
     demo, own_staff, secretary, leader, administrator
 ):
