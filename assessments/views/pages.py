@@ -10,6 +10,8 @@ from assessments.access import (
     get_assessment_for_user,
     home_role,
     is_leader,
+    is_reviewer,
+    is_staff,
     may_assign,
     may_change_after_deadline,
     require_leader,
@@ -47,9 +49,9 @@ def home(request):
         return render(request, "assessments/home_no_commune.html", context)
     current = assessments[0] if assessments else None
     context["current"] = current
-    if current is not None and role in (Membership.Role.LEADER, Membership.Role.SECRETARY):
+    if current is not None and is_reviewer(user, current):
         return redirect("reports:dashboard", pk=current.pk)
-    if current is not None and role == Membership.Role.STAFF:
+    if current is not None and is_staff(user, current):
         unit_id = unit_id_of(user)
         results = assessment_results(current)
         mine = [
