@@ -28,6 +28,14 @@ class Commune(models.Model):
         blank=True,
         help_text=_("Dùng ở dòng “…, ngày … tháng … năm …” của văn bản; mặc định là tên xã."),
     )
+    report_recipients = models.TextField(
+        _("nơi nhận mặc định của báo cáo"),
+        blank=True,
+        help_text=_(
+            "Mỗi dòng một nơi nhận; dòng cuối là “Lưu: VT, …”. Để trống: danh sách mặc định "
+            "theo loại đơn vị hành chính."
+        ),
+    )
     created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
 
     class Meta:
@@ -143,6 +151,9 @@ class Assessment(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Đang tự đánh giá")
         LOCKED = "locked", _("Đã khóa")
+        #: a report was issued: scores and evidence are read-only for everyone until a leader
+        #: reopens the assessment with a reason (reports.services.issuing)
+        FROZEN = "frozen", _("Đã ban hành báo cáo")
 
     commune = models.ForeignKey(
         Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="assessments"
@@ -360,6 +371,11 @@ class Score(models.Model):
     )
     result_text = models.TextField(_("kết quả thực hiện"), blank=True)
     shortfall_reason = models.TextField(_("lý do chưa thực hiện"), blank=True)
+    next_tasks = models.TextField(
+        _("nhiệm vụ thời gian tới"),
+        blank=True,
+        help_text=_("Mỗi dòng một nhiệm vụ; đưa vào mục “Nhiệm vụ” của báo cáo."),
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

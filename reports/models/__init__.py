@@ -6,7 +6,13 @@ re-exported here so the migration history stays as it is.
 """
 
 from guards.storage import get_document_storage
-from reports.models.drafting import Report, ReportSection, ReportSectionRevision
+from reports.models.drafting import (
+    ImplementingDocument,
+    Report,
+    ReportSection,
+    ReportSectionRevision,
+    ReportTask,
+)
 from reports.models.issuing import (
     STAGES_NEWEST_FIRST,
     DocumentEvent,
@@ -29,12 +35,14 @@ __all__ = [
     "STAGES_NEWEST_FIRST",
     "DocumentEvent",
     "Dossier",
+    "ImplementingDocument",
     "IssuedFile",
     "NumberSequence",
     "RegisteredNumber",
     "Report",
     "ReportSection",
     "ReportSectionRevision",
+    "ReportTask",
     "SignatureRecord",
     "SigningAttempt",
     "SigningKey",

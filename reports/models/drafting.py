@@ -66,6 +66,16 @@ class Report(models.Model):
         related_name="replaced_by",
     )
     verify_token = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    #: the secretary's order of the "Nhiệm vụ" items, as keys ("task:<pk>" for a general task,
+    #: "next:<criterion code>:<n>" for a unit's task, "unmet:<criterion code>"); items missing
+    #: here follow in tree order, keys whose item no longer exists are ignored
+    task_order = models.JSONField(default=list, blank=True)
+    #: set on an issued report when a leader reopens its assessment: it needs a correction
+    reopened_at = models.DateTimeField(_("mở lại lúc"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopen_reason = models.TextField(_("lý do mở lại"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -131,6 +141,9 @@ class ReportSection(models.Model):
     table = models.CharField(max_length=20, choices=Table.choices, default="", blank=True)
     order = models.PositiveIntegerField()
     version = models.PositiveIntegerField(default=0)
+    #: the values of the live fields the section's data depends on when its text was last
+    #: written (created, edited or refreshed): the editor compares them with today's data
+    data_snapshot = models.JSONField(default=dict, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -163,3 +176,66 @@ class ReportSectionRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.section} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportTask(models.Model):
+    """A task of section "Nhiệm vụ" typed by the secretary, not tied to a sub-criterion (the
+    units' tasks and the unmet sub-criteria are read live from the scores)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="tasks")
+    text = models.TextField(_("nhiệm vụ"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nhiệm vụ chung")
+        verbose_name_plural = _("nhiệm vụ chung")
+        ordering = ["report", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ImplementingDocument(models.Model):
+    """A document the commune issued to implement the model (Công văn triển khai, đôn đốc…):
+    section I.2 of the report is written from these."""
+
+    class Kind(models.TextChoices):
+        DEPLOY = "deploy", _("Văn bản triển khai")
+        REMIND = "remind", _("Văn bản đôn đốc, nhắc nhở")
+        OTHER = "other", _("Văn bản khác")
+
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("kỳ đánh giá"),
+        on_delete=models.CASCADE,
+        related_name="implementing_documents",
+    )
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.DEPLOY)
+    number = models.CharField(_("số, ký hiệu"), max_length=100, help_text=_("Ví dụ: 403/UBND-VHXX"))
+    date = models.DateField(_("ngày ban hành"), null=True, blank=True)
+    issuer = models.CharField(
+        _("cơ quan ban hành"),
+        max_length=300,
+        blank=True,
+        help_text=_("Để trống: Ủy ban nhân dân của xã, phường."),
+    )
+    summary = models.TextField(
+        _("nội dung chính"),
+        help_text=_("Ví dụ: đôn đốc các cơ quan, đơn vị khẩn trương rà soát, thực hiện…"),
+    )
+    order = models.PositiveIntegerField(_("thứ tự"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("văn bản triển khai")
+        verbose_name_plural = _("văn bản triển khai")
+        ordering = ["assessment", "order", "date", "id"]
+
+    def __str__(self) -> str:
+        return self.number
