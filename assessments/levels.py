@@ -1,8 +1,13 @@
 """What may be said about the level a total reaches (issue 11, item 2).
 
-INTERFACE STUB: the signatures and attributes below are shared by the report's live fields,
-the appendix (PDF, DOCX, XLSX) and the dashboard; the helper working on levels fills in the
-behaviour and the tests without changing them.
+The report, the appendix (PDF, DOCX, XLSX) and the dashboard all say it with
+`level_statement`, so they cannot disagree. A level is named as reached only when the criteria
+set's levels are verified: the set is not a reconstruction and no level's threshold was
+inferred. Otherwise the documents state the total (they print it themselves) and whether the
+registered level's points are reached, and `why_not_stated` says why no level is named.
+
+Every text is a clause to print after the total, without the total itself, so that the XLSX
+can write its level row as a formula whose branches are these texts (`statement_branches`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,14 @@ from decimal import Decimal
 from assessments.selectors import Results
 from criteria import scoring
 from criteria.models import Level
+from criteria.rules import fmt_points
+
+INFERRED = "inferred"
+NO_LEVELS = "Bộ tiêu chí chưa có mức đạt chuẩn nào."
+NOT_RECOGNISED = "không đủ điều kiện xét công nhận"
+
+#: where the shortfall's figure goes in a text template
+SHORTFALL = "{shortfall}"
 
 
 @dataclass(frozen=True)
@@ -25,24 +38,185 @@ class LevelStatement:
     text: str
     #: why no level is named (shown in the preview and the editor), "" when one is named
     why_not_stated: str
+    #: the same clause said from the registered level's side, for the dashboard's tile of the
+    #: registered level, e.g. "còn thiếu 0,5 điểm để đạt mức 2"; "" without a registered level
+    target_text: str = ""
+    #: points still needed to reach the registered level, when the text says it (else 0)
+    shortfall: Decimal = Decimal(0)
+    #: `text` with SHORTFALL in place of the shortfall's figure (equal to `text` when the text
+    #: states no shortfall): a formula writes the figure itself
+    template: str = ""
+    #: the criteria set's levels may be quoted as reached
+    verified: bool = False
+
+    @property
+    def template_parts(self) -> tuple[str, str] | None:
+        """The text before and after the shortfall's figure, or None when no figure is said."""
+        if SHORTFALL not in self.template:
+            return None
+        before, after = self.template.split(SHORTFALL, 1)
+        return before, after
+
+
+def inferred_levels(results: Results) -> list[Level]:
+    """The levels whose threshold was inferred rather than read from a source."""
+    return [lv for lv in results.levels if lv.provenance.strip().lower() == INFERRED]
 
 
 def levels_verified(results: Results) -> bool:
     """True when the criteria set's levels may be quoted as reached (not reconstructed)."""
-    return not results.assessment.criteria_set.needs_verification
+    return not results.assessment.criteria_set.needs_verification and not inferred_levels(results)
+
+
+def describe(level: Level) -> str:
+    """ "mức 2: Đạt từ 85 đến dưới 90 điểm", or the bare name when the level has no range."""
+    return f"{level.name}: {level.range_label}" if level.range_label else level.name
+
+
+def _names(levels: list[Level]) -> str:
+    names = [lv.name for lv in levels]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} và {names[-1]}"
+
+
+def _floor(level: Level) -> Decimal:
+    return level.min_points if level.min_points is not None else Decimal("-Infinity")
+
+
+def reached_level(results: Results, points: Decimal) -> Level | None:
+    """The level whose band holds `points`; past the top level's band (or in a gap between
+    bands) the highest level whose minimum is met."""
+    inside = next((lv for lv in results.levels if lv.contains(points)), None)
+    if inside is not None:
+        return inside
+    met = [lv for lv in results.levels if lv.min_points is not None and points >= lv.min_points]
+    return max(met, key=_floor, default=None)
+
+
+def _shortfall(target: Level, points: Decimal) -> Decimal:
+    if target.min_points is None:
+        return Decimal(0)
+    return max(Decimal(0), target.min_points - points)
+
+
+def _with_shortfall(template: str, shortfall: Decimal) -> str:
+    return template.replace(SHORTFALL, fmt_points(shortfall))
+
+
+def _why_unverified(results: Results, target: Level | None) -> str:
+    inferred = inferred_levels(results)
+    guess = f" ({_names(inferred)} là suy luận)" if inferred else ""
+    if results.assessment.criteria_set.needs_verification:
+        why = (
+            "Bộ tiêu chí đang dùng là bản dựng lại chưa đối chiếu quyết định chính thức"
+            f"{guess}, nên báo cáo không ghi mức đạt được."
+        )
+    else:
+        why = (
+            f"Khung điểm của {_names(inferred)} là suy luận, chưa đối chiếu quyết định chính "
+            "thức, nên báo cáo không ghi mức đạt được."
+        )
+    if target is None:
+        why += " Kỳ đánh giá chưa có mức đăng ký, nên báo cáo chỉ ghi tổng điểm."
+    elif any(lv.name == target.name for lv in inferred):
+        why += f" Khung điểm của mức đã đăng ký ({target.name}) cũng là suy luận."
+    return why
+
+
+def _unverified(results: Results, points: Decimal) -> LevelStatement:
+    """Only whether the total is within the registered level's band, below it or past it."""
+    target = results.target
+    why = _why_unverified(results, target)
+    if target is None:
+        return LevelStatement(None, "", why, template="")
+    shortfall = _shortfall(target, points)
+    if shortfall > 0:
+        template = f"chưa đạt mức đã đăng ký ({describe(target)}), còn thiếu {SHORTFALL} điểm"
+        target_text = f"còn thiếu {SHORTFALL} điểm để đạt {target.name}"
+    elif target.max_points_exclusive is not None and points >= target.max_points_exclusive:
+        template = f"vượt khung điểm của mức đã đăng ký ({describe(target)})"
+        target_text = "vượt khung điểm của mức đã đăng ký"
+    else:
+        template = f"đạt mức đã đăng ký ({describe(target)})"
+        target_text = "đạt mức đã đăng ký"
+    return LevelStatement(
+        None,
+        _with_shortfall(template, shortfall),
+        why,
+        target_text=_with_shortfall(target_text, shortfall),
+        shortfall=shortfall if SHORTFALL in template else Decimal(0),
+        template=template,
+    )
+
+
+def _verified(results: Results, points: Decimal) -> LevelStatement:
+    """The level reached, and how it stands against the registered one."""
+    target = results.target
+    level = reached_level(results, points)
+    if not results.levels:
+        return LevelStatement(None, "", NO_LEVELS, verified=True)
+    if level is None:
+        lowest = min(results.levels, key=_floor)
+        head = "chưa đạt mức nào"
+        why = f"Tổng điểm chưa đến khung điểm của mức thấp nhất ({describe(lowest)})."
+    else:
+        head = (
+            f"đạt {level.name} ({level.range_label})" if level.range_label else f"đạt {level.name}"
+        )
+        why = ""
+    if target is None:
+        return LevelStatement(level, head, why, template=head, verified=True)
+    shortfall = Decimal(0)
+    if level is not None and level.name == target.name:
+        template = f"{head}, đúng mức đã đăng ký"
+        target_text = "đạt mức đã đăng ký"
+    elif level is not None and _floor(level) > _floor(target):
+        template = f"{head}, cao hơn mức đã đăng ký ({target.name})"
+        target_text = f"đạt {level.name}, cao hơn mức đã đăng ký"
+    elif (shortfall := _shortfall(target, points)) > 0:
+        template = f"{head}, còn thiếu {SHORTFALL} điểm để đạt mức đã đăng ký ({describe(target)})"
+        target_text = f"còn thiếu {SHORTFALL} điểm để đạt {target.name}"
+    else:  # only when the bands leave the total outside every level, past the registered one
+        template = f"{head}, vượt khung điểm của mức đã đăng ký ({describe(target)})"
+        target_text = "vượt khung điểm của mức đã đăng ký"
+    return LevelStatement(
+        level,
+        _with_shortfall(template, shortfall),
+        why,
+        target_text=_with_shortfall(target_text, shortfall),
+        shortfall=shortfall,
+        template=template,
+        verified=True,
+    )
 
 
 def level_statement(results: Results, total: scoring.Total | None = None) -> LevelStatement:
     """What the documents say about `total` (default: the approved total)."""
     total = total or results.approved
-    level = results.level_for(total)
-    if level is None:
-        return LevelStatement(None, "chưa đạt mức nào", "")
-    return LevelStatement(level, f"đạt {level.name} ({level.range_label})", "")
+    verified = levels_verified(results)
+    if total.disqualified:
+        titles = "; ".join(entry.adjustment.title for entry in results.disqualifiers)
+        because = f" ({titles})" if titles else ""
+        why = f"Có trường hợp không xét công nhận{because}."
+        if not verified:
+            why = f"{_why_unverified(results, results.target)} {why}"
+        return LevelStatement(
+            None,
+            NOT_RECOGNISED,
+            why,
+            target_text=NOT_RECOGNISED if results.target else "",
+            template=NOT_RECOGNISED,
+            verified=verified,
+        )
+    if verified:
+        return _verified(results, total.final)
+    return _unverified(results, total.final)
 
 
 def statement_for_points(results: Results, points: Decimal) -> LevelStatement:
-    """The statement for a total of `points` (the XLSX formula's branches are written with it)."""
+    """The statement for a total of `points` (the XLSX formula's branches are written with it).
+
+    The assessment's disqualification carries over: a disqualified assessment is not
+    recognised whatever the points."""
     scale = results.approved.scale
     total = scoring.Total(
         points=points,
@@ -50,8 +224,25 @@ def statement_for_points(results: Results, points: Decimal) -> LevelStatement:
         counted_max=scale,
         scale=scale,
         deductions=Decimal(0),
-        disqualified=False,
+        disqualified=results.approved.disqualified,
         scored=1,
         leaves=1,
     )
     return level_statement(results, total)
+
+
+def statement_branches(results: Results) -> list[tuple[Decimal, LevelStatement]]:
+    """Where the statement's wording changes, highest first: from each lower bound up to the
+    previous one, `template` is the same (only a shortfall's figure moves). A spreadsheet
+    formula tests the bounds in this order; the last bound is 0."""
+    bounds = {Decimal(0)}
+    for level in results.levels:
+        bounds.update(b for b in (level.min_points, level.max_points_exclusive) if b is not None)
+    branches: list[tuple[Decimal, LevelStatement]] = []
+    for bound in sorted((b for b in bounds if b >= 0), reverse=True):
+        statement = statement_for_points(results, bound)
+        if branches and branches[-1][1].template == statement.template:
+            branches[-1] = (bound, statement)
+        else:
+            branches.append((bound, statement))
+    return branches

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from criteria.codes import CODE_PATTERN, validate_code
-from criteria.rules import NotArisingPolicy, RuleKind
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 
 
 class _Points(TypedDict):
@@ -141,11 +141,11 @@ class Level(models.Model):
             return self.label
         low, high = self.min_points, self.max_points_exclusive
         if low is not None and high is not None:
-            return f"Đạt từ {low.normalize():f} đến dưới {high.normalize():f} điểm"
+            return f"Đạt từ {fmt_points(low)} đến dưới {fmt_points(high)} điểm"
         if low is not None:
-            return f"Đạt từ {low.normalize():f} điểm trở lên"
+            return f"Đạt từ {fmt_points(low)} điểm trở lên"
         if high is not None:
-            return f"Dưới {high.normalize():f} điểm"
+            return f"Dưới {fmt_points(high)} điểm"
         return ""
 
     def contains(self, points: Decimal) -> bool:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
+from django.utils.text import capfirst
+
+from assessments.levels import LevelStatement, level_statement
 from assessments.models import Assessment
 from assessments.selectors import ResultNode, Results, assessment_results
 from evidence.selectors import evidence_by_criterion
@@ -107,13 +111,21 @@ class Appendix:
     def assessment(self) -> Assessment:
         return self.results.assessment
 
+    @cached_property
+    def level_statement(self) -> LevelStatement:
+        """What may be said about the approved total's level (named only when verified)."""
+        return level_statement(self.results)
+
     @property
     def level_text(self) -> str:
-        """The level reached by the approved total, as the spreadsheet's last line says it."""
-        if self.results.approved.disqualified:
-            return "không đủ điều kiện xét công nhận"
-        level = self.results.level
-        return f"{level.name} ({level.range_label})" if level else "chưa đạt mức nào"
+        """The appendix's "MỨC ĐẠT" line: the level statement, with the disqualifying cases
+        named; "" when nothing may be said beyond the total (no row is printed)."""
+        text = self.level_statement.text
+        if not text:
+            return ""
+        if self.results.approved.disqualified and self.results.disqualifiers:
+            text += f" ({'; '.join(e.adjustment.title for e in self.results.disqualifiers)})"
+        return capfirst(text)
 
 
 def appendix_reference(report: Report, *, electronic: bool = False) -> str:

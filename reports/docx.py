@@ -318,6 +318,11 @@ def appendix_docx(report: Report) -> bytes:
         ]
     ):
         _runs(total[index].paragraphs[0], text, bold=True)
+    if content.level_text:
+        level_row = table.add_row().cells
+        _runs(level_row[1].paragraphs[0], "MỨC ĐẠT", bold=True)
+        merged = level_row[2].merge(level_row[-1])
+        _runs(merged.paragraphs[0], f"{content.level_text}.", bold=True)
     _widths(table, widths)
     out = io.BytesIO()
     document.save(out)

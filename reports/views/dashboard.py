@@ -11,6 +11,7 @@ from assessments.access import (
     rule,
     staff_window_open,
 )
+from assessments.levels import level_statement
 from audit.services import Action, audit_record
 from guards.http import AuthenticatedRequest
 from reports.selectors import adjustment_rows
@@ -26,6 +27,7 @@ def dashboard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
     board = build_dashboard(assessment)
+    results = board.results
     return render(
         request,
         "reports/dashboard.html",
@@ -33,7 +35,9 @@ def dashboard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "assessment": assessment,
             "criteria_set": assessment.criteria_set,
             "board": board,
-            "results": board.results,
+            "results": results,
+            "statement": level_statement(results),
+            "proposed_statement": level_statement(results, results.proposed),
             "is_leader": is_leader(request.user, assessment),
             "window_open": staff_window_open(assessment),
             "adjustments": adjustment_rows(assessment),

@@ -34,7 +34,7 @@ def test_dashboard_shows_the_seed_outcome(client, demo_scored, login_as, leader)
     ]:
         assert reason in html
     assert results.approved.final == D(90)
-    assert "Đã đủ điểm" in html  # against the registered mức 2
+    assert "Vượt khung điểm của mức đã đăng ký" in html  # 90 against the registered mức 2
     assert response.context["board"].without_evidence  # no evidence in the demo yet
 
 
