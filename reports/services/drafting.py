@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.levels import level_statement
 from assessments.models import Assessment, Membership
 from assessments.selectors import ResultNode, Results, assessment_results
 from audit.services import Action, audit_record
@@ -107,8 +108,8 @@ def _criterion_account(root: ResultNode) -> str:
 
 def _positives(assessment: Assessment, results: Results, span: str) -> str:
     total = results.approved if results.approved.scored else results.proposed
-    level = results.level_for(total)
-    level_text = f", đạt {level.name} ({level.range_label})" if level else ""
+    statement = level_statement(results, total)
+    level_text = f", {statement.text}" if statement.text else ""
     return (
         f"Việc triển khai thực hiện {MODEL} được xác định là một trong những nhiệm vụ trọng tâm, "
         "xuyên suốt; được lãnh đạo xã quan tâm lãnh đạo, chỉ đạo, thống nhất triển khai đồng bộ, "

@@ -202,3 +202,14 @@ def test_appendix_disqualified_names_the_case(draft, demo_scored, leader):
     )
     lines = level_lines(draft)
     assert lines["html"] == lines["docx"] == f"MỨC ĐẠT {expected}."
+
+
+# -- the report's narrative --------------------------------------------------------------------
+
+
+def test_the_drafted_positives_claim_no_inferred_level(draft):
+    body = draft.sections.get(key="p1.III.1").body
+    assert body.endswith(
+        f"Kết quả tự đánh giá đạt 90/100 điểm, vượt khung điểm của mức đã đăng ký ({MUC_2})."
+    )
+    assert "mức 3" not in body
