@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from assessments.levels import level_statement
 from assessments.models import Assignment, Commune, Score, Unit
 from assessments.selectors import assessment_results
 from criteria.models import CriteriaSet, Criterion, Level
@@ -248,7 +249,8 @@ def appendix_fields(demo, texts) -> dict:
             led_assignments__assessment=demo.assessment,
         )
     }
-    level = assessment_results(demo.assessment).level
+    results = assessment_results(demo.assessment)
+    level = level_statement(results).level or results.target  # the one the level row names
     assert lead_units and level is not None
     return {
         "whole": fields(texts, "tên tiêu chí") | lead_units,
