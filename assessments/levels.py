@@ -196,9 +196,8 @@ def level_statement(results: Results, total: scoring.Total | None = None) -> Lev
     if total.disqualified:
         titles = "; ".join(entry.adjustment.title for entry in results.disqualifiers)
         because = f" ({titles})" if titles else ""
-        why = f"Có trường hợp không xét công nhận{because}."
-        if not verified:
-            why = f"{_why_unverified(results, results.target)} {why}"
+        # the reason that counts whatever the levels: no level is recognised at all
+        why = f"Kỳ đánh giá có trường hợp thuộc diện không xét công nhận{because}."
         return LevelStatement(
             None,
             NOT_RECOGNISED,

@@ -209,8 +209,8 @@ def test_unverified_disqualified_is_not_recognised_whatever_the_points(points, t
     res = draft(target=target, points=points, disqualified=True)
     statement = level_statement(res)
     assert statement.text == "không đủ điều kiện xét công nhận" and statement.level is None
-    assert "bản dựng lại" in statement.why_not_stated
-    assert "không xét công nhận" in statement.why_not_stated
+    assert statement.why_not_stated == "Kỳ đánh giá có trường hợp thuộc diện không xét công nhận."
+    assert statement.target_text == ("không đủ điều kiện xét công nhận" if target else "")
 
 
 # -- verified: the level reached -----------------------------------------------------------
@@ -317,7 +317,7 @@ def test_verified_disqualified_is_not_recognised_whatever_the_points(points, tar
     statement = level_statement(verified(target=target, points=points, disqualified=True))
     assert statement.text == "không đủ điều kiện xét công nhận" and statement.level is None
     assert statement.target_text == ("không đủ điều kiện xét công nhận" if target else "")
-    assert statement.why_not_stated == "Có trường hợp không xét công nhận."
+    assert statement.why_not_stated == "Kỳ đánh giá có trường hợp thuộc diện không xét công nhận."
 
 
 def test_the_proposed_total_can_be_stated_too():

@@ -131,7 +131,10 @@ def test_dashboard_disqualified(client, demo_scored, login_as, leader, verified)
     shown = tiles(client, demo_scored.assessment)
     assert "Không đủ điều kiện xét công nhận" in shown["level"]
     assert shown["target"] == "Không đủ điều kiện xét công nhận"
-    assert "không xét công nhận" in shown["why"]
+    assert shown["why"] == (
+        "Kỳ đánh giá có trường hợp thuộc diện không xét công nhận (Có cán bộ, công chức bị kỷ "
+        "luật từ cảnh cáo trở lên hoặc bị truy cứu trách nhiệm hình sự trong năm)."
+    )
 
 
 # -- appendix: the same line in every format --------------------------------------------------
