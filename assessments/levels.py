@@ -69,7 +69,8 @@ def levels_verified(results: Results) -> bool:
 
 
 def describe(level: Level) -> str:
-    """ "mức 2: Đạt từ 85 đến dưới 90 điểm", or the bare name when the level has no range."""
+    """The level with its band, e.g. "mức 2: Đạt từ 85 đến dưới 90 điểm" (the bare name when
+    the level has no band)."""
     return f"{level.name}: {level.range_label}" if level.range_label else level.name
 
 
