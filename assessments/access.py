@@ -205,11 +205,7 @@ def frozen_by(assessment: Assessment) -> Any | None:
         return None
     cached = getattr(assessment, "_frozen_by", None)
     if cached is None:
-        cached = (
-            assessment.reports.filter(status=ISSUED)
-            .order_by("-issued_at", "-pk")
-            .first()
-        )
+        cached = assessment.reports.filter(status=ISSUED).order_by("-issued_at", "-pk").first()
         assessment._frozen_by = cached  # type: ignore[attr-defined]  # once per request
     return cached
 

@@ -408,7 +408,10 @@ def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], li
     # action waiting meanwhile must not hold a row we still need. "No key" locks leave the
     # foreign-key checks of comments and evidence on these rows free to go on.
     if scores:
-        Assessment.objects.select_for_update(no_key=True).get(pk=scores[0].assessment_id)
+        assessment = Assessment.objects.select_for_update(no_key=True).get(
+            pk=scores[0].assessment_id
+        )
+        ensure_not_locked(assessment)  # also when nothing is ready: say why nothing was sent
     list(
         Score.objects.select_for_update(no_key=True)
         .filter(pk__in=[s.pk for s in scores])
