@@ -316,6 +316,7 @@ def _pages(f: Frozen) -> dict[str, str]:
         "tree": reverse("assessments:detail", args=[pk]),
         "criterion": reverse("assessments:criterion", args=[pk, criterion]),
         "evidence": reverse("evidence:overview", args=[pk]),
+        "evidence_panel": reverse("evidence:panel", args=[pk, criterion]),
         "evidence_detail": reverse("evidence:detail", args=[pk, f.evidence.pk]),
         "dashboard": reverse("reports:dashboard", args=[pk]),
         "reports": reverse("reports:home", args=[pk]),
@@ -327,6 +328,7 @@ FORMS = [
     'name="points"',  # the score form
     "assessments/%d/tieu-chi/%d/duyet/",  # review
     "tai-len/",  # upload
+    "lien-ket/",  # link and unlink
     "thay-tep/",  # replace
     'name="title"',  # describe
     "/xoa/",  # delete
@@ -365,7 +367,7 @@ def test_staff_pages_show_the_banner_linking_the_public_verification(
     login_as(request.getfixturevalue(persona))
     verify_url = reverse("verify:document", args=[frozen.report.verify_token])
     pages = _pages(frozen)
-    for name in ["tree", "criterion", "evidence", "evidence_detail"]:
+    for name in ["tree", "criterion", "evidence", "evidence_panel", "evidence_detail"]:
         html = client.get(pages[name]).content.decode()
         assert f'href="{verify_url}" data-testid="frozen-report"' in html, name
         assert 'name="points"' not in html and "tai-len/" not in html, name
