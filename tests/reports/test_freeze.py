@@ -371,6 +371,7 @@ def test_staff_pages_show_the_banner_linking_the_public_verification(
         html = client.get(pages[name]).content.decode()
         assert f'href="{verify_url}" data-testid="frozen-report"' in html, name
         assert 'name="points"' not in html and "tai-len/" not in html, name
+    assert 'data-testid="score-frozen"' in client.get(pages["criterion"]).content.decode()
     home = client.get(reverse("home")).content.decode()
     assert 'data-testid="frozen-banner"' in home
     assert "gui-tat-ca/" not in home  # "send all that is ready"
