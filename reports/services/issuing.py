@@ -206,7 +206,7 @@ def _assessment_to_freeze(report: Report) -> Assessment:
     """The report's assessment under the row lock every score and evidence change takes
     first: none slips in between the files being made and the assessment being frozen."""
     assessment = (
-        Assessment.objects.select_for_update(no_key=True)
+        Assessment.objects.select_for_update(no_key=True, of=("self",))
         .select_related("commune")
         .get(pk=report.assessment_id)
     )
