@@ -10,6 +10,10 @@ membership's role, a user's superuser flag or an assignment's units to decide ac
   `led_by` / `supported_by` / `concerning`) say which units a sub-criterion belongs to.
 - Time: `staff_window_open` decides whether staff may still change an assessment, and
   `WINDOW_CLOSED` is what they are told when they may not.
+- Freezing: an issued report freezes its assessment (`Assessment.Status.FROZEN`): scores,
+  evidence, assignments and adjustments are read-only for everyone until a leader reopens it
+  with a reason (`may_unfreeze`); `frozen_by` is the report that froze it and
+  `frozen_message` what a refused change is told. Comments stay open (`may_comment`).
 - Objects: `get_assessment_for_user` is the assessment or 404 (a commune's data is 404 to
   outsiders); the `require_*` helpers raise PermissionDenied with a Vietnamese reason.
 - Views: every view declares its rule with `@rule(...)`; the URL × persona test checks it.
@@ -49,6 +53,9 @@ WINDOW_CLOSED_FOR_UPLOADS = (
 """The same, for adding evidence, which the secretary may still do (`upload_refusal`)."""
 
 ASSESSMENT_LOCKED = "Kỳ đánh giá đã khóa: không thể thay đổi minh chứng."
+
+ISSUED = "issued"
+"""`Report.Status.ISSUED`, named here because the rule book does not import the reports app."""
 
 
 # -- Views declare their rule ----------------------------------------------------------------
@@ -183,6 +190,54 @@ def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> b
     return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
 
 
+# -- Frozen by an issued report ----------------------------------------------------------------
+
+
+def is_frozen(assessment: Assessment) -> bool:
+    return assessment.status == Assessment.Status.FROZEN
+
+
+def frozen_by(assessment: Assessment) -> Any | None:
+    """The issued report that froze the assessment (its latest issued report), or None when
+    the assessment is not frozen. Read through the reverse relation: the rule book does not
+    import the reports app, which depends on this one."""
+    if not is_frozen(assessment):
+        return None
+    cached = getattr(assessment, "_frozen_by", None)
+    if cached is None:
+        cached = assessment.reports.filter(status=ISSUED).order_by("-issued_at", "-pk").first()
+        assessment._frozen_by = cached  # type: ignore[attr-defined]  # once per request
+    return cached
+
+
+def report_reference(report: Any) -> str:
+    """'Báo cáo số 01/BC-UBND ngày 10/07/2026'."""
+    return f"Báo cáo số {report.number:02d}/{report.symbol} ngày {report.issue_date:%d/%m/%Y}"
+
+
+def frozen_message(assessment: Assessment) -> str:
+    """What a change to a frozen assessment is told, naming the report that froze it."""
+    report = frozen_by(assessment)
+    when = f" khi ban hành {report_reference(report)}" if report is not None else ""
+    return f"Kỳ đánh giá đã đóng băng{when}; muốn sửa, lãnh đạo mở lại kỳ đánh giá (có lý do)."
+
+
+def may_unfreeze(user: User, assessment: Assessment) -> bool:
+    """Leaders reopen a frozen assessment (with a reason); no one else, secretary included."""
+    return is_frozen(assessment) and is_leader(user, assessment)
+
+
+def require_unfreeze(user: User, assessment: Assessment) -> None:
+    if not is_leader(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã được mở lại kỳ đánh giá đã ban hành báo cáo.")
+
+
+def may_comment(assessment: Assessment) -> bool:
+    """Comments change no score or evidence: they stay open on a frozen assessment (to say
+    what needs correcting), and close with the lock as before."""
+    return assessment.status in (Assessment.Status.OPEN, Assessment.Status.FROZEN)
+
+
 def may_change_after_deadline(user: User, assessment: Assessment) -> bool:
     """Whether `user` may still change scores now: staff until the deadline, leaders later."""
     return staff_window_open(assessment) or is_leader(user, assessment)
@@ -266,6 +321,8 @@ def upload_refusal(user: User, assessment: Assessment, assignment: Assignment) -
 
     Staff of the lead or a supporting unit (until the deadline), leaders and the secretary;
     only while the assessment is open."""
+    if is_frozen(assessment):
+        return frozen_message(assessment)
     if assessment.status != Assessment.Status.OPEN:
         return ASSESSMENT_LOCKED
     if is_reviewer(user, assessment):
@@ -281,6 +338,8 @@ def upload_refusal(user: User, assessment: Assessment, assignment: Assignment) -
 
 
 def can_upload(user: User, assessment: Assessment, assignment: Assignment) -> bool:
+    if assessment.status != Assessment.Status.OPEN:
+        return False  # without asking which report froze it: pages ask this per row
     return not upload_refusal(user, assessment, assignment)
 
 
@@ -304,6 +363,8 @@ def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = No
     The uploader's unit or a leader, while the assessment is open and none of the
     sub-criteria the evidence backs is approved (a leader returns it first)."""
     assessment = evidence.assessment
+    if is_frozen(assessment):
+        return frozen_message(assessment)
     if assessment.status != Assessment.Status.OPEN:
         return ASSESSMENT_LOCKED
     leader = is_leader(user, assessment)
@@ -330,6 +391,8 @@ def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = No
 
 
 def can_delete(user: User, evidence: Any, approved_ids: set[int] | None = None) -> bool:
+    if evidence.assessment.status != Assessment.Status.OPEN:
+        return False  # without asking which report froze it: pages ask this per row
     return not delete_refusal(user, evidence, approved_ids)
 
 

@@ -186,8 +186,9 @@ class AssignmentInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
-        # Locked means locked here too; an administrator reopens (status) first.
-        if obj is not None and obj.status == Assessment.Status.LOCKED:
+        # Locked or frozen means locked here too; an administrator reopens (status) first,
+        # a frozen one only through a leader's reopening (reports.services.issuing).
+        if obj is not None and obj.status != Assessment.Status.OPEN:
             return False
         return super().has_change_permission(request, obj)
 
@@ -207,6 +208,17 @@ class AssessmentAdminForm(forms.ModelForm):
             )
             if problems:
                 raise forms.ValidationError(problems)
+        before = self.instance.status if self.instance.pk is not None else None
+        after = cleaned.get("status")
+        frozen = Assessment.Status.FROZEN
+        if after is not None and after != before and frozen in (before, after):
+            # Only issuing a report freezes, only a leader's reopening (with a reason, which
+            # flags the report for correction) unfreezes: reports.services.issuing.
+            self.add_error(
+                "status",
+                "Trạng thái “Đã ban hành báo cáo” do việc ban hành báo cáo đặt; chỉ lãnh đạo "
+                "mở lại được (có lý do), từ trang báo cáo đã ban hành.",
+            )
         return cleaned
 
 

@@ -321,6 +321,10 @@ class AssessmentEvent(models.Model):
         LOCK = "lock", _("Khóa kỳ đánh giá")
         REOPEN = "reopen", _("Mở lại kỳ đánh giá")
         ADJUSTMENT = "adjustment", _("Cập nhật điều chỉnh tổng điểm")
+        #: issuing a report froze the assessment; a leader's reopening unfroze it (back to
+        #: the status of the last LOCK / REOPEN event, which freezing does not change)
+        FREEZE = "freeze", _("Ban hành báo cáo, đóng băng kỳ đánh giá")
+        UNFREEZE = "unfreeze", _("Mở lại kỳ đánh giá đã ban hành báo cáo")
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("thao tác"), max_length=20, choices=Action.choices)

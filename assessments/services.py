@@ -11,7 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.access import WINDOW_CLOSED, may_change_after_deadline
+from assessments.access import (
+    WINDOW_CLOSED,
+    frozen_message,
+    is_frozen,
+    may_change_after_deadline,
+    may_comment,
+)
 from assessments.models import (
     AdjustmentEntry,
     Assessment,
@@ -279,7 +285,10 @@ def locked_message(doing: str = "thay đổi điểm") -> str:
 
 
 def ensure_not_locked(assessment: Assessment, doing: str = "thay đổi điểm") -> None:
-    """Refuse a change to a locked assessment; `doing` names the change in the message."""
+    """Refuse a change to a locked or frozen assessment; `doing` names the change in the
+    message (a frozen assessment's message names the issued report instead)."""
+    if is_frozen(assessment):
+        raise ValidationError(frozen_message(assessment), code="frozen")
     if assessment.status != Assessment.Status.OPEN:
         raise ValidationError(locked_message(doing))
 
@@ -399,7 +408,10 @@ def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], li
     # action waiting meanwhile must not hold a row we still need. "No key" locks leave the
     # foreign-key checks of comments and evidence on these rows free to go on.
     if scores:
-        Assessment.objects.select_for_update(no_key=True).get(pk=scores[0].assessment_id)
+        assessment = Assessment.objects.select_for_update(no_key=True).get(
+            pk=scores[0].assessment_id
+        )
+        ensure_not_locked(assessment)  # also when nothing is ready: say why nothing was sent
     list(
         Score.objects.select_for_update(no_key=True)
         .filter(pk__in=[s.pk for s in scores])
@@ -494,7 +506,8 @@ def score_comment(*, score: Score, by: User, comment: str) -> None:
     if not comment.strip():
         raise ValidationError("Góp ý không được để trống.")
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=score.assessment_id)
-    ensure_not_locked(assessment, "góp ý")
+    if not may_comment(assessment):  # open, or frozen: a comment changes no score
+        raise ValidationError(locked_message("góp ý"))
     score = Score.objects.get(pk=score.pk)
     ScoreEvent.objects.create(
         score=score,
@@ -509,6 +522,8 @@ def score_comment(*, score: Score, by: User, comment: str) -> None:
 @transaction.atomic
 def assessment_lock(*, assessment: Assessment, by: User, reason: str = "") -> None:
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    if is_frozen(assessment):  # locking would unfreeze it: only a leader's reopening does
+        raise ValidationError(frozen_message(assessment), code="frozen")
     if assessment.status == Assessment.Status.LOCKED:
         return
     assessment.status = Assessment.Status.LOCKED
@@ -526,6 +541,8 @@ def assessment_reopen(
     if not reason.strip():
         raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá.")
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    if is_frozen(assessment):  # reopened from the issued report's page, which flags it
+        raise ValidationError(frozen_message(assessment), code="frozen")
     if assessment.status == Assessment.Status.OPEN:
         raise ValidationError("Kỳ đánh giá đang mở, không cần mở lại.")
     assessment.status = Assessment.Status.OPEN
@@ -546,6 +563,8 @@ MAX_CASES = 9999
 def adjustment_record(
     *, assessment: Assessment, adjustment: Adjustment, cases: int, note: str, by: User
 ) -> AdjustmentEntry:
+    # Read under the row lock issuing and locking take, so neither slips in between.
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     ensure_not_locked(assessment)
     if adjustment.criteria_set_id != assessment.criteria_set_id:
         raise ValidationError("Điều chỉnh không thuộc bộ tiêu chí của kỳ đánh giá.")

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from assessments.access import frozen_message, is_frozen
 from assessments.models import Assessment, Assignment
 from audit.services import Action, audit_record
 from criteria.models import Criterion
@@ -57,6 +58,9 @@ class UploadOutcome:
 
 
 def ensure_open(assessment: Assessment) -> None:
+    """Refuse a change to the evidence of a locked or frozen (report issued) assessment."""
+    if is_frozen(assessment):
+        raise ValidationError(frozen_message(assessment), code="frozen")
     if assessment.status != Assessment.Status.OPEN:
         raise ValidationError("Kỳ đánh giá đã khóa: không thể thay đổi minh chứng.")
 

@@ -49,6 +49,18 @@ class IssueForm(CleanInputMixin, forms.Form):
     override_reason = forms.CharField(label=_("Lý do ban hành khi chưa duyệt hết"), required=False)
 
 
+class ReopenForm(CleanInputMixin, forms.Form):
+    """A leader's reason for reopening an assessment that an issued report froze."""
+
+    reason = forms.CharField(
+        label=_("Lý do mở lại"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Ví dụ: điểm tiêu chí 2.2.e cần sửa theo minh chứng bổ sung."),
+        error_messages={"required": _("Phải ghi lý do mở lại kỳ đánh giá.")},
+    )
+
+
 class SignForm(CleanInputMixin, forms.Form):
     """One signing step with a key of the commune and the passphrase (or PIN) typed now."""
 

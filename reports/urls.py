@@ -29,6 +29,7 @@ urlpatterns = [
     path("bao-cao/<int:report_pk>/ban-hanh/", issuing.issue, name="issue"),
     path("bao-cao/<int:report_pk>/da-ban-hanh/", issuing.issued, name="issued"),
     path("bao-cao/<int:report_pk>/ky-so/", issuing.sign, name="sign"),
+    path("bao-cao/<int:report_pk>/mo-lai/", issuing.reopen, name="reopen"),
     path("bao-cao/<int:report_pk>/tep/<int:file_pk>/", issuing.issued_file, name="issued_file"),
     path("bao-cao/<int:report_pk>/ban-moi-nhat/<slug:kind>/", issuing.latest, name="latest"),
     path("bao-cao/<int:report_pk>/ho-so/", issuing.dossier, name="dossier"),

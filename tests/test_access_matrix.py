@@ -140,6 +140,7 @@ EXPECTED = {
     "reports:issue": ISSUE_EARLY,
     "reports:issued": REVIEWER,
     "reports:sign": SECRETARY,
+    "reports:reopen": LEADER,  # reopens the assessment the issued report froze
     "reports:issued_file": REVIEWER,
     "reports:latest": REVIEWER,
     "reports:dossier": SECRETARY,
@@ -152,7 +153,7 @@ ADMIN_NAMESPACE = "admin:"
 # chinhquyen/).
 RULED_APPS = ("accounts", "assessments", "evidence", "reports")
 # Reports whose views act on an issued report; the others act on a draft.
-ON_ISSUED = {"issued", "sign", "issued_file", "latest", "dossier", "dossier_download"}
+ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
 
 
 def _params(pattern) -> list[str]:
@@ -235,6 +236,15 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
     )
     issued.refresh_from_db()
     assert issued.verify_token, "the report was not issued"
+    # Issuing froze the assessment; a leader reopens it, so that the rules below are those of
+    # an open assessment (tests/reports/test_freeze.py covers the frozen one).
+    response = client.post(
+        reverse("reports:reopen", args=[demo.assessment.pk, issued.pk]),
+        {"reason": "Kiểm tra quyền truy cập."},
+    )
+    assert response.status_code == 302
+    demo.assessment.refresh_from_db()
+    assert demo.assessment.status == "open"
     dossier = issued.dossiers.create(
         file=ContentFile(b"PK", name="ho-so.zip"), sha256="0" * 64, size=2, created_by=secretary
     )

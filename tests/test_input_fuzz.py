@@ -63,7 +63,7 @@ from evidence.services import evidence_delete, evidence_link, evidence_upload
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report, SigningKey
 from reports.services import report_create
-from reports.services.issuing import report_issue
+from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
@@ -343,6 +343,10 @@ def portal(django_db_setup, django_db_blocker, tmp_path_factory):
                 by=leader,
                 override_reason=reason,
             )
+            # Issuing froze the assessment: a leader reopens it, so that the fuzzed score and
+            # evidence pages take their open paths (tests/reports/test_freeze.py: frozen ones).
+            assessment_reopen(report=issued, by=leader, reason=reason)
+            assessment.refresh_from_db()
             draft = report_create(assessment=assessment, by=secretary)
             yield Portal(
                 assessment=assessment,
@@ -452,6 +456,11 @@ NEW_PASSWORD = "Mat-khau-moi-2026!"
 
 def _locked(p):
     Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.LOCKED)
+
+
+def _frozen(p):
+    """As issuing `p.issued` (the latest issued report) left it, before the fixture reopened."""
+    Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.FROZEN)
 
 
 # The second factor: a leader who has an authenticator app, and a person setting one up. Each
@@ -626,6 +635,12 @@ PLANS = {
         "vanthu",
         _report("issued"),
         lambda p, f: {"key": p.keys["person"].pk, "secret": DEMO_PASSPHRASE, "step": "person"},
+    ),
+    "reports:reopen": Plan(
+        "lanhdao",
+        _report("issued"),
+        lambda p, f: {"reason": "Sửa điểm theo minh chứng bổ sung."},
+        setup=_frozen,
     ),
     "reports:issued_file": Plan("vanthu", _file),
     "reports:latest": Plan("vanthu", lambda p, f: {**_report("signed")(p, f), "kind": "report"}),
@@ -957,7 +972,7 @@ def _crawl(portal):
     forms depend on who looks or on the state of things."""
     for url_name, route in routes().items():
         plan = PLANS[url_name]
-        if "GET" in route.methods and url_name not in FILES:
+        if "GET" in route.methods and url_name not in FILES | FROZEN_ONLY:
             kwargs = _kwargs(route, plan, portal, None)
             yield plan.persona, url_name, kwargs, None, plan.htmx, plan
     yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False, None
@@ -965,6 +980,9 @@ def _crawl(portal):
     yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
     yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
 
+
+# Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
+FROZEN_ONLY = {"reports:reopen"}
 
 FILES = {
     "evidence:archive", "evidence:download", "evidence:thumbnail", "reports:units_xlsx",
@@ -999,6 +1017,9 @@ def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
     Report.objects.filter(pk=portal.draft.pk).delete()
     look([("lanhdao", "reports:dashboard", _a(portal), None, False, None),
           ("vanthu", "reports:home", _a(portal), None, False, None)])  # fmt: skip
+    # The reopening form shows on the issued report that froze the assessment.
+    look([("lanhdao", name, _kwargs(routes()[name], PLANS[name], portal, None), None, False,
+           PLANS[name]) for name in FROZEN_ONLY])  # fmt: skip
 
     assert unknown == []
     posting = {(name, "POST") for name, route in routes().items() if "POST" in route.methods}

@@ -14,6 +14,7 @@ from assessments.access import (
     is_staff,
     may_assign,
     may_change_after_deadline,
+    may_comment,
     require_leader,
     rule,
     staff_window_open,
@@ -232,7 +233,8 @@ def criterion_detail(request, pk, criterion_pk):
             else "",
             "window_open": staff_window_open(assessment),
             "RuleKind": RuleKind,
-            # Comments are changes too: none once the assessment is locked.
-            "comment_form": CommentForm() if assessment.status == Assessment.Status.OPEN else None,
+            # Comments are changes too: none once the assessment is locked; they stay open
+            # on a frozen one (they change no score), to say what needs correcting.
+            "comment_form": CommentForm() if may_comment(assessment) else None,
         },
     )

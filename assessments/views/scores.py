@@ -211,8 +211,14 @@ def lock(request, pk):
     require_leader(request.user, assessment)
     form = LockForm(request.POST)
     if form.is_valid():
-        assessment_lock(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
+        try:
+            assessment_lock(
+                assessment=assessment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, "Đã khóa kỳ đánh giá: không ai sửa được điểm và minh chứng.")
     else:
         _form_errors(request, form)
     return redirect(next_url(request, reverse("assessments:detail", args=[pk])))

@@ -3,6 +3,11 @@ and the frozen files (report and appendix PDFs, appendix XLSX, evidence list).
 
 Order follows Nghị định 30/2020, Điều 14: the number and date are given, the content is
 frozen, then it is signed (reports.services.signing) and sent (reports.services.dossier).
+
+Issuing also freezes the assessment (`Assessment.Status.FROZEN`): its scores and evidence are
+read-only for everyone (assessments.access) until a leader reopens it with a reason
+(`assessment_reopen`), which marks the issued report as needing a correction; a correcting
+report (a new draft that `replaces` it) is issued the same way and freezes it again.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessments.models import Score
-from audit.services import Action
+from assessments.access import is_frozen, report_reference, require_unfreeze
+from assessments.models import Assessment, AssessmentEvent, Score
+from audit.services import Action, audit_record
 from evidence.selectors import evidence_snapshot
 from guards.storage import StoredFiles, removed_on_error
 from reports import documents
@@ -113,6 +119,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 f"({', '.join(missing[:8])}{'…' if len(missing) > 8 else ''}). Lãnh đạo có thể "
                 "cho ban hành khi ghi rõ lý do."
             )
+        assessment = _assessment_to_freeze(report)
         today = timezone.localdate()
         number = _next_number(report, today.year)
         report.number = number
@@ -191,6 +198,99 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 f" khi còn {len(missing)} tiêu chí chưa duyệt. Lý do: {report.override_reason}"
             )
         report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=files[0].sha256)
+        _freeze(assessment, report, by)
+    return report
+
+
+def _assessment_to_freeze(report: Report) -> Assessment:
+    """The report's assessment under the row lock every score and evidence change takes
+    first: none slips in between the files being made and the assessment being frozen."""
+    assessment = (
+        Assessment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("commune")
+        .get(pk=report.assessment_id)
+    )
+    report.assessment = assessment
+    return assessment
+
+
+def _freeze(assessment: Assessment, report: Report, by: User) -> None:
+    """Freeze the assessment under the report just issued. Nothing else is remembered: the
+    report that froze it is its latest issued report, and the status to go back to is read,
+    on reopening, from the last lock / reopen event (`status_before_freezing`)."""
+    assessment.status = Assessment.Status.FROZEN
+    assessment.save(update_fields=["status"])
+    AssessmentEvent.objects.create(
+        assessment=assessment,
+        action=AssessmentEvent.Action.FREEZE,
+        reason=f"Ban hành {report_reference(report)}",
+        user=by,
+    )
+
+
+def status_before_freezing(assessment: Assessment) -> str:
+    """LOCKED when the last lock / reopen event is a lock, else OPEN. Neither can happen
+    while frozen (assessments.services refuses them), so this is the status it was frozen in.
+    """
+    last = (
+        AssessmentEvent.objects.filter(
+            assessment=assessment,
+            action__in=[AssessmentEvent.Action.LOCK, AssessmentEvent.Action.REOPEN],
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if last is not None and last.action == AssessmentEvent.Action.LOCK:
+        return Assessment.Status.LOCKED
+    return Assessment.Status.OPEN
+
+
+@transaction.atomic
+def assessment_reopen(*, report: Report, by: User, reason: str) -> Report:
+    """A leader reopens the assessment that `report` froze, with a reason: it goes back to
+    the status it had before (open or locked) and the report is marked as needing a
+    correction (a new draft replaces it; issuing that freezes the assessment again)."""
+    reason = reason.strip()
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=report.assessment_id)
+    require_unfreeze(by, assessment)
+    if not reason:
+        raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá đã ban hành báo cáo.")
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.assessment = assessment
+    if report.status != Report.Status.ISSUED:
+        raise ValidationError("Chỉ mở lại được kỳ đánh giá từ một báo cáo đã ban hành.")
+    latest = (
+        Report.objects.filter(assessment=assessment, status=Report.Status.ISSUED)
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
+    if not is_frozen(assessment) or latest is None or latest.pk != report.pk:
+        raise ValidationError(
+            f"Kỳ đánh giá không còn đóng băng theo {report_reference(report)}; không cần mở lại."
+        )
+    status = status_before_freezing(assessment)
+    assessment.status = status
+    assessment.save(update_fields=["status"])
+    report.reopened_at = timezone.now()
+    report.reopened_by = by
+    report.reopen_reason = reason
+    report.save(update_fields=["reopened_at", "reopened_by", "reopen_reason", "updated_at"])
+    AssessmentEvent.objects.create(
+        assessment=assessment,
+        action=AssessmentEvent.Action.UNFREEZE,
+        reason=f"{report_reference(report)} cần đính chính. Lý do: {reason}",
+        user=by,
+    )
+    back_to = Assessment.Status(status).label
+    audit_record(
+        action=Action.ASSESSMENT_REOPEN,
+        user=by,
+        commune=assessment.commune,
+        target=assessment,
+        summary=f"Mở lại kỳ đánh giá đã ban hành {report_reference(report)} (trở về “{back_to}”"
+        f"); báo cáo cần đính chính. Lý do: {reason}",
+        details={"report": report.pk, "status": status},
+    )
     return report
 
 

@@ -9,14 +9,27 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.access import is_leader, is_secretary, require_secretary, rule
+from assessments.access import (
+    frozen_by,
+    is_leader,
+    is_secretary,
+    may_unfreeze,
+    require_secretary,
+    require_unfreeze,
+    rule,
+)
 from audit.services import Action
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
-from reports.forms import IssueForm, SignForm
+from reports.forms import IssueForm, ReopenForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
 from reports.services.dossier import dossier_build
-from reports.services.issuing import current_file, report_issue, unapproved_codes
+from reports.services.issuing import (
+    assessment_reopen,
+    current_file,
+    report_issue,
+    unapproved_codes,
+)
 from reports.services.signing import report_sign_organisation, report_sign_person
 from reports.views.report import _get_report, audit_file
 
@@ -87,9 +100,47 @@ def issued(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespon
             "person_signed": ("report", "person") in stages,
             "organisation_signed": ("report", "organisation") in stages,
             "can_sign": is_secretary(request.user, report.assessment),
+            "may_reopen": may_unfreeze(request.user, report.assessment)
+            and getattr(frozen_by(report.assessment), "pk", None) == report.pk,
             "dossiers": report.dossiers.select_related("created_by")[:5],
             "events": report.events.select_related("user")[:30],
         },
+    )
+
+
+@rule("leader")
+def reopen(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
+    """A leader reopens the assessment this issued report froze, with a reason: scores and
+    evidence may change again and the report is marked as needing a correction."""
+    report = _get_report(request.user, pk, report_pk)
+    require_unfreeze(request.user, report.assessment)
+    if report.status != Report.Status.ISSUED:
+        return redirect("reports:edit", pk=pk, report_pk=report_pk)
+    freezing = frozen_by(report.assessment)
+    current = freezing is not None and freezing.pk == report.pk
+    form = ReopenForm(request.POST or None) if current else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, "Kỳ đánh giá không đóng băng theo báo cáo này.")
+            return _back(report)
+        if form.is_valid():
+            try:
+                assessment_reopen(
+                    report=report, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    "Đã mở lại kỳ đánh giá. Báo cáo đã ban hành cần đính chính: sau khi sửa, "
+                    "tạo báo cáo đính chính (thay thế báo cáo này) và ban hành.",
+                )
+                return _back(report)
+    return render(
+        request,
+        "reports/reopen.html",
+        {"assessment": report.assessment, "report": report, "form": form},
     )
 
 

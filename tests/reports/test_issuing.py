@@ -35,7 +35,7 @@ from reports.models import (
 )
 from reports.services import report_create
 from reports.services.dossier import dossier_build
-from reports.services.issuing import current_file, report_issue
+from reports.services.issuing import assessment_reopen, current_file, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
 from reports.services.signing_keys import signing_key_add_pkcs12
 from reports.services.verifying import Verdict, document_verify
@@ -131,6 +131,7 @@ def test_issuing_freezes_the_documents(issued, demo_scored, leader):
     pdf_before = files["report"].read()
     hash_before = files["report"].sha256
     # A leader reopens and changes a score after issuing.
+    assessment_reopen(report=issued, by=leader, reason="Sửa điểm tiêu chí 1.1.a.")
     score = Score.objects.get(assessment=demo_scored.assessment, criterion__code="1.1.a")
     score_return(score=score, by=leader, expected_version=score.version, comment="x")
     issued.refresh_from_db()
@@ -457,7 +458,8 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, own_staff, se
     person, organisation = keys
     report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
-    evidence_delete(evidence=outcome.evidence, by=leader)  # after issuing
+    assessment_reopen(report=report, by=leader, reason="Minh chứng bị trùng.")
+    evidence_delete(evidence=outcome.evidence, by=leader)  # after issuing and reopening
     dossier = dossier_build(report=report, by=secretary)
     with dossier.file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
