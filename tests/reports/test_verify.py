@@ -1,6 +1,6 @@
 """The public verification page under load and attack: rate limits per address, size limits,
 parsing in a bounded child, the cached validation of an issued document, and failures
-counted in bounded rows. (The verdicts themselves are tested in test_issuing.py.)"""
+counted in bounded rows. (The verdicts themselves are tested in test_verify_matrix.py.)"""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ from tests.reports.conftest import reference_bomb
 VALID = "Chữ ký hợp lệ, chứng thư tin cậy"
 UNTRUSTED = "Chứng thư không thuộc tổ chức chứng thực được tin cậy"
 VISITOR = "203.0.113.5"
+
+
+@pytest.fixture
+def production_root(signed) -> None:
+    """The demo's test root taken as a production root, so that its signatures read as
+    plainly trusted (test roots are labelled as such: test_verify_matrix.py)."""
+    TrustAnchor.objects.update(is_test=False)
 
 
 @pytest.fixture
@@ -176,7 +183,7 @@ def test_no_file_asks_for_one(client, db):
 
 
 def test_an_upload_is_checked_in_a_child_from_its_temporary_file(
-    client, signed, settings, tmp_path, checks_run
+    client, signed, production_root, settings, tmp_path, checks_run
 ):
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path
 
@@ -291,7 +298,7 @@ def test_children_start_with_pyhanko_already_imported():
 # -- the cached validation of an issued document ------------------------------------------------------
 
 
-def test_the_link_validates_the_stored_pdf_once(client, signed, checks_run):
+def test_the_link_validates_the_stored_pdf_once(client, signed, production_root, checks_run):
     url = reverse("verify:document", args=[signed.verify_token])
 
     first = client.get(url)
@@ -306,7 +313,7 @@ def test_the_link_validates_the_stored_pdf_once(client, signed, checks_run):
 
 
 def test_changing_the_trust_roots_validates_again(
-    client, signed, settings, tmp_path, other_pki, checks_run
+    client, signed, production_root, settings, tmp_path, other_pki, checks_run
 ):
     url = reverse("verify:document", args=[signed.verify_token])
     trusted = client.get(url).content.decode()
@@ -324,7 +331,9 @@ def test_changing_the_trust_roots_validates_again(
     assert len(checks_run) == 3  # once per set of roots
 
 
-def test_uploading_the_issued_file_after_visiting_reuses_its_validation(client, signed, checks_run):
+def test_uploading_the_issued_file_after_visiting_reuses_its_validation(
+    client, signed, production_root, checks_run
+):
     url = reverse("verify:document", args=[signed.verify_token])
     client.get(url)
 
@@ -340,23 +349,22 @@ def test_uploading_the_issued_file_after_visiting_reuses_its_validation(client, 
 def test_a_thousand_failures_from_one_address_write_two_rows(db):
     for index in range(1000):
         result = document_verify(b"not a pdf %d" % index, address=VISITOR)
-        assert result["verdict"] == Verdict.UNKNOWN
+        assert result["verdict"] == Verdict.DAMAGED
 
     tally = VerificationFailure.objects.get()
-    assert (tally.address, tally.verdict, tally.count) == (VISITOR, Verdict.UNKNOWN, 1000)
+    assert (tally.address, tally.verdict, tally.count) == (VISITOR, Verdict.DAMAGED, 1000)
     assert tally.report is None and tally.last_at >= tally.first_at
     assert DocumentEvent.objects.filter(action="verify_failed").count() == 1
 
 
 def test_failures_are_counted_per_address_report_and_verdict(client, signed):
     url = reverse("verify:document", args=[signed.verify_token])
-    changed = bytearray(current_file(signed, "report").read())
-    changed[changed.find(b"/Producer") + 2] ^= 0x01
+    appended = current_file(signed, "report").read() + b"\n% appended\n"
 
     for _ in range(3):
         post_file(client, url, b"not a pdf", REMOTE_ADDR=VISITOR)
-    post_file(client, url, bytes(changed), REMOTE_ADDR=VISITOR)
-    post_file(client, url, bytes(changed), REMOTE_ADDR=VISITOR)
+    post_file(client, url, appended, REMOTE_ADDR=VISITOR)
+    post_file(client, url, appended, REMOTE_ADDR=VISITOR)
     post_file(client, url, b"not a pdf", REMOTE_ADDR="2001:db8:1:2::7")
 
     rows = {
@@ -364,13 +372,22 @@ def test_failures_are_counted_per_address_report_and_verdict(client, signed):
         for row in VerificationFailure.objects.all()
     }
     assert rows == {
-        (VISITOR, Verdict.UNKNOWN): (3, signed.pk),
+        (VISITOR, Verdict.DAMAGED): (3, signed.pk),
         (VISITOR, Verdict.MODIFIED): (2, signed.pk),
-        ("2001:db8:1:2::/64", Verdict.UNKNOWN): (1, signed.pk),
+        ("2001:db8:1:2::/64", Verdict.DAMAGED): (1, signed.pk),
     }
     # The report's log (shown to its leaders) gets the first of each, not every attempt.
     events = DocumentEvent.objects.filter(report=signed, action="verify_failed")
-    assert sorted(events.values_list("detail", flat=True)) == ["modified", "unknown", "unknown"]
+    assert sorted(events.values_list("detail", flat=True)) == ["damaged", "damaged", "modified"]
+
+
+def test_copies_of_the_issued_files_are_not_counted_as_failures(client, signed):
+    url = reverse("verify:document", args=[signed.verify_token])
+
+    post_file(client, url, current_file(signed, "report").read())  # signed under a test root
+    post_file(client, url, signed.files.get(kind="report", stage="unsigned").read())
+
+    assert not VerificationFailure.objects.exists()
 
 
 def test_a_new_day_starts_a_new_count(db, monkeypatch):
