@@ -7,6 +7,13 @@ file. What the child found is cached by the file's SHA-256 and the trust roots, 
 verification link of an issued report does not validate the same stored PDF on every visit,
 and adding or removing a trusted root re-validates. Failed checks are counted per day,
 address, report and verdict (VerificationFailure), not written one row per attempt.
+
+The page never contradicts itself: each signature gets a box (SignatureBox: broken, changed
+after signing, untrusted, not on an issued file, under a test root, or fine), and the
+headline (Verdict) is the worst of the boxes and of the file itself (unreadable or damaged,
+an issued file's SHA-256 or not). A root loaded for tests (TrustAnchor.is_test,
+SIGNING_TEST_TRUST_ROOTS) is shown as "THỬ NGHIỆM – không có giá trị pháp lý" wherever trust
+is shown.
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ class Verdict:
     UNCHECKED = "unchecked"  # could not be parsed within the limits
 
 
-# What a visitor may rely on (all else is counted as a failed check).
+# The issued files themselves, as issued: not counted as failed checks.
 ACCEPTED = {Verdict.ISSUED, Verdict.TEST, Verdict.UNSIGNED_COPY}
 TEST_LABEL = "THỬ NGHIỆM – không có giá trị pháp lý"
 
