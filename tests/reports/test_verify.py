@@ -4,6 +4,7 @@ counted in bounded rows. (The verdicts themselves are tested in test_verify_matr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -13,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -30,7 +33,8 @@ from reports.services.verifying import (
     document_verify,
     verification_failure_record,
 )
-from reports.signing import Appearance, KeyMaterial, check_file, sign_pdf
+from reports.signing import Appearance, KeyMaterial, check_file, sign_pdf, validate_pdf
+from reports.signing.validation import APPENDED, structure_problem
 from reports.views import verify
 from tests.guards import workloads
 from tests.queries import exactly
@@ -411,3 +415,45 @@ def test_the_database_keeps_one_row_per_key_also_without_a_report(db):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         VerificationFailure.objects.create(**row, report=None, last_at=timezone.now())
+
+
+# -- what the child finds, without Django ----------------------------------------------------------
+
+
+def _sign(pdf: bytes, pki) -> bytes:
+    signed, _, _ = sign_pdf(
+        pdf,
+        material=KeyMaterial(
+            kind="pkcs12", pkcs12=pki.signer_p12, passphrase=pki.signer_passphrase
+        ),
+        field_name="NguoiKy",
+        appearance=Appearance(page=-1, box=(300, 200, 500, 300), text="Người ký"),
+    )
+    return signed
+
+
+@pytest.mark.parametrize("tail", [b"\n% appended\n", b"garbage without a line break"])
+def test_bytes_after_the_last_signature_are_found(pki, report_pdf, tail):
+    signed = _sign(report_pdf, pki)
+
+    [before] = validate_pdf(signed, trust_roots=[pki.root_pem])
+    [after] = validate_pdf(signed + tail, trust_roots=[pki.root_pem])
+
+    assert before.covers_whole_file and not before.modified_after
+    assert (
+        before.trust_root
+        == hashlib.sha256(
+            x509.load_pem_x509_certificate(pki.root_pem).public_bytes(Encoding.DER)
+        ).hexdigest()
+    )
+    assert after.intact and after.valid and after.trusted  # pyHanko's own view...
+    assert after.modified_after and after.summary == APPENDED  # ...and what the page says
+
+
+def test_a_flipped_byte_in_an_unsigned_pdf_is_damage(report_pdf):
+    start = report_pdf.index(b">>\nstream\n", len(report_pdf) // 2) + 30  # not "endstream"
+    damaged = bytearray(report_pdf)
+    damaged[start] ^= 0x55
+
+    assert structure_problem(report_pdf) == ""
+    assert structure_problem(bytes(damaged)).startswith("zlib:")

@@ -106,7 +106,7 @@ def _real_root() -> None:
 def _flip_in_first_stream(data: bytes, after: int = 0) -> bytes:
     """One byte changed inside the first compressed stream after `after`: the file still
     opens, but its bytes are no longer those signed, and the stream no longer inflates."""
-    start = data.index(b"stream\n", after) + len(b"stream\n") + 10
+    start = data.index(b">>\nstream\n", after) + len(b">>\nstream\n") + 10  # not "endstream"
     changed = bytearray(data)
     changed[start] ^= 0x55
     return bytes(changed)
@@ -230,7 +230,7 @@ CASES: list[tuple[str, Make, str, list[Box]]] = [
             (data := _signed_file(report)), len(data) // 3
         ),
         Verdict.DAMAGED,
-        [],  # the signatures' own objects no longer read
+        [Box("broken", BROKEN, "không", REVISION), Box("broken", BROKEN, "không", WHOLE)],
     ),
     (
         "a byte changed in what is signed, the file still readable",
