@@ -192,6 +192,9 @@ RENDER_WORKERS = int(os.environ.get("RENDER_WORKERS", "1"))
 SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
 # Extra trusted roots for verification (PEM files), besides those in the admin.
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
+# Roots for tests and demos only (PEM files): signatures under them are shown as
+# "THỬ NGHIỆM – không có giá trị pháp lý", never as trusted.
+SIGNING_TEST_TRUST_ROOTS = env_list("SIGNING_TEST_TRUST_ROOTS")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

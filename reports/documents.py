@@ -108,23 +108,28 @@ class RenderedPdf:
     signature_box: dict  # where the signature space landed (see reports.rendering.render)
 
 
-def _pdfs(jobs: list[tuple[str, str | None]], *, cached: bool) -> list[RenderedPdf]:
+def _pdfs(
+    jobs: list[tuple[str, str | None]], *, cached: bool, identifier: str | None = None
+) -> list[RenderedPdf]:
     """PDFs of (html, class to locate) jobs, side by side (reports.rendering). The same HTML
     always gives the same PDF (WeasyPrint adds no timestamp), so a PDF is kept in the cache
     under the hash of its HTML: a secretary who previews, then downloads, then downloads
-    again waits for one rendering only."""
+    again waits for one rendering only. With `identifier` (issued documents), the PDFs get
+    their own /ID ("<identifier>/<n>"), so no draft is ever byte-identical to them."""
     import weasyprint  # noqa: PLC0415 (about a second to import: paid by PDF pages only)
 
     cache = caches["documents"]
+    ids = [f"{identifier}/{index}" if identifier else None for index in range(len(jobs))]
     keys = [
-        "pdf:" + hashlib.sha256(f"{weasyprint.__version__}\n{find}\n{html}".encode()).hexdigest()
-        for html, find in jobs
+        "pdf:"
+        + hashlib.sha256(f"{weasyprint.__version__}\n{find}\n{pdf_id}\n{html}".encode()).hexdigest()
+        for (html, find), pdf_id in zip(jobs, ids, strict=True)
     ]
     found: list[tuple[bytes, dict[str, Any]] | None]
     found = [cache.get(key) if cached else None for key in keys]
     missing = [index for index, hit in enumerate(found) if hit is None]
     base = str(settings.BASE_DIR)
-    rendered = render_all([(jobs[index][0], base, jobs[index][1]) for index in missing])
+    rendered = render_all([(jobs[index][0], base, jobs[index][1], ids[index]) for index in missing])
     for index, (data, box) in zip(missing, rendered, strict=True):
         found[index] = (data, box)
         if cached:
@@ -160,7 +165,8 @@ def render_pdfs(
         else:
             context = appendix_context(report, for_pdf=True, electronic=issued)
             jobs.append((render_to_string("reports/appendix_document.html", context), None))
-    return _pdfs(jobs, cached=cached)
+    identifier = f"cqtt-issued:{report.verify_token}" if issued else None
+    return _pdfs(jobs, cached=cached, identifier=identifier)
 
 
 def report_pdf(report: Report, *, cached: bool = True) -> bytes:

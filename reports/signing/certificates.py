@@ -89,6 +89,9 @@ class SignatureCheck:
     modified_after: bool  # changed after this signature beyond adding signatures/form filling
     timestamp: datetime | None  # from an RFC 3161 timestamp token (B-T), if any
     summary: str  # Vietnamese one-line verdict
+    # SHA-256 (hex) of the trust root the certificate chains to, when trusted: the caller
+    # knows which roots are for tests only and says so wherever trust is shown.
+    trust_root: str = ""
 
     @property
     def ok(self) -> bool:

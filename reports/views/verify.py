@@ -19,7 +19,12 @@ from guards.net import client_network
 from guards.throttle import rate_limited
 from guards.uploads import accepts_files, too_large_message
 from reports.models import IssuedFile, Report
-from reports.services.verifying import document_verify, issued_file_checks
+from reports.services.verifying import (
+    SignatureBox,
+    document_verify,
+    issued_file_checks,
+    verdict_for,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -63,19 +68,21 @@ def _page(request: HttpRequest, report: Report | None) -> HttpResponse:
             )
     final = None
     checked = None
+    boxes: list[SignatureBox] = []
     if report is not None:
         final = (
             report.files.filter(kind=IssuedFile.Kind.REPORT).order_by("-created_at", "-id").first()
         )
         if final is not None:
-            checked = issued_file_checks(final)
+            checked, boxes = issued_file_checks(final)
     return render(
         request,
         "reports/verify.html",
         {
             "report": report,
             "final": final,
-            "checks": checked.checks if checked else [],
+            "boxes": boxes,
+            "final_verdict": verdict_for(checked, boxes, issued=True) if checked else "",
             "unchecked": checked is not None and checked.status == "limits",
             "result": result,
             "error": error,

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ISSUED_SHOT = Path("/tmp/issue-issued.png")
 VERIFY_SHOT = Path("/tmp/issue-verify.png")
 NUMBER = "Số: 01/BC-UBND"
-VALID = "Chữ ký hợp lệ, chứng thư tin cậy"
+# The demo's certificates are under a test root: shown as such, never as plainly trusted.
+VALID = "Chữ ký hợp lệ, chứng thư THỬ NGHIỆM – không có giá trị pháp lý"
 DOSSIER_START = [
     "01-bao-cao-so-01.pdf",
     "02-phu-luc-bao-cao-so-01.pdf",
@@ -165,8 +166,8 @@ def test_secretary_issues_signs_and_anyone_verifies(
         public.get_by_label("Tệp PDF cần kiểm tra").set_input_files(signed_pdf)
         public.get_by_role("button", name="Kiểm tra", exact=True).click()
         verdict = public.get_by_test_id("verdict")
-        expect(verdict).to_have_attribute("data-verdict", "issued")
-        expect(verdict).to_contain_text("Đúng là văn bản đã ban hành")
+        expect(verdict).to_have_attribute("data-verdict", "test")
+        expect(verdict).to_contain_text("Văn bản đã ban hành trên cổng, chữ ký số THỬ NGHIỆM")
         expect(verdict.locator("li").filter(has_text=VALID)).to_have_count(2)
         public.screenshot(path=VERIFY_SHOT, full_page=True)
         shoot(public, "issue-5-public-verification")

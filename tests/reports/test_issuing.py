@@ -336,7 +336,8 @@ def test_verification_page_shows_only_what_the_report_prints(client, signed):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Báo cáo 01/BC-UBND" in html and current_file(signed, "report").sha256 in html
-    assert html.count("Chữ ký hợp lệ, chứng thư tin cậy") == 2
+    # Signed under the demo's test root: never shown as plainly trusted.
+    assert html.count("Chữ ký hợp lệ, chứng thư THỬ NGHIỆM – không có giá trị pháp lý") == 2
     assert "MC-" not in html and "minh-chung" not in html  # nothing of the evidence
 
 
@@ -352,8 +353,8 @@ def test_verification_of_the_exact_issued_file(client, signed):
     verdict, response = verify_upload(
         client, signed.verify_token, current_file(signed, "report").read()
     )
-    assert verdict == Verdict.ISSUED
-    assert "Đúng là văn bản đã ban hành" in response.content.decode()
+    assert verdict == Verdict.TEST  # the demo's certificates are under a test root
+    assert "Văn bản đã ban hành trên cổng, chữ ký số THỬ NGHIỆM" in response.content.decode()
 
 
 def test_verification_of_a_file_changed_after_signing(client, signed):
@@ -361,9 +362,9 @@ def test_verification_of_a_file_changed_after_signing(client, signed):
     position = data.find(b"/Producer")
     data[position + 2] ^= 0x01  # one changed byte inside what the signatures cover
     verdict, response = verify_upload(client, signed.verify_token, bytes(data))
-    assert verdict == Verdict.MODIFIED
-    assert "đã bị sửa đổi" in response.content.decode()
-    assert DocumentEvent.objects.filter(action="verify_failed", detail="modified").exists()
+    assert verdict == Verdict.DAMAGED
+    assert "Tệp bị hỏng hoặc đã bị thay đổi." in response.content.decode()
+    assert DocumentEvent.objects.filter(action="verify_failed", detail="damaged").exists()
 
 
 def test_verification_of_a_file_signed_by_an_untrusted_certificate(client, signed, demo_scored):
@@ -395,7 +396,7 @@ def test_verification_of_a_different_file(client, signed):
 
 def test_verification_without_a_token_and_of_rubbish(client, signed):
     verdict, _ = verify_upload_plain(client, b"not a pdf")
-    assert verdict == Verdict.UNKNOWN
+    assert verdict == Verdict.DAMAGED
     assert client.get(reverse("verify:document", args=["khong-co"])).status_code == 404
 
 
@@ -406,7 +407,7 @@ def verify_upload_plain(client, data):
 
 
 def test_document_verify_service_directly(signed):
-    assert document_verify(current_file(signed, "appendix").read())["verdict"] == Verdict.ISSUED
+    assert document_verify(current_file(signed, "appendix").read())["verdict"] == Verdict.TEST
 
 
 # -- dossier ---------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The public verification page under load and attack: rate limits per address, size limits,
 parsing in a bounded child, the cached validation of an issued document, and failures
-counted in bounded rows. (The verdicts themselves are tested in test_issuing.py.)"""
+counted in bounded rows. (The verdicts themselves are tested in test_verify_matrix.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -13,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -30,7 +33,8 @@ from reports.services.verifying import (
     document_verify,
     verification_failure_record,
 )
-from reports.signing import Appearance, KeyMaterial, check_file, sign_pdf
+from reports.signing import Appearance, KeyMaterial, check_file, sign_pdf, validate_pdf
+from reports.signing.validation import APPENDED, structure_problem
 from reports.views import verify
 from tests.guards import workloads
 from tests.queries import exactly
@@ -39,6 +43,13 @@ from tests.reports.conftest import reference_bomb
 VALID = "Chữ ký hợp lệ, chứng thư tin cậy"
 UNTRUSTED = "Chứng thư không thuộc tổ chức chứng thực được tin cậy"
 VISITOR = "203.0.113.5"
+
+
+@pytest.fixture
+def production_root(signed) -> None:
+    """The demo's test root taken as a production root, so that its signatures read as
+    plainly trusted (test roots are labelled as such: test_verify_matrix.py)."""
+    TrustAnchor.objects.update(is_test=False)
 
 
 @pytest.fixture
@@ -176,7 +187,7 @@ def test_no_file_asks_for_one(client, db):
 
 
 def test_an_upload_is_checked_in_a_child_from_its_temporary_file(
-    client, signed, settings, tmp_path, checks_run
+    client, signed, production_root, settings, tmp_path, checks_run
 ):
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path
 
@@ -291,7 +302,7 @@ def test_children_start_with_pyhanko_already_imported():
 # -- the cached validation of an issued document ------------------------------------------------------
 
 
-def test_the_link_validates_the_stored_pdf_once(client, signed, checks_run):
+def test_the_link_validates_the_stored_pdf_once(client, signed, production_root, checks_run):
     url = reverse("verify:document", args=[signed.verify_token])
 
     first = client.get(url)
@@ -306,7 +317,7 @@ def test_the_link_validates_the_stored_pdf_once(client, signed, checks_run):
 
 
 def test_changing_the_trust_roots_validates_again(
-    client, signed, settings, tmp_path, other_pki, checks_run
+    client, signed, production_root, settings, tmp_path, other_pki, checks_run
 ):
     url = reverse("verify:document", args=[signed.verify_token])
     trusted = client.get(url).content.decode()
@@ -324,7 +335,9 @@ def test_changing_the_trust_roots_validates_again(
     assert len(checks_run) == 3  # once per set of roots
 
 
-def test_uploading_the_issued_file_after_visiting_reuses_its_validation(client, signed, checks_run):
+def test_uploading_the_issued_file_after_visiting_reuses_its_validation(
+    client, signed, production_root, checks_run
+):
     url = reverse("verify:document", args=[signed.verify_token])
     client.get(url)
 
@@ -340,23 +353,22 @@ def test_uploading_the_issued_file_after_visiting_reuses_its_validation(client, 
 def test_a_thousand_failures_from_one_address_write_two_rows(db):
     for index in range(1000):
         result = document_verify(b"not a pdf %d" % index, address=VISITOR)
-        assert result["verdict"] == Verdict.UNKNOWN
+        assert result["verdict"] == Verdict.DAMAGED
 
     tally = VerificationFailure.objects.get()
-    assert (tally.address, tally.verdict, tally.count) == (VISITOR, Verdict.UNKNOWN, 1000)
+    assert (tally.address, tally.verdict, tally.count) == (VISITOR, Verdict.DAMAGED, 1000)
     assert tally.report is None and tally.last_at >= tally.first_at
     assert DocumentEvent.objects.filter(action="verify_failed").count() == 1
 
 
 def test_failures_are_counted_per_address_report_and_verdict(client, signed):
     url = reverse("verify:document", args=[signed.verify_token])
-    changed = bytearray(current_file(signed, "report").read())
-    changed[changed.find(b"/Producer") + 2] ^= 0x01
+    appended = current_file(signed, "report").read() + b"\n% appended\n"
 
     for _ in range(3):
         post_file(client, url, b"not a pdf", REMOTE_ADDR=VISITOR)
-    post_file(client, url, bytes(changed), REMOTE_ADDR=VISITOR)
-    post_file(client, url, bytes(changed), REMOTE_ADDR=VISITOR)
+    post_file(client, url, appended, REMOTE_ADDR=VISITOR)
+    post_file(client, url, appended, REMOTE_ADDR=VISITOR)
     post_file(client, url, b"not a pdf", REMOTE_ADDR="2001:db8:1:2::7")
 
     rows = {
@@ -364,13 +376,22 @@ def test_failures_are_counted_per_address_report_and_verdict(client, signed):
         for row in VerificationFailure.objects.all()
     }
     assert rows == {
-        (VISITOR, Verdict.UNKNOWN): (3, signed.pk),
+        (VISITOR, Verdict.DAMAGED): (3, signed.pk),
         (VISITOR, Verdict.MODIFIED): (2, signed.pk),
-        ("2001:db8:1:2::/64", Verdict.UNKNOWN): (1, signed.pk),
+        ("2001:db8:1:2::/64", Verdict.DAMAGED): (1, signed.pk),
     }
     # The report's log (shown to its leaders) gets the first of each, not every attempt.
     events = DocumentEvent.objects.filter(report=signed, action="verify_failed")
-    assert sorted(events.values_list("detail", flat=True)) == ["modified", "unknown", "unknown"]
+    assert sorted(events.values_list("detail", flat=True)) == ["damaged", "damaged", "modified"]
+
+
+def test_copies_of_the_issued_files_are_not_counted_as_failures(client, signed):
+    url = reverse("verify:document", args=[signed.verify_token])
+
+    post_file(client, url, current_file(signed, "report").read())  # signed under a test root
+    post_file(client, url, signed.files.get(kind="report", stage="unsigned").read())
+
+    assert not VerificationFailure.objects.exists()
 
 
 def test_a_new_day_starts_a_new_count(db, monkeypatch):
@@ -394,3 +415,45 @@ def test_the_database_keeps_one_row_per_key_also_without_a_report(db):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         VerificationFailure.objects.create(**row, report=None, last_at=timezone.now())
+
+
+# -- what the child finds, without Django ----------------------------------------------------------
+
+
+def _sign(pdf: bytes, pki) -> bytes:
+    signed, _, _ = sign_pdf(
+        pdf,
+        material=KeyMaterial(
+            kind="pkcs12", pkcs12=pki.signer_p12, passphrase=pki.signer_passphrase
+        ),
+        field_name="NguoiKy",
+        appearance=Appearance(page=-1, box=(300, 200, 500, 300), text="Người ký"),
+    )
+    return signed
+
+
+@pytest.mark.parametrize("tail", [b"\n% appended\n", b"garbage without a line break"])
+def test_bytes_after_the_last_signature_are_found(pki, report_pdf, tail):
+    signed = _sign(report_pdf, pki)
+
+    [before] = validate_pdf(signed, trust_roots=[pki.root_pem])
+    [after] = validate_pdf(signed + tail, trust_roots=[pki.root_pem])
+
+    assert before.covers_whole_file and not before.modified_after
+    assert (
+        before.trust_root
+        == hashlib.sha256(
+            x509.load_pem_x509_certificate(pki.root_pem).public_bytes(Encoding.DER)
+        ).hexdigest()
+    )
+    assert after.intact and after.valid and after.trusted  # pyHanko's own view...
+    assert after.modified_after and after.summary == APPENDED  # ...and what the page says
+
+
+def test_a_flipped_byte_in_an_unsigned_pdf_is_damage(report_pdf):
+    start = report_pdf.index(b">>\nstream\n", len(report_pdf) // 2) + 30  # not "endstream"
+    damaged = bytearray(report_pdf)
+    damaged[start] ^= 0x55
+
+    assert structure_problem(report_pdf) == ""
+    assert structure_problem(bytes(damaged)).startswith("zlib:")
