@@ -4,11 +4,15 @@ rendered files (PDF boxes and words, the DOCX XML, the XLSX read back)."""
 import io
 import re
 import subprocess
+import zipfile
 
 import pytest
 from django.template.loader import render_to_string
+from docx import Document
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 
+from reports import docx as report_docx_module
 from reports import rendering
 from reports.appendix import appendix
 from reports.documents import (
@@ -19,6 +23,8 @@ from reports.documents import (
     row_blocks,
     verification_url,
 )
+from reports.docx import appendix_docx, report_docx, text_width
+from reports.models import ReportSection
 from reports.services import report_create
 
 MM = 72 / 25.4  # points per millimetre
@@ -144,3 +150,105 @@ def test_no_group_row_is_stranded_at_the_bottom_of_a_page(report):
         pytest.fail("no layout strands a group row: the test would prove nothing")
     kept = _last_codes(_appendix_pdf(report, spacer, keep_groups=True), codes)
     assert not set(kept) & groups, kept
+
+
+# -- DOCX -------------------------------------------------------------------------------------
+
+
+def _headers_xml(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [archive.read(name).decode() for name in archive.namelist() if "header" in name]
+
+
+@pytest.mark.parametrize("build", [report_docx, appendix_docx])
+def test_draft_docx_has_a_watermark_in_every_page_header_and_issued_none(report, build):
+    draft = build(report)  # a draft report: watermarked by default
+    section = Document(io.BytesIO(draft)).sections[0]
+    assert section.different_first_page_header_footer
+    for header in (section.first_page_header, section.header):  # page 1, pages 2…
+        xml = header._element.xml
+        assert f'string="{WATERMARK}"' in xml and 'type="#_x0000_t136"' in xml
+    assert not any(WATERMARK in xml for xml in _headers_xml(build(report, draft=False)))
+
+
+def test_report_docx_headings_are_word_heading_styles_in_the_documents_font(report):
+    document = Document(io.BytesIO(report_docx(report)))
+    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name != "Normal"]
+    assert ("Heading 1", "PHẦN I: KẾT QUẢ THỰC HIỆN 6 THÁNG ĐẦU NĂM 2026") in headings
+    assert ("Heading 2", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH") in headings
+    assert any(style == "Heading 3" for style, _ in headings)
+    for name in ("Heading 1", "Heading 2", "Heading 3"):
+        style = document.styles[name]
+        assert style.font.name == "Times New Roman" and style.font.size.pt == 14
+        assert style.font.bold and str(style.font.color.rgb) == "000000"
+        assert "Theme" not in style.element.rPr.rFonts.xml.replace("xmlns", "")  # no theme face
+        assert style.element.pPr.find(qn("w:outlineLvl")) is not None  # navigation pane
+
+
+def test_report_docx_header_block(report):
+    document = Document(io.BytesIO(report_docx(report)))
+    header = document.tables[0]
+    (agency, nation), (number, place) = ([c for c in row.cells] for row in header.rows)
+    # "Số: …" on the same row as the place and date.
+    assert number.text.replace("\u200d", "") == report.number_text
+    assert place.text.startswith(report.assessment.commune.document_place + ", ngày")
+    # Each rule is the bottom border of the paragraph it underlines.
+    ruled = [agency.paragraphs[-1], nation.paragraphs[-1]]
+    assert nation.paragraphs[-1].text == "Độc lập - Tự do - Hạnh phúc"
+    for paragraph in ruled:
+        assert paragraph._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")) is not None
+    assert not any(p.text == "" for cell in (agency, nation) for p in cell.paragraphs)
+    # The tiêu ngữ's rule is as long as its text (within 4 mm).
+    motto = nation.paragraphs[-1].paragraph_format
+    rule = header.columns[1].width - report_docx_module.CELL_MARGINS - 2 * motto.left_indent
+    assert abs(rule - text_width("Độc lập - Tự do - Hạnh phúc", 13, bold=True)) < 4 * 36000
+
+
+def test_docx_tables_repeat_their_header_and_never_split_a_row(report):
+    for data in (report_docx(report), appendix_docx(report)):
+        document = Document(io.BytesIO(data))
+        tables = [t for t in document.tables if t.style.name == "Table Grid"]
+        assert tables
+        for table in tables:
+            flags = [row._tr.trPr for row in table.rows]
+            assert flags[0].find(qn("w:tblHeader")) is not None
+            assert all(f.find(qn("w:tblHeader")) is None for f in flags[1:])
+            assert all(f.find(qn("w:cantSplit")) is not None for f in flags)
+
+
+def test_document_numbers_never_break_in_docx(report):
+    data = report_docx(report)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    # 62/KH-UBND: no break around the slash (U+200D) and Word's non-breaking hyphen.
+    assert re.search(
+        r"62\u200d/\u200dKH</w:t></w:r><w:r>(<w:rPr/>|<w:rPr>.*?</w:rPr>)?<w:noBreakHyphen/>", xml
+    )
+    assert "62/KH-UBND" not in xml and "KH-UBND" not in xml
+    text = " ".join(p.text for p in Document(io.BytesIO(data)).paragraphs).replace("\u200d", "")
+    assert "Kế hoạch số 62/KH-UBND" in text  # reads back as typed
+
+
+def test_report_docx_reads_the_expanded_text_when_present(report, monkeypatch):
+    def with_expanded(*args, **kwargs):
+        context = report_context(*args, **kwargs)
+        for section in context["sections"]:
+            section.expanded = f"Mở rộng {section.key}."
+        return context
+
+    monkeypatch.setattr(report_docx_module, "report_context", with_expanded)
+    text = " ".join(p.text for p in Document(io.BytesIO(report_docx(report))).paragraphs)
+    keys = list(ReportSection.objects.filter(report=report).values_list("key", flat=True))
+    assert keys and all(f"Mở rộng {key}." in text for key in keys)
+
+
+def test_appendix_docx_margin_and_group_rows_kept_with_their_first_child(report):
+    content = appendix(report)
+    document = Document(io.BytesIO(appendix_docx(report)))
+    assert round(document.sections[0].left_margin.mm) == 30
+    rows = {row.cells[0].text: row for row in document.tables[0].rows}
+    for item in content.rows:
+        paragraphs = [p for cell in rows[item.code].cells for p in cell.paragraphs]
+        assert all(
+            bool(p.paragraph_format.keep_with_next) == (not item.is_leaf) for p in paragraphs
+        )

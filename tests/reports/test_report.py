@@ -423,7 +423,8 @@ def test_docx_has_the_same_text_and_table(client, report, login_as, secretary):
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     assert (round(section.left_margin.mm), round(section.right_margin.mm)) == (30, 15)
     assert section.different_first_page_header_footer
-    text = flat(" ".join(p.text for p in document.paragraphs))
+    # U+200D: no line break around the slash of a document number (reports.docx.no_break)
+    text = flat(" ".join(p.text for p in document.paragraphs).replace("\u200d", ""))
     for line in SEED_LINES[4:30]:
         assert flat(line) in text, line
     signature = flat(" ".join(cell.text for cell in document.tables[-1].rows[0].cells))
