@@ -11,13 +11,10 @@ a "DỰ THẢO" watermark in its page headers, as Word makes one, on every page.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
-from django.conf import settings
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -33,6 +30,7 @@ from docx.text.paragraph import Paragraph
 from criteria.rules import fmt_points
 from reports.appendix import appendix
 from reports.documents import ShortfallRow, report_context
+from reports.metrics import text_width
 from reports.models import Report
 
 FONT = "Times New Roman"
@@ -40,10 +38,8 @@ EMPHASIS = re.compile(r"(\*\*.+?\*\*|\*[^*\s](?:.*?[^*\s])?\*)")
 # A document number or symbol: "62/KH-UBND", "/BC-UBND", "1381/UBND-VHXXH", "5049/QĐ-UBND".
 DOCUMENT_NUMBER = re.compile(r"\d*/[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)+")
 NO_BREAK_HYPHEN = "\u2011"  # written as <w:noBreakHyphen/>
-NO_WIDTH_NON_BREAK = "\u200d"  # Word's "No-Width Non Break"; no break either side in LibreOffice
+WORD_JOINER = "\u2060"  # no line break on either side (Unicode line breaking class WJ)
 WATERMARK = "DỰ THẢO"
-# Times New Roman's metrics are Liberation Serif's: widths of the header block's texts.
-METRIC_FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
 
 
 def no_break(text: str) -> str:
@@ -52,39 +48,26 @@ def no_break(text: str) -> str:
 
     def glue(match: re.Match[str]) -> str:
         number = match.group(0).replace("-", NO_BREAK_HYPHEN)
-        return number.replace("/", f"{NO_WIDTH_NON_BREAK}/{NO_WIDTH_NON_BREAK}")
+        return number.replace("/", f"{WORD_JOINER}/{WORD_JOINER}")
 
     return DOCUMENT_NUMBER.sub(glue, text)
 
 
 def _add_text(paragraph: Paragraph, text: str) -> list:
-    """Runs for `text`; a non-breaking hyphen becomes Word's own <w:noBreakHyphen/>."""
+    """Runs for `text`; a non-breaking hyphen becomes Word's own <w:noBreakHyphen/>, a line
+    feed a line break."""
     runs = []
     for index, piece in enumerate(text.split(NO_BREAK_HYPHEN)):
         run = paragraph.add_run()
         if index:
             run._r.append(OxmlElement("w:noBreakHyphen"))
-        if piece:
-            run._r.add_t(piece)
+        for number, line in enumerate(piece.split("\n")):
+            if number:
+                run._r.add_br()
+            if line:
+                run._r.add_t(line)
         runs.append(run)
     return runs
-
-
-@functools.cache
-def _metrics(bold: bool) -> tuple[dict[int, str], dict[str, int], int]:
-    from fontTools.ttLib import TTFont  # noqa: PLC0415 (only for the header block)
-
-    name = "LiberationSerif-Bold.ttf" if bold else "LiberationSerif-Regular.ttf"
-    font = TTFont(str(METRIC_FONTS / name))
-    advance = {glyph: width for glyph, (width, _) in font["hmtx"].metrics.items()}
-    return font.getBestCmap(), advance, font["head"].unitsPerEm
-
-
-def text_width(text: str, size: float, *, bold: bool = False) -> Length:
-    """The width of one line of `text` in Times New Roman (Liberation Serif's metrics)."""
-    cmap, advance, units = _metrics(bold)
-    total = sum(advance.get(cmap.get(ord(char), ".notdef"), units // 2) for char in text)
-    return Pt(total * size / units)
 
 
 def _runs(

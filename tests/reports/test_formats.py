@@ -5,13 +5,17 @@ import io
 import re
 import subprocess
 import zipfile
+from decimal import Decimal as D
 
 import pytest
 from django.template.loader import render_to_string
 from docx import Document
 from docx.oxml.ns import qn
+from lxml import html as lxml_html
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from assessments.levels import statement_for_points
 from reports import docx as report_docx_module
 from reports import rendering
 from reports.appendix import appendix
@@ -26,6 +30,7 @@ from reports.documents import (
 from reports.docx import appendix_docx, report_docx, text_width
 from reports.models import ReportSection
 from reports.services import report_create
+from reports.xlsx import LINE_POINTS, appendix_xlsx, level_formula
 
 MM = 72 / 25.4  # points per millimetre
 WATERMARK = "DỰ THẢO"
@@ -190,7 +195,7 @@ def test_report_docx_header_block(report):
     header = document.tables[0]
     (agency, nation), (number, place) = ([c for c in row.cells] for row in header.rows)
     # "Số: …" on the same row as the place and date.
-    assert number.text.replace("\u200d", "") == report.number_text
+    assert number.text.replace("\u2060", "") == report.number_text
     assert place.text.startswith(report.assessment.commune.document_place + ", ngày")
     # Each rule is the bottom border of the paragraph it underlines.
     ruled = [agency.paragraphs[-1], nation.paragraphs[-1]]
@@ -220,12 +225,12 @@ def test_document_numbers_never_break_in_docx(report):
     data = report_docx(report)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("word/document.xml").decode()
-    # 62/KH-UBND: no break around the slash (U+200D) and Word's non-breaking hyphen.
+    # 62/KH-UBND: no break around the slash (U+2060) and Word's non-breaking hyphen.
     assert re.search(
-        r"62\u200d/\u200dKH</w:t></w:r><w:r>(<w:rPr/>|<w:rPr>.*?</w:rPr>)?<w:noBreakHyphen/>", xml
+        r"62\u2060/\u2060KH</w:t></w:r><w:r>(<w:rPr/>|<w:rPr>.*?</w:rPr>)?<w:noBreakHyphen/>", xml
     )
     assert "62/KH-UBND" not in xml and "KH-UBND" not in xml
-    text = " ".join(p.text for p in Document(io.BytesIO(data)).paragraphs).replace("\u200d", "")
+    text = " ".join(p.text for p in Document(io.BytesIO(data)).paragraphs).replace("\u2060", "")
     assert "Kế hoạch số 62/KH-UBND" in text  # reads back as typed
 
 
@@ -252,3 +257,77 @@ def test_appendix_docx_margin_and_group_rows_kept_with_their_first_child(report)
         assert all(
             bool(p.paragraph_format.keep_with_next) == (not item.is_leaf) for p in paragraphs
         )
+
+
+# -- XLSX -------------------------------------------------------------------------------------
+
+
+def test_xlsx_stores_the_value_of_every_formula(report):
+    data = appendix_xlsx(report)
+    formulas = load_workbook(io.BytesIO(data)).active
+    values = load_workbook(io.BytesIO(data), data_only=True).active
+    content = appendix(report)
+    rows = {r[0].value: r[0].row for r in formulas.iter_rows(min_row=6) if r[0].value}
+    for item in content.rows:
+        if item.is_leaf:
+            continue
+        r = rows[item.code]
+        assert formulas[f"D{r}"].value.startswith("=SUM(") and formulas[f"E{r}"].value.startswith(
+            "=SUM("
+        )
+        assert values[f"D{r}"].value == float(item.proposed or 0), item.code
+        assert values[f"E{r}"].value == float(item.approved or 0), item.code
+    total = next(r[0].row for r in formulas.iter_rows(min_row=6) if r[1].value == "TỔNG CỘNG")
+    assert values[f"E{total}"].value == sum(float(root.approved or 0) for root in content.roots)
+    assert values[f"C{total}"].value == float(sum(root.max_points for root in content.roots))
+
+
+def test_xlsx_level_row_is_a_formula_worded_by_the_level_statement(report):
+    data = appendix_xlsx(report)
+    formulas = load_workbook(io.BytesIO(data)).active
+    values = load_workbook(io.BytesIO(data), data_only=True).active
+    level = next(r[0].row for r in formulas.iter_rows(min_row=6) if r[1].value == "MỨC ĐẠT")
+    formula = formulas[f"C{level}"].value
+    assert formula.startswith("=IF(")
+    results = appendix(report).results
+    total = D(str(values[f"E{level - 1}"].value))
+    assert values[f"C{level}"].value == statement_for_points(results, total).text
+    # Every branch says what the level statement says, at and around each boundary.
+    _, branches, below = level_formula(results, "E1")
+    bounds = sorted({lv.min_points for lv in results.levels if lv.min_points is not None})
+    for points in [D(0), D(100), *bounds, *(b - D("0.25") for b in bounds)]:
+        chosen = next((text for bound, text in branches if points >= bound), below)
+        assert chosen == statement_for_points(results, points).text, points
+        assert f'"{chosen}"' in formula
+
+
+def test_xlsx_page_setup_footer_and_header_wording(report):
+    sheet = load_workbook(io.BytesIO(appendix_xlsx(report))).active
+    assert sheet.oddFooter.center.text == "Trang &P/&N"
+    assert round(sheet.page_margins.left * 25.4) == 30
+    assert round(sheet.page_margins.right * 25.4) == 15
+    context = appendix_context(report, for_pdf=True)
+    html = lxml_html.fromstring(render_to_string("reports/appendix_document.html", context))
+    pdf_headers = [th.text_content() for th in html.xpath("//table[@class='results']/thead//th")]
+    assert [c.value for c in sheet[5]] == pdf_headers
+
+
+def test_xlsx_rows_are_as_high_as_their_wrapped_text(report):
+    sheet = load_workbook(io.BytesIO(appendix_xlsx(report))).active
+    width = sheet.column_dimensions["B"].width
+    for row in sheet.iter_rows(min_row=6):
+        title = row[1].value
+        if not title or row[0].value is None:
+            continue
+        height = sheet.row_dimensions[row[0].row].height
+        # At least one line per ~width characters of the title (Times New Roman is narrower
+        # than the column's unit, so this lower bound holds in Excel and LibreOffice).
+        assert height >= LINE_POINTS * -(-len(title) // int(width * 1.6)), row[0].value
+        assert height <= LINE_POINTS * 12
+    heights = {
+        row[0].value: sheet.row_dimensions[row[0].row].height
+        for row in sheet.iter_rows(min_row=6)
+        if row[0].value
+    }
+    assert max(heights.values()) >= 4 * LINE_POINTS  # long texts get several lines
+    assert min(heights.values()) < 2 * LINE_POINTS  # short ones stay one line
