@@ -330,10 +330,11 @@ def appendix_xlsx(report: Report) -> bytes:
         numbers[points_cell] = float(approved.final)
     put(ws, level_row, 2, "MỨC ĐẠT")
     ws.merge_cells(f"C{level_row}:{last_col}{level_row}")
-    if approved.disqualified:
+    formula, branches, below = level_formula(results, points_cell)
+    # Excel refuses a string literal over 255 characters: such wording stays plain text.
+    if approved.disqualified or max(len(_quoted(t)) for _, t in [*branches, (0, below)]) > 255:
         put(ws, level_row, 3, table.level_text)
     else:
-        formula, branches, below = level_formula(results, points_cell)
         put(ws, level_row, 3, formula, formula=True)
         total = Decimal(str(value_of(points_cell)))
         cache[f"C{level_row}"] = next((text for bound, text in branches if total >= bound), below)
