@@ -10,6 +10,7 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape as xml_escape
 
+from django.utils.text import capfirst
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -165,30 +166,43 @@ def _fit_height(ws: Worksheet, row: int, texts: dict[int, str], *, bold: bool = 
     ws.row_dimensions[row].height = lines * LINE_POINTS + 3
 
 
-def level_formula(results: Results, cell: str) -> tuple[str, list[tuple[Decimal, str]], str]:
-    """The level row's formula on the total in `cell`: one IF branch per level boundary, each
-    with the wording `assessments.levels.statement_for_points` gives at that total.
-    Returns (formula, [(from points, text)] highest first, text below them all)."""
-    bounds = sorted(
-        {lv.min_points for lv in results.levels if lv.min_points is not None}
-        | {lv.max_points_exclusive for lv in results.levels if lv.max_points_exclusive is not None},
-        reverse=True,
-    )
+def _level_clause(text: str) -> str:
+    """A level statement as the appendix's MỨC ĐẠT row prints it."""
+    return f"{capfirst(text)}." if text else ""
+
+
+def level_formula(results: Results, cell: str) -> tuple[str, list[tuple[Decimal, str]]]:
+    """The level row's formula on the total in `cell`: one IF branch per boundary where the
+    wording of `assessments.levels.statement_for_points` changes (the levels' bounds, and 0),
+    highest first, each branch that wording as the PDF prints it. A wording that states the
+    points still missing for the registered level gets the figure from the total itself.
+    Returns (formula, [(from points, the branch's expression)])."""
+    bounds = {Decimal(0)}
+    for level in results.levels:
+        bounds.update(b for b in (level.min_points, level.max_points_exclusive) if b is not None)
     branches: list[tuple[Decimal, str]] = []
-    for bound in bounds:
-        text = statement_for_points(results, bound).text
-        if branches and branches[-1][1] == text:
-            branches[-1] = (bound, text)  # the same wording from a lower total
+    last_key = None
+    for bound in sorted((b for b in bounds if b >= 0), reverse=True):
+        statement = statement_for_points(results, bound)
+        # The levels module's `template`/`template_parts` (with the shortfall's place) when
+        # it has them; the plain text otherwise.
+        parts = getattr(statement, "template_parts", None)
+        key = getattr(statement, "template", "") or statement.text
+        if parts is not None and results.target is not None and results.target.min_points:
+            before, after = (_level_clause(parts[0] + "\0" + parts[1])).split("\0")
+            figure = f'SUBSTITUTE(ROUND(MAX(0,{results.target.min_points}-{cell}),2)&"",".",",")'
+            expression = f'"{_quoted(before)}"&{figure}&"{_quoted(after)}"'
         else:
-            branches.append((bound, text))
-    lowest = bounds[-1] if bounds else Decimal(0)
-    below = statement_for_points(results, min(lowest - Decimal("0.01"), Decimal(0))).text
-    if branches and branches[-1][1] == below:
-        branches.pop()
-    formula = f'"{_quoted(below)}"'
-    for bound, text in reversed(branches):
-        formula = f'IF({cell}>={bound},"{_quoted(text)}",{formula})'
-    return "=" + formula, branches, below
+            expression = f'"{_quoted(_level_clause(statement.text))}"'
+        if branches and key == last_key:
+            branches[-1] = (bound, expression)  # the same wording from a lower total
+        else:
+            branches.append((bound, expression))
+        last_key = key
+    formula = branches[-1][1]
+    for bound, expression in reversed(branches[:-1]):
+        formula = f"IF({cell}>={bound},{expression},{formula})"
+    return "=" + formula, branches
 
 
 def _quoted(text: str) -> str:
@@ -324,30 +338,37 @@ def appendix_xlsx(report: Report) -> bytes:
     if approved.rebased or approved.deductions:
         # The level is read on the converted, deducted total, as in the PDF.
         level_row += 1
-        put(ws, total_row + 1, 2, "TỔNG ĐIỂM SAU KHI TRỪ")
+        label = "TỔNG ĐIỂM SAU KHI TRỪ" if approved.deductions else "TỔNG ĐIỂM QUY ĐỔI"
+        put(ws, total_row + 1, 2, label)
         put(ws, total_row + 1, 5, float(approved.final)).number_format = "0.##"
         points_cell = f"E{total_row + 1}"
         numbers[points_cell] = float(approved.final)
-    put(ws, level_row, 2, "MỨC ĐẠT")
-    ws.merge_cells(f"C{level_row}:{last_col}{level_row}")
-    formula, branches, below = level_formula(results, points_cell)
-    # Excel refuses a string literal over 255 characters: such wording stays plain text.
-    if approved.disqualified or max(len(_quoted(t)) for _, t in [*branches, (0, below)]) > 255:
-        put(ws, level_row, 3, table.level_text)
+    formula, branches = level_formula(results, points_cell)
+    total = Decimal(str(value_of(points_cell)))
+    shown = _level_clause(statement_for_points(results, total).text)
+    if approved.disqualified:
+        shown = f"{table.level_text}."  # not about points: with the disqualifying cases
+    if shown or any(expression != '""' for _, expression in branches):
+        put(ws, level_row, 2, "MỨC ĐẠT")
+        ws.merge_cells(f"C{level_row}:{last_col}{level_row}")
+        # Excel refuses a string literal over 255 characters: such wording stays plain text.
+        if approved.disqualified or max(len(e) for _, e in branches) > 255:
+            put(ws, level_row, 3, shown)
+        else:
+            put(ws, level_row, 3, formula, formula=True)
+            cache[f"C{level_row}"] = shown
     else:
-        put(ws, level_row, 3, formula, formula=True)
-        total = Decimal(str(value_of(points_cell)))
-        cache[f"C{level_row}"] = next((text for bound, text in branches if total >= bound), below)
+        level_row -= 1  # nothing may be said beyond the total: no level row, as in the PDF
     for r in range(total_row, level_row + 1):
         for col in range(1, len(APPENDIX_HEADERS) + 1):
             cell = ws.cell(row=r, column=col)
             cell.font = Font(name=FONT, bold=True, size=11)
             cell.border = BOX
             cell.alignment = Alignment(vertical="top", wrap_text=True)
-    level_text = str(cache.get(f"C{level_row}", table.level_text))
-    ws.row_dimensions[level_row].height = (
-        wrapped_lines(level_text, page_points * 0.55, 11, bold=True) * LINE_POINTS + 3
-    )
+    if ws.cell(row=level_row, column=2).value == "MỨC ĐẠT":
+        ws.row_dimensions[level_row].height = (
+            wrapped_lines(shown, page_points * 0.55, 11, bold=True) * LINE_POINTS + 3
+        )
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils.text import capfirst
 from docx import Document
 from docx.oxml.ns import qn
 from lxml import html as lxml_html
@@ -282,6 +283,20 @@ def test_xlsx_stores_the_value_of_every_formula(report):
     assert values[f"C{total}"].value == float(sum(root.max_points for root in content.roots))
 
 
+def _evaluate(expression: str, points: D) -> str:
+    """A level branch as a spreadsheet computes it: string literals, and the shortfall's
+    figure SUBSTITUTE(ROUND(MAX(0,min-cell),2)&"",".",",")."""
+    figure = re.compile(r'SUBSTITUTE\(ROUND\(MAX\(0,([\d.]+)-[A-Z]+\d+\),2\)&"","\.",","\)')
+    out = []
+    for part in re.findall(r'"(?:[^"]|"")*"|SUBSTITUTE\(.*?,","\)', expression):
+        if part.startswith('"'):
+            out.append(part[1:-1].replace('""', '"'))
+        else:
+            shortfall = max(D(0), D(figure.match(part).group(1)) - points)
+            out.append(f"{round(shortfall, 2).normalize():f}".replace(".", ","))
+    return "".join(out)
+
+
 def test_xlsx_level_row_is_a_formula_worded_by_the_level_statement(report):
     data = appendix_xlsx(report)
     formulas = load_workbook(io.BytesIO(data)).active
@@ -291,14 +306,15 @@ def test_xlsx_level_row_is_a_formula_worded_by_the_level_statement(report):
     assert formula.startswith("=IF(")
     results = appendix(report).results
     total = D(str(values[f"E{level - 1}"].value))
-    assert values[f"C{level}"].value == statement_for_points(results, total).text
+    said = lambda points: capfirst(statement_for_points(results, points).text) + "."  # noqa: E731
+    assert values[f"C{level}"].value == said(total)
     # Every branch says what the level statement says, at and around each boundary.
-    _, branches, below = level_formula(results, "E1")
+    _, branches = level_formula(results, f"E{level - 1}")
     bounds = sorted({lv.min_points for lv in results.levels if lv.min_points is not None})
     for points in [D(0), D(100), *bounds, *(b - D("0.25") for b in bounds)]:
-        chosen = next((text for bound, text in branches if points >= bound), below)
-        assert chosen == statement_for_points(results, points).text, points
-        assert f'"{chosen}"' in formula
+        chosen = next(expression for bound, expression in branches if points >= bound)
+        assert _evaluate(chosen, points) == said(points), points
+        assert chosen in formula
 
 
 def test_xlsx_page_setup_footer_and_header_wording(report):
