@@ -484,6 +484,11 @@ def appendix_docx(report: Report, *, draft: bool | None = None) -> bytes:
         ]
     ):
         _runs(total[index].paragraphs[0], text, bold=True)
+    if content.level_text:  # as on main (the levels piece): the PDF's MỨC ĐẠT row
+        level_row = table.add_row().cells
+        _runs(level_row[1].paragraphs[0], "MỨC ĐẠT", bold=True)
+        merged = level_row[2].merge(level_row[-1])
+        _runs(merged.paragraphs[0], f"{content.level_text}.", bold=True)
     _widths(table, widths)
     _row_flags(table)
     out = io.BytesIO()
