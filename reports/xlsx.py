@@ -130,15 +130,17 @@ def unit_table_xlsx(board: Dashboard) -> bytes:
     return out.getvalue()
 
 
-APPENDIX_HEADERS = [  # the PDF's wording
-    ("Mã", 9),
-    ("Tiêu chí, tiêu chí thành phần", 60),
-    ("Điểm tối đa", 10),
-    ("Điểm tự chấm", 10),
-    ("Điểm duyệt", 10),
-    ("Đơn vị chủ trì", 24),
-    ("Tài liệu minh chứng", 45),
-    ("Ghi chú", 35),
+# The PDF's wording; widths (in characters, about 7 px each) that add up to the 252 mm an A4
+# landscape page leaves between 30 and 15 mm margins, so the sheet prints at full size.
+APPENDIX_HEADERS = [
+    ("Mã", 7),
+    ("Tiêu chí, tiêu chí thành phần", 40),
+    ("Điểm tối đa", 8),
+    ("Điểm tự chấm", 8),
+    ("Điểm duyệt", 8),
+    ("Đơn vị chủ trì", 16),
+    ("Tài liệu minh chứng", 26),
+    ("Ghi chú", 22),
 ]
 MM_INCH = 1 / 25.4
 LINE_POINTS = 15.0  # one line of 11 pt Times New Roman in Excel and LibreOffice
@@ -149,7 +151,7 @@ def _column_points(width: float) -> float:
     """The text width of a column `width` characters wide (Excel: 7 px per character and
     5 px of padding at 96 dpi), less the cell's own padding and a margin for the
     differences between Excel's and LibreOffice's line breaking."""
-    return (int(width * 7 + 5) * 0.75 - 5) * 0.95
+    return (int(width * 7 + 5) * 0.75 - 4) * 0.97
 
 
 def _fit_height(ws: Worksheet, row: int, texts: dict[int, str], *, bold: bool = False) -> None:
