@@ -19,7 +19,7 @@ from qrcode.image.pil import PilImage
 
 from assessments.selectors import Results, assessment_results
 from reports import markup
-from reports.appendix import appendix
+from reports.appendix import AppendixRow, appendix
 from reports.models import Report, ReportSection
 from reports.rendering import render_all
 
@@ -97,9 +97,24 @@ def appendix_context(
         "report": report,
         "assessment": table.assessment,
         "appendix": table,
+        "blocks": row_blocks(table.rows),
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
     }
+
+
+def row_blocks(rows: list[AppendixRow]) -> list[list[AppendixRow]]:
+    """The appendix rows cut into blocks that must stay on one page: a criterion with
+    children goes with the row after it (its first child, in tree order), so a group row is
+    never left alone at the bottom of a page. The template puts each block in its own
+    `<tbody>` (`break-inside: avoid`: WeasyPrint ignores `break-after` on table rows)."""
+    blocks: list[list[AppendixRow]] = []
+    for row in rows:
+        if blocks and not blocks[-1][-1].is_leaf:
+            blocks[-1].append(row)
+        else:
+            blocks.append([row])
+    return blocks
 
 
 @dataclass(frozen=True)
@@ -152,11 +167,13 @@ def render_pdfs(
     """The report's and the appendix's PDFs, the one way they are made: the preview's
     downloads and issuing alike. Issued (`issued=True`), the report carries the verification
     QR code on page 1 and the box of its signature space, and the appendix leaves its
-    reference to the organisation's signature stamp."""
+    reference to the organisation's signature stamp. Not issued, every page of both carries
+    the "DỰ THẢO" watermark, so a downloaded draft never looks like (or is) the issued file."""
     jobs: list[tuple[str, str | None]] = []
     for kind in kinds:
         if kind == "report":
             context = report_context(report, for_pdf=True)
+            context["draft"] = not issued
             if issued:
                 url = verification_url(report)
                 context.update(verify_url=url, verify_qr=qr_data_uri(url))
@@ -164,6 +181,7 @@ def render_pdfs(
             jobs.append((html, "signature-space" if issued else None))
         else:
             context = appendix_context(report, for_pdf=True, electronic=issued)
+            context["draft"] = not issued
             jobs.append((render_to_string("reports/appendix_document.html", context), None))
     identifier = f"cqtt-issued:{report.verify_token}" if issued else None
     return _pdfs(jobs, cached=cached, identifier=identifier)

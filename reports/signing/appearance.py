@@ -3,7 +3,10 @@ text (the signer's name, or the appendix stamp's number and time). No Django her
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +17,30 @@ from reports.signing.certificates import Appearance, SigningError
 if TYPE_CHECKING:
     from pyhanko.stamp import StaticStampStyle, TextStampStyle
 
-FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "NotoSerif-Regular.ttf"
+# The reports' Times-metric font, so that the appendix's stamp text matches the documents.
+FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "LiberationSerif-Regular.ttf"
+
+
+@functools.cache
+def stamp_font() -> str:
+    """`FONT` with its outlines and metrics rescaled to 1000 units per em, as a file.
+
+    pyHanko writes a font's glyph widths into the PDF as they are in the font, and PDF reads
+    them per 1000 units: Liberation Serif's 2048 units per em would come out stretched. The
+    rescaled copy (fontTools' scale_upem) keeps the design and the Times metrics; it is made
+    once per process next to the temporary files and only ever embedded, subset, in a PDF."""
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 (only when a stamp is drawn)
+    from fontTools.ttLib.scaleUpem import scale_upem  # noqa: PLC0415
+
+    data = FONT.read_bytes()
+    target = Path(tempfile.gettempdir()) / f"stamp-{hashlib.sha256(data).hexdigest()[:16]}.ttf"
+    if not target.exists():
+        font = TTFont(io.BytesIO(data))
+        scale_upem(font, 1000)
+        partial = target.with_suffix(f".{id(font)}.part")
+        font.save(str(partial))
+        partial.replace(target)
+    return str(target)
 
 
 def appearance_style(appearance: Appearance) -> StaticStampStyle | TextStampStyle:
@@ -50,7 +76,7 @@ def appearance_style(appearance: Appearance) -> StaticStampStyle | TextStampStyl
         stamp_text=appearance.text.replace("%", "%%"),
         text_box_style=TextBoxStyle(
             # pyHanko types the size as an int; it lays out a float size as well.
-            font=GlyphAccumulatorFactory(str(FONT), font_size=size),  # type: ignore[arg-type]
+            font=GlyphAccumulatorFactory(stamp_font(), font_size=size),  # type: ignore[arg-type]
             font_size=size,  # type: ignore[arg-type]
             leading=round(size * 1.25),
             border_width=0,

@@ -49,9 +49,14 @@ PREFIXES = [
     "\t=1",
     "\r=1",
 ]
-# The formulas the portal writes: sums of cell references and the completeness ratio.
+# The formulas the portal writes: sums of cell references, the completeness ratio, and the
+# appendix's level row (IF on the total, each branch a string literal: text that stays text).
+LITERAL = r'"(?:[^"]|"")*"'
+SHORTFALL = r'SUBSTITUTE\(ROUND\(MAX\(0,\d+(?:\.\d+)?-[A-Z]+\d+\),2\)&"","\.",","\)'
+BRANCH = rf"(?:{LITERAL}|{LITERAL}&{SHORTFALL}&{LITERAL})"
 PORTAL_FORMULA = re.compile(
-    r"\A=?(SUM\([A-Z]+\d+(?::[A-Z]+\d+)?(?:,[A-Z]+\d+)*\)|IF\(C\d+=0,0,ROUND\(I\d+/C\d+\*100,0\)\))\Z"
+    r"\A=?(SUM\([A-Z]+\d+(?::[A-Z]+\d+)?(?:,[A-Z]+\d+)*\)|IF\(C\d+=0,0,ROUND\(I\d+/C\d+\*100,0\)\)"
+    rf"|(?:IF\([A-Z]+\d+>=\d+(?:\.\d+)?,{BRANCH},)+{BRANCH}\)+)\Z"
 )
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -241,7 +246,7 @@ def test_criteria_export_keeps_titles_guides_and_labels_as_text(hostile):
 
 def appendix_fields(demo, texts) -> dict:
     """Titles, lead units and shortfall reasons fill their cells; evidence titles, leaders'
-    reasons, the commune and the level come after a label."""
+    reasons and the commune come after a label (the level: see `assert_level_is_a_literal`)."""
     lead_units = {
         f"tên đơn vị {unit.pk}"
         for unit in Unit.objects.filter(
@@ -255,8 +260,18 @@ def appendix_fields(demo, texts) -> dict:
     return {
         "whole": fields(texts, "tên tiêu chí") | lead_units,
         "starts": fields(texts, "lý do chưa thực hiện"),
-        "inside": fields(texts, "trích yếu", "lý do điều chỉnh", "tên xã", f"tên mức {level.pk}"),
+        "inside": fields(texts, "trích yếu", "lý do điều chỉnh", "tên xã"),
     }
+
+
+def assert_level_is_a_literal(data: bytes, demo, texts) -> None:
+    """The level row is a formula whose branches are string literals (the portal's IF, checked
+    by PORTAL_FORMULA): the level's name is shown, as text, through the value stored with it."""
+    results = assessment_results(demo.assessment)
+    level = level_statement(results).level or results.target  # the one the level row names
+    sheet = load_workbook(io.BytesIO(data), data_only=True).active
+    shown = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(texts[f"tên mức {level.pk}"] in value for value in shown)
 
 
 def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(
@@ -270,6 +285,7 @@ def test_appendix_xlsx_keeps_titles_units_and_reasons_as_text(
 
     assert response.status_code == 200
     assert_text_only(response.content, texts, **appendix_fields(demo, texts))
+    assert_level_is_a_literal(response.content, demo, texts)
 
 
 def test_units_xlsx_keeps_unit_names_as_text(hostile, client, login_as, leader):
@@ -342,6 +358,7 @@ def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
 
     for data in (issued_xlsx, archive.read("03-bang-cham-diem-so-01.xlsx")):
         assert_text_only(data, texts, **appendix_fields(demo, texts))
+        assert_level_is_a_literal(data, demo, texts)
     assert_evidence_index(archive.read(f"04-{INDEX_NAME}"), texts)
 
 

@@ -282,7 +282,8 @@ def test_separate_appendix_gets_a_text_stamp_top_right_of_page_one(report_pdf, p
     assert page_index == 0
     assert rect[2] > 0.9 * A4_WIDTH and rect[3] > 0.9 * A4_HEIGHT
     # Vietnamese text needs an embedded font with its glyphs, not the default Courier.
-    assert any("NotoSerif" in font for font in appearance_fonts(signed, 0))
+    # The reports' Times-metric font (issue 11, item 9).
+    assert any("LiberationSerif" in font for font in appearance_fonts(signed, 0))
     # 10 pt as asked, not shrunk to fit: every transformation in the stamp is unscaled.
     stream = appearance_stream(signed, 0)
     assert b"/F1 10 Tf" in stream
