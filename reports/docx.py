@@ -190,7 +190,7 @@ def report_docx(report: Report) -> bytes:
                 indent=item.level != 0,
                 align=center if item.level == 0 else None,
             )
-        for line in filter(None, (line.strip() for line in item.body.splitlines())):
+        for line in filter(None, (line.strip() for line in item.expanded.splitlines())):
             _paragraph(document, line)
         if item.table == context["table_shortfalls"]:
             _shortfall_table(document, context["shortfalls"])
