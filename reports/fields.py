@@ -412,8 +412,9 @@ class LiveData:
 
 NUMBER = r"\d+(?:[.,]\d+)?"
 TYPED_SCORE = re.compile(
-    rf"(?<![\d/])(?P<score>{NUMBER})\s*/\s*(?P<scale>{NUMBER})(?![\d/])(?:\s*điểm)?"
-    rf"|(?:\bđạt|tổng(?: số)? điểm(?: là| đạt)?:?)\s+(?P<score2>{NUMBER})(?![\d/])(?:\s*điểm)?",
+    rf"(?<![\d/])(?<!\d[.,])(?P<score>{NUMBER})\s*/\s*(?P<scale>{NUMBER})(?![\d/])(?:\s*điểm)?"
+    rf"|(?:\bđạt|tổng(?: số)? điểm(?: là| đạt)?:?)\s+(?P<score2>{NUMBER})(?![.,]?\d)(?!\s*/)"
+    r"(?:\s*điểm)?",
     re.IGNORECASE,
 )
 
