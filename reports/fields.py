@@ -153,7 +153,10 @@ class Rendered:
     expanded: str  # report markup, one paragraph per line
     html: SafeString
     used: list[str]
-    missing: list[str]
+    missing: list[str]  # fields without data: issuing is refused
+    #: block fields with nothing to list today: left out of the documents, shown as a
+    #: placeholder on screen and as a warning in the editor
+    empty: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -215,9 +218,9 @@ class LiveData:
             "số tiêu chí": str(len(self.results.roots)),
             "số tiêu chí thành phần": str(len(self.results.leaves)),
             "số tiêu chí thành phần chưa đạt": str(len(self.results.losing)),
-            "tổng điểm": fmt_points(total.final) if total.scored else None,
+            "tổng điểm": fmt_points(total.final),
             "mức đăng ký": f"{target.name} ({target.range_label})" if target else None,
-            "kết luận mức": self.statement.text if total.scored else None,
+            "kết luận mức": self.statement.text,
             "số kế hoạch": assessment.plan_number or None,
             "ngày kế hoạch": _date(assessment.plan_date),
             "số văn bản đăng ký": assessment.registration_number or None,
@@ -278,6 +281,7 @@ class LiveData:
         visible placeholder and is listed in `missing`."""
         used: list[str] = []
         missing: list[str] = []
+        empty: list[str] = []
         plain_lines: list[str] = []
         marked_lines: list[str] = []
 
@@ -302,11 +306,14 @@ class LiveData:
             spec = FIELDS.get(whole.group(1).strip()) if whole else None
             if spec is not None and spec.block and spec.usable_in(key):
                 paragraphs = self.block(spec.name, key)
-                if spec.name == "văn bản triển khai" and not paragraphs:
-                    note(spec.name, True)  # no document recorded: the line is left out
-                    continue
-                note(spec.name, bool(paragraphs))
-                paragraphs = paragraphs or [placeholder(spec.name)]
+                note(spec.name, True)
+                if not paragraphs:
+                    if spec.name == "văn bản triển khai":
+                        continue  # no document recorded: nothing to say, nothing to warn
+                    empty.append(spec.name)
+                    if not highlight:
+                        continue
+                    paragraphs = [placeholder(spec.name)]
                 plain_lines += paragraphs
                 marked_lines += [f"{_START}{spec.name}{_SEP}{p}{_END}" for p in paragraphs]
                 continue
@@ -330,7 +337,7 @@ class LiveData:
             name, text = match.group(1), match.group(2)
             if not highlight:
                 return text
-            css = "live-field missing" if name in missing else "live-field"
+            css = "live-field missing" if name in missing or name in empty else "live-field"
             return f'<span class="{css}" title="{escape(name)}">{text}</span>'
 
         return Rendered(
@@ -338,6 +345,7 @@ class LiveData:
             html=mark_safe(_MARKED.sub(span, html)),  # escaped by markup.render
             used=used,
             missing=missing,
+            empty=empty,
         )
 
     def section(self, section: ReportSection, *, highlight: bool = False) -> Rendered:
@@ -393,6 +401,15 @@ class LiveData:
                     "trường {tổng điểm}."
                 )
         return problems
+
+    def warnings(self, sections: list[ReportSection]) -> list[str]:
+        """What the secretary should know before issuing, without blocking it."""
+        return [
+            f"Mục “{section.heading or 'Phần kết'}”: trường {{{name}}} hôm nay không có gì để "
+            "liệt kê; mục sẽ để trống."
+            for section in sections
+            for name in self.section(section).empty
+        ]
 
     def contradictions(self, body: str) -> list[str]:
         """Figures typed in the narrative (outside fields) that state a total other than the

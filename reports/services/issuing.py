@@ -118,7 +118,6 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
         )
         if report.status != Report.Status.DRAFT:
             raise ValidationError("Báo cáo đã được ban hành.")
-        ensure_report_true(report)
         missing = unapproved_codes(report)
         if missing and not override_reason.strip():
             raise ValidationError(
@@ -126,6 +125,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 f"({', '.join(missing[:8])}{'…' if len(missing) > 8 else ''}). Lãnh đạo có thể "
                 "cho ban hành khi ghi rõ lý do."
             )
+        ensure_report_true(report)
         today = timezone.localdate()
         number = _next_number(report, today.year)
         report.number = number

@@ -144,6 +144,7 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             "editable": report.status == Report.Status.DRAFT,
             "unapproved": unapproved_codes(report),
             "problems": report_problems(report, data, sections),
+            "warnings": data.warnings(sections),
             "level_note": data.statement.why_not_stated,
             "is_leader": is_leader(request.user, assessment),
         },

@@ -485,3 +485,14 @@ def test_the_screen_preview_explains_why_no_level_is_stated_never_the_pdf(report
     paper = render_to_string("reports/report_document.html", report_context(report, for_pdf=True))
     assert "bộ tiêu chí chưa được xác minh" in screen
     assert "bộ tiêu chí chưa được xác minh" not in paper
+
+
+def test_an_empty_list_is_left_out_of_the_documents_and_shown_on_screen(report, monkeypatch):
+    monkeypatch.setattr(content, "report_tasks", lambda report, results: [])  # nothing to do
+    data = LiveData(report)
+    tasks = section(report, "p2.II")
+    paper = data.section(tasks)
+    screen = data.section(tasks, highlight=True)
+    assert paper.expanded == "" and paper.missing == [] and paper.empty == ["nhiệm vụ"]
+    assert "[chưa có: nhiệm vụ]" in str(screen.html)
+    assert "“II. NHIỆM VỤ”: trường {nhiệm vụ}" in " ".join(data.warnings([tasks]))
