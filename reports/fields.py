@@ -271,7 +271,9 @@ class LiveData:
     def usable(self, key: str) -> list[tuple[Field, str | None]]:
         """The fields of section `key` with today's values (for the editor)."""
         return [
-            (spec, self.value(spec.name, key)) for spec in FIELDS.values() if spec.usable_in(key)
+            (spec, self.value(spec.name, key) or ("" if spec.block else None))
+            for spec in FIELDS.values()
+            if spec.usable_in(key)
         ]
 
     # -- sections ----------------------------------------------------------------------------
