@@ -32,6 +32,7 @@ from reports.models import Report, ReportSection
 
 TOKEN = re.compile(r"\{([^{}\n]{1,60})\}")
 CRITERION_SECTION = "p1.II."  # a section of part I.II per criterion: "p1.II.<code>"
+IMPLEMENTING_SECTION = "p1.I.2"
 MODEL = "mô hình “Chính quyền thân thiện”"
 
 # Private-use characters around a field's value while the markup is rendered, so that the
@@ -358,6 +359,9 @@ class LiveData:
     def snapshot(self, body: str, key: str, table: str = "") -> dict[str, str]:
         """The values of the fields `body` uses, plus the figures the section depends on."""
         values = {name: self.value(name, key) or "" for name in tokens(body) if name in FIELDS}
+        if key == IMPLEMENTING_SECTION:
+            # Written before any document was recorded, the text does not name the field yet.
+            values["văn bản triển khai"] = self.value("văn bản triển khai", key) or ""
         root = self.root(key) if key.startswith(CRITERION_SECTION) else None
         if root is not None:
             values["điểm của tiêu chí"] = (

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from assessments.models import Assessment, Commune, Membership
 from audit.services import Action, audit_record
-from reports.fields import CRITERION_SECTION, MODEL, LiveData, body_problems, period_words
+from reports.fields import (
+    CRITERION_SECTION,
+    IMPLEMENTING_SECTION,
+    MODEL,
+    LiveData,
+    body_problems,
+    period_words,
+)
 from reports.models import Report, ReportSection, ReportSectionRevision
 
 __all__ = ["period_words"]  # re-exported: reports.services names it
@@ -96,7 +103,7 @@ def default_sections(report: Report, data: LiveData) -> list[dict[str, Any]]:
     positives = POSITIVES + (", {kết luận mức}." if data.statement.level is not None else ".")
     implementing = (
         "{văn bản triển khai}"
-        if data.block("văn bản triển khai", "p1.I.2")
+        if data.block("văn bản triển khai", IMPLEMENTING_SECTION)
         else IMPLEMENTING_GENERAL
     )
     sections: list[dict[str, Any]] = [
@@ -110,7 +117,7 @@ def default_sections(report: Report, data: LiveData) -> list[dict[str, Any]]:
             "body": DIRECTIVES,
         },
         {
-            "key": "p1.I.2",
+            "key": IMPLEMENTING_SECTION,
             "level": 2,
             "heading": "2. Việc triển khai thực hiện",
             "body": implementing,

@@ -26,6 +26,7 @@ from reports.documents import report_context, report_pdf, shortfall_rows
 from reports.fields import FIELDS, LiveData, body_problems, report_problems
 from reports.models import IssuedFile, ReportSection, ReportTask
 from reports.services import (
+    default_sections,
     report_create,
     report_section_refresh,
     report_section_save,
@@ -496,3 +497,17 @@ def test_an_empty_list_is_left_out_of_the_documents_and_shown_on_screen(report, 
     assert paper.expanded == "" and paper.missing == [] and paper.empty == ["nhiệm vụ"]
     assert "[chưa có: nhiệm vụ]" in str(screen.html)
     assert "“II. NHIỆM VỤ”: trường {nhiệm vụ}" in " ".join(data.warnings([tasks]))
+
+
+def test_implementing_documents_recorded_later_mark_section_i2(report, monkeypatch):
+    target = section(report, "p1.I.2")
+    assert "{văn bản triển khai}" not in target.body  # none recorded when drafted
+    monkeypatch.setattr(
+        content,
+        "implementing_paragraphs",
+        lambda report, results: ["Ngày 23/02/2026, ban hành Công văn số 403/UBND-VP."],
+    )
+    data = LiveData(report)
+    assert [c.name for c in data.changes(target)] == ["văn bản triển khai"]
+    default = next(s for s in default_sections(report, data) if s["key"] == "p1.I.2")
+    assert default["body"] == "{văn bản triển khai}"
