@@ -35,6 +35,8 @@ class UnitInline(admin.TabularInline):
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ["__str__", "city", "address"]
     search_fields = ["name", "city"]
+    # report_recipients: the Nơi nhận of its reports (blank: the default for its kind).
+    fields = ["kind", "name", "city", "address", "place_name", "report_recipients"]
     inlines = [UnitInline]
 
 

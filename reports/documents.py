@@ -17,9 +17,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from qrcode.image.pil import PilImage
 
-from assessments.selectors import Results, assessment_results
-from reports import markup
+from assessments.selectors import ResultNode, Results, assessment_results
 from reports.appendix import AppendixRow, appendix
+from reports.fields import LiveData
 from reports.models import Report, ReportSection
 from reports.rendering import render_all
 
@@ -34,6 +34,22 @@ class ShortfallRow:
     max_points: Decimal
     unit: str
     reason: str
+    code: str = ""
+    points: Decimal | None = None  # the points that count now ("Điểm đạt")
+
+
+def shortfall_reason(leaf: ResultNode) -> str:
+    """The reason that counts: the leader's when the leader changed the unit's points, else
+    the unit's own."""
+    score = leaf.score
+    if score is None:
+        return ""
+    leader_changed = (
+        score.leader_points is not None and score.leader_points != score.proposed_points
+    )
+    if leader_changed and score.leader_reason.strip():
+        return score.leader_reason.strip()
+    return score.shortfall_reason
 
 
 def shortfall_rows(results: Results) -> list[ShortfallRow]:
@@ -47,7 +63,9 @@ def shortfall_rows(results: Results) -> list[ShortfallRow]:
             unit=leaf.assignment.lead_unit.name
             if leaf.assignment and leaf.assignment.lead_unit
             else "",
-            reason=leaf.score.shortfall_reason if leaf.score else "",
+            reason=shortfall_reason(leaf),
+            code=leaf.criterion.code,
+            points=leaf.current_points,
         )
         for index, leaf in enumerate(losing, start=1)
     ]
@@ -66,12 +84,20 @@ def font_base(for_pdf: bool) -> str:
 
 
 def report_context(report: Report, *, for_pdf: bool, results: Results | None = None) -> dict:
-    results = results or assessment_results(report.assessment)
+    """The report template's context. Each section carries `expanded` (its text with the live
+    fields substituted, report markup, one paragraph per line: what the DOCX writes) and
+    `html` (the same, rendered), from one `assessment_results()`."""
+    data = LiveData(report, results or assessment_results(report.assessment))
     sections = list(report.sections.all())
     for section in sections:
-        section.html = markup.render(section.body)  # type: ignore[attr-defined]  # for the template
+        rendered = data.section(section, highlight=not for_pdf)
+        section.expanded = rendered.expanded  # type: ignore[attr-defined]  # for the templates
+        section.html = rendered.html  # type: ignore[attr-defined]
     commune = report.assessment.commune
+    statement = data.statement
     return {
+        # why no level is named: a note on the screen preview, never in the PDF
+        "level_note": "" if for_pdf else statement.why_not_stated,
         "report": report,
         "assessment": report.assessment,
         "commune": commune,
@@ -80,7 +106,7 @@ def report_context(report: Report, *, for_pdf: bool, results: Results | None = N
             f"{commune.get_kind_display().upper()} {commune.name.upper()}",
         ],
         "sections": sections,
-        "shortfalls": shortfall_rows(results),
+        "shortfalls": shortfall_rows(data.results),
         "table_shortfalls": ReportSection.Table.SHORTFALLS,
         "place_and_date": place_and_date(report),
         "font_base": font_base(for_pdf),

@@ -349,9 +349,7 @@ def report_docx(report: Report, *, draft: bool | None = None) -> bytes:
     for item in context["sections"]:
         if item.heading:
             _heading(document, item.heading, item.level)
-        text = getattr(item, "expanded", None)
-        text = item.body if text is None else text
-        for line in filter(None, (line.strip() for line in text.splitlines())):
+        for line in filter(None, (line.strip() for line in item.expanded.splitlines())):
             _paragraph(document, line)
         if item.table == context["table_shortfalls"]:
             _shortfall_table(document, context["shortfalls"])

@@ -40,9 +40,15 @@ class ReportSettingsForm(CleanInputMixin, forms.ModelForm):
         self.helper.add_input(Submit("save_settings", _("Lưu thông tin chung")))
 
 
-class SectionForm(CleanInputMixin, forms.Form):
+class VersionForm(CleanInputMixin, forms.Form):
+    """The version of the section the user saw (refresh, keep: refused if it moved on)."""
+
     version = IntField(widget=forms.HiddenInput)
+
+
+class SectionForm(VersionForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    show_points = forms.BooleanField(required=False)
 
 
 class IssueForm(CleanInputMixin, forms.Form):

@@ -11,6 +11,16 @@ urlpatterns = [
     path("bao-cao/<int:report_pk>/", report.report_edit, name="edit"),
     path("bao-cao/<int:report_pk>/muc/<int:section_pk>/", report.section_save, name="section_save"),
     path(
+        "bao-cao/<int:report_pk>/muc/<int:section_pk>/lam-moi/",
+        report.section_refresh,
+        name="section_refresh",
+    ),
+    path(
+        "bao-cao/<int:report_pk>/muc/<int:section_pk>/giu-nguyen/",
+        report.section_keep,
+        name="section_keep",
+    ),
+    path(
         "bao-cao/<int:report_pk>/muc/<int:section_pk>/lich-su/",
         report.section_history,
         name="section_history",

@@ -129,6 +129,8 @@ EXPECTED = {
     "reports:home": REVIEWER,
     "reports:edit": REVIEWER,
     "reports:section_save": REVIEWER,
+    "reports:section_refresh": REVIEWER,
+    "reports:section_keep": REVIEWER,
     "reports:section_history": REVIEWER,
     "reports:preview": REVIEWER,
     "reports:pdf": REVIEWER,

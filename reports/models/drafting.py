@@ -144,6 +144,11 @@ class ReportSection(models.Model):
     #: the values of the live fields the section's data depends on when its text was last
     #: written (created, edited or refreshed): the editor compares them with today's data
     data_snapshot = models.JSONField(default=dict, blank=True)
+    show_points = models.BooleanField(
+        _("in cột “Điểm đạt”"),
+        default=False,
+        help_text=_("Bảng tồn tại, hạn chế: in điểm đạt bên cạnh điểm tối đa."),
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

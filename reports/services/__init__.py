@@ -5,10 +5,13 @@ signing), `signing_attempts` (limits on guessing), `verifying` (the public check
 
 from reports.services.drafting import (  # noqa: F401
     DEFAULT_RECIPIENTS,
+    default_recipients,
     default_sections,
     ensure_draft,
     period_words,
     report_create,
+    report_section_keep,
+    report_section_refresh,
     report_section_save,
     report_update,
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -10,162 +9,128 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.levels import level_statement
-from assessments.models import Assessment, Membership
-from assessments.selectors import ResultNode, Results, assessment_results
+from assessments.models import Assessment, Commune, Membership
 from audit.services import Action, audit_record
-from criteria.rules import fmt_points
+from reports.fields import (
+    CRITERION_SECTION,
+    IMPLEMENTING_SECTION,
+    MODEL,
+    LiveData,
+    body_problems,
+    period_words,
+)
 from reports.models import Report, ReportSection, ReportSectionRevision
 
-DEFAULT_RECIPIENTS = """TTĐU (để b/c);
-TT HĐND (để b/c);
-CT, các PCT UBND xã;
-Các phòng, đơn vị sự nghiệp thuộc xã;
-Ủy ban MTTQ Việt Nam xã;
-Các thôn dân cư trên địa bàn xã;
-Lưu: VT, VHXX."""
-MODEL = "mô hình “Chính quyền thân thiện”"
+__all__ = ["period_words"]  # re-exported: reports.services names it
+
+RECIPIENTS = [
+    "TTĐU (để b/c);",
+    "TT HĐND (để b/c);",
+    "CT, các PCT UBND {kind};",
+    "Các phòng, đơn vị sự nghiệp thuộc {kind};",
+    "Ủy ban MTTQ Việt Nam {kind};",
+]
+RESIDENTIAL: dict[str, str] = {
+    Commune.Kind.XA: "Các thôn dân cư trên địa bàn xã;",
+    Commune.Kind.PHUONG: "Các tổ dân phố trên địa bàn phường;",
+    Commune.Kind.DAC_KHU: "Các thôn, tổ dân phố trên địa bàn đặc khu;",
+}
+# Kept for callers that want the default of a commune of kind "xã".
+DEFAULT_RECIPIENTS = "\n".join(
+    [*(line.format(kind="xã") for line in RECIPIENTS), RESIDENTIAL[Commune.Kind.XA], "Lưu: VT."]
+)
 
 
-def period_words(assessment: Assessment) -> dict[str, str]:
-    year = assessment.year
-    if assessment.period == Assessment.Period.FIRST_HALF:
-        return {
-            "kind": Report.Kind.SIX_MONTH,
-            "done": f"6 THÁNG ĐẦU NĂM {year}",
-            "next": f"6 THÁNG CUỐI NĂM {year}",
-            "summary": (
-                f"Kết quả thực hiện {MODEL} 6 tháng đầu năm, phương hướng, nhiệm vụ "
-                f"6 tháng cuối năm {year}"
-            ),
-            "span": f"6 tháng đầu năm {year}",
-        }
-    return {
-        "kind": Report.Kind.ANNUAL,
-        "done": f"NĂM {year}",
-        "next": f"NĂM {year + 1}",
-        "summary": (f"Kết quả thực hiện {MODEL} năm {year}, phương hướng, nhiệm vụ năm {year + 1}"),
-        "span": f"năm {year}",
-    }
-
-
-def _date(value: date | None) -> str:
-    return f"{value:%d/%m/%Y}" if value else "…"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
-
-
-def _directives(assessment: Assessment, results: Results) -> str:
-    commune = assessment.commune
-    criteria_set = assessment.criteria_set
+def default_recipients(commune: Commune) -> str:
+    """The Nơi nhận of a new report: the commune's own list, or the default for its kind."""
+    if commune.report_recipients.strip():
+        return commune.report_recipients.strip()
     kind = commune.get_kind_display().lower()
-    lines = [f"Căn cứ {criteria_set.decision_reference} ban hành {criteria_set.title}:"]
-    roots = results.roots
-    if assessment.plan_number:
-        lines.append(
-            f"- Ngày {_date(assessment.plan_date)}, Ủy ban nhân dân {kind} đã ban hành Kế hoạch "
-            f"số {assessment.plan_number} về việc triển khai thực hiện {MODEL} trên địa bàn "
-            f"{kind} {commune.name} năm {assessment.year}. Kế hoạch phân công rõ các nhiệm vụ cụ "
-            "thể cho các cơ quan, đơn vị trên cơ sở Bảng tiêu chí chấm điểm theo thang điểm "
-            f"{fmt_points(criteria_set.scale)} gồm {len(roots)} tiêu chí:"
-        )
-    for index, root in enumerate(roots):
-        end = "." if index == len(roots) - 1 else ";"
-        lines.append(f"+ {root.criterion.title}: {fmt_points(root.criterion.max_points)} điểm{end}")
-    level = assessment.target_level
-    if assessment.registration_number and level is not None:
-        lines.append(
-            f"- Ngày {_date(assessment.registration_date)}, Ủy ban nhân dân {kind} đã ban hành "
-            f"Công văn số {assessment.registration_number} về đăng ký đơn vị đạt chuẩn "
-            f"“Chính quyền thân thiện” năm {assessment.year} gửi "
-            f"{assessment.registration_recipient or 'Sở Nội vụ thành phố'}, trong đó đăng ký đơn "
-            f"vị đạt chuẩn “Chính quyền thân thiện” năm {assessment.year} {level.name} "
-            f"({level.range_label})."
-        )
+    lines = [line.format(kind=kind) for line in RECIPIENTS]
+    lines.append(RESIDENTIAL.get(commune.kind, RESIDENTIAL[Commune.Kind.XA]))
+    lines.append("Lưu: VT.")
     return "\n".join(lines)
 
 
-def _criterion_account(root: ResultNode) -> str:
-    """The sub-criteria that earned points, grouped as the seed report writes them."""
-    lines = []
-    for child in root.children:
-        if child.is_leaf:
-            if (child.current_points or 0) > 0:
-                lines.append(f"- {_sentence(child.criterion.title)}")
-            continue
-        done = [
-            leaf.criterion.title.rstrip(".")
-            for leaf in child.walk()
-            if leaf.is_leaf and (leaf.current_points or 0) > 0
-        ]
-        if done:
-            lines.append(f"- {child.criterion.title.rstrip('.')}: {'; '.join(done)}.")
-    return "\n".join(lines) or "- …"
+DIRECTIVES = """Căn cứ {văn bản căn cứ} ban hành {tên bộ tiêu chí}:
+- Ngày {ngày kế hoạch}, Ủy ban nhân dân {cấp} đã ban hành Kế hoạch số {số kế hoạch} về việc \
+triển khai thực hiện mô hình “Chính quyền thân thiện” trên địa bàn {đơn vị hành chính} năm \
+{năm}. Kế hoạch phân công rõ các nhiệm vụ cụ thể cho các cơ quan, đơn vị trên cơ sở Bảng tiêu \
+chí chấm điểm theo thang điểm {thang điểm} gồm {số tiêu chí} tiêu chí:
+{danh sách tiêu chí}
+- Ngày {ngày đăng ký}, Ủy ban nhân dân {cấp} đã ban hành Công văn số {số văn bản đăng ký} về \
+đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {năm} gửi {nơi nhận đăng ký}, trong đó \
+đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {năm} {mức đăng ký}."""
+
+IMPLEMENTING_GENERAL = (
+    "Ủy ban nhân dân {cấp} đã chỉ đạo các cơ quan, đơn vị căn cứ chức năng, nhiệm vụ được giao "
+    "thực hiện có hiệu quả các Tiêu chí, chuẩn bị đầy đủ các tài liệu minh chứng để tổng hợp báo "
+    "cáo Ủy ban nhân dân {cấp} và {nơi nhận đăng ký} theo quy định."
+)
+
+POSITIVES = (
+    f"Việc triển khai thực hiện {MODEL} được xác định là một trong những nhiệm vụ trọng tâm, "
+    "xuyên suốt; được lãnh đạo {cấp} quan tâm lãnh đạo, chỉ đạo, thống nhất triển khai đồng bộ, "
+    "bám sát theo các Chương trình, Kế hoạch của cấp trên và của {cấp}. Trong {kỳ báo cáo}, các "
+    "phòng, đơn vị được giao chủ trì thực hiện các nhiệm vụ đã chủ động tham mưu, triển khai có "
+    "hiệu quả, trước và trong thời hạn quy định. Kết quả tự đánh giá đạt {tổng điểm}/{thang điểm} "
+    "điểm"
+)
+
+SHORTFALLS = (
+    f"Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện {MODEL} còn một số tồn tại, "
+    "hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm bảo điểm số theo quy định, cụ thể:"
+)
+
+DIRECTION = (
+    "Tập trung chỉ đạo, đôn đốc và tổ chức thực hiện hoàn thành các mục tiêu, nhiệm vụ đã được xác "
+    f"định tại Kế hoạch triển khai thực hiện {MODEL} trên địa bàn {{đơn vị hành chính}} năm {{năm}} "
+    "và các Tiêu chí/Tiêu chí thành phần theo Bảng tiêu chí chấm điểm."
+)
+
+CLOSING = (
+    f"Trên đây là Báo cáo kết quả thực hiện {MODEL} {{kỳ báo cáo}}, phương hướng, nhiệm vụ "
+    "{kỳ tới} của Ủy ban nhân dân {đơn vị hành chính}./."
+)
 
 
-def _positives(assessment: Assessment, results: Results, span: str) -> str:
-    total = results.approved if results.approved.scored else results.proposed
-    statement = level_statement(results, total)
-    level_text = f", {statement.text}" if statement.text else ""
-    return (
-        f"Việc triển khai thực hiện {MODEL} được xác định là một trong những nhiệm vụ trọng tâm, "
-        "xuyên suốt; được lãnh đạo xã quan tâm lãnh đạo, chỉ đạo, thống nhất triển khai đồng bộ, "
-        "bám sát theo các Chương trình, Kế hoạch của thành phố và xã. Trong "
-        f"{span}, các phòng, đơn vị được giao chủ trì thực hiện các nhiệm vụ đã chủ động tham "
-        "mưu, triển khai có hiệu quả, trước và trong thời hạn quy định. Kết quả tự đánh giá đạt "
-        f"{fmt_points(total.final)}/{fmt_points(total.scale)} điểm{level_text}."
+def default_sections(report: Report, data: LiveData) -> list[dict[str, Any]]:
+    """The sections of a new report: narrative text with a live field for every figure, list
+    and name (reports.fields); the wording that depends on data (is a level named, are
+    implementing documents recorded) is chosen from `data` today."""
+    words = period_words(report.assessment)
+    results = data.results
+    positives = POSITIVES + (", {kết luận mức}." if data.statement.text else ".")
+    implementing = (
+        "{văn bản triển khai}"
+        if data.block("văn bản triển khai", IMPLEMENTING_SECTION)
+        else IMPLEMENTING_GENERAL
     )
-
-
-def _tasks(assessment: Assessment, results: Results) -> str:
-    commune = assessment.commune
-    kind = commune.get_kind_display().lower()
-    tasks = [
-        f"Đẩy mạnh công tác thông tin, tuyên truyền triển khai thực hiện {MODEL} trên địa bàn "
-        f"{kind} {commune.name} năm {assessment.year}."
-    ]
-    unmet = sorted(results.losing, key=lambda leaf: leaf.criterion.order)
-    tasks += [_sentence(leaf.criterion.title) for leaf in unmet]
-    return "\n".join(f"{number}. {task}" for number, task in enumerate(tasks, start=1))
-
-
-def default_sections(assessment: Assessment, results: Results) -> list[dict]:
-    words = period_words(assessment)
-    commune = assessment.commune
-    kind = commune.get_kind_display().lower()
-    sections = [
+    sections: list[dict[str, Any]] = [
         {"key": "p1", "level": 0, "heading": f"PHẦN I: KẾT QUẢ THỰC HIỆN {words['done']}"},
         {"key": "p1.I", "level": 1, "heading": "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH"},
         {
             "key": "p1.I.1",
             "level": 2,
             "heading": "1. Việc ban hành Kế hoạch và đăng ký đơn vị đạt chuẩn “Chính quyền thân "
-            f"thiện” năm {assessment.year}",
-            "body": _directives(assessment, results),
+            f"thiện” năm {report.assessment.year}",
+            "body": DIRECTIVES,
         },
         {
-            "key": "p1.I.2",
+            "key": IMPLEMENTING_SECTION,
             "level": 2,
             "heading": "2. Việc triển khai thực hiện",
-            "body": (
-                f"Ủy ban nhân dân {kind} đã chỉ đạo các cơ quan, đơn vị căn cứ chức năng, nhiệm vụ "
-                "được giao thực hiện có hiệu quả các Tiêu chí, chuẩn bị đầy đủ các tài liệu minh "
-                f"chứng để tổng hợp báo cáo Ủy ban nhân dân {kind} và Sở Nội vụ thành phố theo quy "
-                "định."
-            ),
+            "body": implementing,
         },
         {"key": "p1.II", "level": 1, "heading": "II. KẾT QUẢ THỰC HIỆN CÁC TIÊU CHÍ"},
     ]
     for index, root in enumerate(results.roots, start=1):
-        body = _criterion_account(root)
+        body = "{kết quả thực hiện}"
         if index == len(results.roots):
             body += "\n*(Kết quả cụ thể của các Tiêu chí tại Phụ lục gửi kèm)*"
         sections.append(
             {
-                "key": f"p1.II.{root.criterion.code}",
+                "key": f"{CRITERION_SECTION}{root.criterion.code}",
                 "level": 2,
                 "heading": f"{index}. {root.criterion.title}",
                 "body": body,
@@ -173,51 +138,22 @@ def default_sections(assessment: Assessment, results: Results) -> list[dict]:
         )
     sections += [
         {"key": "p1.III", "level": 1, "heading": "III. ĐÁNH GIÁ CHUNG"},
-        {
-            "key": "p1.III.1",
-            "level": 2,
-            "heading": "1. Mặt tích cực",
-            "body": _positives(assessment, results, words["span"]),
-        },
+        {"key": "p1.III.1", "level": 2, "heading": "1. Mặt tích cực", "body": positives},
         {
             "key": "p1.III.2",
             "level": 2,
             "heading": "2. Tồn tại, hạn chế",
-            "body": (
-                f"Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện {MODEL} còn một số "
-                "tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm bảo điểm số theo quy "
-                "định, cụ thể:"
-            ),
+            "body": SHORTFALLS,
             "table": ReportSection.Table.SHORTFALLS,
         },
         {"key": "p2", "level": 0, "heading": f"PHẦN II: PHƯƠNG HƯỚNG, NHIỆM VỤ {words['next']}"},
-        {
-            "key": "p2.I",
-            "level": 1,
-            "heading": "I. PHƯƠNG HƯỚNG",
-            "body": (
-                "Tập trung chỉ đạo, đôn đốc và tổ chức thực hiện hoàn thành các mục tiêu, nhiệm vụ "
-                f"đã được xác định tại Kế hoạch triển khai thực hiện {MODEL} trên địa bàn {kind} "
-                f"{commune.name} năm {assessment.year} và các Tiêu chí/Tiêu chí thành phần theo "
-                "Bảng tiêu chí chấm điểm."
-            ),
-        },
-        {
-            "key": "p2.II",
-            "level": 1,
-            "heading": "II. NHIỆM VỤ",
-            "body": _tasks(assessment, results),
-        },
-        {
-            "key": "closing",
-            "level": 3,
-            "heading": "",
-            "body": (
-                f"Trên đây là Báo cáo kết quả thực hiện {MODEL} {words['span']}, phương hướng, "
-                f"nhiệm vụ {words['next'].lower()} của Ủy ban nhân dân {kind} {commune.name}./."
-            ),
-        },
+        {"key": "p2.I", "level": 1, "heading": "I. PHƯƠNG HƯỚNG", "body": DIRECTION},
+        {"key": "p2.II", "level": 1, "heading": "II. NHIỆM VỤ", "body": "{nhiệm vụ}"},
+        {"key": "closing", "level": 3, "heading": "", "body": CLOSING},
     ]
+    for spec in sections:
+        spec.setdefault("body", "")
+        spec["data_snapshot"] = data.snapshot(spec["body"], spec["key"], spec.get("table", ""))
     return sections
 
 
@@ -240,7 +176,6 @@ def report_create(*, assessment: Assessment, by: User) -> Report:
     """A draft report pre-filled from the criteria, scores and registration of `assessment`."""
     if Report.objects.filter(assessment=assessment, status=Report.Status.DRAFT).exists():
         raise ValidationError("Kỳ đánh giá này đã có một báo cáo dự thảo.")
-    results = assessment_results(assessment)
     words = period_words(assessment)
     signer, authority = _default_signer(assessment)
     # An issued report is never edited: a new one corrects it and says which it replaces.
@@ -257,12 +192,12 @@ def report_create(*, assessment: Assessment, by: User) -> Report:
         signer=signer,
         authority=authority,
         signer_name=signer.get_full_name() if signer else "",
-        recipients=DEFAULT_RECIPIENTS,
+        recipients=default_recipients(assessment.commune),
         created_by=by,
     )
     ReportSection.objects.bulk_create(
         ReportSection(report=report, order=order, updated_by=by, **spec)
-        for order, spec in enumerate(default_sections(assessment, results), start=1)
+        for order, spec in enumerate(default_sections(report, LiveData(report)), start=1)
     )
     report_audit(report, Action.REPORT_CREATE, by, f"Tạo dự thảo: {report.summary}")
     return report
@@ -293,12 +228,14 @@ def ensure_draft(report: Report) -> None:
         raise ValidationError("Báo cáo đã ban hành: không sửa được nữa.")
 
 
-@transaction.atomic
-def report_section_save(
-    *, section: ReportSection, body: str, by: User, expected_version: int
-) -> ReportSection:
-    """Save a section's text; refused if someone saved it since `expected_version`."""
-    section = ReportSection.objects.select_for_update().select_related("report").get(pk=section.pk)
+def _locked_section(section: ReportSection, expected_version: int) -> ReportSection:
+    """The section under a row lock, refused if the report is issued or someone saved the
+    section since `expected_version`."""
+    section = (
+        ReportSection.objects.select_for_update()
+        .select_related("report__assessment__commune", "report__assessment__criteria_set")
+        .get(pk=section.pk)
+    )
     ensure_draft(section.report)
     if section.version != expected_version:
         who = section.updated_by.get_full_name() if section.updated_by else "người khác"
@@ -308,21 +245,110 @@ def report_section_save(
             "bạn chưa được lưu; hãy xem bản mới rồi sửa lại.",
             code="stale",
         )
-    body = "\n".join(line.rstrip() for line in body.replace("\r\n", "\n").split("\n")).strip()
-    if body == section.body:
-        return section
+    return section
+
+
+def _write_body(section: ReportSection, body: str, by: User, summary: str) -> None:
+    """Keep the old text as a revision, store `body` with the data it was written against."""
     ReportSectionRevision.objects.create(
         section=section, body=section.body, user=section.updated_by or by
     )
     section.body = body
+    section.data_snapshot = LiveData(section.report).snapshot(body, section.key, section.table)
     section.version += 1
     section.updated_by = by
-    section.save(update_fields=["body", "version", "updated_by", "updated_at"])
+    section.save(update_fields=["body", "data_snapshot", "version", "updated_by", "updated_at"])
     report_audit(
         section.report,
         Action.REPORT_EDIT,
         by,
-        f"Sửa mục “{section.heading or section.key}”",
+        summary,
+        section=section.key,
+        version=section.version,
+    )
+
+
+@transaction.atomic
+def report_section_save(
+    *,
+    section: ReportSection,
+    body: str,
+    by: User,
+    expected_version: int,
+    show_points: bool | None = None,
+) -> ReportSection:
+    """Save a section's text; refused if someone saved it since `expected_version`, or if it
+    names a field that does not exist. `show_points` (sections with the shortfall table):
+    print the points achieved next to the maximum."""
+    section = _locked_section(section, expected_version)
+    body = "\n".join(line.rstrip() for line in body.replace("\r\n", "\n").split("\n")).strip()
+    problems = body_problems(body, section.key)
+    if problems:
+        raise ValidationError(" ".join(problems), code="fields")
+    label = section.heading or section.key
+    if show_points is not None and section.table and show_points != section.show_points:
+        section.show_points = show_points
+        section.version += 1
+        section.updated_by = by
+        section.save(update_fields=["show_points", "version", "updated_by", "updated_at"])
+        report_audit(
+            section.report,
+            Action.REPORT_EDIT,
+            by,
+            f"Mục “{label}”: {'in' if show_points else 'bỏ'} cột “Điểm đạt” trong bảng",
+            section=section.key,
+            version=section.version,
+        )
+    if body != section.body:
+        _write_body(section, body, by, f"Sửa mục “{label}”")
+    return section
+
+
+@transaction.atomic
+def report_section_refresh(
+    *, section: ReportSection, by: User, expected_version: int
+) -> ReportSection:
+    """ "Làm mới từ dữ liệu": the section's text becomes today's default text for its key
+    (the old text is kept as a revision)."""
+    section = _locked_section(section, expected_version)
+    data = LiveData(section.report)
+    spec = next(
+        (s for s in default_sections(section.report, data) if s["key"] == section.key), None
+    )
+    if spec is None:
+        raise ValidationError(
+            f"Mục “{section.heading or section.key}” không có lời văn mặc định để làm mới."
+        )
+    if spec["body"] == section.body:
+        section.data_snapshot = spec["data_snapshot"]
+        section.version += 1
+        section.updated_by = by
+        section.save(update_fields=["data_snapshot", "version", "updated_by", "updated_at"])
+    else:
+        _write_body(
+            section, spec["body"], by, f"Làm mới mục “{section.heading or section.key}” từ dữ liệu"
+        )
+    return section
+
+
+@transaction.atomic
+def report_section_keep(
+    *, section: ReportSection, by: User, expected_version: int
+) -> ReportSection:
+    """ "Giữ nguyên lời văn": the secretary read the changes; the text stays as written and
+    today's data becomes what it was written against."""
+    section = _locked_section(section, expected_version)
+    section.data_snapshot = LiveData(section.report).snapshot(
+        section.body, section.key, section.table
+    )
+    section.version += 1
+    section.updated_by = by
+    section.save(update_fields=["data_snapshot", "version", "updated_by", "updated_at"])
+    report_audit(
+        section.report,
+        Action.REPORT_EDIT,
+        by,
+        f"Giữ nguyên lời văn mục “{section.heading or section.key}” sau khi dữ liệu thay đổi",
         section=section.key,
         version=section.version,
     )

@@ -28,7 +28,7 @@ from assessments.models import Assessment, AssessmentEvent, Score
 from audit.services import Action, audit_record
 from evidence.selectors import evidence_snapshot
 from guards.storage import StoredFiles, removed_on_error
-from reports import documents
+from reports import documents, fields
 from reports.models import (
     STAGES_NEWEST_FIRST,
     DocumentEvent,
@@ -97,6 +97,18 @@ def issued_file_store(
     return record
 
 
+def ensure_report_true(report: Report) -> None:
+    """Refuse to issue a report that would state something the data does not: a field with no
+    data, a typed figure contradicting the live total, a figure the appendix prints otherwise."""
+    problems = fields.report_problems(report)
+    if problems:
+        raise ValidationError(
+            "Chưa ban hành được, báo cáo cần sửa: "
+            + " ".join(f"({index}) {problem}" for index, problem in enumerate(problems, start=1)),
+            code="untrue",
+        )
+
+
 def report_issue(*, report: Report, by: User, override_reason: str = "") -> Report:
     """Give the report its number and date and freeze it: the PDFs, the appendix XLSX and
     the evidence list with their SHA-256 are stored as they are now.
@@ -120,6 +132,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 "cho ban hành khi ghi rõ lý do."
             )
         assessment = _assessment_to_freeze(report)
+        ensure_report_true(report)
         today = timezone.localdate()
         number = _next_number(report, today.year)
         report.number = number

@@ -25,10 +25,17 @@ from guards.http import AuthenticatedRequest
 from guards.inline import inert
 from reports import documents
 from reports.docx import appendix_docx, report_docx
-from reports.forms import ReportSettingsForm, SectionForm
+from reports.fields import LiveData, report_problems
+from reports.forms import ReportSettingsForm, SectionForm, VersionForm
 from reports.models import Report, ReportSection
 from reports.rendering import warm_up
-from reports.services import report_create, report_section_save, report_update
+from reports.services import (
+    report_create,
+    report_section_keep,
+    report_section_refresh,
+    report_section_save,
+    report_update,
+)
 from reports.services.drafting import report_audit
 from reports.services.issuing import unapproved_codes
 from reports.xlsx import appendix_xlsx
@@ -117,8 +124,10 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             messages.success(request, "Đã lưu thông tin chung của báo cáo.")
             return redirect("reports:edit", pk=pk, report_pk=report.pk)
     warm_up()  # the PDF worker starts now, not when the secretary issues
+    data = LiveData(report)
     sections = list(report.sections.select_related("updated_by"))
     for section in sections:
+        _editor(section, data)
         section.form = SectionForm(  # type: ignore[attr-defined]  # read by the template
             initial={"version": section.version, "body": section.body}
         )
@@ -131,10 +140,49 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             "report": report,
             "sections": sections,
             "settings_form": settings_form,
-            "shortfalls": documents.shortfall_rows_for(report),
+            "shortfalls": documents.shortfall_rows(data.results),
             "editable": report.status == Report.Status.DRAFT,
             "unapproved": unapproved_codes(report),
+            "problems": report_problems(report, data, sections),
+            "warnings": data.warnings(sections),
+            "level_note": data.statement.why_not_stated,
             "is_leader": is_leader(request.user, assessment),
+        },
+    )
+
+
+def _editor(section: ReportSection, data: LiveData) -> ReportSection:
+    """What the section's card shows besides its text: the preview with the fields
+    highlighted, the fields usable there with today's values, what changed since the text
+    was written."""
+    section.rendered = data.section(section, highlight=True)  # type: ignore[attr-defined]
+    section.fields = data.usable(section.key)  # type: ignore[attr-defined]
+    section.changes = data.changes(section)  # type: ignore[attr-defined]
+    return section
+
+
+def _section_card(
+    request: PageRequest, report: Report, section: ReportSection, error: str | None, body: str
+) -> HttpResponse:
+    """The section's card after an htmx POST (saved, refreshed, kept or refused)."""
+    section.refresh_from_db()
+    data = LiveData(report)
+    _editor(section, data)
+    section.form = SectionForm(  # type: ignore[attr-defined]  # read by the template
+        initial={"version": section.version, "body": body if error else section.body}
+    )
+    return render(
+        request,
+        "reports/_section_editor.html",
+        {
+            "report": report,
+            "assessment": report.assessment,
+            "section": section,
+            "error": error,
+            "saved": error is None,
+            "editable": True,
+            "shortfalls": documents.shortfall_rows(data.results),
+            "level_note": data.statement.why_not_stated,
         },
     )
 
@@ -153,35 +201,60 @@ def section_save(request: PageRequest, pk: int, report_pk: int, section_pk: int)
                 body=form.cleaned_data["body"],
                 by=request.user,
                 expected_version=form.cleaned_data["version"],
+                show_points=form.cleaned_data["show_points"] if section.table else None,
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
         error = "Dữ liệu không hợp lệ; hãy tải lại trang."
     if request.htmx:
-        section.refresh_from_db()
-        section.form = SectionForm(  # type: ignore[attr-defined]  # read by the template
-            initial={"version": section.version, "body": form.data.get("body", section.body)}
-            if error
-            else {"version": section.version, "body": section.body}
-        )
-        return render(
-            request,
-            "reports/_section_editor.html",
-            {
-                "report": report,
-                "assessment": report.assessment,
-                "section": section,
-                "error": error,
-                "saved": error is None,
-                "editable": True,
-            },
-        )
+        return _section_card(request, report, section, error, form.data.get("body", ""))
     if error:
         messages.error(request, error)
     else:
         messages.success(request, f"Đã lưu mục “{section.heading or 'kết luận'}”.")
     return redirect(f"{reverse('reports:edit', args=[pk, report_pk])}#muc-{section.pk}")
+
+
+def _section_action(
+    request: PageRequest, pk: int, report_pk: int, section_pk: int, action: Callable, done: str
+) -> HttpResponse:
+    report = _get_report(request.user, pk, report_pk)
+    section = get_object_or_404(ReportSection, report=report, pk=section_pk)
+    form = VersionForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            action(section=section, by=request.user, expected_version=form.cleaned_data["version"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Dữ liệu không hợp lệ; hãy tải lại trang."
+    if request.htmx:
+        return _section_card(request, report, section, error, section.body)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(f"{reverse('reports:edit', args=[pk, report_pk])}#muc-{section.pk}")
+
+
+@rule("reviewer")
+@require_POST
+def section_refresh(request: PageRequest, pk: int, report_pk: int, section_pk: int) -> HttpResponse:
+    """ "Làm mới từ dữ liệu": the section's text becomes today's default text."""
+    return _section_action(
+        request, pk, report_pk, section_pk, report_section_refresh, "Đã làm mới mục từ dữ liệu."
+    )
+
+
+@rule("reviewer")
+@require_POST
+def section_keep(request: PageRequest, pk: int, report_pk: int, section_pk: int) -> HttpResponse:
+    """ "Giữ nguyên lời văn": the changes were read; the text stays as written."""
+    return _section_action(
+        request, pk, report_pk, section_pk, report_section_keep, "Đã giữ nguyên lời văn của mục."
+    )
 
 
 @rule("reviewer")

@@ -5,6 +5,8 @@
 //   <a href="/" data-history-back>       goes back one page (the href is the fallback)
 //   <div data-width="42.5">              width in percent, set through the CSSOM
 //   <div data-left="85">                 left offset in percent, likewise
+//   <button data-insert-field="{năm}">   inserts its text at the cursor of the textarea marked
+//                                        data-field-target in the same .section-editor card
 // Listeners sit on the document, so content that htmx swaps in later behaves the same; sizes
 // are applied again to every fragment htmx loads.
 (function () {
@@ -49,6 +51,20 @@
       event.preventDefault();
       window.history.back();
     }
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-insert-field]");
+    if (!button) return;
+    const card = button.closest(".section-editor");
+    const area = card && card.querySelector("textarea[data-field-target]");
+    if (!area) return;
+    const text = button.dataset.insertField;
+    const start = area.selectionStart;
+    const end = area.selectionEnd;
+    area.focus();
+    area.setRangeText(text, start, end, "end");
+    area.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
   // This script is loaded at the end of <body>: what is above it is already parsed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
@@ -16,7 +17,7 @@ from django.urls import reverse
 
 from assessments.models import Score
 from assessments.services import assessment_create, score_return
-from criteria.models import Criterion
+from criteria.models import Criterion, Level
 from evidence.services import evidence_delete, evidence_upload
 from guards.inline import FILE_CSP
 from guards.pdfscript import pdf_script_signs
@@ -29,6 +30,7 @@ from reports.models import (
     NumberSequence,
     RegisteredNumber,
     Report,
+    ReportTask,
     SignatureRecord,
     SigningKey,
     TrustAnchor,
@@ -44,6 +46,24 @@ from tests.evidence.conftest import pdf_bytes
 from tests.reports.pdf_fields import signature_boxes
 
 # -- numbering ----------------------------------------------------------------------------------
+
+
+def with_content(report, by):
+    """What a report needs before it may be issued (reports.fields): the plan and the
+    registration, the units' accounts and a task for the next period."""
+    assessment = report.assessment
+    assessment.plan_number = assessment.plan_number or "1/KH-UBND"
+    assessment.plan_date = assessment.plan_date or dt.date(assessment.year, 1, 15)
+    assessment.registration_number = assessment.registration_number or "2/UBND-VP"
+    assessment.registration_date = assessment.registration_date or dt.date(assessment.year, 1, 20)
+    assessment.target_level = (
+        assessment.target_level
+        or Level.objects.filter(criteria_set=assessment.criteria_set).first()
+    )
+    assessment.save()
+    assessment.scores.filter(result_text="").update(result_text="Đã thực hiện.")
+    ReportTask.objects.create(report=report, text="Tiếp tục thực hiện.", created_by=by)
+    return report
 
 
 def test_issuing_gives_the_next_number_and_today(issued, demo_scored, secretary):
@@ -73,7 +93,7 @@ def test_another_commune_has_its_own_register(issued, demo_scored, outsider):
     other = demo_scored.other_assessment
     for score in other.scores.all():
         Score.objects.filter(pk=score.pk).update(status="approved")
-    report = report_create(assessment=other, by=outsider)
+    report = with_content(report_create(assessment=other, by=outsider), outsider)
     assert report_issue(report=report, by=outsider).number == 1
 
 
@@ -89,7 +109,7 @@ def test_concurrent_issuing_never_gives_the_same_number(demo_scored, secretary):
             period="h1",
         )
         assessment.scores.update(status=Score.Status.APPROVED)
-        drafts.append(report_create(assessment=assessment, by=secretary))
+        drafts.append(with_content(report_create(assessment=assessment, by=secretary), secretary))
     errors, barrier = [], threading.Barrier(len(drafts))
 
     def issue(report):
@@ -149,7 +169,7 @@ def test_issuing_freezes_the_documents(issued, demo_scored, leader):
 def test_issue_is_refused_while_scores_are_unapproved_unless_a_leader_gives_a_reason(
     client, demo, login_as, secretary, leader
 ):
-    report = report_create(assessment=demo.assessment, by=secretary)
+    report = with_content(report_create(assessment=demo.assessment, by=secretary), secretary)
     url = reverse("reports:issue", args=[demo.assessment.pk, report.pk])
     login_as(secretary)
     assert client.post(url).status_code == 403

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from assessments.selectors import assessment_results
-from reports import markup, rendering
-from reports.documents import appendix_pdf, render_pdfs, report_pdf
+from reports import content, markup, rendering
+from reports.documents import appendix_pdf, render_pdfs, report_context, report_pdf
 from reports.models import Report
 from reports.services import report_create, report_section_save
 from tests.queries import at_most
@@ -23,8 +23,20 @@ from tests.queries import at_most
 MM = 72 / 25.4  # points per millimetre
 
 
+# The seed report's Nơi nhận: the commune's own list (Commune.report_recipients), not code.
+SEED_RECIPIENTS = """TTĐU (để b/c);
+TT HĐND (để b/c);
+CT, các PCT UBND xã;
+Các phòng, đơn vị sự nghiệp thuộc xã;
+Ủy ban MTTQ Việt Nam xã;
+Các thôn dân cư trên địa bàn xã;
+Lưu: VT, VHXX."""
+
+
 @pytest.fixture
 def report(demo_scored, secretary):
+    demo_scored.commune.report_recipients = SEED_RECIPIENTS
+    demo_scored.commune.save(update_fields=["report_recipients"])
     return report_create(assessment=demo_scored.assessment, by=secretary)
 
 
@@ -168,25 +180,35 @@ def test_pdf_has_the_shortfall_table_row_by_row(report_file):
     assert "Các cơ quan, đơn vị" in table
 
 
-def test_tasks_are_proposed_from_the_unmet_subcriteria(report):
-    tasks = report.sections.get(key="p2.II").body.splitlines()
-    assert (
-        tasks[1]
-        == "2. Vận hành App trên thiết bị thông minh để tiếp nhận ý kiến phản ánh, góp ý của người dân, tổ chức và doanh nghiệp."
-    )
-    assert (
-        tasks[-1]
-        == "5. Tỷ lệ người dân cài đặt ứng dụng Hải Phòng Smart trên số hộ gia đình đạt 100%."
-    )
+def expanded(report, key: str) -> list[str]:
+    """A section's paragraphs as the documents print them (live fields substituted)."""
+    section = next(s for s in report_context(report, for_pdf=True)["sections"] if s.key == key)
+    return section.expanded.splitlines()
+
+
+def test_tasks_gather_the_unmet_subcriteria(report):
+    # The text is a live field: the tasks are read from the data when the report is shown
+    # (reports.content.report_tasks, in the secretary's order), numbered from 1.
+    assert report.sections.get(key="p2.II").body == "{nhiệm vụ}"
+    tasks = expanded(report, "p2.II")
+    assert [task.split(". ", 1)[0] for task in tasks] == [str(n) for n in range(1, len(tasks) + 1)]
+    texts = [task.split(". ", 1)[1] for task in tasks]
+    for unmet in [
+        "Vận hành App trên thiết bị thông minh để tiếp nhận ý kiến phản ánh, góp ý của người dân, tổ chức và doanh nghiệp.",
+        "Tỷ lệ người dân cài đặt ứng dụng Hải Phòng Smart trên số hộ gia đình đạt 100%.",
+    ]:
+        assert any(unmet.rstrip(".") in text for text in texts), unmet
 
 
 def test_each_criterion_section_lists_what_was_done(report):
-    body = report.sections.get(key="p1.II.1").body
-    assert body.startswith(
-        "- Thực hiện đầy đủ các nội dung công khai để tổ chức, công dân biết, thực hiện: Công khai danh mục"
-    )
+    # Section II is the units' own accounts (reports.content.criterion_accounts), live.
+    assert report.sections.get(key="p1.II.1").body == "{kết quả thực hiện}"
+    results = assessment_results(report.assessment)
+    root = next(r for r in results.roots if r.criterion.code == "1")
+    accounts = content.criterion_accounts(results, root)
+    assert accounts and expanded(report, "p1.II.1") == accounts
     # What lost its points is not claimed as done.
-    assert "Vận hành App" not in body
+    assert not any("Vận hành App" in line for line in accounts)
 
 
 # -- Nghị định 30 format --------------------------------------------------------------------
