@@ -120,7 +120,7 @@ def report_tasks(report: Report, results: Results) -> list[TaskItem]:
 
 
 def document_type(number: str) -> str:
-    """"Kế hoạch" for 62/KH-UBND, "Quyết định" for 5049/QĐ-UBND…, else "Công văn"."""
+    """ "Kế hoạch" for 62/KH-UBND, "Quyết định" for 5049/QĐ-UBND…, else "Công văn"."""
     symbol = number.partition("/")[2].split("-")[0].strip().upper()
     return DOCUMENT_TYPES.get(symbol, "Công văn")
 
@@ -154,20 +154,19 @@ def implementing_paragraphs(report: Report, results: Results) -> list[str]:
         number = document.number.strip()
         name = f"{document_type(number)} số {number}"
         summary = " ".join(document.summary.split()).rstrip(".")
+        summary = f" {summary}" if summary else ""
         if document.kind == ImplementingDocument.Kind.DEPLOY:
             dated = f" ngày {document.date:%d/%m/%Y}" if document.date else ""
-            lead = (
-                f"Ngay khi {authority} ban hành {decision}, " if authority and decision else ""
-            )
-            text = f"{lead}{issuer} đã ban hành {name}{dated} {summary}."
+            lead = f"Ngay khi {authority} ban hành {decision}, " if authority and decision else ""
+            text = f"{lead}{issuer} đã ban hành {name}{dated}{summary}."
         elif document.kind == ImplementingDocument.Kind.REMIND:
             when = f", đến ngày {document.date:%d/%m/%Y}" if document.date else ""
             text = (
                 f"Để đảm bảo việc triển khai thực hiện năm {assessment.year} được hiệu quả"
-                f"{when}, {issuer} tiếp tục ban hành {name} {summary}."
+                f"{when}, {issuer} tiếp tục ban hành {name}{summary}."
             )
         else:
             when = f"Ngày {document.date:%d/%m/%Y}, " if document.date else ""
-            text = f"{when}{issuer} đã ban hành {name} {summary}."
+            text = f"{when}{issuer} đã ban hành {name}{summary}."
         paragraphs.append(sentence(text))
     return paragraphs

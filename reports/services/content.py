@@ -110,8 +110,8 @@ def report_task_move(*, report: Report, key: str, up: bool, by: User) -> list[st
 
 
 def _ensure_documents_open(assessment: Assessment) -> Assessment:
-    assessment = Assessment.objects.select_for_update().select_related("commune").get(
-        pk=assessment.pk
+    assessment = (
+        Assessment.objects.select_for_update().select_related("commune").get(pk=assessment.pk)
     )
     if assessment.status == Assessment.Status.FROZEN:
         raise ValidationError(FROZEN_DOCUMENTS)
