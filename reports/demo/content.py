@@ -77,4 +77,5 @@ def demo_draft_report(*, path: Path = DEMO_FILE) -> Report:
     assessment = Assessment.objects.filter(commune__name=spec["commune"]).order_by("-year").get()
     report = report_create(assessment=assessment, by=by)
     demo_task_order(report=report, path=path)
+    report.refresh_from_db()
     return report

@@ -125,7 +125,7 @@ def test_tasks_natural_order_sources_and_keys(report, secretary, demo_scored):
         "next:2.2.f:1",
         "next:4.1.d:1",
         "next:4.2.c:1",  # 4.2.d and 4.2.e share its task: listed once
-        "unmet:4.2.f",
+        "next:4.2.f:1",
         "unmet:4.3",
     ]
     unmet = next(item for item in items if item.key == "unmet:2.1.e")

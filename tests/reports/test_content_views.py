@@ -27,7 +27,7 @@ def test_editor_shows_the_tasks_in_section_p2_ii(client, login_as, secretary, re
     login_as(secretary)
     html = client.get(_url("edit", report)).content.decode()
     assert 'data-testid="tasks-editor"' in html
-    assert html.count('data-key="unmet:') == 7
+    assert html.count('data-key="unmet:') == 6
     assert "Chưa đạt điểm tối đa" in html and "Đơn vị: " in html
     assert reverse("reports:documents", args=[report.assessment_id]) in html  # from I.2
 
