@@ -34,6 +34,7 @@ TASKS_ANCHOR = "nhiem-vu"
 def _tasks_response(request: PageRequest, report: Report, error: str = "") -> HttpResponse:
     """The editor partial for htmx, else back to the report editor with a message."""
     if request.htmx:
+        report.refresh_from_db()  # the service saved the order on its own copy
         context = tasks_editor_context(report, request=request, error=error)
         return render(request, "reports/_tasks_list.html", context)
     if error:

@@ -45,6 +45,10 @@ def test_add_edit_move_delete_through_the_pages(client, login_as, secretary, rep
     assert response.status_code == 302 and response["Location"].endswith("#nhiem-vu")
     report.refresh_from_db()
     assert report.task_order[1] == f"task:{task.pk}"
+    html = client.post(
+        _url("task_move", report), {"key": f"task:{task.pk}", "direction": "up"}, **HTMX
+    ).content.decode()
+    assert html.index(f'data-key="task:{task.pk}"') < html.index('data-key="unmet:1.2.d"')
     client.post(_url("task_edit", report, task.pk), {"text": "Sơ kết"}, **HTMX)
     task.refresh_from_db()
     assert task.text == "Sơ kết"
