@@ -730,16 +730,16 @@ def test_leader_records_deductions_and_the_dashboard_total_drops(
     )
     dashboard = reverse("reports:dashboard", args=[demo_scored.assessment.pk])
     login_as(leader)
-    assert approved_total(client, demo_scored) == "90"
+    assert approved_total(client, demo_scored) == "80"
     response = client.post(
         adjustment_url, {"cases": "2", "note": "02 công chức khiển trách", "next": dashboard}
     )
     assert response.url == dashboard
-    assert approved_total(client, demo_scored) == "84"
+    assert approved_total(client, demo_scored) == "74"
     html = client.get(dashboard).content.decode()
     assert "2 trường hợp × 3 điểm (02 công chức khiển trách)" in html
     client.post(adjustment_url, {"cases": "1", "note": ""})
-    assert approved_total(client, demo_scored) == "87"
+    assert approved_total(client, demo_scored) == "77"
     assert AdjustmentEntry.objects.get().cases == 1
     assert demo_scored.assessment.events.filter(action="adjustment").count() == 2
 
