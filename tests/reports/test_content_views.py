@@ -171,3 +171,18 @@ def test_report_home_links_to_the_documents(client, login_as, leader, demo):
     login_as(leader)
     html = client.get(reverse("reports:home", args=[demo.assessment.pk])).content.decode()
     assert reverse("reports:documents", args=[demo.assessment.pk]) in html
+
+
+def test_tasks_editor_queries_do_not_grow_with_tasks(client, login_as, secretary, report):
+    login_as(secretary)
+    url = _url("task_move", report)
+    data = {"key": "unmet:1.2.d", "direction": "down"}
+    # session, user, membership, assessment, report, the order's lock and results (twice:
+    # the move and the answer), the tasks, the audit entry
+    with at_most(45, "session … results, tasks, audit") as few:
+        client.post(url, data, **HTMX)
+    for n in range(5):
+        ReportTask.objects.create(report=report, text=f"Nhiệm vụ {n}", created_by=secretary)
+    with at_most(45, "the same with five general tasks") as many:
+        client.post(url, data, **HTMX)
+    assert len(many) == len(few)
