@@ -47,9 +47,11 @@ def _leaves(root: ResultNode) -> Iterator[ResultNode]:
 
 
 def is_done(leaf: ResultNode) -> bool:
-    """Scored with points, and not excluded as "không phát sinh"."""
+    """Scored with points, and not "không phát sinh" (whatever points its policy gives, a
+    sub-criterion that did not arise was not done)."""
     points = leaf.current_points
-    return not leaf.excluded and points is not None and points > 0
+    not_arising = leaf.score is not None and leaf.score.not_arising
+    return not leaf.excluded and not not_arising and points is not None and points > 0
 
 
 def is_unmet(leaf: ResultNode) -> bool:

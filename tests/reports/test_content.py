@@ -80,6 +80,7 @@ def test_accounts_print_only_done_sub_criteria_in_tree_order(demo_scored):
 def test_not_scored_zero_and_not_arising_are_not_done(demo_scored):
     _set(demo_scored, "2.1.b", result_text="Zero", leader_points=Decimal(0))
     _set(demo_scored, "2.1.d", result_text="Excluded", not_arising=True, proposed_points=None)
+    _set(demo_scored, "2.3", result_text="Full by policy", not_arising=True)  # points kept
     _set(
         demo_scored,
         "2.2.g",
@@ -89,7 +90,7 @@ def test_not_scored_zero_and_not_arising_are_not_done(demo_scored):
         status=Score.Status.NOT_STARTED,
     )
     paragraphs = "\n".join(_accounts(demo_scored, "2"))
-    for text in ("Zero", "Excluded", "Unscored"):
+    for text in ("Zero", "Excluded", "Unscored", "Full by policy"):
         assert text not in paragraphs
 
 
