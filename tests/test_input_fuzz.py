@@ -61,7 +61,7 @@ from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
-from reports.models import Report, SigningKey
+from reports.models import ImplementingDocument, Report, ReportTask, SigningKey
 from reports.services import report_create
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -404,6 +404,36 @@ def _report(attr):
     return lambda p, f: {**_a(p), "report_pk": getattr(p, attr).pk}
 
 
+def _general_task(p, f):
+    """A general task of the draft's section "Nhiệm vụ" (made if the portal has none)."""
+    task = p.draft.tasks.first() or ReportTask.objects.create(
+        report=p.draft, text="Tổng kết mô hình.", created_by=p.users["vanthu"]
+    )
+    return {**_report("draft")(p, f), "task_pk": task.pk}
+
+
+def _document(p, f):
+    """An implementing document of the assessment (made if the portal has none)."""
+    document = p.assessment.implementing_documents.first() or ImplementingDocument.objects.create(
+        assessment=p.assessment,
+        number="403/UBND-VHXX",
+        summary="đôn đốc",
+        created_by=p.users["vanthu"],
+    )
+    return {**_a(p), "document_pk": document.pk}
+
+
+def _document_data(p, f):
+    return {
+        "kind": "remind",
+        "number": "403/UBND-VHXX",
+        "date": "2026-02-23",
+        "issuer": "",
+        "summary": "đôn đốc các cơ quan, đơn vị",
+        "order": "2",
+    }
+
+
 def _pdf(name: str, pages: int = 1) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, pdf_bytes(pages=pages), content_type="application/pdf")
 
@@ -633,6 +663,22 @@ PLANS = {
     "reports:dossier_download": Plan(
         "vanthu", lambda p, f: {**_report("signed")(p, f), "dossier_pk": 1}
     ),
+    "reports:task_add": Plan(
+        "vanthu", _report("draft"), lambda p, f: {"text": "Tổng kết mô hình."}, htmx=True
+    ),
+    "reports:task_move": Plan(
+        "vanthu",
+        _report("draft"),
+        lambda p, f: {"key": f"task:{_general_task(p, f)['task_pk']}", "direction": "down"},
+        htmx=True,
+    ),
+    "reports:task_edit": Plan(
+        "vanthu", _general_task, lambda p, f: {"text": "Sơ kết mô hình."}, htmx=True
+    ),
+    "reports:task_delete": Plan("vanthu", _general_task, htmx=True),
+    "reports:documents": Plan("vanthu", data=_document_data),
+    "reports:document_edit": Plan("vanthu", _document, _document_data),
+    "reports:document_delete": Plan("vanthu", _document),
     "criteria:set_list": Plan("vhxh"),
     "criteria:set_detail": Plan("vhxh", lambda p, f: {"pk": p.assessment.criteria_set_id}),
     "verify:upload": Plan(None, data=lambda p, f: {"file": _pdf("Báo cáo.pdf")}),
@@ -964,6 +1010,9 @@ def _crawl(portal):
     yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True, None
     yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
     yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
+    # with a general task: its edit, delete and move forms
+    with_task = {k: v for k, v in _general_task(portal, None).items() if k != "task_pk"}
+    yield "vanthu", "reports:edit", with_task, None, False, None
 
 
 FILES = {
