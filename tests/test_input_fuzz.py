@@ -404,23 +404,33 @@ def _report(attr):
     return lambda p, f: {**_a(p), "report_pk": getattr(p, attr).pk}
 
 
+def _with_task(p):
+    """A general task in the draft's section "Nhiệm vụ"."""
+    if not p.draft.tasks.exists():
+        ReportTask.objects.create(
+            report=p.draft, text="Tổng kết mô hình.", created_by=p.users["vanthu"]
+        )
+
+
+def _with_document(p):
+    """An implementing document of the assessment."""
+    if not p.assessment.implementing_documents.exists():
+        ImplementingDocument.objects.create(
+            assessment=p.assessment,
+            number="403/UBND-VHXX",
+            summary="đôn đốc",
+            created_by=p.users["vanthu"],
+        )
+
+
 def _general_task(p, f):
-    """A general task of the draft's section "Nhiệm vụ" (made if the portal has none)."""
-    task = p.draft.tasks.first() or ReportTask.objects.create(
-        report=p.draft, text="Tổng kết mô hình.", created_by=p.users["vanthu"]
-    )
-    return {**_report("draft")(p, f), "task_pk": task.pk}
+    _with_task(p)  # already there when the plan's setup ran (before the rows are counted)
+    return {**_report("draft")(p, f), "task_pk": p.draft.tasks.first().pk}
 
 
 def _document(p, f):
-    """An implementing document of the assessment (made if the portal has none)."""
-    document = p.assessment.implementing_documents.first() or ImplementingDocument.objects.create(
-        assessment=p.assessment,
-        number="403/UBND-VHXX",
-        summary="đôn đốc",
-        created_by=p.users["vanthu"],
-    )
-    return {**_a(p), "document_pk": document.pk}
+    _with_document(p)  # idem
+    return {**_a(p), "document_pk": p.assessment.implementing_documents.first().pk}
 
 
 def _document_data(p, f):
@@ -669,16 +679,21 @@ PLANS = {
     "reports:task_move": Plan(
         "vanthu",
         _report("draft"),
-        lambda p, f: {"key": f"task:{_general_task(p, f)['task_pk']}", "direction": "down"},
+        lambda p, f: {"key": f"task:{p.draft.tasks.first().pk}", "direction": "down"},
         htmx=True,
+        setup=_with_task,
     ),
     "reports:task_edit": Plan(
-        "vanthu", _general_task, lambda p, f: {"text": "Sơ kết mô hình."}, htmx=True
+        "vanthu",
+        _general_task,
+        lambda p, f: {"text": "Sơ kết mô hình."},
+        htmx=True,
+        setup=_with_task,
     ),
-    "reports:task_delete": Plan("vanthu", _general_task, htmx=True),
+    "reports:task_delete": Plan("vanthu", _general_task, htmx=True, setup=_with_task),
     "reports:documents": Plan("vanthu", data=_document_data),
-    "reports:document_edit": Plan("vanthu", _document, _document_data),
-    "reports:document_delete": Plan("vanthu", _document),
+    "reports:document_edit": Plan("vanthu", _document, _document_data, setup=_with_document),
+    "reports:document_delete": Plan("vanthu", _document, setup=_with_document),
     "criteria:set_list": Plan("vhxh"),
     "criteria:set_detail": Plan("vhxh", lambda p, f: {"pk": p.assessment.criteria_set_id}),
     "verify:upload": Plan(None, data=lambda p, f: {"file": _pdf("Báo cáo.pdf")}),
@@ -1011,8 +1026,8 @@ def _crawl(portal):
     yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
     yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
     # with a general task: its edit, delete and move forms
-    with_task = {k: v for k, v in _general_task(portal, None).items() if k != "task_pk"}
-    yield "vanthu", "reports:edit", with_task, None, False, None
+    _with_task(portal)
+    yield "vanthu", "reports:edit", _report("draft")(portal, None), None, False, None
 
 
 FILES = {
