@@ -154,3 +154,9 @@ def test_section_i2_is_the_real_one(demo_scored):
     assert implementing_paragraphs(report, assessment_results(report.assessment)) == paragraphs(
         REAL_I2
     )
+
+
+def test_the_90_fixture_is_the_total_the_seed_table_implies(demo_scored_90):
+    results = assessment_results(demo_scored_90.assessment)
+    assert results.approved.final == 90
+    assert [leaf.criterion.code for leaf in results.losing] == ["2.1.a", "1.2.d", "4.2.f", "2.2.e"]
