@@ -276,6 +276,12 @@ def require_report_work(user: User, assessment: Assessment) -> None:
         raise PermissionDenied("Chỉ lãnh đạo và văn thư được soạn báo cáo.")
 
 
+def require_implementing_documents(user: User, assessment: Assessment) -> None:
+    """The implementing documents of section I.2 are recorded by leaders and the secretary."""
+    if not is_reviewer(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo và văn thư được ghi văn bản triển khai.")
+
+
 def require_secretary(user: User, assessment: Assessment) -> None:
     if not is_secretary(user, assessment):
         raise PermissionDenied("Chỉ văn thư được ban hành và ký số văn bản.")

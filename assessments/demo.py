@@ -71,16 +71,21 @@ def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> 
 
 
 def demo_scores(spec: dict) -> None:
-    """Score and approve every sub-criterion as the seed report's outcome says."""
+    """Score and approve every sub-criterion as the seed report's outcome says: the units'
+    accounts and next tasks, the four shortfalls, and the second half's tasks not yet done."""
     User = get_user_model()
     users = {user.username: user for user in User.objects.all()}
     leader = users[spec["approved_by"]]
     assessment = Assessment.objects.get(commune__name=spec["commune"])
+    accounts = {code: item for item in spec.get("accounts", []) for code in item["codes"]}
+    next_tasks = spec.get("next_tasks", {})
     shortfalls = {item["code"]: item for item in spec.get("shortfalls", [])}
+    later = spec.get("second_half", {})
     for score in Score.objects.filter(assessment=assessment).select_related("criterion"):
         criterion = score.criterion
-        item = shortfalls.get(criterion.code)
-        fields = {"result_text": spec["default_result"]}
+        code = criterion.code
+        item = shortfalls.get(code)
+        fields: dict = {"next_tasks": next_tasks.get(code, "")}
         by = leader
         if item is not None:
             by = users[item["by"]]
@@ -91,10 +96,23 @@ def demo_scores(spec: dict) -> None:
                 )
             else:
                 fields["points"] = Decimal(item["points"])
-        elif criterion.rule == RuleKind.TIERS:
-            fields.update(numerator=Decimal(1), denominator=Decimal(1))
+        elif code in later.get("codes", []):
+            reason = later.get("reasons", {}).get(code, later["reason"])
+            fields.update(result_text=later["result"], shortfall_reason=reason)
+            if criterion.rule == RuleKind.TIERS:
+                fields.update(numerator=Decimal(0), denominator=Decimal(1))
+            else:
+                fields["points"] = Decimal(0)
         else:
-            fields["points"] = criterion.max_points
+            if code not in accounts:
+                raise ValueError(f"The demo has no account for sub-criterion {code}.")
+            account = accounts[code]
+            by = users[account["by"]] if account.get("by") else leader
+            fields["result_text"] = account["text"]
+            if criterion.rule == RuleKind.TIERS:
+                fields.update(numerator=Decimal(1), denominator=Decimal(1))
+            else:
+                fields["points"] = criterion.max_points
         score = score_propose(
             score=score, by=by, expected_version=score.version, submit=True, **fields
         )

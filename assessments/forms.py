@@ -63,6 +63,13 @@ class ScoreForm(CleanInputMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Tóm tắt việc đã làm; được dùng khi soạn báo cáo."),
     )
+    next_tasks = forms.CharField(
+        label=_("Nhiệm vụ thời gian tới"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Mỗi dòng một nhiệm vụ; đưa vào mục “Nhiệm vụ” của báo cáo."),
+    )
     shortfall_reason = forms.CharField(
         label=_("Lý do chưa thực hiện"),
         required=False,
@@ -109,6 +116,7 @@ class ScoreForm(CleanInputMixin, forms.Form):
             "numerator": data.get("numerator"),
             "denominator": data.get("denominator"),
             "result_text": data.get("result_text", ""),
+            "next_tasks": data.get("next_tasks", ""),
             "shortfall_reason": data.get("shortfall_reason", ""),
         }
 

@@ -329,9 +329,11 @@ def score_propose(
     denominator: Decimal | None = None,
     result_text: str = "",
     shortfall_reason: str = "",
+    next_tasks: str | None = None,
     submit: bool = False,
 ) -> Score:
-    """The lead unit saves (and optionally submits) its proposed score."""
+    """The lead unit saves (and optionally submits) its proposed score. `next_tasks` (one task
+    per line, for the report's "Nhiệm vụ") is left as it was when not given."""
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if not may_change_after_deadline(by, score.assessment):
@@ -360,6 +362,10 @@ def score_propose(
     score.proposed_points = value
     score.result_text = result_text.strip()
     score.shortfall_reason = shortfall_reason.strip()
+    if next_tasks is not None:
+        score.next_tasks = "\n".join(
+            " ".join(line.split()) for line in next_tasks.splitlines() if line.strip()
+        )
     score.proposed_by = by
     score.proposed_at = timezone.now()
     if submit:

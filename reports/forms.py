@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Commune, Membership
 from guards.inputs import CleanInputMixin, IntField
-from reports.models import Report, SigningKey
+from reports.models import ImplementingDocument, Report, SigningKey
 
 
 class LeaderChoiceField(forms.ModelChoiceField):
@@ -80,3 +80,34 @@ class SignForm(CleanInputMixin, forms.Form):
         super().__init__(*args, **kwargs)
         key = cast(forms.ModelChoiceField, self.fields["key"])
         key.queryset = SigningKey.objects.filter(commune=commune)
+
+
+class TaskForm(CleanInputMixin, forms.Form):
+    """A general task of section "Nhiệm vụ"."""
+
+    text = forms.CharField(
+        label=_("Nhiệm vụ chung"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TaskMoveForm(CleanInputMixin, forms.Form):
+    key = forms.CharField(max_length=120)
+    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])
+
+
+class ImplementingDocumentForm(CleanInputMixin, forms.ModelForm):
+    """A document the commune issued to implement the model (section I.2)."""
+
+    class Meta:
+        model = ImplementingDocument
+        fields = ["kind", "number", "date", "issuer", "summary", "order"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False

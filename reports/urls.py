@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.views import dashboard, issuing, report
+from reports.views import content, dashboard, issuing, report
 
 app_name = "reports"
 urlpatterns = [
@@ -24,6 +24,23 @@ urlpatterns = [
         "bao-cao/<int:report_pk>/muc/<int:section_pk>/lich-su/",
         report.section_history,
         name="section_history",
+    ),
+    path("bao-cao/<int:report_pk>/nhiem-vu/", content.task_add, name="task_add"),
+    path("bao-cao/<int:report_pk>/nhiem-vu/thu-tu/", content.task_move, name="task_move"),
+    path(
+        "bao-cao/<int:report_pk>/nhiem-vu/<int:task_pk>/sua/", content.task_edit, name="task_edit"
+    ),
+    path(
+        "bao-cao/<int:report_pk>/nhiem-vu/<int:task_pk>/xoa/",
+        content.task_delete,
+        name="task_delete",
+    ),
+    path("van-ban-trien-khai/", content.documents, name="documents"),
+    path("van-ban-trien-khai/<int:document_pk>/", content.document_edit, name="document_edit"),
+    path(
+        "van-ban-trien-khai/<int:document_pk>/xoa/",
+        content.document_delete,
+        name="document_delete",
     ),
     path("bao-cao/<int:report_pk>/xem-truoc/", report.report_preview, name="preview"),
     path("bao-cao/<int:report_pk>/bao-cao.pdf", report.report_pdf, name="pdf"),

@@ -147,6 +147,13 @@ EXPECTED = {
     "reports:latest": REVIEWER,
     "reports:dossier": SECRETARY,
     "reports:dossier_download": REVIEWER,
+    "reports:task_add": REVIEWER,
+    "reports:task_move": REVIEWER,
+    "reports:task_edit": REVIEWER,
+    "reports:task_delete": REVIEWER,
+    "reports:documents": REVIEWER,
+    "reports:document_edit": REVIEWER,
+    "reports:document_delete": REVIEWER,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
@@ -253,6 +260,10 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
     client.force_login(secretary)
     assert client.post(home).status_code == 302
     draft = demo.assessment.reports.exclude(pk=issued.pk).get()
+    task = draft.tasks.create(text="Nhiệm vụ chung", created_by=secretary)
+    document = demo.assessment.implementing_documents.create(
+        number="403/UBND-VHXX", summary="đôn đốc", created_by=secretary
+    )
     client.logout()
     return {
         "assessment": demo.assessment,
@@ -267,6 +278,8 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
         "section_pk": draft.sections.values_list("pk", flat=True).first(),
         "issued_file_pk": issued.files.values_list("pk", flat=True).first(),
         "dossier_pk": dossier.pk,
+        "task_pk": task.pk,
+        "document_pk": document.pk,
         "kind": "report",
         "token": issued.verify_token,
         "set_pk": demo.assessment.criteria_set_id,
@@ -284,6 +297,8 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "report_pk": objects["issued" if view in ON_ISSUED else "draft"].pk,
         "section_pk": objects["section_pk"],
         "dossier_pk": objects["dossier_pk"],
+        "task_pk": objects["task_pk"],
+        "document_pk": objects["document_pk"],
         "kind": objects["kind"],
         "token": objects["token"],
     }

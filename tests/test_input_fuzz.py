@@ -61,7 +61,7 @@ from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
-from reports.models import Report, SigningKey
+from reports.models import ImplementingDocument, Report, ReportTask, SigningKey
 from reports.services import report_create
 from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -408,6 +408,46 @@ def _report(attr):
     return lambda p, f: {**_a(p), "report_pk": getattr(p, attr).pk}
 
 
+def _with_task(p):
+    """A general task in the draft's section "Nhiệm vụ"."""
+    if not p.draft.tasks.exists():
+        ReportTask.objects.create(
+            report=p.draft, text="Tổng kết mô hình.", created_by=p.users["vanthu"]
+        )
+
+
+def _with_document(p):
+    """An implementing document of the assessment."""
+    if not p.assessment.implementing_documents.exists():
+        ImplementingDocument.objects.create(
+            assessment=p.assessment,
+            number="403/UBND-VHXX",
+            summary="đôn đốc",
+            created_by=p.users["vanthu"],
+        )
+
+
+def _general_task(p, f):
+    _with_task(p)  # already there when the plan's setup ran (before the rows are counted)
+    return {**_report("draft")(p, f), "task_pk": p.draft.tasks.first().pk}
+
+
+def _document(p, f):
+    _with_document(p)  # idem
+    return {**_a(p), "document_pk": p.assessment.implementing_documents.first().pk}
+
+
+def _document_data(p, f):
+    return {
+        "kind": "remind",
+        "number": "403/UBND-VHXX",
+        "date": "2026-02-23",
+        "issuer": "",
+        "summary": "đôn đốc các cơ quan, đơn vị",
+        "order": "2",
+    }
+
+
 def _pdf(name: str, pages: int = 1) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, pdf_bytes(pages=pages), content_type="application/pdf")
 
@@ -648,6 +688,27 @@ PLANS = {
     "reports:dossier_download": Plan(
         "vanthu", lambda p, f: {**_report("signed")(p, f), "dossier_pk": 1}
     ),
+    "reports:task_add": Plan(
+        "vanthu", _report("draft"), lambda p, f: {"text": "Tổng kết mô hình."}, htmx=True
+    ),
+    "reports:task_move": Plan(
+        "vanthu",
+        _report("draft"),
+        lambda p, f: {"key": f"task:{p.draft.tasks.first().pk}", "direction": "down"},
+        htmx=True,
+        setup=_with_task,
+    ),
+    "reports:task_edit": Plan(
+        "vanthu",
+        _general_task,
+        lambda p, f: {"text": "Sơ kết mô hình."},
+        htmx=True,
+        setup=_with_task,
+    ),
+    "reports:task_delete": Plan("vanthu", _general_task, htmx=True, setup=_with_task),
+    "reports:documents": Plan("vanthu", data=_document_data),
+    "reports:document_edit": Plan("vanthu", _document, _document_data, setup=_with_document),
+    "reports:document_delete": Plan("vanthu", _document, setup=_with_document),
     "criteria:set_list": Plan("vhxh"),
     "criteria:set_detail": Plan("vhxh", lambda p, f: {"pk": p.assessment.criteria_set_id}),
     "verify:upload": Plan(None, data=lambda p, f: {"file": _pdf("Báo cáo.pdf")}),
@@ -979,6 +1040,9 @@ def _crawl(portal):
     yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True, None
     yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
     yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
+    # with a general task: its edit, delete and move forms
+    _with_task(portal)
+    yield "vanthu", "reports:edit", _report("draft")(portal, None), None, False, None
 
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.

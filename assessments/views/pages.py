@@ -203,6 +203,7 @@ def criterion_detail(request, pk, criterion_pk):
             "numerator": score.numerator,
             "denominator": score.denominator,
             "result_text": score.result_text,
+            "next_tasks": score.next_tasks,
             "shortfall_reason": score.shortfall_reason,
         }
         if criterion.rule == RuleKind.PASS_FAIL and score.proposed_points is not None:

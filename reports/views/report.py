@@ -10,6 +10,7 @@ from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -124,6 +125,7 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             messages.success(request, "Đã lưu thông tin chung của báo cáo.")
             return redirect("reports:edit", pk=pk, report_pk=report.pk)
     warm_up()  # the PDF worker starts now, not when the secretary issues
+    prefetch_related_objects([report], "tasks")  # read by the fields and the tasks editor
     data = LiveData(report)
     sections = list(report.sections.select_related("updated_by"))
     for section in sections:
@@ -146,6 +148,7 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             "problems": report_problems(report, data, sections),
             "warnings": data.warnings(sections),
             "level_note": data.statement.why_not_stated,
+            "live_results": data.results,
             "is_leader": is_leader(request.user, assessment),
         },
     )

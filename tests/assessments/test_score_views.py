@@ -730,16 +730,16 @@ def test_leader_records_deductions_and_the_dashboard_total_drops(
     )
     dashboard = reverse("reports:dashboard", args=[demo_scored.assessment.pk])
     login_as(leader)
-    assert approved_total(client, demo_scored) == "90"
+    assert approved_total(client, demo_scored) == "80"
     response = client.post(
         adjustment_url, {"cases": "2", "note": "02 công chức khiển trách", "next": dashboard}
     )
     assert response.url == dashboard
-    assert approved_total(client, demo_scored) == "84"
+    assert approved_total(client, demo_scored) == "74"
     html = client.get(dashboard).content.decode()
     assert "2 trường hợp × 3 điểm (02 công chức khiển trách)" in html
     client.post(adjustment_url, {"cases": "1", "note": ""})
-    assert approved_total(client, demo_scored) == "87"
+    assert approved_total(client, demo_scored) == "77"
     assert AdjustmentEntry.objects.get().cases == 1
     assert demo_scored.assessment.events.filter(action="adjustment").count() == 2
 
@@ -781,3 +781,35 @@ def test_criterion_page_query_count_does_not_grow_with_the_history(client, demo,
         counts.append(len(queries))
     assert len(response.context["events"]) == 15
     assert counts[0] == counts[1], counts
+
+
+# -- next tasks (nhiệm vụ thời gian tới) -------------------------------------------------------
+
+
+def test_next_tasks_are_saved_from_the_form_and_shown_to_leaders(client, demo, login_as):
+    login_as("vhxh")
+    html = client.get(page_url(demo, "1.1.j")).content.decode()
+    assert 'name="next_tasks"' in html and "Nhiệm vụ thời gian tới" in html
+    assert html.index('name="result_text"') < html.index('name="next_tasks"')
+    score = score_of(demo, "1.1.j")
+    fields = {
+        "points": "3",
+        "result_text": "Đã công khai.",
+        "next_tasks": "  Tiếp tục   công khai \r\n\r\nCập nhật Fanpage ",
+    }
+    response = client.post(url("score_propose", demo, "1.1.j"), propose_data(score, **fields))
+    assert response.status_code == 302
+    score.refresh_from_db()
+    assert score.next_tasks == "Tiếp tục công khai\nCập nhật Fanpage"
+    login_as("lanhdao")
+    html = client.get(page_url(demo, "1.1.j")).content.decode()
+    assert 'data-testid="next-tasks"' in html and "Cập nhật Fanpage" in html
+
+
+def test_next_tasks_kept_when_a_caller_does_not_send_them(demo):
+    score = proposed(demo, "1.1.j", submit=False, points=D(3), next_tasks="Một")
+    score = score_propose(
+        score=score, by=score.proposed_by, expected_version=score.version, points=D(2),
+        result_text="x", shortfall_reason="y",
+    )  # fmt: skip
+    assert score.next_tasks == "Một"

@@ -15,8 +15,9 @@ from pypdf import PdfReader
 from assessments.models import Assessment
 from assessments.services import adjustment_record
 from reports.appendix import appendix
-from reports.documents import appendix_context, appendix_pdf
+from reports.documents import appendix_context, appendix_pdf, report_context
 from reports.docx import appendix_docx
+from reports.services import report_create
 from reports.xlsx import appendix_xlsx
 
 MUC_2 = "mức 2: Đạt từ 85 đến dưới 90 điểm"
@@ -65,9 +66,9 @@ def tiles(client, assessment) -> dict[str, str]:
 # -- dashboard --------------------------------------------------------------------------------
 
 
-def test_dashboard_at_90_on_the_draft_set_names_no_level(client, demo_scored, login_as, leader):
+def test_dashboard_at_90_on_the_draft_set_names_no_level(client, demo_scored_90, login_as, leader):
     login_as(leader)
-    shown = tiles(client, demo_scored.assessment)
+    shown = tiles(client, demo_scored_90.assessment)
     assert f"Vượt khung điểm của mức đã đăng ký ({MUC_2})" in shown["level"]
     assert "So với mức đăng ký" in shown["level"]
     assert "mức 3" not in shown["level"].replace(WHY_DRAFT, "")
@@ -93,42 +94,42 @@ def test_dashboard_at_0_against_a_level_without_a_floor(client, demo, login_as, 
     assert shown["why"] == f"{WHY_DRAFT} Khung điểm của mức đã đăng ký (mức 1) cũng là suy luận."
 
 
-def test_dashboard_below_the_registered_level(client, demo_scored, login_as, leader):
-    deduction = demo_scored.assessment.criteria_set.adjustments.get(kind="deduction")
+def test_dashboard_below_the_registered_level(client, demo_scored_90, login_as, leader):
+    deduction = demo_scored_90.assessment.criteria_set.adjustments.get(kind="deduction")
     adjustment_record(
-        assessment=demo_scored.assessment, adjustment=deduction, cases=2, note="", by=leader
+        assessment=demo_scored_90.assessment, adjustment=deduction, cases=2, note="", by=leader
     )
     login_as(leader)
-    shown = tiles(client, demo_scored.assessment)  # 90 - 2 × 3 = 84
+    shown = tiles(client, demo_scored_90.assessment)  # 90 - 2 × 3 = 84
     assert shown["target"] == "Còn thiếu 1 điểm để đạt mức 2"
     assert f"Chưa đạt mức đã đăng ký ({MUC_2}), còn thiếu 1 điểm" in shown["level"]
 
 
-def test_dashboard_without_a_registered_level(client, demo_scored, login_as, leader):
-    register(demo_scored.assessment, None)
+def test_dashboard_without_a_registered_level(client, demo_scored_90, login_as, leader):
+    register(demo_scored_90.assessment, None)
     login_as(leader)
-    shown = tiles(client, demo_scored.assessment)
+    shown = tiles(client, demo_scored_90.assessment)
     assert shown["target"] == "Chưa đăng ký mức đạt chuẩn."
     assert shown["why"].endswith("Kỳ đánh giá chưa có mức đăng ký, nên báo cáo chỉ ghi tổng điểm.")
     assert "mức 3" not in shown["level"].replace(shown["why"], "")
 
 
-def test_dashboard_on_a_verified_set_names_the_level(client, demo_scored, login_as, leader):
-    verify_levels(demo_scored.assessment)
+def test_dashboard_on_a_verified_set_names_the_level(client, demo_scored_90, login_as, leader):
+    verify_levels(demo_scored_90.assessment)
     login_as(leader)
-    shown = tiles(client, demo_scored.assessment)
+    shown = tiles(client, demo_scored_90.assessment)
     assert shown["level"].startswith("Mức đạt theo điểm đã duyệt")
     assert "mức 3" in shown["level"] and shown["why"] == ""
     assert shown["target"] == "Đạt mức 3, cao hơn mức đã đăng ký"
 
 
 @pytest.mark.parametrize("verified", [False, True])
-def test_dashboard_disqualified(client, demo_scored, login_as, leader, verified):
+def test_dashboard_disqualified(client, demo_scored_90, login_as, leader, verified):
     if verified:
-        verify_levels(demo_scored.assessment)
-    disqualify(demo_scored, leader)
+        verify_levels(demo_scored_90.assessment)
+    disqualify(demo_scored_90, leader)
     login_as(leader)
-    shown = tiles(client, demo_scored.assessment)
+    shown = tiles(client, demo_scored_90.assessment)
     assert "Không đủ điều kiện xét công nhận" in shown["level"]
     assert shown["target"] == "Không đủ điều kiện xét công nhận"
     assert shown["why"] == (
@@ -138,6 +139,12 @@ def test_dashboard_disqualified(client, demo_scored, login_as, leader, verified)
 
 
 # -- appendix: the same line in every format --------------------------------------------------
+
+
+@pytest.fixture
+def draft(demo_scored_90, secretary):
+    """A draft of the demo at 90/100, the boundary of the registered mức 2."""
+    return report_create(assessment=demo_scored_90.assessment, by=secretary)
 
 
 def level_lines(report) -> dict[str, str]:
@@ -155,12 +162,10 @@ def level_lines(report) -> dict[str, str]:
         for row in Document(io.BytesIO(appendix_docx(report))).tables[0].rows
         if row.cells[1].text == "MỨC ĐẠT"
     ]
-    sheet = load_workbook(io.BytesIO(appendix_xlsx(report))).active
+    # the level cell is a formula on the total; its cached value is what a reader shows
+    sheet = load_workbook(io.BytesIO(appendix_xlsx(report)), data_only=True).active
     xlsx_cells = [
-        str(c.value)
-        for row in sheet.iter_rows()
-        for c in row
-        if isinstance(c.value, str) and c.value.startswith("MỨC ĐẠT")
+        f"MỨC ĐẠT {row[2].value}" for row in sheet.iter_rows() if row[1].value == "MỨC ĐẠT"
     ]
     pages = PdfReader(io.BytesIO(appendix_pdf(report))).pages
     text = " ".join(" ".join(page.extract_text() for page in pages).split())
@@ -177,7 +182,7 @@ def test_appendix_on_the_draft_set_states_the_registered_level_only(draft):
     assert appendix(draft).level_text == expected
     lines = level_lines(draft)
     assert lines["html"] == lines["docx"] == f"MỨC ĐẠT {expected}."
-    assert lines["xlsx"] == f"MỨC ĐẠT: {expected}"
+    assert lines["xlsx"] == f"MỨC ĐẠT {expected}."
     assert f"MỨC ĐẠT {expected}." in lines["pdf"] and "Mức 3" not in lines["pdf"]
 
 
@@ -197,8 +202,8 @@ def test_appendix_without_a_registered_level_on_the_draft_set_has_no_level_line(
     assert "MỨC ĐẠT" not in lines["pdf"]
 
 
-def test_appendix_disqualified_names_the_case(draft, demo_scored, leader):
-    disqualify(demo_scored, leader)
+def test_appendix_disqualified_names_the_case(draft, demo_scored_90, leader):
+    disqualify(demo_scored_90, leader)
     expected = (
         "Không đủ điều kiện xét công nhận (Có cán bộ, công chức bị kỷ luật từ cảnh cáo trở lên "
         "hoặc bị truy cứu trách nhiệm hình sự trong năm)"
@@ -212,7 +217,12 @@ def test_appendix_disqualified_names_the_case(draft, demo_scored, leader):
 
 def test_the_drafted_positives_claim_no_inferred_level(draft):
     body = draft.sections.get(key="p1.III.1").body
-    assert body.endswith(
+    # the figures and the level clause are live fields, read when the report is shown
+    assert body.endswith("Kết quả tự đánh giá đạt {tổng điểm}/{thang điểm} điểm, {kết luận mức}.")
+    section = next(
+        s for s in report_context(draft, for_pdf=True)["sections"] if s.key == "p1.III.1"
+    )
+    assert section.expanded.endswith(
         f"Kết quả tự đánh giá đạt 90/100 điểm, vượt khung điểm của mức đã đăng ký ({MUC_2})."
     )
-    assert "mức 3" not in body
+    assert "mức 3" not in section.expanded
