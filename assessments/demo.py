@@ -36,6 +36,7 @@ def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> 
             city=spec.get("city", "Hải Phòng"),
             address=spec.get("address", ""),
             units=spec.get("units", []),
+            report_recipients=spec.get("report_recipients", ""),
         )
         units = {unit.name: unit for unit in commune.units.all()}
         for person in spec.get("people", []):

@@ -49,8 +49,11 @@ def commune_create(
     city: str = "Hải Phòng",
     address: str = "",
     units: list[dict] | None = None,
+    report_recipients: str = "",
 ) -> Commune:
-    commune = Commune.objects.create(name=name, kind=kind, city=city, address=address)
+    commune = Commune.objects.create(
+        name=name, kind=kind, city=city, address=address, report_recipients=report_recipients
+    )
     for order, unit in enumerate(units or [], start=1):
         Unit.objects.create(commune=commune, order=order, **unit)
     return commune
