@@ -352,7 +352,9 @@ def report_docx(report: Report, *, draft: bool | None = None) -> bytes:
         for line in filter(None, (line.strip() for line in item.expanded.splitlines())):
             _paragraph(document, line)
         if item.table == context["table_shortfalls"]:
-            _shortfall_table(document, context["shortfalls"])
+            _shortfall_table(
+                document, context["shortfalls"], show_points=getattr(item, "show_points", False)
+            )
 
     sign = document.add_table(rows=1, cols=2)
     _no_borders(sign)
@@ -374,18 +376,22 @@ def report_docx(report: Report, *, draft: bool | None = None) -> bytes:
     return out.getvalue()
 
 
-def _shortfall_table(document: DocxDocument, rows: list[ShortfallRow]) -> None:
-    widths = [Cm(1.3), Cm(5.9), Cm(1.8), Cm(3.1), Cm(4.4)]
-    table = document.add_table(rows=1, cols=5)
+def _shortfall_table(
+    document: DocxDocument, rows: list[ShortfallRow], *, show_points: bool = False
+) -> None:
+    """The "Tồn tại, hạn chế" table, with "Điểm đạt" next to the maximum when the section
+    asks for it (as the PDF)."""
+    headings = ["Stt", "Tiêu chí thành phần", "Điểm tối đa"]
+    widths = [Cm(1.3), Cm(5.9), Cm(1.8)]
+    if show_points:
+        headings.append("Điểm đạt")
+        widths = [Cm(1.2), Cm(5.0), Cm(1.6), Cm(1.6)]
+    headings += ["Đơn vị chủ trì", "Lý do chưa thực hiện"]
+    widths += [Cm(3.1), Cm(4.4)] if not show_points else [Cm(2.9), Cm(4.2)]
+    centred = {0, 2, 3} if show_points else {0, 2}
+    table = document.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
     _widths(table, widths)
-    headings = [
-        "Stt",
-        "Tiêu chí thành phần",
-        "Điểm tối đa",
-        "Đơn vị chủ trì",
-        "Lý do chưa thực hiện",
-    ]
     for cell, text, width in zip(table.rows[0].cells, headings, widths, strict=True):
         cell.width = width
         _runs(cell.paragraphs[0], text, bold=True, size=13)
@@ -393,12 +399,15 @@ def _shortfall_table(document: DocxDocument, rows: list[ShortfallRow]) -> None:
     for row in rows:
         cells = table.add_row().cells
         _widths(table, widths)
-        values = [str(row.number), row.title, fmt_points(row.max_points), row.unit, row.reason]
+        values = [str(row.number), row.title, fmt_points(row.max_points)]
+        if show_points:
+            values.append(fmt_points(row.points) if row.points is not None else "")
+        values += [row.unit, row.reason]
         for index, (cell, text, width) in enumerate(zip(cells, values, widths, strict=True)):
             cell.width = width
             paragraph = cell.paragraphs[0]
             paragraph.alignment = (
-                WD_ALIGN_PARAGRAPH.CENTER if index in (0, 2) else WD_ALIGN_PARAGRAPH.LEFT
+                WD_ALIGN_PARAGRAPH.CENTER if index in centred else WD_ALIGN_PARAGRAPH.LEFT
             )
             _runs(paragraph, text, size=13)
     _row_flags(table)

@@ -4,6 +4,7 @@ from the data when the report is shown or issued, never captured as text."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import subprocess
 from decimal import Decimal as D
@@ -12,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
+from docx import Document
 
 from assessments.levels import level_statement
 from assessments.models import Commune, Score
@@ -23,6 +25,7 @@ from criteria.services import criteria_set_replace_tree
 from criteria.tree import NodeRow
 from reports import content
 from reports.documents import report_context, report_pdf, shortfall_rows
+from reports.docx import report_docx
 from reports.fields import FIELDS, LiveData, body_problems, report_problems
 from reports.models import IssuedFile, ReportSection, ReportTask
 from reports.services import (
@@ -395,6 +398,12 @@ def test_the_points_column_is_an_option_of_the_section(client, report, secretary
     target.refresh_from_db()
     assert target.show_points and target.version == 1
     assert "<th>Điểm tối đa</th><th>Điểm đạt</th>" in table_header()
+    # the Word file has the same column, with the points that count now
+    document = Document(io.BytesIO(report_docx(report)))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
+    assert [c.text for c in table.rows[0].cells][2:4] == ["Điểm tối đa", "Điểm đạt"]
+    app_row = next(r for r in table.rows if r.cells[1].text.startswith("Vận hành App"))
+    assert [c.text for c in app_row.cells][2:4] == ["2", "0"]
 
 
 # -- a phường with other names ----------------------------------------------------------------------
