@@ -656,6 +656,16 @@ PLANS = {
         lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
         lambda p, f: {"version": p.draft.sections.first().version, "body": "Nội dung."},
     ),
+    "reports:section_refresh": Plan(
+        "vanthu",
+        lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
+        lambda p, f: {"version": p.draft.sections.first().version},
+    ),
+    "reports:section_keep": Plan(
+        "vanthu",
+        lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
+        lambda p, f: {"version": p.draft.sections.first().version},
+    ),
     "reports:section_history": Plan(
         "vanthu",
         lambda p, f: {**_report("draft")(p, f), "section_pk": p.draft.sections.first().pk},
