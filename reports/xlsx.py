@@ -186,10 +186,8 @@ def level_formula(results: Results, cell: str) -> tuple[str, list[tuple[Decimal,
     last_key = None
     for bound in sorted((b for b in bounds if b >= 0), reverse=True):
         statement = statement_for_points(results, bound)
-        # The levels module's `template`/`template_parts` (with the shortfall's place) when
-        # it has them; the plain text otherwise.
-        parts = getattr(statement, "template_parts", None)
-        key = getattr(statement, "template", "") or statement.text
+        parts = statement.template_parts  # None when the wording states no shortfall
+        key = statement.template or statement.text
         if parts is not None and results.target is not None and results.target.min_points:
             before, after = (_level_clause(parts[0] + "\0" + parts[1])).split("\0")
             figure = f'SUBSTITUTE(ROUND(MAX(0,{results.target.min_points}-{cell}),2)&"",".",",")'
