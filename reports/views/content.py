@@ -4,6 +4,8 @@ assessment)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -47,6 +49,22 @@ def _task(report: Report, task_pk: int) -> ReportTask:
     return get_object_or_404(ReportTask, report=report, pk=task_pk)
 
 
+def _task_change(
+    request: PageRequest, report: Report, change: Callable[[], object], done: str
+) -> HttpResponse:
+    """Run one change of the general tasks; its refusal, or `done`, is what the page says."""
+    try:
+        change()
+    except ValidationError as error:
+        return _tasks_response(request, report, " ".join(error.messages))
+    if not request.htmx:
+        messages.success(request, done)
+    return _tasks_response(request, report)
+
+
+TASK_TEXT_REFUSED = "Hãy ghi nội dung nhiệm vụ (tối đa 2000 ký tự)."
+
+
 @rule("reviewer")
 @require_POST
 def task_add(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
@@ -54,14 +72,14 @@ def task_add(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
     form = TaskForm(request.POST)
     if not form.is_valid():
-        return _tasks_response(request, report, "Hãy ghi nội dung nhiệm vụ (tối đa 2000 ký tự).")
-    try:
-        report_task_add(report=report, text=form.cleaned_data["text"], by=request.user)
-    except ValidationError as error:
-        return _tasks_response(request, report, " ".join(error.messages))
-    if not request.htmx:
-        messages.success(request, "Đã thêm nhiệm vụ.")
-    return _tasks_response(request, report)
+        return _tasks_response(request, report, TASK_TEXT_REFUSED)
+    text = form.cleaned_data["text"]
+    return _task_change(
+        request,
+        report,
+        lambda: report_task_add(report=report, text=text, by=request.user),
+        "Đã thêm nhiệm vụ.",
+    )
 
 
 @rule("reviewer")
@@ -72,14 +90,14 @@ def task_edit(request: PageRequest, pk: int, report_pk: int, task_pk: int) -> Ht
     task = _task(report, task_pk)
     form = TaskForm(request.POST)
     if not form.is_valid():
-        return _tasks_response(request, report, "Hãy ghi nội dung nhiệm vụ (tối đa 2000 ký tự).")
-    try:
-        report_task_edit(task=task, text=form.cleaned_data["text"], by=request.user)
-    except ValidationError as error:
-        return _tasks_response(request, report, " ".join(error.messages))
-    if not request.htmx:
-        messages.success(request, "Đã sửa nhiệm vụ.")
-    return _tasks_response(request, report)
+        return _tasks_response(request, report, TASK_TEXT_REFUSED)
+    text = form.cleaned_data["text"]
+    return _task_change(
+        request,
+        report,
+        lambda: report_task_edit(task=task, text=text, by=request.user),
+        "Đã sửa nhiệm vụ.",
+    )
 
 
 @rule("reviewer")
@@ -88,13 +106,12 @@ def task_delete(request: PageRequest, pk: int, report_pk: int, task_pk: int) -> 
     """Delete a general task."""
     report = _get_report(request.user, pk, report_pk)
     task = _task(report, task_pk)
-    try:
-        report_task_delete(task=task, by=request.user)
-    except ValidationError as error:
-        return _tasks_response(request, report, " ".join(error.messages))
-    if not request.htmx:
-        messages.success(request, "Đã xóa nhiệm vụ.")
-    return _tasks_response(request, report)
+    return _task_change(
+        request,
+        report,
+        lambda: report_task_delete(task=task, by=request.user),
+        "Đã xóa nhiệm vụ.",
+    )
 
 
 @rule("reviewer")
