@@ -165,7 +165,16 @@ class Assessment(models.Model):
         related_name="assessments",
     )
     year = models.PositiveIntegerField(_("năm"))
-    period = models.CharField(_("kỳ"), max_length=10, choices=Period.choices)
+    period = models.CharField(
+        _("kỳ"),
+        max_length=10,
+        choices=Period.choices,
+        help_text=_(
+            "Thành phố nhận hai báo cáo mỗi năm: báo cáo 6 tháng đầu năm (sơ kết, gửi trước "
+            "giữa năm) và báo cáo cả năm (tổng kết, lần thứ hai, thay cho báo cáo 6 tháng cuối "
+            "năm), kèm phụ lục tự chấm điểm; thành phố thẩm định theo báo cáo cả năm."
+        ),
+    )
     status = models.CharField(
         _("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
@@ -189,6 +198,15 @@ class Assessment(models.Model):
         null=True,
         blank=True,
         help_text=_("Sau ngày này, cán bộ không sửa được điểm và minh chứng."),
+    )
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("kỳ trước"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_periods",
+        help_text=_("Kỳ đánh giá mà kỳ này được tạo tiếp theo (để so sánh và dùng lại)."),
     )
     plan_number = models.CharField(
         _("số kế hoạch triển khai"), max_length=100, blank=True, help_text=_("Ví dụ: 62/KH-UBND")
@@ -221,6 +239,43 @@ class Assessment(models.Model):
         if self.registration_date:
             text += f" ngày {self.registration_date:%d/%m/%Y}"
         return text
+
+
+class UnitDeadline(models.Model):
+    """A unit's own self-scoring deadline in one assessment: an extension of (or, rarely, an
+    earlier date than) the assessment's `scoring_deadline`, set by a leader with a reason."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("kỳ đánh giá"),
+        on_delete=models.CASCADE,
+        related_name="unit_deadlines",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("đơn vị"), on_delete=models.CASCADE, related_name="deadlines"
+    )
+    deadline = models.DateField(_("hạn tự chấm điểm của đơn vị"))
+    reason = models.TextField(_("lý do"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người gia hạn"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    set_at = models.DateTimeField(_("gia hạn lúc"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("hạn riêng của đơn vị")
+        verbose_name_plural = _("hạn riêng của đơn vị")
+        ordering = ["assessment", "unit__order", "unit__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "unit"], name="one_deadline_per_unit_and_assessment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} – {self.deadline:%d/%m/%Y}"
 
 
 def _unit_id(unit: "Unit | int | None") -> int | None:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "guards",
+    "notifications",
     "accounts.apps.AxesConfig",
     "django_otp",
     "django_otp.plugins.otp_totp",

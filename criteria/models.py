@@ -55,6 +55,14 @@ class CriteriaSet(models.Model):
         ),
     )
     provenance_note = models.TextField(_("ghi chú nguồn gốc"), blank=True)
+    evidence_required = models.BooleanField(
+        _("cần minh chứng để có điểm"),
+        default=True,
+        help_text=_(
+            "Bật: cán bộ được nhắc trước khi gửi và lãnh đạo trước khi duyệt điểm lớn hơn 0 "
+            "của tiêu chí thành phần chưa có minh chứng."
+        ),
+    )
     version = models.PositiveIntegerField(_("phiên bản"), default=1)
     previous_version = models.ForeignKey(
         "self",

@@ -50,6 +50,15 @@ class Evidence(models.Model):
             "Trang hoặc mục trong tài liệu chứa nội dung minh chứng, ví dụ: trang 3, mục II."
         ),
     )
+    reused_from = models.ForeignKey(
+        "self",
+        verbose_name=_("dùng lại từ kỳ trước"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reuses",
+        help_text=_("Minh chứng của kỳ đánh giá trước được dùng lại cho kỳ này (cùng tệp)."),
+    )
     search_text = models.TextField(editable=False, default="")
     current_file = models.ForeignKey(
         "EvidenceFile",
