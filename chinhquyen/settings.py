@@ -186,6 +186,24 @@ CACHES = {
 
 # Printed in the QR code of issued documents: where the verification page is reachable.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Email for notifications (notifications/): printed to the console unless an SMTP server is
+# given. People can turn their own email off in the portal.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Chính quyền thân thiện <no-reply@localhost>"
+)
 # Worker processes that lay out PDFs beside the request's own process (report and appendix
 # side by side); 0 renders everything in the request's process.
 RENDER_WORKERS = int(os.environ.get("RENDER_WORKERS", "1"))
