@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -120,7 +121,7 @@ def demo_previous_period(*, path: Path = DEMO_FILE) -> Report | None:
     return report
 
 
-def _staff_of(assessment: Assessment, score: Score) -> object:
+def _staff_of(assessment: Assessment, score: Score) -> User:
     assignment = assessment.assignments.select_related("lead_unit").get(criterion=score.criterion)
     membership = (
         Membership.objects.filter(
