@@ -118,3 +118,26 @@ def test_a_leader_clears_a_queue_of_four_with_next(live_server, demo, page, scre
     assert [s.events.first().user.username for s in (first, second, third, fourth)] == [
         "lanhdao"
     ] * 4
+
+
+def test_a_leader_approves_the_whole_queue_at_once(live_server, demo, page, screenshot):
+    sent = send_four(demo)
+    log_in(page, live_server.url, "chutich")
+    page.get_by_test_id("review-queue-link").click()
+    expect(page.get_by_test_id("queue-item")).to_have_count(4)
+    # Nothing is attached yet: each row says so (the hook of the evidence warning).
+    expect(page.get_by_test_id("no-evidence")).to_have_count(4)
+    page.get_by_label("Chọn tất cả").check()
+    expect(page.locator('input[name="muc"]:checked')).to_have_count(4)
+    page.get_by_test_id("queue-item").first.locator('input[name="muc"]').uncheck()
+    expect(page.get_by_label("Chọn tất cả")).not_to_be_checked()
+    page.get_by_test_id("queue-item").first.locator('input[name="muc"]').check()
+    expect(page.get_by_label("Chọn tất cả")).to_be_checked()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("bulk-approve").click()
+    expect(page.get_by_role("alert").filter(has_text="Đã duyệt 4 tiêu chí")).to_be_visible()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+    screenshot("queue-4-bulk-approved")
+    for score in sent:
+        score.refresh_from_db()
+        assert (score.status, score.leader_points) == ("approved", score.proposed_points)
