@@ -151,7 +151,8 @@ def queue_approve(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
         return redirect(back)
     if result.approved:
-        codes = ", ".join(score.criterion.code for score in result.approved)
+        in_order = sorted(result.approved, key=lambda score: score.criterion.order)
+        codes = ", ".join(score.criterion.code for score in in_order)
         messages.success(request, f"Đã duyệt {len(result.approved)} tiêu chí: {codes}.")
     if result.refused:
         messages.warning(

@@ -348,6 +348,20 @@ def test_bulk_approval_refuses_what_no_page_sends(demo, leader, client, login_as
     assert Score.objects.filter(assessment=demo.assessment, status="approved").count() == 0
 
 
+def test_a_locked_assessment_shows_the_queue_without_actions(demo, leader, client, login_as, four):
+    assessment_lock(assessment=demo.assessment, by=leader, reason="Hết hạn.")
+    login_as(leader)
+    page = client.get(queue_url(demo)).content.decode()
+    assert page.count('data-testid="queue-item"') == 4
+    assert "Kỳ đánh giá đã khóa: không duyệt được" in page
+    assert 'id="bulk-approve"' not in page and 'data-testid="queue-actions"' not in page
+    response = bulk(client, demo, [score_of(demo.assessment, four[0])])
+    assert "Kỳ đánh giá đã khóa. Lãnh đạo cần mở lại trước khi thay đổi điểm." in messages_of(
+        response
+    )
+    assert score_of(demo.assessment, four[0]).status == "submitted"
+
+
 def test_bulk_approval_keeps_the_filters(demo, leader, client, login_as, four):
     login_as(leader)
     unit = leaves(demo.assessment, criterion__code=four[0])[0].lead_unit
