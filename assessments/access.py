@@ -469,15 +469,15 @@ def signing_stages(report: Any) -> set[str]:
     return cached
 
 
+SIGNING_TITLES = {"chairman": "Chủ tịch", "deputy": "Phó Chủ tịch", "acting": "Q. Chủ tịch"}
+"""The capacity a report is signed in (`Report.Authority`), as a title before the name."""
+
+
 def signer_label(report: Any) -> str:
-    """'Phó Chủ tịch Lưu Thị Tươi', or the name alone when the signer has no title here."""
-    signer = report.signer
-    if signer is None:
-        return report.signer_name or "người ký"
-    membership = membership_of(signer)
-    title = membership.title if membership is not None else ""
-    name = report.signer_name or signer.get_full_name() or signer.get_username()
-    return f"{title} {name}".strip()
+    """'Phó Chủ tịch Lưu Thị Tươi': the signer in the capacity the report names."""
+    name = report.signer_name or (report.signer.get_full_name() if report.signer else "")
+    title = SIGNING_TITLES.get(report.authority, "")
+    return f"{title} {name}".strip() or "người ký"
 
 
 def is_signing_leader(user: User, report: Any) -> bool:
