@@ -205,6 +205,18 @@ def test_issuing_needs_a_leader_as_signer(draft, secretary, own_staff):
     assert draft.status == "draft" and draft.number is None
 
 
+def test_the_issue_box_names_the_signer_or_says_one_is_missing(
+    client, draft, demo_scored, login_as, secretary
+):
+    url = reverse("reports:edit", args=[demo_scored.assessment.pk, draft.pk])
+    login_as(secretary)
+    box = client.get(url).content.decode()
+    assert "Sau khi ban hành, Phó Chủ tịch Lưu Thị Tươi ký số bằng tài khoản của mình" in box
+    draft.signer = None
+    draft.save()
+    assert "Báo cáo chưa ghi người ký" in client.get(url).content.decode()
+
+
 # -- "Chờ ký" and "Chờ đóng dấu" ------------------------------------------------------------------
 
 
