@@ -444,3 +444,122 @@ def require_audit_scope(user: User) -> Q:
 def reads_every_commune(user: User) -> bool:
     """May choose the commune (administrators; later the city's roles)."""
     return audit_scope(user) == Q()
+
+
+# -- Signing an issued report (Nghị định 30/2020, Điều 14) --------------------------------------
+#
+# A person's signature is personal: only the leader the report names as its signer applies
+# it, from their own account and with their own key; nobody signs for them, administrators
+# and the secretary included. The secretary (văn thư) numbers and issues the report, then
+# applies the organisation's signature (its seal), and only after the person signed. The
+# rules read the report's stored files through the reverse relation ("report" files at the
+# "person" / "organisation" stage), as the rule book does not import the reports app.
+
+SIGNED_BY_PERSON = "person"
+SIGNED_BY_ORGANISATION = "organisation"
+
+
+def signing_stages(report: Any) -> set[str]:
+    """The stages the report's main file has reached ("person", "organisation"), once per
+    report object (pages ask several rules)."""
+    cached = getattr(report, "_signing_stages", None)
+    if cached is None:
+        cached = set(report.files.filter(kind="report").values_list("stage", flat=True))
+        report._signing_stages = cached
+    return cached
+
+
+SIGNING_TITLES = {"chairman": "Chủ tịch", "deputy": "Phó Chủ tịch", "acting": "Q. Chủ tịch"}
+"""The capacity a report is signed in (`Report.Authority`), as a title before the name."""
+
+
+def signer_label(report: Any) -> str:
+    """'Phó Chủ tịch Lưu Thị Tươi': the signer in the capacity the report names."""
+    name = report.signer_name or (report.signer.get_full_name() if report.signer else "")
+    title = SIGNING_TITLES.get(report.authority, "")
+    return f"{title} {name}".strip() or "người ký"
+
+
+def is_signing_leader(user: User, report: Any) -> bool:
+    """`user` is the report's named signer and a leader of its commune (by membership, so an
+    administrator's blanket role does not count)."""
+    membership = membership_of(user)
+    return (
+        report.signer_id is not None
+        and user.pk == report.signer_id
+        and membership is not None
+        and membership.commune_id == report.assessment.commune_id
+        and membership.role == Membership.Role.LEADER
+    )
+
+
+def sign_person_refusal(user: User, report: Any) -> str:
+    """Why `user` may not apply the person's signature to `report` now ("" if they may)."""
+    if report.status != ISSUED:
+        return "Chỉ ký được báo cáo đã ban hành."
+    if report.signer_id is None:
+        return "Báo cáo chưa ghi người ký."
+    if not is_signing_leader(user, report):
+        return (
+            f"Chỉ {signer_label(report)} (người ký ghi trên báo cáo) được ký số bằng tài khoản "
+            "của mình; không ai ký thay chữ ký của người khác."
+        )
+    if SIGNED_BY_PERSON in signing_stages(report):
+        return "Người có thẩm quyền đã ký báo cáo này."
+    return ""
+
+
+def may_sign_person(user: User, report: Any) -> bool:
+    return not sign_person_refusal(user, report)
+
+
+def sign_organisation_refusal(user: User, report: Any) -> str:
+    """Why `user` may not apply the organisation's signature (the seal) now ("" if they may):
+    the commune's secretary (or an administrator), after the person signed, once."""
+    if report.status != ISSUED:
+        return "Chỉ ký được báo cáo đã ban hành."
+    if not is_secretary(user, report.assessment):
+        return "Chỉ văn thư được đóng dấu (ký số của cơ quan)."
+    stages = signing_stages(report)
+    if SIGNED_BY_ORGANISATION in stages:
+        return "Cơ quan đã ký báo cáo này."
+    if SIGNED_BY_PERSON not in stages:
+        return f"Người có thẩm quyền phải ký trước, cơ quan ký sau: chờ {signer_label(report)} ký."
+    return ""
+
+
+def may_sign_organisation(user: User, report: Any) -> bool:
+    return not sign_organisation_refusal(user, report)
+
+
+def require_signing_role(user: User, report: Any, step: str) -> None:
+    """Refuse (403) a signing step the person has no role for, whatever the report's state:
+    the person's signature is the named signer's alone, the seal the secretary's."""
+    if step == SIGNED_BY_PERSON and not is_signing_leader(user, report):
+        raise PermissionDenied(sign_person_refusal(user, report) or "Không được ký.")
+    if step == SIGNED_BY_ORGANISATION and not is_secretary(user, report.assessment):
+        raise PermissionDenied("Chỉ văn thư được đóng dấu (ký số của cơ quan).")
+
+
+def may_take_part_in_signing(user: User, report: Any) -> bool:
+    """The named signer or the secretary: the two who act on the signing page."""
+    return is_signing_leader(user, report) or is_secretary(user, report.assessment)
+
+
+def signer_refusal(signer: Any, assessment: Assessment) -> str:
+    """Why `signer` cannot be named to sign a report of `assessment` ("" if they can): a
+    leader of the commune (issuing refuses a report without one)."""
+    if signer is None:
+        return "Báo cáo chưa ghi người ký: hãy chọn lãnh đạo ký báo cáo (Thông tin chung)."
+    membership = membership_of(signer)
+    if (
+        membership is None
+        or membership.commune_id != assessment.commune_id
+        or membership.role != Membership.Role.LEADER
+        or not signer.is_active
+    ):
+        return (
+            f"Người ký ({signer.get_full_name() or signer.get_username()}) không phải lãnh đạo "
+            "UBND xã: hãy chọn lại người ký (Thông tin chung)."
+        )
+    return ""

@@ -183,8 +183,8 @@ def one_pass(assessment, clerk, person, organisation) -> tuple[dict, object, obj
     times["create"], report = timed(report_create, assessment=assessment, by=clerk)
     times["issue"], report = timed(report_issue, report=report, by=clerk)
     times["person"], _ = timed(
-        report_sign_person, report=report, key=person, secret=DEMO_PASSPHRASE, by=clerk
-    )
+        report_sign_person, report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner
+    )  # the signer signs from their own account; the clerk (văn thư) seals
     times["organisation"], final = timed(
         report_sign_organisation, report=report, key=organisation, secret=DEMO_PASSPHRASE, by=clerk
     )

@@ -106,7 +106,7 @@ def signed_report(work: Path):
     person = SigningKey.objects.get(commune=assessment.commune, owner__isnull=False)
     organisation = SigningKey.objects.get(commune=assessment.commune, owner__isnull=True)
     report = report_issue(report=report_create(assessment=assessment, by=clerk), by=clerk)
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=clerk)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=clerk)
     return report, current_file(report, "report"), person
 

@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Commune, Membership
@@ -68,18 +69,23 @@ class ReopenForm(CleanInputMixin, forms.Form):
 
 
 class SignForm(CleanInputMixin, forms.Form):
-    """One signing step with a key of the commune and the passphrase (or PIN) typed now."""
+    """One signing step with a key and the passphrase (or PIN) typed now, after the person
+    confirmed they read the document. The keys offered are the person's own and the
+    commune's (the service decides which step may use which)."""
 
     keep_as_typed = ("secret",)  # a passphrase is compared byte for byte
 
     step = forms.ChoiceField(choices=[("person", "person"), ("organisation", "organisation")])
     key = forms.ModelChoiceField(queryset=SigningKey.objects.none())
     secret = forms.CharField(strip=False, required=False)
+    confirm = forms.BooleanField(label=_("Tôi đã đọc văn bản và đồng ý ký"))
 
-    def __init__(self, *args: Any, commune: Commune, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, commune: Commune, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         key = cast(forms.ModelChoiceField, self.fields["key"])
-        key.queryset = SigningKey.objects.filter(commune=commune)
+        key.queryset = SigningKey.objects.filter(commune=commune).filter(
+            Q(owner=user) | Q(owner__isnull=True)
+        )
 
 
 class TaskForm(CleanInputMixin, forms.Form):

@@ -143,7 +143,7 @@ EXPECTED = {
     "reports:appendix_docx": REVIEWER,
     "reports:issue": ISSUE_EARLY,
     "reports:issued": REVIEWER,
-    "reports:sign": SECRETARY,
+    "reports:sign": REVIEWER,  # the leader is the signer; the secretary and admin seal
     "reports:reopen": LEADER,  # reopens the assessment the issued report froze
     "reports:issued_file": REVIEWER,
     "reports:latest": REVIEWER,

@@ -337,7 +337,8 @@ def portal(django_db_setup, django_db_blocker, tmp_path_factory):
                 (report_sign_person, "person"),
                 (report_sign_organisation, "organisation"),
             ):
-                sign(report=signed, key=keys[key], secret=DEMO_PASSPHRASE, by=secretary)
+                signer = keys[key].owner or secretary  # the signer signs, the secretary seals
+                sign(report=signed, key=keys[key], secret=DEMO_PASSPHRASE, by=signer)
             issued = report_issue(
                 report=report_create(assessment=assessment, by=secretary),
                 by=leader,
@@ -700,9 +701,14 @@ PLANS = {
     ),
     "reports:issued": Plan("vanthu", _report("signed")),
     "reports:sign": Plan(
-        "vanthu",
+        "lanhdao",
         _report("issued"),
-        lambda p, f: {"key": p.keys["person"].pk, "secret": DEMO_PASSPHRASE, "step": "person"},
+        lambda p, f: {
+            "key": p.keys["person"].pk,
+            "secret": DEMO_PASSPHRASE,
+            "step": "person",
+            "confirm": "on",
+        },
     ),
     "reports:reopen": Plan(
         "lanhdao",

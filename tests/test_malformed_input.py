@@ -248,33 +248,40 @@ def issued(demo, draft, leader):
     return report_issue(report=draft, by=leader, override_reason="Kiểm thử.")
 
 
+KEY_REFUSED = "Hãy chọn khóa ký số của Đồng chí (hoặc của cơ quan khi đóng dấu)."
+
+
 def sign(client, demo, report, **data):
     return client.post(
         reverse("reports:sign", args=[demo.assessment.pk, report.pk]), data, follow=True
     )
 
 
-def test_signing_with_something_that_is_no_key(client, demo, issued, login_as, secretary):
-    login_as(secretary)
+def test_signing_with_something_that_is_no_key(client, demo, issued, login_as, leader):
+    login_as(leader)
     for value in NOT_AN_ID:
-        response = sign(client, demo, issued, key=value, secret=DEMO_PASSPHRASE, step="person")
-        assert messages_of(response) == ["Hãy chọn khóa ký số của xã."], value
+        response = sign(
+            client, demo, issued, key=value, secret=DEMO_PASSPHRASE, step="person", confirm="on"
+        )
+        assert messages_of(response) == [KEY_REFUSED], value
     assert not SignatureRecord.objects.exists()
 
 
-def test_signing_with_a_key_of_another_commune(client, demo, issued, login_as, secretary):
+def test_signing_with_a_key_of_another_commune(client, demo, issued, login_as, leader):
     demo_signing_setup(commune=demo.other_commune)
     other = SigningKey.objects.filter(commune=demo.other_commune, owner__isnull=False).get()
-    login_as(secretary)
-    response = sign(client, demo, issued, key=other.pk, secret=DEMO_PASSPHRASE, step="person")
-    assert "Hãy chọn khóa ký số của xã." in messages_of(response)
+    login_as(leader)
+    response = sign(
+        client, demo, issued, key=other.pk, secret=DEMO_PASSPHRASE, step="person", confirm="on"
+    )
+    assert KEY_REFUSED in messages_of(response)
     assert not SignatureRecord.objects.exists()
 
 
-def test_a_nul_in_the_passphrase_is_refused_not_a_crash(client, demo, issued, login_as, secretary):
+def test_a_nul_in_the_passphrase_is_refused_not_a_crash(client, demo, issued, login_as, leader):
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
-    login_as(secretary)
-    response = sign(client, demo, issued, key=key.pk, secret="a\x00b", step="person")
+    login_as(leader)
+    response = sign(client, demo, issued, key=key.pk, secret="a\x00b", step="person", confirm="on")
     assert "Mật khẩu có ký tự không hợp lệ; hãy gõ lại." in messages_of(response)
     assert not SignatureRecord.objects.exists()
 
@@ -283,12 +290,12 @@ def test_the_signing_service_refuses_a_nul_in_the_passphrase(demo, issued, secre
     # cryptography panics on it: a BaseException that no `except Exception` would catch.
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
     with pytest.raises(ValidationError, match="ký tự NUL"):
-        report_sign_person(report=issued, key=key, secret="a\x00b", by=secretary)
+        report_sign_person(report=issued, key=key, secret="a\x00b", by=key.owner)
 
 
-def test_an_unknown_signing_step_is_refused(client, demo, issued, login_as, secretary):
+def test_an_unknown_signing_step_is_refused(client, demo, issued, login_as, leader):
     key = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
-    login_as(secretary)
+    login_as(leader)
     response = sign(client, demo, issued, key=key.pk, secret=DEMO_PASSPHRASE, step="ca-hai")
     assert "Dữ liệu ký số không hợp lệ; hãy tải lại trang." in messages_of(response)
     assert not SignatureRecord.objects.exists()

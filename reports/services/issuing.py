@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessments.access import is_frozen, report_reference, require_unfreeze
+from assessments.access import is_frozen, report_reference, require_unfreeze, signer_refusal
 from assessments.models import Assessment, AssessmentEvent, Score
 from audit.services import Action, audit_record
 from evidence.selectors import evidence_snapshot
@@ -38,6 +38,7 @@ from reports.models import (
     Report,
 )
 from reports.services.drafting import report_audit
+from reports.services.notices import report_issued_notify
 from reports.xlsx import appendix_xlsx
 
 
@@ -124,6 +125,9 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
         )
         if report.status != Report.Status.DRAFT:
             raise ValidationError("Báo cáo đã được ban hành.")
+        refusal = signer_refusal(report.signer, report.assessment)
+        if refusal:
+            raise ValidationError(refusal, code="no_signer")
         missing = unapproved_codes(report)
         if missing and not override_reason.strip():
             raise ValidationError(
@@ -212,6 +216,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
             )
         report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=files[0].sha256)
         _freeze(assessment, report, by)
+        report_issued_notify(report=report, by=by)
     return report
 
 

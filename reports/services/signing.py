@@ -19,11 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.access import sign_organisation_refusal, sign_person_refusal
 from audit.services import Action
 from guards.storage import removed_on_error
 from reports.models import DocumentEvent, IssuedFile, Report, SignatureRecord, SigningKey
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
+from reports.services.notices import report_awaiting_seal_notify
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
 from reports.signing import (
     Appearance,
@@ -141,25 +143,22 @@ def appendix_stamp_box(page_size: tuple[float, float]) -> tuple[float, float, fl
 
 @signing_attempts_limited
 def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User) -> IssuedFile:
-    """The signer named in the signature block signs the issued report, visibly."""
+    """The signer named in the signature block signs the issued report, visibly, from their
+    own account (`by` is the signer) and with their own key: nobody signs for them."""
     with removed_on_error() as stored, transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.status != Report.Status.ISSUED:
-            raise ValidationError("Chỉ ký được báo cáo đã ban hành.")
-        if key.owner_id is None or key.commune_id != report.assessment.commune_id:
-            raise ValidationError("Hãy chọn khóa ký số của người ký thuộc xã này.")
-        if report.signer_id is not None and key.owner_id != report.signer_id:
-            owner = key.owner.get_full_name() if key.owner else ""
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("assessment", "signer")
+            .get(pk=report.pk)
+        )
+        refusal = sign_person_refusal(by, report)
+        if refusal:
+            raise ValidationError(refusal, code="not_allowed")
+        if key.owner_id != by.pk or key.commune_id != report.assessment.commune_id:
             raise ValidationError(
-                f"Khóa ký số này của {owner}, không phải của người ký ghi "
-                f"trên báo cáo ({report.signer_name}). Hãy chọn khóa của người ký."
+                "Hãy chọn khóa ký số của chính Đồng chí (khóa của người khác không ký thay được).",
+                code="not_allowed",
             )
-        if (
-            report.files.filter(kind=IssuedFile.Kind.REPORT)
-            .exclude(stage=IssuedFile.Stage.UNSIGNED)
-            .exists()
-        ):
-            raise ValidationError("Người có thẩm quyền đã ký báo cáo này.")
         unsigned = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.UNSIGNED)
         place = unsigned.meta["signature_box"]
         box = signer_box(place["box"])
@@ -205,6 +204,7 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User
             serial=str(info.serial),
             sha256=issued.sha256,
         )
+        report_awaiting_seal_notify(report=report)
     return issued
 
 
@@ -215,15 +215,17 @@ def report_sign_organisation(
     """The commune signs after the signer: its seal on the report, a text stamp on the
     separately filed appendix."""
     with removed_on_error() as stored, transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("assessment", "signer")
+            .get(pk=report.pk)
+        )
+        refusal = sign_organisation_refusal(by, report)
+        if refusal:
+            raise ValidationError(refusal, code="not_allowed")
         if key.owner_id is not None or key.commune_id != report.assessment.commune_id:
             raise ValidationError("Hãy chọn khóa ký số của cơ quan (con dấu) thuộc xã này.")
-        try:
-            person = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
-        except IssuedFile.DoesNotExist:
-            raise ValidationError("Người có thẩm quyền phải ký trước, cơ quan ký sau.") from None
-        if report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
-            raise ValidationError("Cơ quan đã ký báo cáo này.")
+        person = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
         material = key_material(key, secret)
         place = person.meta["signature_box"]
         signed, info, signed_at = _sign(

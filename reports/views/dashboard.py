@@ -14,7 +14,7 @@ from assessments.access import (
 from assessments.levels import level_statement
 from audit.services import Action, audit_record
 from guards.http import AuthenticatedRequest
-from reports.selectors import adjustment_rows
+from reports.selectors import adjustment_rows, reports_awaiting_signature
 from reports.selectors import dashboard as build_dashboard
 from reports.xlsx import unit_table_xlsx
 
@@ -41,6 +41,7 @@ def dashboard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "is_leader": is_leader(request.user, assessment),
             "window_open": staff_window_open(assessment),
             "adjustments": adjustment_rows(assessment),
+            "awaiting": reports_awaiting_signature(request.user),
         },
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +14,15 @@ from assessments.access import (
     frozen_by,
     is_leader,
     is_secretary,
+    may_sign_organisation,
+    may_sign_person,
+    may_take_part_in_signing,
     may_unfreeze,
     require_secretary,
+    require_signing_role,
     require_unfreeze,
     rule,
+    signer_label,
 )
 from audit.services import Action
 from guards.http import AuthenticatedRequest
@@ -86,8 +92,13 @@ def issued(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespon
         seen.add(record.kind)
     stages = {(f.kind, f.stage) for f in files}
     keys = list(
-        SigningKey.objects.filter(commune=report.assessment.commune).select_related("owner")
+        SigningKey.objects.filter(commune=report.assessment.commune)
+        .filter(Q(owner=request.user) | Q(owner__isnull=True))
+        .select_related("owner")
     )
+    report._signing_stages = {f.stage for f in files if f.kind == IssuedFile.Kind.REPORT}  # type: ignore[attr-defined]  # read by the rules
+    sign_person = may_sign_person(request.user, report)
+    sign_organisation = may_sign_organisation(request.user, report)
     return render(
         request,
         "reports/issued.html",
@@ -95,11 +106,15 @@ def issued(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespon
             "assessment": report.assessment,
             "report": report,
             "files": files,
-            "person_keys": [k for k in keys if not k.is_organisation],
+            # A person signs with their own keys only; the seal with the commune's.
+            "person_keys": [k for k in keys if k.owner_id == request.user.pk],
             "organisation_keys": [k for k in keys if k.is_organisation],
             "person_signed": ("report", "person") in stages,
             "organisation_signed": ("report", "organisation") in stages,
-            "can_sign": is_secretary(request.user, report.assessment),
+            "may_sign_person": sign_person,
+            "may_sign_organisation": sign_organisation,
+            "is_secretary": is_secretary(request.user, report.assessment),
+            "signer_label": signer_label(report),
             "may_reopen": may_unfreeze(request.user, report.assessment)
             and getattr(frozen_by(report.assessment), "pk", None) == report.pk,
             "dossiers": report.dossiers.select_related("created_by")[:5],
@@ -144,23 +159,33 @@ def reopen(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespon
     )
 
 
-@rule("secretary")
+@rule("reviewer")
 @require_POST
 def sign(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
+    """The named signer signs with their own key, then the secretary applies the seal:
+    form -> rule (assessments.access) -> service (which checks the rule again)."""
     report = _get_report(request.user, pk, report_pk)
-    require_secretary(request.user, report.assessment)
-    form = SignForm(request.POST, commune=report.assessment.commune)
-    if not form.is_valid():
+    if not may_take_part_in_signing(request.user, report):
+        raise PermissionDenied(
+            f"Chỉ {signer_label(report)} (người ký) và văn thư thực hiện ký số báo cáo này."
+        )
+    form = SignForm(request.POST, commune=report.assessment.commune, user=request.user)
+    valid = form.is_valid()
+    if "step" in form.cleaned_data:
+        require_signing_role(request.user, report, form.cleaned_data["step"])
+    if not valid:
         messages.error(request, _sign_refusal(form))
         return _back(report)
     key, secret = form.cleaned_data["key"], form.cleaned_data["secret"]
     try:
         if form.cleaned_data["step"] == "organisation":
             report_sign_organisation(report=report, key=key, secret=secret, by=request.user)
-            messages.success(request, "Cơ quan đã ký số báo cáo và phụ lục.")
+            messages.success(request, "Đã đóng dấu: cơ quan đã ký số báo cáo và phụ lục.")
         else:
             report_sign_person(report=report, key=key, secret=secret, by=request.user)
-            messages.success(request, f"{key.owner.get_full_name()} đã ký số báo cáo.")
+            messages.success(
+                request, f"{request.user.get_full_name()} đã ký số báo cáo; chờ văn thư đóng dấu."
+            )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -168,10 +193,14 @@ def sign(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse
 
 
 def _sign_refusal(form: SignForm) -> str:
+    if form.has_error("step"):
+        return "Dữ liệu ký số không hợp lệ; hãy tải lại trang."
     if form.has_error("secret"):
         return "Mật khẩu có ký tự không hợp lệ; hãy gõ lại."
     if form.has_error("key"):
-        return "Hãy chọn khóa ký số của xã."
+        return "Hãy chọn khóa ký số của Đồng chí (hoặc của cơ quan khi đóng dấu)."
+    if form.has_error("confirm"):
+        return "Hãy đánh dấu “Tôi đã đọc văn bản và đồng ý ký” trước khi ký."
     return "Dữ liệu ký số không hợp lệ; hãy tải lại trang."
 
 

@@ -20,7 +20,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from assessments.access import get_assessment_for_user, is_leader, require_report_work, rule
+from assessments.access import (
+    get_assessment_for_user,
+    is_leader,
+    require_report_work,
+    rule,
+    signer_label,
+    signer_refusal,
+)
 from audit.services import Action
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
@@ -75,7 +82,7 @@ def _get_report(user: User, pk: int, report_pk: int) -> Report:
     assessment = get_assessment_for_user(user, pk)
     require_report_work(user, assessment)
     report = get_object_or_404(
-        Report.objects.select_related("signer"), assessment=assessment, pk=report_pk
+        Report.objects.select_related("signer__membership"), assessment=assessment, pk=report_pk
     )
     report.assessment = assessment
     return report
@@ -145,7 +152,12 @@ def report_edit(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpR
             "shortfalls": documents.shortfall_rows(data.results),
             "editable": report.status == Report.Status.DRAFT,
             "unapproved": unapproved_codes(report),
-            "problems": report_problems(report, data, sections),
+            # Issuing refuses a report whose signer is not a leader of the commune.
+            "problems": [
+                *filter(None, [signer_refusal(report.signer, assessment)]),
+                *report_problems(report, data, sections),
+            ],
+            "signer_label": signer_label(report),
             "warnings": data.warnings(sections),
             "level_note": data.statement.why_not_stated,
             "live_results": data.results,

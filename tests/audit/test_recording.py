@@ -449,10 +449,10 @@ def test_issue_sign_and_dossier_each_write_one_entry(demo_scored, signing, secre
     assert issued.summary.startswith("Ban hành Số: 01/BC-UBND ngày ")
 
     start = mark()
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     signed = only_entry(start)
     assert (signed.action, signed.details["role"]) == (A.REPORT_SIGN, "person")
-    assert signed.username == "vanthu" and "ký số Số: 01/BC-UBND" in signed.summary
+    assert signed.username == "lanhdao" and "ký số Số: 01/BC-UBND" in signed.summary
 
     start = mark()
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
@@ -476,7 +476,7 @@ def test_wrong_passphrase_signs_nothing_and_records_nothing(demo_scored, signing
     report = report_issue(report=_report(demo_scored, secretary), by=secretary)
     start = mark()
     with pytest.raises(ValidationError):
-        report_sign_person(report=report, key=person, secret="sai-mat-khau", by=secretary)
+        report_sign_person(report=report, key=person, secret="sai-mat-khau", by=person.owner)
     assert since(start) == []
 
 

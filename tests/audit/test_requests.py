@@ -226,7 +226,7 @@ def test_issued_files_and_dossier_downloads_are_recorded(
 ):
     person, organisation = signing
     report = report_issue(report=_report(demo_scored, secretary), by=secretary)
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     dossier = dossier_build(report=report, by=secretary)
     login_as(chairman)

@@ -1,6 +1,8 @@
-"""Issuing and signing in a real browser: the secretary creates the report, issues it, signs it
-as the signer and as the commune, downloads the signed PDF and the dossier for the city; then
-anyone, not logged in, checks the document on the public verification page."""
+"""Issuing and signing in a real browser: the secretary creates the report and issues it; the
+signer (the Phó Chủ tịch) finds it in her "Chờ ký" list and signs from her own account, with
+confirmation and a button that shows progress; the secretary then seals it (the commune's
+signature), downloads the signed PDF and the dossier for the city; then anyone, not logged in,
+checks the document on the public verification page."""
 
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=Path(directory) / f"{name}.png", full_page=True)
 
 
-def test_secretary_issues_signs_and_anyone_verifies(
+def test_secretary_issues_signer_signs_secretary_seals_anyone_verifies(
     live_server, demo_scored, page, browser, screenshot, settings, tmp_path
 ):
     base = live_server.url
@@ -86,19 +88,60 @@ def test_secretary_issues_signs_and_anyone_verifies(
     assert report.status == Report.Status.ISSUED and report.number == 1
     screenshot("issue-2-issued")
 
-    # The signer's key, then the commune's.
-    person = page.get_by_test_id("sign-person")
-    person.get_by_label("Khóa của người ký").select_option(str(person_key.pk))
-    person.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
-    person.get_by_role("button", name="Ký", exact=True).click()
-    expect(flash(page)).to_contain_text("đã ký số báo cáo")
+    # The secretary cannot sign for the signer: she is told who signs next.
     expect(page.get_by_test_id("sign-person")).to_have_count(0)
+    expect(page.get_by_test_id("sign-waiting")).to_contain_text("Chờ Phó Chủ tịch Lưu Thị Tươi ký.")
+    issued_url = page.url
+
+    # The signer logs in and finds the report in her "Chờ ký" list.
+    page.context.clear_cookies()
+    log_in(page, base, "lanhdao")
+    awaiting = page.get_by_test_id("awaiting-signature")
+    expect(awaiting).to_contain_text("Chờ ký (1)")
+    expect(awaiting).to_contain_text("Báo cáo số 01/BC-UBND")
+    screenshot("issue-3-awaiting-signature")
+    awaiting.get_by_role("link", name="Ký số").click()
+    expect(page).to_have_url(issued_url)
+    person = page.get_by_test_id("sign-person")
+    person.get_by_label("Khóa ký số của Đồng chí").select_option(str(person_key.pk))
+    person.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
+    person.get_by_label("Tôi đã đọc văn bản và đồng ý ký").check()
+    # Hold the request while the button shows its progress, then let it through.
+    held = []
+    sign_url = re.compile(r"/bao-cao/\d+/ky-so/$")
+    page.route(sign_url, lambda route: held.append(route))
+    button = person.locator("button[type=submit]")
+    expect(button).to_have_text("Ký số")
+    button.click(no_wait_after=True)  # the navigation waits for the held request
+    # Locators wait for the pending navigation; the page as it is now is read directly.
+    state = page.evaluate(
+        """() => new Promise(resolve => setTimeout(() => {
+            const button = document.querySelector('[data-testid=sign-person] [type=submit]');
+            resolve([button.disabled, button.textContent.trim(),
+                     button.querySelectorAll('.spinner-border').length]);
+        }, 50))"""
+    )
+    assert state == [True, "Đang ký…", 1]
+    held[0].continue_()
+    page.unroute(sign_url)
+    expect(flash(page)).to_contain_text("Lưu Thị Tươi đã ký số báo cáo; chờ văn thư đóng dấu.")
+    expect(page.get_by_test_id("sign-person")).to_have_count(0)
+    expect(page.get_by_test_id("sign-waiting")).to_contain_text("Chờ văn thư đóng dấu")
+    screenshot("issue-4-person-signed")
+
+    # The secretary finds it waiting for the seal and applies the commune's signature.
+    page.context.clear_cookies()
+    log_in(page, base, "vanthu")
+    awaiting = page.get_by_test_id("awaiting-signature")
+    expect(awaiting).to_contain_text("Chờ đóng dấu (1)")
+    awaiting.get_by_role("link", name="Đóng dấu").click()
     organisation = page.get_by_test_id("sign-organisation")
     organisation.get_by_label("Khóa của cơ quan").select_option(str(organisation_key.pk))
     organisation.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
-    screenshot("issue-3-person-signed")
-    organisation.get_by_role("button", name="Ký", exact=True).click()
-    expect(flash(page)).to_contain_text("Cơ quan đã ký số báo cáo và phụ lục.")
+    organisation.get_by_label("Tôi đã đọc văn bản và đồng ý ký").check()
+    screenshot("issue-5-seal")
+    organisation.get_by_role("button", name="Đóng dấu").click()
+    expect(flash(page)).to_contain_text("Đã đóng dấu: cơ quan đã ký số báo cáo và phụ lục.")
     expect(page.get_by_text("Báo cáo và phụ lục đã được ký số đủ.")).to_be_visible()
 
     # The report as signed by the commune: two intact, valid, trusted signatures.
@@ -134,7 +177,7 @@ def test_secretary_issues_signs_and_anyone_verifies(
     dossier_link = dossier_card.get_by_role("link", name=re.compile(r"^Hồ sơ "))
     expect(dossier_link).to_have_count(1)
     page.screenshot(path=ISSUED_SHOT, full_page=True)
-    screenshot("issue-4-signed-and-dossier")
+    screenshot("issue-6-signed-and-dossier")
     with page.expect_download() as download_info:
         dossier_link.click()
     zipped = tmp_path / "dossier.zip"
@@ -170,6 +213,6 @@ def test_secretary_issues_signs_and_anyone_verifies(
         expect(verdict).to_contain_text("Văn bản đã ban hành trên cổng, chữ ký số THỬ NGHIỆM")
         expect(verdict.locator("li").filter(has_text=VALID)).to_have_count(2)
         public.screenshot(path=VERIFY_SHOT, full_page=True)
-        shoot(public, "issue-5-public-verification")
+        shoot(public, "issue-7-public-verification")
     finally:
         anonymous.close()

@@ -348,7 +348,7 @@ def test_issued_appendix_and_dossier_keep_user_text_as_text(hostile, secretary):
     report = report_issue(
         report=report_create(assessment=demo.assessment, by=secretary), by=secretary
     )
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
 
     issued_xlsx = current_file(report, IssuedFile.Kind.APPENDIX_XLSX).read()

@@ -189,7 +189,7 @@ def issued(draft, secretary):
 @pytest.fixture
 def signed(issued, keys, secretary):
     person, organisation = keys
-    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     return issued
 

@@ -135,8 +135,8 @@ def synthetic(demo, leader, leaves_per_group: int):
 # adjustment entries and the adjustments that can be recorded (14).
 PAGES = {
     "dashboard": (
-        14,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune",
+        15,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, reports awaiting signature",
     ),
     "units": (
         12,

@@ -55,7 +55,7 @@ def test_signing_that_fails_after_storing_the_report_leaves_no_file_and_no_row(
     issued, keys, secretary, monkeypatch
 ):
     person, organisation = keys
-    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=issued, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     before = sorted(stored_files("issued"))
     real_sign = __import__("reports.services.signing", fromlist=["sign_pdf"]).sign_pdf
     calls = []
@@ -132,7 +132,7 @@ def test_dossier_index_says_where_in_each_document_the_evidence_is(
     report = report_create(assessment=demo_scored.assessment, by=secretary)
     report = report_issue(report=report, by=secretary)
     person, organisation = keys
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     evidence_describe(evidence=outcome.evidence, by=own_staff, location="trang 9")  # after issuing
     dossier = dossier_build(report=report, by=secretary)

@@ -195,12 +195,16 @@ def test_only_the_secretary_issues_when_everything_is_approved(
     assert draft.status == "draft"
 
 
-@pytest.mark.parametrize("persona", ["leader", "chairman", "own_staff"])
-def test_only_the_secretary_signs(client, issued, keys, demo_scored, login_as, request, persona):
+@pytest.mark.parametrize("persona", ["secretary", "chairman", "own_staff", "administrator"])
+def test_nobody_but_the_signer_applies_the_persons_signature(
+    client, issued, keys, demo_scored, login_as, request, persona
+):
+    """The secretary, another leader, staff and an administrator are refused (403), even with
+    the signer's own key and passphrase and the confirmation ticked."""
     login_as(request.getfixturevalue(persona))
     response = client.post(
         reverse("reports:sign", args=[demo_scored.assessment.pk, issued.pk]),
-        {"key": keys[0].pk, "secret": DEMO_PASSPHRASE, "step": "person"},
+        {"key": keys[0].pk, "secret": DEMO_PASSPHRASE, "step": "person", "confirm": "on"},
     )
     assert response.status_code == 403
     assert not SignatureRecord.objects.exists()
@@ -257,24 +261,49 @@ def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as, l
 # -- signing through the portal --------------------------------------------------------------------
 
 
-def test_secretary_signs_person_then_organisation(
-    client, issued, keys, demo_scored, login_as, secretary
+def test_the_signer_signs_then_the_secretary_seals(
+    client, issued, keys, demo_scored, login_as, leader, secretary
 ):
-    login_as(secretary)
     url = reverse("reports:sign", args=[demo_scored.assessment.pk, issued.pk])
     person, organisation = keys
+    login_as(secretary)
     response = client.post(
         url,
-        {"key": organisation.pk, "secret": DEMO_PASSPHRASE, "step": "organisation"},
+        {
+            "key": organisation.pk,
+            "secret": DEMO_PASSPHRASE,
+            "step": "organisation",
+            "confirm": "on",
+        },
         follow=True,
     )
     assert "Người có thẩm quyền phải ký trước" in response.content.decode()
+    login_as(leader)
     response = client.post(
-        url, {"key": person.pk, "secret": "sai-mat-khau", "step": "person"}, follow=True
+        url, {"key": person.pk, "secret": DEMO_PASSPHRASE, "step": "person"}, follow=True
+    )
+    assert "Tôi đã đọc văn bản và đồng ý ký" in response.content.decode()  # not confirmed
+    response = client.post(
+        url,
+        {"key": person.pk, "secret": "sai-mat-khau", "step": "person", "confirm": "on"},
+        follow=True,
     )
     assert "mật khẩu" in response.content.decode().lower()
-    client.post(url, {"key": person.pk, "secret": DEMO_PASSPHRASE, "step": "person"})
-    client.post(url, {"key": organisation.pk, "secret": DEMO_PASSPHRASE, "step": "organisation"})
+    assert not SignatureRecord.objects.exists()
+    client.post(
+        url, {"key": person.pk, "secret": DEMO_PASSPHRASE, "step": "person", "confirm": "on"}
+    )
+    assert SignatureRecord.objects.get().by == leader
+    login_as(secretary)
+    client.post(
+        url,
+        {
+            "key": organisation.pk,
+            "secret": DEMO_PASSPHRASE,
+            "step": "organisation",
+            "confirm": "on",
+        },
+    )
     report_pdf = current_file(issued, "report").read()
     checks = validate_pdf(
         report_pdf,
@@ -477,7 +506,7 @@ def test_dossier_carries_the_evidence_as_issued(demo_scored, keys, own_staff, se
     report = report_create(assessment=demo_scored.assessment, by=secretary)
     report = report_issue(report=report, by=secretary)
     person, organisation = keys
-    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=secretary)
+    report_sign_person(report=report, key=person, secret=DEMO_PASSPHRASE, by=person.owner)
     report_sign_organisation(report=report, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
     assessment_reopen(report=report, by=leader, reason="Minh chứng bị trùng.")
     evidence_delete(evidence=outcome.evidence, by=leader)  # after issuing and reopening
@@ -506,8 +535,8 @@ def test_signer_key_on_a_pkcs11_token_signs_through_the_portal(
     )
     TrustAnchor.objects.create(label="root", certificate_pem=pki.root_pem.decode(), is_test=True)
     with pytest.raises(Exception, match="PIN"):
-        report_sign_person(report=issued, key=token_key, secret="0000", by=secretary)
-    report_sign_person(report=issued, key=token_key, secret=softhsm_token.pin, by=secretary)
+        report_sign_person(report=issued, key=token_key, secret="0000", by=token_key.owner)
+    report_sign_person(report=issued, key=token_key, secret=softhsm_token.pin, by=token_key.owner)
     checks = validate_pdf(current_file(issued, "report").read(), trust_roots=[pki.root_pem])
     assert len(checks) == 1 and checks[0].intact and checks[0].valid and checks[0].trusted
     assert SignatureRecord.objects.get().key == token_key
@@ -543,8 +572,8 @@ def test_only_the_signer_named_on_the_report_signs_as_the_person(
         pkcs12=pki.signer_p12,
         passphrase="p",
     )
-    with pytest.raises(ValidationError, match="không phải của người ký"):
-        report_sign_person(report=issued, key=other, secret="p", by=secretary)
+    with pytest.raises(ValidationError, match="người ký ghi trên báo cáo"):
+        report_sign_person(report=issued, key=other, secret="p", by=other.owner)
     assert not SignatureRecord.objects.exists()
 
 

@@ -139,9 +139,9 @@ def test_an_unexpected_error_is_not_held_against_the_person(key, secretary):
 # -- through the signing page, with a real key ---------------------------------------------------
 
 
-def test_the_signing_page_stops_a_guessing_secretary(client, demo_scored, login_as, secretary):
+def test_the_signing_page_stops_a_guessing_signer(client, demo_scored, login_as, secretary, leader):
 
-    login_as(secretary)
+    login_as(leader)
     demo_signing_setup(commune=demo_scored.commune)
     person = SigningKey.objects.get(commune=demo_scored.commune, owner__isnull=False)
     report = report_issue(
@@ -151,7 +151,9 @@ def test_the_signing_page_stops_a_guessing_secretary(client, demo_scored, login_
 
     def post(secret: str) -> str:
         response = client.post(
-            url, {"key": person.pk, "secret": secret, "step": "person"}, follow=True
+            url,
+            {"key": person.pk, "secret": secret, "step": "person", "confirm": "on"},
+            follow=True,
         )
         return response.content.decode()
 
@@ -163,7 +165,7 @@ def test_the_signing_page_stops_a_guessing_secretary(client, demo_scored, login_
     refused = post(DEMO_PASSPHRASE)
     assert "đã bị nhập sai nhiều lần. Tạm ngừng ký bằng khóa này đến" in refused
     assert not SignatureRecord.objects.exists()
-    assert SigningAttempt.objects.filter(key=person, user=secretary).count() == 5
+    assert SigningAttempt.objects.filter(key=person, user=leader).count() == 5
 
     SigningAttempt.objects.update(at=timezone.now() - timedelta(minutes=16))
     signed = post(DEMO_PASSPHRASE)

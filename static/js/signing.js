@@ -1,0 +1,27 @@
+// Signing forms (<form data-signing>): once submitted, the button is disabled and says
+// "Đang ký…" with a spinner, so that a slow signature is not sent twice. The server itself
+// requires the confirmation box; this only shows progress.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-signing]") || event.defaultPrevented) return;
+    if (form.dataset.submitting === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.submitting = "1";
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      const spinner = document.createElement("span");
+      spinner.className = "spinner-border spinner-border-sm me-1";
+      spinner.setAttribute("aria-hidden", "true");
+      button.textContent = " " + (button.dataset.busyText || "Đang ký…");
+      button.prepend(spinner);
+      // Disabled after the browser has taken the form's data (a disabled button still lets
+      // the form submit, but its own name would be left out).
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    });
+  });
+})();
