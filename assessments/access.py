@@ -444,3 +444,36 @@ def require_audit_scope(user: User) -> Q:
 def reads_every_commune(user: User) -> bool:
     """May choose the commune (administrators; later the city's roles)."""
     return audit_scope(user) == Q()
+
+
+# -- Remote signing (ký số từ xa: the signer confirms on the phone) ------------------------------
+#
+# Only the report's named signer asks a remote signing service for their signature, from
+# their own account (nobody signs for them, the secretary and administrators included), and
+# only they follow the request (its waiting page and status): it waits for their phone. The
+# objects are a report (its `signer_id`) and a reports.RemoteSigning (its `user_id`).
+
+
+def may_sign_remotely(user: User, report: Any) -> bool:
+    """The report's named signer, a leader of its commune by membership."""
+    membership = membership_of(user)
+    return (
+        report.signer_id is not None
+        and user.pk == report.signer_id
+        and membership is not None
+        and membership.commune_id == report.assessment.commune_id
+        and membership.role == Membership.Role.LEADER
+    )
+
+
+def require_sign_remotely(user: User, report: Any) -> None:
+    if not may_sign_remotely(user, report):
+        raise PermissionDenied(
+            "Chỉ người ký ghi trên báo cáo được ký số bằng tài khoản của mình; "
+            "không ai ký thay chữ ký của người khác."
+        )
+
+
+def require_follow_remote_signing(user: User, signing: Any) -> None:
+    if not (user.is_authenticated and signing.user_id == user.pk):
+        raise PermissionDenied("Yêu cầu ký này không phải của Đồng chí.")

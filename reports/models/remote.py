@@ -52,6 +52,12 @@ class RemoteSigning(models.Model):
     started_at = models.DateTimeField(_("bắt đầu lúc"))
     expires_at = models.DateTimeField(_("hết hạn chờ lúc"))
     polled_at = models.DateTimeField(_("hỏi dịch vụ lần cuối"), null=True, blank=True)
+    busy_until = models.DateTimeField(
+        _("đang hỏi dịch vụ đến"),
+        null=True,
+        blank=True,
+        help_text=_("Một lần hỏi dịch vụ đang chạy; lần hỏi khác chờ đến lúc này."),
+    )
     finished_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
     transaction = models.CharField(_("mã giao dịch tại dịch vụ"), max_length=255, blank=True)
     prepared_pdf = models.BinaryField(_("tệp PDF chờ chữ ký"), blank=True, default=b"")

@@ -31,6 +31,7 @@ from reports.services.issuing import (
     unapproved_codes,
 )
 from reports.services.signing import report_sign_organisation, report_sign_person
+from reports.views.remote import start_remote_signing
 from reports.views.report import _get_report, audit_file
 
 
@@ -154,6 +155,8 @@ def sign(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse
         messages.error(request, _sign_refusal(form))
         return _back(report)
     key, secret = form.cleaned_data["key"], form.cleaned_data["secret"]
+    if key.is_remote:  # the signer confirms on the phone: no passphrase, a waiting page
+        return start_remote_signing(request, report, key)
     try:
         if form.cleaned_data["step"] == "organisation":
             report_sign_organisation(report=report, key=key, secret=secret, by=request.user)

@@ -5,7 +5,7 @@ It answers the calls reports.signing.csc makes (info, auth/login, credentials/li
 credentials/info, credentials/authorize, signatures/signHash). `credentials/authorize` opens
 a transaction (named by the portal's `clientData`) that stays "authorization_pending" until
 the test's phone says yes (`approve`) or no (`refuse`); a transaction nobody answers never
-signs (the time-out case). `signatures/signHash` signs only a hash that an approved
+signs (the time-out case), and `silent` makes every answer come too late. `signatures/signHash` signs only a hash that an approved
 transaction's SAD is bound to, with the signer's private key.
 """
 
@@ -15,6 +15,7 @@ import base64
 import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,6 +54,7 @@ class CSCTestService:
     calls: list[str] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     url: str = ""
+    silent: float = 0  # seconds every answer waits (a service that does not answer in time)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_credential(
@@ -201,6 +203,8 @@ def serve(service: CSCTestService) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            if service.silent:
+                time.sleep(service.silent)
             length = int(self.headers.get("Content-Length") or 0)
             try:
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -222,6 +226,7 @@ def serve(service: CSCTestService) -> ThreadingHTTPServer:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     service.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

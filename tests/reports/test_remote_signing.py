@@ -3,8 +3,28 @@ against the test service, then the portal's flow end to end."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+from datetime import timedelta
 
+import pytest
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from reports.demo.signing import DEMO_PASSPHRASE
+from reports.models import (
+    DocumentEvent,
+    IssuedFile,
+    RemoteSigning,
+    SignatureRecord,
+    TrustAnchor,
+)
+from reports.services.remote_signing import remote_sign_poll, remote_sign_start
+from reports.services.signing import report_sign_organisation
+from reports.services.signing_keys import signing_key_add_csc
 from reports.signing import Appearance, validate_pdf
 from reports.signing.csc import CSCService
 from reports.signing.remote import (
@@ -132,3 +152,248 @@ def test_the_only_credential_of_a_user(csc):
     assert len(credential.chain) == 1
     with pytest.raises(RemoteError, match="credentialID"):
         client(csc).credential("", user_id="khong-co")
+
+
+# -- the portal's flow -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def remote(csc, settings):
+    settings.SIGNING_CSC_URL = csc.url
+    settings.SIGNING_CSC_CLIENT_ID = CLIENT_ID
+    settings.SIGNING_CSC_CLIENT_SECRET = CLIENT_SECRET
+    settings.SIGNING_CSC_TIMEOUT_SECONDS = 300
+    settings.SIGNING_TSA_URL = ""
+    return csc
+
+
+@pytest.fixture
+def csc_key(remote, demo_scored, leader):
+    """The signer's (leader's) credential at the test service, registered as the admin does."""
+    return signing_key_add_csc(
+        commune=demo_scored.commune,
+        owner=leader,
+        label="Ký số từ xa THỬ NGHIỆM – Lưu Thị Tươi",
+        credential_id=CREDENTIAL,
+        is_test=True,
+    )
+
+
+def _urls(report, signing=None) -> dict:
+    args = [report.assessment_id, report.pk]
+    urls = {
+        "issued": reverse("reports:issued", args=args),
+        "start": reverse("reports:remote_start", args=args),
+        "sign": reverse("reports:sign", args=args),
+    }
+    if signing is not None:
+        urls["page"] = reverse("reports:remote_signing", args=[*args, signing.pk])
+        urls["status"] = reverse("reports:remote_status", args=[*args, signing.pk])
+    return urls
+
+
+def _start(client, report, key):
+    response = client.post(_urls(report)["start"], {"key": key.pk, "confirm": "on"})
+    signing = RemoteSigning.objects.filter(report=report).order_by("-pk").first()
+    assert signing is not None, [str(m) for m in get_messages(response.wsgi_request)]
+    assert response.status_code == 302
+    assert response["Location"] == _urls(report, signing)["page"]
+    return signing
+
+
+def _poll(client, report, signing):
+    return client.post(_urls(report, signing)["status"], HTTP_HX_REQUEST="true")
+
+
+def test_the_signer_signs_on_the_phone_and_the_organisation_seals(
+    client, issued, keys, csc_key, remote, pki, leader, secretary
+):
+    client.force_login(leader)
+    page = client.get(_urls(issued)["issued"]).content.decode()
+    assert 'data-testid="remote-sign"' in page
+    assert csc_key.label in page
+    assert csc_key.subject and csc_key.serial
+
+    signing = _start(client, issued, csc_key)
+    assert signing.status == RemoteSigning.Status.WAITING
+    assert remote.waiting() == [signing.transaction]
+    assert issued.number_text in remote.transactions[signing.transaction].description
+
+    waiting = client.get(_urls(issued, signing)["page"]).content.decode()
+    assert "Đang chờ xác nhận trên điện thoại" in waiting
+    assert 'hx-trigger="every 2s"' in waiting
+    # The issued page says a request waits, and does not offer a second one.
+    page = client.get(_urls(issued)["issued"]).content.decode()
+    assert 'data-testid="remote-waiting"' in page
+    assert 'data-testid="remote-sign"' not in page
+
+    pending = _poll(client, issued, signing)
+    assert pending.status_code == 200
+    assert 'data-status="waiting"' in pending.content.decode()
+    assert not issued.files.filter(stage=IssuedFile.Stage.PERSON).exists()
+
+    remote.approve()  # the signer confirms on the phone
+    done = _poll(client, issued, signing)
+    assert done.status_code == 200
+    assert done["HX-Redirect"] == _urls(issued)["issued"]
+    signing.refresh_from_db()
+    assert signing.status == RemoteSigning.Status.SIGNED
+    assert signing.prepared_pdf in (b"", memoryview(b""))
+    landed = client.get(_urls(issued)["issued"])
+    assert f"Đã ký số {issued.number_text}" in landed.content.decode()
+
+    person = issued.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
+    assert signing.issued_file == person
+    unsigned = issued.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.UNSIGNED)
+    assert person.meta["signature_box"] == unsigned.meta["signature_box"]
+    [check] = validate_pdf(person.read(), trust_roots=[pki.root_pem])
+    assert check.ok, check
+    assert check.field_name == "ChuKyNguoiKy"
+    record = person.signatures.get()
+    assert (record.role, record.by, record.key) == ("person", leader, csc_key)
+    assert record.fingerprint == check.signer.sha256_fingerprint
+    event = issued.events.get(action=DocumentEvent.Action.SIGN_PERSON)
+    assert (event.user, event.sha256) == (leader, person.sha256)
+    assert AuditEntry.objects.filter(action="report_sign", user=leader).exists()
+
+    # The secretary then seals it with the commune's key, as after local signing.
+    _person, organisation = keys
+    report_sign_organisation(report=issued, key=organisation, secret=DEMO_PASSPHRASE, by=secretary)
+    sealed = issued.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.ORGANISATION)
+    demo_root = TrustAnchor.objects.get().certificate_pem.encode()
+    first, second = validate_pdf(sealed.read(), trust_roots=[pki.root_pem, demo_root])
+    assert first.field_name == "ChuKyNguoiKy" and first.intact and first.valid
+    assert first.trusted
+    assert second.field_name == "ChuKyCoQuan" and second.ok
+
+
+def test_refused_on_the_phone_then_tried_again(client, issued, csc_key, remote, leader):
+    client.force_login(leader)
+    signing = _start(client, issued, csc_key)
+    remote.refuse()
+    response = _poll(client, issued, signing)
+    text = response.content.decode()
+    assert 'data-status="refused"' in text
+    assert "Người ký đã từ chối" in text
+    assert 'data-testid="remote-retry"' in text
+    assert "every 2s" not in text  # the page stops asking
+    signing.refresh_from_db()
+    assert signing.status == RemoteSigning.Status.REFUSED
+    assert not issued.files.filter(stage=IssuedFile.Stage.PERSON).exists()
+    assert not SignatureRecord.objects.exists()
+    assert remote.count("signatures/signHash") == 0
+
+    again = _start(client, issued, csc_key)  # "Thử lại"
+    assert again.pk != signing.pk and again.is_waiting
+    assert remote.waiting() == [again.transaction]
+
+
+def test_times_out_when_nobody_confirms(client, issued, csc_key, remote, leader, settings):
+    client.force_login(leader)
+    settings.SIGNING_CSC_TIMEOUT_SECONDS = 0
+    signing = _start(client, issued, csc_key)
+    response = _poll(client, issued, signing)
+    text = response.content.decode()
+    assert 'data-status="expired"' in text
+    assert "hết hạn" in text and "Thử lại" in text
+    assert not issued.files.filter(stage=IssuedFile.Stage.PERSON).exists()
+    # A confirmation that comes too late signs nothing.
+    remote.approve()
+    _poll(client, issued, signing)
+    signing.refresh_from_db()
+    assert signing.status == RemoteSigning.Status.EXPIRED
+    assert remote.count("signatures/signHash") == 0
+
+
+def test_a_service_that_does_not_answer_keeps_waiting_then_expires(
+    client, issued, csc_key, remote, leader, monkeypatch
+):
+    client.force_login(leader)
+    signing = _start(client, issued, csc_key)
+    remote.silent = 3  # seconds it stays silent on every call, beyond the client's patience
+    monkeypatch.setattr("reports.services.remote_signing.REQUEST_TIMEOUT", 1)
+    text = _poll(client, issued, signing).content.decode()
+    assert 'data-status="waiting"' in text
+    assert "Không kết nối được với dịch vụ ký số từ xa" in text
+    RemoteSigning.objects.filter(pk=signing.pk).update(
+        started_at=timezone.now() - timedelta(minutes=6), expires_at=timezone.now()
+    )
+    assert 'data-status="expired"' in _poll(client, issued, signing).content.decode()
+    assert not issued.files.filter(stage=IssuedFile.Stage.PERSON).exists()
+
+
+def test_nobody_else_signs_or_follows_the_request(
+    client, issued, csc_key, remote, leader, chairman, secretary, administrator, outsider
+):
+    client.force_login(leader)
+    signing = _start(client, issued, csc_key)
+    urls = _urls(issued, signing)
+    for person in (chairman, secretary, administrator):
+        client.force_login(person)
+        assert client.get(urls["page"]).status_code == 403, person
+        assert client.post(urls["status"]).status_code == 403, person
+        assert client.post(urls["start"], {"key": csc_key.pk, "confirm": "on"}).status_code == 403
+    client.force_login(outsider)
+    assert client.get(urls["page"]).status_code == 404
+    # The secretary choosing the signer's remote key on the signing form is refused too.
+    client.force_login(secretary)
+    response = client.post(urls["sign"], {"step": "person", "key": csc_key.pk, "secret": ""})
+    assert response.status_code == 403
+    assert RemoteSigning.objects.count() == 1
+    # Nor does the service sign for someone who is not the named signer.
+    with pytest.raises(ValidationError, match="không ai ký thay"):
+        remote_sign_start(report=issued, key=csc_key, by=chairman)
+
+
+def test_confirmation_is_required_and_a_second_start_reuses_the_request(
+    client, issued, csc_key, remote, leader
+):
+    client.force_login(leader)
+    response = client.post(_urls(issued)["start"], {"key": csc_key.pk})
+    assert response.status_code == 302 and response["Location"] == _urls(issued)["issued"]
+    assert "Tôi đã đọc văn bản và đồng ý ký" in str(list(get_messages(response.wsgi_request))[0])
+    assert not RemoteSigning.objects.exists()
+    first = _start(client, issued, csc_key)
+    second = _start(client, issued, csc_key)
+    assert first.pk == second.pk
+    assert remote.count("credentials/authorize") == 1  # one notice on the phone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_at_once_store_one_signed_file(csc_key, issued, remote, leader):
+    signing = remote_sign_start(report=issued, key=csc_key, by=leader)
+    remote.approve()
+    outcomes, errors, barrier = [], [], threading.Barrier(4)
+
+    def poll():
+        try:
+            barrier.wait()
+            outcomes.append(remote_sign_poll(signing=signing).status)
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    while RemoteSigning.objects.get(pk=signing.pk).is_waiting:  # a poll that was turned away
+        remote_sign_poll(signing=signing)
+    assert issued.files.filter(stage=IssuedFile.Stage.PERSON).count() == 1
+    assert SignatureRecord.objects.count() == 1
+    assert issued.events.filter(action=DocumentEvent.Action.SIGN_PERSON).count() == 1
+    assert remote.count("signatures/signHash") == 1
+
+
+def test_the_waiting_page_reads_a_fixed_number_of_queries(
+    client, issued, csc_key, remote, leader, django_assert_max_num_queries
+):
+    client.force_login(leader)
+    signing = _start(client, issued, csc_key)
+    # Expect at most 12: session, user, membership, assessment, report, the request (with
+    # its key and user), plus the page's navigation (notices, context processors).
+    with django_assert_max_num_queries(12):
+        assert client.get(_urls(issued, signing)["page"]).status_code == 200
