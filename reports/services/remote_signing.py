@@ -161,8 +161,8 @@ def remote_sign_start(*, report: Report, key: SigningKey, by: User) -> RemoteSig
     description = (
         f"Ký số {report.number_text} – {report.assessment.commune.committee_name}: {report.summary}"
     )
-    provider = remote_signer()
     try:
+        provider = remote_signer()
         credential_id, credential = provider.credential(key.csc_credential_id, key.csc_user_id)
         prepared = prepare_pdf(
             unsigned.read(),
@@ -230,7 +230,7 @@ def _image(key: SigningKey) -> bytes | None:
 def _request(signing: RemoteSigning) -> SigningRequest:
     prepared = PreparedPdf.from_state(bytes(signing.prepared_pdf), signing.state)
     return SigningRequest(
-        credential_id=signing.state["credential_id"],
+        credential_id=signing.state.get("credential_id", ""),
         digest=prepared.digest,
         signed_data=prepared.signed_attrs,
         description=signing.state.get("description", ""),
