@@ -20,6 +20,7 @@ from reports.models import (
     IssuedFile,
     RemoteSigning,
     SignatureRecord,
+    SigningKey,
     TrustAnchor,
 )
 from reports.services.remote_signing import remote_sign_poll, remote_sign_start
@@ -397,3 +398,29 @@ def test_the_waiting_page_reads_a_fixed_number_of_queries(
     # its key and user), plus the page's navigation (notices, context processors).
     with django_assert_max_num_queries(12):
         assert client.get(_urls(issued, signing)["page"]).status_code == 200
+
+
+def test_the_administrator_registers_a_remote_key(client, demo, remote, leader, administrator):
+    client.force_login(administrator)
+    url = reverse("admin:reports_signingkey_add")
+    data = {
+        "commune": demo.commune.pk,
+        "owner": leader.pk,
+        "label": "SmartCA THỬ NGHIỆM",
+        "kind": "csc",
+        "csc_credential_id": "",
+        "csc_user_id": "nguoiky",
+        "is_test": "on",
+    }
+    wrong = client.post(url, {**data, "csc_user_id": "khong-co"})
+    assert wrong.status_code == 200
+    assert "credentialID" in wrong.content.decode()
+    assert client.post(url, {**data, "owner": ""}).status_code == 200  # a person's key
+    assert not SigningKey.objects.filter(kind="csc").exists()
+
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    key = SigningKey.objects.get(kind="csc")
+    assert (key.owner, key.csc_credential_id, key.csc_user_id) == (leader, CREDENTIAL, "nguoiky")
+    assert SIGNER_NAME in key.subject
+    assert key.not_after is not None
