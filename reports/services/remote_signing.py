@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from assessments.access import may_sign_remotely
+from assessments.access import may_sign_remotely, report_reference
 from audit.services import Action
 from guards.storage import StoredFiles, removed_on_error
 from reports.models import (
@@ -159,7 +159,8 @@ def remote_sign_start(*, report: Report, key: SigningKey, by: User) -> RemoteSig
     place = unsigned.meta["signature_box"]
     box = signer_box(place["box"])
     description = (
-        f"Ký số {report.number_text} – {report.assessment.commune.committee_name}: {report.summary}"
+        f"Ký {report_reference(report)} của {report.assessment.commune.committee_name}: "
+        f"{report.summary}"
     )
     try:
         provider = remote_signer()

@@ -12,7 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from assessments.access import require_follow_remote_signing, require_sign_remotely, rule
+from assessments.access import (
+    report_reference,
+    require_follow_remote_signing,
+    require_sign_remotely,
+    rule,
+)
 from guards.http import AuthenticatedRequest
 from reports.forms import RemoteSignForm
 from reports.models import RemoteSigning, Report, SigningKey
@@ -82,6 +87,7 @@ def _context(signing: RemoteSigning) -> dict[str, Any]:
         "assessment": report.assessment,
         "report": report,
         "signing": signing,
+        "reference": report_reference(report),
     }
 
 
@@ -105,7 +111,7 @@ def remote_status(request: PageRequest, pk: int, report_pk: int, signing_pk: int
     signing = remote_sign_poll(signing=signing)
     signing.report = report
     if signing.status == RemoteSigning.Status.SIGNED:
-        messages.success(request, f"Đã ký số {report.number_text} (ký số từ xa).")
+        messages.success(request, f"Đã ký số {report_reference(report)} (ký số từ xa).")
         if request.htmx:
             return HttpResponseClientRedirect(_issued(report).url)
         return _issued(report)

@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.access import report_reference
 from audit.models import AuditEntry
 from reports.demo.signing import DEMO_PASSPHRASE
 from reports.models import (
@@ -218,7 +219,7 @@ def test_the_signer_signs_on_the_phone_and_the_organisation_seals(
     signing = _start(client, issued, csc_key)
     assert signing.status == RemoteSigning.Status.WAITING
     assert remote.waiting() == [signing.transaction]
-    assert issued.number_text in remote.transactions[signing.transaction].description
+    assert report_reference(issued) in remote.transactions[signing.transaction].description
 
     waiting = client.get(_urls(issued, signing)["page"]).content.decode()
     assert "Đang chờ xác nhận trên điện thoại" in waiting
@@ -241,7 +242,7 @@ def test_the_signer_signs_on_the_phone_and_the_organisation_seals(
     assert signing.status == RemoteSigning.Status.SIGNED
     assert signing.prepared_pdf in (b"", memoryview(b""))
     landed = client.get(_urls(issued)["issued"])
-    assert f"Đã ký số {issued.number_text}" in landed.content.decode()
+    assert f"Đã ký số {report_reference(issued)}" in landed.content.decode()
 
     person = issued.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
     assert signing.issued_file == person
