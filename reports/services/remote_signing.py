@@ -284,7 +284,11 @@ def remote_sign_poll(*, signing: RemoteSigning) -> RemoteSigning:
         if failure:
             return _close(signing, RemoteSigning.Status.FAILED, failure)
         if result.outcome == Outcome.REFUSED:
-            text = "Người ký đã từ chối yêu cầu ký trên điện thoại."
+            at = timezone.localtime()
+            text = (
+                f"Yêu cầu bị từ chối trên ứng dụng ký số lúc {at:%H:%M}. Nếu bấm nhầm, "
+                "bấm “Thử lại” để gửi yêu cầu mới."
+            )
             return _close(signing, RemoteSigning.Status.REFUSED, text)
         if result.outcome == Outcome.EXPIRED:
             return _close(signing, RemoteSigning.Status.EXPIRED, _expired_message())
