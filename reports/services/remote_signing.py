@@ -184,6 +184,7 @@ def remote_sign_start(*, report: Report, key: SigningKey, by: User) -> RemoteSig
             digest=prepared.digest,
             signed_data=prepared.signed_attrs,
             description=description,
+            document_digest=prepared.document_digest,
         )
         remote_id = provider.start(request)
     except SigningError as error:
@@ -235,6 +236,7 @@ def _request(signing: RemoteSigning) -> SigningRequest:
         digest=prepared.digest,
         signed_data=prepared.signed_attrs,
         description=signing.state.get("description", ""),
+        document_digest=prepared.document_digest,
     )
 
 
@@ -254,6 +256,17 @@ def remote_sign_poll(*, signing: RemoteSigning) -> RemoteSigning:
     if not taken:  # over already, or another poll is asking the provider right now
         return signing
 
+    try:
+        return _poll_and_store(signing)
+    except BaseException:
+        # Let the next poll ask again at once rather than when the lease runs out.
+        RemoteSigning.objects.filter(pk=signing.pk, busy_until=lease).update(busy_until=None)
+        raise
+
+
+def _poll_and_store(signing: RemoteSigning) -> RemoteSigning:
+    """With the lease held: ask the provider, finish the PDF outside any transaction, then
+    record the outcome under the report's row lock, if the request is still waiting."""
     try:
         request = _request(signing)
         result = remote_signer().poll(signing.transaction, request)

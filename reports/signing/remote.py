@@ -72,12 +72,14 @@ class RemoteCredential:
 class SigningRequest:
     """What the provider signs: `digest`, the SHA-256 of `signed_data` (the DER-encoded CMS
     signed attributes, for providers that hash themselves); `description` is what the
-    signer reads on the phone."""
+    signer reads on the phone. A provider that builds the whole CMS itself signs
+    `document_digest` (the PDF's byte range) instead."""
 
     credential_id: str
     digest: bytes
     signed_data: bytes
     description: str
+    document_digest: bytes = b""
     digest_algorithm: str = DIGEST
 
 
