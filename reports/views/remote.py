@@ -74,7 +74,9 @@ def _get_signing(
     """The request, for the person who made it only (404 outside the commune, 403 inside)."""
     report = _get_report(request.user, pk, report_pk)
     signing = get_object_or_404(
-        RemoteSigning.objects.select_related("key", "user"), report=report, pk=signing_pk
+        RemoteSigning.objects.select_related("key", "user").defer("prepared_pdf"),
+        report=report,
+        pk=signing_pk,
     )
     require_follow_remote_signing(request.user, signing)
     signing.report = report
