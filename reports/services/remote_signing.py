@@ -40,7 +40,7 @@ from reports.models import (
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
 from reports.services.signing import _record_signature, signer_box
-from reports.signing import Appearance, CertificateInfo, SigningError
+from reports.signing import Appearance, CertificateInfo, SigningError, certificate_info
 from reports.signing.remote import (
     Outcome,
     PreparedPdf,
@@ -165,6 +165,11 @@ def remote_sign_start(*, report: Report, key: SigningKey, by: User) -> RemoteSig
     try:
         provider = remote_signer()
         credential_id, credential = provider.credential(key.csc_credential_id, key.csc_user_id)
+        if key.serial and certificate_info(credential.certificate).serial != key.serial:
+            raise SigningError(
+                "Chứng thư số tại dịch vụ ký số từ xa đã thay đổi so với khóa đã đăng ký; "
+                "hãy nhờ quản trị viên đăng ký lại khóa."
+            )
         prepared = prepare_pdf(
             unsigned.read(),
             credential=credential,
