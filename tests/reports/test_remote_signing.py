@@ -492,3 +492,11 @@ def test_another_provider_plugs_in_behind_the_same_interface(
     [check] = validate_pdf(person.read(), trust_roots=[pki.root_pem])
     assert check.ok, check
     assert check.signer.common_name == SIGNER_NAME
+
+
+def test_a_credential_whose_certificate_changed_is_refused(client, issued, csc_key, leader):
+    SigningKey.objects.filter(pk=csc_key.pk).update(serial="1234")
+    csc_key.refresh_from_db()
+    with pytest.raises(ValidationError, match="đã thay đổi"):
+        remote_sign_start(report=issued, key=csc_key, by=leader)
+    assert not RemoteSigning.objects.exists()
