@@ -563,3 +563,30 @@ def signer_refusal(signer: Any, assessment: Assessment) -> str:
             "UBND xã: hãy chọn lại người ký (Thông tin chung)."
         )
     return ""
+
+
+# -- Remote signing (ký số từ xa: the signer confirms on the phone) ------------------------------
+#
+# Only the report's named signer asks a remote signing service for their signature, from
+# their own account (nobody signs for them, the secretary and administrators included), and
+# only they follow the request (its waiting page and status): it waits for their phone. The
+# objects are a report (its `signer_id`) and a reports.RemoteSigning (its `user_id`).
+
+
+def may_sign_remotely(user: User, report: Any) -> bool:
+    """The report's named signer, a leader of its commune by membership (the same person who
+    may sign locally: `is_signing_leader`)."""
+    return is_signing_leader(user, report)
+
+
+def require_sign_remotely(user: User, report: Any) -> None:
+    if not may_sign_remotely(user, report):
+        raise PermissionDenied(
+            "Chỉ người ký ghi trên báo cáo được ký số bằng tài khoản của mình; "
+            "không ai ký thay chữ ký của người khác."
+        )
+
+
+def require_follow_remote_signing(user: User, signing: Any) -> None:
+    if not (user.is_authenticated and signing.user_id == user.pk):
+        raise PermissionDenied("Yêu cầu ký này không phải của Đồng chí.")

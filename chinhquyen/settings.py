@@ -214,6 +214,16 @@ SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
 # Roots for tests and demos only (PEM files): signatures under them are shown as
 # "THỬ NGHIỆM – không có giá trị pháp lý", never as trusted.
 SIGNING_TEST_TRUST_ROOTS = env_list("SIGNING_TEST_TRUST_ROOTS")
+# Remote signing (the signer confirms on the phone) through a Cloud Signature Consortium API
+# service, e.g. https://csc.example.vn (the part before /csc/v1/...); the portal logs in with
+# its client id and secret (CSC auth/login). A request not confirmed within
+# SIGNING_CSC_TIMEOUT_SECONDS expires. SIGNING_REMOTE_BACKEND names another provider's class
+# (docs/issue12-csc.md).
+SIGNING_CSC_URL = os.environ.get("SIGNING_CSC_URL", "").rstrip("/")
+SIGNING_CSC_CLIENT_ID = os.environ.get("SIGNING_CSC_CLIENT_ID", "")
+SIGNING_CSC_CLIENT_SECRET = os.environ.get("SIGNING_CSC_CLIENT_SECRET", "")
+SIGNING_CSC_TIMEOUT_SECONDS = int(os.environ.get("SIGNING_CSC_TIMEOUT_SECONDS", "300"))
+SIGNING_REMOTE_BACKEND = os.environ.get("SIGNING_REMOTE_BACKEND", "reports.signing.csc.CSCService")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -18,7 +18,8 @@ from reports.models import (
     TrustAnchor,
     VerificationFailure,
 )
-from reports.services.signing_keys import signing_key_add_pkcs12
+from reports.services.remote_signing import remote_signer
+from reports.services.signing_keys import signing_key_add_csc, signing_key_add_pkcs12
 from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
 
 
@@ -45,6 +46,8 @@ class SigningKeyForm(forms.ModelForm):
             "pkcs11_module",
             "token_label",
             "key_label",
+            "csc_credential_id",
+            "csc_user_id",
             "certificate_pem",
             "chain_pem",
             "passphrase_env",
@@ -72,6 +75,21 @@ class SigningKeyForm(forms.ModelForm):
             raise ValidationError(
                 _("Khóa trên thiết bị ký số cần chứng thư số (PEM) của người ký.")
             )
+        if cleaned.get("kind") == SigningKey.Kind.CSC:
+            if not cleaned.get("owner"):
+                raise ValidationError(_("Khóa ký số từ xa là của một người ký: hãy chọn người ký."))
+            if not (cleaned.get("csc_credential_id") or cleaned.get("csc_user_id")):
+                raise ValidationError(
+                    _("Hãy ghi mã chứng thư (credentialID) hoặc mã người dùng tại dịch vụ ký số.")
+                )
+            if self.instance.pk is None:
+                # Asked now, so that a wrong id or an unreachable service is said on the form.
+                try:
+                    remote_signer().credential(
+                        cleaned.get("csc_credential_id", ""), cleaned.get("csc_user_id", "")
+                    )
+                except SigningError as error:
+                    raise ValidationError(str(error)) from None
         image = cleaned.get("appearance_upload")
         if image is not None and not image.read(8).startswith(b"\x89PNG"):
             raise ValidationError(_("Hình chữ ký hoặc con dấu phải là tệp PNG."))
@@ -102,6 +120,21 @@ class SigningKeyAdmin(admin.ModelAdmin):
                 appearance_png=image.read() if image else None,
                 is_test=obj.is_test,
                 chain_pem=obj.chain_pem,
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+            return
+        if not change and obj.kind == SigningKey.Kind.CSC:
+            if image is not None:
+                image.seek(0)
+            created = signing_key_add_csc(
+                commune=obj.commune,
+                owner=obj.owner,  # type: ignore[arg-type]  # the form requires it for CSC
+                label=obj.label,
+                credential_id=obj.csc_credential_id,
+                user_id=obj.csc_user_id,
+                appearance_png=image.read() if image else None,
+                is_test=obj.is_test,
             )
             obj.pk = created.pk
             obj._state.adding = False

@@ -88,6 +88,26 @@ class SignForm(CleanInputMixin, forms.Form):
         )
 
 
+class RemoteSignForm(CleanInputMixin, forms.Form):
+    """The signer's remote signing key (the signer confirms on the phone, no passphrase here)
+    and their agreement to sign, required by the server, not only by the page."""
+
+    key = forms.ModelChoiceField(
+        label=_("Khóa ký số từ xa"), queryset=SigningKey.objects.none(), empty_label=None
+    )
+    confirm = forms.BooleanField(
+        label=_("Tôi đã đọc văn bản và đồng ý ký"),
+        error_messages={"required": _("Hãy đánh dấu “Tôi đã đọc văn bản và đồng ý ký”.")},
+    )
+
+    def __init__(self, *args: Any, user: Any, commune: Commune, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        key = cast(forms.ModelChoiceField, self.fields["key"])
+        key.queryset = SigningKey.objects.filter(
+            commune=commune, owner=user, kind=SigningKey.Kind.CSC
+        )
+
+
 class TaskForm(CleanInputMixin, forms.Form):
     """A general task of section "Nhiệm vụ"."""
 

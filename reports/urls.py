@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.views import content, dashboard, issuing, report
+from reports.views import content, dashboard, issuing, remote, report
 
 app_name = "reports"
 urlpatterns = [
@@ -57,6 +57,17 @@ urlpatterns = [
     path("bao-cao/<int:report_pk>/da-ban-hanh/", issuing.issued, name="issued"),
     path("bao-cao/<int:report_pk>/ky-so/", issuing.sign, name="sign"),
     path("bao-cao/<int:report_pk>/mo-lai/", issuing.reopen, name="reopen"),
+    path("bao-cao/<int:report_pk>/ky-so-tu-xa/", remote.remote_start, name="remote_start"),
+    path(
+        "bao-cao/<int:report_pk>/ky-so-tu-xa/<int:signing_pk>/",
+        remote.remote_signing,
+        name="remote_signing",
+    ),
+    path(
+        "bao-cao/<int:report_pk>/ky-so-tu-xa/<int:signing_pk>/trang-thai/",
+        remote.remote_status,
+        name="remote_status",
+    ),
     path("bao-cao/<int:report_pk>/tep/<int:file_pk>/", issuing.issued_file, name="issued_file"),
     path("bao-cao/<int:report_pk>/ban-moi-nhat/<slug:kind>/", issuing.latest, name="latest"),
     path("bao-cao/<int:report_pk>/ho-so/", issuing.dossier, name="dossier"),

@@ -12,6 +12,7 @@ back, so one persona's POST does not change what the next one sees.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -19,9 +20,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from criteria.models import Adjustment
 from evidence.services import evidence_upload
+from reports.models import RemoteSigning, SigningKey
 from tests.evidence.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +70,9 @@ UPLOADER = _rule("own_staff", "leader", "administrator")
 SUBMIT_UNIT = _rule(*STAFF, "leader", "administrator")  # staff send their own unit's
 # Not every score is approved: only a leader may issue, with a reason.
 ISSUE_EARLY = _rule("leader", "administrator")
+# The report's named signer only (the Phó Chủ tịch `leader`): not the secretary, not an
+# administrator (a person's signature is personal).
+SIGNER = _rule("leader")
 # The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
 AUDIT = _rule("leader", "administrator", outsider=OK)
 # Signing out sends everyone to the login page.
@@ -145,6 +151,10 @@ EXPECTED = {
     "reports:issued": REVIEWER,
     "reports:sign": REVIEWER,  # the leader is the signer; the secretary and admin seal
     "reports:reopen": LEADER,  # reopens the assessment the issued report froze
+    # Remote signing: only the report's named signer (`leader`), who alone follows the request.
+    "reports:remote_start": SIGNER,
+    "reports:remote_signing": SIGNER,
+    "reports:remote_status": SIGNER,
     "reports:issued_file": REVIEWER,
     "reports:latest": REVIEWER,
     "reports:dossier": SECRETARY,
@@ -165,6 +175,7 @@ ADMIN_NAMESPACE = "admin:"
 RULED_APPS = ("accounts", "assessments", "evidence", "reports")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
+ON_ISSUED |= {"remote_start", "remote_signing", "remote_status"}
 
 
 def _params(pattern) -> list[str]:
@@ -267,7 +278,9 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
         number="403/UBND-VHXX", summary="đôn đốc", created_by=secretary
     )
     client.logout()
+    signing = _remote_signing(issued, leader)
     return {
+        "signing_pk": signing.pk,
         "assessment": demo.assessment,
         "criterion_pk": own_criterion.criterion_id,
         "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
@@ -288,6 +301,26 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
     }
 
 
+def _remote_signing(report, signer) -> RemoteSigning:
+    """A remote signing request of the report's signer, waiting for their phone."""
+    key = SigningKey.objects.create(
+        commune=report.assessment.commune,
+        owner=signer,
+        label="Ký số từ xa",
+        kind=SigningKey.Kind.CSC,
+        csc_credential_id="cqtt-01",
+    )
+    now = timezone.now()
+    return RemoteSigning.objects.create(
+        report=report,
+        key=key,
+        user=signer,
+        started_at=now,
+        expires_at=now + timedelta(minutes=5),
+        transaction="t-01",
+    )
+
+
 def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
     app, _, view = name.rpartition(":")
     values = {
@@ -303,6 +336,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "document_pk": objects["document_pk"],
         "kind": objects["kind"],
         "token": objects["token"],
+        "signing_pk": objects["signing_pk"],
     }
     return {param: values[param] for param in params}
 

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache, reduce
 from html.parser import HTMLParser
 from operator import or_
@@ -43,6 +44,7 @@ from django.template import Context
 from django.test import override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -60,14 +62,18 @@ from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
+from reports.demo.pki import make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
-from reports.models import ImplementingDocument, Report, ReportTask, SigningKey
+from reports.models import ImplementingDocument, RemoteSigning, Report, ReportTask, SigningKey
 from reports.services import report_create
 from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
+from tests.reports.csc_service import CLIENT_ID as CSC_CLIENT_ID
+from tests.reports.csc_service import CLIENT_SECRET as CSC_CLIENT_SECRET
+from tests.reports.csc_service import CSCTestService, serve
 
 OUR_APPS = ("accounts", "assessments", "audit", "criteria", "evidence", "reports", "guards")
 
@@ -409,6 +415,65 @@ def _report(attr):
     return lambda p, f: {**_a(p), "report_pk": getattr(p, attr).pk}
 
 
+@cache
+def _csc_service() -> CSCTestService:
+    """The test CSC service (tests/reports/csc_service.py), its credential "cqtt-01" the
+    signer's, for the whole run; nobody confirms on the phone, so requests keep waiting."""
+    pki = make_test_pki(
+        signer_name="Lưu Thị Tươi", organisation="UBND xã", passphrase_signer=b"x",
+        passphrase_org=b"y",
+    )  # fmt: skip
+    service = CSCTestService()
+    service.add_credential(
+        "cqtt-01", user_id="", key_pem=pki.signer_key_pem, chain_pem=[pki.signer_cert_pem]
+    )
+    serve(service)
+    return service
+
+
+@pytest.fixture(autouse=True)
+def _remote_signing_service(request, settings):
+    """The remote signing endpoints talk to the test CSC service."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec and str(callspec.params.get("url_name", "")).startswith("reports:remote_"):
+        settings.SIGNING_CSC_URL = _csc_service().url
+        settings.SIGNING_CSC_CLIENT_ID = CSC_CLIENT_ID
+        settings.SIGNING_CSC_CLIENT_SECRET = CSC_CLIENT_SECRET
+
+
+def _remote_key(p):
+    """The signer's key at the remote signing service."""
+    key, _ = SigningKey.objects.get_or_create(
+        commune=p.assessment.commune,
+        owner=p.users["lanhdao"],
+        kind=SigningKey.Kind.CSC,
+        defaults={"label": "Ký số từ xa", "csc_credential_id": "cqtt-01"},
+    )
+    return key
+
+
+def _with_remote_signing(p):
+    """A remote signing request of the signer, waiting for their phone."""
+    now = timezone.now()
+    RemoteSigning.objects.get_or_create(
+        report=p.issued,
+        status=RemoteSigning.Status.WAITING,
+        defaults={
+            "key": _remote_key(p),
+            "user": p.users["lanhdao"],
+            "started_at": now,
+            "expires_at": now + timedelta(minutes=5),
+            "transaction": "t-01",
+        },
+    )
+
+
+def _remote_signing(p, f):
+    _with_remote_signing(p)  # found, once the plan's set-up made it
+    signing = RemoteSigning.objects.filter(report=p.issued).latest("pk")
+    return {**_report("issued")(p, f), "signing_pk": signing.pk}
+
+
 def _with_task(p):
     """A general task in the draft's section "Nhiệm vụ"."""
     if not p.draft.tasks.exists():
@@ -709,6 +774,16 @@ PLANS = {
             "step": "person",
             "confirm": "on",
         },
+    ),
+    "reports:remote_start": Plan(
+        "lanhdao",
+        _report("issued"),
+        lambda p, f: {"key": _remote_key(p).pk, "confirm": "on"},
+        setup=_remote_key,
+    ),
+    "reports:remote_signing": Plan("lanhdao", _remote_signing, setup=_with_remote_signing),
+    "reports:remote_status": Plan(
+        "lanhdao", _remote_signing, htmx=True, setup=_with_remote_signing
     ),
     "reports:reopen": Plan(
         "lanhdao",
@@ -1077,6 +1152,13 @@ def _crawl(portal):
     # with a general task: its edit, delete and move forms
     _with_task(portal)
     yield "vanthu", "reports:edit", _report("draft")(portal, None), None, False, None
+    # a remote signing refused on the phone: "Thử lại", and the signer's form on the report
+    kwargs = _remote_signing(portal, None)
+    RemoteSigning.objects.filter(pk=kwargs["signing_pk"]).update(
+        status=RemoteSigning.Status.REFUSED
+    )
+    yield "lanhdao", "reports:remote_signing", kwargs, None, False, None
+    yield "lanhdao", "reports:issued", _report("issued")(portal, None), None, False, None
 
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.

@@ -1,5 +1,5 @@
 """The reports app's models, by job: drafting (the report), issuing (numbers, frozen files,
-events, dossiers) and signing (keys, signatures, verification failures).
+events, dossiers), signing (keys, signatures, verification failures) and remote signing.
 
 Migrations name `reports.models.get_document_storage`, `issued_name` and `key_name`: they are
 re-exported here so the migration history stays as it is.
@@ -22,6 +22,7 @@ from reports.models.issuing import (
     RegisteredNumber,
     issued_name,
 )
+from reports.models.remote import RemoteSigning
 from reports.models.signing import (
     SignatureRecord,
     SigningAttempt,
@@ -39,6 +40,7 @@ __all__ = [
     "IssuedFile",
     "NumberSequence",
     "RegisteredNumber",
+    "RemoteSigning",
     "Report",
     "ReportSection",
     "ReportSectionRevision",

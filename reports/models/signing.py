@@ -18,7 +18,8 @@ def key_name(instance: "SigningKey", filename: str) -> str:
 
 
 class SigningKey(models.Model):
-    """A signer's or the commune's key: a PKCS#12 file, or a key on a PKCS#11 token.
+    """A signer's or the commune's key: a PKCS#12 file, a key on a PKCS#11 token, or a
+    credential at a remote signing service (CSC API), where the signer confirms on the phone.
 
     The passphrase or PIN is never stored: it is typed at signing time, or (for an
     unattended organisation key) read from the environment variable named here."""
@@ -26,6 +27,7 @@ class SigningKey(models.Model):
     class Kind(models.TextChoices):
         PKCS12 = "pkcs12", _("Tệp PKCS#12 (.p12, .pfx)")
         PKCS11 = "pkcs11", _("Thiết bị ký số (USB token, HSM) qua PKCS#11")
+        CSC = "csc", _("Dịch vụ ký số từ xa (CSC)")
 
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="signing_keys")
     owner = models.ForeignKey(
@@ -49,6 +51,18 @@ class SigningKey(models.Model):
     pkcs11_module = models.CharField(_("thư viện PKCS#11"), max_length=300, blank=True)
     token_label = models.CharField(_("nhãn token"), max_length=100, blank=True)
     key_label = models.CharField(_("nhãn khóa"), max_length=100, blank=True)
+    csc_credential_id = models.CharField(
+        _("mã chứng thư tại dịch vụ ký số từ xa (credentialID)"),
+        max_length=255,
+        blank=True,
+        help_text=_("Để trống thì lấy chứng thư duy nhất của mã người dùng bên dưới."),
+    )
+    csc_user_id = models.CharField(
+        _("mã người dùng tại dịch vụ ký số từ xa"),
+        max_length=255,
+        blank=True,
+        help_text=_("Tên đăng nhập, số CCCD… người ký dùng với nhà cung cấp (nếu cần)."),
+    )
     certificate_pem = models.TextField(_("chứng thư số (PEM)"), blank=True)
     chain_pem = models.TextField(_("chuỗi chứng thư (PEM)"), blank=True)
     subject = models.CharField(_("chủ thể"), max_length=500, blank=True)
@@ -85,6 +99,11 @@ class SigningKey(models.Model):
     @property
     def is_organisation(self) -> bool:
         return self.owner_id is None
+
+    @property
+    def is_remote(self) -> bool:
+        """Signed at a remote service: no passphrase here, the signer confirms on the phone."""
+        return self.kind == self.Kind.CSC
 
 
 class SigningAttempt(models.Model):

@@ -24,35 +24,25 @@ from reports.signing.keys import open_key
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec
+    from pyhanko.sign.signers import PdfSignatureMetadata
     from pyhanko.sign.timestamps import TimeStamper
+    from pyhanko.stamp import BaseStampStyle
 
 
 def _page_count(writer: IncrementalPdfFileWriter) -> int:
     return int(writer.root["/Pages"]["/Count"])
 
 
-def sign_pdf(
-    pdf: bytes,
-    *,
-    material: KeyMaterial,
-    field_name: str,
-    appearance: Appearance | None,
-    reason: str = "",
-    location: str = "",
-    timestamp_url: str | None = None,
-    timestamper: TimeStamper | None = None,
-) -> tuple[bytes, CertificateInfo, datetime]:
-    """Sign `pdf` in a new signature field; return (signed pdf, signer, signing time).
-
-    `timestamper` (any pyHanko TimeStamper, e.g. DummyTimeStamper in tests) wins over
-    `timestamp_url`; with either, the signature is PAdES B-T, otherwise B-B.
-    """
+def open_for_signing(
+    pdf: bytes, field_name: str, appearance: Appearance | None
+) -> tuple[IncrementalPdfFileWriter, SigFieldSpec | None, BaseStampStyle | None]:
+    """The writer for an incremental update of `pdf`, the new field and its look; refuses a
+    damaged or encrypted file and a field that is already signed. Local and remote signing
+    share it, so both put the same field in the same place."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415 (pyHanko: slow import)
     from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 (pyHanko: slow import)
-    from pyhanko.sign import fields, signers, timestamps  # noqa: PLC0415 (pyHanko: slow import)
-
-    if timestamper is None and timestamp_url:
-        timestamper = timestamps.HTTPTimeStamper(timestamp_url)
+    from pyhanko.sign import fields  # noqa: PLC0415 (pyHanko: slow import)
 
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -80,14 +70,45 @@ def sign_pdf(
             box=(round(min(x1, x2)), round(min(y1, y2)), round(max(x1, x2)), round(max(y1, y2))),
         )
         stamp_style = appearance_style(appearance)
+    return writer, field_spec, stamp_style
 
-    meta = signers.PdfSignatureMetadata(
+
+def signature_metadata(field_name: str, reason: str, location: str) -> PdfSignatureMetadata:
+    """PAdES baseline, SHA-256, with the reason and place shown by PDF readers."""
+    from pyhanko.sign import fields, signers  # noqa: PLC0415 (pyHanko: slow import)
+
+    return signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason or None,
         location=location or None,
     )
+
+
+def sign_pdf(
+    pdf: bytes,
+    *,
+    material: KeyMaterial,
+    field_name: str,
+    appearance: Appearance | None,
+    reason: str = "",
+    location: str = "",
+    timestamp_url: str | None = None,
+    timestamper: TimeStamper | None = None,
+) -> tuple[bytes, CertificateInfo, datetime]:
+    """Sign `pdf` in a new signature field; return (signed pdf, signer, signing time).
+
+    `timestamper` (any pyHanko TimeStamper, e.g. DummyTimeStamper in tests) wins over
+    `timestamp_url`; with either, the signature is PAdES B-T, otherwise B-B.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 (pyHanko: slow import)
+    from pyhanko.sign import signers, timestamps  # noqa: PLC0415 (pyHanko: slow import)
+
+    if timestamper is None and timestamp_url:
+        timestamper = timestamps.HTTPTimeStamper(timestamp_url)
+    writer, field_spec, stamp_style = open_for_signing(pdf, field_name, appearance)
+    meta = signature_metadata(field_name, reason, location)
 
     loaded = open_key(material)
 

@@ -37,6 +37,7 @@ from reports.services.issuing import (
     unapproved_codes,
 )
 from reports.services.signing import report_sign_organisation, report_sign_person
+from reports.views.remote import start_remote_signing
 from reports.views.report import _get_report, audit_file
 
 
@@ -107,8 +108,8 @@ def issued(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespon
             "report": report,
             "files": files,
             # A person signs with their own keys only; the seal with the commune's.
-            "person_keys": [k for k in keys if k.owner_id == request.user.pk],
-            "organisation_keys": [k for k in keys if k.is_organisation],
+            "person_keys": [k for k in keys if k.owner_id == request.user.pk and not k.is_remote],
+            "organisation_keys": [k for k in keys if k.is_organisation and not k.is_remote],
             "person_signed": ("report", "person") in stages,
             "organisation_signed": ("report", "organisation") in stages,
             "may_sign_person": sign_person,
@@ -177,6 +178,8 @@ def sign(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse
         messages.error(request, _sign_refusal(form))
         return _back(report)
     key, secret = form.cleaned_data["key"], form.cleaned_data["secret"]
+    if key.is_remote:  # the signer confirms on the phone: no passphrase, a waiting page
+        return start_remote_signing(request, report, key)
     try:
         if form.cleaned_data["step"] == "organisation":
             report_sign_organisation(report=report, key=key, secret=secret, by=request.user)
