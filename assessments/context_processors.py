@@ -1,10 +1,8 @@
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
 
 from assessments.access import can_read_audit, is_admin, membership_of
-from assessments.periods import switcher_for
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:
@@ -15,9 +13,3 @@ def membership(request: HttpRequest) -> dict[str, Any]:
         "membership": membership_of(user),
         "access": {"is_admin": is_admin(user), "may_read_audit": can_read_audit(user)},
     }
-
-
-def periods(request: HttpRequest) -> dict[str, Any]:
-    """The period switcher of the navigation bar (assessments.periods), read only when a
-    template shows it: pages for anonymous people cost no query."""
-    return {"period_switcher": SimpleLazyObject(lambda: switcher_for(request))}

@@ -1,7 +1,8 @@
 """The period switcher: which assessments a person may move between, and which one is current.
 
-Shown in the navigation bar (assessments/_period_switcher.html, through the `periods` context
-processor) and on the page "Các kỳ đánh giá" (assessments:periods). The rows come from here;
+Shown on the page "Các kỳ đánh giá" (assessments:periods) and in the navigation bar's
+dropdown (assessments/_period_switcher.html), which fetches its items from that page when it
+opens, so that no other page pays a query for it. The rows come from here;
 links to each period's issued documents are added by whoever owns those documents, through
 `register_documents` (the reports app registers one in its AppConfig.ready), so this app never
 imports the reports app.
@@ -130,9 +131,5 @@ class Switcher:
 
 
 def switcher_for(request: Any) -> Switcher:
-    """The switcher of this request, computed once however many templates ask for it."""
-    cached = getattr(request, "_period_switcher", None)
-    if cached is None:
-        cached = Switcher(rows=period_rows(request.user, request.session))
-        request._period_switcher = cached
-    return cached
+    """The switcher of this request's person (their chosen period marked)."""
+    return Switcher(rows=period_rows(request.user, request.session))

@@ -118,7 +118,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "assessments.context_processors.membership",
-                "assessments.context_processors.periods",
             ],
         },
     },

@@ -611,7 +611,7 @@ PLANS = {
             "supporting_units": p.assessment.commune.units.get(short_name="KT").pk,
         },
     ),
-    "assessments:periods": Plan("lanhdao"),
+    "assessments:periods": Plan("lanhdao", data=lambda p, f: {"ky": p.assessment.pk}),
     "assessments:choose": Plan("vhxh"),
     "assessments:period_create": Plan(
         "lanhdao",

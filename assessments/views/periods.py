@@ -19,17 +19,24 @@ from assessments.models import Assessment
 from assessments.periods import CHOSEN_KEY, switcher_for
 from assessments.selectors import assessment_comparison
 from assessments.services import assessment_create_next, newer_criteria_sets
+from guards.inputs import id_param
 
 
 @rule("signed_in")
 def period_list(request):
     """ "Các kỳ đánh giá": the commune's assessments, current first, with what each issued."""
     switcher = switcher_for(request)
+    # Opened from the navigation bar (htmx): only the dropdown's items, the period of the
+    # page it was opened on (`?ky=`) marked, else the chosen or current one.
+    template = "assessments/_period_menu.html" if request.htmx else "assessments/periods.html"
+    selected = switcher.selected
+    shown = id_param(request.GET, "ky") or (selected.assessment.pk if selected else None)
     return render(
         request,
-        "assessments/periods.html",
+        template,
         {
             "rows": switcher.rows,
+            "shown": shown,
             "several_communes": switcher.several_communes,
             # Leaders start the next period from the current one (administrators: each commune's)
             "may_create": [

@@ -109,11 +109,25 @@ def test_the_switcher_lists_current_first_then_past_newest_first(
     assert reverse("reports:latest", args=[p2025.pk, report.pk, "report"]) in html
     dossier = report.dossiers.get()
     assert reverse("reports:dossier_download", args=[p2025.pk, report.pk, dossier.pk]) in html
-    # The same in the navigation bar's dropdown, on every page
-    page = client.get(reverse("assessments:detail", args=[demo.assessment.pk])).content.decode()
-    assert 'data-testid="period-switcher"' in page
-    assert page.count('data-testid="period-item"') == 3
-    assert reverse("reports:issued", args=[p2025.pk, report.pk]) in page
+    # The navigation bar's dropdown, on every page, fetches the same rows when it opens
+    page = client.get(reverse("assessments:detail", args=[p2025.pk])).content.decode()
+    switcher = page.split('data-testid="period-switcher"')[1].split("</li>")[0]
+    assert "Cả năm 2025" in switcher  # names the period of the page
+    menu_url = reverse("assessments:periods") + f"?ky={p2025.pk}"
+    assert f'hx-get="{menu_url}"' in switcher
+    menu = client.get(menu_url, headers={"HX-Request": "true"})
+    assert menu.templates[0].name == "assessments/_period_menu.html"
+    items = menu.content.decode().split('data-testid="period-item"')[1:]
+    assert len(items) == 3
+    assert "6 tháng đầu năm 2026" in items[0] and "hiện hành" in items[0]
+    assert (
+        "Cả năm 2025" in items[1]
+        and "active"
+        in menu.content.decode()
+        .split(reverse("assessments:choose", args=[p2025.pk]))[0]
+        .rsplit("<a", 1)[1]
+    )
+    assert reverse("reports:issued", args=[p2025.pk, report.pk]) in items[1]
 
 
 def test_staff_see_the_periods_without_links_they_could_not_open(
@@ -175,6 +189,9 @@ def test_switcher_query_count_does_not_grow_with_periods(
         response = client.get(url)
     assert len(response.context["rows"]) == 6
     assert len(six) == len(two)
+    with at_most(12, "the navigation bar's dropdown: the same rows") as menu:
+        client.get(url, headers={"HX-Request": "true"})
+    assert len(menu) <= len(six)  # the page without the page around it
     print(f"periods page as {persona}: {len(two)} queries with 2 periods, {len(six)} with 6")
 
 
