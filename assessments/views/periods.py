@@ -15,6 +15,7 @@ from assessments.access import (
     visible_assessments,
 )
 from assessments.forms import PeriodCreateForm, next_period_of
+from assessments.levels import level_statement
 from assessments.models import Assessment
 from assessments.periods import CHOSEN_KEY, switcher_for
 from assessments.selectors import assessment_comparison
@@ -139,12 +140,16 @@ def compare(request, pk):
         return render(
             request, "assessments/compare.html", {"assessment": assessment, "comparison": None}
         )
+    comparison = assessment_comparison(assessment, previous)
     return render(
         request,
         "assessments/compare.html",
         {
             "assessment": assessment,
             "previous": previous,
-            "comparison": assessment_comparison(assessment, previous),
+            "comparison": comparison,
+            # What the documents say of each approved total (levels not verified: no level)
+            "statement_before": level_statement(comparison.previous),
+            "statement_now": level_statement(comparison.current),
         },
     )

@@ -446,6 +446,10 @@ def test_comparison_figures(client, demo_scored, login_as, leader):
     before_total = html.split('data-testid="total-before">')[1].split("<")[0]
     assert before_total.strip() == "80"
     assert 'data-testid="compare-table"' in html
+    # Levels as the documents say them (this set's levels are not verified: none is named)
+    now_level = html.split('data-testid="level-now">')[1].split("</div>")[0]
+    assert response.context["statement_now"].level is None
+    assert response.context["statement_now"].text[1:] in now_level
 
 
 def test_comparison_without_a_previous_period(client, demo, login_as, leader):
