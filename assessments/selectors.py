@@ -366,6 +366,8 @@ class ComparisonRow:
     status_now: str = ""
     #: the sub-criterion (code) did not exist in the previous period's criteria set
     is_new: bool = False
+    #: a leaf not scored yet in this period (its "change" is only that)
+    not_scored: bool = False
     changes: list[str] = field(default_factory=list)
 
     @property
@@ -385,7 +387,12 @@ class Comparison:
 
     @property
     def changed(self) -> int:
-        return sum(1 for row in self.rows if row.is_leaf and row.changes)
+        """Sub-criteria scored in this period whose points, status or shortfall changed."""
+        return sum(1 for row in self.rows if row.is_leaf and row.changes and not row.not_scored)
+
+    @property
+    def not_scored(self) -> int:
+        return sum(1 for row in self.rows if row.not_scored)
 
 
 def assessment_comparison(current: Assessment, previous: Assessment) -> Comparison:
@@ -420,6 +427,9 @@ def assessment_comparison(current: Assessment, previous: Assessment) -> Comparis
 def _leaf_changes(row: ComparisonRow, node: ResultNode, old: ResultNode | None) -> list[str]:
     if old is None:
         return ["Tiêu chí mới (kỳ trước không có)"]
+    if node.score is None or node.score.status == Score.Status.NOT_STARTED:
+        row.not_scored = True
+        return ["Chưa chấm ở kỳ này"]
     changes = []
     if row.status_before != row.status_now:
         changes.append(f"Trạng thái: {row.status_before or '–'} → {row.status_now or '–'}")

@@ -350,6 +350,8 @@ def test_reuse_shares_the_file_and_marks_the_period(
     html = client.get(panel).content.decode()
     assert "Dùng lại từ 6 tháng đầu năm 2026" in html
     assert "Đã dùng lại: " + reused.code in html
+    overview = client.get(reverse("evidence:overview", args=[new.pk])).content.decode()
+    assert "Dùng lại từ 6 tháng đầu năm 2026" in overview
     # The file downloads from the new period
     download = client.get(reverse("evidence:download", args=[new.pk, reused.current_file_id]))
     assert b"".join(download.streaming_content) == old.current_file.file.open("rb").read()
@@ -438,6 +440,8 @@ def test_comparison_figures(client, demo_scored, login_as, leader):
     assert "Đã khắc phục (đạt điểm tối đa)" in row.changes
     row = rows["1.1.b"]  # not scored yet in the new period
     assert row.before is not None and row.now is None and row.difference is None
+    assert row.changes == ["Chưa chấm ở kỳ này"]
+    assert (comparison.changed, comparison.not_scored) == (2, 45)
     parent = rows["1.1"]
     assert parent.now == full - D("0.5")  # the only scored leaf below it
     assert comparison.previous.approved.final == D(80)
