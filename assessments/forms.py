@@ -5,8 +5,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Unit
+from assessments.models import Assessment, Unit
 from assessments.services import MAX_CASES
+from criteria.models import CriteriaSet
 from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 from guards.inputs import MAX_INT, CleanInputMixin, IntField, ModelChoicesField, id_param
 
@@ -199,3 +200,57 @@ class ScoreVersionsField(forms.Field):
 
 class BulkApproveForm(CleanInputMixin, forms.Form):
     muc = ScoreVersionsField()
+
+
+PERIOD_PURPOSE = {
+    "h1": _(
+        "Báo cáo sơ kết 6 tháng đầu năm, kèm phụ lục tự chấm điểm; gửi thành phố trước giữa năm."
+    ),
+    "year": _(
+        "Báo cáo tổng kết cả năm (báo cáo thứ hai trong năm, thay cho báo cáo 6 tháng cuối "
+        "năm), kèm phụ lục tự chấm điểm; thành phố thẩm định, công nhận theo báo cáo này."
+    ),
+}
+
+
+class PeriodCreateForm(CleanInputMixin, forms.Form):
+    """The next period: year, kind (only the city's two kinds) and criteria set."""
+
+    year = IntField(label=_("Năm"), min_value=2000, max_value=2100)
+    period = forms.ChoiceField(
+        label=_("Kỳ"),
+        choices=[],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Theo cách làm của thành phố: mỗi năm hai báo cáo. Không có kỳ “6 tháng cuối năm”: "
+            "báo cáo cả năm là báo cáo thứ hai, thay cho báo cáo đó."
+        ),
+    )
+    criteria_set = forms.ModelChoiceField(
+        label=_("Bộ tiêu chí"), queryset=CriteriaSet.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, criteria_sets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [
+            (value, f"{label} – {PERIOD_PURPOSE[value]}")
+            for value, label in Assessment.Period.choices
+        ]
+        self.fields["criteria_set"].queryset = CriteriaSet.objects.filter(
+            pk__in=[s.pk for s in criteria_sets]
+        ).order_by("-version")
+        if len(criteria_sets) > 1:
+            self.fields["criteria_set"].help_text = _(
+                "Bộ tiêu chí có phiên bản mới hơn; chọn phiên bản mới nếu thành phố đã áp dụng. "
+                "Phân công được chép theo mã tiêu chí; tiêu chí không khớp sẽ được liệt kê."
+            )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Tạo kỳ đánh giá")))
+
+
+def next_period_of(assessment: Assessment) -> tuple[int, str]:
+    """The period that naturally follows: the full year after its first half, else the
+    first half of the next year."""
+    if assessment.period == Assessment.Period.FIRST_HALF:
+        return assessment.year, Assessment.Period.FULL_YEAR
+    return assessment.year + 1, Assessment.Period.FIRST_HALF

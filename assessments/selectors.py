@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, ScoreEvent, Unit
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
+from criteria.rules import fmt_points
 
 
 @dataclass
@@ -511,3 +512,105 @@ def review_queue(
         key=lambda item: item.key,
     )
     return queue
+
+
+# -- Comparison with the previous period (issue 12) --------------------------------------------
+
+
+def _counted_points(node: ResultNode) -> Decimal | None:
+    """The points that count now (`Score.points`) for a leaf; for a parent, the sum of its
+    leaves' (None when none of them is scored)."""
+    if node.is_leaf:
+        return None if node.excluded else node.current_points
+    values = [v for v in (_counted_points(child) for child in node.children) if v is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+@dataclass
+class ComparisonRow:
+    criterion: Criterion
+    depth: int
+    is_leaf: bool
+    before: Decimal | None = None
+    now: Decimal | None = None
+    status_before: str = ""
+    status_now: str = ""
+    #: the sub-criterion (code) did not exist in the previous period's criteria set
+    is_new: bool = False
+    #: a leaf not scored yet in this period (its "change" is only that)
+    not_scored: bool = False
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def difference(self) -> Decimal | None:
+        if self.before is None or self.now is None:
+            return None
+        return self.now - self.before
+
+
+@dataclass
+class Comparison:
+    current: Results
+    previous: Results
+    rows: list[ComparisonRow]
+    #: codes of the previous period's sub-criteria that the current set no longer has
+    dropped: list[str]
+
+    @property
+    def changed(self) -> int:
+        """Sub-criteria scored in this period whose points, status or shortfall changed."""
+        return sum(1 for row in self.rows if row.is_leaf and row.changes and not row.not_scored)
+
+    @property
+    def not_scored(self) -> int:
+        return sum(1 for row in self.rows if row.not_scored)
+
+
+def assessment_comparison(current: Assessment, previous: Assessment) -> Comparison:
+    """Per criterion and sub-criterion (matched by code), the points that count in both
+    periods, the difference and what changed; totals and levels come with both `Results`.
+    A fixed number of queries whatever the size of the trees (two `assessment_results`)."""
+    now = assessment_results(current)
+    before = assessment_results(previous)
+    earlier = {node.criterion.code: node for node in before.rows()}
+    rows = []
+    for node in now.rows():
+        old = earlier.get(node.criterion.code)
+        row = ComparisonRow(
+            criterion=node.criterion,
+            depth=node.depth,
+            is_leaf=node.is_leaf,
+            now=_counted_points(node),
+            before=_counted_points(old) if old is not None else None,
+            is_new=old is None,
+        )
+        if node.is_leaf:
+            row.status_now = node.score.get_status_display() if node.score else ""
+            if old is not None and old.score is not None:
+                row.status_before = old.score.get_status_display()
+            row.changes = _leaf_changes(row, node, old)
+        rows.append(row)
+    codes = {node.criterion.code for node in now.leaves}
+    dropped = [leaf.criterion.code for leaf in before.leaves if leaf.criterion.code not in codes]
+    return Comparison(current=now, previous=before, rows=rows, dropped=dropped)
+
+
+def _leaf_changes(row: ComparisonRow, node: ResultNode, old: ResultNode | None) -> list[str]:
+    if old is None:
+        return ["Tiêu chí mới (kỳ trước không có)"]
+    if node.score is None or node.score.status == Score.Status.NOT_STARTED:
+        row.not_scored = True
+        return ["Chưa chấm ở kỳ này"]
+    changes = []
+    if row.status_before != row.status_now:
+        changes.append(f"Trạng thái: {row.status_before or '–'} → {row.status_now or '–'}")
+    difference = row.difference
+    if difference is not None and difference > 0:
+        changes.append(f"Tăng {fmt_points(difference)} điểm")
+    elif difference is not None and difference < 0:
+        changes.append(f"Giảm {fmt_points(-difference)} điểm")
+    if node.lost > 0 and old.lost == 0:
+        changes.append("Mới chưa đạt điểm tối đa")
+    elif node.lost == 0 and old.lost > 0 and row.now is not None:
+        changes.append("Đã khắc phục (đạt điểm tối đa)")
+    return changes

@@ -17,6 +17,7 @@ from assessments.access import (
     WINDOW_CLOSED,
     frozen_message,
     is_frozen,
+    is_leader,
     may_change_after_deadline,
     may_comment,
 )
@@ -646,3 +647,153 @@ def _audit_assessment(assessment: Assessment, action: str, by: User, reason: str
         target=assessment,
         summary=f"{label}: {reason}" if reason else str(label),
     )
+
+
+# -- The next period (issue 12) ------------------------------------------------------------------
+
+
+def period_end(year: int, period: str) -> dt.date:
+    """The last day a period covers: 30/6 for the first half, 31/12 for the full year."""
+    if period == Assessment.Period.FIRST_HALF:
+        return dt.date(year, 6, 30)
+    return dt.date(year, 12, 31)
+
+
+def moved_deadline(previous: Assessment, year: int, period: str) -> dt.date | None:
+    """The previous period's self-scoring deadline, as many days before (or after) the end
+    of the new period as it was from the end of its own; None when it had none."""
+    if previous.scoring_deadline is None:
+        return None
+    offset = previous.scoring_deadline - period_end(previous.year, previous.period)
+    return period_end(year, period) + offset
+
+
+@dataclass
+class NextPeriod:
+    """What `assessment_create_next` made, and what it could not carry over."""
+
+    assessment: Assessment
+    #: sub-criteria of the new set with no counterpart (by code) in the previous period:
+    #: their lead unit is the set's default, as for a new assessment
+    unmatched: list[str]
+    #: sub-criteria of the previous period that the new set no longer has
+    dropped: list[str]
+
+
+def newer_criteria_sets(criteria_set: CriteriaSet) -> list[CriteriaSet]:
+    """Later versions of `criteria_set` that are not archived, newest first."""
+    found: list[CriteriaSet] = []
+    node: CriteriaSet | None = criteria_set
+    while node is not None and len(found) < 20:  # a chain of versions, bounded
+        node = (
+            node.next_versions.exclude(status=CriteriaSet.Status.ARCHIVED)
+            .order_by("-version", "-pk")
+            .first()
+        )
+        if node is not None:
+            found.insert(0, node)
+    return found
+
+
+@transaction.atomic
+def assessment_create_next(
+    *,
+    previous: Assessment,
+    year: int,
+    period: str,
+    by: User,
+    criteria_set: CriteriaSet | None = None,
+) -> NextPeriod:
+    """Open the period after `previous` in the same commune, carrying over what does not
+    change from one period to the next: who leads and supports each sub-criterion (matched
+    by code when the criteria set differs), the registered level and registration letter,
+    the implementing plan and the self-scoring deadline (moved to the new period). Scores
+    start afresh (not scored) and units' own deadlines are not carried: an extension answers
+    one period's circumstances. The report's recipients live on the commune and are shared.
+    Evidence is offered for reuse later, one by one (evidence.services.evidence_reuse)."""
+    if not is_leader(by, previous):
+        raise ValidationError("Chỉ lãnh đạo UBND xã được tạo kỳ đánh giá tiếp theo.")
+    if period not in Assessment.Period.values:
+        raise ValidationError("Kỳ đánh giá không hợp lệ.")
+    if not 2000 <= year <= 2100:
+        raise ValidationError("Năm phải từ 2000 đến 2100.")
+    criteria_set = criteria_set or previous.criteria_set
+    allowed = [previous.criteria_set, *newer_criteria_sets(previous.criteria_set)]
+    if criteria_set.pk not in {s.pk for s in allowed}:
+        raise ValidationError("Chỉ dùng bộ tiêu chí của kỳ trước hoặc phiên bản mới hơn của nó.")
+    commune = previous.commune
+    label = f"{Assessment.Period(period).label} {year}"
+    if Assessment.objects.filter(commune=commune, year=year, period=period).exists():
+        raise ValidationError(
+            f"{commune} đã có kỳ đánh giá {label}; mở kỳ đó trong danh sách các kỳ đánh giá."
+        )
+    target_level = previous.target_level
+    if target_level is not None and target_level.criteria_set_id != criteria_set.pk:
+        target_level = criteria_set.levels.filter(name=target_level.name).first()
+    assessment = assessment_create(
+        commune=commune,
+        criteria_set=criteria_set,
+        year=year,
+        period=period,
+        target_level=target_level,
+        registration_number=previous.registration_number,
+        registration_date=previous.registration_date,
+        plan_number=previous.plan_number,
+        plan_date=previous.plan_date,
+    )
+    assessment.previous = previous
+    assessment.registration_recipient = previous.registration_recipient
+    assessment.scoring_deadline = moved_deadline(previous, year, period)
+    assessment.save(update_fields=["previous", "registration_recipient", "scoring_deadline"])
+
+    before = {
+        a.criterion.code: a
+        for a in previous.assignments.select_related("criterion").prefetch_related(
+            "supporting_units"
+        )
+    }
+    after = list(assessment.assignments.select_related("criterion"))
+    unmatched = []
+    changed = []
+    supporting: list = []
+    through = Assignment.supporting_units.through
+    for assignment in after:
+        old = before.get(assignment.criterion.code)
+        if old is None:
+            unmatched.append(assignment.criterion.code)
+            continue
+        assignment.lead_unit_id = old.lead_unit_id
+        assignment.updated_by = by
+        changed.append(assignment)
+        supporting += [
+            through(assignment_id=assignment.pk, unit_id=unit.pk)
+            for unit in old.supporting_units.all()
+        ]
+    Assignment.objects.bulk_update(changed, ["lead_unit", "updated_by"])
+    through.objects.bulk_create(supporting)
+    codes = {a.criterion.code for a in after}
+    dropped = sorted(code for code in before if code not in codes)
+
+    summary = f"Tạo kỳ đánh giá {label} tiếp theo kỳ {previous.get_period_display()} "
+    summary += f"{previous.year}: chép phân công {len(changed)} tiêu chí thành phần"
+    if unmatched:
+        summary += f"; không có ở kỳ trước: {', '.join(unmatched)}"
+    if dropped:
+        summary += f"; không còn trong bộ tiêu chí: {', '.join(dropped)}"
+    # No "create an assessment" action exists in the audit trail yet (it needs a migration of
+    # the audit app); the copy of the assignments is what this records.
+    audit_record(
+        action=Action.ASSIGNMENT_CHANGE,
+        user=by,
+        commune=commune,
+        target=assessment,
+        target_label=str(assessment),
+        summary=summary,
+        details={
+            "previous": previous.pk,
+            "criteria_set": criteria_set.pk,
+            "unmatched": unmatched,
+            "dropped": dropped,
+        },
+    )
+    return NextPeriod(assessment=assessment, unmatched=unmatched, dropped=dropped)

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from assessments.views import pages, queue, scores
+from assessments.views import pages, periods, queue, scores
 
 app_name = "assessments"
 urlpatterns = [
+    path("", periods.period_list, name="periods"),
+    path("<int:pk>/chon/", periods.period_choose, name="choose"),
+    path("<int:pk>/ky-tiep-theo/", periods.period_create, name="period_create"),
+    path("<int:pk>/so-sanh/", periods.compare, name="compare"),
     path("<int:pk>/", pages.assessment_detail, name="detail"),
     path("<int:pk>/tieu-chi/<int:criterion_pk>/", pages.criterion_detail, name="criterion"),
     path("<int:pk>/tieu-chi/<int:criterion_pk>/cham-diem/", scores.propose, name="score_propose"),

@@ -48,6 +48,18 @@ class LinkForm(CleanInputMixin, forms.Form):
         self.fields["evidence"].queryset = Evidence.objects.filter(assessment=assessment)
 
 
+class ReuseForm(CleanInputMixin, forms.Form):
+    """Pick an evidence of the previous period to use again (the service checks the rest)."""
+
+    evidence = forms.ModelChoiceField(queryset=Evidence.objects.none())
+
+    def __init__(self, *args, assessment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].queryset = Evidence.objects.filter(
+            assessment_id=assessment.previous_id
+        )
+
+
 class SearchForm(CleanInputMixin, forms.Form):
     """The search box of the evidence overview and of "reuse an evidence"."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from assessments.models import Assessment, Assignment
 from criteria.models import Criterion
@@ -16,7 +16,11 @@ SEARCH_MAX_WORDS = 20
 
 def evidence_queryset() -> QuerySet[Evidence]:
     return Evidence.objects.select_related(
-        "current_file", "criterion", "created_by", "created_by__membership__unit"
+        "current_file",
+        "criterion",
+        "created_by",
+        "created_by__membership__unit",
+        "reused_from__assessment",  # "Dùng lại từ 6 tháng đầu năm 2026"
     ).prefetch_related(
         Prefetch(
             "links",
@@ -166,3 +170,24 @@ def evidence_files_by_id(ids: list[int]) -> dict[int, EvidenceFile]:
     """id -> EvidenceFile, for files named in a frozen snapshot (they may have been replaced
     since, never removed)."""
     return EvidenceFile.objects.in_bulk(ids)
+
+
+def previous_period_evidence(assessment: Assessment, criterion: Criterion) -> list[Evidence]:
+    """The previous period's (not deleted) evidence of the sub-criterion with the same code,
+    each with `reused_as`: the code of its live reuse in `assessment`, or None. One query."""
+    if assessment.previous_id is None:
+        return []
+    reuse = Evidence.objects.filter(
+        assessment=assessment, reused_from=OuterRef("pk"), deleted_at__isnull=True
+    ).values("code")[:1]
+    return list(
+        Evidence.objects.filter(
+            assessment_id=assessment.previous_id,
+            deleted_at__isnull=True,
+            current_file__isnull=False,
+            links__criterion__code=criterion.code,
+        )
+        .select_related("current_file")
+        .annotate(reused_as=Subquery(reuse))
+        .order_by("criterion__order", "sequence")
+    )

@@ -561,3 +561,101 @@ def evidence_restore(*, evidence: Evidence, by: User) -> None:
         user=by,
     )
     _audit(evidence, Action.EVIDENCE_RESTORE, by, f"Khôi phục {evidence.code} “{evidence.title}”")
+
+
+def period_label(assessment: Assessment) -> str:
+    """'6 tháng đầu năm 2026'."""
+    return f"{assessment.get_period_display()} {assessment.year}"
+
+
+@transaction.atomic
+def evidence_reuse(
+    *, evidence: Evidence, assessment: Assessment, criterion: Criterion, by: User
+) -> Evidence:
+    """Use an evidence of the previous period again for the same sub-criterion (same code)
+    of `assessment`: a new evidence of this period, with its own code and history, that
+    points back to the old one (`reused_from`) and shares its stored file (no bytes copied:
+    stored files are never removed or changed, each version is a new file)."""
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    ensure_open(assessment)
+    ensure_leaf(assessment, criterion)
+    old = (
+        Evidence.objects.select_related("assessment", "current_file").filter(pk=evidence.pk).first()
+    )
+    if old is None or assessment.previous_id is None or old.assessment_id != assessment.previous_id:
+        raise ValidationError("Chỉ dùng lại được minh chứng của kỳ đánh giá trước.")
+    if old.is_deleted or old.current_file is None:
+        raise ValidationError(f"Minh chứng {old.code} của kỳ trước đã bị xóa.")
+    if not old.links.filter(criterion__code=criterion.code).exists():
+        raise ValidationError(
+            f"Minh chứng {old.code} không thuộc tiêu chí {criterion.code} ở kỳ trước."
+        )
+    again = Evidence.objects.filter(
+        assessment=assessment, reused_from=old, deleted_at__isnull=True
+    ).first()
+    if again is not None:
+        raise ValidationError(f"Minh chứng {old.code} đã được dùng lại thành {again.code}.")
+    source = old.current_file
+    duplicate = find_duplicate(assessment, source.sha256)
+    if duplicate is not None:
+        raise ValidationError(
+            f"Kỳ này đã có minh chứng {duplicate.code} “{duplicate.title}” cùng nội dung tệp; "
+            "dùng “Liên kết” để gắn minh chứng đó vào tiêu chí này."
+        )
+    # One writer at a time per sub-criterion, so sequence numbers never collide.
+    Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
+    sequence = (
+        Evidence.objects.filter(assessment=assessment, criterion=criterion).aggregate(
+            n=Max("sequence")
+        )["n"]
+        or 0
+    ) + 1
+    new = Evidence.objects.create(
+        assessment=assessment,
+        criterion=criterion,
+        sequence=sequence,
+        code=f"MC-{criterion.code}-{sequence:02d}",
+        title=old.title,
+        doc_number=old.doc_number,
+        issue_date=old.issue_date,
+        issuer=old.issuer,
+        location=old.location,
+        reused_from=old,
+        created_by=by,
+    )
+    record = EvidenceFile.objects.create(
+        evidence=new,
+        version=1,
+        file=source.file.name,  # the same stored file
+        thumbnail=source.thumbnail.name,
+        original_name=source.original_name,
+        size=source.size,
+        sha256=source.sha256,
+        kind=source.kind,
+        content_type=source.content_type,
+        uploaded_by=by,
+    )
+    new.current_file = record
+    new.search_text = _search_text(new, source.original_name)
+    new.save(update_fields=["current_file", "search_text"])
+    EvidenceLink.objects.create(evidence=new, criterion=criterion, linked_by=by)
+    detail = f"Dùng lại {old.code} từ {period_label(old.assessment)}"
+    EvidenceEvent.objects.create(
+        assessment=assessment,
+        evidence=new,
+        criterion=criterion,
+        action=EvidenceEvent.Action.UPLOAD,
+        detail=detail,
+        user=by,
+    )
+    new.assessment = assessment
+    _audit(
+        new,
+        Action.EVIDENCE_UPLOAD,
+        by,
+        f"{detail} thành {new.code} “{new.title}”: {source.original_name} (không tải lại tệp)",
+        sha256=source.sha256,
+        file_id=record.pk,
+        reused_from=old.pk,
+    )
+    return new

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tieu-chi/<int:criterion_pk>/", files.panel, name="panel"),
     path("tieu-chi/<int:criterion_pk>/tai-len/", files.upload, name="upload"),
     path("tieu-chi/<int:criterion_pk>/lien-ket/", files.link, name="link"),
+    path("tieu-chi/<int:criterion_pk>/dung-lai/", files.reuse, name="reuse"),
     path(
         "tieu-chi/<int:criterion_pk>/bo-lien-ket/<int:evidence_pk>/",
         files.unlink,

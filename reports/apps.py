@@ -21,3 +21,9 @@ class ReportsConfig(AppConfig):
         # pyHanko takes 0.6–1.5 s to import: paid once by the server process of the bounded
         # children, not by each check of an uploaded PDF.
         bounded.preload(*VALIDATION_MODULES)
+        # The period switcher (assessments.periods) links each period's issued documents.
+        # Imported here: models are not ready when this module is imported.
+        from assessments.periods import register_documents  # noqa: PLC0415
+        from reports.periods import issued_documents  # noqa: PLC0415
+
+        register_documents(issued_documents)

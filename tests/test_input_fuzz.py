@@ -57,7 +57,7 @@ from accounts.services import (
 )
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Score
-from assessments.services import score_propose
+from assessments.services import assessment_create_next, score_propose
 from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
@@ -569,6 +569,20 @@ def _queue_filters(p, f):
 NEW_PASSWORD = "Mat-khau-moi-2026!"
 
 
+def _with_next_period(p):
+    """The full year after the portal's assessment, where its evidence may be reused."""
+    if not Assessment.objects.filter(previous=p.assessment).exists():
+        assessment_create_next(
+            previous=p.assessment, year=2026, period="year", by=p.users["lanhdao"]
+        )
+
+
+def _next_crit(p, f):
+    _with_next_period(p)  # already there when the plan's setup ran
+    following = Assessment.objects.get(previous=p.assessment)
+    return {"pk": following.pk, "criterion_pk": p.criteria["evidence"].pk}
+
+
 def _locked(p):
     Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.LOCKED)
 
@@ -681,6 +695,17 @@ PLANS = {
             **_queue_filters(p, f),
         },
     ),
+    "assessments:periods": Plan("lanhdao", data=lambda p, f: {"ky": p.assessment.pk}),
+    "assessments:choose": Plan("vhxh"),
+    "assessments:period_create": Plan(
+        "lanhdao",
+        data=lambda p, f: {
+            "year": "2027",
+            "period": "h1",
+            "criteria_set": p.assessment.criteria_set_id,
+        },
+    ),
+    "assessments:compare": Plan("lanhdao"),
     "evidence:overview": Plan("vhxh"),
     "evidence:search": Plan(
         "vhxh", data=lambda p, f: {"q": "bien", "tieu-chi": p.criteria["link_target"].pk}
@@ -694,6 +719,9 @@ PLANS = {
         lambda p, f: {"files": _pdf("Biên bản.pdf"), "allow_duplicate": "1"},
     ),
     "evidence:link": Plan("vhxh", _crit("link_target"), lambda p, f: {"evidence": p.evidence.pk}),
+    "evidence:reuse": Plan(
+        "vhxh", _next_crit, lambda p, f: {"evidence": p.evidence.pk}, setup=_with_next_period
+    ),
     "evidence:unlink": Plan(
         "vhxh", lambda p, f: {**_crit("linked")(p, f), "evidence_pk": p.evidence.pk}
     ),
@@ -1142,12 +1170,14 @@ def _crawl(portal):
     forms depend on who looks or on the state of things."""
     for url_name, route in routes().items():
         plan = PLANS[url_name]
-        if "GET" in route.methods and url_name not in FILES | FROZEN_ONLY:
+        if "GET" in route.methods and url_name not in FILES | FROZEN_ONLY | REDIRECTS:
             kwargs = _kwargs(route, plan, portal, None)
             yield plan.persona, url_name, kwargs, None, plan.htmx, plan
     yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False, None
     yield "vhxh", "evidence:panel", _crit("linked")(portal, None), None, True, None
     yield "vanthu", "reports:issued", _report("issued")(portal, None), None, False, None
+    # the previous period's evidence offered for reuse in the next period
+    yield "vhxh", "evidence:panel", _next_crit(portal, None), None, True, None
     yield "lanhdao", "reports:edit", _report("draft")(portal, None), None, False, None
     # with a general task: its edit, delete and move forms
     _with_task(portal)
@@ -1160,6 +1190,9 @@ def _crawl(portal):
     yield "lanhdao", "reports:remote_signing", kwargs, None, False, None
     yield "lanhdao", "reports:issued", _report("issued")(portal, None), None, False, None
 
+
+# Endpoints that only remember a choice and redirect: no page, no form.
+REDIRECTS = {"assessments:choose"}
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}

@@ -23,6 +23,7 @@ from assessments.access import (
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
 from assessments.models import Assessment, Assignment, Membership, Score
+from assessments.periods import home_assessment
 from assessments.selectors import assessment_results, assessment_tree
 from assessments.services import (
     EDITABLE,
@@ -49,7 +50,8 @@ def home(request):
         return render(request, "assessments/home_admin.html", context)
     if role is None:
         return render(request, "assessments/home_no_commune.html", context)
-    current = assessments[0] if assessments else None
+    # The period chosen in the switcher, else the current one (assessments.periods).
+    current = home_assessment(assessments, request.session)
     context["current"] = current
     if current is not None and is_reviewer(user, current):
         return redirect("reports:dashboard", pk=current.pk)

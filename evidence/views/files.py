@@ -22,15 +22,16 @@ from assessments.access import (
 )
 from assessments.models import Assessment
 from audit.services import Action, audit_record
-from evidence.forms import EvidenceDescribeForm, LinkForm, ReplaceFileForm
+from evidence.forms import EvidenceDescribeForm, LinkForm, ReplaceFileForm, ReuseForm
 from evidence.models import Evidence, EvidenceFile
-from evidence.selectors import evidence_for_criterion
+from evidence.selectors import evidence_for_criterion, previous_period_evidence
 from evidence.services import (
     evidence_delete,
     evidence_describe,
     evidence_link,
     evidence_replace,
     evidence_restore,
+    evidence_reuse,
     evidence_unlink,
     evidence_upload,
     issue_date_warning,
@@ -68,6 +69,10 @@ def panel(request, pk, criterion_pk):
         "accepted_text": ACCEPTED_TEXT,
         "max_size": human_size(_max_size()),
         "can_see_history": can_see_evidence_history(request.user, assessment),
+        # "Minh chứng kỳ trước": offered to those who may upload here
+        "previous_items": previous_period_evidence(assessment, assignment.criterion)
+        if may_upload
+        else [],
     }
     if request.htmx and request.GET.get("phan") == "ds":
         # Only the list, swapped into its wrapper; the wrapper stays, so a refresh asked for
@@ -193,6 +198,36 @@ def link(request, pk, criterion_pk):
             messages.success(
                 request,
                 f"Đã dùng minh chứng {evidence.code} cho tiêu chí {assignment.criterion.code}.",
+            )
+    if request.htmx:
+        return panel(request, pk, criterion_pk)
+    return redirect(_back(assessment.pk, assignment.criterion_id))
+
+
+@rule("unit")
+@require_POST
+def reuse(request, pk, criterion_pk):
+    """Use an evidence of the previous period again for this sub-criterion (same file)."""
+    assessment, assignment = get_assignment(request.user, pk, criterion_pk)
+    require_upload(request.user, assessment, assignment)
+    form = ReuseForm(request.POST, assessment=assessment)
+    if not form.is_valid():
+        messages.error(request, "Không tìm thấy minh chứng này ở kỳ đánh giá trước.")
+    else:
+        try:
+            evidence = evidence_reuse(
+                evidence=form.cleaned_data["evidence"],
+                assessment=assessment,
+                criterion=assignment.criterion,
+                by=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"Đã dùng lại {form.cleaned_data['evidence'].code} của kỳ trước thành "
+                f"{evidence.code}.",
             )
     if request.htmx:
         return panel(request, pk, criterion_pk)
