@@ -379,3 +379,29 @@ def test_other_units_staff_are_told_why_they_cannot_upload(client, demo, login_a
     ).content.decode()
     assert 'data-testid="evidence-upload-note"' in panel
     assert "Chỉ đơn vị chủ trì, đơn vị phối hợp" in panel
+
+
+# -- The criteria set's option ----------------------------------------------------------------
+
+
+def test_the_option_is_shown_and_kept_by_a_new_version(client, demo, login_as, administrator):
+    from criteria.services import criteria_set_new_version  # noqa: PLC0415
+
+    criteria_set = demo.assessment.criteria_set
+    assert criteria_set.evidence_required  # on by default for the Hải Phòng set
+    assert str(CriteriaSet._meta.get_field("evidence_required").verbose_name) == (
+        "cần minh chứng để có điểm"
+    )
+    login_as(administrator)
+    page = client.get(reverse("criteria:set_detail", args=[criteria_set.pk])).content.decode()
+    assert "Cần minh chứng để có điểm" in page
+    admin_page = client.get(
+        reverse("admin:criteria_criteriaset_change", args=[criteria_set.pk])
+    ).content.decode()
+    # In use, the set is read-only in the admin: the option shows with its label.
+    assert "Cần minh chứng để có điểm" in admin_page
+    listing = client.get(reverse("admin:criteria_criteriaset_changelist")).content.decode()
+    assert "cần minh chứng để có điểm" in listing.lower()
+    CriteriaSet.objects.filter(pk=criteria_set.pk).update(evidence_required=False)
+    criteria_set.refresh_from_db()
+    assert not criteria_set_new_version(criteria_set=criteria_set).evidence_required
