@@ -405,3 +405,31 @@ def test_the_option_is_shown_and_kept_by_a_new_version(client, demo, login_as, a
     CriteriaSet.objects.filter(pk=criteria_set.pk).update(evidence_required=False)
     criteria_set.refresh_from_db()
     assert not criteria_set_new_version(criteria_set=criteria_set).evidence_required
+
+
+def test_the_secretary_and_reuse_follow_the_same_rule(client, demo, login_as, own_staff, leader):
+    """Adding by the secretary, and linking or unlinking reused evidence, change an approved
+    item's evidence too: refused with the same reason, allowed once it is returned."""
+    from assessments import access  # noqa: PLC0415
+    from assessments.models import Assignment  # noqa: PLC0415
+
+    reused = upload(demo, own_staff, OTHER, name="ke-hoach.pdf")
+    evidence_link(evidence=reused, criterion=leaf(demo), by=own_staff)
+    score = submitted(demo, own_staff)
+    score = score_approve(score=score, by=leader, expected_version=score.version)
+    assignment = Assignment.objects.select_related("criterion").get(
+        assessment=demo.assessment, criterion=leaf(demo)
+    )
+    secretary = demo.user("vanthu")
+    for person in (secretary, own_staff, leader):
+        refusal = access.upload_refusal(person, demo.assessment, assignment)
+        assert refusal.startswith(f"Tiêu chí {LEAF} đã được duyệt")
+    pk, criterion_pk = demo.assessment.pk, leaf(demo).pk
+    login_as(own_staff)
+    unlink = reverse("evidence:unlink", args=[pk, criterion_pk, reused.pk])
+    assert client.post(unlink).status_code == 403
+    assert reused.links.filter(criterion=leaf(demo)).exists()
+    score_return(score=score, by=leader, expected_version=score.version, comment="Sửa")
+    assert access.upload_refusal(secretary, demo.assessment, assignment) == ""
+    assert client.post(unlink).status_code == 302
+    assert not reused.links.filter(criterion=leaf(demo)).exists()
