@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Unit
 from assessments.services import MAX_CASES
 from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
-from guards.inputs import CleanInputMixin, IntField, ModelChoicesField
+from guards.inputs import MAX_INT, CleanInputMixin, IntField, ModelChoicesField, id_param
 
 
 class AssignmentForm(CleanInputMixin, forms.Form):
@@ -197,3 +197,41 @@ class SendAllForm(CleanInputMixin, forms.Form):
                 )
             confirmed[int(match[1])] = int(match[2])
         return confirmed
+
+
+def _whole(text: str) -> bool:
+    # isdecimal, not isdigit: "²".isdigit() is True and int("²") raises.
+    return 0 < len(text) <= 10 and text.isascii() and text.isdecimal()
+
+
+class ScoreVersionsField(forms.Field):
+    """Ticked rows of the review queue, each "score id:version the leader saw", as a
+    {score id: version} mapping. Anything else is refused: a forged or stale page."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Chưa chọn tiêu chí nào để duyệt."),
+        "invalid": _("Lựa chọn không hợp lệ; hãy tải lại trang rồi chọn lại."),
+    }
+    MAX_ITEMS = 1000
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if len(values) > self.MAX_ITEMS:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        chosen: dict[int, int] = {}
+        for each in values:
+            score_id, sep, version = str(each).partition(":")
+            pk = id_param({"id": score_id}, "id")
+            if not sep or pk is None or not _whole(version) or int(version) > MAX_INT:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            chosen[pk] = int(version)
+        return chosen
+
+    def validate(self, value):
+        if not value and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class BulkApproveForm(CleanInputMixin, forms.Form):
+    muc = ScoreVersionsField()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, ScoreEvent, Unit
 from criteria import scoring
@@ -25,6 +27,10 @@ class TreeNode:
     shown_points: Decimal = Decimal(0)
     shown_leaves: int = 0
     is_own: bool = False
+    #: a leaf's score; `points` is what counts now (`Score.points`), summed over the shown
+    #: leaves below a parent (not scored yet counts 0)
+    score: Score | None = None
+    points: Decimal = Decimal(0)
 
     @property
     def is_leaf(self) -> bool:
@@ -44,6 +50,7 @@ class AssessmentTree:
     leaf_count: int
     shown_leaves: int
     unassigned: int
+    points: Decimal = Decimal(0)
 
     def rows(self) -> Iterator[TreeNode]:
         for root in self.roots:
@@ -55,8 +62,10 @@ def assessment_tree(
 ) -> AssessmentTree:
     """The criteria tree of an assessment with each leaf's lead and supporting units.
 
-    Three queries whatever the size of the tree. With `unit`, only the leaves that unit leads
-    or supports are kept (with their ancestors) and totals count those leaves only.
+    Four queries whatever the size of the tree (criteria, assignments, supporting units,
+    scores). With `unit`, only the leaves that unit leads or supports are kept (with their
+    ancestors) and totals count those leaves only. Each leaf carries its score (status and
+    the points that count now), each parent the sum of its shown leaves' points.
     """
     criteria = list(
         Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by("order", "id")
@@ -67,8 +76,12 @@ def assessment_tree(
         .select_related("lead_unit")
         .prefetch_related(Prefetch("supporting_units", queryset=Unit.objects.order_by("order")))
     }
+    scores = {s.criterion_id: s for s in Score.objects.filter(assessment=assessment).order_by()}
     nodes = {
-        c.pk: TreeNode(criterion=c, depth=0, assignment=assignments.get(c.pk)) for c in criteria
+        c.pk: TreeNode(
+            criterion=c, depth=0, assignment=assignments.get(c.pk), score=scores.get(c.pk)
+        )
+        for c in criteria
     }
     roots = []
     for c in criteria:
@@ -86,8 +99,10 @@ def assessment_tree(
             node.children = [child for child in node.children if keep(child, depth + 1)]
             node.shown_points = sum((child.shown_points for child in node.children), Decimal(0))
             node.shown_leaves = sum(child.shown_leaves for child in node.children)
+            node.points = sum((child.points for child in node.children), Decimal(0))
             node.is_own = any(child.is_own for child in node.children)
             return bool(node.children) or unit is None
+        node.points = (node.score.points if node.score else None) or Decimal(0)
         assignment = node.assignment
         if assignment is None:
             return unit is None
@@ -108,6 +123,7 @@ def assessment_tree(
         leaf_count=len(all_leaves),
         shown_leaves=sum(root.shown_leaves for root in kept_roots),
         unassigned=sum(1 for a in all_leaves if a.lead_unit_id is None),
+        points=sum((root.points for root in kept_roots), Decimal(0)),
     )
 
 
@@ -302,6 +318,8 @@ class UnitProgress:
     submitted: int = 0
     approved: int = 0
     returned: int = 0
+    #: submitted or resubmitted, waiting for the leaders (the review queue's unit filter)
+    waiting: int = 0
     with_evidence: int = 0
     proposed: Decimal = Decimal(0)
     approved_points: Decimal = Decimal(0)
@@ -336,6 +354,8 @@ def unit_progress(
             row.approved_points += score.approved_points or Decimal(0)
         if score is not None and score.status == Score.Status.RETURNED:
             row.returned += 1
+        if score is not None and score.status in WAITING:
+            row.waiting += 1
         if score is not None:
             row.proposed += score.proposed_points or Decimal(0)
         if evidence_counts.get(leaf.criterion.pk):
@@ -468,3 +488,154 @@ def send_plan(assessment: Assessment, criterion_ids: Iterable[int] | QuerySet) -
         else:
             ready.append(score)
     return SendPlan(ready=ready, left_out=left_out, missing=missing_evidence(ready))
+
+
+# -- The leaders' review queue ------------------------------------------------------------------
+
+WAITING = (Score.Status.SUBMITTED, Score.Status.RESUBMITTED)
+
+
+@dataclass
+class QueueItem:
+    """A score waiting for the leaders, with what its row shows."""
+
+    score: Score
+    root: Criterion
+    lead_unit: Unit | None
+    since: dt.datetime | None
+    evidence_count: int
+
+    @property
+    def criterion(self) -> Criterion:
+        return self.score.criterion
+
+    @property
+    def resubmitted(self) -> bool:
+        return self.score.status == Score.Status.RESUBMITTED
+
+    @property
+    def lacks_evidence(self) -> bool:
+        """Points above zero and no evidence: the hook for the "approve without evidence"
+        warning (issue 12, point 6), shown as a badge here and decided elsewhere."""
+        points = self.score.proposed_points
+        return self.evidence_count == 0 and points is not None and points > 0
+
+    @property
+    def key(self) -> tuple:
+        return _queue_key(self.since, self.score.criterion.order, self.score.pk)
+
+
+def _queue_key(since: dt.datetime | None, order: int, pk: int) -> tuple:
+    # A waiting score always has a submission time; None (imported data) goes first.
+    return (since is not None, since or dt.datetime.min.replace(tzinfo=dt.UTC), order, pk)
+
+
+@dataclass
+class ReviewQueue:
+    items: list[QueueItem]
+    roots: list[Criterion]
+    unit: Unit | None
+    root: Criterion | None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def next_after(self, key: tuple, *, skip: int | None = None) -> QueueItem | None:
+        """The item after `key` in the queue's order, else the first one (the leader went
+        past some): never the score `skip`."""
+        others = [item for item in self.items if item.score.pk != skip]
+        return next((item for item in others if item.key > key), others[0] if others else None)
+
+    def item_for(self, score_pk: int) -> QueueItem | None:
+        return next((item for item in self.items if item.score.pk == score_pk), None)
+
+
+def _last_submission() -> Subquery:
+    return Subquery(
+        ScoreEvent.objects.filter(
+            score=OuterRef("pk"),
+            action__in=(ScoreEvent.Action.SUBMIT, ScoreEvent.Action.RESUBMIT),
+        )
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+
+
+def waiting_since(score: Score) -> tuple:
+    """The queue key of `score` (one query): where it stands, or stood before a decision."""
+    since = (
+        Score.objects.filter(pk=score.pk)
+        .annotate(since=Coalesce(_last_submission(), "proposed_at"))
+        .values_list("since", flat=True)
+        .first()
+    )
+    return _queue_key(since, score.criterion.order, score.pk)
+
+
+def review_queue(
+    assessment: Assessment, *, unit: Unit | None = None, root_id: int | None = None
+) -> ReviewQueue:
+    """Every score of the assessment submitted or resubmitted to the leaders, oldest first
+    (by its last submission), optionally only those `unit` leads or those under the
+    top-level criterion `root_id`. Four queries whatever the number of items: criteria,
+    scores, assignments, evidence counts (one fewer when nothing waits).
+
+    Evidence is counted through the assessment's reverse relation (`assessment.evidence`):
+    this app does not import the evidence app, which depends on it."""
+    criteria = {
+        c.pk: c
+        for c in Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by(
+            "order", "id"
+        )
+    }
+    roots = [c for c in criteria.values() if c.parent_id is None]
+
+    def root_of(criterion_id: int) -> Criterion:
+        node = criteria[criterion_id]
+        while node.parent_id is not None:
+            node = criteria[node.parent_id]
+        return node
+
+    root = next((c for c in roots if c.pk == root_id), None)
+    scores = Score.objects.filter(assessment=assessment, status__in=WAITING)
+    if root is not None:
+        scores = scores.filter(criterion_id__in=[pk for pk in criteria if root_of(pk) is root])
+    if unit is not None:
+        led = Assignment.objects.filter(assessment=assessment, lead_unit=unit)
+        scores = scores.filter(criterion_id__in=led.values("criterion_id"))
+    waiting = list(
+        scores.select_related("criterion", "proposed_by").annotate(
+            since=Coalesce(_last_submission(), "proposed_at")
+        )
+    )
+    queue = ReviewQueue(items=[], roots=roots, unit=unit, root=root)
+    if not waiting:
+        return queue
+    ids = [score.criterion_id for score in waiting]
+    lead_units = {
+        a.criterion_id: a.lead_unit
+        for a in Assignment.objects.filter(
+            assessment=assessment, criterion_id__in=ids
+        ).select_related("lead_unit")
+    }
+    evidence = assessment.evidence
+    counts = {
+        row["links__criterion_id"]: row["n"]
+        for row in evidence.filter(deleted_at__isnull=True, links__criterion_id__in=ids)
+        .values("links__criterion_id")
+        .annotate(n=Count("pk"))
+    }
+    queue.items = sorted(
+        (
+            QueueItem(
+                score=score,
+                root=root_of(score.criterion_id),
+                lead_unit=lead_units.get(score.criterion_id),
+                since=score.since,
+                evidence_count=counts.get(score.criterion_id, 0),
+            )
+            for score in waiting
+        ),
+        key=lambda item: item.key,
+    )
+    return queue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -555,6 +557,47 @@ def score_approve(
     score.leader_by, score.leader_at = by, timezone.now()
     _record(score, ScoreEvent.Action.APPROVE, by, points=score.leader_points)
     return score
+
+
+@dataclass
+class BulkApproval:
+    """What `score_approve_many` did: the scores approved, and why the others were not."""
+
+    approved: list[Score] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def score_approve_many(
+    *, scores: list[Score], by: User, versions: Mapping[int, int] | None = None
+) -> BulkApproval:
+    """Approve several waiting scores at once, each against the version the leader saw
+    (`versions`: score id -> version; the score's own by default).
+
+    Per item, not all or nothing: each approval is `score_approve` in its own savepoint, so
+    a stale or no longer waiting score is reported in `refused` and left as it is while the
+    others are approved (a leader who ticked ten rows should not lose nine to one that a
+    colleague changed). A locked or frozen assessment refuses the whole call."""
+    result = BulkApproval()
+    if not scores:
+        return result
+    assessment_ids = {score.assessment_id for score in scores}
+    if len(assessment_ids) != 1:
+        raise ValidationError("Chỉ duyệt cùng lúc các tiêu chí của một kỳ đánh giá.")
+    # The assessment first, as every score action takes it (`_fresh`).
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment_ids.pop())
+    ensure_not_locked(assessment)
+    versions = versions or {}
+    for score in sorted(scores, key=lambda s: s.pk):  # one lock order for every caller
+        try:
+            result.approved.append(
+                score_approve(
+                    score=score, by=by, expected_version=versions.get(score.pk, score.version)
+                )
+            )
+        except ValidationError as error:
+            result.refused.extend(error.messages)
+    return result
 
 
 @transaction.atomic

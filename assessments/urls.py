@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import discipline, pages, scores
+from assessments.views import discipline, pages, queue, scores
 
 app_name = "assessments"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<int:pk>/tieu-chi/<int:criterion_pk>/cham-diem/", scores.propose, name="score_propose"),
     path("<int:pk>/tieu-chi/<int:criterion_pk>/duyet/", scores.review, name="score_review"),
     path("<int:pk>/tieu-chi/<int:criterion_pk>/gop-y/", scores.comment, name="score_comment"),
+    path("<int:pk>/cho-duyet/", queue.queue, name="queue"),
+    path("<int:pk>/cho-duyet/duyet-nhieu/", queue.queue_approve, name="queue_approve"),
     path("<int:pk>/gui-tat-ca/", scores.submit_unit, name="submit_unit"),
     path("<int:pk>/gui-tat-ca/xac-nhan/", discipline.send_all, name="submit_unit_confirm"),
     path("<int:pk>/thieu-minh-chung/", discipline.missing_evidence, name="missing_evidence"),

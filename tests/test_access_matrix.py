@@ -109,6 +109,8 @@ EXPECTED = {
     "assessments:adjustment": LEADER,
     "assessments:reopen": LEADER,
     "assessments:assignment_edit": LEADER,
+    "assessments:queue": LEADER,  # the review queue: deciding is the leaders'
+    "assessments:queue_approve": LEADER,
     # Its evidence
     "evidence:overview": MEMBER,
     "evidence:search": MEMBER,

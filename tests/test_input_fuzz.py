@@ -500,6 +500,15 @@ def _propose_data(p, f):
     return data
 
 
+def _queue_filters(p, f):
+    """The review queue's filters, on the submitted score's lead unit and criterion."""
+    criterion = p.criteria["submitted"]
+    while criterion.parent_id is not None:
+        criterion = criterion.parent
+    lead = Assignment.objects.get(assessment=p.assessment, criterion=p.criteria["submitted"])
+    return {"hang-doi": "1", "don-vi": lead.lead_unit_id, "tieu-chi": criterion.pk}
+
+
 NEW_PASSWORD = "Mat-khau-moi-2026!"
 
 
@@ -583,6 +592,7 @@ PLANS = {
             "action": "adjust",
             "points": "0",
             "comment": "Chưa đủ minh chứng.",
+            **_queue_filters(p, f),  # taken in the review queue: the next item opens
         },
     ),
     "assessments:score_comment": Plan("vhxh", _crit("free"), lambda p, f: {"comment": "Góp ý."}),
@@ -613,6 +623,14 @@ PLANS = {
         lambda p, f: {
             "lead_unit": p.assessment.commune.units.get(short_name="VHXH").pk,
             "supporting_units": p.assessment.commune.units.get(short_name="KT").pk,
+        },
+    ),
+    "assessments:queue": Plan("lanhdao", data=_queue_filters),
+    "assessments:queue_approve": Plan(
+        "lanhdao",
+        data=lambda p, f: {
+            "muc": f"{p.score('submitted').pk}:{p.score('submitted').version}",
+            **_queue_filters(p, f),
         },
     ),
     "evidence:overview": Plan("vhxh"),

@@ -30,6 +30,7 @@ from assessments.services import (
     assignment_update,
     locked_message,
 )
+from assessments.views.queue import queue_navigation
 from criteria.models import CriteriaSet
 from criteria.rules import RuleKind
 from criteria.scoring import describe_tiers, parse_tiers
@@ -193,6 +194,10 @@ def criterion_detail(request, pk, criterion_pk):
         and may_change_after_deadline(request.user, assessment)
     )
     may_review = is_leader(request.user, assessment) and assessment.status == Assessment.Status.OPEN
+    # The review queue's way on: "Mục tiếp theo (n còn lại)" on a waiting item.
+    queue_nav = None
+    if may_review and (score.status in REVIEWABLE or request.GET.get("hang-doi") == "1"):
+        queue_nav = queue_navigation(request, assessment, score)
     typed = request.session.pop(f"score-draft-{score.pk}", None)
     # Warn before submitting or approving points without evidence (one query, when asked).
     evidence_missing = (
@@ -235,6 +240,7 @@ def criterion_detail(request, pk, criterion_pk):
             "form": form,
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
             "evidence_missing": evidence_missing,
+            "queue_nav": queue_nav,
             "events": score.events.select_related("user")[:100],
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
             if criterion.rule == RuleKind.TIERS

@@ -27,6 +27,7 @@ from assessments.forms import (
     SendAllForm,
 )
 from assessments.models import Assignment, Score
+from assessments.selectors import waiting_since
 from assessments.services import (
     adjustment_record,
     assessment_lock,
@@ -38,6 +39,7 @@ from assessments.services import (
     score_return,
     score_submit_many,
 )
+from assessments.views.queue import item_url, next_item_redirect, posted_queue
 from criteria.models import Adjustment
 from guards.inputs import next_url
 
@@ -129,6 +131,9 @@ def review(request, pk, criterion_pk):
         return _back(assessment, criterion_pk)
     data = form.cleaned_data
     code = score.criterion.code
+    # Opened from the review queue: after the decision, the next waiting item opens.
+    queued = request.POST.get("hang-doi") == "1"
+    position = waiting_since(score) if queued else None
     try:
         if data["action"] == "approve":
             score_approve(
@@ -160,6 +165,13 @@ def review(request, pk, criterion_pk):
             messages.success(request, f"Đã điều chỉnh điểm tiêu chí {code}.")
     except ValidationError as error:
         _error(request, error)
+        if queued:  # stay on the item, still in the queue
+            return redirect(
+                f"{item_url(assessment, posted_queue(request, assessment), score)}#cham-diem"
+            )
+    else:
+        if position is not None:
+            return next_item_redirect(request, assessment, position, score)
     return _back(assessment, criterion_pk)
 
 

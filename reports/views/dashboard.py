@@ -50,7 +50,15 @@ def units(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
     board = build_dashboard(assessment)
-    return render(request, "reports/units.html", {"assessment": assessment, "board": board})
+    return render(
+        request,
+        "reports/units.html",
+        {
+            "assessment": assessment,
+            "board": board,
+            "is_leader": is_leader(request.user, assessment),  # links to the review queue
+        },
+    )
 
 
 @rule("reviewer")

@@ -173,7 +173,7 @@ def large_assessment(demo, leaves_per_group: int, year: int | None = None):
     return assessment
 
 
-TREE_PAGE = "session, user, membership, assessment, units, criteria, assignments, supporting units, commune, unit"
+TREE_PAGE = "session, user, membership, assessment, units, criteria, assignments, supporting units, scores, commune, unit"
 STAFF_HOME = "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, supporting units, commune, unit"
 
 
@@ -184,9 +184,10 @@ def test_tree_page_query_count_does_not_grow_with_the_tree(client, demo, login_a
     login_as(username)
     counts = []
     for assessment in (small, large):
-        # Expect at most 10 queries: session, user, membership, assessment, units, criteria,
-        # assignments, supporting units, commune; for staff, their unit.
-        with at_most(10, TREE_PAGE) as queries:
+        # Expect at most 11 queries: session, user, membership, assessment, units, criteria,
+        # assignments, supporting units, scores (status and points), commune; for staff,
+        # their unit.
+        with at_most(11, TREE_PAGE) as queries:
             response = client.get(detail_url(assessment))
         assert response.status_code == 200
         counts.append(len(queries))

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from assessments.demo import demo_load
 from assessments.models import Commune
 from reports.demo.content import demo_documents, demo_draft_report
+from reports.demo.workflow import demo_previous_period, demo_review
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
             return
         demo_load(password=password)
         demo_documents()
+        demo_previous_period()
+        demo_review()
         if draft_report:
             demo_draft_report()
         self.stdout.write(
