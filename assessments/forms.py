@@ -235,3 +235,4 @@ class ScoreVersionsField(forms.Field):
 
 class BulkApproveForm(CleanInputMixin, forms.Form):
     muc = ScoreVersionsField()
+    confirm_missing_evidence = forms.BooleanField(required=False)

@@ -415,11 +415,11 @@ def submit_problems(score: Score) -> list[str]:
     return problems
 
 
-def missing_evidence_message(points: Decimal, *, doing: str = "gửi") -> str:
+def missing_evidence_message(points: Decimal, *, code: str, doing: str = "gửi") -> str:
     """What a submission or an approval of `points` without evidence is told."""
     return (
-        f"Tiêu chí chưa có minh chứng nào cho {fmt_points(points)} điểm. Hãy tải minh chứng "
-        f"lên, hoặc đánh dấu “Vẫn {doing} khi chưa có minh chứng” nếu có lý do."
+        f"Tiêu chí {code} chưa có minh chứng nào cho {fmt_points(points)} điểm. Hãy tải minh "
+        f"chứng lên, hoặc đánh dấu “Vẫn {doing} khi chưa có minh chứng” nếu có lý do."
     )
 
 
@@ -434,7 +434,10 @@ def ensure_evidence(
         return
     if not score.assessment.criteria_set.evidence_required or has_evidence(score):
         return
-    raise ValidationError(missing_evidence_message(points, doing=doing), code="missing_evidence")
+    raise ValidationError(
+        missing_evidence_message(points, code=score.criterion.code, doing=doing),
+        code="missing_evidence",
+    )
 
 
 STALE_CONFIRMATION = (
@@ -569,7 +572,11 @@ class BulkApproval:
 
 @transaction.atomic
 def score_approve_many(
-    *, scores: list[Score], by: User, versions: Mapping[int, int] | None = None
+    *,
+    scores: list[Score],
+    by: User,
+    versions: Mapping[int, int] | None = None,
+    confirm_missing_evidence: bool | None = None,
 ) -> BulkApproval:
     """Approve several waiting scores at once, each against the version the leader saw
     (`versions`: score id -> version; the score's own by default).
@@ -592,7 +599,11 @@ def score_approve_many(
         try:
             result.approved.append(
                 score_approve(
-                    score=score, by=by, expected_version=versions.get(score.pk, score.version)
+                    score=score,
+                    by=by,
+                    expected_version=versions.get(score.pk, score.version),
+                    # points without evidence: refused per item unless confirmed
+                    confirm_missing_evidence=confirm_missing_evidence,
                 )
             )
         except ValidationError as error:

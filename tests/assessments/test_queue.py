@@ -273,7 +273,10 @@ def test_queue_selector_is_four_queries(demo, leader, django_assert_num_queries)
 
 
 def bulk(client, demo, scores, **extra):
-    data = {"muc": [f"{s.pk}:{s.version}" for s in scores], **extra}
+    # The demo has no evidence: the leader ticks "Vẫn duyệt các mục chưa có minh chứng"
+    # (test_bulk_approval_without_evidence_needs_the_tick covers the refusal).
+    data = {"muc": [f"{s.pk}:{s.version}" for s in scores], "confirm_missing_evidence": "1"}
+    data.update(extra)
     return client.post(
         reverse("assessments:queue_approve", args=[demo.assessment.pk]), data, follow=True
     )
@@ -610,3 +613,17 @@ def test_the_secretary_cannot_approve_in_bulk(demo, secretary, client, login_as,
     response = bulk(client, demo, [score_of(demo.assessment, four[0])])
     assert response.status_code == 403
     assert score_of(demo.assessment, four[0]).status == "submitted"
+
+
+def test_bulk_approval_without_evidence_needs_the_tick(demo, leader, client, login_as, four):
+    login_as(leader)
+    chosen = [score_of(demo.assessment, code) for code in four[:2]]
+    page = client.get(queue_url(demo)).content.decode()
+    assert 'id="bulk-confirm-evidence"' in page and 'name="confirm_missing_evidence"' in page
+    response = bulk(client, demo, chosen, confirm_missing_evidence="")
+    (refused,) = [m for m in messages_of(response) if m.startswith("2 tiêu chí chưa được duyệt")]
+    for code in four[:2]:
+        assert f"Tiêu chí {code} chưa có minh chứng nào" in refused
+        assert score_of(demo.assessment, code).status == "submitted"
+    bulk(client, demo, [score_of(demo.assessment, code) for code in four[:2]])
+    assert [score_of(demo.assessment, code).status for code in four[:2]] == ["approved"] * 2

@@ -135,6 +135,8 @@ def test_a_leader_approves_the_whole_queue_at_once(live_server, demo, page, scre
     expect(page.get_by_label("Chọn tất cả")).not_to_be_checked()
     page.get_by_test_id("queue-item").first.locator('input[name="muc"]').check()
     expect(page.get_by_label("Chọn tất cả")).to_be_checked()
+    # Approving points without evidence takes an explicit tick.
+    page.get_by_label("Vẫn duyệt các mục chưa có minh chứng").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("bulk-approve").click()
     expect(page.get_by_role("alert").filter(has_text="Đã duyệt 4 tiêu chí")).to_be_visible()

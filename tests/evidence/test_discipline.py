@@ -128,7 +128,9 @@ def test_staff_submitting_points_without_evidence_must_confirm(client, demo, log
     }
     response = client.post(propose_url(demo, OTHER), data, follow=True)
     [message] = messages_of(response)
-    assert message.startswith(f"Tiêu chí chưa có minh chứng nào cho {fmt_points(points)} điểm.")
+    assert message.startswith(
+        f"Tiêu chí {OTHER} chưa có minh chứng nào cho {fmt_points(points)} điểm."
+    )
     assert "Vẫn gửi khi chưa có minh chứng" in message
     assert score_of(demo, OTHER).status == "not_started"  # nothing half-written
     # Saving a draft asks nothing; submitting with the confirmation goes through.
@@ -197,7 +199,9 @@ def test_leaders_approving_points_without_evidence_must_confirm(
     response = client.post(review_url(demo, OTHER), data, follow=True)
     [message] = messages_of(response)
     shown = full_points(demo, OTHER) if action == "approve" else D(1)
-    assert message.startswith(f"Tiêu chí chưa có minh chứng nào cho {fmt_points(shown)} điểm.")
+    assert message.startswith(
+        f"Tiêu chí {OTHER} chưa có minh chứng nào cho {fmt_points(shown)} điểm."
+    )
     assert "Vẫn duyệt khi chưa có minh chứng" in message
     assert score_of(demo, OTHER).status == "submitted"
     client.post(review_url(demo, OTHER), {**data, "confirm_missing_evidence": "1"})
