@@ -322,31 +322,63 @@ def submittable_assignments(user: User, assessment: Assessment) -> QuerySet[Assi
 # -- Evidence --------------------------------------------------------------------------------
 
 
-def upload_refusal(user: User, assessment: Assessment, assignment: Assignment) -> str:
+def approved_refusal(user: User, assessment: Assessment, codes: list[str]) -> str:
+    """Why nobody changes the evidence of an approved sub-criterion ("" when `codes` is
+    empty): the same answer for adding, describing, replacing and deleting it, for staff and
+    leaders alike. The leaders' approval was given on that evidence; to change it, a leader
+    returns the sub-criterion ("Trả lại đơn vị", the item's "reopen to edit") first."""
+    if not codes:
+        return ""
+    which = f"Tiêu chí {', '.join(codes)} đã được duyệt"
+    if is_leader(user, assessment):
+        return (
+            f"{which}: muốn thêm, sửa, thay hoặc xóa minh chứng, lãnh đạo cần trả lại tiêu chí "
+            "trước (nút “Trả lại đơn vị” ở phần chấm điểm)."
+        )
+    return (
+        f"{which}: không thêm, sửa, thay hoặc xóa được minh chứng. Muốn thay đổi, đề nghị "
+        "lãnh đạo trả lại tiêu chí để đơn vị sửa."
+    )
+
+
+def upload_refusal(
+    user: User, assessment: Assessment, assignment: Assignment, approved: bool | None = None
+) -> str:
     """Why `user` may not add evidence to this sub-criterion now ("" if they may).
 
     Staff of the lead or a supporting unit (until the deadline), leaders and the secretary;
-    only while the assessment is open."""
+    only while the assessment is open and the sub-criterion is not approved (`approved`, when
+    the caller knows it, saves the query)."""
     if is_frozen(assessment):
         return frozen_message(assessment)
     if assessment.status != Assessment.Status.OPEN:
         return ASSESSMENT_LOCKED
-    if is_reviewer(user, assessment):
-        return ""
-    if not concerns_user(user, assignment):
+    if not (is_reviewer(user, assessment) or concerns_user(user, assignment)):
         return (
             "Chỉ đơn vị chủ trì, đơn vị phối hợp, lãnh đạo và văn thư được tải minh chứng "
             "cho tiêu chí này."
         )
+    if approved is None:
+        approved = Score.objects.filter(
+            assessment=assessment,
+            criterion_id=assignment.criterion_id,
+            status=Score.Status.APPROVED,
+        ).exists()
+    if approved:
+        return approved_refusal(user, assessment, [assignment.criterion.code])
+    if is_reviewer(user, assessment):
+        return ""
     if not staff_window_open(assessment):
         return WINDOW_CLOSED_FOR_UPLOADS
     return ""
 
 
-def can_upload(user: User, assessment: Assessment, assignment: Assignment) -> bool:
+def can_upload(
+    user: User, assessment: Assessment, assignment: Assignment, approved: bool | None = None
+) -> bool:
     if assessment.status != Assessment.Status.OPEN:
         return False  # without asking which report froze it: pages ask this per row
-    return not upload_refusal(user, assessment, assignment)
+    return not upload_refusal(user, assessment, assignment, approved)
 
 
 def require_upload(user: User, assessment: Assessment, assignment: Assignment) -> None:
@@ -364,10 +396,11 @@ def approved_criterion_ids(assessment: Assessment) -> set[int]:
 
 
 def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = None) -> str:
-    """Why `user` may not delete, restore or replace `evidence` now ("" if they may).
+    """Why `user` may not describe, replace, delete or restore `evidence` now ("" if they may).
 
     The uploader's unit or a leader, while the assessment is open and none of the
-    sub-criteria the evidence backs is approved (a leader returns it first)."""
+    sub-criteria the evidence backs is approved (`approved_refusal`: a leader returns it
+    first)."""
     assessment = evidence.assessment
     if is_frozen(assessment):
         return frozen_message(assessment)
@@ -387,10 +420,7 @@ def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = No
         link.criterion.code for link in evidence.links.all() if link.criterion_id in approved_ids
     ]
     if approved:
-        return (
-            f"Tiêu chí {', '.join(approved)} đã được duyệt: lãnh đạo cần trả lại tiêu chí trước "
-            "khi xóa minh chứng."
-        )
+        return approved_refusal(user, assessment, approved)
     if not leader and not staff_window_open(assessment):
         return WINDOW_CLOSED
     return ""

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -77,10 +78,17 @@ class ScoreForm(CleanInputMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Bắt buộc khi điểm thấp hơn điểm tối đa; in vào bảng tồn tại, hạn chế."),
     )
+    confirm_missing_evidence = forms.BooleanField(
+        label=_("Vẫn gửi khi chưa có minh chứng"),
+        required=False,
+        help_text=_("Lãnh đạo sẽ thấy tiêu chí này chưa có minh chứng khi duyệt."),
+    )
 
-    def __init__(self, *args, criterion, **kwargs):
+    def __init__(self, *args, criterion, evidence_missing: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.criterion = criterion
+        if not evidence_missing:  # shown only where it is needed; a POST always has it
+            del self.fields["confirm_missing_evidence"]
         rule = criterion.rule
         if rule != RuleKind.FREE:
             del self.fields["points"]
@@ -129,6 +137,7 @@ class ReviewForm(CleanInputMixin, forms.Form):
     )
     comment = forms.CharField(required=False)
     points = forms.DecimalField(required=False, min_value=0, max_digits=6, decimal_places=2)
+    confirm_missing_evidence = forms.BooleanField(required=False)
 
 
 class CommentForm(CleanInputMixin, forms.Form):
@@ -162,6 +171,33 @@ class AdjustmentForm(CleanInputMixin, forms.Form):
         },
     )
     note = forms.CharField(label=_("Ghi chú"), required=False)
+
+
+CONFIRMATION_ITEM = re.compile(r"^(\d{1,10}):(\d{1,10})$")
+MAX_CONFIRMED = 1000
+
+
+class SendAllForm(CleanInputMixin, forms.Form):
+    """ "Gửi lãnh đạo tất cả", confirmed: the items the person saw, as "id:version,…"."""
+
+    items = forms.CharField(
+        max_length=MAX_CONFIRMED * 22,
+        error_messages={"required": _("Chưa có tiêu chí nào được xác nhận để gửi.")},
+    )
+    confirm_missing_evidence = forms.BooleanField(
+        label=_("Vẫn gửi các tiêu chí chưa có minh chứng"), required=False
+    )
+
+    def clean_items(self) -> dict[int, int]:
+        confirmed: dict[int, int] = {}
+        for part in self.cleaned_data["items"].split(","):
+            match = CONFIRMATION_ITEM.match(part.strip())
+            if match is None or len(confirmed) >= MAX_CONFIRMED:
+                raise forms.ValidationError(
+                    _("Danh sách xác nhận không hợp lệ; hãy xem lại danh sách rồi gửi.")
+                )
+            confirmed[int(match[1])] = int(match[2])
+        return confirmed
 
 
 def _whole(text: str) -> bool:
@@ -200,6 +236,7 @@ class ScoreVersionsField(forms.Field):
 
 class BulkApproveForm(CleanInputMixin, forms.Form):
     muc = ScoreVersionsField()
+    confirm_missing_evidence = forms.BooleanField(required=False)
 
 
 PERIOD_PURPOSE = {

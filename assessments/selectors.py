@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.apps import apps
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, ScoreEvent, Unit
@@ -361,6 +362,133 @@ def unit_progress(
         if evidence_counts.get(leaf.criterion.pk):
             row.with_evidence += 1
     return [row for row in rows.values() if row.assigned or row.unit is not None]
+
+
+# -- Evidence discipline ------------------------------------------------------------------------
+
+
+def _has_evidence() -> Q:
+    """Whether the score's sub-criterion has evidence that is not deleted: its own or linked.
+
+    The evidence app imports this one, not the reverse: its tables are reached by name."""
+    evidence = apps.get_model("evidence", "Evidence")
+    link = apps.get_model("evidence", "EvidenceLink")
+    own = evidence.objects.filter(
+        assessment_id=OuterRef("assessment_id"),
+        criterion_id=OuterRef("criterion_id"),
+        deleted_at__isnull=True,
+    )
+    linked = link.objects.filter(
+        evidence__assessment_id=OuterRef("assessment_id"),
+        criterion_id=OuterRef("criterion_id"),
+        evidence__deleted_at__isnull=True,
+    )
+    return Exists(own) | Exists(linked)
+
+
+# The points that count (Score.points): the leaders' once approved, else the proposal.
+_HAS_POINTS = Q(status=Score.Status.APPROVED, leader_points__gt=0) | (
+    ~Q(status=Score.Status.APPROVED) & Q(proposed_points__gt=0)
+)
+
+
+def scores_missing_evidence(assessment: Assessment) -> QuerySet[Score]:
+    """The assessment's scores with points above zero (proposed, or approved) and no
+    evidence, when its criteria set requires evidence; none when it does not."""
+    if not assessment.criteria_set.evidence_required:
+        return Score.objects.none()
+    return (
+        Score.objects.filter(assessment=assessment)
+        .exclude(status=Score.Status.NOT_STARTED)
+        .filter(_HAS_POINTS)
+        .exclude(_has_evidence())
+    )
+
+
+def missing_evidence(scores: Iterable[Score]) -> set[int]:
+    """The ids of those of `scores` that have points above zero and no evidence although
+    their criteria set requires it. One query, whatever the number of scores (none for an
+    empty list); a score with unsaved points is judged on its saved ones."""
+    ids = [score.pk for score in scores]
+    if not ids:
+        return set()
+    return set(
+        Score.objects.filter(pk__in=ids, assessment__criteria_set__evidence_required=True)
+        .filter(_HAS_POINTS)
+        .exclude(_has_evidence())
+        .values_list("pk", flat=True)
+    )
+
+
+def has_evidence(score: Score) -> bool:
+    """Whether the score's sub-criterion has evidence (own or linked, not deleted)."""
+    return Score.objects.filter(pk=score.pk).filter(_has_evidence()).exists()
+
+
+def returned_untouched(scores: Iterable[Score]) -> set[int]:
+    """The ids of those of `scores` that were returned and not edited since: their last
+    event (comments aside: they change nothing) is the leaders' return. One query."""
+    ids = [score.pk for score in scores if score.status == Score.Status.RETURNED]
+    if not ids:
+        return set()
+    last = (
+        ScoreEvent.objects.filter(score=OuterRef("pk"))
+        .exclude(action=ScoreEvent.Action.COMMENT)
+        .order_by("-id")
+        .values("action")[:1]
+    )
+    return set(
+        Score.objects.filter(pk__in=ids)
+        .annotate(last_action=Subquery(last))
+        .filter(last_action=ScoreEvent.Action.RETURN)
+        .values_list("pk", flat=True)
+    )
+
+
+UNTOUCHED = "trả lại, chưa sửa"
+"""Why "send all" leaves out a returned item nobody edited since the leaders' return."""
+
+
+@dataclass
+class SendPlan:
+    """What "Gửi lãnh đạo tất cả" would send now, and what it leaves out and why."""
+
+    ready: list[Score]
+    left_out: list[tuple[Score, str]]
+    #: ids of ready scores with points but no evidence (when the criteria set requires it)
+    missing: set[int]
+
+    @property
+    def confirmation(self) -> str:
+        """The items as the confirmation names them: "id:version,id:version"."""
+        return ",".join(f"{score.pk}:{score.version}" for score in self.ready)
+
+
+def send_plan(assessment: Assessment, criterion_ids: Iterable[int] | QuerySet) -> SendPlan:
+    """The drafts and the returned items edited since their return, among the sub-criteria
+    `criterion_ids` (`access.submittable_assignments`); the others are left out with their
+    reason. Three queries whatever the number of items."""
+    from assessments.services import submit_problems  # noqa: PLC0415 (services import us)
+
+    scores = list(
+        Score.objects.filter(
+            assessment=assessment,
+            criterion_id__in=criterion_ids,
+            status__in=[Score.Status.DRAFT, Score.Status.RETURNED],
+        )
+        .select_related("criterion", "assessment")
+        .order_by("criterion__order")
+    )
+    untouched = returned_untouched(scores)
+    ready, left_out = [], []
+    for score in scores:
+        if score.pk in untouched:
+            left_out.append((score, UNTOUCHED))
+        elif problems := submit_problems(score):
+            left_out.append((score, "; ".join(p.split(": ", 1)[-1] for p in problems)))
+        else:
+            ready.append(score)
+    return SendPlan(ready=ready, left_out=left_out, missing=missing_evidence(ready))
 
 
 # -- The leaders' review queue ------------------------------------------------------------------

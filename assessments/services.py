@@ -32,6 +32,7 @@ from assessments.models import (
     ScoreEvent,
     Unit,
 )
+from assessments.selectors import has_evidence, missing_evidence, returned_untouched
 from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
@@ -337,9 +338,11 @@ def score_propose(
     shortfall_reason: str = "",
     next_tasks: str | None = None,
     submit: bool = False,
+    confirm_missing_evidence: bool | None = None,
 ) -> Score:
     """The lead unit saves (and optionally submits) its proposed score. `next_tasks` (one task
-    per line, for the report's "Nhiệm vụ") is left as it was when not given."""
+    per line, for the report's "Nhiệm vụ") is left as it was when not given. A submission
+    of points without evidence needs `confirm_missing_evidence` (`ensure_evidence`)."""
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if not may_change_after_deadline(by, score.assessment):
@@ -378,6 +381,7 @@ def score_propose(
         problems = submit_problems(score)
         if problems:
             raise ValidationError(problems)
+        ensure_evidence(score, value, confirm_missing_evidence)
         action = (
             ScoreEvent.Action.RESUBMIT
             if score.status == Score.Status.RETURNED
@@ -412,9 +416,52 @@ def submit_problems(score: Score) -> list[str]:
     return problems
 
 
+def missing_evidence_message(points: Decimal, *, code: str, doing: str = "gửi") -> str:
+    """What a submission or an approval of `points` without evidence is told."""
+    return (
+        f"Tiêu chí {code} chưa có minh chứng nào cho {fmt_points(points)} điểm. Hãy tải minh "
+        f"chứng lên, hoặc đánh dấu “Vẫn {doing} khi chưa có minh chứng” nếu có lý do."
+    )
+
+
+def ensure_evidence(
+    score: Score, points: Decimal | None, confirm: bool | None, *, doing: str = "gửi"
+) -> None:
+    """Refuse `points` above zero for a sub-criterion without evidence, when its criteria set
+    requires evidence, unless the person confirmed (`confirm`). `confirm=None` is for callers
+    that ask no one (imports, the demo, bulk actions that warned in their own way): no check.
+    """
+    if confirm is None or confirm or points is None or points <= 0:
+        return
+    if not score.assessment.criteria_set.evidence_required or has_evidence(score):
+        return
+    raise ValidationError(
+        missing_evidence_message(points, code=score.criterion.code, doing=doing),
+        code="missing_evidence",
+    )
+
+
+STALE_CONFIRMATION = (
+    "Danh sách gửi đã thay đổi từ khi bạn xem ({changed}). Chưa gửi tiêu chí nào; hãy xem "
+    "lại danh sách rồi xác nhận."
+)
+
+
 @transaction.atomic
-def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], list[str]]:
-    """Submit every ready score of a unit at once; say why the others were left."""
+def score_submit_many(
+    *,
+    scores: list[Score],
+    by: User,
+    confirmed: dict[int, int] | None = None,
+    confirm_missing_evidence: bool | None = None,
+) -> tuple[list[Score], list[str]]:
+    """Submit every ready score of a unit at once; say why the others were left.
+
+    Ready: drafts, and returned items edited since their return (a returned item nobody
+    touched keeps the leaders' comment unanswered: it is left out). `confirmed` maps the
+    score ids the person confirmed to the versions they saw: only those are sent, and if
+    any of them changed or is no longer ready, nothing is (a stale confirmation). Points
+    without evidence need `confirm_missing_evidence` (`ensure_evidence`)."""
     # Lock the assessment, then every score, in the order every score action takes them
     # (assessment first): each submission ends by taking the audit chain's lock, and an
     # action waiting meanwhile must not hold a row we still need. "No key" locks leave the
@@ -424,19 +471,59 @@ def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], li
             pk=scores[0].assessment_id
         )
         ensure_not_locked(assessment)  # also when nothing is ready: say why nothing was sent
-    list(
-        Score.objects.select_for_update(no_key=True)
+    locked = {
+        row.pk: row
+        for row in Score.objects.select_for_update(no_key=True)
         .filter(pk__in=[s.pk for s in scores])
         .order_by("pk")
-    )
+    }
+    untouched = returned_untouched(locked.values())
+    if confirmed is not None:
+        by_pk = {score.pk: score for score in scores}
+        changed = [
+            by_pk[pk].criterion.code if pk in by_pk else str(pk)
+            for pk, version in confirmed.items()
+            if pk not in locked
+            or locked[pk].version != version
+            or locked[pk].status not in (Score.Status.DRAFT, Score.Status.RETURNED)
+            or pk in untouched
+        ]
+        if changed:
+            raise ValidationError(
+                STALE_CONFIRMATION.format(changed="tiêu chí " + ", ".join(changed)),
+                code="stale",
+            )
+        scores = [score for score in scores if score.pk in confirmed]
+    ready = []
     submitted, skipped = [], []
     for score in scores:
         if score.status not in (Score.Status.DRAFT, Score.Status.RETURNED):
+            continue
+        if score.pk in untouched:
+            skipped.append(
+                f"Tiêu chí {score.criterion.code}: trả lại, chưa sửa; mở tiêu chí để sửa theo "
+                "ý kiến của lãnh đạo rồi gửi lại."
+            )
             continue
         problems = submit_problems(score)
         if problems:
             skipped.extend(problems)
             continue
+        ready.append(score)
+    if confirm_missing_evidence is False:
+        lacking = missing_evidence(ready)
+        missing = [score for score in ready if score.pk in lacking]
+        if missing:
+            raise ValidationError(
+                "Các tiêu chí chưa có minh chứng nào: "
+                + ", ".join(
+                    f"{score.criterion.code} ({fmt_points(score.proposed_points or Decimal(0))} điểm)"
+                    for score in missing
+                )
+                + ". Hãy tải minh chứng lên, hoặc đánh dấu “Vẫn gửi khi chưa có minh chứng”.",
+                code="missing_evidence",
+            )
+    for score in ready:
         submitted.append(
             score_propose(
                 score=score,
@@ -455,11 +542,18 @@ def score_submit_many(*, scores: list[Score], by: User) -> tuple[list[Score], li
 
 
 @transaction.atomic
-def score_approve(*, score: Score, by: User, expected_version: int | None) -> Score:
+def score_approve(
+    *,
+    score: Score,
+    by: User,
+    expected_version: int | None,
+    confirm_missing_evidence: bool | None = None,
+) -> Score:
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if score.status not in REVIEWABLE:
         raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
+    ensure_evidence(score, score.proposed_points, confirm_missing_evidence, doing="duyệt")
     score.status = Score.Status.APPROVED
     score.leader_points = score.proposed_points
     score.leader_reason = ""
@@ -479,7 +573,11 @@ class BulkApproval:
 
 @transaction.atomic
 def score_approve_many(
-    *, scores: list[Score], by: User, versions: Mapping[int, int] | None = None
+    *,
+    scores: list[Score],
+    by: User,
+    versions: Mapping[int, int] | None = None,
+    confirm_missing_evidence: bool | None = None,
 ) -> BulkApproval:
     """Approve several waiting scores at once, each against the version the leader saw
     (`versions`: score id -> version; the score's own by default).
@@ -502,7 +600,11 @@ def score_approve_many(
         try:
             result.approved.append(
                 score_approve(
-                    score=score, by=by, expected_version=versions.get(score.pk, score.version)
+                    score=score,
+                    by=by,
+                    expected_version=versions.get(score.pk, score.version),
+                    # points without evidence: refused per item unless confirmed
+                    confirm_missing_evidence=confirm_missing_evidence,
                 )
             )
         except ValidationError as error:
@@ -528,7 +630,13 @@ def score_return(*, score: Score, by: User, expected_version: int | None, commen
 
 @transaction.atomic
 def score_adjust(
-    *, score: Score, by: User, expected_version: int | None, points: Decimal, reason: str
+    *,
+    score: Score,
+    by: User,
+    expected_version: int | None,
+    points: Decimal,
+    reason: str,
+    confirm_missing_evidence: bool | None = None,
 ) -> Score:
     """Leaders set a different score; the reason is mandatory and kept."""
     score = _fresh(score, expected_version)
@@ -544,6 +652,7 @@ def score_adjust(
         )
     except ValueError as error:
         raise ValidationError(str(error)) from None
+    ensure_evidence(score, points, confirm_missing_evidence, doing="duyệt")
     score.status = Score.Status.APPROVED
     score.leader_points = points
     score.leader_reason = reason.strip()

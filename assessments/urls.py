@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import pages, periods, queue, scores
+from assessments.views import discipline, pages, periods, queue, scores
 
 app_name = "assessments"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/cho-duyet/", queue.queue, name="queue"),
     path("<int:pk>/cho-duyet/duyet-nhieu/", queue.queue_approve, name="queue_approve"),
     path("<int:pk>/gui-tat-ca/", scores.submit_unit, name="submit_unit"),
+    path("<int:pk>/gui-tat-ca/xac-nhan/", discipline.send_all, name="submit_unit_confirm"),
+    path("<int:pk>/thieu-minh-chung/", discipline.missing_evidence, name="missing_evidence"),
     path("<int:pk>/khoa/", scores.lock, name="lock"),
     path("<int:pk>/dieu-chinh/<int:adjustment_pk>/", scores.adjustment, name="adjustment"),
     path("<int:pk>/mo-lai/", scores.reopen, name="reopen"),

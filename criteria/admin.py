@@ -59,8 +59,16 @@ class LockedWhenUsedMixin:
 
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(LockedWhenUsedMixin, admin.ModelAdmin):
-    list_display = ["__str__", "title", "decision_date", "status", "needs_verification", "version"]
-    list_filter = ["status", "needs_verification"]
+    list_display = [
+        "__str__",
+        "title",
+        "decision_date",
+        "status",
+        "needs_verification",
+        "evidence_required",
+        "version",
+    ]
+    list_filter = ["status", "needs_verification", "evidence_required"]
     search_fields = ["title", "decision_number"]
     inlines = [LevelInline]
     readonly_fields = ["previous_version", "created_at", "problems", "excel"]

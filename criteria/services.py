@@ -142,6 +142,7 @@ def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
         status=CriteriaSet.Status.DRAFT,
         needs_verification=criteria_set.needs_verification,
         provenance_note=criteria_set.provenance_note,
+        evidence_required=criteria_set.evidence_required,
         version=max(latest.version, criteria_set.version) + 1 if latest else 2,
         previous_version=criteria_set,
     )
@@ -217,6 +218,8 @@ def criteria_set_load_yaml(*, path: Path | str) -> CriteriaSet:
         status=meta.get("portal_status", CriteriaSet.Status.DRAFT),
         needs_verification=str(meta.get("status", "")).upper() == "DRAFT",
         provenance_note=meta.get("provenance_note", ""),
+        # "Cần minh chứng để có điểm": on unless the file says otherwise.
+        evidence_required=bool(meta.get("evidence_required", True)),
     )
     levels = [
         Level(

@@ -109,6 +109,8 @@ EXPECTED = {
     "assessments:score_review": LEADER,
     "assessments:score_comment": MEMBER,
     "assessments:submit_unit": SUBMIT_UNIT,
+    "assessments:submit_unit_confirm": SUBMIT_UNIT,  # the list "send all" would send
+    "assessments:missing_evidence": MEMBER,  # staff see their unit's rows
     "assessments:lock": LEADER,
     "assessments:adjustment": LEADER,
     "assessments:reopen": LEADER,

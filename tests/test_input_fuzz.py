@@ -55,8 +55,10 @@ from accounts.services import (
     recovery_codes_replace,
     two_factor_enrol_start,
 )
+from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Score
+from assessments.selectors import send_plan
 from assessments.services import assessment_create_next, score_propose
 from audit.models import AuditEntry
 from criteria.models import Adjustment
@@ -403,6 +405,13 @@ def _a(p):
     return {"pk": p.assessment.pk}
 
 
+def _send_plan(p):
+    """What vhxh's "Gửi lãnh đạo tất cả" would send now (its confirmation names these)."""
+    user = p.users["vhxh"]
+    criterion_ids = submittable_assignments(user, p.assessment).values("criterion_id")
+    return send_plan(p.assessment, criterion_ids)
+
+
 def _crit(role):
     return lambda p, f: {**_a(p), "criterion_pk": p.criteria[role].pk}
 
@@ -667,7 +676,16 @@ PLANS = {
         },
     ),
     "assessments:score_comment": Plan("vhxh", _crit("free"), lambda p, f: {"comment": "Góp ý."}),
-    "assessments:submit_unit": Plan("vhxh", data=lambda p, f: {"next": "/"}),
+    "assessments:submit_unit": Plan(
+        "vhxh",
+        data=lambda p, f: {
+            "items": _send_plan(p).confirmation,
+            "confirm_missing_evidence": "1",
+            "next": "/",
+        },
+    ),
+    "assessments:submit_unit_confirm": Plan("vhxh"),
+    "assessments:missing_evidence": Plan("lanhdao"),
     "assessments:lock": Plan("lanhdao", data=lambda p, f: {"reason": "Hết hạn.", "next": "/"}),
     "assessments:adjustment": Plan(
         "lanhdao",

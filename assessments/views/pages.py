@@ -24,7 +24,7 @@ from assessments.access import (
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
 from assessments.models import Assessment, Assignment, Membership, Score
 from assessments.periods import home_assessment
-from assessments.selectors import assessment_results, assessment_tree
+from assessments.selectors import assessment_results, assessment_tree, has_evidence
 from assessments.services import (
     EDITABLE,
     REVIEWABLE,
@@ -201,6 +201,12 @@ def criterion_detail(request, pk, criterion_pk):
     if may_review and (score.status in REVIEWABLE or request.GET.get("hang-doi") == "1"):
         queue_nav = queue_navigation(request, assessment, score)
     typed = request.session.pop(f"score-draft-{score.pk}", None)
+    # Warn before submitting or approving points without evidence (one query, when asked).
+    evidence_missing = (
+        (may_propose or may_review)
+        and assessment.criteria_set.evidence_required
+        and not has_evidence(score)
+    )
     form = None
     if may_propose:
         initial = {
@@ -219,7 +225,7 @@ def criterion_detail(request, pk, criterion_pk):
             # The save was refused (stale or invalid): show what they typed, against the
             # newest version, so nothing they wrote is lost.
             initial.update({k: v for k, v in typed.items() if k != "version"})
-        form = ScoreForm(initial=initial, criterion=criterion)
+        form = ScoreForm(initial=initial, criterion=criterion, evidence_missing=evidence_missing)
     return render(
         request,
         "assessments/criterion_detail.html",
@@ -235,6 +241,7 @@ def criterion_detail(request, pk, criterion_pk):
             "score": score,
             "form": form,
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
+            "evidence_missing": evidence_missing,
             "queue_nav": queue_nav,
             "events": score.events.select_related("user")[:100],
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))

@@ -145,7 +145,12 @@ def queue_approve(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(back)
     try:
-        result = score_approve_many(scores=scores, by=request.user, versions=chosen)
+        result = score_approve_many(
+            scores=scores,
+            by=request.user,
+            versions=chosen,
+            confirm_missing_evidence=bool(form.cleaned_data["confirm_missing_evidence"]),
+        )
     except ValidationError as error:  # a locked or frozen assessment
         for message in error.messages:
             messages.error(request, message)

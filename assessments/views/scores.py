@@ -24,6 +24,7 @@ from assessments.forms import (
     ReopenForm,
     ReviewForm,
     ScoreForm,
+    SendAllForm,
 )
 from assessments.models import Assignment, Score
 from assessments.selectors import waiting_since
@@ -101,6 +102,7 @@ def propose(request, pk, criterion_pk):
             by=request.user,
             expected_version=form.cleaned_data["version"],
             submit=submit,
+            confirm_missing_evidence=bool(form.cleaned_data.get("confirm_missing_evidence")),
             **form.proposal(),
         )
     except ValidationError as error:
@@ -134,7 +136,12 @@ def review(request, pk, criterion_pk):
     position = waiting_since(score) if queued else None
     try:
         if data["action"] == "approve":
-            score_approve(score=score, by=request.user, expected_version=data["version"])
+            score_approve(
+                score=score,
+                by=request.user,
+                expected_version=data["version"],
+                confirm_missing_evidence=bool(data["confirm_missing_evidence"]),
+            )
             messages.success(request, f"Đã duyệt điểm tiêu chí {code}.")
         elif data["action"] == "return":
             score_return(
@@ -153,6 +160,7 @@ def review(request, pk, criterion_pk):
                 expected_version=data["version"],
                 points=data["points"],
                 reason=data["comment"],
+                confirm_missing_evidence=bool(data["confirm_missing_evidence"]),
             )
             messages.success(request, f"Đã điều chỉnh điểm tiêu chí {code}.")
     except ValidationError as error:
@@ -189,19 +197,31 @@ def comment(request, pk, criterion_pk):
 @rule("unit")
 @require_POST
 def submit_unit(request, pk):
-    """Staff send every ready sub-criterion of their unit at once."""
+    """Staff send the items they confirmed on the "Gửi lãnh đạo tất cả" page
+    (`views.discipline.send_all`); a stale confirmation sends nothing."""
     assessment = get_assessment_for_user(request.user, pk)
     criterion_ids = submittable_assignments(request.user, assessment).values("criterion_id")
+    confirm_page = reverse("assessments:submit_unit_confirm", args=[assessment.pk])
+    form = SendAllForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form, labelled=False)
+        return redirect(confirm_page)
+    confirmed = form.cleaned_data["items"]
     scores = list(
         Score.objects.filter(assessment=assessment, criterion_id__in=criterion_ids)
         .select_related("criterion", "assessment")
         .order_by("criterion__order")
     )
     try:
-        submitted, skipped = score_submit_many(scores=scores, by=request.user)
+        submitted, skipped = score_submit_many(
+            scores=scores,
+            by=request.user,
+            confirmed=confirmed,
+            confirm_missing_evidence=bool(form.cleaned_data["confirm_missing_evidence"]),
+        )
     except ValidationError as error:
         _error(request, error)
-        return redirect("home")
+        return redirect(confirm_page)
     if submitted:
         messages.success(
             request,

@@ -12,13 +12,16 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import (
     approved_criterion_ids,
+    approved_refusal,
     can_delete,
     can_see_evidence_history,
-    can_upload,
+    delete_refusal,
     get_assessment_for_user,
+    is_frozen,
     require_delete,
     require_upload,
     rule,
+    upload_refusal,
 )
 from assessments.models import Assessment
 from audit.services import Action, audit_record
@@ -55,8 +58,16 @@ def panel(request, pk, criterion_pk):
     Loaded into the sub-criterion page by htmx; opened directly it is a page of its own."""
     assessment, assignment = get_assignment(request.user, pk, criterion_pk)
     items = evidence_for_criterion(assessment, assignment.criterion)
-    may_upload = can_upload(request.user, assessment, assignment)
     approved_ids = approved_criterion_ids(assessment)
+    approved = assignment.criterion_id in approved_ids
+    # Why the upload zone is missing, said on the page rather than only left out.
+    # (A frozen assessment's banner already names the report that froze it.)
+    upload_note = (
+        ""
+        if is_frozen(assessment)
+        else upload_refusal(request.user, assessment, assignment, approved)
+    )
+    may_upload = not upload_note and not is_frozen(assessment)
     deleted = evidence_for_criterion(assessment, assignment.criterion, deleted=True)
     context = {
         "assessment": assessment,
@@ -65,6 +76,10 @@ def panel(request, pk, criterion_pk):
         "items": [(e, can_delete(request.user, e, approved_ids)) for e in items],
         "deleted": [e for e in deleted if can_delete(request.user, e, approved_ids)],
         "can_upload": may_upload,
+        "upload_note": upload_note,
+        "approved_note": approved_refusal(
+            request.user, assessment, [assignment.criterion.code] if approved else []
+        ),
         "accept": ACCEPT_ATTRIBUTE,
         "accepted_text": ACCEPTED_TEXT,
         "max_size": human_size(_max_size()),
@@ -256,14 +271,18 @@ def detail(request, pk, evidence_pk):
     """One evidence: its description (editable), versions, sub-criteria and history."""
     evidence = get_evidence(request.user, pk, evidence_pk)
     assessment = evidence.assessment
-    may_edit = can_delete(request.user, evidence) and not evidence.is_deleted
+    # Describe, replace and delete share one rule (delete_refusal); the page says why not.
+    edit_refusal = "" if evidence.is_deleted else delete_refusal(request.user, evidence)
+    may_edit = not evidence.is_deleted and not edit_refusal
     form = EvidenceDescribeForm(
         request.POST or None,
         instance=evidence if not request.POST else Evidence.objects.get(pk=evidence.pk),
     )
     if request.method == "POST":
         if not may_edit:
-            raise PermissionDenied("Chỉ đơn vị đã tải lên hoặc lãnh đạo được sửa minh chứng này.")
+            raise PermissionDenied(
+                edit_refusal or "Chỉ đơn vị đã tải lên hoặc lãnh đạo được sửa minh chứng này."
+            )
         if form.is_valid():
             try:
                 warning = evidence_describe(
@@ -286,6 +305,7 @@ def detail(request, pk, evidence_pk):
             "evidence": evidence,
             "form": form,
             "may_edit": may_edit,
+            "edit_refusal": edit_refusal,
             "may_restore": evidence.is_deleted and can_delete(request.user, evidence),
             "replace_form": ReplaceFileForm(),
             "versions": evidence.versions.select_related("uploaded_by").all(),

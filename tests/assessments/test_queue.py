@@ -117,7 +117,9 @@ def test_queue_holds_submitted_and_resubmitted_oldest_first(demo, leader, client
     score_return(
         score=returned, by=leader, expected_version=returned.version, comment="Thiếu số liệu."
     )
-    # The unit sends it again: it is now the newest in the queue.
+    # The unit corrects it and sends it again: it is now the newest in the queue ("send
+    # all" leaves a returned item nobody edited unsent).
+    draft(demo.assessment, first, leader)
     score_submit_many(scores=[score_of(demo.assessment, first)], by=leader)
 
     queue = review_queue(demo.assessment)
@@ -271,7 +273,10 @@ def test_queue_selector_is_four_queries(demo, leader, django_assert_num_queries)
 
 
 def bulk(client, demo, scores, **extra):
-    data = {"muc": [f"{s.pk}:{s.version}" for s in scores], **extra}
+    # The demo has no evidence: the leader ticks "Vẫn duyệt các mục chưa có minh chứng"
+    # (test_bulk_approval_without_evidence_needs_the_tick covers the refusal).
+    data = {"muc": [f"{s.pk}:{s.version}" for s in scores], "confirm_missing_evidence": "1"}
+    data.update(extra)
     return client.post(
         reverse("assessments:queue_approve", args=[demo.assessment.pk]), data, follow=True
     )
@@ -407,6 +412,10 @@ def test_a_not_waiting_score_is_reported_not_approved(demo, leader, four):
 def decide(client, demo, code, action, **fields):
     score = score_of(demo.assessment, code)
     data = {"version": score.version, "action": action, "hang-doi": "1", **fields}
+    if action in ("approve", "adjust"):
+        # The demo has no evidence: the leader confirms approving without it (the warning
+        # itself is tested in tests/evidence/test_discipline.py).
+        data.setdefault("confirm_missing_evidence", "1")
     return client.post(
         reverse("assessments:score_review", args=[demo.assessment.pk, score.criterion_id]),
         data,
@@ -528,6 +537,7 @@ def test_the_dashboard_card_counts_what_waits_for_leaders_only(
 ):
     first = score_of(demo.assessment, four[0])
     score_return(score=first, by=leader, expected_version=first.version, comment="Sửa.")
+    draft(demo.assessment, four[0], leader)  # corrected, then sent again
     score_submit_many(scores=[score_of(demo.assessment, four[0])], by=leader)
     login_as(leader)
     page = client.get(reverse("reports:dashboard", args=[demo.assessment.pk])).content.decode()
@@ -603,3 +613,17 @@ def test_the_secretary_cannot_approve_in_bulk(demo, secretary, client, login_as,
     response = bulk(client, demo, [score_of(demo.assessment, four[0])])
     assert response.status_code == 403
     assert score_of(demo.assessment, four[0]).status == "submitted"
+
+
+def test_bulk_approval_without_evidence_needs_the_tick(demo, leader, client, login_as, four):
+    login_as(leader)
+    chosen = [score_of(demo.assessment, code) for code in four[:2]]
+    page = client.get(queue_url(demo)).content.decode()
+    assert 'id="bulk-confirm-evidence"' in page and 'name="confirm_missing_evidence"' in page
+    response = bulk(client, demo, chosen, confirm_missing_evidence="")
+    (refused,) = [m for m in messages_of(response) if m.startswith("2 tiêu chí chưa được duyệt")]
+    for code in four[:2]:
+        assert f"Tiêu chí {code} chưa có minh chứng nào" in refused
+        assert score_of(demo.assessment, code).status == "submitted"
+    bulk(client, demo, [score_of(demo.assessment, code) for code in four[:2]])
+    assert [score_of(demo.assessment, code).status for code in four[:2]] == ["approved"] * 2

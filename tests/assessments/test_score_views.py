@@ -65,6 +65,11 @@ def messages_of(response) -> list[str]:
 
 def propose_data(score: Score, action="save", **fields) -> dict:
     data = {"version": score.version, "action": action}
+    if action == "submit":
+        # The demo's sub-criteria have no evidence: these tests are about the other rules
+        # and submit as a person who confirmed (tests/assessments/test_discipline.py
+        # covers the evidence warning itself).
+        data["confirm_missing_evidence"] = "1"
     data.update(fields)
     return data
 
@@ -260,6 +265,8 @@ def test_a_supporting_unit_comments_but_does_not_score(client, demo, login_as, l
 def review(client, demo, code, action, **fields):
     score = score_of(demo, code)
     data = {"version": score.version, "action": action, **fields}
+    if action in ("approve", "adjust"):  # confirmed, as in propose_data
+        data.setdefault("confirm_missing_evidence", "1")
     return client.post(url("score_review", demo, code), data, follow=True)
 
 
@@ -678,13 +685,21 @@ def test_staff_send_every_ready_subcriterion_and_hear_about_the_rest(
     proposed(demo, "1.2.d", user="ttpvhcc", submit=False, points=D(2))  # another unit's
     login_as(own_staff)
     html = client.get(reverse("home")).content.decode()
-    assert "Gửi lãnh đạo tất cả tiêu chí đã chấm (3)" in html
-    response = client.post(url("submit_unit", demo), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("home")
-    assert messages_of(response) == [
-        "Đã gửi 2 tiêu chí: 1.1.g, 1.1.j.",
-        "Tiêu chí 2.2.e: điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện.",
+    confirm_url = url("submit_unit_confirm", demo)
+    assert f'href="{confirm_url}"' in html and "Gửi lãnh đạo tất cả tiêu chí đã chấm" in html
+    page = client.get(confirm_url)
+    plan = page.context["plan"]
+    assert [score.criterion.code for score in plan.ready] == ["1.1.g", "1.1.j"]
+    assert [(score.criterion.code, why) for score, why in plan.left_out] == [
+        ("2.2.e", "điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện.")
     ]
+    response = client.post(
+        url("submit_unit", demo),
+        {"items": plan.confirmation, "confirm_missing_evidence": "1"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert messages_of(response) == ["Đã gửi 2 tiêu chí: 1.1.g, 1.1.j."]
     statuses = dict(
         Score.objects.filter(
             assessment=demo.assessment, criterion__code__in=["1.1.g", "1.1.j", "2.2.e", "1.2.d"]
@@ -696,13 +711,18 @@ def test_staff_send_every_ready_subcriterion_and_hear_about_the_rest(
         "2.2.e": "draft",
         "1.2.d": "draft",
     }
-    assert "Gửi lãnh đạo tất cả tiêu chí đã chấm (1)" in response.content.decode()
+    plan = client.get(confirm_url).context["plan"]
+    assert plan.ready == [] and [s.criterion.code for s, _why in plan.left_out] == ["2.2.e"]
 
 
 def test_nothing_ready_to_send(client, demo, login_as, own_staff):
     login_as(own_staff)
+    page = client.get(url("submit_unit_confirm", demo))
+    assert 'data-testid="nothing-to-send"' in page.content.decode()
+    assert 'data-testid="send-all-form"' not in page.content.decode()
     response = client.post(url("submit_unit", demo), follow=True)
-    assert messages_of(response) == ["Không có tiêu chí nào sẵn sàng để gửi."]
+    assert response.redirect_chain[-1][0] == url("submit_unit_confirm", demo)
+    assert messages_of(response) == ["Chưa có tiêu chí nào được xác nhận để gửi."]
 
 
 def test_secretary_cannot_send_for_the_units(client, demo, login_as, secretary):
@@ -773,9 +793,10 @@ def test_criterion_page_query_count_does_not_grow_with_the_history(client, demo,
     login_as(leader)
     counts = []
     for page in (page_url(demo, "1.1.j"), page_url(demo, "1.1.g")):  # no history, then 15
-        # Expect at most 10 queries: session, user, membership, assessment, assignment,
-        # supporting units, criterion, score, commune, the score's events.
-        with at_most(10, "session … score, commune, events") as queries:
+        # Expect at most 11 queries: session, user, membership, assessment, assignment,
+        # supporting units, criterion, score, its evidence (the warning), commune, the
+        # score's events.
+        with at_most(11, "session … score, evidence, commune, events") as queries:
             response = client.get(page)
         assert response.status_code == 200
         counts.append(len(queries))

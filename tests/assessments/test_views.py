@@ -301,7 +301,9 @@ def test_staff_home_shows_what_was_returned_and_why(client, demo, login_as, own_
     assert [leaf.criterion.code for leaf in response.context["returned"]] == ["2.2.e"]
     html = response.content.decode()
     assert "Bổ sung danh sách công dân được biểu dương." in html
-    assert "Gửi lãnh đạo tất cả tiêu chí đã chấm (1)" in html
+    # "Send all" opens its confirmation (which leaves this untouched return out).
+    confirm_url = reverse("assessments:submit_unit_confirm", args=[demo.assessment.pk])
+    assert f'href="{confirm_url}"' in html and "Gửi lãnh đạo tất cả tiêu chí đã chấm" in html
 
 
 @pytest.mark.parametrize(

@@ -74,9 +74,11 @@ def test_a_leader_clears_a_queue_of_four_with_next(live_server, demo, page, scre
     expect(page.get_by_test_id("queue-next")).to_have_text(
         re.compile(r"Mục tiếp theo \(3 còn lại\)")
     )
-    page.get_by_test_id("review-form").get_by_role(
-        "button", name=re.compile(r"Duyệt [\d,]+ điểm")
-    ).click()
+    # No evidence in the demo: approving it anyway takes the explicit tick.
+    review = page.get_by_test_id("review-form")
+    expect(review.get_by_test_id("evidence-missing")).to_be_visible()
+    review.get_by_label("Vẫn duyệt khi chưa có minh chứng").first.check()
+    review.get_by_role("button", name=re.compile(r"Duyệt [\d,]+ điểm")).click()
 
     # Approved: the second opens; the leader returns it with a comment.
     expect(heading).to_contain_text(f"{second.criterion.code}.")
@@ -98,9 +100,9 @@ def test_a_leader_clears_a_queue_of_four_with_next(live_server, demo, page, scre
     # The last one; after it, the queue is empty.
     expect(heading).to_contain_text(f"{fourth.criterion.code}.")
     expect(page.get_by_test_id("queue-nav")).to_contain_text("Không còn mục nào khác chờ duyệt.")
-    page.get_by_test_id("review-form").get_by_role(
-        "button", name=re.compile(r"Duyệt [\d,]+ điểm")
-    ).click()
+    review = page.get_by_test_id("review-form")
+    review.get_by_label("Vẫn duyệt khi chưa có minh chứng").first.check()
+    review.get_by_role("button", name=re.compile(r"Duyệt [\d,]+ điểm")).click()
     expect(page).to_have_url(re.compile(rf"/ky-danh-gia/{demo.assessment.pk}/cho-duyet/$"))
     expect(page.get_by_test_id("queue-empty")).to_contain_text("Hết mục chờ duyệt")
     expect(page.locator(".alert-info")).to_contain_text("Hết mục chờ duyệt.")
@@ -133,6 +135,8 @@ def test_a_leader_approves_the_whole_queue_at_once(live_server, demo, page, scre
     expect(page.get_by_label("Chọn tất cả")).not_to_be_checked()
     page.get_by_test_id("queue-item").first.locator('input[name="muc"]').check()
     expect(page.get_by_label("Chọn tất cả")).to_be_checked()
+    # Approving points without evidence takes an explicit tick.
+    page.get_by_label("Vẫn duyệt các mục chưa có minh chứng").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("bulk-approve").click()
     expect(page.get_by_role("alert").filter(has_text="Đã duyệt 4 tiêu chí")).to_be_visible()

@@ -63,6 +63,11 @@ def test_propose_return_correct_approve(live_server, demo, page, screenshot):
         "Niêm yết tại Trung tâm Phục vụ hành chính công; đăng trên Cổng thông tin điện tử xã."
     )
     form.get_by_label("Lý do chưa thực hiện").fill("Chưa có Fanpage của Cổng thông tin xã.")
+    # No evidence yet: the page warns, and sending anyway takes an explicit tick.
+    expect(form.get_by_test_id("evidence-missing")).to_contain_text(
+        "Tiêu chí chưa có minh chứng nào"
+    )
+    form.get_by_label("Vẫn gửi khi chưa có minh chứng").check()
     screenshot("loop-1-vhxh-proposes")
     form.get_by_role("button", name="Gửi lãnh đạo").click()
     expect(status).to_have_text("Đã gửi")
@@ -104,6 +109,7 @@ def test_propose_return_correct_approve(live_server, demo, page, screenshot):
         "Niêm yết; Cổng thông tin điện tử; Fanpage; loa phát thanh; cung cấp thông tin báo chí."
     )
     form.get_by_label("Lý do chưa thực hiện").fill("")
+    form.get_by_label("Vẫn gửi khi chưa có minh chứng").check()
     form.get_by_role("button", name="Gửi lại lãnh đạo").click()
     expect(status).to_have_text("Đã gửi lại")
     log_out(page)
@@ -111,7 +117,9 @@ def test_propose_return_correct_approve(live_server, demo, page, screenshot):
     # The leader approves; the approved total grows by the 3 points.
     log_in(page, base, "lanhdao")
     open_from_tree(page, CODE)
-    page.get_by_test_id("review-form").get_by_role("button", name="Duyệt 3 điểm").click()
+    review = page.get_by_test_id("review-form")
+    review.get_by_label("Vẫn duyệt khi chưa có minh chứng").first.check()
+    review.get_by_role("button", name="Duyệt 3 điểm").click()
     expect(status).to_have_text("Đã duyệt")
     expect(page.get_by_test_id("leader-points")).to_have_text("3")
     page.screenshot(path=CRITERION_SHOT, full_page=True)

@@ -760,11 +760,12 @@ PANEL = (
     "session, user, membership, assessment, assignment, units, evidence, links, score, reused evidence, links",
 )
 PANEL_PAGE = (13, "the panel's 11, commune, unit")
-# Expect at most 11 queries: session, user, membership, assessment, assignment, supporting
-# units, criterion, score, commune, unit, the score's events.
+# Expect at most 12 queries: session, user, membership, assessment, assignment, supporting
+# units, criterion, score, whether it has evidence (the warning), commune, unit, the score's
+# events.
 CRITERION_PAGE = (
-    11,
-    "session, user, membership, assessment, assignment, units, criterion, score, commune, unit, events",
+    12,
+    "session, user, membership, assessment, assignment, units, criterion, score, has evidence, commune, unit, events",
 )
 # Expect at most 11 queries: session, user, membership, assessment, evidence, score, its
 # links, commune, links with their criteria, files, events.

@@ -132,11 +132,12 @@ def synthetic(demo, leader, leaves_per_group: int):
 
 # Expect at most 12 queries: session, user, membership, assessment, criteria, assignments,
 # scores, levels, adjustments, evidence links, units, commune; the dashboard adds the
-# adjustment entries and the adjustments that can be recorded (14).
+# adjustment entries, the adjustments that can be recorded and the count of sub-criteria
+# with points but no evidence, and the reports awaiting the person's signature (16).
 PAGES = {
     "dashboard": (
-        15,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, reports awaiting signature",
+        16,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, reports awaiting signature, missing evidence",
     ),
     "units": (
         12,
