@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
-from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, Unit
+from assessments.models import (
+    AdjustmentEntry,
+    Assessment,
+    Assignment,
+    Score,
+    Unit,
+    UnitDeadline,
+)
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
 
@@ -340,3 +349,77 @@ def unit_progress(
         if evidence_counts.get(leaf.criterion.pk):
             row.with_evidence += 1
     return [row for row in rows.values() if row.assigned or row.unit is not None]
+
+
+# -- Deadlines and lateness (issue 12) ---------------------------------------------------------
+
+#: a sub-criterion its lead unit still owes the leaders: not sent yet, or returned
+OWED = (Score.Status.NOT_STARTED, Score.Status.DRAFT, Score.Status.RETURNED)
+
+
+@dataclass
+class UnitDue:
+    """One unit's deadline in an assessment and what it still owes the leaders."""
+
+    unit: Unit
+    deadline: dt.date | None  # the effective one: the unit's own, else the assessment's
+    own: UnitDeadline | None  # the unit's own deadline (reason, set_by, set_at), if any
+    items: list[Score] = field(default_factory=list)  # owed, led by the unit itself
+    today: dt.date | None = None
+
+    @property
+    def is_late(self) -> bool:
+        return (
+            bool(self.items)
+            and self.deadline is not None
+            and self.today is not None
+            and (self.today > self.deadline)
+        )
+
+    @property
+    def days_left(self) -> int | None:
+        if self.deadline is None or self.today is None:
+            return None
+        return (self.deadline - self.today).days
+
+
+def unit_dues(assessment: Assessment, *, today: dt.date | None = None) -> list[UnitDue]:
+    """Every unit of the commune with its effective deadline, its own deadline's record and
+    the sub-criteria it leads that are not sent yet (a collective lead, "Các cơ quan, đơn vị",
+    is its own row). Four queries whatever the number of units and sub-criteria."""
+    today = today or timezone.localdate()
+    owns = {
+        row.unit_id: row
+        for row in UnitDeadline.objects.filter(assessment=assessment).select_related("set_by")
+    }
+    rows = {
+        unit.pk: UnitDue(
+            unit=unit,
+            deadline=owns[unit.pk].deadline if unit.pk in owns else assessment.scoring_deadline,
+            own=owns.get(unit.pk),
+            today=today,
+        )
+        for unit in Unit.objects.filter(commune_id=assessment.commune_id).order_by("order", "name")
+    }
+    leads = dict(
+        Assignment.objects.filter(assessment=assessment, lead_unit__isnull=False).values_list(
+            "criterion_id", "lead_unit_id"
+        )
+    )
+    for score in (
+        Score.objects.filter(assessment=assessment, status__in=OWED)
+        .select_related("criterion")
+        .order_by("criterion__order")
+    ):
+        row = rows.get(leads.get(score.criterion_id))  # type: ignore[arg-type]
+        if row is not None:
+            row.items.append(score)
+    return list(rows.values())
+
+
+def late_units(assessment: Assessment, *, today: dt.date | None = None) -> list[UnitDue]:
+    """The units past their effective deadline that still owe sub-criteria, and what they owe
+    (NOT_STARTED, DRAFT or RETURNED). Constant queries (`unit_dues`)."""
+    if assessment.status != Assessment.Status.OPEN:
+        return []
+    return [row for row in unit_dues(assessment, today=today) if row.is_late]
