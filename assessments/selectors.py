@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from assessments.models import (
@@ -383,15 +383,25 @@ class UnitDue:
         return (self.deadline - self.today).days
 
 
-def unit_dues(assessment: Assessment, *, today: dt.date | None = None) -> list[UnitDue]:
-    """Every unit of the commune with its effective deadline, its own deadline's record and
-    the sub-criteria it leads that are not sent yet (a collective lead, "Các cơ quan, đơn vị",
-    is its own row). Four queries whatever the number of units and sub-criteria."""
-    today = today or timezone.localdate()
-    owns = {
+def _own_deadlines(assessment: Assessment) -> dict[int, UnitDeadline]:
+    return {
         row.unit_id: row
         for row in UnitDeadline.objects.filter(assessment=assessment).select_related("set_by")
     }
+
+
+def unit_dues(
+    assessment: Assessment,
+    *,
+    today: dt.date | None = None,
+    owns: dict[int, UnitDeadline] | None = None,
+) -> list[UnitDue]:
+    """Every unit of the commune with its effective deadline, its own deadline's record and
+    the sub-criteria it leads that are not sent yet (a collective lead, "Các cơ quan, đơn vị",
+    is its own row). Three queries whatever the number of units and sub-criteria."""
+    today = today or timezone.localdate()
+    if owns is None:
+        owns = _own_deadlines(assessment)
     rows = {
         unit.pk: UnitDue(
             unit=unit,
@@ -401,17 +411,16 @@ def unit_dues(assessment: Assessment, *, today: dt.date | None = None) -> list[U
         )
         for unit in Unit.objects.filter(commune_id=assessment.commune_id).order_by("order", "name")
     }
-    leads = dict(
-        Assignment.objects.filter(assessment=assessment, lead_unit__isnull=False).values_list(
-            "criterion_id", "lead_unit_id"
-        )
-    )
+    lead = Assignment.objects.filter(
+        assessment_id=OuterRef("assessment_id"), criterion_id=OuterRef("criterion_id")
+    ).values("lead_unit_id")[:1]
     for score in (
         Score.objects.filter(assessment=assessment, status__in=OWED)
+        .annotate(lead_id=Subquery(lead))
         .select_related("criterion")
         .order_by("criterion__order")
     ):
-        row = rows.get(leads.get(score.criterion_id))  # type: ignore[arg-type]
+        row = rows.get(score.lead_id)  # type: ignore[attr-defined]
         if row is not None:
             row.items.append(score)
     return list(rows.values())
@@ -419,7 +428,15 @@ def unit_dues(assessment: Assessment, *, today: dt.date | None = None) -> list[U
 
 def late_units(assessment: Assessment, *, today: dt.date | None = None) -> list[UnitDue]:
     """The units past their effective deadline that still owe sub-criteria, and what they owe
-    (NOT_STARTED, DRAFT or RETURNED). Constant queries (`unit_dues`)."""
+    (NOT_STARTED, DRAFT or RETURNED). One query while no deadline has passed (the usual
+    case), four once one has, whatever the number of units and sub-criteria."""
     if assessment.status != Assessment.Status.OPEN:
         return []
-    return [row for row in unit_dues(assessment, today=today) if row.is_late]
+    today = today or timezone.localdate()
+    owns = _own_deadlines(assessment)
+    dates = [row.deadline for row in owns.values()]
+    if assessment.scoring_deadline is not None:
+        dates.append(assessment.scoring_deadline)
+    if not any(today > date for date in dates):
+        return []
+    return [row for row in unit_dues(assessment, today=today, owns=owns) if row.is_late]

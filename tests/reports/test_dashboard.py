@@ -135,12 +135,12 @@ def synthetic(demo, leader, leaves_per_group: int):
 # adjustment entries and the adjustments that can be recorded (14).
 PAGES = {
     "dashboard": (
-        14,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune",
+        16,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, units' deadlines (late units), bell",
     ),
     "units": (
-        12,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, commune",
+        13,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, commune, bell",
     ),
 }
 
