@@ -420,7 +420,7 @@ def unit_dues(
         .select_related("criterion")
         .order_by("criterion__order")
     ):
-        row = rows.get(score.lead_id)  # type: ignore[attr-defined]
+        row = rows.get(score.lead_id)
         if row is not None:
             row.items.append(score)
     return list(rows.values())

@@ -9,7 +9,14 @@ import pytest
 from django.core import mail
 
 from assessments.models import Score
-from assessments.services import score_adjust, score_approve, score_propose, score_return
+from assessments.notices import score_event_notify
+from assessments.services import (
+    score_adjust,
+    score_approve,
+    score_propose,
+    score_return,
+    user_create,
+)
 from notifications.models import Notification, NotificationSetting
 
 CODE = "1.1.j"  # led by Phòng Văn hóa - Xã hội, scored freely
@@ -35,8 +42,6 @@ def submitted(demo, own_staff):
 @pytest.fixture
 def colleague(demo, own_staff):
     """Another staff member of the same unit: told too, though not the proposer."""
-    from assessments.services import user_create
-
     return user_create(
         username="vhxh2",
         password="x-Mat-khau-2026",
@@ -105,8 +110,6 @@ def test_each_event_is_its_own_notice_and_none_is_sent_twice(
     ]
     assert len(mail.outbox) == 2
     # The same event's key cannot be recorded twice (a retried call records nothing).
-    from assessments.notices import score_event_notify
-
     returned_again.version -= 1  # as the service saw it, before `_record` raised it
     with django_capture_on_commit_callbacks(execute=True):
         score_event_notify(score=returned_again, action="return", by=leader)

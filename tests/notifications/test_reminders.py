@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from assessments.models import Assessment, Score
 from assessments.services import unit_deadline_set
@@ -140,7 +141,5 @@ def test_locked_assessments_are_left_alone(with_deadline, django_capture_on_comm
 
 
 def test_a_bad_date_is_refused():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="Ngày không hợp lệ"):
         call_command("send_reminders", "--today", "hôm qua")
