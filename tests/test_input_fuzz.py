@@ -19,6 +19,7 @@ reads.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 import unicodedata
@@ -54,12 +55,14 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from assessments.demo import demo_load
-from assessments.models import Assessment, Assignment, Score
+from assessments.models import Assessment, Assignment, Score, UnitDeadline
 from assessments.services import score_propose
 from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
+from notifications.models import Notification
+from notifications.services import notify
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import ImplementingDocument, Report, ReportTask, SigningKey
 from reports.services import report_create
@@ -69,7 +72,16 @@ from tests.accounts.helpers import totp_code
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
-OUR_APPS = ("accounts", "assessments", "audit", "criteria", "evidence", "reports", "guards")
+OUR_APPS = (
+    "accounts",
+    "assessments",
+    "audit",
+    "criteria",
+    "evidence",
+    "reports",
+    "guards",
+    "notifications",
+)
 
 HOSTILE = {
     "text": "abc",
@@ -548,8 +560,56 @@ def _audit_filters(p, f):
     }
 
 
+# Deadlines and notices (issue 12)
+EXTENDED = "2026-12-20"
+
+
+def _vhxh_unit(p, f):
+    return {**_a(p), "unit_pk": p.assessment.commune.units.get(short_name="VHXH").pk}
+
+
+def _with_unit_deadline(p):
+    """Phòng Văn hóa - Xã hội has its own deadline (the page then offers to remove it)."""
+    unit = p.assessment.commune.units.get(short_name="VHXH")
+    UnitDeadline.objects.get_or_create(
+        assessment=p.assessment,
+        unit=unit,
+        defaults={
+            "deadline": dt.date.fromisoformat(EXTENDED),
+            "reason": "Gia hạn.",
+            "set_by": p.users["lanhdao"],
+        },
+    )
+
+
+def _with_notice(p):
+    notify(user=p.users["vhxh"], kind="other", title="Thông báo thử", key="fuzz", url="/")
+
+
+def _notice(p, f):
+    _with_notice(p)
+    return {"notification_pk": Notification.objects.get(user=p.users["vhxh"], key="fuzz").pk}
+
+
 PLANS = {
     "home": Plan("vhxh"),
+    "assessments:deadlines": Plan(
+        "lanhdao",
+        data=lambda p, f: {"deadline": "2026-12-15", "reason": "Theo kế hoạch.", "expected": ""},
+        setup=_with_unit_deadline,
+    ),
+    "assessments:unit_deadline": Plan(
+        "lanhdao",
+        _vhxh_unit,
+        lambda p, f: {"deadline": EXTENDED, "reason": "Cán bộ nghỉ ốm.", "expected": ""},
+    ),
+    "assessments:unit_deadline_remove": Plan(
+        "lanhdao", _vhxh_unit, lambda p, f: {"expected": EXTENDED}, setup=_with_unit_deadline
+    ),
+    "notifications:list": Plan("vhxh", data=lambda p, f: {"loc": "chua-doc", "trang": "1"}),
+    "notifications:open": Plan("vhxh", _notice, setup=_with_notice),
+    "notifications:read_all": Plan("vhxh", data=lambda p, f: {"next": "/"}, setup=_with_notice),
+    "notifications:settings": Plan("vhxh", data=lambda p, f: {"email": "on"}),
     "login": Plan(
         None, data=lambda p, f: {"username": "vhxh", "password": DEMO_PASSWORD, "next": "/"}
     ),
@@ -1043,7 +1103,7 @@ def _crawl(portal):
     forms depend on who looks or on the state of things."""
     for url_name, route in routes().items():
         plan = PLANS[url_name]
-        if "GET" in route.methods and url_name not in FILES | FROZEN_ONLY:
+        if "GET" in route.methods and url_name not in FILES | FROZEN_ONLY | REDIRECTS:
             kwargs = _kwargs(route, plan, portal, None)
             yield plan.persona, url_name, kwargs, None, plan.htmx, plan
     yield "lanhdao", "assessments:criterion", _crit("submitted")(portal, None), None, False, None
@@ -1054,6 +1114,9 @@ def _crawl(portal):
     _with_task(portal)
     yield "vanthu", "reports:edit", _report("draft")(portal, None), None, False, None
 
+
+# GETs that answer with a redirect, not a page (opening a notice goes to its page).
+REDIRECTS = {"notifications:open"}
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}
