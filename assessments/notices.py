@@ -77,7 +77,7 @@ def score_event_notify(*, score: Score, action: str, by: User) -> None:
     body = ""
     if action == "return":
         title = f"Tiêu chí {code} bị trả lại: {_short(score.return_comment)}"
-        body = f"Ý kiến của lãnh đạo: {score.return_comment}\n\nHãy sửa rồi gửi lại lãnh đạo."
+        body = f"Ý kiến của lãnh đạo: {score.return_comment}\nHãy sửa rồi gửi lại lãnh đạo."
     elif action == "approve":
         title = f"Tiêu chí {code} đã được duyệt ({_points(score.leader_points)})"
     else:
@@ -94,9 +94,8 @@ def score_event_notify(*, score: Score, action: str, by: User) -> None:
         body = f"Lý do điều chỉnh: {score.leader_reason}"
     url = reverse("assessments:criterion", args=[score.assessment_id, score.criterion_id])
     who = by.get_full_name() or by.get_username()
-    body = f"{score.criterion.title}\n\n{body}\n\nNgười thực hiện: {who}.".replace(
-        "\n\n\n\n", "\n\n"
-    )
+    lines = [f"Tiêu chí {code}. {score.criterion.title}", body, f"Người thực hiện: {who}."]
+    body = "\n".join(line for line in lines if line)
     for person in score_recipients(score, by):
         notify(
             user=person,
