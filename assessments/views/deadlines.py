@@ -59,7 +59,7 @@ def deadlines(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _messages(request, error)  # shown above the page, also when the form is not
         else:
             messages.success(request, "Đã lưu hạn tự chấm điểm chung.")
             return redirect(_page(assessment))

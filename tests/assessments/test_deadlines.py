@@ -144,12 +144,18 @@ def test_only_leaders_set_deadlines(client, demo, login_as, request, persona, ow
     assert fresh(demo).scoring_deadline is None
 
 
-def test_a_locked_assessments_deadlines_are_not_changed(demo, leader, own_unit):
+def test_a_locked_assessments_deadlines_are_not_changed(client, demo, login_as, leader, own_unit):
     Assessment.objects.filter(pk=demo.assessment.pk).update(status=Assessment.Status.LOCKED)
     with pytest.raises(ValidationError, match="khóa"):
         unit_deadline_set(
             assessment=fresh(demo), unit=own_unit, deadline=LATER, reason="Gia hạn.", by=leader
         )
+    login_as(leader)
+    html = client.get(page(demo)).content.decode()
+    assert "không đổi được hạn" in html and "Gia hạn</summary>" not in html
+    response = client.post(page(demo), {"deadline": LATER.isoformat(), "reason": "Lùi hạn."})
+    assert "Kỳ đánh giá đã khóa" in response.content.decode()
+    assert fresh(demo).scoring_deadline is None
 
 
 # -- the staff's window follows their unit's deadline ---------------------------------------------
