@@ -8,7 +8,8 @@ membership's role, a user's superuser flag or an assignment's units to decide ac
   `is_reviewer`, `is_member` and `is_admin` are thin wrappers over it.
 - Units: `Assignment.is_led_by` / `is_supported_by` / `concerns` (and the queryset filters
   `led_by` / `supported_by` / `concerning`) say which units a sub-criterion belongs to.
-- Time: `staff_window_open` decides whether staff may still change an assessment, and
+- Time: `staff_window_open` decides whether staff may still change an assessment (a unit's
+  own deadline, `UnitDeadline`, holds for that unit's staff: `effective_deadline`), and
   `WINDOW_CLOSED` is what they are told when they may not.
 - Freezing: an issued report freezes its assessment (`Assessment.Status.FROZEN`): scores,
   evidence, assignments and adjustments are read-only for everyone until a leader reopens it
@@ -34,7 +35,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from assessments.models import Assessment, Assignment, Commune, Membership, Score
+from assessments.models import (
+    Assessment,
+    Assignment,
+    Commune,
+    Membership,
+    Score,
+    Unit,
+    UnitDeadline,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -182,12 +191,44 @@ def get_assessment_for_user(user: User, pk: int) -> Assessment:
         raise Http404("Không tìm thấy kỳ đánh giá.") from None
 
 
-def staff_window_open(assessment: Assessment, today: dt.date | None = None) -> bool:
-    """Staff may change scores and evidence until the deadline, while not locked."""
+def unit_deadlines(assessment: Assessment) -> dict[int, dt.date]:
+    """The units' own deadlines in `assessment` (unit id -> date), read once per instance:
+    pages ask the window per row."""
+    cached = getattr(assessment, "_unit_deadlines", None)
+    if cached is None:
+        cached = dict(
+            UnitDeadline.objects.filter(assessment=assessment).values_list("unit_id", "deadline")
+        )
+        assessment._unit_deadlines = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def effective_deadline(assessment: Assessment, unit: Unit | int | None = None) -> dt.date | None:
+    """The deadline that holds for `unit`'s staff: the unit's own (`UnitDeadline`, set by a
+    leader with a reason) when it has one, else the assessment's `scoring_deadline`."""
+    unit_id = unit.pk if isinstance(unit, Unit) else unit
+    if unit_id is not None:
+        own = unit_deadlines(assessment).get(unit_id)
+        if own is not None:
+            return own
+    return assessment.scoring_deadline
+
+
+def staff_window_open(
+    assessment: Assessment, today: dt.date | None = None, *, unit: Unit | int | None = None
+) -> bool:
+    """Staff may change scores and evidence until the deadline, while not locked. With
+    `unit`, the deadline is that unit's own when a leader set one (`effective_deadline`)."""
     if assessment.status != Assessment.Status.OPEN:
         return False
     today = today or timezone.localdate()
-    return assessment.scoring_deadline is None or today <= assessment.scoring_deadline
+    deadline = effective_deadline(assessment, unit)
+    return deadline is None or today <= deadline
+
+
+def staff_window_open_for(user: User, assessment: Assessment) -> bool:
+    """The window of `user`'s own unit (the assessment's when they have none)."""
+    return staff_window_open(assessment, unit=unit_id_of(user))
 
 
 # -- Frozen by an issued report ----------------------------------------------------------------
@@ -240,7 +281,7 @@ def may_comment(assessment: Assessment) -> bool:
 
 def may_change_after_deadline(user: User, assessment: Assessment) -> bool:
     """Whether `user` may still change scores now: staff until the deadline, leaders later."""
-    return staff_window_open(assessment) or is_leader(user, assessment)
+    return staff_window_open_for(user, assessment) or is_leader(user, assessment)
 
 
 def require_member(user: User, assessment: Assessment) -> None:
@@ -368,7 +409,7 @@ def upload_refusal(
         return approved_refusal(user, assessment, [assignment.criterion.code])
     if is_reviewer(user, assessment):
         return ""
-    if not staff_window_open(assessment):
+    if not staff_window_open_for(user, assessment):
         return WINDOW_CLOSED_FOR_UPLOADS
     return ""
 
@@ -421,7 +462,7 @@ def delete_refusal(user: User, evidence: Any, approved_ids: set[int] | None = No
     ]
     if approved:
         return approved_refusal(user, assessment, approved)
-    if not leader and not staff_window_open(assessment):
+    if not leader and not staff_window_open_for(user, assessment):
         return WINDOW_CLOSED
     return ""
 

@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -291,3 +292,64 @@ def next_period_of(assessment: Assessment) -> tuple[int, str]:
     if assessment.period == Assessment.Period.FIRST_HALF:
         return assessment.year, Assessment.Period.FULL_YEAR
     return assessment.year + 1, Assessment.Period.FIRST_HALF
+
+
+# -- Deadlines (issue 12) ----------------------------------------------------------------------
+
+STALE_FORM = _("Biểu mẫu đã cũ; hãy tải lại trang rồi nhập lại.")
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _ExpectedDeadline(forms.Form):
+    """`expected`: the deadline the form was shown with ("" for none), to refuse a form made
+    stale by someone else's change."""
+
+    expected = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_expected(self):
+        value = self.cleaned_data["expected"]
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(STALE_FORM) from None
+
+
+class AssessmentDeadlineForm(CleanInputMixin, _ExpectedDeadline):
+    deadline = forms.DateField(
+        label=_("Hạn tự chấm điểm chung"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("Để trống: không đặt hạn. Đơn vị có hạn riêng theo hạn riêng của mình."),
+        error_messages={"invalid": _("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm.")},
+    )
+    reason = forms.CharField(
+        label=_("Lý do"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Phải ghi lý do đặt hoặc đổi hạn tự chấm điểm.")},
+    )
+
+
+class UnitDeadlineForm(CleanInputMixin, _ExpectedDeadline):
+    deadline = forms.DateField(
+        label=_("Hạn riêng của đơn vị"),
+        widget=_date_input(),
+        error_messages={
+            "required": _("Chưa nhập hạn tự chấm điểm của đơn vị."),
+            "invalid": _("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Lý do gia hạn"),
+        max_length=1000,
+        error_messages={"required": _("Phải ghi lý do gia hạn cho đơn vị.")},
+    )
+
+
+class UnitDeadlineRemoveForm(CleanInputMixin, _ExpectedDeadline):
+    pass

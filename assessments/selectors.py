@@ -10,8 +10,17 @@ from decimal import Decimal
 from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from assessments.models import AdjustmentEntry, Assessment, Assignment, Score, ScoreEvent, Unit
+from assessments.models import (
+    AdjustmentEntry,
+    Assessment,
+    Assignment,
+    Score,
+    ScoreEvent,
+    Unit,
+    UnitDeadline,
+)
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
 from criteria.rules import fmt_points
@@ -742,3 +751,94 @@ def _leaf_changes(row: ComparisonRow, node: ResultNode, old: ResultNode | None) 
     elif node.lost == 0 and old.lost > 0 and row.now is not None:
         changes.append("Đã khắc phục (đạt điểm tối đa)")
     return changes
+
+
+# -- Deadlines and lateness (issue 12) ---------------------------------------------------------
+
+#: a sub-criterion its lead unit still owes the leaders: not sent yet, or returned
+OWED = (Score.Status.NOT_STARTED, Score.Status.DRAFT, Score.Status.RETURNED)
+
+
+@dataclass
+class UnitDue:
+    """One unit's deadline in an assessment and what it still owes the leaders."""
+
+    unit: Unit
+    deadline: dt.date | None  # the effective one: the unit's own, else the assessment's
+    own: UnitDeadline | None  # the unit's own deadline (reason, set_by, set_at), if any
+    items: list[Score] = field(default_factory=list)  # owed, led by the unit itself
+    today: dt.date | None = None
+
+    @property
+    def is_late(self) -> bool:
+        return (
+            bool(self.items)
+            and self.deadline is not None
+            and self.today is not None
+            and (self.today > self.deadline)
+        )
+
+    @property
+    def days_left(self) -> int | None:
+        if self.deadline is None or self.today is None:
+            return None
+        return (self.deadline - self.today).days
+
+
+def _own_deadlines(assessment: Assessment) -> dict[int, UnitDeadline]:
+    return {
+        row.unit_id: row
+        for row in UnitDeadline.objects.filter(assessment=assessment).select_related("set_by")
+    }
+
+
+def unit_dues(
+    assessment: Assessment,
+    *,
+    today: dt.date | None = None,
+    owns: dict[int, UnitDeadline] | None = None,
+) -> list[UnitDue]:
+    """Every unit of the commune with its effective deadline, its own deadline's record and
+    the sub-criteria it leads that are not sent yet (a collective lead, "Các cơ quan, đơn vị",
+    is its own row). Three queries whatever the number of units and sub-criteria."""
+    today = today or timezone.localdate()
+    if owns is None:
+        owns = _own_deadlines(assessment)
+    rows = {
+        unit.pk: UnitDue(
+            unit=unit,
+            deadline=owns[unit.pk].deadline if unit.pk in owns else assessment.scoring_deadline,
+            own=owns.get(unit.pk),
+            today=today,
+        )
+        for unit in Unit.objects.filter(commune_id=assessment.commune_id).order_by("order", "name")
+    }
+    lead = Assignment.objects.filter(
+        assessment_id=OuterRef("assessment_id"), criterion_id=OuterRef("criterion_id")
+    ).values("lead_unit_id")[:1]
+    for score in (
+        Score.objects.filter(assessment=assessment, status__in=OWED)
+        .annotate(lead_id=Subquery(lead))
+        .select_related("criterion")
+        .order_by("criterion__order")
+    ):
+        row = rows.get(score.lead_id)
+        if row is not None:
+            row.items.append(score)
+    return list(rows.values())
+
+
+def late_units(assessment: Assessment, *, today: dt.date | None = None) -> list[UnitDue]:
+    """The units past their effective deadline that still owe sub-criteria, and what they owe
+    (NOT_STARTED, DRAFT or RETURNED). One query while no deadline has passed (the usual
+    case), four once one has, whatever the number of units and sub-criteria."""
+    if assessment.status != Assessment.Status.OPEN:
+        return []
+    today = today or timezone.localdate()
+    owns = _own_deadlines(assessment)
+    dates = [row.deadline for row in owns.values()]
+    if assessment.scoring_deadline is not None:
+        dates.append(assessment.scoring_deadline)
+    if not any(today > date for date in dates):
+        return []
+    return [row for row in unit_dues(assessment, today=today, owns=owns) if row.is_late]

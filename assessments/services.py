@@ -31,7 +31,9 @@ from assessments.models import (
     Score,
     ScoreEvent,
     Unit,
+    UnitDeadline,
 )
+from assessments.notices import deadline_change_notify, score_event_notify
 from assessments.selectors import has_evidence, missing_evidence, returned_untouched
 from audit.services import Action, audit_record
 from criteria import scoring
@@ -559,6 +561,7 @@ def score_approve(
     score.leader_reason = ""
     score.return_comment = ""
     score.leader_by, score.leader_at = by, timezone.now()
+    score_event_notify(score=score, action="approve", by=by)  # before the audit entry's lock
     _record(score, ScoreEvent.Action.APPROVE, by, points=score.leader_points)
     return score
 
@@ -624,6 +627,7 @@ def score_return(*, score: Score, by: User, expected_version: int | None, commen
     score.return_comment = comment.strip()
     score.leader_points = None
     score.leader_by, score.leader_at = by, timezone.now()
+    score_event_notify(score=score, action="return", by=by)  # before the audit entry's lock
     _record(score, ScoreEvent.Action.RETURN, by, comment=score.return_comment)
     return score
 
@@ -658,6 +662,7 @@ def score_adjust(
     score.leader_reason = reason.strip()
     score.return_comment = ""
     score.leader_by, score.leader_at = by, timezone.now()
+    score_event_notify(score=score, action="adjust", by=by)  # before the audit entry's lock
     _record(score, ScoreEvent.Action.ADJUST, by, points=points, comment=score.leader_reason)
     return score
 
@@ -906,3 +911,154 @@ def assessment_create_next(
         },
     )
     return NextPeriod(assessment=assessment, unmatched=unmatched, dropped=dropped)
+
+
+# -- Deadlines (issue 12) ----------------------------------------------------------------------
+
+# The audit trail has no action of its own for deadlines yet (adding one needs a migration of
+# the audit app): a deadline set or extended reopens the staff's window, recorded as such,
+# with the deadline in the details. Switch to a `DEADLINE_SET` action once it exists.
+DEADLINE_AUDIT_ACTION = Action.ASSESSMENT_REOPEN
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value:%d/%m/%Y}" if value is not None else "không đặt hạn"
+
+
+def _check_expected(expected: dt.date | None | str, current: dt.date | None, unit: Unit) -> None:
+    """Refuse a form shown with another deadline than the one now recorded ("" skips)."""
+    if expected != "" and expected != current:
+        raise ValidationError(
+            f"Hạn riêng của {unit} vừa được người khác đổi (nay là {_date(current)}); hãy xem "
+            "lại rồi nhập lại.",
+            code="stale",
+        )
+
+
+def _check_deadline(deadline: dt.date | None) -> None:
+    if deadline is not None and not 2000 <= deadline.year <= 2100:
+        raise ValidationError("Hạn tự chấm điểm phải là một ngày hợp lệ (năm 2000–2100).")
+
+
+@transaction.atomic
+def assessment_deadline_set(
+    *,
+    assessment: Assessment,
+    deadline: dt.date | None,
+    by: User,
+    reason: str,
+    expected: dt.date | None | str = "",
+) -> Assessment:
+    """Leaders set (or clear, with None) the assessment's self-scoring deadline, with a reason.
+    `expected` is the deadline the form was shown with: a change made meanwhile refuses it."""
+    if not reason.strip():
+        raise ValidationError("Phải ghi lý do đặt hoặc đổi hạn tự chấm điểm.")
+    _check_deadline(deadline)
+    assessment.__dict__.pop("_unit_deadlines", None)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    ensure_not_locked(locked, "đổi hạn tự chấm điểm")
+    before = locked.scoring_deadline
+    if expected != "" and expected != before:
+        raise ValidationError(
+            f"Hạn tự chấm điểm vừa được người khác đổi thành {_date(before)}; hãy xem lại rồi "
+            "nhập lại.",
+            code="stale",
+        )
+    if before == deadline:
+        raise ValidationError(f"Hạn tự chấm điểm đã là {_date(deadline)}.")
+    deadline_change_notify(assessment=locked, unit=None, deadline=deadline, by=by)
+    locked.scoring_deadline = deadline
+    locked.save(update_fields=["scoring_deadline"])
+    audit_record(
+        action=DEADLINE_AUDIT_ACTION,
+        user=by,
+        commune=locked.commune,
+        target=locked,
+        summary=f"Đặt hạn tự chấm điểm: {_date(before)} → {_date(deadline)}. Lý do: "
+        f"{reason.strip()}",
+        details={"deadline": deadline.isoformat() if deadline else None, "unit": None},
+    )
+    assessment.scoring_deadline = deadline
+    return locked
+
+
+@transaction.atomic
+def unit_deadline_set(
+    *,
+    assessment: Assessment,
+    unit: Unit,
+    deadline: dt.date,
+    reason: str,
+    by: User,
+    expected: dt.date | None | str = "",
+) -> UnitDeadline:
+    """Leaders give one unit its own deadline (an extension, usually), with a reason; who set
+    it and when are kept on the row and in the audit trail."""
+    if not reason.strip():
+        raise ValidationError("Phải ghi lý do gia hạn cho đơn vị.")
+    if deadline is None:
+        raise ValidationError("Chưa nhập hạn tự chấm điểm của đơn vị.")
+    _check_deadline(deadline)
+    assessment.__dict__.pop("_unit_deadlines", None)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    ensure_not_locked(locked, "gia hạn cho đơn vị")
+    if unit.commune_id != locked.commune_id:
+        raise ValidationError(f"Đơn vị “{unit}” không thuộc xã của kỳ đánh giá.")
+    if unit.is_collective:
+        raise ValidationError("Hạn riêng chỉ đặt cho từng đơn vị, không cho “Các cơ quan, đơn vị”.")
+    before = (
+        UnitDeadline.objects.filter(assessment=locked, unit=unit)
+        .values_list("deadline", flat=True)
+        .first()
+    )
+    _check_expected(expected, before, unit)
+    if before == deadline:
+        raise ValidationError(f"Hạn riêng của {unit} đã là {_date(deadline)}.")
+    deadline_change_notify(assessment=locked, unit=unit, deadline=deadline, by=by)
+    row, _created = UnitDeadline.objects.update_or_create(
+        assessment=locked,
+        unit=unit,
+        defaults={"deadline": deadline, "reason": reason.strip(), "set_by": by},
+    )
+    audit_record(
+        action=DEADLINE_AUDIT_ACTION,
+        user=by,
+        commune=locked.commune,
+        unit=unit,
+        target=locked,
+        summary=f"Gia hạn tự chấm điểm cho {unit}: {_date(before or locked.scoring_deadline)} → "
+        f"{_date(deadline)}. Lý do: {reason.strip()}",
+        details={"deadline": deadline.isoformat(), "unit": unit.pk},
+    )
+    return row
+
+
+@transaction.atomic
+def unit_deadline_remove(
+    *,
+    assessment: Assessment,
+    unit: Unit,
+    by: User,
+    reason: str = "",
+    expected: dt.date | None | str = "",
+) -> None:
+    """The unit follows the assessment's deadline again."""
+    assessment.__dict__.pop("_unit_deadlines", None)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    ensure_not_locked(locked, "bỏ hạn riêng của đơn vị")
+    row = UnitDeadline.objects.filter(assessment=locked, unit=unit).first()
+    _check_expected(expected, row.deadline if row else None, unit)
+    if row is None:
+        raise ValidationError(f"{unit} không có hạn riêng.")
+    row.delete()
+    audit_record(
+        action=DEADLINE_AUDIT_ACTION,
+        user=by,
+        commune=locked.commune,
+        unit=unit,
+        target=locked,
+        summary=f"Bỏ hạn riêng của {unit} ({_date(row.deadline)}); đơn vị theo hạn chung "
+        f"{_date(locked.scoring_deadline)}."
+        + (f" Lý do: {reason.strip()}" if reason.strip() else ""),
+        details={"deadline": None, "unit": unit.pk},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import discipline, pages, periods, queue, scores
+from assessments.views import deadlines, discipline, pages, periods, queue, scores
 
 app_name = "assessments"
 urlpatterns = [
@@ -25,5 +25,16 @@ urlpatterns = [
         "<int:pk>/phan-cong/<int:criterion_pk>/",
         pages.assignment_edit,
         name="assignment_edit",
+    ),
+    path("<int:pk>/han-tu-cham/", deadlines.deadlines, name="deadlines"),
+    path(
+        "<int:pk>/han-tu-cham/don-vi/<int:unit_pk>/",
+        deadlines.unit_deadline,
+        name="unit_deadline",
+    ),
+    path(
+        "<int:pk>/han-tu-cham/don-vi/<int:unit_pk>/bo/",
+        deadlines.unit_deadline_remove_view,
+        name="unit_deadline_remove",
     ),
 ]

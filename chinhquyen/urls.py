@@ -30,5 +30,6 @@ urlpatterns = [
     path("bo-tieu-chi/", include("assessments.urls_criteria")),
     path("xac-minh/", include("reports.verify_urls")),
     path("nhat-ky/", include("reports.urls_trail")),
+    path("thong-bao/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -72,3 +72,32 @@ def notification_email(*, notice: Notification) -> None:
         log.exception("Email notification %s to %s failed", notice.pk, notice.user.pk)
         return
     Notification.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+
+
+# -- The person's own notices (the bell and the list) ------------------------------------------
+
+
+def notification_read(*, notice: Notification) -> Notification:
+    """Mark one notice read (once: the first reading's time is kept)."""
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(
+            read_at=notice.read_at
+        )
+    return notice
+
+
+def notifications_read_all(*, user: User) -> int:
+    """Mark every unread notice of `user` read; how many were."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def notification_setting_set(*, user: User, email: bool) -> NotificationSetting:
+    """The person's choice: notices by email too, or in the portal only."""
+    setting, _created = NotificationSetting.objects.update_or_create(
+        user=user, defaults={"email": email}
+    )
+    return setting

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from criteria.models import Adjustment
 from evidence.services import evidence_upload
+from notifications.services import notify
 from reports.models import RemoteSigning, SigningKey
 from tests.evidence.conftest import pdf_bytes
 
@@ -80,6 +81,8 @@ SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
 # Signed in, but only during one's own set-up of the second factor: 404 for the personas,
 # who have none under way (tests/accounts/ cover the set-up itself).
 OWN_SETUP = _rule(outsider=MISSING, refused=MISSING)
+# One's own notice (own_staff's here): everyone else, administrators included, gets 404.
+OWN_NOTICE = _rule("own_staff", outsider=MISSING, refused=MISSING)
 
 EXPECTED = {
     # The portal
@@ -122,6 +125,14 @@ EXPECTED = {
     "assessments:choose": MEMBER,
     "assessments:period_create": LEADER,
     "assessments:compare": REVIEWER,
+    "assessments:deadlines": LEADER,
+    "assessments:unit_deadline": LEADER,
+    "assessments:unit_deadline_remove": LEADER,
+    # A person's notices (issue 12)
+    "notifications:list": SIGNED_IN,
+    "notifications:open": OWN_NOTICE,
+    "notifications:read_all": SIGNED_IN,
+    "notifications:settings": SIGNED_IN,
     # Its evidence
     "evidence:overview": MEMBER,
     "evidence:search": MEMBER,
@@ -180,7 +191,7 @@ ADMIN_NAMESPACE = "admin:"
 # Function views of these apps must declare their rule with @rule (the criteria sets' pages
 # live in assessments; the class-based login and password views are Django's, configured in
 # chinhquyen/).
-RULED_APPS = ("accounts", "assessments", "evidence", "reports")
+RULED_APPS = ("accounts", "assessments", "evidence", "reports", "notifications")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
 ON_ISSUED |= {"remote_start", "remote_signing", "remote_status"}
@@ -285,11 +296,14 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
     document = demo.assessment.implementing_documents.create(
         number="403/UBND-VHXX", summary="đôn đốc", created_by=secretary
     )
+    notice = notify(user=own_staff, kind="other", title="Thông báo thử", key="matrix", url="/")
     client.logout()
     signing = _remote_signing(issued, leader)
     return {
         "signing_pk": signing.pk,
         "assessment": demo.assessment,
+        "unit_pk": own_staff.membership.unit_id,
+        "notification_pk": notice.pk,
         "criterion_pk": own_criterion.criterion_id,
         "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
         .values_list("pk", flat=True)
@@ -345,6 +359,8 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "kind": objects["kind"],
         "token": objects["token"],
         "signing_pk": objects["signing_pk"],
+        "unit_pk": objects["unit_pk"],
+        "notification_pk": objects["notification_pk"],
     }
     return {param: values[param] for param in params}
 
@@ -387,7 +403,11 @@ def test_another_communes_pages_are_404_to_every_member(client, demo, people):
         .values_list("pk", flat=True)
         .first()
     )
-    available = {"pk": demo.other_assessment.pk, "criterion_pk": criterion_pk}
+    available = {
+        "pk": demo.other_assessment.pk,
+        "criterion_pk": criterion_pk,
+        "unit_pk": demo.other_commune.units.values_list("pk", flat=True).first(),
+    }
     if adjustment_pk is not None:
         available["adjustment_pk"] = adjustment_pk
     checked, mismatches = 0, []

@@ -19,6 +19,7 @@ reads.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 import unicodedata
@@ -57,13 +58,15 @@ from accounts.services import (
 )
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
-from assessments.models import Assessment, Assignment, Score
+from assessments.models import Assessment, Assignment, Score, UnitDeadline
 from assessments.selectors import send_plan
 from assessments.services import assessment_create_next, score_propose
 from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
+from notifications.models import Notification
+from notifications.services import notify
 from reports.demo.pki import make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import ImplementingDocument, RemoteSigning, Report, ReportTask, SigningKey
@@ -77,7 +80,16 @@ from tests.reports.csc_service import CLIENT_ID as CSC_CLIENT_ID
 from tests.reports.csc_service import CLIENT_SECRET as CSC_CLIENT_SECRET
 from tests.reports.csc_service import CSCTestService, serve
 
-OUR_APPS = ("accounts", "assessments", "audit", "criteria", "evidence", "reports", "guards")
+OUR_APPS = (
+    "accounts",
+    "assessments",
+    "audit",
+    "criteria",
+    "evidence",
+    "reports",
+    "guards",
+    "notifications",
+)
 
 HOSTILE = {
     "text": "abc",
@@ -646,8 +658,56 @@ def _audit_filters(p, f):
     }
 
 
+# Deadlines and notices (issue 12)
+EXTENDED = "2026-12-20"
+
+
+def _vhxh_unit(p, f):
+    return {**_a(p), "unit_pk": p.assessment.commune.units.get(short_name="VHXH").pk}
+
+
+def _with_unit_deadline(p):
+    """Phòng Văn hóa - Xã hội has its own deadline (the page then offers to remove it)."""
+    unit = p.assessment.commune.units.get(short_name="VHXH")
+    UnitDeadline.objects.get_or_create(
+        assessment=p.assessment,
+        unit=unit,
+        defaults={
+            "deadline": dt.date.fromisoformat(EXTENDED),
+            "reason": "Gia hạn.",
+            "set_by": p.users["lanhdao"],
+        },
+    )
+
+
+def _with_notice(p):
+    notify(user=p.users["vhxh"], kind="other", title="Thông báo thử", key="fuzz", url="/")
+
+
+def _notice(p, f):
+    _with_notice(p)
+    return {"notification_pk": Notification.objects.get(user=p.users["vhxh"], key="fuzz").pk}
+
+
 PLANS = {
     "home": Plan("vhxh"),
+    "assessments:deadlines": Plan(
+        "lanhdao",
+        data=lambda p, f: {"deadline": "2026-12-15", "reason": "Theo kế hoạch.", "expected": ""},
+        setup=_with_unit_deadline,
+    ),
+    "assessments:unit_deadline": Plan(
+        "lanhdao",
+        _vhxh_unit,
+        lambda p, f: {"deadline": EXTENDED, "reason": "Cán bộ nghỉ ốm.", "expected": ""},
+    ),
+    "assessments:unit_deadline_remove": Plan(
+        "lanhdao", _vhxh_unit, lambda p, f: {"expected": EXTENDED}, setup=_with_unit_deadline
+    ),
+    "notifications:list": Plan("vhxh", data=lambda p, f: {"loc": "chua-doc", "trang": "1"}),
+    "notifications:open": Plan("vhxh", _notice, setup=_with_notice),
+    "notifications:read_all": Plan("vhxh", data=lambda p, f: {"next": "/"}, setup=_with_notice),
+    "notifications:settings": Plan("vhxh", data=lambda p, f: {"email": "on"}),
     "login": Plan(
         None, data=lambda p, f: {"username": "vhxh", "password": DEMO_PASSWORD, "next": "/"}
     ),
@@ -1209,8 +1269,9 @@ def _crawl(portal):
     yield "lanhdao", "reports:issued", _report("issued")(portal, None), None, False, None
 
 
-# Endpoints that only remember a choice and redirect: no page, no form.
-REDIRECTS = {"assessments:choose"}
+# GETs that answer with a redirect, not a page: remembering a chosen period, opening a notice
+# (which goes to its page).
+REDIRECTS = {"assessments:choose", "notifications:open"}
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}

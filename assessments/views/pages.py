@@ -2,11 +2,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.access import (
     ADMIN,
     can_propose,
     concerns_user,
+    effective_deadline,
     get_assessment_for_user,
     home_role,
     is_leader,
@@ -18,6 +20,7 @@ from assessments.access import (
     require_leader,
     rule,
     staff_window_open,
+    staff_window_open_for,
     unit_id_of,
     visible_assessments,
 )
@@ -73,7 +76,10 @@ def home(request):
                 if leaf.score.status in (Score.Status.DRAFT, Score.Status.RETURNED)
             ],
             points_mine=sum(leaf.criterion.max_points for leaf in mine),
-            window_open=staff_window_open(current),
+            window_open=staff_window_open(current, unit=unit_id),
+            # The unit's own deadline when a leader gave it one (issue 12).
+            deadline=effective_deadline(current, unit_id),
+            today=timezone.localdate(),
             # Sub-criteria the unit supports without leading them (one COUNT query).
             supported=Assignment.objects.filter(assessment=current)
             .supported_by(unit_id)
@@ -247,7 +253,8 @@ def criterion_detail(request, pk, criterion_pk):
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
             if criterion.rule == RuleKind.TIERS
             else "",
-            "window_open": staff_window_open(assessment),
+            "window_open": staff_window_open_for(request.user, assessment),
+            "deadline": effective_deadline(assessment, unit_id_of(request.user)),
             "RuleKind": RuleKind,
             # Comments are changes too: none once the assessment is locked; they stay open
             # on a frozen one (they change no score), to say what needs correcting.

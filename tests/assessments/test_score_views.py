@@ -793,10 +793,10 @@ def test_criterion_page_query_count_does_not_grow_with_the_history(client, demo,
     login_as(leader)
     counts = []
     for page in (page_url(demo, "1.1.j"), page_url(demo, "1.1.g")):  # no history, then 15
-        # Expect at most 11 queries: session, user, membership, assessment, assignment,
+        # Expect at most 12 queries: session, user, membership, assessment, assignment,
         # supporting units, criterion, score, its evidence (the warning), commune, the
-        # score's events.
-        with at_most(11, "session … score, evidence, commune, events") as queries:
+        # score's events, the bell.
+        with at_most(12, "session … score, evidence, commune, events, bell") as queries:
             response = client.get(page)
         assert response.status_code == 200
         counts.append(len(queries))

@@ -277,20 +277,20 @@ def count_queries(client, url, pin) -> int:
     return len(queries)
 
 
-# Expect 14 queries: session, user, membership, assessment, tree (3), units, links, totals,
-# page count, page, the page's links; a filter adds the filtered totals (15).
+# Expect 15 queries: session, user, membership, assessment, tree (3), units, links, totals,
+# page count, page, the page's links, the bell; a filter adds the filtered totals (16).
 OVERVIEW = (
-    15,
-    "session, user, membership, assessment, tree (3), units, links, totals, page count, page, page's links, filtered totals",
+    16,
+    "session, user, membership, assessment, tree (3), units, links, totals, page count, page, page's links, bell, filtered totals",
 )
-# Expect at most 7 queries: session, user, membership, assessment, event count, commune, the
-# page of events.
-HISTORY = (7, "session, user, membership, assessment, event count, commune, page of events")
+# Expect at most 8 queries: session, user, membership, assessment, event count, commune, the
+# page of events, the bell.
+HISTORY = (8, "session, user, membership, assessment, event count, commune, page of events, bell")
 
 
 @pytest.mark.parametrize(
     "params, expected",
-    [({}, 14), ({"q": "anh"}, 15), ({"tieu-chi": "ROOT"}, 15), ({"don-vi": "UNIT"}, 15)],
+    [({}, 15), ({"q": "anh"}, 16), ({"tieu-chi": "ROOT"}, 16), ({"don-vi": "UNIT"}, 16)],
 )
 def test_overview_query_count_does_not_grow(
     client, login_as, demo, upload, params, expected, leader
@@ -314,7 +314,7 @@ def test_history_query_count_does_not_grow(client, login_as, demo, upload, leade
     few = count_queries(client, history_url(demo), HISTORY)
     make_many(demo, upload, leader, 27, start=3)
     assert count_queries(client, history_url(demo), HISTORY) == few
-    assert few == 7  # session, user, membership, assessment, membership, count, page
+    assert few == 8  # session, user, membership, assessment, membership, count, page, bell
 
 
 # -- history -----------------------------------------------------------------------------------

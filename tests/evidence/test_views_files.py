@@ -755,23 +755,24 @@ def count_queries(client, path, pin, **headers) -> int:
 # Expect at most 11 queries: session, user, membership, assessment, assignment, supporting
 # units, evidence, their links, score, reused evidence, their links; as a whole page
 # (without htmx) also the commune and the user's unit (13).
+# Staff also read their unit's own deadline (once, for every row); a whole page has the bell.
 PANEL = (
-    11,
-    "session, user, membership, assessment, assignment, units, evidence, links, score, reused evidence, links",
-)
-PANEL_PAGE = (13, "the panel's 11, commune, unit")
-# Expect at most 12 queries: session, user, membership, assessment, assignment, supporting
-# units, criterion, score, whether it has evidence (the warning), commune, unit, the score's
-# events.
-CRITERION_PAGE = (
     12,
-    "session, user, membership, assessment, assignment, units, criterion, score, has evidence, commune, unit, events",
+    "session, user, membership, assessment, assignment, units, evidence, links, score, reused evidence, links, unit deadlines",
+)
+PANEL_PAGE = (15, "the panel's 12, commune, unit, bell")
+# Expect at most 14 queries: session, user, membership, assessment, assignment, supporting
+# units, criterion, score, whether it has evidence (the warning), commune, unit, the score's
+# events, the unit's own deadline, the bell.
+CRITERION_PAGE = (
+    14,
+    "session, user, membership, assessment, assignment, units, criterion, score, has evidence, commune, unit, events, unit deadlines, bell",
 )
 # Expect at most 11 queries: session, user, membership, assessment, evidence, score, its
 # links, commune, links with their criteria, files, events.
 DETAIL = (
-    11,
-    "session, user, membership, assessment, evidence, score, links, commune, links, files, events",
+    12,
+    "session, user, membership, assessment, evidence, score, links, commune, links, files, events, bell",
 )
 
 

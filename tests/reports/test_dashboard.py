@@ -133,15 +133,16 @@ def synthetic(demo, leader, leaves_per_group: int):
 # Expect at most 12 queries: session, user, membership, assessment, criteria, assignments,
 # scores, levels, adjustments, evidence links, units, commune; the dashboard adds the
 # adjustment entries, the adjustments that can be recorded and the count of sub-criteria
-# with points but no evidence, and the reports awaiting the person's signature (16).
+# with points but no evidence, the reports awaiting the person's signature, the units'
+# own deadlines (late units) and the bell (18).
 PAGES = {
     "dashboard": (
-        16,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, reports awaiting signature, missing evidence",
+        18,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, adjustment entries, adjustments, commune, reports awaiting signature, missing evidence, units' deadlines (late units), bell",
     ),
     "units": (
-        12,
-        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, commune",
+        13,
+        "session, user, membership, assessment, criteria, assignments, scores, levels, adjustments, evidence links, units, commune, bell",
     ),
 }
 
