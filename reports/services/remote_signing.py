@@ -15,13 +15,14 @@ the provider); each is bounded by the provider's request time-out.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -257,9 +258,20 @@ def remote_sign_poll(*, signing: RemoteSigning) -> RemoteSigning:
     try:
         return _poll_and_store(signing)
     except BaseException:
-        # Let the next poll ask again at once rather than when the lease runs out.
-        RemoteSigning.objects.filter(pk=signing.pk, busy_until=lease).update(busy_until=None)
+        _release(signing.pk, lease)
         raise
+
+
+def _release(pk: int, lease: datetime) -> None:
+    """Let the next poll ask again at once rather than when the lease runs out. The failure
+    being handled may be a database momentarily busy (SQLite): try again briefly, else the
+    lease simply runs out."""
+    for _ in range(50):
+        try:
+            RemoteSigning.objects.filter(pk=pk, busy_until=lease).update(busy_until=None)
+            return
+        except OperationalError:
+            time.sleep(0.01)
 
 
 def _poll_and_store(signing: RemoteSigning) -> RemoteSigning:

@@ -215,7 +215,7 @@ def test_confirmation_page_query_count_does_not_grow(client, demo, login_as, own
             propose(demo, code, own_staff)
         # Expect at most 9 queries: session, user, membership, assessment, scores, the
         # returned ones' last events, their evidence, commune and unit (the base page).
-        with at_most(9, "session … scores, last events, evidence, commune, unit") as queries:
+        with at_most(10, "session … scores, last events, evidence, commune, unit, bell") as queries:
             response = client.get(confirm_url(demo))
         counts.append(len(queries))
     assert len(response.context["plan"].ready) == 5

@@ -276,7 +276,9 @@ def test_missing_evidence_list_query_count_does_not_grow(client, demo, login_as,
     for codes in ([LEAF], [OTHER, "1.1.g", "1.1.a", "1.1.b"]):
         for code in codes:
             drafted(code)
-        with at_most(7, "session, user, membership, assessment, assignments, scores, commune") as q:
+        with at_most(
+            8, "session, user, membership, assessment, assignments, scores, commune, bell"
+        ) as q:
             response = client.get(list_url)
         counts.append(len(q))
     assert len(response.context["rows"]) == 5

@@ -280,8 +280,8 @@ def count_queries(client, url, pin) -> int:
 # Expect 15 queries: session, user, membership, assessment, tree (3), units, links, totals,
 # page count, page, the page's links, the bell; a filter adds the filtered totals (16).
 OVERVIEW = (
-    16,
-    "session, user, membership, assessment, tree (3), units, links, totals, page count, page, page's links, bell, filtered totals",
+    17,
+    "session, user, membership, assessment, tree (4, with the scores), units, links, totals, page count, page, page's links, bell, filtered totals",
 )
 # Expect at most 8 queries: session, user, membership, assessment, event count, commune, the
 # page of events, the bell.
@@ -290,7 +290,7 @@ HISTORY = (8, "session, user, membership, assessment, event count, commune, page
 
 @pytest.mark.parametrize(
     "params, expected",
-    [({}, 15), ({"q": "anh"}, 16), ({"tieu-chi": "ROOT"}, 16), ({"don-vi": "UNIT"}, 16)],
+    [({}, 16), ({"q": "anh"}, 17), ({"tieu-chi": "ROOT"}, 17), ({"don-vi": "UNIT"}, 17)],
 )
 def test_overview_query_count_does_not_grow(
     client, login_as, demo, upload, params, expected, leader

@@ -391,7 +391,9 @@ def test_two_polls_at_once_store_one_signed_file(csc_key, issued, remote, leader
     for thread in threads:
         thread.join()
     assert not errors, errors
-    assert RemoteSigning.Status.SIGNED in outcomes  # the others were turned away or saw it
+    assert RemoteSigning.Status.SIGNED in outcomes, list(  # the others were turned away or saw it
+        RemoteSigning.objects.values_list("status", "message", "busy_until")
+    )
     assert issued.files.filter(stage=IssuedFile.Stage.PERSON).count() == 1
     assert SignatureRecord.objects.count() == 1
     assert issued.events.filter(action=DocumentEvent.Action.SIGN_PERSON).count() == 1
