@@ -894,10 +894,8 @@ def assessment_create_next(
         summary += f"; không có ở kỳ trước: {', '.join(unmatched)}"
     if dropped:
         summary += f"; không còn trong bộ tiêu chí: {', '.join(dropped)}"
-    # No "create an assessment" action exists in the audit trail yet (it needs a migration of
-    # the audit app); the copy of the assignments is what this records.
     audit_record(
-        action=Action.ASSIGNMENT_CHANGE,
+        action=Action.ASSESSMENT_CREATE,
         user=by,
         commune=commune,
         target=assessment,
@@ -915,10 +913,7 @@ def assessment_create_next(
 
 # -- Deadlines (issue 12) ----------------------------------------------------------------------
 
-# The audit trail has no action of its own for deadlines yet (adding one needs a migration of
-# the audit app): a deadline set or extended reopens the staff's window, recorded as such,
-# with the deadline in the details. Switch to a `DEADLINE_SET` action once it exists.
-DEADLINE_AUDIT_ACTION = Action.ASSESSMENT_REOPEN
+DEADLINE_AUDIT_ACTION = Action.DEADLINE_SET  # set, extended or removed
 
 
 def _date(value: dt.date | None) -> str:

@@ -651,7 +651,7 @@ def evidence_reuse(
     new.assessment = assessment
     _audit(
         new,
-        Action.EVIDENCE_UPLOAD,
+        Action.EVIDENCE_REUSE,
         by,
         f"{detail} thành {new.code} “{new.title}”: {source.original_name} (không tải lại tệp)",
         sha256=source.sha256,

@@ -66,6 +66,7 @@ def test_a_leader_sets_the_assessments_deadline_with_a_reason(client, demo, logi
     assert fresh(demo).scoring_deadline == LATER
     entry = AuditEntry.objects.filter(target_id=str(demo.assessment.pk)).latest("id")
     assert entry.user_id == leader.pk
+    assert entry.action == AuditEntry.Action.DEADLINE_SET
     assert "Theo Kế hoạch 62/KH-UBND." in entry.summary
     assert f"{LATER:%d/%m/%Y}" in entry.summary
 
@@ -100,6 +101,7 @@ def test_a_unit_deadline_is_recorded_with_who_and_why(client, demo, login_as, le
     assert leader.get_full_name() in html
     entry = AuditEntry.objects.latest("id")
     assert entry.unit_id == own_unit.pk
+    assert entry.action == AuditEntry.Action.DEADLINE_SET
     assert "Gia hạn tự chấm điểm cho Phòng Văn hóa - Xã hội" in entry.summary
     # Removing it: the unit follows the assessment's deadline again.
     response = client.post(

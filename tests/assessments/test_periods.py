@@ -248,6 +248,7 @@ def test_the_next_period_carries_over_what_does_not_change(
     assert not new.unit_deadlines.exists()
     entry = AuditEntry.objects.order_by("-id").first()
     assert entry.target_id == str(new.pk) and "Tạo kỳ đánh giá Cả năm 2026" in entry.summary
+    assert entry.action == AuditEntry.Action.ASSESSMENT_CREATE
 
 
 def test_the_next_period_is_refused_twice_and_across_communes(demo, leader, outsider, own_staff):
@@ -347,6 +348,8 @@ def test_reuse_shares_the_file_and_marks_the_period(
     assert reused.current_file.sha256 == old.current_file.sha256
     assert stored_files(settings.MEDIA_ROOT) == files_before  # no copy
     assert reused.links.get().criterion == criterion
+    entry = AuditEntry.objects.order_by("-id").first()
+    assert entry.action == AuditEntry.Action.EVIDENCE_REUSE and old.code in entry.summary
     html = client.get(panel).content.decode()
     assert "Dùng lại từ 6 tháng đầu năm 2026" in html
     assert "Đã dùng lại: " + reused.code in html
