@@ -138,7 +138,7 @@ def _days(n: int) -> str:
 def reminders_send(*, today: dt.date) -> ReminderRun:
     """For each open assessment: remind each unit's staff of what their unit still owes, 3 and
     1 days before the unit's deadline and once it is past (once per deadline date), and give
-    the commune's leaders a summary of the late units (once a day at most). Running it again
+    the commune's leaders and secretary a summary of the late units (once a day at most). Running it again
     the same day records and emails nothing new."""
     run = ReminderRun()
     for assessment in Assessment.objects.filter(status=Assessment.Status.OPEN).select_related(
@@ -227,20 +227,29 @@ def _summarise_for_leaders(assessment: Assessment, today: dt.date, run: Reminder
         for row in late
     ]
     title = f"{len(late)} đơn vị quá hạn tự chấm điểm ({today:%d/%m/%Y})"
-    leaders = User.objects.filter(
-        is_active=True,
-        membership__commune_id=assessment.commune_id,
-        membership__role=Membership.Role.LEADER,
-    ).order_by("pk")
-    url = reverse("assessments:deadlines", args=[assessment.pk])
-    for leader in leaders:
+    # The leaders decide on extensions; the secretary, who assembles the report, chases the
+    # units (the dashboard's list, the deadlines page being the leaders').
+    people = (
+        User.objects.filter(
+            is_active=True,
+            membership__commune_id=assessment.commune_id,
+            membership__role__in=(Membership.Role.LEADER, Membership.Role.SECRETARY),
+        )
+        .select_related("membership")
+        .order_by("pk")
+    )
+    pages = {
+        Membership.Role.LEADER: reverse("assessments:deadlines", args=[assessment.pk]),
+        Membership.Role.SECRETARY: reverse("reports:dashboard", args=[assessment.pk]),
+    }
+    for person in people:
         notice = notify(
-            user=leader,
+            user=person,
             kind=Notification.Kind.OVERDUE,
             title=title,
             key=f"late-units:assessment:{assessment.pk}:{today.isoformat()}",
             body=f"Kỳ {assessment}:\n" + "\n".join(lines),
-            url=url,
+            url=pages[person.membership.role],
         )
         if notice is not None:
             run.summaries += 1
@@ -258,12 +267,14 @@ def deadline_change_notify(
     if unit is not None:
         staff = staff.filter(unit=unit)
     when = f"{deadline:%d/%m/%Y}" if deadline is not None else "không đặt hạn"
-    title = (
-        f"{unit} được gia hạn tự chấm điểm đến {when}"
-        if unit is not None
-        else f"Hạn tự chấm điểm kỳ {assessment.get_period_display().lower()} "
-        f"{assessment.year}: {when}"
-    )
+    common = assessment.scoring_deadline
+    if unit is None:
+        title = f"Hạn tự chấm điểm kỳ {assessment.get_period_display().lower()} "
+        title += f"{assessment.year}: {when}"
+    elif deadline is not None and (common is None or deadline > common):
+        title = f"{unit} được gia hạn tự chấm điểm đến {when}"
+    else:  # an own deadline earlier than the common one is no extension
+        title = f"Hạn tự chấm điểm riêng của {unit}: {when}"
     who = by.get_full_name() or by.get_username()
     for membership in staff:
         if unit is None and membership.unit_id in own:

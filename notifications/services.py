@@ -101,3 +101,9 @@ def notification_setting_set(*, user: User, email: bool) -> NotificationSetting:
         user=user, defaults={"email": email}
     )
     return setting
+
+
+def notifications_settle(*, key: str) -> int:
+    """Mark read, for everyone, the notices with `key`: what they asked for is done (a report
+    awaiting a signature was signed). Returns how many were still unread."""
+    return Notification.objects.filter(key=key, read_at__isnull=True).update(read_at=timezone.now())

@@ -19,15 +19,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.demo import DEMO_FILE
-from assessments.models import Assessment, Commune, Membership, Score, UnitDeadline
+from assessments.models import Assessment, Commune, Membership, Score
+from assessments.notices import reminders_send
 from assessments.services import (
     assessment_create,
+    assessment_deadline_set,
     assignment_update,
     score_approve,
     score_propose,
     score_return,
+    unit_deadline_set,
 )
 from criteria.rules import RuleKind
+from notifications.models import Notification
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report
 from reports.services.drafting import report_create
@@ -178,16 +182,22 @@ def demo_review(*, path: Path = DEMO_FILE, today: dt.date | None = None) -> None
         score_return(
             score=score, by=leader, expected_version=score.version, comment=item["comment"]
         )
-    assessment.scoring_deadline = today + dt.timedelta(days=spec["deadline_in_days"])
-    assessment.save(update_fields=["scoring_deadline"])
+    assessment_deadline_set(
+        assessment=assessment,
+        deadline=today + dt.timedelta(days=spec["deadline_in_days"]),
+        by=leader,
+        reason=spec.get("deadline_reason", "Theo kế hoạch tự đánh giá của xã."),
+    )
     late = spec.get("late_unit")
     if late:
-        UnitDeadline.objects.update_or_create(
+        unit_deadline_set(
             assessment=assessment,
             unit=assessment.commune.units.get(name=late["unit"]),
-            defaults={
-                "deadline": today - dt.timedelta(days=late["days_ago"]),
-                "reason": late["reason"],
-                "set_by": leader,
-            },
+            deadline=today - dt.timedelta(days=late["days_ago"]),
+            reason=late["reason"],
+            by=leader,
         )
+    # What each person would have read by now: the approvals of the demo's loading are old
+    # news; the returns, the deadline and the reminders below are today's.
+    Notification.objects.filter(kind=Notification.Kind.APPROVED).update(read_at=timezone.now())
+    reminders_send(today=today)

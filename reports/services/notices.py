@@ -10,7 +10,7 @@ from django.urls import reverse
 from assessments.access import signer_label
 from assessments.models import Membership
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notifications_settle, notify
 from reports.models import Report
 
 
@@ -72,3 +72,10 @@ def report_awaiting_seal_notify(*, report: Report) -> None:
             url=_issued_url(report),
             key=f"report-awaiting-seal:{report.pk}",
         )
+
+
+def report_signed_settle(*, report: Report, step: str) -> None:
+    """A signing step done: the notice that asked for it is read ("person": the signer's
+    "chờ Đồng chí ký"; "organisation": the secretaries' "chờ đóng dấu")."""
+    prefix = "report-awaiting-signature" if step == "person" else "report-awaiting-seal"
+    notifications_settle(key=f"{prefix}:{report.pk}")

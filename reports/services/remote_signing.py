@@ -40,7 +40,7 @@ from reports.models import (
 )
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
-from reports.services.notices import report_awaiting_seal_notify
+from reports.services.notices import report_awaiting_seal_notify, report_signed_settle
 from reports.services.signing import _record_signature, signer_box
 from reports.signing import Appearance, CertificateInfo, SigningError, certificate_info
 from reports.signing.remote import (
@@ -371,5 +371,6 @@ def _store(
         sha256=issued.sha256,
         remote=signing.transaction,
     )
+    report_signed_settle(report=report, step="person")
     report_awaiting_seal_notify(report=report)
     return issued

@@ -25,7 +25,7 @@ from guards.storage import removed_on_error
 from reports.models import DocumentEvent, IssuedFile, Report, SignatureRecord, SigningKey
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
-from reports.services.notices import report_awaiting_seal_notify
+from reports.services.notices import report_awaiting_seal_notify, report_signed_settle
 from reports.services.signing_attempts import WRONG_SECRET, signing_attempts_limited
 from reports.signing import (
     Appearance,
@@ -204,6 +204,7 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User
             serial=str(info.serial),
             sha256=issued.sha256,
         )
+        report_signed_settle(report=report, step="person")
         report_awaiting_seal_notify(report=report)
     return issued
 
@@ -304,4 +305,5 @@ def report_sign_organisation(
             serial=str(info.serial),
             sha256=issued.sha256,
         )
+        report_signed_settle(report=report, step="organisation")
     return issued

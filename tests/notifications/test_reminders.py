@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from assessments.models import Assessment, Score
 from assessments.services import unit_deadline_set
@@ -77,6 +78,12 @@ def test_three_days_one_day_and_overdue_each_once(
     summary = Notification.objects.get(user=leader)
     assert "đơn vị quá hạn tự chấm điểm" in summary.title
     assert "Phòng Văn hóa - Xã hội" in summary.body
+    assert summary.url == reverse("assessments:deadlines", args=[with_deadline.assessment.pk])
+    # The secretary, who assembles the report and chases the units, gets it too, linked to
+    # the dashboard (the deadlines page is the leaders').
+    chasing = Notification.objects.get(user__username="vanthu")
+    assert chasing.title == summary.title
+    assert chasing.url == reverse("reports:dashboard", args=[with_deadline.assessment.pk])
 
     # Running it twice sends nothing twice: neither notices nor emails.
     before = (Notification.objects.count(), len(mail.outbox))

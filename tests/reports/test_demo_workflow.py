@@ -4,8 +4,10 @@ signed report, and the current period mid-review."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 
 from assessments.models import Assessment, Score, UnitDeadline
+from notifications.models import Notification
 from reports.demo.content import demo_documents
 from reports.demo.workflow import demo_previous_period, demo_review
 from reports.models import IssuedFile, Report
@@ -52,3 +54,26 @@ def test_the_current_period_is_mid_review(demo_workflow, demo_scored):
     late = UnitDeadline.objects.get(assessment=current)
     assert late.deadline < TODAY
     assert late.unit.name == "Trung tâm Phục vụ hành chính công"
+
+
+def test_every_account_of_the_commune_has_something_new_to_read(demo_workflow, demo_scored):
+    """The demo's notices: returns, deadlines, the late unit, the previous report; a signature
+    already given is not waiting any more."""
+    unread = {
+        user.username: list(
+            Notification.objects.filter(user=user, read_at__isnull=True).values_list(
+                "title", flat=True
+            )
+        )
+        for user in User.objects.filter(membership__commune=demo_scored.commune)
+    }
+    assert all(unread.values()), unread
+    assert any("quá hạn" in title for title in unread["lanhdao"])
+    assert any("2.1.b bị trả lại" in title for title in unread["ttpvhcc"])
+    # an own deadline earlier than the common one is said as such, not as an extension
+    assert (
+        "Hạn tự chấm điểm riêng của Trung tâm Phục vụ hành chính công: 29/11/2026"
+        in (unread["ttpvhcc"])
+    )
+    assert not any("chờ Đồng chí ký" in title for title in unread["lanhdao"])
+    assert not any("chờ đóng dấu" in title for title in unread["vanthu"])

@@ -317,9 +317,16 @@ def test_issuing_and_signing_notify_once(issued, keys, leader, chairman, secreta
     with pytest.raises(ValidationError):
         _sign_person(issued, person, leader, secret="sai-mat-khau")
     assert not Notification.objects.filter(user=secretary).exists()  # nothing was signed
+    awaiting.refresh_from_db()
+    assert not awaiting.is_read
     _sign_person(issued, person, leader)
+    awaiting.refresh_from_db()
+    assert awaiting.is_read  # signed: the leader's "chờ ký" is done
     [seal] = notices(secretary, Notification.Kind.AWAITING_SIGNATURE)
     assert seal.title == "Báo cáo số 01/BC-UBND chờ đóng dấu (ký số của cơ quan)"
+    assert not seal.is_read
     _seal(issued, organisation, secretary)
+    seal.refresh_from_db()
+    assert seal.is_read  # sealed: the secretary's "chờ đóng dấu" is done
     assert Notification.objects.filter(user=secretary).count() == 1
     assert Notification.objects.filter(user=leader).count() == 1
