@@ -34,7 +34,7 @@ def log_in(page, base_url: str, username: str) -> None:
 
 
 def log_out(page) -> None:
-    page.locator("nav .dropdown-toggle").click()
+    page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="Đăng xuất").click()
     expect(page).to_have_url(re.compile(r"/dang-nhap/"))
 

@@ -39,7 +39,7 @@ def submit_login(page, base: str, username: str, password: str = DEMO_PASSWORD) 
 
 
 def user_menu(page) -> None:
-    page.locator(".navbar .dropdown-toggle").click()
+    page.get_by_test_id("user-menu").click()
 
 
 def log_out(page) -> None:

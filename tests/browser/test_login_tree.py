@@ -27,7 +27,7 @@ def assert_only_own_leaves(page, expected: set[str]) -> None:
     assert leaf_codes(page) == expected
     for i in range(leaves.count()):
         expect(leaves.nth(i)).to_contain_text(OWN_BADGE)
-    lead_unit = tree.locator('tr[data-leaf="2.2.e"] td').nth(3)
+    lead_unit = tree.locator('tr[data-leaf="2.2.e"] td').nth(5)  # code, name, status, points, max
     expect(lead_unit).to_have_text("Phòng Văn hóa - Xã hội")
     expect(tree.locator('tr[data-leaf="2.1.b"]')).to_have_count(0)
 
