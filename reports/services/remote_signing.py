@@ -28,20 +28,15 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from assessments.access import report_reference, sign_person_refusal
-from audit.services import Action
 from guards.storage import StoredFiles, removed_on_error
 from reports.models import (
-    DocumentEvent,
     IssuedFile,
     RemoteSigning,
     Report,
     SignatureRecord,
     SigningKey,
 )
-from reports.services.drafting import report_audit
-from reports.services.issuing import issued_file_store
-from reports.services.notices import report_awaiting_seal_notify, report_signed_settle
-from reports.services.signing import _record_signature, signer_box
+from reports.services.signing import person_signature_store, signer_box
 from reports.signing import Appearance, CertificateInfo, SigningError, certificate_info
 from reports.signing.remote import (
     Outcome,
@@ -342,35 +337,14 @@ def _store(
     stored: StoredFiles,
 ) -> IssuedFile:
     """The person's signed report, recorded the way report_sign_person records it."""
-    report, key, by = signing.report, signing.key, signing.user
-    issued = issued_file_store(
-        report=report,
-        kind=IssuedFile.Kind.REPORT,
-        stage=IssuedFile.Stage.PERSON,
+    return person_signature_store(
+        report=signing.report,
+        key=signing.key,
+        by=signing.user,
         data=data,
-        by=by,
         meta={key_: signing.state[key_] for key_ in ("signature_box", "signer_box")},
+        info=info,
+        signed_at=signed_at,
         stored=stored,
-    )
-    _record_signature(issued, SignatureRecord.Role.PERSON, FIELD, key, info, signed_at, by)
-    DocumentEvent.objects.create(
-        report=report,
-        action=DocumentEvent.Action.SIGN_PERSON,
-        user=by,
-        sha256=issued.sha256,
-        detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial} (ký số từ xa)",
-    )
-    report_audit(
-        report,
-        Action.REPORT_SIGN,
-        by,
-        f"Người có thẩm quyền ký số từ xa {report.number_text}: {info.common_name}",
-        role="person",
-        key=key.pk,
-        serial=str(info.serial),
-        sha256=issued.sha256,
         remote=signing.transaction,
     )
-    report_signed_settle(report=report, step="person")
-    report_awaiting_seal_notify(report=report)
-    return issued

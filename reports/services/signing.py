@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from assessments.access import sign_organisation_refusal, sign_person_refusal
 from audit.services import Action
-from guards.storage import removed_on_error
+from guards.storage import StoredFiles, removed_on_error
 from reports.models import DocumentEvent, IssuedFile, Report, SignatureRecord, SigningKey
 from reports.services.drafting import report_audit
 from reports.services.issuing import issued_file_store
@@ -175,37 +175,66 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User
             reason=f"Ký ban hành {report.number_text}",
             location=report.assessment.commune.document_place,
         )
-        issued = issued_file_store(
+        return person_signature_store(
             report=report,
-            kind=IssuedFile.Kind.REPORT,
-            stage=IssuedFile.Stage.PERSON,
-            data=signed,
+            key=key,
             by=by,
+            data=signed,
             meta={"signature_box": place, "signer_box": box},
+            info=info,
+            signed_at=signed_at,
             stored=stored,
         )
-        _record_signature(
-            issued, SignatureRecord.Role.PERSON, "ChuKyNguoiKy", key, info, signed_at, by
-        )
-        DocumentEvent.objects.create(
-            report=report,
-            action=DocumentEvent.Action.SIGN_PERSON,
-            user=by,
-            sha256=issued.sha256,
-            detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}",
-        )
-        report_audit(
-            report,
-            Action.REPORT_SIGN,
-            by,
-            f"Người có thẩm quyền ký số {report.number_text}: {info.common_name}",
-            role="person",
-            key=key.pk,
-            serial=str(info.serial),
-            sha256=issued.sha256,
-        )
-        report_signed_settle(report=report, step="person")
-        report_awaiting_seal_notify(report=report)
+
+
+def person_signature_store(
+    *,
+    report: Report,
+    key: SigningKey,
+    by: User,
+    data: bytes,
+    meta: dict[str, Any],
+    info: CertificateInfo,
+    signed_at: datetime,
+    stored: StoredFiles,
+    remote: str = "",
+) -> IssuedFile:
+    """Store the report signed by the person and record it (signature, document log, audit),
+    then settle the signer's notice and tell the secretary: the same for a local signature and
+    a remote one (`remote`: the provider's transaction). Inside the caller's transaction."""
+    issued = issued_file_store(
+        report=report,
+        kind=IssuedFile.Kind.REPORT,
+        stage=IssuedFile.Stage.PERSON,
+        data=data,
+        by=by,
+        meta=meta,
+        stored=stored,
+    )
+    _record_signature(issued, SignatureRecord.Role.PERSON, "ChuKyNguoiKy", key, info, signed_at, by)
+    how = " (ký số từ xa)" if remote else ""
+    DocumentEvent.objects.create(
+        report=report,
+        action=DocumentEvent.Action.SIGN_PERSON,
+        user=by,
+        sha256=issued.sha256,
+        detail=f"{info.common_name} – {info.issuer_name} – số hiệu {info.serial}{how}",
+    )
+    details: dict[str, Any] = {"remote": remote} if remote else {}
+    report_audit(
+        report,
+        Action.REPORT_SIGN,
+        by,
+        f"Người có thẩm quyền ký số{' từ xa' if remote else ''} {report.number_text}: "
+        f"{info.common_name}",
+        role="person",
+        key=key.pk,
+        serial=str(info.serial),
+        sha256=issued.sha256,
+        **details,
+    )
+    report_signed_settle(report=report, step="person")
+    report_awaiting_seal_notify(report=report)
     return issued
 
 
