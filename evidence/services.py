@@ -187,6 +187,21 @@ def _store_version(
     return record
 
 
+def _next_sequence(assessment: Assessment, criterion: Criterion) -> int:
+    """The next evidence number of a sub-criterion, under its assignment's row lock: one
+    writer at a time per sub-criterion, so sequence numbers never collide."""
+    Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
+    last = Evidence.objects.filter(assessment=assessment, criterion=criterion).aggregate(
+        n=Max("sequence")
+    )["n"]
+    return (last or 0) + 1
+
+
+def evidence_code(criterion: Criterion, sequence: int) -> str:
+    """'MC-2.2.e-03'."""
+    return f"MC-{criterion.code}-{sequence:02d}"
+
+
 def find_duplicate(assessment: Assessment, digest: str) -> Evidence | None:
     return (
         Evidence.objects.filter(
@@ -320,19 +335,12 @@ def _create_evidence(
         duplicate = find_duplicate(assessment, digest)
         if duplicate is not None:
             raise _StoredMeanwhile(duplicate)
-    # One writer at a time per sub-criterion, so sequence numbers never collide.
-    Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
-    sequence = (
-        Evidence.objects.filter(assessment=assessment, criterion=criterion).aggregate(
-            n=Max("sequence")
-        )["n"]
-        or 0
-    ) + 1
+    sequence = _next_sequence(assessment, criterion)
     evidence = Evidence.objects.create(
         assessment=assessment,
         criterion=criterion,
         sequence=sequence,
-        code=f"MC-{criterion.code}-{sequence:02d}",
+        code=evidence_code(criterion, sequence),
         title=nfc(title) or Path(name).stem,
         created_by=by,
     )
@@ -602,19 +610,12 @@ def evidence_reuse(
             f"Kỳ này đã có minh chứng {duplicate.code} “{duplicate.title}” cùng nội dung tệp; "
             "dùng “Liên kết” để gắn minh chứng đó vào tiêu chí này."
         )
-    # One writer at a time per sub-criterion, so sequence numbers never collide.
-    Assignment.objects.select_for_update().get(assessment=assessment, criterion=criterion)
-    sequence = (
-        Evidence.objects.filter(assessment=assessment, criterion=criterion).aggregate(
-            n=Max("sequence")
-        )["n"]
-        or 0
-    ) + 1
+    sequence = _next_sequence(assessment, criterion)
     new = Evidence.objects.create(
         assessment=assessment,
         criterion=criterion,
         sequence=sequence,
-        code=f"MC-{criterion.code}-{sequence:02d}",
+        code=evidence_code(criterion, sequence),
         title=old.title,
         doc_number=old.doc_number,
         issue_date=old.issue_date,
