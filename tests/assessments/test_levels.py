@@ -19,8 +19,10 @@ from assessments.selectors import Results
 from criteria import scoring
 from criteria.models import CriteriaSet, Level
 from criteria.rules import fmt_points
+from reports.xlsx import level_formula
+from tests.reports.test_formats import _evaluate
 
-BOUNDARIES = ["0", "84.99", "85", "89.99", "90", "100"]
+BOUNDARIES = ["0", "84.99", "85", "89.99", "90", "92.5", "100"]
 MUC_2 = "mức 2: Đạt từ 85 đến dưới 90 điểm"
 
 
@@ -381,3 +383,142 @@ def test_range_labels_use_a_decimal_comma():
     assert Level(name="mức 1", max_points_exclusive=D("84.5")).range_label == "Dưới 84,5 điểm"
     level = Level(name="mức 2", min_points=D("84.5"), max_points_exclusive=D("90"))
     assert level.range_label == "Đạt từ 84,5 đến dưới 90 điểm"
+
+
+# -- issue 13: the wording at every total, in every configuration -----------------------------
+
+MUC_1 = "mức 1: Dưới 85 điểm"
+MUC_3_OPEN = "mức 3: Đạt từ 90 điểm trở lên"
+
+
+def open_official_levels() -> list[Level]:
+    """The draft set's bands, verified: mức 1 has no floor, mức 3 no ceiling."""
+    levels = draft_levels()
+    for level in levels:
+        level.provenance = "official"
+    return levels
+
+
+@pytest.mark.parametrize(
+    ("points", "text", "target_text"),
+    [
+        # issue 13 said "Đã đủ điểm dưới 85 điểm" at 0: the registered level without a floor
+        ("0", f"đạt mức đã đăng ký ({MUC_1})", "đạt mức đã đăng ký"),
+        ("84.99", f"đạt mức đã đăng ký ({MUC_1})", "đạt mức đã đăng ký"),
+        (
+            "85",
+            f"vượt khung điểm của mức đã đăng ký ({MUC_1})",
+            "vượt khung điểm của mức đã đăng ký",
+        ),
+        (
+            "92.5",
+            f"vượt khung điểm của mức đã đăng ký ({MUC_1})",
+            "vượt khung điểm của mức đã đăng ký",
+        ),
+    ],
+)
+def test_unverified_registered_level_without_a_floor(points, text, target_text):
+    statement = level_statement(draft(target="mức 1"), total(points))
+    assert (statement.text, statement.target_text) == (text, target_text)
+    assert statement.shortfall == 0 and statement.level is None
+
+
+@pytest.mark.parametrize(
+    ("target", "points", "text"),
+    [
+        # issue 13 said "Đã đủ điểm đạt từ 85 đến dưới 90 điểm" at 90 and 92.5
+        (
+            "mức 2",
+            "92.5",
+            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), cao hơn mức đã đăng ký (mức 2)",
+        ),
+        ("mức 3", "92.5", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), đúng mức đã đăng ký"),
+        (None, "92.5", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm)"),
+    ],
+)
+def test_verified_at_92_5(target, points, text):
+    assert say(verified(target=target), points) == text
+
+
+@pytest.mark.parametrize(
+    ("target", "points", "text"),
+    [
+        ("mức 1", "0", "đạt mức 1 (Dưới 85 điểm), đúng mức đã đăng ký"),
+        ("mức 1", "84.99", "đạt mức 1 (Dưới 85 điểm), đúng mức đã đăng ký"),
+        ("mức 1", "85", "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), cao hơn mức đã đăng ký (mức 1)"),
+        ("mức 1", "100", "đạt mức 3 (Đạt từ 90 điểm trở lên), cao hơn mức đã đăng ký (mức 1)"),
+        (
+            "mức 2",
+            "0",
+            f"đạt mức 1 (Dưới 85 điểm), còn thiếu 85 điểm để đạt mức đã đăng ký ({MUC_2})",
+        ),
+        ("mức 2", "90", "đạt mức 3 (Đạt từ 90 điểm trở lên), cao hơn mức đã đăng ký (mức 2)"),
+        (
+            "mức 3",
+            "89.99",
+            "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), còn thiếu 0,01 điểm để đạt mức đã đăng ký "
+            f"({MUC_3_OPEN})",
+        ),
+        # above the top level (no ceiling): still the top level, the registered one
+        ("mức 3", "100", "đạt mức 3 (Đạt từ 90 điểm trở lên), đúng mức đã đăng ký"),
+    ],
+)
+def test_verified_open_bands_against_the_registered_level(target, points, text):
+    assert say(results(open_official_levels(), target=target), points) == text
+
+
+CONFIGURATIONS = {
+    "draft, none": lambda: draft(),
+    "draft, mức 1": lambda: draft(target="mức 1"),
+    "draft, mức 2": lambda: draft(target="mức 2"),
+    "draft, mức 3": lambda: draft(target="mức 3"),
+    "verified, none": lambda: verified(),
+    "verified, mức 2": lambda: verified(target="mức 2"),
+    "verified, mức 3": lambda: verified(target="mức 3"),
+    "open, mức 1": lambda: results(open_official_levels(), target="mức 1"),
+    "open, mức 3": lambda: results(open_official_levels(), target="mức 3"),
+}
+
+
+def _band_holds(level: Level, points: D) -> bool:
+    return (level.min_points is None or points >= level.min_points) and (
+        level.max_points_exclusive is None or points < level.max_points_exclusive
+    )
+
+
+@pytest.mark.parametrize("name", CONFIGURATIONS)
+@pytest.mark.parametrize("points", BOUNDARIES)
+def test_the_statement_never_contradicts_the_total(name, points):
+    """Whatever the configuration: "reached" only when the band holds the total, "còn thiếu"
+    only below the registered floor, "vượt" only past its ceiling; never "Đã đủ điểm"."""
+    res = CONFIGURATIONS[name]()
+    statement = level_statement(res, total(points))
+    said = f"{statement.text} {statement.target_text}"
+    assert "đủ điểm" not in said.lower()
+    target, value = res.assessment.target_level, D(points)
+    if target is None:
+        assert statement.target_text == ""
+        return
+    below = target.min_points is not None and value < target.min_points
+    above = target.max_points_exclusive is not None and value >= target.max_points_exclusive
+    assert ("còn thiếu" in said) == below
+    if statement.level is None:
+        assert ("vượt khung" in said) == above
+        assert ("đạt mức đã đăng ký" in said and not below and not above) == _band_holds(
+            target, value
+        )
+    else:
+        assert _band_holds(statement.level, value) or statement.level == max(
+            res.levels, key=lambda lv: lv.min_points or D(0)
+        )
+
+
+@pytest.mark.parametrize("name", CONFIGURATIONS)
+def test_the_xlsx_formula_says_the_statement_at_every_boundary(name):
+    res = CONFIGURATIONS[name]()
+    _, branches = level_formula(res, "E9")
+    for points in [D(p) for p in [*BOUNDARIES, "12.25", "99.99"]]:
+        expected = statement_for_points(res, points).text
+        expected = f"{expected[:1].upper()}{expected[1:]}." if expected else ""
+        chosen = next(expression for bound, expression in branches if points >= bound)
+        assert _evaluate(chosen, points) == expected, points
