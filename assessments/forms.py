@@ -11,7 +11,14 @@ from assessments.models import Assessment, Unit
 from assessments.services import MAX_CASES
 from criteria.models import CriteriaSet
 from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
-from guards.inputs import MAX_INT, CleanInputMixin, IntField, ModelChoicesField, id_param
+from guards.inputs import (
+    MAX_INT,
+    CleanInputMixin,
+    DecimalCommaField,
+    IntField,
+    ModelChoicesField,
+    id_param,
+)
 
 
 class AssignmentForm(CleanInputMixin, forms.Form):
@@ -49,7 +56,7 @@ class ScoreForm(CleanInputMixin, forms.Form):
 
     version = IntField(widget=forms.HiddenInput)
     not_arising = forms.BooleanField(label=_("Không phát sinh trong kỳ"), required=False)
-    points = forms.DecimalField(
+    points = DecimalCommaField(
         label=_("Điểm tự chấm"), required=False, min_value=0, max_digits=6, decimal_places=2
     )
     passed = forms.TypedChoiceField(
@@ -58,8 +65,8 @@ class ScoreForm(CleanInputMixin, forms.Form):
         choices=[("1", _("Đạt")), ("0", _("Không đạt"))],
         widget=forms.RadioSelect,
     )
-    numerator = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
-    denominator = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    numerator = DecimalCommaField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    denominator = DecimalCommaField(required=False, min_value=0, max_digits=14, decimal_places=2)
     result_text = forms.CharField(
         label=_("Kết quả thực hiện"),
         required=False,
@@ -94,9 +101,6 @@ class ScoreForm(CleanInputMixin, forms.Form):
         if rule != RuleKind.FREE:
             del self.fields["points"]
         else:
-            self.fields["points"].widget.attrs.update(
-                {"step": str(criterion.step), "max": str(criterion.max_points), "min": "0"}
-            )
             self.fields["points"].help_text = _("Từ 0 đến %(max)s, bước %(step)s") % {
                 "max": fmt_points(criterion.max_points),
                 "step": fmt_points(criterion.step),
@@ -137,7 +141,7 @@ class ReviewForm(CleanInputMixin, forms.Form):
         choices=[("approve", "approve"), ("return", "return"), ("adjust", "adjust")]
     )
     comment = forms.CharField(required=False)
-    points = forms.DecimalField(required=False, min_value=0, max_digits=6, decimal_places=2)
+    points = DecimalCommaField(required=False, min_value=0, max_digits=6, decimal_places=2)
     confirm_missing_evidence = forms.BooleanField(required=False)
 
 

@@ -13,7 +13,9 @@ are not allowed."), so the messages are written here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -148,3 +150,55 @@ def on_portal(request: HttpRequest, target: str) -> bool:
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
     )
+
+
+# -- Points as a Vietnamese browser types them (issue 13) -------------------------------------
+
+# "2", "0,5", "0.5", ",5", "12,25"; one separator, ASCII digits only. The length bound keeps
+# "9" * 400 and the like out of Decimal before max_digits speaks.
+_DECIMAL_TEXT = re.compile(r"^-?(?:\d{1,20}(?:[.,]\d{0,20})?|[.,]\d{1,20})$", re.ASCII)
+NOT_A_NUMBER = "Hãy nhập một số, ví dụ 2 hoặc 0,5 (dấu phẩy hoặc dấu chấm thập phân)."
+
+
+def decimal_text(value: Decimal) -> str:
+    """A number as a Vietnamese reader writes it: 24, 2,5 (no trailing zeros)."""
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+class DecimalCommaField(forms.DecimalField):
+    """A number typed with a decimal comma ("0,5") or point ("0.5"), shown with a comma.
+
+    Browsers in Vietnamese refuse "0,5" in `<input type="number">`, so the widget is a text
+    input with the decimal keypad on phones; the server reads either separator and refuses
+    anything else (thousand separators, "1e3", "NaN", letters) with a Vietnamese message."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": NOT_A_NUMBER,
+        "min_value": AT_LEAST,
+        "max_value": AT_MOST,
+        "max_digits": "Số quá lớn: tối đa %(max)s chữ số.",
+        "max_decimal_places": "Chỉ được có tối đa %(max)s chữ số sau dấu phẩy.",
+        "max_whole_digits": "Số quá lớn: tối đa %(max)s chữ số trước dấu phẩy.",
+    }
+
+    def to_python(self, value: Any) -> Any:  # a Decimal or None (the stubs say int)
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal | int):
+            return Decimal(value)
+        text = str(value).strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        text = text.replace(",", ".")
+        return Decimal(f"0{text}" if text.startswith(".") else text.replace("-.", "-0."))
+
+    def prepare_value(self, value: Any) -> Any:
+        return decimal_text(value) if isinstance(value, Decimal) else value
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        # No min/max/step: they belong to type="number", which this field does not use.
+        attrs = forms.Field.widget_attrs(self, widget)
+        attrs.setdefault("inputmode", "decimal")
+        attrs.setdefault("autocomplete", "off")
+        return attrs

@@ -127,7 +127,10 @@ def review(request, pk, criterion_pk):
     require_review(request.user, assessment)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Dữ liệu duyệt không hợp lệ; hãy tải lại trang.")
+        if set(form.errors) == {"points"}:  # mistyped points: say what is wrong with them
+            messages.error(request, f"Điểm điều chỉnh: {form.errors['points'][0]}")
+        else:
+            messages.error(request, "Dữ liệu duyệt không hợp lệ; hãy tải lại trang.")
         return _back(assessment, criterion_pk)
     data = form.cleaned_data
     code = score.criterion.code
