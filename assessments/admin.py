@@ -7,8 +7,14 @@ from django.db import transaction
 
 from assessments.access import membership_of
 from assessments.models import Assessment, Assignment, Commune, Membership, Unit
-from assessments.services import assessment_create, assessment_problems, membership_text
+from assessments.services import (
+    assessment_create,
+    assessment_problems,
+    assignment_update,
+    membership_text,
+)
 from audit.services import Action, audit_record
+from criteria.models import Level
 
 User = get_user_model()
 
@@ -47,8 +53,46 @@ class UnitAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name"]
 
 
+OTHER_COMMUNE_UNIT = "Đơn vị này không thuộc xã của kỳ đánh giá."
+
+
+def _level_label(level: Level) -> str:
+    """A level named with its criteria set: several sets have a "Mức 1"."""
+    return f"{level} – {level.criteria_set}"
+
+
+def _unit_label(unit: Unit) -> str:
+    return f"{unit} – {unit.commune}"
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """The unit is one of the member's commune (Membership.clean refuses any other)."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "commune", "unit", "role", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("unit")
+        if isinstance(field, forms.ModelChoiceField):
+            units = Unit.objects.select_related("commune")
+            if self.instance.pk is not None:
+                units = units.filter(commune_id=self.instance.commune_id)
+            field.queryset = units
+            field.label_from_instance = _unit_label  # type: ignore[method-assign]
+            field.error_messages["invalid_choice"] = "Hãy chọn một đơn vị của xã."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Membership.Role.STAFF and not cleaned.get("unit"):
+            self.add_error("unit", "Cán bộ, công chức phải thuộc một đơn vị của xã.")
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "commune", "unit", "role", "title"]
     list_filter = ["commune", "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
@@ -177,8 +221,32 @@ def _plain_value(value):
     return value if isinstance(value, bool | int | type(None)) else str(value)
 
 
+class AssignmentAdminForm(forms.ModelForm):
+    """An assignment's units: only the assessment's commune's, never the lead as a supporter
+    (the same rules as assessments.services.assignment_update, which saves it)."""
+
+    class Meta:
+        model = Assignment
+        fields = ["lead_unit", "supporting_units"]
+
+    def clean(self):
+        cleaned = super().clean()
+        commune_id = self.instance.assessment.commune_id
+        lead = cleaned.get("lead_unit")
+        supporting = list(cleaned.get("supporting_units") or [])
+        for unit in [lead, *supporting]:
+            if unit is not None and unit.commune_id != commune_id:
+                raise forms.ValidationError(f"Đơn vị “{unit}” không thuộc xã của kỳ đánh giá.")
+        if lead is not None and lead in supporting:
+            self.add_error(
+                "supporting_units", "Đơn vị chủ trì không thể đồng thời là đơn vị phối hợp."
+            )
+        return cleaned
+
+
 class AssignmentInline(admin.TabularInline):
     model = Assignment
+    form = AssignmentAdminForm
     extra = 0
     fields = ["criterion", "lead_unit", "supporting_units"]
     readonly_fields = ["criterion"]
@@ -194,11 +262,47 @@ class AssignmentInline(admin.TabularInline):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # The unit fields are made during this call (formfield_for_*), for this assessment.
+        request._assessment_commune_id = obj.commune_id if obj is not None else None  # type: ignore[attr-defined]
+        return super().get_formset(request, obj, **kwargs)
+
+    def _commune_units(self, request):
+        commune_id = getattr(request, "_assessment_commune_id", None)
+        return Unit.objects.filter(commune_id=commune_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lead_unit":
+            kwargs["queryset"] = self._commune_units(request)
+            kwargs["error_messages"] = {"invalid_choice": OTHER_COMMUNE_UNIT}
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "supporting_units":
+            kwargs["queryset"] = self._commune_units(request)
+            kwargs["error_messages"] = {
+                "invalid_choice": "Đơn vị “%(value)s” không thuộc xã của kỳ đánh giá."
+            }
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 class AssessmentAdminForm(forms.ModelForm):
     class Meta:
         model = Assessment
         fields = [*ASSESSMENT_CREATE_FIELDS, "status", "registration_recipient"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("target_level")
+        if isinstance(field, forms.ModelChoiceField):
+            levels = Level.objects.select_related("criteria_set")
+            if self.instance.pk is not None:
+                levels = levels.filter(criteria_set_id=self.instance.criteria_set_id)
+            field.queryset = levels
+            field.label_from_instance = _level_label  # type: ignore[method-assign]
+            field.error_messages["invalid_choice"] = (
+                "Mức đăng ký không thuộc bộ tiêu chí của kỳ đánh giá."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -234,6 +338,29 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its assignments and scores belong to this commune and set: they are not moved.
+        return ["commune", "criteria_set"] if obj is not None else []
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Assignment:
+            return super().save_formset(request, form, formset, change)
+        # Saved by the portal's own service: the same checks, the same audit record.
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
+        for item in formset.forms:
+            if not item.has_changed():
+                continue
+            assignment = Assignment.objects.select_related(
+                "criterion", "assessment__commune", "lead_unit"
+            ).get(pk=item.instance.pk)
+            assignment_update(
+                assignment=assignment,
+                lead_unit=item.cleaned_data.get("lead_unit"),
+                supporting_units=list(item.cleaned_data.get("supporting_units") or []),
+                by=request.user,
+            )
+            formset.changed_objects.append((assignment, item.changed_data))
 
     def save_model(self, request, obj, form, change):
         if change:
