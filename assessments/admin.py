@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 
 from assessments.access import membership_of
@@ -163,6 +164,32 @@ def _audit_account(request, action: str, account, summary: str, **details) -> No
     )
 
 
+PERMISSION_ACTIONS = {"add": "Thêm", "change": "Sửa", "delete": "Xóa", "view": "Xem"}
+
+
+def _permission_label(permission) -> str:
+    """'Thêm đơn vị (assessments)' rather than Django's stored 'Can add đơn vị'."""
+    action, _sep, _model = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if action not in PERMISSION_ACTIONS or model is None:
+        return str(permission)
+    return f"{PERMISSION_ACTIONS[action]} {model._meta.verbose_name} ({model._meta.app_label})"
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django writes this field's warning in English only (not marked for translation)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("usable_password")
+        if field is not None:
+            field.help_text = (
+                "Người dùng có được đăng nhập bằng mật khẩu hay không. "
+                '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+                "Nếu tắt, mật khẩu hiện tại của tài khoản này sẽ mất.</li></ul>"
+            )
+
+
 admin.site.unregister(User)
 
 
@@ -170,6 +197,15 @@ admin.site.unregister(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's account admin; every change of an account (its rights, its password, its
     removal) is written to the audit trail."""
+
+    change_password_form = PasswordChangeForm
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and field is not None:
+            field.queryset = field.queryset.select_related("content_type")
+            field.label_from_instance = _permission_label
+        return field
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

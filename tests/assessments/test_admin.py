@@ -258,3 +258,17 @@ def test_a_signing_key_of_another_communes_person_is_refused(
     assert response.status_code == 200
     assert "Người ký này không thuộc xã đã chọn." in response.content.decode()
     assert SigningKey.objects.count() == keys
+
+
+def test_the_account_pages_speak_vietnamese(client, demo, login_as, administrator):
+    login_as(administrator)
+    account = demo.user("vhxh")
+    user_page = client.get(reverse("admin:auth_user_change", args=[account.pk])).content.decode()
+    assert "Thêm đơn vị (assessments)" in user_page
+    assert "Can add" not in user_page
+    password = reverse("admin:auth_user_password_change", args=[account.pk])
+    password_page = client.get(password).content.decode()
+    assert "Nếu tắt, mật khẩu hiện tại của tài khoản này sẽ mất." in password_page
+    assert "If disabled" not in password_page
+    scripts = client.get(reverse("admin:jsi18n")).content.decode()
+    assert "Ch\\u1ecdn t\\u1ea5t c\\u1ea3 %s" in scripts or "Chọn tất cả %s" in scripts
