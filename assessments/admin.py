@@ -77,11 +77,12 @@ class MembershipAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields.get("unit")
         if isinstance(field, forms.ModelChoiceField):
-            units = Unit.objects.select_related("commune")
             if self.instance.pk is not None:
-                units = units.filter(commune_id=self.instance.commune_id)
-            field.queryset = units
-            field.label_from_instance = _unit_label  # type: ignore[method-assign]
+                # Moving someone to another commune: remove the membership, add a new one.
+                field.queryset = Unit.objects.filter(commune_id=self.instance.commune_id)
+            else:
+                field.queryset = Unit.objects.select_related("commune")
+                field.label_from_instance = _unit_label  # type: ignore[method-assign]
             field.error_messages["invalid_choice"] = "Hãy chọn một đơn vị của xã."
 
     def clean(self):

@@ -272,3 +272,12 @@ def test_the_account_pages_speak_vietnamese(client, demo, login_as, administrato
     assert "If disabled" not in password_page
     scripts = client.get(reverse("admin:jsi18n")).content.decode()
     assert "Ch\\u1ecdn t\\u1ea5t c\\u1ea3 %s" in scripts or "Chọn tất cả %s" in scripts
+
+
+def test_a_new_membership_names_each_units_commune(client, demo, login_as, administrator):
+    login_as(administrator)
+    choices = _choices(
+        client.get(reverse("admin:assessments_membership_add")).context["adminform"].form, "unit"
+    )
+    assert len(choices) == Unit.objects.count()
+    assert any(label.endswith(f" – {demo.other_commune}") for _, label in choices)
