@@ -304,23 +304,42 @@ class AssignmentInline(admin.TabularInline):
         request._assessment_commune_id = obj.commune_id if obj is not None else None  # type: ignore[attr-defined]
         return super().get_formset(request, obj, **kwargs)
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related("criterion", "lead_unit").prefetch_related(
+            "supporting_units"
+        )
+
     def _commune_units(self, request):
         commune_id = getattr(request, "_assessment_commune_id", None)
         return Unit.objects.filter(commune_id=commune_id)
 
+    def _unit_choices(self, request) -> list[tuple[int, str]]:
+        # Read once for every row (each row's field copies this list, not the query).
+        if not hasattr(request, "_assessment_unit_choices"):
+            units = self._commune_units(request)
+            request._assessment_unit_choices = [(unit.pk, str(unit)) for unit in units]
+        return request._assessment_unit_choices
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "lead_unit":
-            kwargs["queryset"] = self._commune_units(request)
-            kwargs["error_messages"] = {"invalid_choice": OTHER_COMMUNE_UNIT}
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name != "lead_unit":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = self._commune_units(request)
+        kwargs["error_messages"] = {"invalid_choice": OTHER_COMMUNE_UNIT}
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field.choices = [("", field.empty_label), *self._unit_choices(request)]
+        return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "supporting_units":
-            kwargs["queryset"] = self._commune_units(request)
-            kwargs["error_messages"] = {
-                "invalid_choice": "Đơn vị “%(value)s” không thuộc xã của kỳ đánh giá."
-            }
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name != "supporting_units":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = self._commune_units(request)
+        kwargs["error_messages"] = {
+            "invalid_choice": "Đơn vị “%(value)s” không thuộc xã của kỳ đánh giá."
+        }
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        field.choices = self._unit_choices(request)
+        return field
 
 
 class AssessmentAdminForm(forms.ModelForm):

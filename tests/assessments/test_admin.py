@@ -12,6 +12,7 @@ from assessments.models import Assessment, Assignment, Membership, Unit
 from audit.models import AuditEntry
 from criteria.models import CriteriaSet, Level
 from reports.models import SigningKey
+from tests.queries import at_most
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +100,24 @@ def test_the_membership_unit_list_is_the_members_communes(client, demo, login_as
     choices = _choices(client.get(url).context["adminform"].form, "unit")
     own = Unit.objects.filter(commune=demo.commune).values_list("pk", flat=True)
     assert {value for value, _ in choices} == {str(pk) for pk in own}
+
+
+def test_the_assignment_rows_cost_no_query_each(client, demo, login_as, administrator):
+    login_as(administrator)
+    url = _assessment_url(demo.assessment)
+    what = (
+        "session, user, assessment (+ commune, set, level), the commune's units, the "
+        "assignments with criterion and lead, their supporting units, the level choices, ..."
+    )
+    # Expect 11 (was 245: four per row); the ceiling leaves room for the admin's own reads.
+    with at_most(14, what) as few:
+        html = client.get(url).content.decode()
+    assignment = demo.assessment.assignments.exclude(lead_unit=None).first()
+    assert assignment is not None
+    selected = f'<option value="{assignment.lead_unit_id}" selected>'
+    assert selected in html
+    # 14 queries for 47 rows: nothing is read per row.
+    assert demo.assessment.assignments.count() > len(few)
 
 
 # -- What is refused ------------------------------------------------------------------------
