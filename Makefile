@@ -49,6 +49,7 @@ bench: $(VENV)/.installed
 # Our Vietnamese labels for third-party apps (locale/); the compiled .mo is committed.
 messages:
 	msgfmt --check-format -o locale/vi/LC_MESSAGES/django.mo locale/vi/LC_MESSAGES/django.po
+	msgfmt --check-format -o locale/vi/LC_MESSAGES/djangojs.mo locale/vi/LC_MESSAGES/djangojs.po
 
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

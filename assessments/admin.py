@@ -3,12 +3,19 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 
 from assessments.access import membership_of
 from assessments.models import Assessment, Assignment, Commune, Membership, Unit
-from assessments.services import assessment_create, assessment_problems, membership_text
+from assessments.services import (
+    assessment_create,
+    assessment_problems,
+    assignment_update,
+    membership_text,
+)
 from audit.services import Action, audit_record
+from criteria.models import Level
 
 User = get_user_model()
 
@@ -47,8 +54,47 @@ class UnitAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name"]
 
 
+OTHER_COMMUNE_UNIT = "Đơn vị này không thuộc xã của kỳ đánh giá."
+
+
+def _level_label(level: Level) -> str:
+    """A level named with its criteria set: several sets have a "Mức 1"."""
+    return f"{level} – {level.criteria_set}"
+
+
+def _unit_label(unit: Unit) -> str:
+    return f"{unit} – {unit.commune}"
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """The unit is one of the member's commune (Membership.clean refuses any other)."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "commune", "unit", "role", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("unit")
+        if isinstance(field, forms.ModelChoiceField):
+            if self.instance.pk is not None:
+                # Moving someone to another commune: remove the membership, add a new one.
+                field.queryset = Unit.objects.filter(commune_id=self.instance.commune_id)
+            else:
+                field.queryset = Unit.objects.select_related("commune")
+                field.label_from_instance = _unit_label  # type: ignore[method-assign]
+            field.error_messages["invalid_choice"] = "Hãy chọn một đơn vị của xã."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Membership.Role.STAFF and not cleaned.get("unit"):
+            self.add_error("unit", "Cán bộ, công chức phải thuộc một đơn vị của xã.")
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "commune", "unit", "role", "title"]
     list_filter = ["commune", "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
@@ -119,6 +165,32 @@ def _audit_account(request, action: str, account, summary: str, **details) -> No
     )
 
 
+PERMISSION_ACTIONS = {"add": "Thêm", "change": "Sửa", "delete": "Xóa", "view": "Xem"}
+
+
+def _permission_label(permission) -> str:
+    """'Thêm đơn vị (assessments)' rather than Django's stored 'Can add đơn vị'."""
+    action, _sep, _model = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if action not in PERMISSION_ACTIONS or model is None:
+        return str(permission)
+    return f"{PERMISSION_ACTIONS[action]} {model._meta.verbose_name} ({model._meta.app_label})"
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django writes this field's warning in English only (not marked for translation)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("usable_password")
+        if field is not None:
+            field.help_text = (
+                "Người dùng có được đăng nhập bằng mật khẩu hay không. "
+                '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+                "Nếu tắt, mật khẩu hiện tại của tài khoản này sẽ mất.</li></ul>"
+            )
+
+
 admin.site.unregister(User)
 
 
@@ -126,6 +198,15 @@ admin.site.unregister(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's account admin; every change of an account (its rights, its password, its
     removal) is written to the audit trail."""
+
+    change_password_form = PasswordChangeForm
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and field is not None:
+            field.queryset = field.queryset.select_related("content_type")
+            field.label_from_instance = _permission_label
+        return field
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -177,8 +258,32 @@ def _plain_value(value):
     return value if isinstance(value, bool | int | type(None)) else str(value)
 
 
+class AssignmentAdminForm(forms.ModelForm):
+    """An assignment's units: only the assessment's commune's, never the lead as a supporter
+    (the same rules as assessments.services.assignment_update, which saves it)."""
+
+    class Meta:
+        model = Assignment
+        fields = ["lead_unit", "supporting_units"]
+
+    def clean(self):
+        cleaned = super().clean()
+        commune_id = self.instance.assessment.commune_id
+        lead = cleaned.get("lead_unit")
+        supporting = list(cleaned.get("supporting_units") or [])
+        for unit in [lead, *supporting]:
+            if unit is not None and unit.commune_id != commune_id:
+                raise forms.ValidationError(f"Đơn vị “{unit}” không thuộc xã của kỳ đánh giá.")
+        if lead is not None and lead in supporting:
+            self.add_error(
+                "supporting_units", "Đơn vị chủ trì không thể đồng thời là đơn vị phối hợp."
+            )
+        return cleaned
+
+
 class AssignmentInline(admin.TabularInline):
     model = Assignment
+    form = AssignmentAdminForm
     extra = 0
     fields = ["criterion", "lead_unit", "supporting_units"]
     readonly_fields = ["criterion"]
@@ -194,11 +299,66 @@ class AssignmentInline(admin.TabularInline):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # The unit fields are made during this call (formfield_for_*), for this assessment.
+        request._assessment_commune_id = obj.commune_id if obj is not None else None  # type: ignore[attr-defined]
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related("criterion", "lead_unit").prefetch_related(
+            "supporting_units"
+        )
+
+    def _commune_units(self, request):
+        commune_id = getattr(request, "_assessment_commune_id", None)
+        return Unit.objects.filter(commune_id=commune_id)
+
+    def _unit_choices(self, request) -> list[tuple[int, str]]:
+        # Read once for every row (each row's field copies this list, not the query).
+        if not hasattr(request, "_assessment_unit_choices"):
+            units = self._commune_units(request)
+            request._assessment_unit_choices = [(unit.pk, str(unit)) for unit in units]
+        return request._assessment_unit_choices
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name != "lead_unit":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = self._commune_units(request)
+        kwargs["error_messages"] = {"invalid_choice": OTHER_COMMUNE_UNIT}
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field.choices = [("", field.empty_label), *self._unit_choices(request)]
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name != "supporting_units":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = self._commune_units(request)
+        kwargs["error_messages"] = {
+            "invalid_choice": "Đơn vị “%(value)s” không thuộc xã của kỳ đánh giá."
+        }
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        field.choices = self._unit_choices(request)
+        return field
+
 
 class AssessmentAdminForm(forms.ModelForm):
     class Meta:
         model = Assessment
         fields = [*ASSESSMENT_CREATE_FIELDS, "status", "registration_recipient"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("target_level")
+        if isinstance(field, forms.ModelChoiceField):
+            levels = Level.objects.select_related("criteria_set")
+            if self.instance.pk is not None:
+                levels = levels.filter(criteria_set_id=self.instance.criteria_set_id)
+            field.queryset = levels
+            field.label_from_instance = _level_label  # type: ignore[method-assign]
+            field.error_messages["invalid_choice"] = (
+                "Mức đăng ký không thuộc bộ tiêu chí của kỳ đánh giá."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -234,6 +394,29 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its assignments and scores belong to this commune and set: they are not moved.
+        return ["commune", "criteria_set"] if obj is not None else []
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Assignment:
+            return super().save_formset(request, form, formset, change)
+        # Saved by the portal's own service: the same checks, the same audit record.
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
+        for item in formset.forms:
+            if not item.has_changed():
+                continue
+            assignment = Assignment.objects.select_related(
+                "criterion", "assessment__commune", "lead_unit"
+            ).get(pk=item.instance.pk)
+            assignment_update(
+                assignment=assignment,
+                lead_unit=item.cleaned_data.get("lead_unit"),
+                supporting_units=list(item.cleaned_data.get("supporting_units") or []),
+                by=request.user,
+            )
+            formset.changed_objects.append((assignment, item.changed_data))
 
     def save_model(self, request, obj, form, change):
         if change:

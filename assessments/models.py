@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -132,6 +133,12 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.get_username()} – {self.title or self.get_role_display()}"
 
+    def clean(self) -> None:
+        # Any form (the Django admin's too) refuses a unit of another commune.
+        unit = self.unit
+        if unit is not None and self.commune_id is not None and unit.commune_id != self.commune_id:
+            raise ValidationError({"unit": _("Đơn vị này không thuộc xã đã chọn.")})
+
     @property
     def is_leader(self) -> bool:
         return self.role == self.Role.LEADER
@@ -229,6 +236,18 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commune} – {self.get_period_display()} {self.year}"
+
+    def clean(self) -> None:
+        # The registered level is one of the assessment's own criteria set.
+        level = self.target_level
+        if (
+            level is not None
+            and self.criteria_set_id
+            and level.criteria_set_id != self.criteria_set_id
+        ):
+            raise ValidationError(
+                {"target_level": _("Mức đăng ký không thuộc bộ tiêu chí của kỳ đánh giá.")}
+            )
 
     @property
     def registration_reference(self) -> str:
@@ -349,6 +368,19 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.code} → {self.lead_unit or 'chưa phân công'}"
+
+    def clean(self) -> None:
+        # The lead unit is one of the assessment's commune (the supporting units, a
+        # many-to-many, are checked by the forms and assessments.services.assignment_update).
+        lead = self.lead_unit
+        if (
+            lead is not None
+            and self.assessment_id
+            and lead.commune_id != self.assessment.commune_id
+        ):
+            raise ValidationError(
+                {"lead_unit": _("Đơn vị chủ trì không thuộc xã của kỳ đánh giá.")}
+            )
 
     def is_led_by(self, unit: Unit | int | None) -> bool:
         """The unit leads it, or "Các cơ quan, đơn vị" (every unit) does."""

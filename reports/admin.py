@@ -7,6 +7,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from assessments.models import Membership
 from reports.models import (
     DocumentEvent,
     Dossier,
@@ -54,9 +55,31 @@ class SigningKeyForm(forms.ModelForm):
             "is_test",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = self.fields.get("owner")
+        if isinstance(owner, forms.ModelChoiceField):
+            # Only people of a commune sign its reports; a saved key's, of its own commune.
+            people = owner.queryset.filter(membership__isnull=False).select_related(  # type: ignore[union-attr]
+                "membership__commune"
+            )
+            if self.instance.pk is not None:
+                people = people.filter(membership__commune_id=self.instance.commune_id)
+            owner.queryset = people
+            owner.label_from_instance = _signer_label  # type: ignore[method-assign,assignment]
+            owner.error_messages["invalid_choice"] = _("Hãy chọn một người ký của xã.")
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        owner, commune = cleaned.get("owner"), cleaned.get("commune")
+        if (
+            owner is not None
+            and commune is not None
+            and not Membership.objects.filter(user=owner, commune=commune).exists()
+        ):
+            self.add_error("owner", _("Người ký này không thuộc xã đã chọn."))
+            return cleaned
         upload = cleaned.get("pkcs12_upload")
         if self.instance.pk is None and cleaned.get("kind") == SigningKey.Kind.PKCS12:
             if not upload:
@@ -94,6 +117,11 @@ class SigningKeyForm(forms.ModelForm):
         if image is not None and not image.read(8).startswith(b"\x89PNG"):
             raise ValidationError(_("Hình chữ ký hoặc con dấu phải là tệp PNG."))
         return cleaned
+
+
+def _signer_label(user: Any) -> str:
+    name = user.get_full_name() or user.get_username()
+    return f"{name} ({user.get_username()}) – {user.membership.commune}"
 
 
 @admin.register(SigningKey)
