@@ -9,12 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from assessments.models import Score
 from criteria.models import Criterion
+from evidence.services import evidence_upload
 from tests.conftest import DEMO_PASSWORD
+from tests.evidence.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,6 +70,18 @@ def test_main_pages_fit_the_screen(live_server, demo_scored, page, tmp_path, use
     directories = shot_dirs(tmp_path)
     Score.objects.filter(assessment=demo_scored.assessment, criterion__code__in=WAITING).update(
         status=Score.Status.SUBMITTED, leader_points=None, leader_by=None, leader_at=None
+    )
+    evidence_upload(  # one long-named file, so the evidence list has a row to lay out
+        assessment=demo_scored.assessment,
+        criterion=Criterion.objects.get(
+            criteria_set=demo_scored.assessment.criteria_set, code=LEAF
+        ),
+        upload=SimpleUploadedFile(
+            "Kế hoạch tuyên truyền thư biểu dương công dân có sáng kiến năm 2026.pdf",
+            pdf_bytes(),
+            content_type="application/pdf",
+        ),
+        by=demo_scored.user("vhxh"),
     )
     log_in(page, live_server.url, username)
     too_wide = []
