@@ -19,8 +19,11 @@
       spinner.setAttribute("aria-hidden", "true");
       button.textContent = " " + (button.dataset.busyText || "Đang ký…");
       button.prepend(spinner);
-      // Disabled after the browser has taken the form's data (a disabled button still lets
-      // the form submit, but its own name would be left out).
+      // Looks and acts disabled at once (Bootstrap's .disabled takes the pointer away); the
+      // real `disabled` comes after the browser has taken the form's data (a disabled button
+      // would leave its own name out), when the page still runs timers.
+      button.classList.add("disabled");
+      button.setAttribute("aria-disabled", "true");
       window.setTimeout(function () { button.disabled = true; }, 0);
     });
   });

@@ -114,14 +114,22 @@ def test_secretary_issues_signer_signs_secretary_seals_anyone_verifies(
     expect(button).to_have_text("Ký số")
     button.click(no_wait_after=True)  # the navigation waits for the held request
     # Locators wait for the pending navigation; the page as it is now is read directly.
+    # Read at once, without timers: while the navigation is held a page may run none.
     state = page.evaluate(
-        """() => new Promise(resolve => setTimeout(() => {
-            const button = document.querySelector('[data-testid=sign-person] [type=submit]');
-            resolve([button.disabled, button.textContent.trim(),
-                     button.querySelectorAll('.spinner-border').length]);
-        }, 50))"""
+        """() => {
+            const form = document.querySelector('[data-testid=sign-person]');
+            const button = form.querySelector('[type=submit]');
+            return [form.getAttribute('aria-busy'), button.getAttribute('aria-disabled'),
+                    button.classList.contains('disabled'), button.textContent.trim(),
+                    button.querySelectorAll('.spinner-border').length];
+        }"""
     )
-    assert state == [True, "Đang ký…", 1]
+    assert state == ["true", "true", True, "Đang ký…", 1]
+    for _ in range(200):  # the route's callback runs as Playwright's events come in
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the signing request did not reach the browser's route"
     held[0].continue_()
     page.unroute(sign_url)
     expect(flash(page)).to_contain_text("Lưu Thị Tươi đã ký số báo cáo; chờ văn thư đóng dấu.")
