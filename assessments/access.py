@@ -26,10 +26,8 @@ take the objects they are given (an evidence's `assessment`, `created_by` and `l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -44,6 +42,7 @@ from assessments.models import (
     Unit,
     UnitDeadline,
 )
+from guards.rules import RULES, rule  # noqa: F401 (re-exported: views import them from here)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -68,34 +67,9 @@ ISSUED = "issued"
 
 
 # -- Views declare their rule ----------------------------------------------------------------
-
-RULES = {
-    "public": "anyone, signed in or not",
-    "signed_in": "any signed-in person",
-    "member": "anyone of the assessment's commune (administrators included)",
-    "unit": "staff whose unit the object concerns, leaders, the secretary (the view narrows)",
-    "reviewer": "leaders and the secretary of the commune, administrators",
-    "leader": "leaders of the commune, administrators",
-    "secretary": "the secretary of the commune, administrators (leaders for some actions)",
-    "audit_reader": "leaders (their commune) and administrators (every commune)",
-}
-
-
-def rule(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare who a view is for, in one visible place above it.
-
-    Every rule but "public" requires a signed-in person (anonymous people are sent to the
-    login page); the view's first lines then ask this module for the object and the right.
-    `access_rule` on the view lets the URL × persona test find views without a rule."""
-    if name not in RULES:
-        raise ValueError(f"Unknown access rule {name!r}; add it to RULES first.")
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = view if name == "public" else login_required(view)
-        wrapped.access_rule = name  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorate
+# The vocabulary and the decorator live in guards.rules, below every app, so that an app this
+# rule book may not be imported by (notifications) declares its views the same way; what each
+# rule means for an object is decided here.
 
 
 # -- Roles -----------------------------------------------------------------------------------

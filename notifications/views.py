@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from guards.http import AuthenticatedRequest
 from guards.inputs import next_url, on_portal
+from guards.rules import rule
 from notifications.forms import EmailSettingForm
 from notifications.models import Notification
 from notifications.selectors import email_wanted, notifications_of
@@ -27,16 +24,7 @@ from notifications.services import (
 PER_PAGE = 20
 
 
-def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    """`@rule("signed_in")` of the rule book (assessments.access), which this app, below it,
-    may not import: any signed-in person; each view then keeps to the person's own notices
-    (another person's notice is 404)."""
-    wrapped = login_required(view)
-    wrapped.access_rule = "signed_in"  # type: ignore[attr-defined]
-    return wrapped
-
-
-@signed_in
+@rule("signed_in")
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     """The person's notices, newest first, unread marked; mark all read; email on or off."""
     notices = notifications_of(request.user)
@@ -56,7 +44,7 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@signed_in
+@rule("signed_in")
 def notification_open(request: AuthenticatedRequest, notification_pk: int) -> HttpResponse:
     """Opening a notice marks it read and goes where it points (a page of this portal only)."""
     notice = get_object_or_404(Notification, pk=notification_pk, user=request.user)
@@ -66,7 +54,7 @@ def notification_open(request: AuthenticatedRequest, notification_pk: int) -> Ht
     return redirect("notifications:list")
 
 
-@signed_in
+@rule("signed_in")
 @require_POST
 def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
     count = notifications_read_all(user=request.user)
@@ -74,7 +62,7 @@ def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
     return redirect(next_url(request, reverse("notifications:list")))
 
 
-@signed_in
+@rule("signed_in")
 @require_POST
 def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
     """Email on or off; the notices stay in the portal either way."""
