@@ -17,6 +17,7 @@ The calls, all POST with JSON under `<url>/csc/v1/`:
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +41,25 @@ PENDING = "authorization_pending"
 REFUSED = {"access_denied", "authorization_denied", "user_refused"}
 EXPIRED = {"expired_token", "expired", "request_expired"}
 UNREACHABLE = "Không kết nối được với dịch vụ ký số từ xa; hãy thử lại sau ít phút."
+
+
+#: the largest answer read from the service: a certificate chain and a few signatures fit in
+#: far less; a larger (or endless) answer is refused rather than held in memory
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+async def _bounded_json(response: aiohttp.ClientResponse) -> Any:
+    """The answer's JSON, read at most MAX_RESPONSE_BYTES; None when it is not JSON."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise RemoteError(UNREACHABLE)
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except ValueError:
+        return None
 
 
 class CSCService:
@@ -101,7 +121,7 @@ class CSCService:
                     "(SIGNING_CSC_CLIENT_ID / SIGNING_CSC_CLIENT_SECRET)."
                 )
             response.raise_for_status()
-            data = await response.json()
+            data = await _bounded_json(response)
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise RemoteError("Dịch vụ ký số từ xa không cấp mã truy cập (access_token).")
@@ -113,10 +133,7 @@ class CSCService:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with session.post(self._endpoint(name), json=body, headers=headers) as response:
             status = response.status
-            try:
-                data = await response.json(content_type=None)
-            except ValueError:
-                data = None
+            data = await _bounded_json(response)
         if status >= 500 or not isinstance(data, dict):
             raise RemoteError(UNREACHABLE)
         if status == 401:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ from reports.services.remote_signing import remote_sign_poll, remote_sign_start
 from reports.services.signing import report_sign_organisation
 from reports.services.signing_keys import signing_key_add_csc
 from reports.signing import Appearance, validate_pdf
-from reports.signing.csc import CSCService
+from reports.signing.csc import MAX_RESPONSE_BYTES, CSCService
 from reports.signing.remote import (
     Outcome,
     PreparedPdf,
@@ -502,3 +503,33 @@ def test_a_credential_whose_certificate_changed_is_refused(client, issued, csc_k
     with pytest.raises(ValidationError, match="đã thay đổi"):
         remote_sign_start(report=issued, key=csc_key, by=leader)
     assert not RemoteSigning.objects.exists()
+
+
+def test_an_oversized_answer_from_the_service_is_refused_not_held_in_memory():
+    """The provider's answers are read at most MAX_RESPONSE_BYTES (a real local server sends
+    more)."""
+
+    class Huge(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"access_token": "' + b"x" * (MAX_RESPONSE_BYTES + 10) + b'"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        service = CSCService(
+            url=f"http://127.0.0.1:{server.server_address[1]}", client_id="cong", client_secret="s"
+        )
+        with pytest.raises(RemoteError, match="Không kết nối được"):
+            service.credential("cred-1")
+    finally:
+        server.shutdown()
