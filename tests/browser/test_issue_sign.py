@@ -106,35 +106,27 @@ def test_secretary_issues_signer_signs_secretary_seals_anyone_verifies(
     person.get_by_label("Khóa ký số của Đồng chí").select_option(str(person_key.pk))
     person.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
     person.get_by_label("Tôi đã đọc văn bản và đồng ý ký").check()
-    # Hold the request while the button shows its progress, then let it through.
-    held = []
-    sign_url = re.compile(r"/bao-cao/\d+/ky-so/$")
-    page.route(sign_url, lambda route: held.append(route))
+    # What the button shows once the form is sent: a listener on the window runs after the
+    # page's own (on the document) and keeps what it sees in sessionStorage, which outlives the
+    # navigation. Nothing holds the request: a held navigation stalled the browser in CI.
+    page.evaluate(
+        """() => window.addEventListener("submit", (event) => {
+            const form = event.target;
+            const button = form.querySelector('[type=submit]');
+            sessionStorage.setItem('signing-state', JSON.stringify([
+                form.getAttribute('aria-busy'), button.getAttribute('aria-disabled'),
+                button.classList.contains('disabled'), button.textContent.trim(),
+                button.querySelectorAll('.spinner-border').length]));
+        })"""
+    )
     button = person.locator("button[type=submit]")
     expect(button).to_have_text("Ký số")
-    button.click(no_wait_after=True)  # the navigation waits for the held request
-    # Locators wait for the pending navigation; the page as it is now is read directly.
-    # Read at once, without timers: while the navigation is held a page may run none.
-    state = page.evaluate(
-        """() => {
-            const form = document.querySelector('[data-testid=sign-person]');
-            const button = form.querySelector('[type=submit]');
-            return [form.getAttribute('aria-busy'), button.getAttribute('aria-disabled'),
-                    button.classList.contains('disabled'), button.textContent.trim(),
-                    button.querySelectorAll('.spinner-border').length];
-        }"""
-    )
-    assert state == ["true", "true", True, "Đang ký…", 1]
-    for _ in range(200):  # the route's callback runs as Playwright's events come in
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the signing request did not reach the browser's route"
-    held[0].continue_()
-    page.unroute(sign_url)
+    button.click()
     expect(flash(page)).to_contain_text("Lưu Thị Tươi đã ký số báo cáo; chờ văn thư đóng dấu.")
     expect(page.get_by_test_id("sign-person")).to_have_count(0)
     expect(page.get_by_test_id("sign-waiting")).to_contain_text("Chờ văn thư đóng dấu")
+    state = page.evaluate("() => JSON.parse(sessionStorage.getItem('signing-state'))")
+    assert state == ["true", "true", True, "Đang ký…", 1]
     screenshot("issue-4-person-signed")
 
     # The secretary finds it waiting for the seal and applies the commune's signature.
