@@ -130,6 +130,38 @@ def is_staff(user: User, commune: Commune | Assessment | int) -> bool:
     return role_in(user, commune) == Membership.Role.STAFF
 
 
+def is_commune_admin(user: User, commune: Commune | Assessment | int) -> bool:
+    """Manages the commune in the portal (units, people, roles, report settings): a member
+    named its administrator, or a system administrator."""
+    if is_admin(user):
+        return True
+    membership = membership_of(user)
+    return bool(
+        membership is not None
+        and membership.is_commune_admin
+        and membership.commune_id == _commune_id(commune)
+    )
+
+
+def administered_commune_id(user: User) -> int | None:
+    """The commune a member administers (None for everyone else, system administrators too:
+    they choose a commune)."""
+    membership = membership_of(user)
+    if membership is None or not membership.is_commune_admin:
+        return None
+    return membership.commune_id
+
+
+def require_commune_admin(user: User, commune: Commune | Assessment | int) -> None:
+    if not is_commune_admin(user, commune):
+        raise PermissionDenied("Chỉ quản trị của xã mới làm được việc này.")
+
+
+def require_system_admin(user: User) -> None:
+    if not is_admin(user):
+        raise PermissionDenied("Chỉ quản trị hệ thống mới làm được việc này.")
+
+
 def unit_id_of(user: User) -> int | None:
     """The person's unit, whatever their role (leaders may belong to one too)."""
     membership = membership_of(user)

@@ -48,7 +48,12 @@ def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> 
                 role=person["role"],
                 unit=units[person["unit"]] if person.get("unit") else None,
                 title=person.get("title", ""),
+                is_commune_admin=person.get("commune_admin", False),
             )
+        if spec.get("report_signer"):
+            commune.report_signer = get_user_model().objects.get(username=spec["report_signer"])
+            commune.report_authority = spec.get("report_authority", "")
+            commune.save(update_fields=["report_signer", "report_authority"])
         for item in spec.get("assessments", []):
             assessment_create(
                 commune=commune,

@@ -37,6 +37,26 @@ class Commune(models.Model):
             "theo loại đơn vị hành chính."
         ),
     )
+    #: who signs the commune's reports by default, set by the commune's administrator (a new
+    #: draft takes it; the secretary may still change the draft's signer)
+    report_signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký báo cáo mặc định"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    report_authority = models.CharField(
+        _("thẩm quyền ký mặc định"),
+        max_length=10,
+        blank=True,
+        choices=[
+            ("chairman", _("TM. Ủy ban nhân dân – Chủ tịch")),
+            ("deputy", _("TM. Ủy ban nhân dân – KT. Chủ tịch – Phó Chủ tịch")),
+            ("acting", _("TM. Ủy ban nhân dân – Q. Chủ tịch")),
+        ],
+    )
     created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
 
     class Meta:
@@ -118,6 +138,9 @@ class Membership(models.Model):
     title = models.CharField(
         _("chức danh"), max_length=200, blank=True, help_text=_("Ví dụ: Phó Chủ tịch UBND xã")
     )
+    #: manages the commune's units, people, roles and report settings in the portal (the
+    #: Chủ tịch, or whom an administrator names); a commune needs at least one
+    is_commune_admin = models.BooleanField(_("quản trị của xã"), default=False)
 
     class Meta:
         verbose_name = _("thành viên")

@@ -76,6 +76,7 @@ def user_create(
     unit: Unit | None = None,
     title: str = "",
     email: str = "",
+    is_commune_admin: bool = False,
     by: User | None = None,
 ) -> User:
     if unit is not None and unit.commune_id != commune.pk:
@@ -85,7 +86,12 @@ def user_create(
         username=username, password=password, email=email, first_name=first, last_name=last
     )
     membership = Membership.objects.create(
-        user=user, commune=commune, unit=unit, role=role, title=title
+        user=user,
+        commune=commune,
+        unit=unit,
+        role=role,
+        title=title,
+        is_commune_admin=is_commune_admin,
     )
     audit_record(
         action=Action.ACCOUNT_CREATE,

@@ -31,5 +31,7 @@ urlpatterns = [
     path("xac-minh/", include("reports.verify_urls")),
     path("nhat-ky/", include("reports.urls_trail")),
     path("thong-bao/", include("notifications.urls")),
+    path("quan-tri-xa/", include("administration.urls_commune")),
+    path("quan-tri-he-thong/", include("administration.urls_system")),
     path("admin/", admin.site.urls),
 ]

@@ -18,6 +18,8 @@ RULES = {
     "leader": "leaders of the commune, administrators",
     "secretary": "the secretary of the commune, administrators (leaders for some actions)",
     "audit_reader": "leaders (their commune) and administrators (every commune)",
+    "commune_admin": "the commune's administrators (Membership.is_commune_admin) and system administrators",
+    "system_admin": "system administrators (superusers) only",
 }
 
 

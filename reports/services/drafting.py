@@ -158,6 +158,17 @@ def default_sections(report: Report, data: LiveData) -> list[dict[str, Any]]:
 
 
 def _default_signer(assessment: Assessment) -> tuple[User | None, str]:
+    """The signer the commune's administrator set (while still a leader of the commune);
+    without one, a Phó Chủ tịch, else the first leader: the secretary checks it on the draft."""
+    commune = assessment.commune
+    if (
+        commune.report_signer_id is not None
+        and Membership.objects.filter(
+            user_id=commune.report_signer_id, commune=commune, role=Membership.Role.LEADER
+        ).exists()
+    ):
+        authority = commune.report_authority or Report.Authority.CHAIRMAN
+        return commune.report_signer, authority
     leaders = list(
         Membership.objects.filter(commune=assessment.commune, role=Membership.Role.LEADER)
         .select_related("user")

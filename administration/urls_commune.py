@@ -1,0 +1,4 @@
+"""The commune administrator's pages, under /quan-tri-xa/."""
+
+app_name = "commune_admin"
+urlpatterns: list = []
