@@ -36,22 +36,68 @@ class Dashboard:
             leaf for leaf in self.results.leaves if not self.evidence_counts.get(leaf.criterion.pk)
         ]
 
+    # The gauge spends at most this share of its width on the points below the lowest level
+    # threshold, so the levels' own band (85 to 100 of 100, say) is wide enough to read on a
+    # phone. A set whose thresholds start low enough is drawn on a plain linear scale.
+    GAUGE_BELOW_SHARE = Decimal(25)
+
+    @property
+    def gauge_floor(self) -> Decimal | None:
+        """The lowest threshold of the set's levels (from its Level rows), if any."""
+        scale = self.results.assessment.criteria_set.scale
+        bounds = [
+            value
+            for level in self.results.levels
+            for value in (level.min_points, level.max_points_exclusive)
+            if value is not None and 0 < value < scale
+        ]
+        return min(bounds, default=None)
+
+    def gauge_left(self, points: Decimal) -> float:
+        """Where `points` sits on the gauge, in percent of its width (0..100)."""
+        scale = self.results.assessment.criteria_set.scale
+        points = min(max(Decimal(points), Decimal(0)), scale)
+        floor = self.gauge_floor
+        linear = points * 100 / scale
+        if floor is None or floor * 100 / scale <= self.GAUGE_BELOW_SHARE:
+            return float(linear)
+        below = self.GAUGE_BELOW_SHARE
+        if points <= floor:
+            return float(points * below / floor)
+        return float(below + (points - floor) * (100 - below) / (scale - floor))
+
     @property
     def level_bands(self) -> list[dict]:
-        """Levels as bands on a 0..scale bar, for the level gauge."""
+        """Levels as bands on the gauge: offset and width in percent, with short bounds."""
         scale = self.results.assessment.criteria_set.scale
         bands = []
         for level in self.results.levels:
             low = level.min_points if level.min_points is not None else Decimal(0)
             high = level.max_points_exclusive if level.max_points_exclusive is not None else scale
-            bands.append(
-                {
-                    "level": level,
-                    "left": float(low * 100 / scale),
-                    "width": float((high - low) * 100 / scale),
-                }
-            )
+            left, right = self.gauge_left(low), self.gauge_left(high)
+            bands.append({"level": level, "left": left, "width": right - left})
         return bands
+
+    @property
+    def approved_left(self) -> float:
+        return self.gauge_left(self.results.approved.final)
+
+    @property
+    def proposed_left(self) -> float:
+        return self.gauge_left(self.results.proposed.final)
+
+    @property
+    def gauge_ticks(self) -> list[dict]:
+        """The thresholds written under the gauge (0, each level's bound, the scale)."""
+        scale = self.results.assessment.criteria_set.scale
+        values = {Decimal(0), scale}
+        for level in self.results.levels:
+            values.update(
+                v for v in (level.min_points, level.max_points_exclusive) if v is not None
+            )
+        return [
+            {"points": v, "left": self.gauge_left(v)} for v in sorted(values) if 0 <= v <= scale
+        ]
 
 
 def dashboard(assessment: Assessment) -> Dashboard:

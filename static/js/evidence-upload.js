@@ -1,4 +1,4 @@
-// Evidence upload: drag and drop or pick several files; each goes up in its own request with
+// Evidence upload: drag and drop, pick several files or (on a phone) take a photo; each goes up in its own request with
 // its own progress bar, so one refused file never stops the others. Files go up one after the
 // other, in the order dropped: codes follow that order, a slow line finishes the first file
 // first instead of sharing itself between all of them, and the database sees one writer.
@@ -157,13 +157,19 @@
   function bind(form) {
     if (form.dataset.bound) return;
     form.dataset.bound = "1";
-    const input = form.querySelector("[data-file-input]");
+    // The file chooser and, on a phone, the camera: both send what they are given.
+    const inputs = Array.from(form.querySelectorAll("[data-file-input]"));
     const target = form.querySelector("[data-drop-target]");
-    // Without script the form sends one file; with it, each chosen file goes in its own request.
-    input.multiple = true;
+    inputs.forEach(function (input) {
+      // Without script the form sends one file; with it, each chosen file goes in its own request.
+      if (!input.hasAttribute("capture")) input.multiple = true;
+      input.addEventListener("change", function () { uploadAll(form, input.files); input.value = ""; });
+    });
     form.querySelectorAll("[data-multiple-hint]").forEach(function (hint) { hint.hidden = false; });
-    input.addEventListener("change", function () { uploadAll(form, input.files); input.value = ""; });
-    form.addEventListener("submit", function (event) { event.preventDefault(); uploadAll(form, input.files); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      inputs.forEach(function (input) { uploadAll(form, input.files); });
+    });
     ["dragenter", "dragover"].forEach(function (name) {
       target.addEventListener(name, function (event) { event.preventDefault(); target.classList.add("dragging"); });
     });
