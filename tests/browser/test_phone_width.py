@@ -1,5 +1,5 @@
-"""Issue 13, part 1: the main pages of a leader, the secretary and a unit's staff member fit a
-360 px phone (no sideways scrolling of the page) and keep their layout at 1366 px. A
+"""Issue 13, part 1: every main page of every role (a leader, the Chủ tịch, the secretary, a
+unit's staff member, the system administrator) fits a 360 px phone (no sideways scrolling of the page) and keep their layout at 1366 px. A
 screenshot of every page is saved into the test's tmp dir, and into $SHOTS_DIR when set."""
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from playwright.sync_api import expect
 
 from assessments.models import Score
 from criteria.models import Criterion
+from evidence.models import Evidence
 from evidence.services import evidence_upload
+from reports.models import Report
+from reports.services.drafting import report_create
+from reports.services.issuing import assessment_reopen, report_issue
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
@@ -30,22 +34,89 @@ OVERFLOWING = """() => [...document.querySelectorAll("body *")]
     + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 LEAF = "2.2.e"  # led by vhxh's unit in the demo, scored and with a shortfall
 WAITING = ("2.1.c", "2.1.e", "4.2.c")  # sent back to the leader, so the queue has rows
+ROLES = ("lanhdao", "chutich", "vanthu", "vhxh", "admin")
+REVIEWERS = {"lanhdao", "chutich", "vanthu", "admin"}  # the dashboard and the reports
+LEADERS = {"lanhdao", "chutich", "admin"}  # the queue, deadlines, the trail
+STAFF = {"vhxh"}  # the unit's home and "send all"
 
 
 def pages_of(username: str, demo) -> list[tuple[str, str]]:
-    pk = demo.assessment.pk
-    leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=LEAF)
-    common = [
+    """(name, path) of every main page `username` opens in the demo: the pages of every role
+    (leader, Chủ tịch, secretary, a unit's staff, the system administrator). Pages about a
+    report or an evidence appear when the demo has one (see set_the_scene)."""
+    assessment = demo.assessment
+    pk = assessment.pk
+    leaf = Criterion.objects.get(criteria_set=assessment.criteria_set, code=LEAF)
+    pages = [
+        ("home", "/"),  # the dashboard of a leader and the secretary; the unit's list; admin's
         ("tree", reverse("assessments:detail", args=[pk])),
         ("criterion", reverse("assessments:criterion", args=[pk, leaf.pk])),
         ("evidence", reverse("evidence:overview", args=[pk])),
-        ("periods", reverse("assessments:periods")),
-        ("notifications", reverse("notifications:list")),
     ]
-    landing = [("home", "/")]  # a leader and the secretary land on the dashboard
-    if username == "lanhdao":
-        return landing + [("queue", reverse("assessments:queue", args=[pk]))] + common
-    return landing + common
+    evidence = Evidence.objects.filter(assessment=assessment).order_by("pk").first()
+    if evidence is not None:
+        pages.append(("evidence-item", reverse("evidence:detail", args=[pk, evidence.pk])))
+    pages += [
+        ("missing-evidence", reverse("assessments:missing_evidence", args=[pk])),
+        ("periods", reverse("assessments:periods")),
+        ("criteria-sets", reverse("criteria:set_list")),
+        ("criteria-set", reverse("criteria:set_detail", args=[assessment.criteria_set_id])),
+        ("notifications", reverse("notifications:list")),  # with the settings
+        ("security", reverse("accounts:security")),
+        ("password", reverse("password_change")),
+    ]
+    if username in STAFF:
+        pages.append(("send-all", reverse("assessments:submit_unit_confirm", args=[pk])))
+    if username in REVIEWERS:
+        pages += [
+            ("dashboard", reverse("reports:dashboard", args=[pk])),
+            ("units", reverse("reports:units", args=[pk])),
+            ("compare", reverse("assessments:compare", args=[pk])),
+            ("reports", reverse("reports:home", args=[pk])),
+            ("documents", reverse("reports:documents", args=[pk])),
+        ]
+        reports = assessment.reports.order_by("pk")
+        draft = reports.filter(status=Report.Status.DRAFT).first()
+        issued = reports.filter(status=Report.Status.ISSUED).first()
+        if draft is not None:
+            pages.append(("report-edit", reverse("reports:edit", args=[pk, draft.pk])))
+        if issued is not None:  # its page holds the signing steps
+            pages.append(("report-issued", reverse("reports:issued", args=[pk, issued.pk])))
+    if username in LEADERS:
+        pages += [
+            ("queue", reverse("assessments:queue", args=[pk])),
+            ("deadlines", reverse("assessments:deadlines", args=[pk])),
+            ("trail", reverse("audit:list")),
+            ("evidence-history", reverse("evidence:history", args=[pk])),
+        ]
+    return pages
+
+
+def set_the_scene(demo) -> None:
+    """Rows on every page: scores waiting in the queue, a long-named evidence, an issued report
+    (issuing freezes the assessment; the leader reopens it) and a draft after it."""
+    assessment = demo.assessment
+    Score.objects.filter(assessment=assessment, criterion__code__in=WAITING).update(
+        status=Score.Status.SUBMITTED, leader_points=None, leader_by=None, leader_at=None
+    )
+    evidence_upload(
+        assessment=assessment,
+        criterion=Criterion.objects.get(criteria_set=assessment.criteria_set, code=LEAF),
+        upload=SimpleUploadedFile(
+            "Kế hoạch tuyên truyền thư biểu dương công dân có sáng kiến năm 2026.pdf",
+            pdf_bytes(),
+            content_type="application/pdf",
+        ),
+        by=demo.user("vhxh"),
+    )
+    leader, secretary = demo.user("lanhdao"), demo.user("vanthu")
+    issued = report_issue(
+        report=report_create(assessment=assessment, by=secretary),
+        by=leader,
+        override_reason="Kịp hạn gửi báo cáo.",
+    )
+    assessment_reopen(report=issued, by=leader, reason="Bổ sung minh chứng.")
+    report_create(assessment=assessment, by=secretary)
 
 
 def log_in(page, base_url: str, username: str) -> None:
@@ -65,24 +136,10 @@ def shot_dirs(tmp_path: Path) -> list[Path]:
     return directories
 
 
-@pytest.mark.parametrize("username", ["lanhdao", "vanthu", "vhxh"])
+@pytest.mark.parametrize("username", ROLES)
 def test_main_pages_fit_the_screen(live_server, demo_scored, page, tmp_path, username):
     directories = shot_dirs(tmp_path)
-    Score.objects.filter(assessment=demo_scored.assessment, criterion__code__in=WAITING).update(
-        status=Score.Status.SUBMITTED, leader_points=None, leader_by=None, leader_at=None
-    )
-    evidence_upload(  # one long-named file, so the evidence list has a row to lay out
-        assessment=demo_scored.assessment,
-        criterion=Criterion.objects.get(
-            criteria_set=demo_scored.assessment.criteria_set, code=LEAF
-        ),
-        upload=SimpleUploadedFile(
-            "Kế hoạch tuyên truyền thư biểu dương công dân có sáng kiến năm 2026.pdf",
-            pdf_bytes(),
-            content_type="application/pdf",
-        ),
-        by=demo_scored.user("vhxh"),
-    )
+    set_the_scene(demo_scored)
     log_in(page, live_server.url, username)
     too_wide = []
     for width in WIDTHS:

@@ -273,7 +273,8 @@ def test_dashboard_bars_and_markers_take_the_computed_sizes(
     bands = len(board.level_bands)
     # Each level band (offset and width), two bars per criterion, one per unit, two markers.
     assert len(widths) == bands + 2 * len(board.results.roots) + len(board.units)
-    assert len(lefts) == bands + 2
+    # Each level band, two markers and the thresholds written under the gauge.
+    assert len(lefts) == bands + 2 + len(board.gauge_ticks)
     assert any(float(m["width"]) >= 50 for m in widths)  # not all trivially zero
     for m in widths:
         assert abs(m["actualWidth"] - m["parent"] * float(m["width"]) / 100) <= 1.5, m
