@@ -155,3 +155,29 @@ def test_main_pages_fit_the_screen(live_server, demo_scored, page, tmp_path, use
                 culprits = ", ".join(page.evaluate(OVERFLOWING))
                 too_wide.append(f"{name} at {width}: {scroll_width} px ({culprits})")
     assert too_wide == []
+
+
+def test_document_previews_show_the_whole_page_on_a_phone(
+    live_server, demo_scored, browser, tmp_path
+):
+    """The report's and the appendix's previews are the printed A4 page (the same HTML becomes
+    the PDF), so they keep their paper width; a phone shows the whole sheet, zoomed out to its
+    width (no viewport meta), and nothing scrolls sideways at that zoom."""
+    directories = shot_dirs(tmp_path)
+    report = report_create(assessment=demo_scored.assessment, by=demo_scored.user("vanthu"))
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    log_in(page, live_server.url, "vanthu")
+    pk = demo_scored.assessment.pk
+    for name in ("preview", "appendix_preview"):
+        response = page.goto(live_server.url + reverse(f"reports:{name}", args=[pk, report.pk]))
+        assert response is not None and response.ok, name
+        for directory in directories:
+            page.screenshot(path=directory / f"vanthu-{name}-360-phone.png")
+        shown, document = page.evaluate(
+            "[visualViewport.width, document.documentElement.scrollWidth]"
+        )
+        assert shown >= document - 1, (name, shown, document)
+    phone.close()
