@@ -150,3 +150,12 @@ def test_upload_keeps_drag_and_drop_words_on_a_computer(live_server, demo, page)
     page.goto(live_server.url + criterion_url(demo))
     expect(page.get_by_text("Kéo thả tệp vào đây")).to_be_visible()
     expect(page.get_by_text("Chụp ảnh hoặc chọn tệp")).to_be_hidden()
+
+
+def test_staff_home_puts_the_units_counts_before_the_banner(live_server, demo, page):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server.url, "vhxh")
+    expect(page.get_by_test_id("returned-count")).to_be_in_viewport()
+    banner = page.get_by_test_id("draft-banner")
+    assert banner.get_attribute("open") is None
+    assert top(page, "[data-testid=returned-count]") < top(page, "[data-testid=draft-banner]")
