@@ -354,7 +354,8 @@ class AccountRowForm(CleanInputMixin, forms.Form):
 
     def row_messages(self, excel_row: int) -> list[str]:
         messages = []
-        for field, errors in self.errors.items():
+        order = [*self.fields, "__all__"]  # the sheet's columns, left to right
+        for field, errors in sorted(self.errors.items(), key=lambda item: order.index(item[0])):
             for error in errors:
                 if error.endswith(".") and error[:1].islower():
                     messages.append(f"Dòng {excel_row}: {error}")

@@ -76,6 +76,12 @@ ISSUE_EARLY = _rule("leader", "administrator")
 SIGNER = _rule("leader")
 # The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
 AUDIT = _rule("leader", "administrator", outsider=OK)
+# System administration (issue 13): superusers only; the outsider is refused like the rest.
+SYSTEM_ADMIN = _rule("administrator", outsider=DENIED)
+# A commune's accounts import: system administrators, and the commune's own administrator
+# (the "commune_admin" persona, chutich, is OK too: add it when that persona is merged); its
+# other members are refused, another commune's people (administrator included) get 404.
+COMMUNE_ADMIN_IMPORT = _rule("administrator")
 # Signing out sends everyone to the login page.
 SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
 # Signed in, but only during one's own set-up of the second factor: 404 for the personas,
@@ -185,13 +191,19 @@ EXPECTED = {
     "reports:documents": REVIEWER,
     "reports:document_edit": REVIEWER,
     "reports:document_delete": REVIEWER,
+    # System administration (issue 13)
+    "system_admin:home": SYSTEM_ADMIN,
+    "system_admin:commune_create": SYSTEM_ADMIN,
+    "system_admin:accounts_import": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_template": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_import_confirm": COMMUNE_ADMIN_IMPORT,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
 # Function views of these apps must declare their rule with @rule (the criteria sets' pages
 # live in assessments; the class-based login and password views are Django's, configured in
 # chinhquyen/).
-RULED_APPS = ("accounts", "assessments", "evidence", "reports", "notifications")
+RULED_APPS = ("accounts", "administration", "assessments", "evidence", "reports", "notifications")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
 ON_ISSUED |= {"remote_start", "remote_signing", "remote_status"}
@@ -361,6 +373,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "signing_pk": objects["signing_pk"],
         "unit_pk": objects["unit_pk"],
         "notification_pk": objects["notification_pk"],
+        "commune_pk": assessment.commune_id,
     }
     return {param: values[param] for param in params}
 

@@ -28,7 +28,7 @@ from administration.system_import import (
     read_accounts_xlsx,
 )
 from administration.system_services import accounts_import, commune_create_with_admin
-from assessments.access import is_commune_admin, require_system_admin, rule
+from assessments.access import is_member, require_commune_admin, require_system_admin, rule
 from assessments.models import Commune, Membership
 from guards.http import AuthenticatedRequest
 from guards.inputs import nfc
@@ -86,11 +86,13 @@ def commune_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def get_commune_for_admin(request: AuthenticatedRequest, commune_pk: int) -> Commune:
-    """The commune, for a system administrator or the commune's own administrator; 404 for
-    anyone else (another commune's administrator included)."""
+    """The commune, for a system administrator or the commune's own administrator. Its other
+    members are refused (403, with the reason); anyone else, another commune's administrator
+    included, finds no such commune (404)."""
     commune = Commune.objects.filter(pk=commune_pk).first()
-    if commune is None or not is_commune_admin(request.user, commune):
+    if commune is None or not is_member(request.user, commune):
         raise Http404("Không tìm thấy xã, phường.")
+    require_commune_admin(request.user, commune)
     return commune
 
 
@@ -112,17 +114,40 @@ def _refused(request, commune, form, problems: list[str]) -> HttpResponse:
     return _import_page(request, commune, form, problems=problems, error=REFUSED)
 
 
+def _preview_rows(request: AuthenticatedRequest, commune: Commune) -> list[SheetRow] | None:
+    preview = request.session.get(PREVIEW_KEY) or {}
+    if preview.get("commune") != commune.pk:
+        return None
+    return [SheetRow(row, values) for row, values in preview.get("rows", [])]
+
+
 @rule("commune_admin")
 @accepts_files(max_size_setting="ADMIN_MAX_UPLOAD_SIZE")
 def accounts_import_view(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """Upload a sheet: every row is checked; a sheet with any problem is refused whole with
-    its problems by row, otherwise its accounts are shown for confirmation."""
+    its problems by row, otherwise the page shows its accounts for confirmation (kept in the
+    session until confirmed or replaced by another upload)."""
     commune = get_commune_for_admin(request, commune_pk)
     if request.method != "POST":
-        return _import_page(request, commune, AccountsImportForm())
+        rows = _preview_rows(request, commune)
+        if not rows:
+            return _import_page(request, commune, AccountsImportForm())
+        accounts, problems = judge_rows(rows, commune)  # the database may have changed
+        if problems:
+            del request.session[PREVIEW_KEY]
+            return _refused(request, commune, AccountsImportForm(), problems)
+        preview = request.session[PREVIEW_KEY]
+        return _import_page(
+            request,
+            commune,
+            AccountsImportForm(),
+            accounts=accounts,
+            confirm_form=ImportConfirmForm(initial={"token": preview["token"]}),
+            file_name=preview.get("file", ""),
+        )
+    request.session.pop(PREVIEW_KEY, None)
     form = AccountsImportForm(request.POST, request.FILES)
-    oversize = getattr(request, "oversize_uploads", [])
-    if oversize:
+    if getattr(request, "oversize_uploads", []):
         form.add_error(None, f"Tệp lớn hơn giới hạn {human_size(settings.ADMIN_MAX_UPLOAD_SIZE)}.")
     if not form.is_valid():
         return _import_page(request, commune, form)
@@ -131,24 +156,16 @@ def accounts_import_view(request: AuthenticatedRequest, commune_pk: int) -> Http
         rows = read_accounts_xlsx(upload.read())
     except ValidationError as error:
         return _refused(request, commune, form, error.messages)
-    accounts, problems = judge_rows(rows, commune)
+    _accounts, problems = judge_rows(rows, commune)
     if problems:
         return _refused(request, commune, form, problems)
-    token = secrets.token_hex(16)
     request.session[PREVIEW_KEY] = {
         "commune": commune.pk,
-        "token": token,
+        "token": secrets.token_hex(16),
         "file": nfc(upload.name)[:200],
         "rows": [[row.row, row.values] for row in rows],
     }
-    return _import_page(
-        request,
-        commune,
-        AccountsImportForm(),
-        accounts=accounts,
-        confirm_form=ImportConfirmForm(initial={"token": token}),
-        file_name=nfc(upload.name),
-    )
+    return redirect("system_admin:accounts_import", commune_pk=commune.pk)
 
 
 @rule("commune_admin")
@@ -174,13 +191,15 @@ def accounts_import_confirm(request: AuthenticatedRequest, commune_pk: int) -> H
     if (
         not form.is_valid()
         or preview.get("commune") != commune.pk
-        or not secrets.compare_digest(str(preview.get("token", "")), form.cleaned_data["token"])
+        or not secrets.compare_digest(
+            str(preview.get("token", "")).encode(), form.cleaned_data["token"].encode()
+        )
     ):
         messages.error(
             request, "Bản xem trước đã hết hạn hoặc không còn đúng; hãy tải tệp lên lại."
         )
         return redirect(again)
-    rows = [SheetRow(row, values) for row, values in preview["rows"]]
+    rows = _preview_rows(request, commune) or []
     try:
         created = accounts_import(commune=commune, rows=rows, by=request.user)
     except ValidationError as error:
