@@ -402,7 +402,7 @@ def judge_rows(rows: Iterable[SheetRow], commune: Commune) -> tuple[list[Account
     units, elsewhere = _unit_lookup(commune)
     accounts: list[AccountRow] = []
     problems: list[str] = []
-    first_row: dict[str, int] = {}
+    first_row: dict[str, tuple[int, str]] = {}  # username, casefolded -> (row, as typed)
     for sheet_row in rows:
         too_long = [
             FIELDS_LABEL[field]
@@ -415,25 +415,28 @@ def judge_rows(rows: Iterable[SheetRow], commune: Commune) -> tuple[list[Account
             ]
             continue
         form = AccountRowForm(sheet_row.values, units=units, elsewhere=elsewhere)
-        if not form.is_valid():
+        valid = form.is_valid()
+        if not valid:
             problems += form.row_messages(sheet_row.row)
+        username = form.cleaned_data.get("username")
+        if username is None:
             continue
-        data = form.cleaned_data
-        key = data["username"].casefold()
+        # A row with other problems is still checked for its username, so that one upload
+        # names every problem.
+        key = username.casefold()
         if key in first_row:
             problems.append(
-                f"Dòng {sheet_row.row}: tên đăng nhập “{data['username']}” trùng với dòng "
-                f"{first_row[key]}."
+                f"Dòng {sheet_row.row}: tên đăng nhập “{username}” trùng với dòng "
+                f"{first_row[key][0]}."
             )
             continue
-        first_row[key] = sheet_row.row
-        accounts.append(AccountRow(row=sheet_row.row, **data))
-    taken = _existing_usernames([account.username for account in accounts])
-    for account in accounts:
-        if account.username.casefold() in taken:
-            problems.append(
-                f"Dòng {account.row}: tên đăng nhập “{account.username}” đã có người dùng."
-            )
+        first_row[key] = (sheet_row.row, username)
+        if valid:
+            accounts.append(AccountRow(row=sheet_row.row, **form.cleaned_data))
+    taken = _existing_usernames(list(first_row))
+    for key, (row, username) in first_row.items():
+        if key in taken:
+            problems.append(f"Dòng {row}: tên đăng nhập “{username}” đã có người dùng.")
     problems.sort(key=_row_number)
     return accounts, problems
 
