@@ -283,7 +283,7 @@ def read_accounts_xlsx(data: bytes) -> list[SheetRow]:
 
 ROLE_LABELS = {_key(label): value for value, label in Membership.Role.choices}
 ROLE_LABELS.update({_key(value): value for value in Membership.Role.values})
-ROLE_HINT = ", ".join(str(label) for _v, label in Membership.Role.choices)
+ROLE_HINT = "“Lãnh đạo UBND”, “Văn thư” hoặc “Cán bộ, công chức”"
 
 
 class AccountRowForm(CleanInputMixin, forms.Form):
