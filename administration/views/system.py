@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +26,10 @@ from administration.system_import import (
     judge_rows,
     read_accounts_xlsx,
 )
+from administration.system_selectors import communes_overview
 from administration.system_services import accounts_import, commune_create_with_admin
 from assessments.access import is_member, require_commune_admin, require_system_admin, rule
-from assessments.models import Commune, Membership
+from assessments.models import Commune
 from guards.http import AuthenticatedRequest
 from guards.inputs import nfc
 from guards.uploads import accepts_files, human_size
@@ -42,14 +42,7 @@ PREVIEW_KEY = "accounts_import"
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """The communes, their size and who administers each."""
     require_system_admin(request.user)
-    admins = Membership.objects.filter(is_commune_admin=True).select_related("user")
-    communes = Commune.objects.annotate(
-        unit_count=Count("units", filter=Q(units__is_collective=False), distinct=True),
-        user_count=Count("memberships", distinct=True),
-    ).prefetch_related(Prefetch("memberships", queryset=admins, to_attr="admins"))
-    page = Paginator(communes.order_by("city", "kind", "name"), PER_PAGE).get_page(
-        request.GET.get("trang")
-    )
+    page = Paginator(communes_overview(), PER_PAGE).get_page(request.GET.get("trang"))
     return render(request, "administration/system/home.html", {"page": page})
 
 
