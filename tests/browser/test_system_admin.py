@@ -70,6 +70,10 @@ def test_a_commune_its_administrator_and_its_accounts(live_server, demo, page, s
     page.get_by_label("Mật khẩu ban đầu").fill(PASSWORD)
     page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
     screenshot("commune-form-1366")
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert no_sideways_scroll(page)
+    screenshot("commune-form-360")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_role("button", name="Tạo xã và tài khoản quản trị").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Nhập tài khoản của Phường Hồng Bàng từ tệp Excel"
@@ -97,6 +101,10 @@ def test_a_commune_its_administrator_and_its_accounts(live_server, demo, page, s
     expect(preview).to_contain_text("Xem trước: 2 tài khoản")
     expect(preview).to_contain_text("Vũ Thị Hoa")
     screenshot("import-preview-1366")
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert no_sideways_scroll(page)
+    screenshot("import-preview-360")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_test_id("confirm-import").click()
     created = page.get_by_test_id("created-accounts")
     expect(created).to_contain_text("vanthu.hb")
