@@ -1,0 +1,121 @@
+"""Issue 13, part 2: the main pages of every role pass axe-core's WCAG 2.1 A/AA rules with no
+serious or critical violation. axe-core comes from npm (package.json, `npm ci`) and is served
+to the tests only (tests/settings.py). The counts of every page, all impacts, are printed and
+written to $SHOTS_DIR/axe-summary.txt when that is set."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from assessments.models import Score
+from tests.browser.test_phone_width import WAITING, log_in, pages_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE_FILE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+AXE_URL = "/static/test-vendor/axe/axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+IMPACTS = ("critical", "serious", "moderate", "minor")
+BLOCKING = {"critical", "serious"}
+WIDTHS = (1366, 360)
+# The rule id, impact and the first targets of each violation (with the colours, for a
+# contrast failure), as small as the message needs.
+RUN_AXE = """async ([tags, all]) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  const where = (n) => {
+    const data = (n.any[0] || {}).data || {};
+    const colours = data.contrastRatio
+      ? ` (${data.fgColor} on ${data.bgColor}: ${data.contrastRatio}:1)` : "";
+    return n.target.join(" ") + colours;
+  };
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+    targets: v.nodes.slice(0, all ? undefined : 3).map(where),
+  }));
+}"""
+# AXE_ALL=1 lists every element of a violation, not the first three (to fix many at once).
+ALL_TARGETS = bool(os.environ.get("AXE_ALL"))
+
+
+@pytest.fixture(scope="module")
+def summary():
+    """Lines of "<who> <page> <width>: critical n, serious n, …", printed and saved at the end."""
+    lines: list[str] = []
+    yield lines
+    text = "\n".join([f"axe-core {axe_version()}, rules {', '.join(WCAG)}", *lines]) + "\n"
+    print("\n" + text)
+    if os.environ.get("SHOTS_DIR"):
+        directory = Path(os.environ["SHOTS_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "axe-summary.txt").write_text(text, encoding="utf-8")
+
+
+def axe_version() -> str:
+    package = AXE_FILE.parent / "package.json"
+    if not package.exists():
+        return "(missing)"
+    return json.loads(package.read_text(encoding="utf-8"))["version"]
+
+
+def require_axe() -> None:
+    if not AXE_FILE.exists():
+        pytest.fail(
+            f"axe-core is missing ({AXE_FILE}): run `npm ci` in the project folder "
+            "(`make test` does it), then run the tests again.",
+            pytrace=False,
+        )
+
+
+def audit(page, base_url: str, label: str, summary: list[str]) -> list[str]:
+    """Runs axe on the page as shown; returns the serious and critical violations, one line each."""
+    page.wait_for_load_state("networkidle")  # htmx panels (evidence) have loaded
+    page.add_script_tag(url=base_url + AXE_URL)
+    violations = page.evaluate(RUN_AXE, [WCAG, ALL_TARGETS])
+    counts = Counter()
+    for violation in violations:
+        counts[violation["impact"]] += violation["nodes"]
+    rules = ", ".join(f"{v['id']}({v['impact']})" for v in violations) or "none"
+    summary.append(
+        f"{label}: " + ", ".join(f"{impact} {counts[impact]}" for impact in IMPACTS) + f" [{rules}]"
+    )
+    return [
+        f"{label}: {v['id']} ({v['impact']}, {v['nodes']} elements: {v['help']}) "
+        f"at {'; '.join(v['targets'])}"
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+
+
+@pytest.mark.parametrize("username", ["lanhdao", "chutich", "vanthu", "vhxh"])
+def test_main_pages_have_no_serious_violation(live_server, demo_scored, page, summary, username):
+    require_axe()
+    Score.objects.filter(assessment=demo_scored.assessment, criterion__code__in=WAITING).update(
+        status=Score.Status.SUBMITTED, leader_points=None, leader_by=None, leader_at=None
+    )
+    log_in(page, live_server.url, username)
+    found = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        for name, url in pages_of(username, demo_scored):
+            response = page.goto(live_server.url + url)
+            assert response is not None and response.ok, (name, url)
+            found += audit(page, live_server.url, f"{username} {name} {width}", summary)
+    assert found == [], "\n".join(found)
+
+
+def test_public_pages_have_no_serious_violation(live_server, page, summary):
+    require_axe()
+    found = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        for name, url in (("login", "/dang-nhap/"), ("verify", "/xac-minh/")):
+            response = page.goto(live_server.url + url)
+            assert response is not None and response.ok, (name, url)
+            found += audit(page, live_server.url, f"anonymous {name} {width}", summary)
+    assert found == [], "\n".join(found)
