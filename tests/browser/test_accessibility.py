@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
+from playwright.sync_api import expect
 
 from assessments.models import Score
+from criteria.models import Criterion
 from tests.browser.test_phone_width import WAITING, log_in, pages_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,3 +123,54 @@ def test_public_pages_have_no_serious_violation(live_server, page, summary):
             assert response is not None and response.ok, (name, url)
             found += audit(page, live_server.url, f"anonymous {name} {width}", summary)
     assert found == [], "\n".join(found)
+
+
+def shots(name: str, page) -> None:
+    if os.environ.get("SHOTS_DIR"):
+        directory = Path(os.environ["SHOTS_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=directory / f"{name}.png", full_page=True)
+
+
+def test_a_scoring_error_is_marked_on_its_field(live_server, demo, page, summary):
+    """A proposal below the maximum without its reason: the reason field is marked (read out
+    with its message by a screen reader), and the page still passes axe."""
+    require_axe()
+    leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code="1.1.j")
+    log_in(page, live_server.url, "vhxh")
+    page.goto(
+        live_server.url + reverse("assessments:criterion", args=[demo.assessment.pk, leaf.pk])
+    )
+    form = page.get_by_test_id("score-form")
+    form.get_by_label("Điểm tự chấm").fill("2")
+    form.get_by_label("Kết quả thực hiện").fill("Niêm yết tại Trung tâm Phục vụ hành chính công.")
+    form.get_by_label("Vẫn gửi khi chưa có minh chứng").check()
+    form.get_by_role("button", name="Gửi lãnh đạo").click()
+    reason = page.get_by_test_id("score-form").get_by_label("Lý do chưa thực hiện")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(reason).to_have_accessible_description(
+        re.compile("điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện")
+    )
+    message = page.locator("#id_shortfall_reason_error")
+    expect(message).to_be_visible()
+    found = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        message.scroll_into_view_if_needed()
+        shots(f"scoring-error-{width}", page)
+        found += audit(page, live_server.url, f"vhxh scoring-error {width}", summary)
+    assert found == [], "\n".join(found)
+
+
+def test_the_keyboard_starts_at_a_visible_skip_link(live_server, demo, page):
+    log_in(page, live_server.url, "lanhdao")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Bỏ qua menu, đến nội dung chính")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#content$"))
+    page.keyboard.press("Tab")  # the next stop is inside the page's content, past the navbar
+    assert page.evaluate("document.activeElement.closest('main') !== null")
