@@ -155,3 +155,18 @@ def test_every_crispy_field_with_an_error_is_marked():
         assert f"id_{name}_error" in control.get("aria-describedby").split(), name
         assert page.xpath(f'//*[@id="id_{name}_error"][contains(@class, "invalid-feedback")]')
     assert page.xpath('//*[@name="text"]/@aria-describedby') == ["id_text_helptext id_text_error"]
+
+
+def test_the_evidence_search_box_is_marked_too(client, demo, login_as, own_staff):
+    """The evidence overview's search box is written by hand (a GET form), so it is marked by
+    hand; the same three marks."""
+    login_as(own_staff)
+    url = reverse("evidence:overview", args=[demo.assessment.pk])
+    page = lxml_html.fromstring(client.get(url, {"q": "bien\x00ban"}).content.decode())
+    box = page.get_element_by_id("q")
+    assert box.get("aria-invalid") == "true"
+    assert "is-invalid" in box.get("class").split()
+    assert box.get("aria-describedby") == "q-error"
+    assert page.get_element_by_id("q-error").text_content().strip()
+    page = lxml_html.fromstring(client.get(url, {"q": "bien ban"}).content.decode())
+    assert page.get_element_by_id("q").get("aria-invalid") is None

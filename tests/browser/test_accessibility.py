@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def summary():
     """Lines of "<who> <page> <width>: critical n, serious n, …", printed and saved at the end."""
     lines: list[str] = []
     yield lines
-    text = "\n".join([f"axe-core {axe_version()}, rules {', '.join(WCAG)}", *lines]) + "\n"
+    head = f"axe-core {axe_version()}, rules {', '.join(WCAG)}: {len(lines)} page views"
+    text = "\n".join([head, *lines]) + "\n"
     print("\n" + text)
     if os.environ.get("SHOTS_DIR"):
         directory = Path(os.environ["SHOTS_DIR"])
@@ -96,6 +98,39 @@ def audit(page, base_url: str, label: str, summary: list[str]) -> list[str]:
     ]
 
 
+LEADERS = ("lanhdao", "chutich")
+REVIEWERS = (*LEADERS, "vanthu")
+
+
+def more_pages_of(username: str, demo) -> list[tuple[str, str]]:
+    """Pages beyond test_phone_width's main ones: the person's account, the rulebook, and
+    what their role opens (the leaders' and the secretary's dashboards, reports, audit)."""
+    pk = demo.assessment.pk
+    pages = [
+        ("criteria-sets", reverse("criteria:set_list")),
+        ("criteria-set", reverse("criteria:set_detail", args=[demo.assessment.criteria_set_id])),
+        ("missing-evidence", reverse("assessments:missing_evidence", args=[pk])),
+        ("security", reverse("accounts:security")),
+        ("password", reverse("password_change")),
+    ]
+    if username in REVIEWERS:
+        pages += [
+            ("dashboard", reverse("reports:dashboard", args=[pk])),
+            ("units", reverse("reports:units", args=[pk])),
+            ("report", reverse("reports:home", args=[pk])),
+            ("documents", reverse("reports:documents", args=[pk])),
+        ]
+    if username in LEADERS:
+        pages += [
+            ("deadlines", reverse("assessments:deadlines", args=[pk])),
+            ("compare", reverse("assessments:compare", args=[pk])),
+            ("audit", reverse("audit:list")),
+        ]
+    if username == "vhxh":
+        pages.append(("send-all", reverse("assessments:submit_unit_confirm", args=[pk])))
+    return pages
+
+
 @pytest.mark.parametrize("username", ["lanhdao", "chutich", "vanthu", "vhxh"])
 def test_main_pages_have_no_serious_violation(live_server, demo_scored, page, summary, username):
     require_axe()
@@ -106,11 +141,28 @@ def test_main_pages_have_no_serious_violation(live_server, demo_scored, page, su
     found = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
-        for name, url in pages_of(username, demo_scored):
+        for name, url in pages_of(username, demo_scored) + more_pages_of(username, demo_scored):
             response = page.goto(live_server.url + url)
             assert response is not None and response.ok, (name, url)
             found += audit(page, live_server.url, f"{username} {name} {width}", summary)
     assert found == [], "\n".join(found)
+
+
+def test_the_check_sees_a_violation(live_server, page, summary):
+    """The check itself can fail: yellow text on white (1.6:1) is reported as serious."""
+    require_axe()
+    page.goto(live_server.url + "/dang-nhap/")
+    page.evaluate("""() => {
+      const text = document.createElement("p");
+      text.textContent = "Trả lại đơn vị";
+      text.id = "low-contrast";
+      text.style.color = "#ffc107";
+      text.style.background = "#ffffff";
+      document.querySelector("main").append(text);
+    }""")
+    [found] = audit(page, live_server.url, "anonymous login with yellow text", [])
+    assert found.startswith("anonymous login with yellow text: color-contrast (serious, 1 ")
+    assert "#low-contrast (#ffc107 on #ffffff: 1.63:1)" in found
 
 
 def test_public_pages_have_no_serious_violation(live_server, page, summary):
@@ -174,3 +226,9 @@ def test_the_keyboard_starts_at_a_visible_skip_link(live_server, demo, page):
     expect(page).to_have_url(re.compile(r"#content$"))
     page.keyboard.press("Tab")  # the next stop is inside the page's content, past the navbar
     assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+def test_without_axe_the_check_fails_and_says_to_run_npm_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "AXE_FILE", tmp_path / "axe.min.js")
+    with pytest.raises(pytest.fail.Exception, match=r"run `npm ci`"):
+        require_axe()
