@@ -44,6 +44,15 @@ RUN_AXE = """async ([tags, all]) => {
     targets: v.nodes.slice(0, all ? undefined : 3).map(where),
   }));
 }"""
+POSITIVE_TABINDEX = """() => [...document.querySelectorAll("[tabindex]")]
+  .filter((e) => e.tabIndex > 0).slice(0, 3).map((e) => e.outerHTML.slice(0, 80))"""
+# Each control the keyboard reaches shows where focus is (an outline or Bootstrap's ring).
+FOCUS_SHOWN = """() => {
+  const e = document.activeElement, style = getComputedStyle(e);
+  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+  return shown ? null : `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} ${e.textContent.trim().slice(0, 30)}`;
+}"""
 # AXE_ALL=1 lists every element of a violation, not the first three (to fix many at once).
 ALL_TARGETS = bool(os.environ.get("AXE_ALL"))
 
@@ -90,12 +99,17 @@ def audit(page, base_url: str, label: str, summary: list[str]) -> list[str]:
     summary.append(
         f"{label}: " + ", ".join(f"{impact} {counts[impact]}" for impact in IMPACTS) + f" [{rules}]"
     )
-    return [
+    found = [
         f"{label}: {v['id']} ({v['impact']}, {v['nodes']} elements: {v['help']}) "
         f"at {'; '.join(v['targets'])}"
         for v in violations
         if v["impact"] in BLOCKING
     ]
+    # Focus follows the page: nothing jumps the queue with a positive tabindex.
+    jumping = page.evaluate(POSITIVE_TABINDEX)
+    if jumping:
+        found.append(f"{label}: positive tabindex (focus order) at {'; '.join(jumping)}")
+    return found
 
 
 LEADERS = ("lanhdao", "chutich")
@@ -226,6 +240,28 @@ def test_the_keyboard_starts_at_a_visible_skip_link(live_server, demo, page):
     expect(page).to_have_url(re.compile(r"#content$"))
     page.keyboard.press("Tab")  # the next stop is inside the page's content, past the navbar
     assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+@pytest.mark.parametrize("username", ["lanhdao", "vhxh"])
+def test_focus_is_visible_on_every_control(live_server, demo, page, username):
+    """Tabs through the whole criterion page (the scoring form, the review forms, evidence)
+    and the dashboard: every stop shows its focus."""
+    leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code="1.1.j")
+    log_in(page, live_server.url, username)
+    hidden = []
+    for url in ("/", reverse("assessments:criterion", args=[demo.assessment.pk, leaf.pk])):
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("networkidle")
+        stops = 0
+        while stops < 60:
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement === document.body"):
+                break  # past the last control
+            stops += 1
+            if (where := page.evaluate(FOCUS_SHOWN)) is not None:
+                hidden.append(f"{url}: {where}")
+        assert stops > 15, (url, stops)  # the walk reached the page's controls
+    assert hidden == []
 
 
 def test_without_axe_the_check_fails_and_says_to_run_npm_ci(monkeypatch, tmp_path):
