@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.services import login_unlock, two_factor_reset
@@ -40,7 +41,7 @@ from assessments.access import (
     membership_of,
     rule,
 )
-from assessments.models import Commune, Membership, Unit
+from assessments.models import Assessment, Commune, Membership, Unit
 
 
 def _commune_for(request: HttpRequest, commune_pk: int) -> Commune:
@@ -403,7 +404,10 @@ def assessment_new(request: HttpRequest, commune_pk: int) -> HttpResponse:
     """The commune's first assessment; later ones follow from the current one."""
     commune = _commune_for(request, commune_pk)
     current = commune.assessments.order_by("-year", "-period").first()
-    form = AssessmentCreateForm(request.POST or None)
+    form = AssessmentCreateForm(
+        request.POST or None,
+        initial={"year": timezone.localdate().year, "period": Assessment.Period.FIRST_HALF},
+    )
     if request.method == "POST" and current is None and form.is_valid():
         try:
             assessment = first_assessment_create(
