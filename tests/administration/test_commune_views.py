@@ -9,8 +9,10 @@ from django.urls import reverse
 
 from assessments.models import Assessment, Commune, Membership, Unit
 from assessments.services import commune_create, user_create
+from audit.models import AuditEntry
 from criteria.models import CriteriaSet, Level
 from tests.queries import at_most
+from tests.test_access_matrix import url_patterns
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -286,3 +288,43 @@ def test_the_django_admin_user_form_has_one_full_name(client, demo, login_as, ad
     assert 'value="Trần Văn Bình"' in client.get(change).content.decode()
     listing = client.get(reverse("admin:auth_user_changelist")).content.decode()
     assert "Trần Văn Bình" in listing and "Lưu Thị Tươi" in listing
+
+
+def test_every_page_of_another_commune_is_404_to_an_administrator(
+    client, demo, login_as, chairman, outsider_staff
+):
+    """Each "Quản trị xã" URL with xã An Lão's commune, unit and person: 404 to Nghi Dương's
+    administrator, whatever the method; nothing of An Lão's changes."""
+    login_as(chairman)
+    theirs = demo.other_commune
+    values = {
+        "commune_pk": theirs.pk,
+        "unit_pk": theirs.units.first().pk,
+        "user_pk": outsider_staff.pk,
+    }
+    checked = 0
+    for name, params, _view in url_patterns():
+        if not name.startswith("commune_admin:") or not params:
+            continue
+        target = reverse(name, kwargs={param: values[param] for param in params})
+        for method in ("get", "post"):
+            response = getattr(client, method)(target, {"active": "0", "name": "Đổi"})
+            assert response.status_code in (404, 405), (name, method, response.status_code)
+            checked += response.status_code == 404
+    assert checked >= 14
+    outsider_staff.refresh_from_db()
+    assert outsider_staff.is_active
+    assert not theirs.units.filter(name="Đổi").exists()
+
+
+def test_a_system_administrators_change_is_audited_under_that_commune(
+    client, demo, login_as, administrator
+):
+    login_as(administrator)
+    client.post(url("unit_add", demo.other_commune), {"name": "Phòng Nội vụ", "order": "5"})
+    entry = AuditEntry.objects.latest("id")
+    assert (entry.action, entry.commune_id, entry.user_id) == (
+        AuditEntry.Action.UNIT_CHANGE,
+        demo.other_commune.pk,
+        administrator.pk,
+    )
