@@ -13,11 +13,11 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.services import sessions_end
-from assessments.access import require_commune_admin
+from assessments.access import is_admin, require_commune_admin
 from assessments.models import Assessment, Commune, Membership, Unit
 from assessments.services import (
     assessment_create,
@@ -207,8 +207,9 @@ def member_update(
     """Change a person's name, email, role, unit, title and administrator flag."""
     commune = membership.commune
     require_commune_admin(by, commune)
-    _check_unit(commune, role, unit)
     account = membership.user
+    require_may_manage(by, account)
+    _check_unit(commune, role, unit)
     if membership.is_commune_admin and not is_commune_admin:
         if account.pk == by.pk:
             raise ValidationError(
@@ -249,10 +250,20 @@ def member_update(
     return membership
 
 
-def _account_in(commune: Commune, account: User) -> Membership:
+def require_may_manage(by: User, account: User) -> None:
+    """A commune's administrator manages its people, not the accounts that run the whole
+    portal (superusers, staff of the Django admin): only a system administrator does."""
+    if (account.is_superuser or account.is_staff) and not is_admin(by):
+        raise PermissionDenied(
+            "Tài khoản này có quyền quản trị hệ thống: chỉ quản trị hệ thống mới sửa được."
+        )
+
+
+def _account_in(commune: Commune, account: User, by: User) -> Membership:
     membership = Membership.objects.filter(user=account, commune=commune).first()
     if membership is None:
         raise ValidationError("Tài khoản này không thuộc xã.")
+    require_may_manage(by, account)
     return membership
 
 
@@ -261,7 +272,7 @@ def password_reset(*, commune: Commune, account: User, password: str, by: User) 
     """Give a person a new temporary password (the project's rules apply) and end their
     sessions. Returns how many sessions were ended."""
     require_commune_admin(by, commune)
-    _account_in(commune, account)
+    _account_in(commune, account, by)
     validate_password(password, account)
     account.set_password(password)
     account.save(update_fields=["password"])
@@ -283,7 +294,7 @@ def account_set_active(*, commune: Commune, account: User, active: bool, by: Use
     """Lock an account (it can no longer log in; its sessions end) or open it again. Nobody
     locks their own account, nor the commune's last active administrator."""
     require_commune_admin(by, commune)
-    membership = _account_in(commune, account)
+    membership = _account_in(commune, account, by)
     if account.is_active == active:
         return
     if not active:

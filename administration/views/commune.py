@@ -29,6 +29,7 @@ from administration.commune_services import (
     member_update,
     password_reset,
     report_settings_save,
+    require_may_manage,
     unit_delete,
     unit_save,
     unit_uses,
@@ -66,6 +67,14 @@ def _member_for(commune: Commune, user_pk: int) -> Membership:
     )
     if membership is None:
         raise Http404("Không tìm thấy người dùng của xã.")
+    return membership
+
+
+def _managed_member_for(request: HttpRequest, commune: Commune, user_pk: int) -> Membership:
+    """The person, when the current user may change their account (not a system
+    administrator's account, unless they are one): 403 otherwise."""
+    membership = _member_for(commune, user_pk)
+    require_may_manage(request.user, membership.user)
     return membership
 
 
@@ -286,6 +295,9 @@ def user_edit(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpRespon
             "account": account,
             "is_self": account.pk == request.user.pk,
             "has_app": django_otp.user_has_device(account),
+            "may_manage": not (
+                (account.is_superuser or account.is_staff) and not is_admin(request.user)
+            ),
         },
     )
 
@@ -294,7 +306,7 @@ def user_edit(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpRespon
 def user_password(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """A new temporary password, typed twice; the person's sessions end."""
     commune = _commune_for(request, commune_pk)
-    member = _member_for(commune, user_pk)
+    member = _managed_member_for(request, commune, user_pk)
     form = PasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -325,7 +337,7 @@ def user_password(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpRe
 def user_active(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Lock (`active=0`) or reopen (`active=1`) an account."""
     commune = _commune_for(request, commune_pk)
-    member = _member_for(commune, user_pk)
+    member = _managed_member_for(request, commune, user_pk)
     wanted = request.POST.get("active")
     if wanted not in ("0", "1"):
         messages.error(request, "Yêu cầu không hợp lệ; hãy tải lại trang.")
@@ -347,7 +359,7 @@ def user_active(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResp
 def user_two_factor(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Remove the person's authenticator app and recovery codes (a lost phone)."""
     commune = _commune_for(request, commune_pk)
-    member = _member_for(commune, user_pk)
+    member = _managed_member_for(request, commune, user_pk)
     two_factor_reset(user=member.user, by=request.user)
     messages.success(
         request,
@@ -362,7 +374,7 @@ def user_two_factor(request: HttpRequest, commune_pk: int, user_pk: int) -> Http
 def user_unlock(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Forget the failed logins that locked the person out."""
     commune = _commune_for(request, commune_pk)
-    member = _member_for(commune, user_pk)
+    member = _managed_member_for(request, commune, user_pk)
     cleared = login_unlock(username=member.user.username, by=request.user)
     messages.success(
         request,

@@ -377,3 +377,21 @@ def test_a_level_of_another_set_is_refused(demo, new_commune):
             target_level=other,
         )
     assert not Assessment.objects.filter(commune=commune).exists()
+
+
+def test_a_system_administrators_account_is_not_the_communes_to_change(
+    demo, chairman, administrator, own_staff
+):
+    """A superuser (or admin staff) who is also a member: the commune's administrator cannot
+    take over their account; a system administrator can."""
+    own_staff.is_staff = True
+    own_staff.save(update_fields=["is_staff"])
+    with pytest.raises(PermissionDenied):
+        password_reset(commune=demo.commune, account=own_staff, password=PASSWORD, by=chairman)
+    with pytest.raises(PermissionDenied):
+        account_set_active(commune=demo.commune, account=own_staff, active=False, by=chairman)
+    with pytest.raises(PermissionDenied):
+        _update(own_staff.membership, chairman, full_name="Người Khác")
+    own_staff.refresh_from_db()
+    assert own_staff.is_active and not own_staff.check_password(PASSWORD)
+    password_reset(commune=demo.commune, account=own_staff, password=PASSWORD, by=administrator)

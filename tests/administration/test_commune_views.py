@@ -328,3 +328,19 @@ def test_a_system_administrators_change_is_audited_under_that_commune(
         demo.other_commune.pk,
         administrator.pk,
     )
+
+
+def test_a_system_accounts_page_offers_no_action_and_refuses_them(
+    client, demo, login_as, chairman, own_staff
+):
+    own_staff.is_superuser = True
+    own_staff.save(update_fields=["is_superuser"])
+    login_as(chairman)
+    page = client.get(url("user_edit", demo.commune, own_staff.pk)).content.decode()
+    assert 'data-testid="system-account"' in page
+    assert url("user_password", demo.commune, own_staff.pk) not in page
+    for name in ("user_password", "user_active", "user_two_factor", "user_unlock"):
+        response = client.post(url(name, demo.commune, own_staff.pk), {"active": "0"})
+        assert response.status_code == 403, name
+    own_staff.refresh_from_db()
+    assert own_staff.is_active
