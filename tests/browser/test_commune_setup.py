@@ -119,6 +119,8 @@ def test_a_commune_is_set_up_from_nothing_by_its_administrator(live_server, demo
     page.locator("#id_criteria_set").select_option(value=str(criteria_set.pk))
     page.locator("#id_year").fill("2026")
     page.locator("#id_period_0").check()
+    # Only the chosen set's levels are offered (static/js/commune-admin.js; the server checks)
+    expect(page.locator("#id_target_level optgroup:not([disabled])")).to_have_count(1)
     page.locator("#id_target_level").select_option(value=str(level.pk))
     page.get_by_role("button", name="Tạo kỳ đánh giá").click()
     assessment = Assessment.objects.get(commune=commune)
