@@ -71,7 +71,7 @@ class MembershipAdminForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["user", "commune", "unit", "role", "title"]
+        fields = ["user", "commune", "unit", "role", "title", "is_commune_admin"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,8 +95,8 @@ class MembershipAdminForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     form = MembershipAdminForm
-    list_display = ["user", "commune", "unit", "role", "title"]
-    list_filter = ["commune", "role"]
+    list_display = ["user", "commune", "unit", "role", "title", "is_commune_admin"]
+    list_filter = ["commune", "role", "is_commune_admin"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
     list_select_related = ["user", "commune", "unit"]
     autocomplete_fields = ["user"]

@@ -344,3 +344,25 @@ def test_a_system_accounts_page_offers_no_action_and_refuses_them(
         assert response.status_code == 403, name
     own_staff.refresh_from_db()
     assert own_staff.is_active
+
+
+def test_the_unit_list_does_not_grow_in_queries(client, demo, login_as, chairman):
+    login_as(chairman)
+    units = url("units", demo.commune)
+    # Expect 7: session, user, commune, membership (navbar), units, the navbar's commune,
+    # unread notices (bell).
+    why = "session, user, commune, membership, units, navbar commune, bell"
+    with at_most(7, why) as few:
+        assert client.get(units).status_code == 200
+    for number in range(5):
+        Unit.objects.create(commune=demo.commune, name=f"Tổ {number}", order=20 + number)
+    with at_most(7, why) as many:
+        assert "Tổ 4" in client.get(units).content.decode()
+    assert len(many) == len(few)
+
+
+def test_the_django_admin_names_the_communes_administrator(client, demo, login_as, administrator):
+    login_as(administrator)
+    membership = demo.user("chutich").membership
+    page = client.get(reverse("admin:assessments_membership_change", args=[membership.pk]))
+    assert 'name="is_commune_admin"' in page.content.decode()
