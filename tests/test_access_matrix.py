@@ -84,6 +84,12 @@ ISSUE_EARLY = _rule("leader", "administrator")
 SIGNER = _rule("leader", commune_admin=DENIED)  # the Chủ tịch is not the named signer
 # The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
 AUDIT = _rule("leader", "administrator", outsider=OK)
+# System administration (issue 13): superusers only; the outsider is refused like the rest.
+SYSTEM_ADMIN = _rule("administrator", outsider=DENIED)
+# A commune's accounts import: system administrators, and the commune's own administrator
+# (the "commune_admin" persona, chutich); its other members are refused, another commune's
+# people (administrator included) get 404.
+COMMUNE_ADMIN_IMPORT = _rule("commune_admin", "administrator")
 # Signing out sends everyone to the login page.
 SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
 # Signed in, but only during one's own set-up of the second factor: 404 for the personas,
@@ -214,6 +220,12 @@ EXPECTED = {
     "commune_admin:user_unlock": COMMUNE_ADMIN,
     "commune_admin:report_settings": COMMUNE_ADMIN,
     "commune_admin:assessment_create": COMMUNE_ADMIN,
+    # System administration (issue 13)
+    "system_admin:home": SYSTEM_ADMIN,
+    "system_admin:commune_create": SYSTEM_ADMIN,
+    "system_admin:accounts_import": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_template": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_import_confirm": COMMUNE_ADMIN_IMPORT,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
@@ -334,7 +346,6 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
         "assessment": demo.assessment,
         "unit_pk": own_staff.membership.unit_id,
         "user_pk": own_staff.pk,
-        "commune_pk": demo.assessment.commune_id,
         "notification_pk": notice.pk,
         "criterion_pk": own_criterion.criterion_id,
         "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
@@ -393,8 +404,8 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "signing_pk": objects["signing_pk"],
         "unit_pk": objects["unit_pk"],
         "user_pk": objects["user_pk"],
-        "commune_pk": objects["commune_pk"],
         "notification_pk": objects["notification_pk"],
+        "commune_pk": assessment.commune_id,
     }
     return {param: values[param] for param in params}
 

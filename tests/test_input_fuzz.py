@@ -56,6 +56,7 @@ from accounts.services import (
     recovery_codes_replace,
     two_factor_enrol_start,
 )
+from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -74,6 +75,7 @@ from reports.services import report_create
 from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.accounts.helpers import totp_code
+from tests.administration.system_sheets import sheet_upload
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 from tests.reports.csc_service import CLIENT_ID as CSC_CLIENT_ID
@@ -744,6 +746,45 @@ def _member_data(p, f):
     }
 
 
+# -- system administration (issue 13) ----------------------------------------------------------
+
+IMPORT_TOKEN = "a" * 32
+
+
+def _commune_form(p, f):
+    return {
+        "kind": "phuong",
+        "name": "Hồng Bàng",
+        "city": "Hải Phòng",
+        "address": "Số 1 Hoàng Văn Thụ",
+        "username": "hongbang.admin",
+        "full_name": "Đỗ Văn Minh",
+        "title": "Chủ tịch UBND phường",
+        "email": "minh@example.vn",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+
+
+def _accounts_sheet(p, f):
+    return {"file": sheet_upload()}
+
+
+def _import_preview(p):
+    """A checked sheet waiting for confirmation (what a valid upload leaves in the session)."""
+    row = ["fuzz.nguyen", "Nguyễn Fuzz", "Cán bộ, công chức", "VHXH", "", "", "Không"]
+    values = dict(zip(["username", "full_name", "role", "unit", "title", "email",
+                       "is_commune_admin"], row, strict=True))  # fmt: skip
+    return {
+        IMPORT_PREVIEW_KEY: {
+            "commune": p.assessment.commune_id,
+            "token": IMPORT_TOKEN,
+            "file": "tai-khoan.xlsx",
+            "rows": [[2, values]],
+        }
+    }
+
+
 PLANS = {
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
@@ -1084,6 +1125,17 @@ PLANS = {
     # Administrators: only they have the commune among the filters.
     "audit:list": Plan("admin", data=_audit_filters),
     "audit:export": Plan("admin", data=_audit_filters),
+    # System administration (issue 13); the accounts import is also the commune's own
+    # administrator's (chutich), the same endpoints.
+    "system_admin:home": Plan("admin", data=lambda p, f: {"trang": "1"}),
+    "system_admin:commune_create": Plan("admin", data=_commune_form),
+    "system_admin:accounts_import": Plan(
+        "admin", _commune, _accounts_sheet, session=_import_preview
+    ),
+    "system_admin:accounts_template": Plan("admin", _commune),
+    "system_admin:accounts_import_confirm": Plan(
+        "admin", _commune, lambda p, f: {"token": IMPORT_TOKEN}, session=_import_preview
+    ),
 }
 
 
@@ -1390,6 +1442,7 @@ FILES = {
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
+    "system_admin:accounts_template",
 }  # fmt: skip
 
 
