@@ -38,6 +38,7 @@ ROLES = ("lanhdao", "chutich", "vanthu", "vhxh", "admin")
 REVIEWERS = {"lanhdao", "chutich", "vanthu", "admin"}  # the dashboard and the reports
 LEADERS = {"lanhdao", "chutich", "admin"}  # the queue, deadlines, the trail
 STAFF = {"vhxh"}  # the unit's home and "send all"
+COMMUNE_ADMINS = {"chutich", "admin"}  # Quản trị xã (the Chủ tịch is the demo's administrator)
 
 
 def pages_of(username: str, demo) -> list[tuple[str, str]]:
@@ -88,6 +89,23 @@ def pages_of(username: str, demo) -> list[tuple[str, str]]:
             ("deadlines", reverse("assessments:deadlines", args=[pk])),
             ("trail", reverse("audit:list")),
             ("evidence-history", reverse("evidence:history", args=[pk])),
+        ]
+    if username in COMMUNE_ADMINS:
+        commune = assessment.commune_id
+        pages += [
+            ("commune-admin", reverse("commune_admin:home", args=[commune])),
+            ("commune-units", reverse("commune_admin:units", args=[commune])),
+            ("commune-users", reverse("commune_admin:users", args=[commune])),
+            ("commune-report-settings", reverse("commune_admin:report_settings", args=[commune])),
+        ]
+    if username == "admin":
+        pages += [
+            ("system-admin", reverse("system_admin:home")),
+            ("system-commune-new", reverse("system_admin:commune_create")),
+            (
+                "system-accounts-import",
+                reverse("system_admin:accounts_import", args=[assessment.commune_id]),
+            ),
         ]
     return pages
 
