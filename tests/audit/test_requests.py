@@ -340,7 +340,7 @@ def test_account_rights_password_and_removal_in_the_admin_are_recorded(
     assert (changed.action, changed.commune_name) == (A.ACCOUNT_CHANGE, "Xã Nghi Dương")
     assert changed.details["changes"]["is_superuser"] is True
     assert changed.summary == (
-        "Sửa tài khoản Lưu Thị Tươi (lanhdao): tình trạng nhân viên, trạng thái superuser, "
+        "Sửa tài khoản Lưu Thị Tươi (lanhdao): được vào trang quản trị, toàn quyền quản trị, "
         "ngày tham gia"
     )
 
