@@ -318,6 +318,40 @@ def test_the_admin_index_and_the_user_pages_contain_no_english(
     assert "Xem mã dự phòng (Xác thực hai lớp – mã dự phòng)" in user_page
 
 
+@pytest.mark.parametrize(
+    "model",
+    ["issuedfile", "signaturerecord", "documentevent", "dossier", "numbersequence", "trustanchor"],
+)
+def test_the_reports_admin_lists_have_vietnamese_columns(
+    client, demo, login_as, administrator, model
+):
+    login_as(administrator)
+    page = client.get(reverse(f"admin:reports_{model}_changelist"))
+    assert page.status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>.*?</th>', page.content.decode(), flags=re.S)
+    text = _visible_text(" ".join(headers))
+    assert headers
+    for english in (
+        "Report",
+        "Kind",
+        "Stage",
+        "Size",
+        "Created",
+        "Common name",
+        "Issuer",
+        "Serial",
+        "Signed at",
+        "Level",
+        "Action",
+        "User",
+        "Year",
+        "Last number",
+        "Commune",
+        "Role",
+    ):
+        assert english not in text, (model, english)
+
+
 def test_a_refused_user_form_says_so_in_vietnamese(client, demo, login_as, administrator):
     login_as(administrator)
     response = client.post(reverse("admin:auth_user_add"), {"username": ""})
