@@ -316,6 +316,9 @@ def test_the_admin_index_and_the_user_pages_contain_no_english(
     assert "Được vào trang quản trị" in user_page
     assert "Thêm ứng dụng xác thực (Xác thực hai lớp – ứng dụng)" in user_page
     assert "Xem mã dự phòng (Xác thực hai lớp – mã dự phòng)" in user_page
+    # Django's own Vietnamese calls an admin log entry a "login".
+    assert "Xem mục nhật ký trang quản trị (Quản trị website)" in user_page
+    assert "Xem đăng nhập (Quản trị website)" not in user_page
 
 
 @pytest.mark.parametrize(
