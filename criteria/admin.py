@@ -16,6 +16,7 @@ from criteria.resources import (
     criteria_set_export_xlsx,
     import_result_messages,
 )
+from criteria.rules import provenance_label
 from criteria.services import (
     criteria_set_is_locked,
     criteria_set_new_version,
@@ -142,6 +143,22 @@ class CriteriaSetAdmin(LockedWhenUsedMixin, admin.ModelAdmin):
         return xlsx_response(criteria_set_export_xlsx(criteria_set), xlsx_filename(criteria_set))
 
 
+class ProvenanceFilter(admin.SimpleListFilter):
+    """Provenance by its words: the draft fixture's markers 'seed' and 'inferred' are codes."""
+
+    title = _("nguồn gốc")
+    parameter_name = "nguon-goc"
+
+    def lookups(self, request, model_admin):
+        values = model_admin.get_queryset(request).values_list("provenance", flat=True)
+        return [(value, provenance_label(value)) for value in sorted(set(values)) if value]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(provenance=self.value())
+        return queryset
+
+
 @admin.register(Criterion)
 class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
     list_display = [
@@ -149,10 +166,10 @@ class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
         "title",
         "max_points",
         "default_lead_unit",
-        "provenance",
+        "provenance_text",
         "criteria_set",
     ]
-    list_filter = ["criteria_set", "provenance"]
+    list_filter = ["criteria_set", ProvenanceFilter]
     search_fields = ["code", "title", "default_lead_unit"]
     list_select_related = ["criteria_set"]
     raw_id_fields = ["parent"]
@@ -167,6 +184,10 @@ class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
     import_template_name = "admin/criteria/criterion/import.html"
     import_export_change_list_template = "admin/criteria/criterion/change_list.html"
     import_error_display = ("message",)
+
+    @admin.display(description=_("nguồn gốc"), ordering="provenance")
+    def provenance_text(self, criterion: Criterion) -> str:
+        return provenance_label(criterion.provenance)
 
     def get_urls(self):
         return [

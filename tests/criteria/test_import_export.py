@@ -644,3 +644,17 @@ def test_admin_preview_shows_the_clerks_words_not_stored_codes(admin_client, tar
     assert cells[15:19] == ["1.1", "1", "Niêm yết thủ tục hành chính", "4"]
     # A parent is not scored itself: its scoring columns stay empty.
     assert cells[9:15] == ["", "", "", "", "", ""]
+
+
+def test_admin_list_shows_provenance_in_words(admin_client, target):
+    criteria_set_import_xlsx(criteria_set=target, data=xlsx(GOOD))
+    url = f"/admin/criteria/criterion/?criteria_set__id__exact={target.pk}"
+    page = admin_client.get(url).content.decode()
+    cells = re.findall(r'<td class="field-provenance_text">(.*?)</td>', page)
+    assert cells.count("Báo cáo 6 tháng của xã") == 2  # rows 1 and 1.1 of GOOD
+    assert "seed" not in cells
+    # The filter offers the words and keeps the stored marker in the link.
+    assert re.search(r'href="\?[^"]*nguon-goc=seed[^"]*"[^>]*>Báo cáo 6 tháng của xã<', page)
+    filtered = admin_client.get(url + "&nguon-goc=seed").content.decode()
+    codes = re.findall(r'<th class="field-code"><a [^>]*>(.*?)</a>', filtered)
+    assert sorted(codes) == ["1", "1.1"]
