@@ -109,13 +109,8 @@ def _floor(level: Level) -> Decimal:
 
 
 def reached_level(results: Results, points: Decimal) -> Level | None:
-    """The level whose band holds `points`; past the top level's band (or in a gap between
-    bands) the highest level whose minimum is met."""
-    inside = next((lv for lv in results.levels if lv.contains(points)), None)
-    if inside is not None:
-        return inside
-    met = [lv for lv in results.levels if lv.min_points is not None and points >= lv.min_points]
-    return max(met, key=_floor, default=None)
+    """The level whose band holds `points` (see Results.level_at, which the pages share)."""
+    return results.level_at(points)
 
 
 def _is_top(results: Results, level: Level) -> bool:

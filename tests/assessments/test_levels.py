@@ -590,3 +590,10 @@ def test_a_band_written_by_hand_is_quoted_as_written():
 def test_a_band_below_the_top_keeps_its_under():
     statement = level_statement(verified(target="mức 2"), total("87"))
     assert statement.level_band == statement.target_band == "Đạt từ 85 đến dưới 90 điểm"
+
+
+@pytest.mark.parametrize(("points", "name"), [("84.99", None), ("85", "mức 2"), ("100", "mức 3")])
+def test_the_results_level_agrees_with_the_statement(points, name):
+    res = results(official_levels(), points=points)
+    assert getattr(res.level, "name", None) == name
+    assert level_statement(res).level == res.level
