@@ -23,16 +23,24 @@ from criteria.services import (
     criteria_set_problems,
 )
 from criteria.xlsx import CONTENT_TYPE, blank_template
+from guards.filenames import file_name, send_as
 
 
 def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    send_as(response, filename)
     return response
 
 
 def xlsx_filename(criteria_set: CriteriaSet) -> str:
-    return f"bo-tieu-chi-{criteria_set.pk}-phien-ban-{criteria_set.version}.xlsx"
+    """'bo-tieu-chi-5049-qd-ubnd-phien-ban-2.xlsx': the decision it follows, not a database id."""
+    return file_name(
+        "Bộ tiêu chí",
+        criteria_set.decision_number or criteria_set.title,
+        "phiên bản",
+        criteria_set.version,
+        extension=".xlsx",
+    )
 
 
 class LevelInline(admin.TabularInline):

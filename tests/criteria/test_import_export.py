@@ -549,6 +549,10 @@ def test_admin_exports_a_set_that_imports_back_to_the_same_tree(admin_client):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert source.decision_number == "5049/QĐ-UBND"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="bo-tieu-chi-5049-qd-ubnd-phien-ban-{source.version}.xlsx"'
+    )
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert [cell.value for cell in sheet[2]][:4] == [
