@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.models import Assessment, Assignment, Membership, Unit
 from audit.models import AuditEntry
 from criteria.models import CriteriaSet, Level
-from reports.models import SigningKey
+from reports.models import SigningKey, VerificationFailure
 from tests.queries import at_most
 
 pytestmark = pytest.mark.django_db
@@ -353,6 +354,24 @@ def test_the_reports_admin_lists_have_vietnamese_columns(
         "Role",
     ):
         assert english not in text, (model, english)
+
+
+def test_failed_verifications_are_listed_by_their_words(client, demo, login_as, administrator):
+    failure = VerificationFailure.objects.create(
+        day=timezone.localdate(),
+        address="203.0.113.7",
+        verdict="modified",
+        count=2,
+        last_at=timezone.now(),
+    )
+    login_as(administrator)
+    url = reverse("admin:reports_verificationfailure_changelist")
+    page = _visible_text(client.get(url).content.decode())
+    assert "Bị thay đổi sau khi ký" in page
+    assert re.search(r"\bmodified\b", page) is None
+    filtered = client.get(url, {"ket-qua": "modified"})
+    assert list(filtered.context["cl"].result_list) == [failure]
+    assert not client.get(url, {"ket-qua": "foreign"}).context["cl"].result_list
 
 
 def test_a_refused_user_form_says_so_in_vietnamese(client, demo, login_as, administrator):
