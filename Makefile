@@ -24,7 +24,13 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py make_test_pki
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.installed
+# axe-core for the accessibility browser tests (tests/settings.py serves it; production never).
+# npm ci runs only when node_modules lacks it or is older than the lock file.
+node_modules/axe-core/axe.min.js: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/.installed node_modules/axe-core/axe.min.js
 	bash scripts/system-deps.sh --test
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -12,8 +12,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 NAMES = {
     "username": "tên đăng nhập",
-    "first_name": "tên",
-    "last_name": "họ",
+    "first_name": "họ và tên",  # one "Họ và tên", stored split at its last space
+    "last_name": "họ và tên",
     "email": "địa chỉ thư điện tử",
 }
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 
 from assessments.access import membership_of
@@ -71,7 +71,7 @@ class MembershipAdminForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["user", "commune", "unit", "role", "title"]
+        fields = ["user", "commune", "unit", "role", "title", "is_commune_admin"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,8 +95,8 @@ class MembershipAdminForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     form = MembershipAdminForm
-    list_display = ["user", "commune", "unit", "role", "title"]
-    list_filter = ["commune", "role"]
+    list_display = ["user", "commune", "unit", "role", "title", "is_commune_admin"]
+    list_filter = ["commune", "role", "is_commune_admin"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
     list_select_related = ["user", "commune", "unit"]
     autocomplete_fields = ["user"]
@@ -192,6 +192,36 @@ class PasswordChangeForm(AdminPasswordChangeForm):
             )
 
 
+class FullNameMixin(forms.Form):
+    """One "Họ và tên" field instead of Django's "Tên"/"Họ" pair (which readers took in the
+    wrong order): stored split at the last space, so get_full_name() gives it back as typed."""
+
+    full_name = forms.CharField(
+        label="Họ và tên",
+        max_length=300,
+        required=False,
+        help_text="Viết đầy đủ, ví dụ: Trần Văn Bình. Tên được hiển thị đúng như nhập.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["full_name"].initial = self.instance.get_full_name()
+
+    def save(self, commit=True):
+        first, _, last = " ".join(self.cleaned_data.get("full_name", "").split()).rpartition(" ")
+        self.instance.first_name, self.instance.last_name = first, last
+        return super().save(commit=commit)
+
+
+class UserChangeFullNameForm(FullNameMixin, UserChangeForm):
+    pass
+
+
+class UserCreationFullNameForm(FullNameMixin, AdminUserCreationForm):
+    pass
+
+
 admin.site.unregister(User)
 
 
@@ -201,6 +231,39 @@ class UserAdmin(DjangoUserAdmin):
     removal) is written to the audit trail."""
 
     change_password_form = PasswordChangeForm
+    form = UserChangeFullNameForm
+    add_form = UserCreationFullNameForm
+    list_display = ["username", "full_name", "email", "is_active", "is_staff"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Thông tin cá nhân", {"fields": ["full_name", "email"]}),
+        (
+            "Quyền",
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
+        ("Thời điểm", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "full_name", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+
+    @admin.display(description="Họ và tên", ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)

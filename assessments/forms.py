@@ -118,6 +118,19 @@ class ScoreForm(CleanInputMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    def show_refusal(self, refusal: dict[str, list[str]]) -> None:
+        """Marks the fields `score_propose` refused (keyed by its arguments; "points" is the
+        rule's own input), so the message sits on the field, not only atop the page.
+        Call on a bound form after `is_valid()`."""
+        points_input = {RuleKind.PASS_FAIL: "passed", RuleKind.TIERS: "numerator"}.get(
+            self.criterion.rule, "points"
+        )
+        for argument, errors in refusal.items():
+            field = points_input if argument == "points" else argument
+            if field in self.fields:
+                for error in errors:
+                    self.add_error(field, error)
+
     def proposal(self) -> dict:
         """Keyword arguments for `score_propose`."""
         data = self.cleaned_data

@@ -350,7 +350,9 @@ def score_propose(
 ) -> Score:
     """The lead unit saves (and optionally submits) its proposed score. `next_tasks` (one task
     per line, for the report's "Nhiệm vụ") is left as it was when not given. A submission
-    of points without evidence needs `confirm_missing_evidence` (`ensure_evidence`)."""
+    of points without evidence needs `confirm_missing_evidence` (`ensure_evidence`).
+    A refusal about one of the arguments is keyed by its name (`ValidationError.message_dict`),
+    for the form to show on the field; the others (stale, locked, late) are not keyed."""
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
     if not may_change_after_deadline(by, score.assessment):
@@ -372,7 +374,7 @@ def score_propose(
             points=points,
         )
     except ValueError as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError({"points": str(error)}) from None
     score.not_arising = not_arising
     score.numerator = numerator if criterion.rule == RuleKind.TIERS else None
     score.denominator = denominator if criterion.rule == RuleKind.TIERS else None
@@ -386,10 +388,13 @@ def score_propose(
     score.proposed_by = by
     score.proposed_at = timezone.now()
     if submit:
-        problems = submit_problems(score)
+        problems = submit_problems_by_argument(score)
         if problems:
             raise ValidationError(problems)
-        ensure_evidence(score, value, confirm_missing_evidence)
+        try:
+            ensure_evidence(score, value, confirm_missing_evidence)
+        except ValidationError as error:
+            raise ValidationError({"confirm_missing_evidence": error.error_list}) from None
         action = (
             ScoreEvent.Action.RESUBMIT
             if score.status == Score.Status.RETURNED
@@ -410,15 +415,22 @@ def score_propose(
 
 def submit_problems(score: Score) -> list[str]:
     """What a proposal still lacks before it can be sent to the leaders."""
-    problems = []
+    return list(submit_problems_by_argument(score).values())
+
+
+def submit_problems_by_argument(score: Score) -> dict[str, str]:
+    """`submit_problems`, keyed by the `score_propose` argument each one is about, so the
+    scoring form can mark that field (errors are keyed this way throughout `score_propose`:
+    "points" is whatever the rule computes the points from)."""
+    problems = {}
     code = score.criterion.code
     if score.proposed_points is None and not score.not_arising:
-        problems.append(f"Tiêu chí {code}: chưa có điểm tự chấm.")
+        problems["points"] = f"Tiêu chí {code}: chưa có điểm tự chấm."
     if not score.result_text and not score.not_arising:
-        problems.append(f"Tiêu chí {code}: chưa ghi kết quả thực hiện.")
+        problems["result_text"] = f"Tiêu chí {code}: chưa ghi kết quả thực hiện."
     below = score.proposed_points is not None and score.proposed_points < score.criterion.max_points
     if below and not score.shortfall_reason:
-        problems.append(
+        problems["shortfall_reason"] = (
             f"Tiêu chí {code}: điểm thấp hơn điểm tối đa nên phải ghi lý do chưa thực hiện."
         )
     return problems

@@ -31,3 +31,10 @@ RENDER_WORKERS = 0
 # The second factor is off here so the demo personas log in with a password; the tests of
 # the second factor switch it on (tests/accounts/).
 OTP_ENFORCE = False
+
+# axe-core from npm (package.json, `npm ci`), served to the accessibility browser tests at
+# /static/test-vendor/axe/axe.min.js. Production settings never list node_modules.
+STATICFILES_DIRS = [
+    *STATICFILES_DIRS,  # noqa: F405
+    ("test-vendor/axe", BASE_DIR / "node_modules" / "axe-core"),  # noqa: F405
+]

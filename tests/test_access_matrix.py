@@ -38,6 +38,7 @@ PERSONAS = [
     "own_staff",
     "secretary",
     "leader",
+    "commune_admin",  # a leader who is also the commune's administrator (the Chủ tịch)
     "administrator",
 ]
 
@@ -47,11 +48,18 @@ DENIED = 403
 MISSING = 404
 
 
-def _rule(*allowed: str, anonymous=LOGIN, outsider=MISSING, refused=DENIED) -> dict:
-    """The outcome per persona: OK for `allowed`, `refused` for the commune's other members."""
+def _rule(
+    *allowed: str, anonymous=LOGIN, outsider=MISSING, refused=DENIED, commune_admin=None
+) -> dict:
+    """The outcome per persona: OK for `allowed`, `refused` for the commune's other members.
+    The commune's administrator is a leader: the leader's outcome unless told otherwise."""
     table = {persona: refused for persona in PERSONAS}
     table.update(anonymous=anonymous, outsider=outsider)
     table.update({persona: OK for persona in allowed})
+    if commune_admin is not None:
+        table["commune_admin"] = commune_admin
+    elif "commune_admin" not in allowed:
+        table["commune_admin"] = table["leader"]
     return table
 
 
@@ -73,9 +81,15 @@ SUBMIT_UNIT = _rule(*STAFF, "leader", "administrator")  # staff send their own u
 ISSUE_EARLY = _rule("leader", "administrator")
 # The report's named signer only (the Phó Chủ tịch `leader`): not the secretary, not an
 # administrator (a person's signature is personal).
-SIGNER = _rule("leader")
+SIGNER = _rule("leader", commune_admin=DENIED)  # the Chủ tịch is not the named signer
 # The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
 AUDIT = _rule("leader", "administrator", outsider=OK)
+# System administration (issue 13): superusers only; the outsider is refused like the rest.
+SYSTEM_ADMIN = _rule("administrator", outsider=DENIED)
+# A commune's accounts import: system administrators, and the commune's own administrator
+# (the "commune_admin" persona, chutich); its other members are refused, another commune's
+# people (administrator included) get 404.
+COMMUNE_ADMIN_IMPORT = _rule("commune_admin", "administrator")
 # Signing out sends everyone to the login page.
 SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
 # Signed in, but only during one's own set-up of the second factor: 404 for the personas,
@@ -83,6 +97,10 @@ SIGN_OUT = _rule(anonymous=LOGIN, outsider=LOGIN, refused=LOGIN)
 OWN_SETUP = _rule(outsider=MISSING, refused=MISSING)
 # One's own notice (own_staff's here): everyone else, administrators included, gets 404.
 OWN_NOTICE = _rule("own_staff", outsider=MISSING, refused=MISSING)
+# Quản trị xã (issue 13): the commune's administrator and system administrators; the outsider
+# (xã An Lão's administrator) gets 404 for Nghi Dương's pages and lands on their own from /.
+COMMUNE_ADMIN = _rule("commune_admin", "administrator")
+COMMUNE_ADMIN_HOME = _rule("commune_admin", "administrator", outsider=OK)
 
 EXPECTED = {
     # The portal
@@ -168,7 +186,8 @@ EXPECTED = {
     "reports:appendix_docx": REVIEWER,
     "reports:issue": ISSUE_EARLY,
     "reports:issued": REVIEWER,
-    "reports:sign": REVIEWER,  # the leader is the signer; the secretary and admin seal
+    # The leader is the signer; the secretary and admin seal; the Chủ tịch, who is neither, not.
+    "reports:sign": _rule("secretary", "leader", "administrator", commune_admin=DENIED),
     "reports:reopen": LEADER,  # reopens the assessment the issued report froze
     # Remote signing: only the report's named signer (`leader`), who alone follows the request.
     "reports:remote_start": SIGNER,
@@ -185,13 +204,35 @@ EXPECTED = {
     "reports:documents": REVIEWER,
     "reports:document_edit": REVIEWER,
     "reports:document_delete": REVIEWER,
+    # Quản trị xã: units, people, the report's defaults, the first assessment
+    "commune_admin:index": COMMUNE_ADMIN_HOME,
+    "commune_admin:home": COMMUNE_ADMIN,
+    "commune_admin:units": COMMUNE_ADMIN,
+    "commune_admin:unit_add": COMMUNE_ADMIN,
+    "commune_admin:unit_edit": COMMUNE_ADMIN,
+    "commune_admin:unit_delete": COMMUNE_ADMIN,
+    "commune_admin:users": COMMUNE_ADMIN,
+    "commune_admin:user_add": COMMUNE_ADMIN,
+    "commune_admin:user_edit": COMMUNE_ADMIN,
+    "commune_admin:user_password": COMMUNE_ADMIN,
+    "commune_admin:user_active": COMMUNE_ADMIN,
+    "commune_admin:user_two_factor": COMMUNE_ADMIN,
+    "commune_admin:user_unlock": COMMUNE_ADMIN,
+    "commune_admin:report_settings": COMMUNE_ADMIN,
+    "commune_admin:assessment_create": COMMUNE_ADMIN,
+    # System administration (issue 13)
+    "system_admin:home": SYSTEM_ADMIN,
+    "system_admin:commune_create": SYSTEM_ADMIN,
+    "system_admin:accounts_import": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_template": COMMUNE_ADMIN_IMPORT,
+    "system_admin:accounts_import_confirm": COMMUNE_ADMIN_IMPORT,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
 # Function views of these apps must declare their rule with @rule (the criteria sets' pages
 # live in assessments; the class-based login and password views are Django's, configured in
 # chinhquyen/).
-RULED_APPS = ("accounts", "assessments", "evidence", "reports", "notifications")
+RULED_APPS = ("accounts", "administration", "assessments", "evidence", "reports", "notifications")
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
 ON_ISSUED |= {"remote_start", "remote_signing", "remote_status"}
@@ -240,7 +281,7 @@ def _request(client, user, method: str, url: str) -> str | int:
 
 @pytest.fixture
 def people(
-    own_staff, other_staff, supporting_staff, leader, secretary, administrator, outsider
+    own_staff, other_staff, supporting_staff, leader, chairman, secretary, administrator, outsider
 ) -> dict:
     return {
         "anonymous": None,
@@ -250,6 +291,7 @@ def people(
         "own_staff": own_staff,
         "secretary": secretary,
         "leader": leader,
+        "commune_admin": chairman,
         "administrator": administrator,
     }
 
@@ -303,6 +345,7 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
         "signing_pk": signing.pk,
         "assessment": demo.assessment,
         "unit_pk": own_staff.membership.unit_id,
+        "user_pk": own_staff.pk,
         "notification_pk": notice.pk,
         "criterion_pk": own_criterion.criterion_id,
         "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
@@ -360,7 +403,9 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "token": objects["token"],
         "signing_pk": objects["signing_pk"],
         "unit_pk": objects["unit_pk"],
+        "user_pk": objects["user_pk"],
         "notification_pk": objects["notification_pk"],
+        "commune_pk": assessment.commune_id,
     }
     return {param: values[param] for param in params}
 

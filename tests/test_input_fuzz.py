@@ -56,11 +56,12 @@ from accounts.services import (
     recovery_codes_replace,
     two_factor_enrol_start,
 )
+from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
-from assessments.models import Assessment, Assignment, Score, UnitDeadline
+from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
 from assessments.selectors import send_plan
-from assessments.services import assessment_create_next, score_propose
+from assessments.services import assessment_create_next, commune_create, score_propose
 from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
@@ -74,6 +75,7 @@ from reports.services import report_create
 from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
 from tests.accounts.helpers import totp_code
+from tests.administration.system_sheets import sheet_upload
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 from tests.reports.csc_service import CLIENT_ID as CSC_CLIENT_ID
@@ -82,6 +84,7 @@ from tests.reports.csc_service import CSCTestService, serve
 
 OUR_APPS = (
     "accounts",
+    "administration",
     "assessments",
     "audit",
     "criteria",
@@ -689,7 +692,153 @@ def _notice(p, f):
     return {"notification_pk": Notification.objects.get(user=p.users["vhxh"], key="fuzz").pk}
 
 
+# Quản trị xã (issue 13): the system administrator works on xã Nghi Dương; the account they
+# act on is kinhte's (no plan of its own uses it), which has an authenticator app.
+def _commune(p, f=None):
+    return {"commune_pk": p.assessment.commune_id}
+
+
+def _kinhte(p, f):
+    return {**_commune(p), "user_pk": p.users["kinhte"].pk}
+
+
+def _kinhte_has_app(p):
+    user = p.users["kinhte"]
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
+
+
+SPARE_UNIT = "Tổ công tác thử"
+
+
+def _with_spare_unit(p):
+    """A unit nothing refers to yet (so it may be deleted)."""
+    p.assessment.commune.units.get_or_create(name=SPARE_UNIT, defaults={"order": 99})
+
+
+def _spare_unit(p, f):
+    _with_spare_unit(p)
+    return {**_commune(p), "unit_pk": p.assessment.commune.units.get(name=SPARE_UNIT).pk}
+
+
+def _with_new_commune(p):
+    """A commune with a unit and no assessment yet: its first is created here."""
+    if not Commune.objects.filter(name="Thử Nghiệm").exists():
+        commune_create(name="Thử Nghiệm", units=[{"name": "Văn phòng HĐND và UBND"}])
+
+
+def _new_commune(p, f):
+    _with_new_commune(p)
+    return {"commune_pk": Commune.objects.get(name="Thử Nghiệm").pk}
+
+
+def _member_data(p, f):
+    return {
+        "username": "nguoimoi",
+        "full_name": "Ngô Văn Mới",
+        "email": "moi@example.vn",
+        "role": "staff",
+        "unit": p.assessment.commune.units.get(short_name="KT").pk,
+        "title": "Chuyên viên",
+        "is_commune_admin": "",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+
+
+# -- system administration (issue 13) ----------------------------------------------------------
+
+IMPORT_TOKEN = "a" * 32
+
+
+def _commune_form(p, f):
+    return {
+        "kind": "phuong",
+        "name": "Hồng Bàng",
+        "city": "Hải Phòng",
+        "address": "Số 1 Hoàng Văn Thụ",
+        "username": "hongbang.admin",
+        "full_name": "Đỗ Văn Minh",
+        "title": "Chủ tịch UBND phường",
+        "email": "minh@example.vn",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+
+
+def _accounts_sheet(p, f):
+    return {"file": sheet_upload()}
+
+
+def _import_preview(p):
+    """A checked sheet waiting for confirmation (what a valid upload leaves in the session)."""
+    row = ["fuzz.nguyen", "Nguyễn Fuzz", "Cán bộ, công chức", "VHXH", "", "", "Không"]
+    values = dict(zip(["username", "full_name", "role", "unit", "title", "email",
+                       "is_commune_admin"], row, strict=True))  # fmt: skip
+    return {
+        IMPORT_PREVIEW_KEY: {
+            "commune": p.assessment.commune_id,
+            "token": IMPORT_TOKEN,
+            "file": "tai-khoan.xlsx",
+            "rows": [[2, values]],
+        }
+    }
+
+
 PLANS = {
+    "commune_admin:index": Plan("admin"),
+    "commune_admin:home": Plan("admin", _commune),
+    "commune_admin:units": Plan("admin", _commune),
+    "commune_admin:unit_add": Plan(
+        "admin",
+        _commune,
+        lambda p, f: {
+            "name": "Phòng Nội vụ",
+            "short_name": "NV",
+            "is_collective": "",
+            "order": "8",
+        },
+    ),
+    "commune_admin:unit_edit": Plan(
+        "admin",
+        _spare_unit,
+        lambda p, f: {"name": SPARE_UNIT, "short_name": "TCT", "is_collective": "", "order": "9"},
+        setup=_with_spare_unit,
+    ),
+    "commune_admin:unit_delete": Plan("admin", _spare_unit, setup=_with_spare_unit),
+    "commune_admin:users": Plan("admin", _commune),
+    "commune_admin:user_add": Plan("admin", _commune, _member_data),
+    "commune_admin:user_edit": Plan("admin", _kinhte, _member_data, setup=_kinhte_has_app),
+    "commune_admin:user_password": Plan(
+        "admin", _kinhte, lambda p, f: {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    ),
+    "commune_admin:user_active": Plan("admin", _kinhte, lambda p, f: {"active": "0"}),
+    "commune_admin:user_two_factor": Plan("admin", _kinhte, setup=_kinhte_has_app),
+    "commune_admin:user_unlock": Plan("admin", _kinhte),
+    "commune_admin:report_settings": Plan(
+        "admin",
+        _commune,
+        lambda p, f: {
+            "report_recipients": "Như trên;\nLưu: VT.",
+            "address": "Thôn 1, xã Nghi Dương",
+            "place_name": "Nghi Dương",
+            "report_signer": p.users["lanhdao"].pk,
+            "report_authority": "deputy",
+        },
+    ),
+    "commune_admin:assessment_create": Plan(
+        "admin",
+        _new_commune,
+        lambda p, f: {
+            "criteria_set": p.assessment.criteria_set_id,
+            "year": "2026",
+            "period": "h1",
+            "target_level": p.assessment.criteria_set.levels.first().pk,
+            "registration_number": "12/UBND-VHXH",
+            "registration_date": "2026-02-10",
+        },
+        setup=_with_new_commune,
+    ),
     "home": Plan("vhxh"),
     "assessments:deadlines": Plan(
         "lanhdao",
@@ -976,6 +1125,17 @@ PLANS = {
     # Administrators: only they have the commune among the filters.
     "audit:list": Plan("admin", data=_audit_filters),
     "audit:export": Plan("admin", data=_audit_filters),
+    # System administration (issue 13); the accounts import is also the commune's own
+    # administrator's (chutich), the same endpoints.
+    "system_admin:home": Plan("admin", data=lambda p, f: {"trang": "1"}),
+    "system_admin:commune_create": Plan("admin", data=_commune_form),
+    "system_admin:accounts_import": Plan(
+        "admin", _commune, _accounts_sheet, session=_import_preview
+    ),
+    "system_admin:accounts_template": Plan("admin", _commune),
+    "system_admin:accounts_import_confirm": Plan(
+        "admin", _commune, lambda p, f: {"token": IMPORT_TOKEN}, session=_import_preview
+    ),
 }
 
 
@@ -1282,6 +1442,7 @@ FILES = {
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
+    "system_admin:accounts_template",
 }  # fmt: skip
 
 

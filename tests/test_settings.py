@@ -120,6 +120,16 @@ def test_behind_a_proxy_the_forwarded_protocol_counts(tmp_path):
     assert setting("SECURE_PROXY_SSL_HEADER", **env) == "None"
 
 
+def test_only_the_tests_serve_axe_core(tmp_path):
+    """axe-core (npm, node_modules/) is a test tool: tests/settings.py serves it; the portal's
+    settings never do, in production or in development."""
+    assert "node_modules" not in setting("STATICFILES_DIRS", **production_env(tmp_path))
+    assert "node_modules" not in setting("STATICFILES_DIRS", DJANGO_DEBUG="1")
+    assert ("test-vendor/axe", Path(settings.BASE_DIR) / "node_modules" / "axe-core") in (
+        settings.STATICFILES_DIRS
+    )
+
+
 def test_development_mode_serves_plain_http():
     assert setting("SECURE_SSL_REDIRECT", DJANGO_DEBUG="1") == "False"
     assert setting("SECURE_HSTS_SECONDS", DJANGO_DEBUG="1") == "0"

@@ -207,6 +207,7 @@ def criterion_detail(request, pk, criterion_pk):
     if may_review and (score.status in REVIEWABLE or request.GET.get("hang-doi") == "1"):
         queue_nav = queue_navigation(request, assessment, score)
     typed = request.session.pop(f"score-draft-{score.pk}", None)
+    refusal = request.session.pop(f"score-refusal-{score.pk}", None) or {}
     # Warn before submitting or approving points without evidence (one query, when asked).
     evidence_missing = (
         (may_propose or may_review)
@@ -229,9 +230,21 @@ def criterion_detail(request, pk, criterion_pk):
             initial["passed"] = "1" if score.proposed_points == criterion.max_points else "0"
         if typed:
             # The save was refused (stale or invalid): show what they typed, against the
-            # newest version, so nothing they wrote is lost.
+            # newest version, so nothing they wrote is lost, with each error on its field
+            # (aria-invalid and the message below it, by Django and crispy-forms).
             initial.update({k: v for k, v in typed.items() if k != "version"})
-        form = ScoreForm(initial=initial, criterion=criterion, evidence_missing=evidence_missing)
+            form = ScoreForm(
+                {**typed, "version": score.version},
+                initial=initial,
+                criterion=criterion,
+                evidence_missing=evidence_missing,
+            )
+            form.is_valid()
+            form.show_refusal(refusal)
+        else:
+            form = ScoreForm(
+                initial=initial, criterion=criterion, evidence_missing=evidence_missing
+            )
     return render(
         request,
         "assessments/criterion_detail.html",

@@ -76,12 +76,16 @@ def _form_errors(request, form, *, labelled: bool = True) -> None:
             messages.error(request, f"{label}: {error}" if label else error)
 
 
-def _keep_typed(request, form, score) -> None:
+def _keep_typed(request, form, score, refusal: ValidationError | None = None) -> None:
     """Keep what the person typed, as typed, for the criterion page to show again next to the
-    newer saved value. Raw strings, not cleaned values: str(False) would tick a checkbox."""
+    newer saved value. Raw strings, not cleaned values: str(False) would tick a checkbox.
+    The service's refusals about one field are kept too, for the page to mark that field
+    (the form's own errors come back when the page validates the typed values again)."""
     request.session[f"score-draft-{score.pk}"] = {
         name: form.data.get(name, "") for name in form.fields if name != "version"
     }
+    keyed = refusal is not None and hasattr(refusal, "error_dict")
+    request.session[f"score-refusal-{score.pk}"] = refusal.message_dict if keyed else {}
 
 
 @rule("unit")
@@ -107,9 +111,10 @@ def propose(request, pk, criterion_pk):
         )
     except ValidationError as error:
         _error(request, error)
-        _keep_typed(request, form, score)
+        _keep_typed(request, form, score, error)
     else:
         request.session.pop(f"score-draft-{score.pk}", None)
+        request.session.pop(f"score-refusal-{score.pk}", None)
         messages.success(
             request,
             f"Đã gửi điểm tiêu chí {score.criterion.code} cho lãnh đạo."

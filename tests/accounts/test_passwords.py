@@ -31,7 +31,7 @@ def test_the_minimum_length_is_ten(settings):
     [
         ("Ab3$xyz", "Mật khẩu quá ngắn: cần ít nhất 10 ký tự."),
         ("lanhdao2026", "Mật khẩu quá giống tên đăng nhập của tài khoản."),
-        ("Thanh Trung Nguyen", "Mật khẩu quá giống tên của tài khoản."),
+        ("Thanh Trung Nguyen", "Mật khẩu quá giống họ và tên của tài khoản."),
         ("password123", "Mật khẩu này quá phổ biến, dễ bị đoán."),
         ("48213907561", "Mật khẩu không được chỉ gồm chữ số."),
     ],

@@ -325,8 +325,7 @@ def test_account_rights_password_and_removal_in_the_admin_are_recorded(
         reverse("admin:auth_user_change", args=[account.pk]),
         {
             "username": "lanhdao",
-            "first_name": account.first_name,
-            "last_name": account.last_name,
+            "full_name": account.get_full_name(),
             "email": "",
             "is_active": "on",
             "is_staff": "on",

@@ -1,0 +1,22 @@
+"""Joined reads of the system administrator's pages."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from assessments.models import Commune, Membership
+
+
+def communes_overview() -> QuerySet[Commune]:
+    """Every commune with `unit_count` (its units, not the collective "Các cơ quan, đơn vị"),
+    `user_count` and `admins` (its administrators' memberships, with their users), ordered
+    as the list shows them."""
+    admins = Membership.objects.filter(is_commune_admin=True).select_related("user")
+    return (
+        Commune.objects.annotate(
+            unit_count=Count("units", filter=Q(units__is_collective=False), distinct=True),
+            user_count=Count("memberships", distinct=True),
+        )
+        .prefetch_related(Prefetch("memberships", queryset=admins, to_attr="admins"))
+        .order_by("city", "kind", "name")
+    )
