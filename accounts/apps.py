@@ -1,5 +1,5 @@
 from axes.apps import AppConfig as BaseAxesConfig
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class AccountsConfig(AppConfig):
@@ -12,6 +12,39 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Connecting receivers needs the app registry ready (Django's documented place).
         from accounts import signals  # noqa: F401, PLC0415
+
+        name_third_party_models(apps)
+
+
+# django-otp's models carry English names that no translation reaches (plain strings, not
+# gettext). Their names are set here for the admin's permission lists; the migration state
+# reads Meta as declared, so no migration follows.
+THIRD_PARTY_NAMES = {
+    "django_otp": ("Xác thực hai lớp", {}),
+    "otp_totp": (
+        "Xác thực hai lớp – ứng dụng",
+        {"totpdevice": ("ứng dụng xác thực", "ứng dụng xác thực")},
+    ),
+    "otp_static": (
+        "Xác thực hai lớp – mã dự phòng",
+        {
+            "staticdevice": ("bộ mã dự phòng", "bộ mã dự phòng"),
+            "statictoken": ("mã dự phòng", "mã dự phòng"),
+        },
+    ),
+    "sessions": ("Phiên làm việc", {}),
+}
+
+
+def name_third_party_models(registry) -> None:
+    for label, (app_name, models) in THIRD_PARTY_NAMES.items():
+        if label not in registry.app_configs:
+            continue
+        config = registry.get_app_config(label)
+        config.verbose_name = app_name
+        for model_name, (singular, plural) in models.items():
+            meta = config.get_model(model_name)._meta
+            meta.verbose_name, meta.verbose_name_plural = singular, plural
 
 
 class AxesConfig(BaseAxesConfig):

@@ -169,12 +169,13 @@ PERMISSION_ACTIONS = {"add": "Thêm", "change": "Sửa", "delete": "Xóa", "view
 
 
 def _permission_label(permission) -> str:
-    """'Thêm đơn vị (assessments)' rather than Django's stored 'Can add đơn vị'."""
+    """'Thêm đơn vị (Xã và kỳ đánh giá)' rather than Django's stored 'Can add đơn vị'."""
     action, _sep, _model = permission.codename.partition("_")
     model = permission.content_type.model_class()
     if action not in PERMISSION_ACTIONS or model is None:
         return str(permission)
-    return f"{PERMISSION_ACTIONS[action]} {model._meta.verbose_name} ({model._meta.app_label})"
+    app = model._meta.app_config.verbose_name
+    return f"{PERMISSION_ACTIONS[action]} {model._meta.verbose_name} ({app})"
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):

@@ -48,6 +48,10 @@ class LevelStatement:
     template: str = ""
     #: the criteria set's levels may be quoted as reached
     verified: bool = False
+    #: the band of `level` as the documents say it (see `band`), "" without a level
+    level_band: str = ""
+    #: the band of the registered level, "" without one
+    target_band: str = ""
 
     @property
     def template_parts(self) -> tuple[str, str] | None:
@@ -68,10 +72,31 @@ def levels_verified(results: Results) -> bool:
     return not results.assessment.criteria_set.needs_verification and not inferred_levels(results)
 
 
-def describe(level: Level) -> str:
+def _top(results: Results) -> Level | None:
+    return max(results.levels, key=_floor, default=None)
+
+
+def band(results: Results, level: Level) -> str:
+    """The level's band as a reader takes it. The top level's band ends at the scale, not
+    below it: with mức 3 = from 90 to under 100 on a scale of 100, a total of 100 is mức 3,
+    so the band reads "Đạt từ 90 đến 100 điểm", never "dưới 100" beside a total of 100."""
+    if level.label:
+        return level.label
+    scale = results.approved.scale
+    top = _top(results)
+    high = level.max_points_exclusive
+    if top is not None and level.name == top.name and high is not None and high >= scale:
+        if level.min_points is None:
+            return f"Đạt đến {fmt_points(scale)} điểm"
+        return f"Đạt từ {fmt_points(level.min_points)} đến {fmt_points(scale)} điểm"
+    return level.range_label
+
+
+def describe(results: Results, level: Level) -> str:
     """The level with its band, e.g. "mức 2: Đạt từ 85 đến dưới 90 điểm" (the bare name when
     the level has no band)."""
-    return f"{level.name}: {level.range_label}" if level.range_label else level.name
+    words = band(results, level)
+    return f"{level.name}: {words}" if words else level.name
 
 
 def _names(levels: list[Level]) -> str:
@@ -84,13 +109,13 @@ def _floor(level: Level) -> Decimal:
 
 
 def reached_level(results: Results, points: Decimal) -> Level | None:
-    """The level whose band holds `points`; past the top level's band (or in a gap between
-    bands) the highest level whose minimum is met."""
-    inside = next((lv for lv in results.levels if lv.contains(points)), None)
-    if inside is not None:
-        return inside
-    met = [lv for lv in results.levels if lv.min_points is not None and points >= lv.min_points]
-    return max(met, key=_floor, default=None)
+    """The level whose band holds `points` (see Results.level_at, which the pages share)."""
+    return results.level_at(points)
+
+
+def _is_top(results: Results, level: Level) -> bool:
+    top = _top(results)
+    return top is not None and top.name == level.name
 
 
 def _shortfall(target: Level, points: Decimal) -> Decimal:
@@ -131,13 +156,19 @@ def _unverified(results: Results, points: Decimal) -> LevelStatement:
         return LevelStatement(None, "", why, template="")
     shortfall = _shortfall(target, points)
     if shortfall > 0:
-        template = f"chưa đạt mức đã đăng ký ({describe(target)}), còn thiếu {SHORTFALL} điểm"
+        template = (
+            f"chưa đạt mức đã đăng ký ({describe(results, target)}), còn thiếu {SHORTFALL} điểm"
+        )
         target_text = f"còn thiếu {SHORTFALL} điểm để đạt {target.name}"
-    elif target.max_points_exclusive is not None and points >= target.max_points_exclusive:
-        template = f"vượt khung điểm của mức đã đăng ký ({describe(target)})"
+    elif (
+        target.max_points_exclusive is not None
+        and points >= target.max_points_exclusive
+        and not _is_top(results, target)
+    ):
+        template = f"vượt khung điểm của mức đã đăng ký ({describe(results, target)})"
         target_text = "vượt khung điểm của mức đã đăng ký"
-    else:
-        template = f"đạt mức đã đăng ký ({describe(target)})"
+    else:  # within its band, or past the top level's, which no level goes beyond
+        template = f"đạt mức đã đăng ký ({describe(results, target)})"
         target_text = "đạt mức đã đăng ký"
     return LevelStatement(
         None,
@@ -146,6 +177,7 @@ def _unverified(results: Results, points: Decimal) -> LevelStatement:
         target_text=_with_shortfall(target_text, shortfall),
         shortfall=shortfall if SHORTFALL in template else Decimal(0),
         template=template,
+        target_band=band(results, target),
     )
 
 
@@ -158,14 +190,14 @@ def _verified(results: Results, points: Decimal) -> LevelStatement:
     if level is None:
         lowest = min(results.levels, key=_floor)
         head = "chưa đạt mức nào"
-        why = f"Tổng điểm chưa đến khung điểm của mức thấp nhất ({describe(lowest)})."
+        why = f"Tổng điểm chưa đến khung điểm của mức thấp nhất ({describe(results, lowest)})."
     else:
-        head = (
-            f"đạt {level.name} ({level.range_label})" if level.range_label else f"đạt {level.name}"
-        )
+        words = band(results, level)
+        head = f"đạt {level.name} ({words})" if words else f"đạt {level.name}"
         why = ""
+    level_band = band(results, level) if level is not None else ""
     if target is None:
-        return LevelStatement(level, head, why, template=head, verified=True)
+        return LevelStatement(level, head, why, template=head, verified=True, level_band=level_band)
     shortfall = Decimal(0)
     if level is not None and level.name == target.name:
         template = f"{head}, đúng mức đã đăng ký"
@@ -174,10 +206,10 @@ def _verified(results: Results, points: Decimal) -> LevelStatement:
         template = f"{head}, cao hơn mức đã đăng ký ({target.name})"
         target_text = f"đạt {level.name}, cao hơn mức đã đăng ký"
     elif (shortfall := _shortfall(target, points)) > 0:
-        template = f"{head}, còn thiếu {SHORTFALL} điểm để đạt mức đã đăng ký ({describe(target)})"
+        template = f"{head}, còn thiếu {SHORTFALL} điểm để đạt mức đã đăng ký ({describe(results, target)})"
         target_text = f"còn thiếu {SHORTFALL} điểm để đạt {target.name}"
     else:  # only when the bands leave the total outside every level, past the registered one
-        template = f"{head}, vượt khung điểm của mức đã đăng ký ({describe(target)})"
+        template = f"{head}, vượt khung điểm của mức đã đăng ký ({describe(results, target)})"
         target_text = "vượt khung điểm của mức đã đăng ký"
     return LevelStatement(
         level,
@@ -187,6 +219,8 @@ def _verified(results: Results, points: Decimal) -> LevelStatement:
         shortfall=shortfall,
         template=template,
         verified=True,
+        level_band=level_band,
+        target_band=band(results, target),
     )
 
 
@@ -206,6 +240,7 @@ def level_statement(results: Results, total: scoring.Total | None = None) -> Lev
             target_text=NOT_RECOGNISED if results.target else "",
             template=NOT_RECOGNISED,
             verified=verified,
+            target_band=band(results, results.target) if results.target else "",
         )
     if verified:
         return _verified(results, total.final)

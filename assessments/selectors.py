@@ -203,9 +203,20 @@ class Results:
         return self.level_for(self.proposed)
 
     def level_for(self, total: scoring.Total) -> Level | None:
+        """The level `total` reaches, as assessments.levels says it (past the top level's
+        band is the top level); None when disqualified."""
         if total.disqualified:
             return None
-        return next((lv for lv in self.levels if lv.contains(total.final)), None)
+        return self.level_at(total.final)
+
+    def level_at(self, points: Decimal) -> Level | None:
+        """The level whose band holds `points`; past the top level's band (or in a gap between
+        bands) the highest level whose minimum is met."""
+        inside = next((lv for lv in self.levels if lv.contains(points)), None)
+        if inside is not None:
+            return inside
+        met = [lv for lv in self.levels if lv.min_points is not None and points >= lv.min_points]
+        return max(met, key=lambda lv: lv.min_points, default=None)
 
     @property
     def target(self) -> Level | None:

@@ -16,22 +16,31 @@ from criteria.resources import (
     criteria_set_export_xlsx,
     import_result_messages,
 )
+from criteria.rules import provenance_label
 from criteria.services import (
     criteria_set_is_locked,
     criteria_set_new_version,
     criteria_set_problems,
 )
 from criteria.xlsx import CONTENT_TYPE, blank_template
+from guards.filenames import file_name, send_as
 
 
 def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    send_as(response, filename)
     return response
 
 
 def xlsx_filename(criteria_set: CriteriaSet) -> str:
-    return f"bo-tieu-chi-{criteria_set.pk}-phien-ban-{criteria_set.version}.xlsx"
+    """'bo-tieu-chi-5049-qd-ubnd-phien-ban-2.xlsx': the decision it follows, not a database id."""
+    return file_name(
+        "Bộ tiêu chí",
+        criteria_set.decision_number or criteria_set.title,
+        "phiên bản",
+        criteria_set.version,
+        extension=".xlsx",
+    )
 
 
 class LevelInline(admin.TabularInline):
@@ -142,6 +151,22 @@ class CriteriaSetAdmin(LockedWhenUsedMixin, admin.ModelAdmin):
         return xlsx_response(criteria_set_export_xlsx(criteria_set), xlsx_filename(criteria_set))
 
 
+class ProvenanceFilter(admin.SimpleListFilter):
+    """Provenance by its words: the draft fixture's markers 'seed' and 'inferred' are codes."""
+
+    title = _("nguồn gốc")
+    parameter_name = "nguon-goc"
+
+    def lookups(self, request, model_admin):
+        values = model_admin.get_queryset(request).values_list("provenance", flat=True)
+        return [(value, provenance_label(value)) for value in sorted(set(values)) if value]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(provenance=self.value())
+        return queryset
+
+
 @admin.register(Criterion)
 class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
     list_display = [
@@ -149,10 +174,10 @@ class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
         "title",
         "max_points",
         "default_lead_unit",
-        "provenance",
+        "provenance_text",
         "criteria_set",
     ]
-    list_filter = ["criteria_set", "provenance"]
+    list_filter = ["criteria_set", ProvenanceFilter]
     search_fields = ["code", "title", "default_lead_unit"]
     list_select_related = ["criteria_set"]
     raw_id_fields = ["parent"]
@@ -167,6 +192,10 @@ class CriterionAdmin(LockedWhenUsedMixin, ImportExportMixin, admin.ModelAdmin):
     import_template_name = "admin/criteria/criterion/import.html"
     import_export_change_list_template = "admin/criteria/criterion/change_list.html"
     import_error_display = ("message",)
+
+    @admin.display(description=_("nguồn gốc"), ordering="provenance")
+    def provenance_text(self, criterion: Criterion) -> str:
+        return provenance_label(criterion.provenance)
 
     def get_urls(self):
         return [

@@ -296,5 +296,5 @@ class Adjustment(models.Model):
         if self.kind == self.Kind.DEDUCTION:
             # The deduction_has_points constraint: a deduction always has its points.
             assert self.points_per_case is not None
-            return f"{self.title} (trừ {self.points_per_case.normalize():f} điểm/trường hợp)"
+            return f"{self.title} (trừ {fmt_points(self.points_per_case)} điểm/trường hợp)"
         return f"{self.title} (không xét công nhận)"

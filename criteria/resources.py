@@ -12,7 +12,7 @@ from import_export import fields, resources
 from import_export.formats import base_formats
 
 from criteria.models import CriteriaSet, Criterion
-from criteria.rules import NotArisingPolicy
+from criteria.rules import NotArisingPolicy, RuleKind, fmt_points, provenance_label
 from criteria.services import ensure_editable, link_parents
 from criteria.xlsx import (
     COLUMNS,
@@ -143,6 +143,9 @@ class CriterionResource(resources.ModelResource):
         super().after_import(dataset, result, **kwargs)
         if self._refused or result.has_errors() or result.has_validation_errors():
             return
+        # import-export's own diff shows stored values ("pass_fail", "0.25"); the clerk
+        # checks the file against the words they typed.
+        result.preview = preview_rows(self._nodes.values())
         link_parents(
             self.criteria_set,
             {node.code: node.resolved_parent_code for node in self._nodes.values()},
@@ -177,6 +180,37 @@ class CriterionResource(resources.ModelResource):
             if criterion.not_arising == NotArisingPolicy.NOT_ALLOWED
             else NOT_ARISING_LABELS[criterion.not_arising]
         )
+
+
+def preview_rows(nodes) -> list[list[str]]:
+    """The rows of a checked file in the columns of criteria.xlsx.COLUMNS, as a reader writes
+    them: labels instead of codes, decimal commas, the parent that the code implies. How a
+    criterion is scored only applies to leaves, so parents show nothing there."""
+    nodes = sorted(nodes, key=lambda node: node.row)
+    parents = {node.resolved_parent_code for node in nodes}
+    rows = []
+    for node in nodes:
+        leaf = node.code not in parents
+        rows.append(
+            [
+                node.code,
+                node.resolved_parent_code or "",
+                node.title,
+                fmt_points(node.max_points) if node.max_points is not None else "",
+                node.scoring_guide,
+                node.default_lead_unit,
+                provenance_label(node.provenance),
+                provenance_label(node.points_provenance),
+                provenance_label(node.unit_provenance),
+                RULE_LABELS.get(node.rule, node.rule) if leaf else "",
+                fmt_points(node.step) if leaf and node.rule == RuleKind.FREE else "",
+                node.tiers if leaf else "",
+                node.numerator_label if leaf else "",
+                node.denominator_label if leaf else "",
+                NOT_ARISING_LABELS.get(node.not_arising, "") if leaf and node.not_arising else "",
+            ]
+        )
+    return rows
 
 
 def criteria_set_export_xlsx(criteria_set: CriteriaSet) -> bytes:

@@ -30,3 +30,17 @@ def fmt_points(value: Decimal) -> str:
     """Points as a Vietnamese reader writes them: 24, 2,5."""
     text = f"{value.normalize():f}"
     return text.replace(".", ",")
+
+
+# The draft fixture's provenance markers; any other text (a document number) is shown as is.
+PROVENANCE_LABELS = {
+    "seed": "Báo cáo 6 tháng của xã",
+    "inferred": "Suy luận, cần đối chiếu",
+    "official": "Văn bản chính thức",
+}
+
+
+def provenance_label(value: object) -> str:
+    """'inferred' -> 'Suy luận, cần đối chiếu'; a document number stays as written."""
+    text = str(value or "").strip()
+    return PROVENANCE_LABELS.get(text.lower(), text)

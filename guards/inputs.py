@@ -196,6 +196,22 @@ class DecimalCommaField(forms.DecimalField):
     def prepare_value(self, value: Any) -> Any:
         return decimal_text(value) if isinstance(value, Decimal) else value
 
+    def run_validators(self, value: Any) -> None:
+        # Django's min/max/step messages print their limits with a point ("2.50"); the
+        # limits of points are said the way they are typed here ("2,5").
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            for item in error.error_list:
+                if item.params:
+                    item.params = {
+                        key: decimal_text(Decimal(limit))
+                        if isinstance(limit, Decimal | float)
+                        else limit
+                        for key, limit in item.params.items()
+                    }
+            raise
+
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         # No min/max/step: they belong to type="number", which this field does not use.
         attrs = forms.Field.widget_attrs(self, widget)

@@ -21,6 +21,7 @@ from reports.models import (
 )
 from reports.services.remote_signing import remote_signer
 from reports.services.signing_keys import signing_key_add_csc, signing_key_add_pkcs12
+from reports.services.verifying import Verdict
 from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
 
 
@@ -216,11 +217,40 @@ class DocumentEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
 
 
+# The verification page's headlines, short (templates/reports/verify.html says them in full).
+VERDICT_LABELS = {
+    Verdict.ISSUED: "Đúng văn bản đã ban hành",
+    Verdict.TEST: "Văn bản đã ban hành, chữ ký thử nghiệm",
+    Verdict.UNSIGNED_COPY: "Bản sao chưa ký",
+    Verdict.MODIFIED: "Bị thay đổi sau khi ký",
+    Verdict.DAMAGED: "Tệp hỏng hoặc đã bị thay đổi",
+    Verdict.UNTRUSTED: "Chứng thư không được tin cậy",
+    Verdict.FOREIGN: "Không phải văn bản đã ban hành",
+    Verdict.UNKNOWN: "Không có chữ ký, không phải văn bản đã ban hành",
+    Verdict.UNCHECKED: "Không kiểm tra được",
+}
+
+
+class VerdictFilter(admin.SimpleListFilter):
+    title = _("kết quả")
+    parameter_name = "ket-qua"
+
+    def lookups(self, request, model_admin):
+        return list(VERDICT_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(verdict=self.value()) if self.value() else queryset
+
+
 @admin.register(VerificationFailure)
 class VerificationFailureAdmin(ReadOnlyAdmin):
-    list_display = ["day", "address", "report", "verdict", "count", "first_at", "last_at"]
-    list_filter = ["verdict", "day"]
+    list_display = ["day", "address", "report", "verdict_text", "count", "first_at", "last_at"]
+    list_filter = [VerdictFilter, "day"]
     search_fields = ["address", "last_sha256"]
+
+    @admin.display(description=_("kết quả"), ordering="verdict")
+    def verdict_text(self, failure: VerificationFailure) -> str:
+        return VERDICT_LABELS.get(failure.verdict, failure.verdict)
 
 
 @admin.register(Dossier)

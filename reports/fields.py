@@ -25,6 +25,7 @@ from assessments.levels import LevelStatement, level_statement
 from assessments.models import Assessment
 from assessments.selectors import ResultNode, Results, assessment_results
 from criteria import scoring
+from criteria.models import Level
 from criteria.rules import fmt_points
 from reports import content, markup
 from reports.appendix import appendix
@@ -143,6 +144,11 @@ def body_problems(body: str, key: str) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+def _level_name(level: Level, band: str) -> str:
+    """'mức 2 (Đạt từ 85 đến dưới 90 điểm)', the band as assessments.levels says it."""
+    return f"{level.name} ({band})" if band else level.name
+
+
 def _date(value: object) -> str | None:
     return f"{value:%d/%m/%Y}" if value else None
 
@@ -220,7 +226,7 @@ class LiveData:
             "số tiêu chí thành phần": str(len(self.results.leaves)),
             "số tiêu chí thành phần chưa đạt": str(len(self.results.losing)),
             "tổng điểm": fmt_points(total.final),
-            "mức đăng ký": f"{target.name} ({target.range_label})" if target else None,
+            "mức đăng ký": _level_name(target, self.statement.target_band) if target else None,
             "kết luận mức": self.statement.text,
             "số kế hoạch": assessment.plan_number or None,
             "ngày kế hoạch": _date(assessment.plan_date),

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from criteria.rules import fmt_points
+from criteria.rules import fmt_points, provenance_label
 
 register = template.Library()
 
@@ -15,16 +15,9 @@ def points(value: Decimal | float | str | None) -> str:
     return fmt_points(Decimal(value))
 
 
-PROVENANCE_LABELS = {
-    "seed": "Báo cáo 6 tháng của xã",
-    "inferred": "Suy luận, cần đối chiếu",
-    "official": "Văn bản chính thức",
-}
-
-
 @register.filter
 def provenance(value: object) -> object:
     """Readable provenance: 'seed' and 'inferred' are the draft fixture's markers."""
     if not value:
         return ""
-    return PROVENANCE_LABELS.get(str(value).strip().lower(), value)
+    return provenance_label(value) or value

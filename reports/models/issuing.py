@@ -20,9 +20,11 @@ class NumberSequence(models.Model):
     """The commune's register of outgoing documents (sổ đăng ký văn bản đi) for one year:
     numbers start at 01 on 1 January and are never reused."""
 
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveIntegerField(_("năm"))
+    last_number = models.PositiveIntegerField(_("số cuối đã cấp"), default=0)
 
     class Meta:
         verbose_name = _("sổ đăng ký văn bản đi")
@@ -38,12 +40,16 @@ class NumberSequence(models.Model):
 class RegisteredNumber(models.Model):
     """A number given out: unique per commune and year, whatever happens to the document."""
 
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveIntegerField()
-    number = models.PositiveIntegerField()
-    symbol = models.CharField(max_length=50)
-    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="registration")
-    at = models.DateTimeField(auto_now_add=True)
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveIntegerField(_("năm"))
+    number = models.PositiveIntegerField(_("số"))
+    symbol = models.CharField(_("ký hiệu"), max_length=50)
+    report = models.OneToOneField(
+        Report, verbose_name=_("báo cáo"), on_delete=models.PROTECT, related_name="registration"
+    )
+    at = models.DateTimeField(_("lúc cấp"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("số văn bản đã cấp")
@@ -72,17 +78,26 @@ class IssuedFile(models.Model):
         PERSON = "person", _("Đã ký (người có thẩm quyền)")
         ORGANISATION = "organisation", _("Đã ký (cơ quan)")
 
-    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="files")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UNSIGNED)
-    file = models.FileField(storage=get_document_storage, upload_to=issued_name, max_length=200)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    size = models.PositiveBigIntegerField()
-    meta = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    report = models.ForeignKey(
+        Report, verbose_name=_("báo cáo"), on_delete=models.PROTECT, related_name="files"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("loại tệp"), max_length=20, choices=Kind.choices)
+    stage = models.CharField(
+        _("bước ký"), max_length=20, choices=Stage.choices, default=Stage.UNSIGNED
+    )
+    file = models.FileField(
+        _("tệp"), storage=get_document_storage, upload_to=issued_name, max_length=200
+    )
+    sha256 = models.CharField(_("mã kiểm tra SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    meta = models.JSONField(_("thông tin kèm theo"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người tạo"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("lúc tạo"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("tệp đã ban hành")
@@ -122,14 +137,25 @@ class DocumentEvent(models.Model):
         VERIFY_FAILED = "verify_failed", _("Xác minh không đạt")
         DOSSIER = "dossier", _("Xuất hồ sơ gửi thành phố")
 
-    report = models.ForeignKey(Report, null=True, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    detail = models.TextField(blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    report = models.ForeignKey(
+        Report,
+        verbose_name=_("báo cáo"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="events",
     )
-    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(_("thao tác"), max_length=20, choices=Action.choices)
+    detail = models.TextField(_("chi tiết"), blank=True)
+    sha256 = models.CharField(_("mã kiểm tra SHA-256"), max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thao tác"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("nhật ký văn bản")
@@ -143,14 +169,21 @@ class DocumentEvent(models.Model):
 class Dossier(models.Model):
     """The ZIP sent to the Department of Home Affairs, built on disk with its SHA-256."""
 
-    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="dossiers")
-    file = models.FileField(storage=get_document_storage, upload_to=issued_name, max_length=200)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    report = models.ForeignKey(
+        Report, verbose_name=_("báo cáo"), on_delete=models.PROTECT, related_name="dossiers"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(
+        _("tệp"), storage=get_document_storage, upload_to=issued_name, max_length=200
+    )
+    sha256 = models.CharField(_("mã kiểm tra SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người lập"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("lúc lập"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("hồ sơ gửi thành phố")

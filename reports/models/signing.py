@@ -29,7 +29,9 @@ class SigningKey(models.Model):
         PKCS11 = "pkcs11", _("Thiết bị ký số (USB token, HSM) qua PKCS#11")
         CSC = "csc", _("Dịch vụ ký số từ xa (CSC)")
 
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="signing_keys")
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="signing_keys"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("người ký"),
@@ -85,7 +87,7 @@ class SigningKey(models.Model):
         ),
     )
     is_test = models.BooleanField(_("chứng thư thử nghiệm"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("lúc tạo"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("khóa ký số")
@@ -144,7 +146,7 @@ class TrustAnchor(models.Model):
     label = models.CharField(_("tên gọi"), max_length=200)
     certificate_pem = models.TextField(_("chứng thư gốc (PEM)"))
     is_test = models.BooleanField(_("thử nghiệm"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("lúc thêm"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("chứng thư gốc tin cậy")
@@ -161,20 +163,36 @@ class SignatureRecord(models.Model):
         PERSON = "person", _("Người có thẩm quyền")
         ORGANISATION = "organisation", _("Cơ quan")
 
-    issued_file = models.ForeignKey(IssuedFile, on_delete=models.PROTECT, related_name="signatures")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    field_name = models.CharField(max_length=100)
-    key = models.ForeignKey(SigningKey, null=True, on_delete=models.SET_NULL, related_name="+")
-    subject = models.CharField(max_length=500)
-    common_name = models.CharField(max_length=300)
-    issuer = models.CharField(max_length=500)
-    serial = models.CharField(max_length=100)
-    not_before = models.DateTimeField()
-    not_after = models.DateTimeField()
-    fingerprint = models.CharField(max_length=64)
-    signed_at = models.DateTimeField()
-    level = models.CharField(max_length=10, default="B-B")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_file = models.ForeignKey(
+        IssuedFile,
+        verbose_name=_("tệp đã ban hành"),
+        on_delete=models.PROTECT,
+        related_name="signatures",
+    )
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+    field_name = models.CharField(_("tên ô chữ ký"), max_length=100)
+    key = models.ForeignKey(
+        SigningKey,
+        verbose_name=_("khóa ký số"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.CharField(_("chủ thể"), max_length=500)
+    common_name = models.CharField(_("người ký"), max_length=300)
+    issuer = models.CharField(_("tổ chức cấp"), max_length=500)
+    serial = models.CharField(_("số hiệu"), max_length=100)
+    not_before = models.DateTimeField(_("hiệu lực từ"))
+    not_after = models.DateTimeField(_("hết hạn"))
+    fingerprint = models.CharField(_("dấu vân tay SHA-256"), max_length=64)
+    signed_at = models.DateTimeField(_("lúc ký"))
+    level = models.CharField(_("loại chữ ký"), max_length=10, default="B-B")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("chữ ký số")
@@ -193,7 +211,12 @@ class VerificationFailure(models.Model):
     day = models.DateField(_("ngày"))
     address = models.CharField(_("địa chỉ"), max_length=50, help_text=_("IPv4, hoặc mạng IPv6 /64"))
     report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Report,
+        verbose_name=_("báo cáo"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     verdict = models.CharField(_("kết quả"), max_length=20)
     count = models.PositiveIntegerField(_("số lần"), default=0)

@@ -2,7 +2,6 @@
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.text import slugify
 
 from assessments.access import (
     get_assessment_for_user,
@@ -13,6 +12,7 @@ from assessments.access import (
 )
 from assessments.levels import level_statement
 from audit.services import Action, audit_record
+from guards.filenames import file_name, send_as
 from guards.http import AuthenticatedRequest
 from reports.selectors import adjustment_rows, reports_awaiting_signature
 from reports.selectors import dashboard as build_dashboard
@@ -67,14 +67,12 @@ def units_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, pk)
     require_overview(request.user, assessment)
     data = unit_table_xlsx(build_dashboard(assessment))
-    name = slugify(f"cham-diem-theo-don-vi-{assessment.commune.name}-{assessment.year}")
+    name = file_name("Chấm điểm theo đơn vị", assessment, extension=".xlsx")
     audit_record(
         action=Action.EXPORT,
         user=request.user,
         commune=assessment.commune,
         target=assessment,
-        summary=f"Xuất bảng chấm điểm theo đơn vị (Excel) {name}.xlsx",
+        summary=f"Xuất bảng chấm điểm theo đơn vị (Excel) {name}",
     )
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    return send_as(HttpResponse(data, content_type=XLSX), name)

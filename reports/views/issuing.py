@@ -29,6 +29,7 @@ from guards.http import AuthenticatedRequest
 from guards.inline import inert
 from reports.forms import IssueForm, ReopenForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
+from reports.names import dossier_file_name, issued_file_label, issued_file_name
 from reports.services.dossier import dossier_build
 from reports.services.issuing import (
     assessment_reopen,
@@ -213,25 +214,18 @@ def issued_file(
 ) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(IssuedFile, report=report, pk=file_pk)
-    names: dict[str, str] = {
-        IssuedFile.Kind.REPORT: "bao-cao",
-        IssuedFile.Kind.APPENDIX: "phu-luc",
-        IssuedFile.Kind.APPENDIX_XLSX: "bang-cham-diem",
-        IssuedFile.Kind.EVIDENCE_LIST: "danh-muc-minh-chung",
-    }
-    extension = {"appendix_xlsx": ".xlsx", "evidence_list": ".json"}.get(record.kind, ".pdf")
-    name = f"{names[record.kind]}-so-{report.number:02d}-{record.stage}{extension}"
+    name = issued_file_name(report, record)
     try:
         handle = record.file.open("rb")
     except FileNotFoundError:
         raise Http404("Không tìm thấy tệp.") from None
     # The portal made these PDFs (no script in them); the sandbox keeps that true if not.
-    inline = request.GET.get("xem") == "1" and extension == ".pdf"
+    inline = request.GET.get("xem") == "1" and name.endswith(".pdf")
     audit_file(
         request,
         report,
         Action.DOWNLOAD,
-        f"{'Mở xem' if inline else 'Tải về'} {record.get_kind_display().lower()}, "
+        f"{'Mở xem' if inline else 'Tải về'} {issued_file_label(record).lower()}, "
         f"{record.get_stage_display().lower()}: {name}",
         file_id=record.pk,
         sha256=record.sha256,
@@ -262,8 +256,10 @@ def dossier(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespo
             request, "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ."
         )
         return _back(report)
-    built = dossier_build(report=report, by=request.user)
-    messages.success(request, f"Đã lập hồ sơ gửi thành phố. SHA-256: {built.sha256}")
+    dossier_build(report=report, by=request.user)
+    messages.success(
+        request, "Đã lập hồ sơ gửi thành phố. Tải về ở mục “Hồ sơ gửi Sở Nội vụ” bên dưới."
+    )
     return _back(report)
 
 
@@ -273,7 +269,7 @@ def dossier_download(
 ) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
     record = get_object_or_404(Dossier, report=report, pk=dossier_pk)
-    name = f"ho-so-cqtt-{report.assessment.year}-so-{report.number:02d}.zip"
+    name = dossier_file_name(report)
     handle = record.file.open("rb")
     audit_file(
         request,

@@ -16,7 +16,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -29,6 +28,7 @@ from assessments.access import (
     signer_refusal,
 )
 from audit.services import Action
+from guards.filenames import send_as
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
 from reports import documents
@@ -36,6 +36,7 @@ from reports.docx import appendix_docx, report_docx
 from reports.fields import LiveData, report_problems
 from reports.forms import ReportSettingsForm, SectionForm, VersionForm
 from reports.models import Report, ReportSection
+from reports.names import live_file_name
 from reports.rendering import warm_up
 from reports.services import (
     report_create,
@@ -290,14 +291,6 @@ def section_history(
     )
 
 
-def _filename(report: Report, what: str, extension: str) -> str:
-    assessment = report.assessment
-    return (
-        slugify(f"{what}-{assessment.commune.name}-{assessment.year}-{report.get_kind_display()}")
-        + extension
-    )
-
-
 @rule("reviewer")
 @allows_style_nonce
 def report_preview(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
@@ -320,11 +313,8 @@ def _download(
 ) -> HttpResponseBase:
     """`?xem=1` opens a PDF in the browser; otherwise the file downloads."""
     response = HttpResponse(data, content_type=content_type)
-    disposition = (
-        "inline" if request.GET.get("xem") == "1" and content_type == PDF else "attachment"
-    )
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    return inert(response)
+    inline = request.GET.get("xem") == "1" and content_type == PDF
+    return inert(send_as(response, filename, inline=inline))
 
 
 @rule("reviewer")
@@ -332,7 +322,7 @@ def report_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRe
     report = _get_report(request.user, pk, report_pk)
     data = documents.report_pdf(report)
     audit_file(request, report, Action.EXPORT, "Xuất báo cáo (PDF)")
-    return _download(request, data, PDF, _filename(report, "bao-cao", ".pdf"))
+    return _download(request, data, PDF, live_file_name(report, "report", ".pdf"))
 
 
 @rule("reviewer")
@@ -351,7 +341,7 @@ def appendix_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> Http
     report = _get_report(request.user, pk, report_pk)
     data = documents.appendix_pdf(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (PDF)")
-    return _download(request, data, PDF, _filename(report, "phu-luc", ".pdf"))
+    return _download(request, data, PDF, live_file_name(report, "appendix", ".pdf"))
 
 
 @rule("reviewer")
@@ -359,7 +349,7 @@ def appendix_xlsx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -
     report = _get_report(request.user, pk, report_pk)
     data = appendix_xlsx(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Excel)")
-    return _download(request, data, XLSX, _filename(report, "phu-luc", ".xlsx"))
+    return _download(request, data, XLSX, live_file_name(report, "appendix", ".xlsx"))
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -371,11 +361,7 @@ def report_docx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -> 
     report = _get_report(request.user, pk, report_pk)
     data = report_docx(report)
     audit_file(request, report, Action.EXPORT, "Xuất báo cáo (Word)")
-    response = HttpResponse(data, content_type=DOCX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_filename(report, "bao-cao", ".docx")}"'
-    )
-    return response
+    return _download(request, data, DOCX, live_file_name(report, "report", ".docx"))
 
 
 @rule("reviewer")
@@ -383,4 +369,4 @@ def appendix_docx_view(request: AuthenticatedRequest, pk: int, report_pk: int) -
     report = _get_report(request.user, pk, report_pk)
     data = appendix_docx(report)
     audit_file(request, report, Action.EXPORT, "Xuất phụ lục (Word)")
-    return _download(request, data, DOCX, _filename(report, "phu-luc", ".docx"))
+    return _download(request, data, DOCX, live_file_name(report, "appendix", ".docx"))

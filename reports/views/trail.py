@@ -14,6 +14,7 @@ from assessments.access import reads_every_commune, require_audit_scope, rule
 from audit.models import AuditEntry
 from audit.services import Action, audit_record
 from audit.xlsx import entries_xlsx
+from guards.filenames import file_name, send_as
 from guards.http import AuthenticatedRequest
 from reports.trail_filters import EntryFilterForm
 
@@ -82,9 +83,7 @@ def entry_export(request: AuthenticatedRequest) -> HttpResponse:
         summary=f"Xuất nhật ký hoạt động (Excel): {len(rows)} mục. Bộ lọc: {form.description()}",
         details={"filters": form.params(), "rows": len(rows)},
     )
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="nhat-ky-hoat-dong-{now:%Y%m%d-%H%M}.xlsx"'
-    )
+    name = file_name("Nhật ký hoạt động", f"{now:%Y%m%d-%H%M}", extension=".xlsx")
+    response = send_as(HttpResponse(data, content_type=XLSX), name)
     response["Cache-Control"] = "private, no-store"
     return response

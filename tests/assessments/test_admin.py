@@ -2,16 +2,18 @@
 each choice offered is the object's commune's units / the assessment's set's levels, and a
 posted id of another commune or set is refused with a Vietnamese message, nothing saved."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.models import Assessment, Assignment, Membership, Unit
 from audit.models import AuditEntry
 from criteria.models import CriteriaSet, Level
-from reports.models import SigningKey
+from reports.models import SigningKey, VerificationFailure
 from tests.queries import at_most
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +263,126 @@ def test_the_admin_pages_speak_vietnamese(client, demo, login_as, administrator)
         assert english not in changelist + user_page + add_user
 
 
+# Words Django or a library leaves in English (or in a literal Vietnamese that reads wrong), and
+# the apps' own codes, none of which an administrator should meet on these pages.
+ENGLISH = (
+    "Show counts",
+    "Password-based authentication",
+    "Please correct the error below",
+    "Models in the",
+    "mô models",
+    "superuser",
+    "Superuser",
+    "static device",
+    "static token",
+    "TOTP device",
+    "(otp_static)",
+    "(otp_totp)",
+    "(assessments)",
+    "(contenttypes)",
+    "Sessions",
+    "Bản ghi nhớ",
+    "Thêm vào",
+    "Bởi ",
+    "Can add",
+    "Can change",
+)
+
+
+def _visible_text(html: str) -> str:
+    """The page's words and its tooltips, without markup, scripts and styles (whose names
+    and code are English)."""
+    html = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    tips = re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', html)
+    return " ".join([re.sub(r"<[^>]+>", " ", html), *tips])
+
+
+def test_the_admin_index_and_the_user_pages_contain_no_english(
+    client, demo, login_as, administrator
+):
+    login_as(administrator)
+    account = demo.user("vhxh")
+    pages = {
+        "index": reverse("admin:index"),
+        "user": reverse("admin:auth_user_change", args=[account.pk]),
+        "users": reverse("admin:auth_user_changelist"),
+        "add user": reverse("admin:auth_user_add"),
+    }
+    for name, url in pages.items():
+        text = _visible_text(client.get(url).content.decode())
+        for english in ENGLISH:
+            assert english not in text, (name, english)
+    user_page = _visible_text(client.get(pages["user"]).content.decode())
+    assert "Toàn quyền quản trị" in user_page
+    assert "Được vào trang quản trị" in user_page
+    assert "Thêm ứng dụng xác thực (Xác thực hai lớp – ứng dụng)" in user_page
+    assert "Xem mã dự phòng (Xác thực hai lớp – mã dự phòng)" in user_page
+    # Django's own Vietnamese calls an admin log entry a "login".
+    assert "Xem mục nhật ký trang quản trị (Quản trị website)" in user_page
+    assert "Xem đăng nhập (Quản trị website)" not in user_page
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["issuedfile", "signaturerecord", "documentevent", "dossier", "numbersequence", "trustanchor"],
+)
+def test_the_reports_admin_lists_have_vietnamese_columns(
+    client, demo, login_as, administrator, model
+):
+    login_as(administrator)
+    page = client.get(reverse(f"admin:reports_{model}_changelist"))
+    assert page.status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>.*?</th>', page.content.decode(), flags=re.S)
+    text = _visible_text(" ".join(headers))
+    assert headers
+    for english in (
+        "Report",
+        "Kind",
+        "Stage",
+        "Size",
+        "Created",
+        "Common name",
+        "Issuer",
+        "Serial",
+        "Signed at",
+        "Level",
+        "Action",
+        "User",
+        "Year",
+        "Last number",
+        "Commune",
+        "Role",
+    ):
+        assert english not in text, (model, english)
+
+
+def test_failed_verifications_are_listed_by_their_words(client, demo, login_as, administrator):
+    failure = VerificationFailure.objects.create(
+        day=timezone.localdate(),
+        address="203.0.113.7",
+        verdict="modified",
+        count=2,
+        last_at=timezone.now(),
+    )
+    login_as(administrator)
+    url = reverse("admin:reports_verificationfailure_changelist")
+    page = _visible_text(client.get(url).content.decode())
+    assert "Bị thay đổi sau khi ký" in page
+    assert re.search(r"\bmodified\b", page) is None
+    filtered = client.get(url, {"ket-qua": "modified"})
+    assert list(filtered.context["cl"].result_list) == [failure]
+    assert not client.get(url, {"ket-qua": "foreign"}).context["cl"].result_list
+
+
+def test_a_refused_user_form_says_so_in_vietnamese(client, demo, login_as, administrator):
+    login_as(administrator)
+    response = client.post(reverse("admin:auth_user_add"), {"username": ""})
+    text = _visible_text(response.content.decode())
+    assert response.status_code == 200
+    assert "Please correct" not in text
+    assert "Vui lòng sửa lỗi" in text or "Hãy sửa" in text
+
+
 def test_a_signing_key_of_another_communes_person_is_refused(
     client, demo, login_as, administrator, outsider, leader
 ):
@@ -283,7 +405,7 @@ def test_the_account_pages_speak_vietnamese(client, demo, login_as, administrato
     login_as(administrator)
     account = demo.user("vhxh")
     user_page = client.get(reverse("admin:auth_user_change", args=[account.pk])).content.decode()
-    assert "Thêm đơn vị (assessments)" in user_page
+    assert "Thêm đơn vị (Xã và kỳ đánh giá)" in user_page
     assert "Can add" not in user_page
     password = reverse("admin:auth_user_password_change", args=[account.pk])
     password_page = client.get(password).content.decode()

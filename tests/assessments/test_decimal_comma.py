@@ -60,6 +60,17 @@ def test_anything_else_is_refused_in_vietnamese(typed, message):
     assert refused.value.messages == [message]
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [("2,75", "Giá trị lớn nhất là 2,5."), ("0,1", "Giá trị nhỏ nhất là 0,25.")],
+)
+def test_limits_in_messages_are_said_with_a_comma(typed, message):
+    bounded = DecimalCommaField(min_value=D("0.25"), max_value=D("2.50"), decimal_places=2)
+    with pytest.raises(ValidationError) as refused:
+        bounded.clean(typed)
+    assert refused.value.messages == [message]
+
+
 def test_points_are_shown_with_a_comma_in_a_text_input(demo):
     criterion = demo.assessment.criteria_set.criteria.get(code="1.1.j")
     form = ScoreForm(initial={"points": D("0.50")}, criterion=criterion)

@@ -228,13 +228,13 @@ def test_unverified_disqualified_is_not_recognised_whatever_the_points(points, t
         (
             "90",
             "mức 3",
-            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), cao hơn mức đã đăng ký (mức 2)",
+            "đạt mức 3 (Đạt từ 90 đến 100 điểm), cao hơn mức đã đăng ký (mức 2)",
         ),
         # past the top level's band: the top level is still the one reached
         (
             "100",
             "mức 3",
-            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), cao hơn mức đã đăng ký (mức 2)",
+            "đạt mức 3 (Đạt từ 90 đến 100 điểm), cao hơn mức đã đăng ký (mức 2)",
         ),
     ],
 )
@@ -255,29 +255,29 @@ def test_verified_with_a_registered_level(points, level, text):
         (
             "0",
             "chưa đạt mức nào, còn thiếu 90 điểm để đạt mức đã đăng ký "
-            "(mức 3: Đạt từ 90 đến dưới 100 điểm)",
+            "(mức 3: Đạt từ 90 đến 100 điểm)",
             "còn thiếu 90 điểm để đạt mức 3",
         ),
         (
             "85",
             "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), còn thiếu 5 điểm để đạt mức đã đăng ký "
-            "(mức 3: Đạt từ 90 đến dưới 100 điểm)",
+            "(mức 3: Đạt từ 90 đến 100 điểm)",
             "còn thiếu 5 điểm để đạt mức 3",
         ),
         (
             "89.99",
             "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), còn thiếu 0,01 điểm để đạt mức đã đăng ký "
-            "(mức 3: Đạt từ 90 đến dưới 100 điểm)",
+            "(mức 3: Đạt từ 90 đến 100 điểm)",
             "còn thiếu 0,01 điểm để đạt mức 3",
         ),
         (
             "90",
-            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), đúng mức đã đăng ký",
+            "đạt mức 3 (Đạt từ 90 đến 100 điểm), đúng mức đã đăng ký",
             "đạt mức đã đăng ký",
         ),
         (
             "100",
-            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), đúng mức đã đăng ký",
+            "đạt mức 3 (Đạt từ 90 đến 100 điểm), đúng mức đã đăng ký",
             "đạt mức đã đăng ký",
         ),
     ],
@@ -294,8 +294,8 @@ def test_verified_below_the_registered_level_says_the_shortfall(points, text, ta
         ("84.99", "chưa đạt mức nào"),
         ("85", "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm)"),
         ("89.99", "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm)"),
-        ("90", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm)"),
-        ("100", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm)"),
+        ("90", "đạt mức 3 (Đạt từ 90 đến 100 điểm)"),
+        ("100", "đạt mức 3 (Đạt từ 90 đến 100 điểm)"),
     ],
 )
 def test_verified_without_a_registered_level_names_the_level_alone(points, text):
@@ -430,10 +430,10 @@ def test_unverified_registered_level_without_a_floor(points, text, target_text):
         (
             "mức 2",
             "92.5",
-            "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), cao hơn mức đã đăng ký (mức 2)",
+            "đạt mức 3 (Đạt từ 90 đến 100 điểm), cao hơn mức đã đăng ký (mức 2)",
         ),
-        ("mức 3", "92.5", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm), đúng mức đã đăng ký"),
-        (None, "92.5", "đạt mức 3 (Đạt từ 90 đến dưới 100 điểm)"),
+        ("mức 3", "92.5", "đạt mức 3 (Đạt từ 90 đến 100 điểm), đúng mức đã đăng ký"),
+        (None, "92.5", "đạt mức 3 (Đạt từ 90 đến 100 điểm)"),
     ],
 )
 def test_verified_at_92_5(target, points, text):
@@ -522,3 +522,78 @@ def test_the_xlsx_formula_says_the_statement_at_every_boundary(name):
         expected = f"{expected[:1].upper()}{expected[1:]}." if expected else ""
         chosen = next(expression for bound, expression in branches if points >= bound)
         assert _evaluate(chosen, points) == expected, points
+
+
+# -- the top level: a total past its band (up to the scale) reaches it -----------------------
+
+
+def official_unverified(**kwargs) -> Results:
+    """The official bands (mức 3 from 90 to under 100) in a set still to be checked."""
+    return results(official_levels(), needs_verification=True, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("points", "text"),
+    [
+        ("89.99", "chưa đạt mức đã đăng ký (mức 3: Đạt từ 90 đến 100 điểm), còn thiếu 0,01 điểm"),
+        ("90", "đạt mức đã đăng ký (mức 3: Đạt từ 90 đến 100 điểm)"),
+        ("99.99", "đạt mức đã đăng ký (mức 3: Đạt từ 90 đến 100 điểm)"),
+        ("100", "đạt mức đã đăng ký (mức 3: Đạt từ 90 đến 100 điểm)"),
+    ],
+)
+def test_unverified_registered_top_level_is_reached_at_the_full_scale(points, text):
+    statement = level_statement(official_unverified(target="mức 3"), total(points))
+    assert statement.text == text
+    assert "vượt" not in statement.text and "dưới" not in statement.text
+    reached = "đạt mức đã đăng ký"
+    assert statement.target_text == (
+        reached if D(points) >= 90 else "còn thiếu 0,01 điểm để đạt mức 3"
+    )
+
+
+@pytest.mark.parametrize("points", ["90", "95", "99.99", "100"])
+def test_verified_top_level_at_and_above_its_floor_reads_to_the_scale(points):
+    statement = level_statement(verified(target="mức 3"), total(points))
+    assert statement.text == "đạt mức 3 (Đạt từ 90 đến 100 điểm), đúng mức đã đăng ký"
+    assert statement.level_band == statement.target_band == "Đạt từ 90 đến 100 điểm"
+
+
+@pytest.mark.parametrize(
+    ("target", "points", "text"),
+    [
+        # below the registered level, at the boundary
+        (
+            "mức 3",
+            "89.99",
+            "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), còn thiếu 0,01 điểm để đạt "
+            "mức đã đăng ký (mức 3: Đạt từ 90 đến 100 điểm)",
+        ),
+        # at the registered level's floor and top
+        ("mức 2", "85", "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), đúng mức đã đăng ký"),
+        ("mức 2", "89.99", "đạt mức 2 (Đạt từ 85 đến dưới 90 điểm), đúng mức đã đăng ký"),
+        # above the registered level, at the next level's floor and at the full scale
+        ("mức 2", "90", "đạt mức 3 (Đạt từ 90 đến 100 điểm), cao hơn mức đã đăng ký (mức 2)"),
+        ("mức 2", "100", "đạt mức 3 (Đạt từ 90 đến 100 điểm), cao hơn mức đã đăng ký (mức 2)"),
+    ],
+)
+def test_at_above_and_below_the_registered_level_at_the_boundaries(target, points, text):
+    assert say(verified(target=target), points) == text
+
+
+def test_a_band_written_by_hand_is_quoted_as_written():
+    levels = official_levels()
+    levels[1].label = "Đạt từ 90 điểm trở lên"
+    statement = level_statement(results(levels, target="mức 3"), total("100"))
+    assert statement.text == "đạt mức 3 (Đạt từ 90 điểm trở lên), đúng mức đã đăng ký"
+
+
+def test_a_band_below_the_top_keeps_its_under():
+    statement = level_statement(verified(target="mức 2"), total("87"))
+    assert statement.level_band == statement.target_band == "Đạt từ 85 đến dưới 90 điểm"
+
+
+@pytest.mark.parametrize(("points", "name"), [("84.99", None), ("85", "mức 2"), ("100", "mức 3")])
+def test_the_results_level_agrees_with_the_statement(points, name):
+    res = results(official_levels(), points=points)
+    assert getattr(res.level, "name", None) == name
+    assert level_statement(res).level == res.level

@@ -240,13 +240,16 @@ def test_issued_files_and_dossier_downloads_are_recorded(
         "chutich",
         "Báo cáo số 01/BC-UBND",
     )
-    assert entry.summary == "Mở xem báo cáo, đã ký (cơ quan): bao-cao-so-01-organisation.pdf"
+    assert entry.summary == "Mở xem báo cáo, đã ký (cơ quan): bao-cao-so-01-da-ky-co-quan.pdf"
 
     start = mark()
     response = client.get(reverse("reports:dossier_download", args=[pk, report.pk, dossier.pk]))
     assert response.status_code == 200
     entry = only_entry(start)
-    assert entry.summary == "Tải về hồ sơ gửi thành phố ho-so-cqtt-2026-so-01.zip"
+    assert (
+        entry.summary
+        == "Tải về hồ sơ gửi thành phố ho-so-chinh-quyen-than-thien-2026-bao-cao-so-01.zip"
+    )
     assert entry.details == {"dossier_id": dossier.pk, "sha256": dossier.sha256}
 
 
@@ -336,7 +339,7 @@ def test_account_rights_password_and_removal_in_the_admin_are_recorded(
     assert (changed.action, changed.commune_name) == (A.ACCOUNT_CHANGE, "Xã Nghi Dương")
     assert changed.details["changes"]["is_superuser"] is True
     assert changed.summary == (
-        "Sửa tài khoản Lưu Thị Tươi (lanhdao): tình trạng nhân viên, trạng thái superuser, "
+        "Sửa tài khoản Lưu Thị Tươi (lanhdao): được vào trang quản trị, toàn quyền quản trị, "
         "ngày tham gia"
     )
 

@@ -151,7 +151,7 @@ def test_secretary_issues_signer_signs_secretary_seals_anyone_verifies(
     with page.expect_download() as download_info:
         signed_row.get_by_role("link", name="Tải về").click()
     download = download_info.value
-    assert download.suggested_filename == "bao-cao-so-01-organisation.pdf"
+    assert download.suggested_filename == "bao-cao-so-01-da-ky-co-quan.pdf"
     signed_pdf = tmp_path / download.suggested_filename
     download.save_as(signed_pdf)
     data = signed_pdf.read_bytes()

@@ -5,6 +5,7 @@ whole, with Vietnamese messages that name the Excel row (header = row 1) or cell
 """
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -548,6 +549,10 @@ def test_admin_exports_a_set_that_imports_back_to_the_same_tree(admin_client):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert source.decision_number == "5049/QĐ-UBND"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="bo-tieu-chi-5049-qd-ubnd-phien-ban-{source.version}.xlsx"'
+    )
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert [cell.value for cell in sheet[2]][:4] == [
@@ -615,3 +620,45 @@ def test_import_needs_add_and_delete_permission_export_needs_view(client, target
         *Permission.objects.filter(codename__in=["add_criterion", "delete_criterion"])
     )
     assert client.get(IMPORT_URL).status_code == 200
+
+
+def test_admin_preview_shows_the_clerks_words_not_stored_codes(admin_client, target):
+    rows = [row + [None] * (len(HEADERS) - len(row)) for row in GOOD]
+    rows[1][9] = "pass_fail"  # the portal's code is accepted, but shown by its label
+    rows[2][9:12] = ["Theo tỷ lệ", None, "100:2; 50,5:1; 0:0"]
+    rows[2][12:14] = ["Số hồ sơ đúng hạn", "Tổng số hồ sơ"]
+    rows[3][10] = "0,5"
+    rows[5][14] = "full"
+
+    response = upload(admin_client, target, xlsx(rows))
+
+    html = response.content.decode()
+    preview = html[html.index('data-testid="import-preview"') :]
+    preview = preview[: preview.index("</table>")]
+    cells = re.findall(r"<td>(.*?)</td>", preview)
+    for code in ("free", "pass_fail", "tiers", "inferred", "seed", "full", "0.25", "2.5", "1.5"):
+        assert code not in cells, code
+    assert "Đạt/không đạt" in cells
+    assert "Theo tỷ lệ" in cells
+    assert "100:2; 50,5:1; 0:0" in cells
+    assert "Suy luận, cần đối chiếu" in cells
+    assert "Tính đủ điểm" in cells
+    assert {"2,5", "1,5", "0,5", "0,25"} <= set(cells)
+    # Row 2 ("1.1" under "1"): code, the parent its code implies, title, points.
+    assert cells[15:19] == ["1.1", "1", "Niêm yết thủ tục hành chính", "4"]
+    # A parent is not scored itself: its scoring columns stay empty.
+    assert cells[9:15] == ["", "", "", "", "", ""]
+
+
+def test_admin_list_shows_provenance_in_words(admin_client, target):
+    criteria_set_import_xlsx(criteria_set=target, data=xlsx(GOOD))
+    url = f"/admin/criteria/criterion/?criteria_set__id__exact={target.pk}"
+    page = admin_client.get(url).content.decode()
+    cells = re.findall(r'<td class="field-provenance_text">(.*?)</td>', page)
+    assert cells.count("Báo cáo 6 tháng của xã") == 2  # rows 1 and 1.1 of GOOD
+    assert "seed" not in cells
+    # The filter offers the words and keeps the stored marker in the link.
+    assert re.search(r'href="\?[^"]*nguon-goc=seed[^"]*"[^>]*>Báo cáo 6 tháng của xã<', page)
+    filtered = admin_client.get(url + "&nguon-goc=seed").content.decode()
+    codes = re.findall(r'<th class="field-code"><a [^>]*>(.*?)</a>', filtered)
+    assert sorted(codes) == ["1", "1.1"]
