@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-from django.http import HttpResponseBase
-from django.utils.http import content_disposition_header
+# Django is imported where a response is named, not here: the signature check
+# (reports.signing, reports.names) runs without Django in a separate process.
+if TYPE_CHECKING:
+    from django.http import HttpResponseBase
 
 
 def ascii_words(text: object) -> str:
@@ -31,6 +34,8 @@ def file_name(*parts: object, extension: str) -> str:
 
 def send_as(response: HttpResponseBase, name: str, *, inline: bool = False) -> HttpResponseBase:
     """Name the file the response carries: saved under `name`, or shown in the browser."""
+    from django.utils.http import content_disposition_header  # noqa: PLC0415 (see above)
+
     header = content_disposition_header(as_attachment=not inline, filename=name)
     assert header is not None  # only None for an inline response without a name
     response["Content-Disposition"] = header
