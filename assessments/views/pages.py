@@ -208,6 +208,8 @@ def criterion_detail(request, pk, criterion_pk):
         queue_nav = queue_navigation(request, assessment, score)
     typed = request.session.pop(f"score-draft-{score.pk}", None)
     refusal = request.session.pop(f"score-refusal-{score.pk}", None) or {}
+    # A refused decision of the leader: the field it is about is marked, what they typed kept.
+    review_typed = request.session.pop(f"review-refusal-{score.pk}", None) or {}
     # Warn before submitting or approving points without evidence (one query, when asked).
     evidence_missing = (
         (may_propose or may_review)
@@ -262,6 +264,8 @@ def criterion_detail(request, pk, criterion_pk):
             "may_review": may_review and score.status in REVIEWABLE | {Score.Status.APPROVED},
             "evidence_missing": evidence_missing,
             "queue_nav": queue_nav,
+            "review_typed": review_typed,
+            "review_errors": review_typed.get("fields", {}),
             "events": score.events.select_related("user")[:100],
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
             if criterion.rule == RuleKind.TIERS

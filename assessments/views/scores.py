@@ -124,6 +124,36 @@ def propose(request, pk, criterion_pk):
     return _back(assessment, criterion_pk)
 
 
+def _review_refusal(form: ReviewForm) -> dict[str, str]:
+    """The leader's typed field a refused decision is about ({field id: message}), for the
+    criterion page to mark it (aria-invalid, the message below it). The service still decides;
+    this only says where the person should look."""
+    action = form.data.get("action")
+    comment = str(form.data.get("comment", "")).strip()
+    if action == "return" and not comment:
+        return {"return_comment": "Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì."}
+    if action != "adjust":
+        return {}
+    refusal = {}
+    if "points" in form.errors:
+        refusal["adjust_points"] = str(form.errors["points"][0])
+    elif not str(form.data.get("points", "")).strip():
+        refusal["adjust_points"] = "Chưa nhập điểm điều chỉnh."
+    if not comment:
+        refusal["adjust_reason"] = "Phải ghi lý do khi lãnh đạo điều chỉnh điểm."
+    return refusal
+
+
+def _keep_review_typed(request, form: ReviewForm, score, refusal: dict[str, str]) -> None:
+    if refusal:
+        request.session[f"review-refusal-{score.pk}"] = {
+            "fields": refusal,
+            "action": form.data.get("action", ""),
+            "comment": str(form.data.get("comment", "")),
+            "points": str(form.data.get("points", "")),
+        }
+
+
 @rule("leader")
 @require_POST
 def review(request, pk, criterion_pk):
@@ -131,9 +161,11 @@ def review(request, pk, criterion_pk):
     assessment, _assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
     require_review(request.user, assessment)
     form = ReviewForm(request.POST)
+    refusal = _review_refusal(form) if form.is_valid() or "points" in form.errors else {}
     if not form.is_valid():
         if set(form.errors) == {"points"}:  # mistyped points: say what is wrong with them
             messages.error(request, f"Điểm điều chỉnh: {form.errors['points'][0]}")
+            _keep_review_typed(request, form, score, refusal)
         else:
             messages.error(request, "Dữ liệu duyệt không hợp lệ; hãy tải lại trang.")
         return _back(assessment, criterion_pk)
@@ -173,6 +205,7 @@ def review(request, pk, criterion_pk):
             messages.success(request, f"Đã điều chỉnh điểm tiêu chí {code}.")
     except ValidationError as error:
         _error(request, error)
+        _keep_review_typed(request, form, score, refusal)
         if queued:  # stay on the item, still in the queue
             return redirect(
                 f"{item_url(assessment, posted_queue(request, assessment), score)}#cham-diem"

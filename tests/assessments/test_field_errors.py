@@ -170,3 +170,70 @@ def test_the_evidence_search_box_is_marked_too(client, demo, login_as, own_staff
     assert page.get_element_by_id("q-error").text_content().strip()
     page = lxml_html.fromstring(client.get(url, {"q": "bien ban"}).content.decode())
     assert page.get_element_by_id("q").get("aria-invalid") is None
+
+
+def review(client, demo, code, **fields):
+    score = score_of(demo, code)
+    url = reverse("assessments:score_review", args=[demo.assessment.pk, score.criterion_id])
+    return client.post(url, {"version": score.version, **fields}, follow=True)
+
+
+def marked_review_fields(response) -> dict[str, str]:
+    """{id: its message} for every control of the leader's review card marked invalid, each
+    marked the three ways, its message where aria-describedby points."""
+    page = lxml_html.fromstring(response.content.decode())
+    [card] = page.xpath('//*[@data-testid="review-form"]')
+    marked = {}
+    for control in card.xpath('.//*[@aria-invalid="true"]'):
+        assert "is-invalid" in control.get("class", "").split()
+        [message] = page.xpath(f'//*[@id="{control.get("aria-describedby")}"]')
+        assert "invalid-feedback" in message.get("class", "").split()
+        marked[control.get("id")] = message.text_content().strip()
+    return marked
+
+
+def submitted(own_staff, demo, code) -> Score:
+    score = score_of(demo, code)
+    score_propose(
+        score=score,
+        by=own_staff,
+        expected_version=score.version,
+        submit=True,
+        points=D("3"),
+        result_text="Đã niêm yết.",
+        confirm_missing_evidence=True,
+    )
+    return score_of(demo, code)
+
+
+def test_a_return_without_a_comment_marks_the_comment(client, demo, login_as, own_staff, leader):
+    submitted(own_staff, demo, FREE)
+    login_as(leader)
+    response = review(client, demo, FREE, action="return", comment="   ")
+    assert "Phải ghi ý kiến khi trả lại" in " ".join(messages_of(response))  # the summary
+    assert marked_review_fields(response) == {
+        "return-comment": "Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì."
+    }
+    assert score_of(demo, FREE).status == Score.Status.SUBMITTED  # nothing changed
+    again = client.get(response.request["PATH_INFO"])  # shown once
+    assert marked_review_fields(again) == {}
+
+
+def test_an_adjustment_marks_its_missing_points_and_reason(
+    client, demo, login_as, own_staff, leader
+):
+    submitted(own_staff, demo, FREE)
+    login_as(leader)
+    response = review(client, demo, FREE, action="adjust", points="", comment="")
+    assert marked_review_fields(response) == {
+        "adjust-points": "Chưa nhập điểm điều chỉnh.",
+        "adjust-reason": "Phải ghi lý do khi lãnh đạo điều chỉnh điểm.",
+    }
+    # Mistyped points are marked, and the reason typed is kept to send again.
+    response = review(client, demo, FREE, action="adjust", points="hai", comment="Thiếu ảnh.")
+    marked = marked_review_fields(response)
+    assert list(marked) == ["adjust-points"] and "Hãy nhập một số" in marked["adjust-points"]
+    page = lxml_html.fromstring(response.content.decode())
+    assert page.get_element_by_id("adjust-reason").get("value") == "Thiếu ảnh."
+    assert page.get_element_by_id("adjust-points").get("value") == "hai"
+    assert score_of(demo, FREE).status == Score.Status.SUBMITTED
