@@ -64,7 +64,7 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin):
 
 @admin.register(User)
 class AccountAdmin(UserAdmin):
-    list_display = (*UserAdmin.list_display, "two_factor", "locked")  # type: ignore[misc]
+    list_display = [*UserAdmin.list_display, "two_factor", "locked"]
     actions = ["unlock_login", "reset_two_factor"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

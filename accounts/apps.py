@@ -1,5 +1,6 @@
 from axes.apps import AppConfig as BaseAxesConfig
 from django.apps import AppConfig, apps
+from django.apps.registry import Apps
 
 
 class AccountsConfig(AppConfig):
@@ -36,7 +37,7 @@ THIRD_PARTY_NAMES = {
 }
 
 
-def name_third_party_models(registry) -> None:
+def name_third_party_models(registry: Apps) -> None:
     for label, (app_name, models) in THIRD_PARTY_NAMES.items():
         if label not in registry.app_configs:
             continue

@@ -216,7 +216,7 @@ class Results:
         if inside is not None:
             return inside
         met = [lv for lv in self.levels if lv.min_points is not None and points >= lv.min_points]
-        return max(met, key=lambda lv: lv.min_points, default=None)
+        return max(met, key=lambda lv: lv.min_points or Decimal(0), default=None)
 
     @property
     def target(self) -> Level | None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 # Django is imported where a response is named, not here: the signature check
 # (reports.signing, reports.names) runs without Django in a separate process.
 if TYPE_CHECKING:
     from django.http import HttpResponseBase
+
+Response = TypeVar("Response", bound="HttpResponseBase")
 
 
 def ascii_words(text: object) -> str:
@@ -32,7 +34,7 @@ def file_name(*parts: object, extension: str) -> str:
     return "-".join(word for word in words if word) + extension
 
 
-def send_as(response: HttpResponseBase, name: str, *, inline: bool = False) -> HttpResponseBase:
+def send_as(response: Response, name: str, *, inline: bool = False) -> Response:
     """Name the file the response carries: saved under `name`, or shown in the browser."""
     from django.utils.http import content_disposition_header  # noqa: PLC0415 (see above)
 
