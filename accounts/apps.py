@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from axes.apps import AppConfig as BaseAxesConfig
 from django.apps import AppConfig, apps
 from django.apps.registry import Apps
@@ -15,6 +17,7 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # noqa: F401, PLC0415
 
         name_third_party_models(apps)
+        name_login_records()
 
 
 # django-otp's models carry English names that no translation reaches (plain strings, not
@@ -46,6 +49,33 @@ def name_third_party_models(registry: Apps) -> None:
         for model_name, (singular, plural) in models.items():
             meta = config.get_model(model_name)._meta
             meta.verbose_name, meta.verbose_name_plural = singular, plural
+
+
+def name_login_records() -> None:
+    """django-axes names its rows in English ("Access Log for admin @ …"), which the admin
+    shows as the title of a row's page; these say it in Vietnamese."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    def when(moment: datetime | None) -> str:
+        return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}" if moment else ""
+
+    def attempt(self: AccessAttempt) -> str:
+        return f"Đăng nhập sai: {self.username} lúc {when(self.attempt_time)} từ {self.ip_address}"
+
+    def access(self: AccessLog) -> str:
+        return f"Đăng nhập của {self.username} lúc {when(self.attempt_time)}"
+
+    def failure(self: AccessFailureLog) -> str:
+        locked = ", bị khóa" if self.locked_out else ""
+        return (
+            f"Đăng nhập sai: {self.username}{locked} lúc {when(self.attempt_time)} "
+            f"từ {self.ip_address}"
+        )
+
+    AccessAttempt.__str__ = attempt
+    AccessLog.__str__ = access
+    AccessFailureLog.__str__ = failure
 
 
 class AxesConfig(BaseAxesConfig):

@@ -3,10 +3,13 @@ leaders, the levels of the criteria sets in use); the services check again."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +18,7 @@ from administration.commune_services import (
     STAFF_NEEDS_UNIT,
     check_password,
     offered_criteria_sets,
+    report_authority_choices,
     signer_choices,
 )
 from assessments.models import Assessment, Commune, Membership, Unit
@@ -44,9 +48,9 @@ class UnitForm(CleanInputMixin, forms.Form):
     )
     order = IntField(label=_("Thứ tự"), min_value=0, max_value=9999, initial=0)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(_("Lưu đơn vị"))
+        self.helper = _helper(str(_("Lưu đơn vị")))
 
 
 class MemberForm(CleanInputMixin, forms.Form):
@@ -93,24 +97,25 @@ class MemberForm(CleanInputMixin, forms.Form):
     )
     keep_as_typed = ("password1", "password2")
 
-    def __init__(self, *args, commune: Commune, adding: bool, **kwargs):
+    def __init__(self, *args: Any, commune: Commune, adding: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commune = commune
-        self.fields["unit"].queryset = commune.units.order_by("order", "name")
+        unit = cast(forms.ModelChoiceField, self.fields["unit"])
+        unit.queryset = commune.units.order_by("order", "name")
         if adding:
             self.fields["password1"].help_text = password_validators_help_text_html()
         else:
             for name in ("username", "password1", "password2"):
                 del self.fields[name]
-        self.helper = _helper(_("Thêm người dùng") if adding else _("Lưu thay đổi"))
+        self.helper = _helper(str(_("Thêm người dùng") if adding else _("Lưu thay đổi")))
 
-    def clean_full_name(self):
+    def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())
         if not name:
             raise ValidationError(_("Hãy nhập họ và tên."))
         return name
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         staff = cleaned.get("role") == Membership.Role.STAFF
         if staff and not cleaned.get("unit") and "unit" not in self.errors:
@@ -145,17 +150,24 @@ class PasswordResetForm(CleanInputMixin, forms.Form):
     )
     keep_as_typed = ("password1", "password2")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = password_validators_help_text_html()
-        self.helper = _helper(_("Đặt lại mật khẩu"))
+        self.helper = _helper(str(_("Đặt lại mật khẩu")))
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("Hai lần nhập mật khẩu không giống nhau."))
         return cleaned
+
+
+class SignerChoiceField(forms.ModelChoiceField):
+    """A leader of the commune by name and title."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return _signer_label(obj)
 
 
 class ReportSettingsForm(CleanInputMixin, forms.Form):
@@ -176,7 +188,7 @@ class ReportSettingsForm(CleanInputMixin, forms.Form):
         required=False,
         help_text=_("Dùng ở dòng “…, ngày … tháng … năm …” của văn bản; mặc định là tên xã."),
     )
-    report_signer = forms.ModelChoiceField(
+    report_signer = SignerChoiceField(
         label=_("Người ký báo cáo mặc định"),
         queryset=get_user_model().objects.none(),
         required=False,
@@ -185,19 +197,16 @@ class ReportSettingsForm(CleanInputMixin, forms.Form):
     )
     report_authority = forms.ChoiceField(label=_("Thẩm quyền ký mặc định"), required=False)
 
-    def __init__(self, *args, commune: Commune, **kwargs):
+    def __init__(self, *args: Any, commune: Commune, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        signer = self.fields["report_signer"]
+        signer = cast(forms.ModelChoiceField, self.fields["report_signer"])
         signer.queryset = signer_choices(commune).select_related("membership")
-        signer.label_from_instance = _signer_label  # type: ignore[method-assign]
-        self.fields["report_authority"].choices = [
-            ("", _("— Chưa chọn —")),
-            *Commune._meta.get_field("report_authority").choices,
-        ]
-        self.helper = _helper(_("Lưu thiết lập báo cáo"))
+        authority = cast(forms.ChoiceField, self.fields["report_authority"])
+        authority.choices = [("", _("— Chưa chọn —")), *report_authority_choices()]
+        self.helper = _helper(str(_("Lưu thiết lập báo cáo")))
 
 
-def _signer_label(user) -> str:
+def _signer_label(user: User) -> str:
     title = user.membership.title or user.membership.get_role_display()
     return f"{user.get_full_name() or user.get_username()} – {title}"
 
@@ -236,23 +245,23 @@ class AssessmentCreateForm(CleanInputMixin, forms.Form):
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sets = list(offered_criteria_sets().order_by("-version"))
-        self.fields["criteria_set"].queryset = offered_criteria_sets()
+        cast(forms.ModelChoiceField, self.fields["criteria_set"]).queryset = offered_criteria_sets()
         levels = Level.objects.filter(criteria_set__in=sets).order_by("criteria_set", "order")
-        field = self.fields["target_level"]
+        field = cast(forms.ModelChoiceField, self.fields["target_level"])
         field.queryset = levels
-        grouped: dict[int, list] = {s.pk: [] for s in sets}
+        grouped: dict[int, list[tuple[int, str]]] = {s.pk: [] for s in sets}
         for level in levels:
             grouped[level.criteria_set_id].append((level.pk, _level_label(level)))
         field.choices = [
             ("", _("— Chưa đăng ký —")),
             *[(str(s), grouped[s.pk]) for s in sets if grouped[s.pk]],
         ]
-        self.helper = _helper(_("Tạo kỳ đánh giá"))
+        self.helper = _helper(str(_("Tạo kỳ đánh giá")))
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         level, criteria_set = cleaned.get("target_level"), cleaned.get("criteria_set")
         if level is not None and criteria_set and level.criteria_set_id != criteria_set.pk:

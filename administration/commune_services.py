@@ -9,12 +9,14 @@ administration/views/commune.py only call these.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from accounts.services import sessions_end
 from assessments.access import is_admin, require_commune_admin
@@ -81,7 +83,7 @@ def unit_save(
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": "Hãy nhập tên đơn vị."})
-    others = commune.units.exclude(pk=unit.pk if unit is not None else None)
+    others = commune.units.exclude(pk=unit.pk) if unit is not None else commune.units.all()
     if any(unit_key(other.name) == unit_key(name) for other in others):
         raise ValidationError({"name": f"Xã đã có đơn vị “{name}”."})
     before = (
@@ -321,7 +323,17 @@ def account_set_active(*, commune: Commune, account: User, active: bool, by: Use
 # -- The report's defaults ----------------------------------------------------------------------
 
 
-def signer_choices(commune: Commune):
+def _commune_field(name: str) -> models.Field[Any, Any]:
+    """A concrete field of Commune (get_field is typed to return relations too)."""
+    return cast("models.Field[Any, Any]", Commune._meta.get_field(name))
+
+
+def report_authority_choices() -> Sequence[tuple[str, Any]]:
+    """The signing authorities a commune may choose from, as (value, label)."""
+    return cast("Sequence[tuple[str, Any]]", _commune_field("report_authority").choices or ())
+
+
+def signer_choices(commune: Commune) -> models.QuerySet[User]:
     """Who may be the commune's default signer: its active leaders."""
     return (
         get_user_model()
@@ -350,7 +362,7 @@ def report_settings_save(
         raise ValidationError(
             {"report_signer": "Người ký phải là lãnh đạo UBND đang hoạt động của xã."}
         )
-    valid_authorities = {value for value, _ in Commune._meta.get_field("report_authority").choices}
+    valid_authorities = {value for value, _ in report_authority_choices()}
     if report_authority and report_authority not in valid_authorities:
         raise ValidationError({"report_authority": "Thẩm quyền ký không hợp lệ."})
     lines = [line.strip() for line in report_recipients.splitlines()]
@@ -365,7 +377,7 @@ def report_settings_save(
     for name, value in fields.items():
         setattr(commune, name, value)
     commune.save(update_fields=list(fields))
-    labels = ", ".join(str(Commune._meta.get_field(name).verbose_name) for name in changed)
+    labels = ", ".join(str(_commune_field(name).verbose_name) for name in changed)
     audit_record(
         action=Action.COMMUNE_CHANGE,
         user=by,
@@ -381,7 +393,7 @@ def report_settings_save(
 # -- The first assessment -----------------------------------------------------------------------
 
 
-def offered_criteria_sets():
+def offered_criteria_sets() -> models.QuerySet[CriteriaSet]:
     """Criteria sets a commune may open an assessment with: those in use (published)."""
     return CriteriaSet.objects.filter(status=CriteriaSet.Status.IN_USE)
 

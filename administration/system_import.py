@@ -19,6 +19,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -28,6 +29,7 @@ from django.db.models import Q
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from assessments.models import Commune, Membership, Unit
 from guards import cells
@@ -89,7 +91,7 @@ INSTRUCTIONS = [
 ]
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -97,7 +99,7 @@ def _text(value) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def _key(value) -> str:
+def _key(value: Any) -> str:
     return " ".join(_text(value).split()).casefold()
 
 
@@ -111,6 +113,7 @@ def blank_template(commune: Commune | None = None) -> bytes:
     """The sheet to fill in, its headers bold, plus the instructions and the commune's units."""
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = SHEET_TITLE
     cells.append(sheet, HEADERS)
     for cell in sheet[1]:
@@ -178,12 +181,13 @@ def _check_archive(data: bytes) -> None:
         )
 
 
-def _blank(value) -> bool:
+def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_table(sheet) -> list[list]:
-    table: list[list] = []
+def _read_table(sheet: Any) -> list[list[Any]]:
+    # `sheet` is a read-only worksheet; openpyxl's stubs type its iter_rows for Worksheet only
+    table: list[list[Any]] = []
     formulas: list[str] = []
     first = sheet.min_row or 1
     for position, row in enumerate(sheet.iter_rows()):
@@ -309,18 +313,20 @@ class AccountRowForm(CleanInputMixin, forms.Form):
 
     LABELS = {field: header for header, field in FIELDS.items()}
 
-    def __init__(self, *args, units: dict[str, Unit], elsewhere: set[str], **kwargs):
+    def __init__(
+        self, *args: Any, units: dict[str, Unit], elsewhere: set[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.units = units
         self.elsewhere = elsewhere
 
-    def clean_username(self):
+    def clean_username(self) -> str:
         username = unicodedata.normalize("NFKC", self.cleaned_data["username"])
         if username != username.strip() or " " in username:
             raise ValidationError("tên đăng nhập không được có dấu cách.")
         return username
 
-    def clean_role(self):
+    def clean_role(self) -> str:
         role = ROLE_LABELS.get(_key(self.cleaned_data["role"]))
         if role is None:
             raise ValidationError(
@@ -328,7 +334,7 @@ class AccountRowForm(CleanInputMixin, forms.Form):
             )
         return role
 
-    def clean_is_commune_admin(self):
+    def clean_is_commune_admin(self) -> bool:
         value = _key(self.cleaned_data["is_commune_admin"])
         if value in YES:
             return True
@@ -336,7 +342,7 @@ class AccountRowForm(CleanInputMixin, forms.Form):
             return False
         raise ValidationError("cột “Quản trị của xã” chỉ ghi Có hoặc Không.")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         text = cleaned.get("unit") or ""
         unit = self.units.get(_key(text)) if text else None
@@ -356,7 +362,8 @@ class AccountRowForm(CleanInputMixin, forms.Form):
         messages = []
         order = [*self.fields, "__all__"]  # the sheet's columns, left to right
         for field, errors in sorted(self.errors.items(), key=lambda item: order.index(item[0])):
-            for error in errors:
+            for item in errors:
+                error = str(item)  # ErrorList hands out each message as text
                 if error.endswith(".") and error[:1].islower():
                     messages.append(f"Dòng {excel_row}: {error}")
                 else:

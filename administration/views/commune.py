@@ -6,10 +6,11 @@ refused, and another commune's pages are 404 to its people."""
 from __future__ import annotations
 
 import django_otp
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -43,9 +44,10 @@ from assessments.access import (
     rule,
 )
 from assessments.models import Assessment, Commune, Membership, Unit
+from guards.http import AuthenticatedRequest
 
 
-def _commune_for(request: HttpRequest, commune_pk: int) -> Commune:
+def _commune_for(request: AuthenticatedRequest, commune_pk: int) -> Commune:
     """The commune, for its administrators and system administrators: 404 to people of
     other communes (and for a commune that does not exist), 403 to its other members."""
     commune = Commune.objects.filter(pk=commune_pk).first()
@@ -70,7 +72,9 @@ def _member_for(commune: Commune, user_pk: int) -> Membership:
     return membership
 
 
-def _managed_member_for(request: HttpRequest, commune: Commune, user_pk: int) -> Membership:
+def _managed_member_for(
+    request: AuthenticatedRequest, commune: Commune, user_pk: int
+) -> Membership:
     """The person, when the current user may change their account (not a system
     administrator's account, unless they are one): 403 otherwise."""
     membership = _member_for(commune, user_pk)
@@ -85,7 +89,7 @@ def _unit_for(commune: Commune, unit_pk: int) -> Unit:
     return unit
 
 
-def _errors_to_form(form, error: ValidationError) -> None:
+def _errors_to_form(form: forms.Form, error: ValidationError) -> None:
     """A service's refusal, on the field it names when the form has it."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -95,7 +99,7 @@ def _errors_to_form(form, error: ValidationError) -> None:
 
 
 @rule("commune_admin")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     """A commune's administrator goes to their commune; system administrators choose one."""
     commune_id = administered_commune_id(request.user)
     if commune_id is not None:
@@ -107,7 +111,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @rule("commune_admin")
-def home(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def home(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """What is set up and what is left: units, people, the report's signer, an assessment."""
     commune = _commune_for(request, commune_pk)
     memberships = commune.memberships.filter(user__is_active=True)
@@ -138,14 +142,16 @@ def home(request: HttpRequest, commune_pk: int) -> HttpResponse:
 
 
 @rule("commune_admin")
-def units(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def units(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     rows = commune.units.order_by("order", "name")
     return render(request, "administration/commune/units.html", {"commune": commune, "rows": rows})
 
 
 @rule("commune_admin")
-def unit_edit(request: HttpRequest, commune_pk: int, unit_pk: int | None = None) -> HttpResponse:
+def unit_edit(
+    request: AuthenticatedRequest, commune_pk: int, unit_pk: int | None = None
+) -> HttpResponse:
     """Add a unit (no `unit_pk`) or change one."""
     commune = _commune_for(request, commune_pk)
     unit = _unit_for(commune, unit_pk) if unit_pk is not None else None
@@ -182,7 +188,7 @@ def unit_edit(request: HttpRequest, commune_pk: int, unit_pk: int | None = None)
 
 @rule("commune_admin")
 @require_POST
-def unit_remove(request: HttpRequest, commune_pk: int, unit_pk: int) -> HttpResponse:
+def unit_remove(request: AuthenticatedRequest, commune_pk: int, unit_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     unit = _unit_for(commune, unit_pk)
     try:
@@ -198,7 +204,7 @@ def unit_remove(request: HttpRequest, commune_pk: int, unit_pk: int) -> HttpResp
 
 
 @rule("commune_admin")
-def users(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def users(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     rows = list(
         commune.memberships.select_related("user", "unit").order_by(
@@ -218,7 +224,7 @@ def users(request: HttpRequest, commune_pk: int) -> HttpResponse:
 
 
 @rule("commune_admin")
-def user_add(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def user_add(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     form = MemberForm(request.POST or None, commune=commune, adding=True)
     if request.method == "POST" and form.is_valid():
@@ -253,7 +259,7 @@ def user_add(request: HttpRequest, commune_pk: int) -> HttpResponse:
 
 
 @rule("commune_admin")
-def user_edit(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     member = _member_for(commune, user_pk)
     account = member.user
@@ -303,7 +309,7 @@ def user_edit(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpRespon
 
 
 @rule("commune_admin")
-def user_password(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
+def user_password(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """A new temporary password, typed twice; the person's sessions end."""
     commune = _commune_for(request, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
@@ -334,7 +340,7 @@ def user_password(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpRe
 
 @rule("commune_admin")
 @require_POST
-def user_active(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
+def user_active(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Lock (`active=0`) or reopen (`active=1`) an account."""
     commune = _commune_for(request, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
@@ -356,7 +362,7 @@ def user_active(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResp
 
 @rule("commune_admin")
 @require_POST
-def user_two_factor(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
+def user_two_factor(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Remove the person's authenticator app and recovery codes (a lost phone)."""
     commune = _commune_for(request, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
@@ -371,7 +377,7 @@ def user_two_factor(request: HttpRequest, commune_pk: int, user_pk: int) -> Http
 
 @rule("commune_admin")
 @require_POST
-def user_unlock(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResponse:
+def user_unlock(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Forget the failed logins that locked the person out."""
     commune = _commune_for(request, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
@@ -388,7 +394,7 @@ def user_unlock(request: HttpRequest, commune_pk: int, user_pk: int) -> HttpResp
 
 
 @rule("commune_admin")
-def report_settings(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def report_settings(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     commune = _commune_for(request, commune_pk)
     initial = {
         "report_recipients": commune.report_recipients,
@@ -412,7 +418,7 @@ def report_settings(request: HttpRequest, commune_pk: int) -> HttpResponse:
 
 
 @rule("commune_admin")
-def assessment_new(request: HttpRequest, commune_pk: int) -> HttpResponse:
+def assessment_new(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """The commune's first assessment; later ones follow from the current one."""
     commune = _commune_for(request, commune_pk)
     current = commune.assessments.order_by("-year", "-period").first()

@@ -5,7 +5,9 @@ own administrator may do too, for their commune only)."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -89,13 +91,15 @@ def get_commune_for_admin(request: AuthenticatedRequest, commune_pk: int) -> Com
     return commune
 
 
-def _import_page(request, commune, form, **context) -> HttpResponse:
+def _import_page(
+    request: AuthenticatedRequest, commune: Commune, form: forms.Form, **extra: Any
+) -> HttpResponse:
     context = {
         "commune": commune,
         "form": form,
         "headers": HEADERS,
         "max_rows": MAX_ROWS,
-        **context,
+        **extra,
     }
     return render(request, "administration/system/accounts_import.html", context)
 
@@ -103,7 +107,9 @@ def _import_page(request, commune, form, **context) -> HttpResponse:
 REFUSED = "Tệp bị từ chối toàn bộ: chưa tạo tài khoản nào. Hãy sửa các lỗi dưới đây rồi tải lại."
 
 
-def _refused(request, commune, form, problems: list[str]) -> HttpResponse:
+def _refused(
+    request: AuthenticatedRequest, commune: Commune, form: forms.Form, problems: list[str]
+) -> HttpResponse:
     return _import_page(request, commune, form, problems=problems, error=REFUSED)
 
 

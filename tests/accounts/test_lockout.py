@@ -3,10 +3,10 @@ an administrator unlocks; the lockout ends by itself after the cool-off."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -246,3 +246,18 @@ def test_the_login_records_open_in_the_admin(client, demo, admin_client, own_sta
     assert user.status_code == 200
     index = admin_client.get(reverse("admin:index")).content.decode()
     assert "Đăng nhập sai và khóa đăng nhập" in index and "totp" not in index.lower()
+
+
+def test_login_records_are_named_in_vietnamese_at_local_time():
+    """The admin titles a row's page with its name: django-axes' English is replaced."""
+    moment = datetime(2026, 12, 1, 16, 21, tzinfo=UTC)  # 23:21 in Hà Nội time
+    assert str(AccessLog(username="admin", attempt_time=moment)) == (
+        "Đăng nhập của admin lúc 01/12/2026 23:21"
+    )
+    assert str(AccessAttempt(username="x", attempt_time=moment, ip_address="1.2.3.4")) == (
+        "Đăng nhập sai: x lúc 01/12/2026 23:21 từ 1.2.3.4"
+    )
+    failure = AccessFailureLog(
+        username="x", attempt_time=moment, ip_address="1.2.3.4", locked_out=True
+    )
+    assert str(failure) == "Đăng nhập sai: x, bị khóa lúc 01/12/2026 23:21 từ 1.2.3.4"
