@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -159,21 +158,13 @@ class SheetRow:
 
 
 def _check_archive(data: bytes) -> None:
-    """Refuse a zip bomb or a giant sheet from the ZIP's directory, before openpyxl reads it
-    (zipfile never inflates a part past the size its directory declares)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ValidationError(NOT_XLSX) from exc
-    if len(parts) > MAX_PARTS:
+    """Refuse a zip bomb or a giant sheet before openpyxl reads it (guards.cells.xlsx_size)."""
+    parts, size = cells.xlsx_size(data, not_xlsx=NOT_XLSX)
+    if parts > MAX_PARTS:
         raise ValidationError(
-            f"Tệp Excel có {len(parts)} thành phần, quá nhiều so với một danh sách tài khoản. "
+            f"Tệp Excel có {parts} thành phần, quá nhiều so với một danh sách tài khoản. "
             "Hãy chép bảng sang tệp mẫu rồi tải lên."
         )
-    size = sum(
-        part.file_size for part in parts if part.filename.lower().endswith((".xml", ".rels"))
-    )
     if size > MAX_XML_BYTES:
         raise ValidationError(
             f"Tệp Excel khi giải nén có hơn {MAX_XML_BYTES // (1024 * 1024)} MB dữ liệu, quá "

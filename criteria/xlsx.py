@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -168,8 +167,6 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-# Parts openpyxl parses; their uncompressed size is checked before it opens the file.
-PARSED_PARTS = (".xml", ".rels", ".vml")
 MAX_PARTS = 1000  # a workbook made by Excel has a few dozen
 # Empty but formatted rows below the table are skipped, up to this many times the row cap.
 BLANK_ROWS_FACTOR = 10
@@ -184,22 +181,15 @@ def _thousands(number: int) -> str:
 
 def _check_archive(data: bytes) -> None:
     """Refuse, before openpyxl reads anything, a workbook whose parts would inflate to more
-    than CRITERIA_IMPORT_MAX_XML_MB (a zip bomb, or a sheet of a million rows).
-
-    The sizes come from the ZIP's directory; Python's zipfile never inflates a part beyond the
-    size declared there (it stops and reports a bad CRC), so they bound what openpyxl reads."""
+    than CRITERIA_IMPORT_MAX_XML_MB (a zip bomb, or a sheet of a million rows): the sizes come
+    from the ZIP's directory (guards.cells.xlsx_size)."""
     limit = settings.CRITERIA_IMPORT_MAX_XML_MB * MB
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ValidationError(NOT_XLSX) from exc
-    if len(parts) > MAX_PARTS:
+    parts, size = cells.xlsx_size(data, not_xlsx=NOT_XLSX)
+    if parts > MAX_PARTS:
         raise ValidationError(
-            f"Tệp Excel có {_thousands(len(parts))} thành phần, quá nhiều so với một bảng tiêu "
+            f"Tệp Excel có {_thousands(parts)} thành phần, quá nhiều so với một bảng tiêu "
             f"chí (tối đa {MAX_PARTS}). Hãy chép bảng sang một tệp Excel mới rồi tải lên."
         )
-    size = sum(part.file_size for part in parts if part.filename.lower().endswith(PARSED_PARTS))
     if size > limit:
         raise ValidationError(
             f"Tệp Excel khi giải nén có {_thousands(size // MB)} MB dữ liệu, vượt giới hạn "

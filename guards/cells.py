@@ -12,9 +12,12 @@ Formulas the portal writes itself (SUM, IF) are passed with `formula=True`.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -64,3 +67,21 @@ def csv_text(value: Any) -> Any:
     if is_risky(value):
         return "'" + value
     return value
+
+
+# Parts of an XLSX that openpyxl parses.
+PARSED_PARTS = (".xml", ".rels", ".vml")
+
+
+def xlsx_size(data: bytes, *, not_xlsx: str) -> tuple[int, int]:
+    """(number of parts, bytes the parsed parts inflate to) of an uploaded XLSX, read from its
+    ZIP directory before openpyxl opens it, so that a zip bomb or a sheet of a million rows is
+    refused first. zipfile never inflates a part past the size its directory declares (it
+    stops with a bad CRC), so these bound what openpyxl reads. Not a ZIP: `not_xlsx`."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValidationError(not_xlsx) from exc
+    inflated = sum(part.file_size for part in parts if part.filename.lower().endswith(PARSED_PARTS))
+    return len(parts), inflated
