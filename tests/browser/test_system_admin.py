@@ -50,6 +50,7 @@ def test_a_commune_its_administrator_and_its_accounts(live_server, demo, page, s
     base = live_server.url
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, base, "admin", DEMO_PASSWORD)
+    page.get_by_test_id("admin-menu").click()  # Quản trị: system, commune, the Django admin
     page.get_by_role("link", name="Quản trị hệ thống").click()
     communes = page.get_by_test_id("communes")
     expect(communes).to_contain_text("Nghi Dương")
