@@ -199,3 +199,21 @@ def test_document_previews_show_the_whole_page_on_a_phone(
         )
         assert shown >= document - 1, (name, shown, document)
     phone.close()
+
+
+@pytest.mark.parametrize("username", ["chutich", "admin"])
+def test_the_navbar_keeps_one_line_per_link_on_a_small_laptop(
+    live_server, demo_scored, page, username
+):
+    """From 1200 px the navbar is expanded: the longest one (a leader who administers the
+    commune, the system administrator's menu) fits without wrapping a link onto two lines."""
+    log_in(page, live_server.url, username)
+    for width in (1200, 1366):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + "/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        heights = page.evaluate(
+            """() => [...document.querySelectorAll('#nav .nav-link')]
+                .map((link) => link.getBoundingClientRect().height)"""
+        )
+        assert heights and max(heights) < 48, (width, heights)  # one line of text, padded
