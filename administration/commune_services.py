@@ -15,11 +15,11 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from accounts.services import sessions_end
-from assessments.access import is_admin, require_commune_admin
+from assessments.access import require_commune_admin, require_manage_account
 from assessments.models import Assessment, Commune, Membership, Unit
 from assessments.services import (
     assessment_create,
@@ -210,7 +210,7 @@ def member_update(
     commune = membership.commune
     require_commune_admin(by, commune)
     account = membership.user
-    require_may_manage(by, account)
+    require_manage_account(by, account)
     _check_unit(commune, role, unit)
     if membership.is_commune_admin and not is_commune_admin:
         if account.pk == by.pk:
@@ -252,20 +252,11 @@ def member_update(
     return membership
 
 
-def require_may_manage(by: User, account: User) -> None:
-    """A commune's administrator manages its people, not the accounts that run the whole
-    portal (superusers, staff of the Django admin): only a system administrator does."""
-    if (account.is_superuser or account.is_staff) and not is_admin(by):
-        raise PermissionDenied(
-            "Tài khoản này có quyền quản trị hệ thống: chỉ quản trị hệ thống mới sửa được."
-        )
-
-
 def _account_in(commune: Commune, account: User, by: User) -> Membership:
     membership = Membership.objects.filter(user=account, commune=commune).first()
     if membership is None:
         raise ValidationError("Tài khoản này không thuộc xã.")
-    require_may_manage(by, account)
+    require_manage_account(by, account)
     return membership
 
 

@@ -157,6 +157,30 @@ def require_commune_admin(user: User, commune: Commune | Assessment | int) -> No
         raise PermissionDenied("Chỉ quản trị của xã mới làm được việc này.")
 
 
+def get_commune_for_admin(user: User, pk: int) -> Commune:
+    """The commune, for a system administrator or the commune's own administrator. Its other
+    members are refused (403, with the reason); anyone else, another commune's administrator
+    included, finds no such commune (404)."""
+    commune = Commune.objects.filter(pk=pk).first()
+    if commune is None or not is_member(user, commune):
+        raise Http404("Không tìm thấy xã, phường.")
+    require_commune_admin(user, commune)
+    return commune
+
+
+def may_manage_account(user: User, account: User) -> bool:
+    """A commune's administrator manages its people, not the accounts that run the whole
+    portal (superusers, staff of the Django admin): only a system administrator does."""
+    return is_admin(user) or not (account.is_superuser or account.is_staff)
+
+
+def require_manage_account(user: User, account: User) -> None:
+    if not may_manage_account(user, account):
+        raise PermissionDenied(
+            "Tài khoản này có quyền quản trị hệ thống: chỉ quản trị hệ thống mới sửa được."
+        )
+
+
 def require_system_admin(user: User) -> None:
     if not is_admin(user):
         raise PermissionDenied("Chỉ quản trị hệ thống mới làm được việc này.")

@@ -30,35 +30,21 @@ from administration.commune_services import (
     member_update,
     password_reset,
     report_settings_save,
-    require_may_manage,
     unit_delete,
     unit_save,
     unit_uses,
 )
 from assessments.access import (
     administered_commune_id,
+    get_commune_for_admin,
     is_admin,
-    is_commune_admin,
     is_leader,
-    membership_of,
+    may_manage_account,
+    require_manage_account,
     rule,
 )
 from assessments.models import Assessment, Commune, Membership, Unit
 from guards.http import AuthenticatedRequest
-
-
-def _commune_for(request: AuthenticatedRequest, commune_pk: int) -> Commune:
-    """The commune, for its administrators and system administrators: 404 to people of
-    other communes (and for a commune that does not exist), 403 to its other members."""
-    commune = Commune.objects.filter(pk=commune_pk).first()
-    if commune is None:
-        raise Http404("Không tìm thấy xã.")
-    if is_commune_admin(request.user, commune):
-        return commune
-    membership = membership_of(request.user)
-    if membership is not None and membership.commune_id == commune.pk:
-        raise PermissionDenied("Chỉ quản trị của xã mới làm được việc này.")
-    raise Http404("Không tìm thấy xã.")
 
 
 def _member_for(commune: Commune, user_pk: int) -> Membership:
@@ -78,7 +64,7 @@ def _managed_member_for(
     """The person, when the current user may change their account (not a system
     administrator's account, unless they are one): 403 otherwise."""
     membership = _member_for(commune, user_pk)
-    require_may_manage(request.user, membership.user)
+    require_manage_account(request.user, membership.user)
     return membership
 
 
@@ -113,7 +99,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
 @rule("commune_admin")
 def home(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """What is set up and what is left: units, people, the report's signer, an assessment."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     memberships = commune.memberships.filter(user__is_active=True)
     assessment = commune.assessments.order_by("-year", "-period").first()
     steps = [
@@ -143,7 +129,7 @@ def home(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
 
 @rule("commune_admin")
 def units(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     rows = commune.units.order_by("order", "name")
     return render(request, "administration/commune/units.html", {"commune": commune, "rows": rows})
 
@@ -153,7 +139,7 @@ def unit_edit(
     request: AuthenticatedRequest, commune_pk: int, unit_pk: int | None = None
 ) -> HttpResponse:
     """Add a unit (no `unit_pk`) or change one."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     unit = _unit_for(commune, unit_pk) if unit_pk is not None else None
     initial = (
         {
@@ -189,7 +175,7 @@ def unit_edit(
 @rule("commune_admin")
 @require_POST
 def unit_remove(request: AuthenticatedRequest, commune_pk: int, unit_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     unit = _unit_for(commune, unit_pk)
     try:
         unit_delete(unit=unit, by=request.user)
@@ -205,7 +191,7 @@ def unit_remove(request: AuthenticatedRequest, commune_pk: int, unit_pk: int) ->
 
 @rule("commune_admin")
 def users(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     rows = list(
         commune.memberships.select_related("user", "unit").order_by(
             "-user__is_active", "role", "unit__order", "user__last_name", "user__username"
@@ -225,7 +211,7 @@ def users(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
 
 @rule("commune_admin")
 def user_add(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     form = MemberForm(request.POST or None, commune=commune, adding=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -260,7 +246,7 @@ def user_add(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
 
 @rule("commune_admin")
 def user_edit(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     member = _member_for(commune, user_pk)
     account = member.user
     initial = {
@@ -301,9 +287,7 @@ def user_edit(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> H
             "account": account,
             "is_self": account.pk == request.user.pk,
             "has_app": django_otp.user_has_device(account),
-            "may_manage": not (
-                (account.is_superuser or account.is_staff) and not is_admin(request.user)
-            ),
+            "may_manage": may_manage_account(request.user, account),
         },
     )
 
@@ -311,7 +295,7 @@ def user_edit(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> H
 @rule("commune_admin")
 def user_password(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """A new temporary password, typed twice; the person's sessions end."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
     form = PasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -342,7 +326,7 @@ def user_password(request: AuthenticatedRequest, commune_pk: int, user_pk: int) 
 @require_POST
 def user_active(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Lock (`active=0`) or reopen (`active=1`) an account."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
     wanted = request.POST.get("active")
     if wanted not in ("0", "1"):
@@ -364,7 +348,7 @@ def user_active(request: AuthenticatedRequest, commune_pk: int, user_pk: int) ->
 @require_POST
 def user_two_factor(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Remove the person's authenticator app and recovery codes (a lost phone)."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
     two_factor_reset(user=member.user, by=request.user)
     messages.success(
@@ -379,7 +363,7 @@ def user_two_factor(request: AuthenticatedRequest, commune_pk: int, user_pk: int
 @require_POST
 def user_unlock(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> HttpResponse:
     """Forget the failed logins that locked the person out."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     member = _managed_member_for(request, commune, user_pk)
     cleared = login_unlock(username=member.user.username, by=request.user)
     messages.success(
@@ -395,7 +379,7 @@ def user_unlock(request: AuthenticatedRequest, commune_pk: int, user_pk: int) ->
 
 @rule("commune_admin")
 def report_settings(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     initial = {
         "report_recipients": commune.report_recipients,
         "address": commune.address,
@@ -420,7 +404,7 @@ def report_settings(request: AuthenticatedRequest, commune_pk: int) -> HttpRespo
 @rule("commune_admin")
 def assessment_new(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """The commune's first assessment; later ones follow from the current one."""
-    commune = _commune_for(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     current = commune.assessments.order_by("-year", "-period").first()
     form = AssessmentCreateForm(
         request.POST or None,

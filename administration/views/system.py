@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -30,7 +30,7 @@ from administration.system_import import (
 )
 from administration.system_selectors import communes_overview
 from administration.system_services import accounts_import, commune_create_with_admin
-from assessments.access import is_member, require_commune_admin, require_system_admin, rule
+from assessments.access import get_commune_for_admin, require_system_admin, rule
 from assessments.models import Commune
 from guards.http import AuthenticatedRequest
 from guards.inputs import nfc
@@ -80,17 +80,6 @@ def commune_create(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "administration/system/commune_form.html", {"form": form})
 
 
-def get_commune_for_admin(request: AuthenticatedRequest, commune_pk: int) -> Commune:
-    """The commune, for a system administrator or the commune's own administrator. Its other
-    members are refused (403, with the reason); anyone else, another commune's administrator
-    included, finds no such commune (404)."""
-    commune = Commune.objects.filter(pk=commune_pk).first()
-    if commune is None or not is_member(request.user, commune):
-        raise Http404("Không tìm thấy xã, phường.")
-    require_commune_admin(request.user, commune)
-    return commune
-
-
 def _import_page(
     request: AuthenticatedRequest, commune: Commune, form: forms.Form, **extra: Any
 ) -> HttpResponse:
@@ -126,7 +115,7 @@ def accounts_import_view(request: AuthenticatedRequest, commune_pk: int) -> Http
     """Upload a sheet: every row is checked; a sheet with any problem is refused whole with
     its problems by row, otherwise the page shows its accounts for confirmation (kept in the
     session until confirmed or replaced by another upload)."""
-    commune = get_commune_for_admin(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     if request.method != "POST":
         rows = _preview_rows(request, commune)
         if not rows:
@@ -171,7 +160,7 @@ def accounts_import_view(request: AuthenticatedRequest, commune_pk: int) -> Http
 @never_cache
 def accounts_template(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """The sheet to fill in, with the commune's units on a second sheet."""
-    commune = get_commune_for_admin(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     response = HttpResponse(blank_template(commune), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="mau-danh-sach-tai-khoan.xlsx"'
     return response
@@ -183,7 +172,7 @@ def accounts_template(request: AuthenticatedRequest, commune_pk: int) -> HttpRes
 def accounts_import_confirm(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
     """Create every account of the previewed sheet in one transaction, and show the
     temporary passwords this once (they are not kept anywhere)."""
-    commune = get_commune_for_admin(request, commune_pk)
+    commune = get_commune_for_admin(request.user, commune_pk)
     form = ImportConfirmForm(request.POST)
     preview = request.session.get(PREVIEW_KEY) or {}
     again = reverse("system_admin:accounts_import", args=[commune.pk])
