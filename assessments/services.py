@@ -637,8 +637,8 @@ def score_approve_many(
 def score_return(*, score: Score, by: User, expected_version: int | None, comment: str) -> Score:
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
-    if not comment.strip():
-        raise ValidationError("Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì.")
+    if not comment.strip():  # keyed by argument: the page marks the field it is about
+        raise ValidationError({"comment": "Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì."})
     if score.status not in REVIEWABLE | {Score.Status.APPROVED}:
         raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
     score.status = Score.Status.RETURNED
@@ -656,15 +656,21 @@ def score_adjust(
     score: Score,
     by: User,
     expected_version: int | None,
-    points: Decimal,
+    points: Decimal | None,
     reason: str,
     confirm_missing_evidence: bool | None = None,
 ) -> Score:
-    """Leaders set a different score; the reason is mandatory and kept."""
+    """Leaders set a different score; the points and the reason are mandatory, the reason is
+    kept. Refusals about them are keyed by argument (the page marks the field)."""
     score = _fresh(score, expected_version)
     ensure_not_locked(score.assessment)
+    missing = {}
+    if points is None:
+        missing["points"] = "Chưa nhập điểm điều chỉnh."
     if not reason.strip():
-        raise ValidationError("Phải ghi lý do khi lãnh đạo điều chỉnh điểm.")
+        missing["reason"] = "Phải ghi lý do khi lãnh đạo điều chỉnh điểm."
+    if missing or points is None:
+        raise ValidationError(missing)
     if score.status not in REVIEWABLE | {Score.Status.APPROVED}:
         raise ValidationError(f"Tiêu chí {score.criterion.code} chưa được gửi để duyệt.")
     criterion = score.criterion
@@ -673,7 +679,7 @@ def score_adjust(
             criterion.rule, points, max_points=criterion.max_points, step=criterion.step
         )
     except ValueError as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError({"points": str(error)}) from None
     ensure_evidence(score, points, confirm_missing_evidence, doing="duyệt")
     score.status = Score.Status.APPROVED
     score.leader_points = points

@@ -124,24 +124,20 @@ def propose(request, pk, criterion_pk):
     return _back(assessment, criterion_pk)
 
 
-def _review_refusal(form: ReviewForm) -> dict[str, str]:
-    """The leader's typed field a refused decision is about ({field id: message}), for the
-    criterion page to mark it (aria-invalid, the message below it). The service still decides;
-    this only says where the person should look."""
-    action = form.data.get("action")
-    comment = str(form.data.get("comment", "")).strip()
-    if action == "return" and not comment:
-        return {"return_comment": "Phải ghi ý kiến khi trả lại để đơn vị biết cần sửa gì."}
-    if action != "adjust":
-        return {}
-    refusal = {}
-    if "points" in form.errors:
-        refusal["adjust_points"] = str(form.errors["points"][0])
-    elif not str(form.data.get("points", "")).strip():
-        refusal["adjust_points"] = "Chưa nhập điểm điều chỉnh."
-    if not comment:
-        refusal["adjust_reason"] = "Phải ghi lý do khi lãnh đạo điều chỉnh điểm."
-    return refusal
+# The review card's fields, by decision and by the argument a refusal is keyed with.
+REVIEW_FIELDS = {
+    "return": {"comment": "return_comment"},
+    "adjust": {"points": "adjust_points", "reason": "adjust_reason"},
+}
+
+
+def _review_refusal(action: object, error: ValidationError) -> dict[str, str]:
+    """The card's fields a refused decision is about ({field: message}), from the refusal's
+    keys (the services' arguments, or the form's "points"), for the criterion page to mark
+    them (aria-invalid, the message below each)."""
+    fields = REVIEW_FIELDS.get(str(action), {})
+    keyed = error.message_dict if hasattr(error, "error_dict") else {}
+    return {fields[key]: texts[0] for key, texts in keyed.items() if key in fields and texts}
 
 
 def _keep_review_typed(request, form: ReviewForm, score, refusal: dict[str, str]) -> None:
@@ -161,11 +157,11 @@ def review(request, pk, criterion_pk):
     assessment, _assignment, score = _score_and_assignment(request.user, pk, criterion_pk)
     require_review(request.user, assessment)
     form = ReviewForm(request.POST)
-    refusal = _review_refusal(form) if form.is_valid() or "points" in form.errors else {}
     if not form.is_valid():
         if set(form.errors) == {"points"}:  # mistyped points: say what is wrong with them
             messages.error(request, f"Điểm điều chỉnh: {form.errors['points'][0]}")
-            _keep_review_typed(request, form, score, refusal)
+            refusal = ValidationError({"points": form.errors["points"][0]})
+            _keep_review_typed(request, form, score, _review_refusal("adjust", refusal))
         else:
             messages.error(request, "Dữ liệu duyệt không hợp lệ; hãy tải lại trang.")
         return _back(assessment, criterion_pk)
@@ -192,8 +188,6 @@ def review(request, pk, criterion_pk):
             )
             messages.success(request, f"Đã trả lại tiêu chí {code} cho đơn vị.")
         else:
-            if data["points"] is None:
-                raise ValidationError("Chưa nhập điểm điều chỉnh.")
             score_adjust(
                 score=score,
                 by=request.user,
@@ -205,7 +199,7 @@ def review(request, pk, criterion_pk):
             messages.success(request, f"Đã điều chỉnh điểm tiêu chí {code}.")
     except ValidationError as error:
         _error(request, error)
-        _keep_review_typed(request, form, score, refusal)
+        _keep_review_typed(request, form, score, _review_refusal(data["action"], error))
         if queued:  # stay on the item, still in the queue
             return redirect(
                 f"{item_url(assessment, posted_queue(request, assessment), score)}#cham-diem"
