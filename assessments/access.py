@@ -36,6 +36,8 @@ from django.utils import timezone
 from assessments.models import (
     Assessment,
     Assignment,
+    City,
+    CityMembership,
     Commune,
     Membership,
     Score,
@@ -193,11 +195,190 @@ def unit_id_of(user: User) -> int | None:
 
 
 def home_role(user: User) -> str | None:
-    """What the home page shows: ADMIN, the role in the person's own commune, or None."""
+    """What the home page shows: ADMIN, the role in the person's own commune, CITY for the
+    city's people, or None."""
     if is_admin(user):
         return ADMIN
     membership = membership_of(user)
-    return None if membership is None else role_in(user, membership.commune_id)
+    if membership is None:
+        return CITY if city_membership_of(user) is not None else None
+    return role_in(user, membership.commune_id)
+
+
+# -- The city --------------------------------------------------------------------------------
+# The city's people (CityMembership) see every commune of their city on the city's pages and
+# nothing of another city; they see a commune's data only as it was sent (a submission), never
+# the commune's working pages. A person belongs to a commune or to a city, never both.
+
+CITY = "city"
+"""What `home_role` gives the city's people."""
+
+CityRole = CityMembership.Role
+
+
+def city_membership_of(user: User) -> CityMembership | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.city_membership
+    except CityMembership.DoesNotExist:
+        return None
+
+
+def _city_id(city: City | Commune | int) -> int:
+    if isinstance(city, int):
+        return city
+    if isinstance(city, Commune):
+        return city.city_id
+    return city.pk
+
+
+def city_role(user: User, city: City | Commune | int) -> str | None:
+    """The person's role in `city` (or the city of a commune): a `CityMembership.Role`, ADMIN
+    for system administrators, or None (commune people and another city's people)."""
+    if is_admin(user):
+        return ADMIN
+    membership = city_membership_of(user)
+    if membership is None or membership.city_id != _city_id(city):
+        return None
+    return membership.role
+
+
+def is_city_member(user: User, city: City | Commune | int) -> bool:
+    return city_role(user, city) is not None
+
+
+def city_id_of(user: User) -> int | None:
+    """The city a city person belongs to (None for everyone else, administrators included:
+    they choose a city)."""
+    membership = city_membership_of(user)
+    return membership.city_id if membership is not None else None
+
+
+def visible_cities(user: User) -> QuerySet[City]:
+    if is_admin(user):
+        return City.objects.all()
+    return City.objects.filter(pk=city_id_of(user) or 0)
+
+
+def require_city_person(user: User) -> None:
+    """The city's pages are for the city's people (and system administrators); a commune's
+    people are refused with the reason."""
+    if not is_admin(user) and city_membership_of(user) is None:
+        raise PermissionDenied("Trang này dành cho cán bộ thẩm định của tỉnh, thành phố.")
+
+
+def get_city_for_user(user: User, pk: int) -> City:
+    """The city, for its people; 404 for another city's people, 403 for a commune's."""
+    require_city_person(user)
+    city = visible_cities(user).filter(pk=pk).first()
+    if city is None:
+        raise Http404("Không tìm thấy tỉnh, thành phố.")
+    return city
+
+
+def require_city_member(user: User, city: City | Commune | int) -> None:
+    """404, not 403: another city's data does not exist for this person."""
+    if not is_city_member(user, city):
+        raise Http404("Không tìm thấy tỉnh, thành phố.")
+
+
+def may_appraise(user: User, city: City | Commune | int) -> bool:
+    """Appraisers (chuyên viên Sở Nội vụ) and the city's administrators appraise."""
+    return city_role(user, city) in (CityRole.APPRAISER, CityRole.CITY_ADMIN, ADMIN)
+
+
+def require_appraise(user: User, city: City | Commune | int) -> None:
+    require_city_member(user, city)
+    if not may_appraise(user, city):
+        raise PermissionDenied("Chỉ chuyên viên thẩm định của thành phố mới làm được việc này.")
+
+
+def appraisal_refusal(
+    user: User, city: City | Commune | int, assigned_appraiser_id: int | None
+) -> str:
+    """Why `user` may not enter the city's score of a criterion whose appraiser is
+    `assigned_appraiser_id` (None: nobody assigned), or "" when they may. An appraiser works
+    on their own criteria and on criteria nobody took; the city's administrators on any."""
+    if not may_appraise(user, city):
+        return "Chỉ chuyên viên thẩm định của thành phố mới chấm điểm thẩm định."
+    if city_role(user, city) in (CityRole.CITY_ADMIN, ADMIN):
+        return ""
+    if assigned_appraiser_id is not None and assigned_appraiser_id != user.pk:
+        return "Tiêu chí này đã phân công cho chuyên viên khác thẩm định."
+    return ""
+
+
+def is_city_admin(user: User, city: City | Commune | int) -> bool:
+    return city_role(user, city) in (CityRole.CITY_ADMIN, ADMIN)
+
+
+def require_city_admin(user: User, city: City | Commune | int) -> None:
+    require_city_member(user, city)
+    if not is_city_admin(user, city):
+        raise PermissionDenied("Chỉ quản trị của thành phố mới làm được việc này.")
+
+
+def may_prepare_council(user: User, city: City | Commune | int) -> bool:
+    """Opens a council session, lists its communes and closes it: the council's chair and
+    the city's administrators."""
+    return city_role(user, city) in (CityRole.COUNCIL_CHAIR, CityRole.CITY_ADMIN, ADMIN)
+
+
+def require_prepare_council(user: User, city: City | Commune | int) -> None:
+    require_city_member(user, city)
+    if not may_prepare_council(user, city):
+        raise PermissionDenied("Chỉ Chủ tịch Hội đồng và quản trị của thành phố mới làm được.")
+
+
+def is_council_member(user: User, city: City | Commune | int) -> bool:
+    return city_role(user, city) in (CityRole.COUNCIL_MEMBER, CityRole.COUNCIL_CHAIR)
+
+
+def vote_refusal(user: User, city: City | Commune | int, member_ids: set[int]) -> str:
+    """Why `user` may not vote in a session of `member_ids` (a vote is personal: only the
+    members named for the session vote, each for themselves; administrators do not)."""
+    if not is_council_member(user, city):
+        return "Chỉ thành viên Hội đồng thẩm định mới biểu quyết."
+    if user.pk not in member_ids:
+        return "Anh/chị không có tên trong danh sách thành viên dự phiên họp này."
+    return ""
+
+
+def require_vote(user: User, city: City | Commune | int, member_ids: set[int]) -> None:
+    require_city_member(user, city)
+    if message := vote_refusal(user, city, member_ids):
+        raise PermissionDenied(message)
+
+
+def may_submit_to_city(user: User, assessment: Assessment) -> bool:
+    """The secretary (văn thư) sends the dossier to the city; administrators may too."""
+    return is_secretary(user, assessment)
+
+
+def require_submit_to_city(user: User, assessment: Assessment) -> None:
+    if not may_submit_to_city(user, assessment):
+        raise PermissionDenied("Chỉ văn thư của xã mới gửi hồ sơ lên thành phố.")
+
+
+def may_answer_explanation(user: User, assessment: Assessment) -> bool:
+    """The commune's leaders answer the city's request to explain (with new evidence)."""
+    return is_leader(user, assessment)
+
+
+def require_answer_explanation(user: User, assessment: Assessment) -> None:
+    if not may_answer_explanation(user, assessment):
+        raise PermissionDenied("Chỉ lãnh đạo UBND xã mới trả lời đề nghị giải trình.")
+
+
+def may_see_submission(user: User, assessment: Assessment) -> bool:
+    """A sent dossier: the commune's leaders and secretary, and the people of its city."""
+    return is_reviewer(user, assessment) or is_city_member(user, assessment.commune)
+
+
+def require_see_submission(user: User, assessment: Assessment) -> None:
+    if not may_see_submission(user, assessment):
+        raise Http404("Không tìm thấy hồ sơ.")
 
 
 # -- Assessments -----------------------------------------------------------------------------

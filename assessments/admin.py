@@ -41,7 +41,7 @@ class UnitInline(admin.TabularInline):
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ["__str__", "city", "address"]
-    search_fields = ["name", "city"]
+    search_fields = ["name", "city__name"]
     # report_recipients: the Nơi nhận of its reports (blank: the default for its kind).
     fields = ["kind", "name", "city", "address", "place_name", "report_recipients"]
     inlines = [UnitInline]

@@ -13,6 +13,8 @@ from django.db import transaction
 from assessments.models import Assessment, Commune, Score
 from assessments.services import (
     assessment_create,
+    city_get_or_create,
+    city_user_create,
     commune_create,
     score_approve,
     score_propose,
@@ -68,6 +70,19 @@ def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> 
             )
     if scores and data.get("scores"):
         demo_scores(data["scores"])
+    for spec in data.get("cities", []):
+        city = city_get_or_create(spec["name"])
+        city.department = spec.get("department", city.department)
+        city.save(update_fields=["department"])
+        for person in spec.get("people", []):
+            city_user_create(
+                username=person["username"],
+                password=password,
+                full_name=person["full_name"],
+                city=city,
+                role=person["role"],
+                title=person.get("title", ""),
+            )
     User = get_user_model()
     for admin in data.get("admins", []):
         first, _, last = admin["full_name"].rpartition(" ")

@@ -11,6 +11,117 @@ from django.utils.translation import gettext_lazy as _
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 
 
+class City(models.Model):
+    """A province-level city (Hải Phòng) that appraises its communes. Since 1 July 2025 there is
+    no district level: the city appraises every commune itself."""
+
+    class DacKhuBlock(models.TextChoices):
+        XA = "xa", _("Xếp cùng khối xã")
+        PHUONG = "phuong", _("Xếp cùng khối phường")
+        OWN = "dac_khu", _("Xếp thành khối riêng")
+
+    name = models.CharField(_("tên"), max_length=200, unique=True, help_text=_("Ví dụ: Hải Phòng"))
+    is_province = models.BooleanField(
+        _("là tỉnh"), default=False, help_text=_("Bỏ chọn cho thành phố trực thuộc trung ương.")
+    )
+    department = models.CharField(
+        _("cơ quan thẩm định"),
+        max_length=200,
+        default="Sở Nội vụ",
+        help_text=_("Cơ quan chủ trì thẩm định, ví dụ: Sở Nội vụ."),
+    )
+    place_name = models.CharField(
+        _("địa danh"),
+        max_length=200,
+        blank=True,
+        help_text=_("Dùng ở dòng “…, ngày … tháng … năm …” của văn bản; mặc định là tên."),
+    )
+    #: Hải Phòng ranks phường among phường and xã together with đặc khu; a setting, not code
+    dac_khu_block = models.CharField(
+        _("khối xếp hạng của đặc khu"),
+        max_length=10,
+        choices=DacKhuBlock.choices,
+        default=DacKhuBlock.XA,
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tỉnh, thành phố")
+        verbose_name_plural = _("tỉnh, thành phố")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kind_name(self) -> str:
+        return "tỉnh" if self.is_province else "thành phố"
+
+    @property
+    def committee_name(self) -> str:
+        """'Ủy ban nhân dân thành phố Hải Phòng'."""
+        return f"Ủy ban nhân dân {self.kind_name} {self.name}"
+
+    @property
+    def document_place(self) -> str:
+        return self.place_name or self.name
+
+    def block_of(self, kind: str) -> str:
+        """The ranking block of a commune of `kind` (a `Commune.Kind`)."""
+        if kind == Commune.Kind.DAC_KHU:
+            return self.dac_khu_block
+        return kind
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """The ranking blocks, as (key, name): phường first, then xã (with đặc khu unless set
+        otherwise)."""
+        names = {"phuong": "Khối phường", "xa": "Khối xã"}
+        if self.dac_khu_block == self.DacKhuBlock.XA:
+            names["xa"] = "Khối xã, đặc khu"
+        elif self.dac_khu_block == self.DacKhuBlock.PHUONG:
+            names["phuong"] = "Khối phường, đặc khu"
+        else:
+            names["dac_khu"] = "Khối đặc khu"
+        return list(names.items())
+
+
+class CityMembership(models.Model):
+    """A person of the city's side: appraisers of the Sở Nội vụ, the appraisal council and the
+    city's administrators. A person belongs to a commune or to a city, never both."""
+
+    class Role(models.TextChoices):
+        APPRAISER = "appraiser", _("Chuyên viên thẩm định")
+        COUNCIL_MEMBER = "council_member", _("Thành viên Hội đồng thẩm định")
+        COUNCIL_CHAIR = "council_chair", _("Chủ tịch Hội đồng thẩm định")
+        CITY_ADMIN = "city_admin", _("Quản trị của thành phố")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        on_delete=models.CASCADE,
+        related_name="city_membership",
+    )
+    city = models.ForeignKey(
+        City, verbose_name=_("tỉnh, thành phố"), on_delete=models.CASCADE, related_name="members"
+    )
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+    title = models.CharField(
+        _("chức danh"),
+        max_length=200,
+        blank=True,
+        help_text=_("Ví dụ: Phó Giám đốc Sở Nội vụ"),
+    )
+
+    class Meta:
+        verbose_name = _("thành viên của thành phố")
+        verbose_name_plural = _("thành viên của thành phố")
+        ordering = ["city", "role", "user__last_name"]
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} – {self.title or self.get_role_display()}"
+
+
 class Commune(models.Model):
     class Kind(models.TextChoices):
         XA = "xa", _("Xã")
@@ -21,7 +132,9 @@ class Commune(models.Model):
         _("loại đơn vị hành chính"), max_length=10, choices=Kind.choices, default=Kind.XA
     )
     name = models.CharField(_("tên"), max_length=200, help_text=_("Ví dụ: Nghi Dương"))
-    city = models.CharField(_("tỉnh, thành phố"), max_length=200, default="Hải Phòng")
+    city = models.ForeignKey(
+        City, verbose_name=_("tỉnh, thành phố"), on_delete=models.PROTECT, related_name="communes"
+    )
     address = models.CharField(_("địa chỉ trụ sở"), max_length=500, blank=True)
     place_name = models.CharField(
         _("địa danh"),
@@ -62,7 +175,7 @@ class Commune(models.Model):
     class Meta:
         verbose_name = _("xã, phường")
         verbose_name_plural = _("xã, phường")
-        ordering = ["city", "name"]
+        ordering = ["city_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["city", "kind", "name"], name="commune_unique_name"),
         ]
@@ -78,6 +191,11 @@ class Commune(models.Model):
     @property
     def document_place(self) -> str:
         return self.place_name or self.name
+
+    @property
+    def block(self) -> str:
+        """The ranking block the city puts this commune in (`City.block_of`)."""
+        return self.city.block_of(self.kind)
 
 
 class Unit(models.Model):

@@ -26,6 +26,8 @@ from assessments.models import (
     Assessment,
     AssessmentEvent,
     Assignment,
+    City,
+    CityMembership,
     Commune,
     Membership,
     Score,
@@ -52,17 +54,44 @@ def commune_create(
     *,
     name: str,
     kind: str = Commune.Kind.XA,
-    city: str = "Hải Phòng",
+    city: City | str = "Hải Phòng",
     address: str = "",
     units: list[dict] | None = None,
     report_recipients: str = "",
 ) -> Commune:
+    if not isinstance(city, City):
+        city = city_get_or_create(city)
     commune = Commune.objects.create(
         name=name, kind=kind, city=city, address=address, report_recipients=report_recipients
     )
     for order, unit in enumerate(units or [], start=1):
         Unit.objects.create(commune=commune, order=order, **unit)
     return commune
+
+
+def city_get_or_create(name: str) -> City:
+    """The city of that name (spaces normalised), made if it is new."""
+    return City.objects.get_or_create(name=" ".join(name.split()))[0]
+
+
+@transaction.atomic
+def city_user_create(
+    *,
+    username: str,
+    password: str,
+    full_name: str,
+    city: City,
+    role: str,
+    title: str = "",
+    email: str = "",
+) -> User:
+    """An account of the city's side (appraiser, council, city administrator)."""
+    first, _space, last = " ".join(full_name.split()).rpartition(" ")
+    user = User.objects.create_user(
+        username=username, password=password, first_name=first, last_name=last, email=email
+    )
+    CityMembership.objects.create(user=user, city=city, role=role, title=title)
+    return user
 
 
 @transaction.atomic

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "administration",
+    "appraisal",
     "audit",
 ]
 

@@ -20,6 +20,11 @@ RULES = {
     "audit_reader": "leaders (their commune) and administrators (every commune)",
     "commune_admin": "the commune's administrators (Membership.is_commune_admin) and system administrators",
     "system_admin": "system administrators (superusers) only",
+    "city": "the city's people (appraisers, council, city administrators) and system administrators",
+    "appraiser": "the city's appraisers and administrators (the view narrows to their criteria)",
+    "council": "the city's council members and chair, and its administrators (to prepare)",
+    "city_admin": "the city's administrators and system administrators",
+    "commune_answer": "leaders of the commune whose submission the city asked to explain",
 }
 
 

@@ -146,7 +146,7 @@ def implementing_paragraphs(report: Report, results: Results) -> list[str]:
         decision = f"Quyết định số {criteria_set.decision_number}"
         if criteria_set.decision_date:
             decision += f" ngày {criteria_set.decision_date:%d/%m/%Y}"
-    authority = _authority(criteria_set.issuing_body, commune.city)
+    authority = _authority(criteria_set.issuing_body, commune.city.name)
     paragraphs = []
     documents = ImplementingDocument.objects.filter(assessment=assessment).order_by(
         "order", "date", "id"

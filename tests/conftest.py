@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from assessments.demo import DEMO_FILE, demo_load, demo_scores
 from assessments.models import Assessment, Assignment, Commune, Score
-from assessments.services import score_adjust
+from assessments.services import city_get_or_create, city_user_create, score_adjust
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
 # refuses to run unless told it is safe. Only the tests set this.
@@ -164,6 +164,45 @@ def outsider_staff(demo):
     """Staff of Phòng Văn hóa - Xã hội in the other commune, xã An Lão: the same unit name
     as `own_staff`'s, but nothing of Nghi Dương's is theirs."""
     return demo.user("anlao_vhxh")
+
+
+@pytest.fixture
+def appraiser(demo):
+    """An appraiser (chuyên viên Sở Nội vụ) of Hải Phòng, the demo communes' city."""
+    return demo.user("sonoivu")
+
+
+@pytest.fixture
+def second_appraiser(demo):
+    return demo.user("sonoivu2")
+
+
+@pytest.fixture
+def council_chair(demo):
+    return demo.user("chutichhd")
+
+
+@pytest.fixture
+def council_member(demo):
+    return demo.user("hoidong1")
+
+
+@pytest.fixture
+def city_admin(demo):
+    """The city's administrator (quản trị của thành phố) of Hải Phòng."""
+    return demo.user("quantritp")
+
+
+@pytest.fixture
+def other_city_appraiser(demo):
+    """An appraiser of another city: nothing of Hải Phòng's exists for them."""
+    return city_user_create(
+        username="tp_khac",
+        password=DEMO_PASSWORD,
+        full_name="Ngô Văn Khác",
+        city=city_get_or_create("Thành phố Thử"),
+        role="appraiser",
+    )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from appraisal.models import CouncilSession, ExplanationRequest, Round, Submission
 from criteria.models import Adjustment
 from evidence.services import evidence_upload
 from notifications.services import notify
@@ -40,7 +41,13 @@ PERSONAS = [
     "leader",
     "commune_admin",  # a leader who is also the commune's administrator (the Chủ tịch)
     "administrator",
+    # The city's side (issue 14): Hải Phòng's people, and an appraiser of another city.
+    "appraiser",
+    "council_member",
+    "city_admin",
+    "other_city",
 ]
+CITY_PERSONAS = ("appraiser", "council_member", "city_admin", "other_city")
 
 OK = "ok"  # 2xx, or a redirect that is not to a login page
 LOGIN = "login"  # sent to the login page
@@ -49,12 +56,19 @@ MISSING = 404
 
 
 def _rule(
-    *allowed: str, anonymous=LOGIN, outsider=MISSING, refused=DENIED, commune_admin=None
+    *allowed: str,
+    anonymous=LOGIN,
+    outsider=MISSING,
+    refused=DENIED,
+    commune_admin=None,
+    city=None,
 ) -> dict:
     """The outcome per persona: OK for `allowed`, `refused` for the commune's other members.
-    The commune's administrator is a leader: the leader's outcome unless told otherwise."""
+    The commune's administrator is a leader: the leader's outcome unless told otherwise.
+    The city's people are outsiders to a commune's pages unless `city` or `allowed` says."""
     table = {persona: refused for persona in PERSONAS}
     table.update(anonymous=anonymous, outsider=outsider)
+    table.update({persona: outsider if city is None else city for persona in CITY_PERSONAS})
     table.update({persona: OK for persona in allowed})
     if commune_admin is not None:
         table["commune_admin"] = commune_admin
@@ -83,7 +97,7 @@ ISSUE_EARLY = _rule("leader", "administrator")
 # administrator (a person's signature is personal).
 SIGNER = _rule("leader", commune_admin=DENIED)  # the Chủ tịch is not the named signer
 # The audit trail: leaders read their own commune's (the outsider is An Lão's leader).
-AUDIT = _rule("leader", "administrator", outsider=OK)
+AUDIT = _rule("leader", "administrator", outsider=OK, city=DENIED)
 # System administration (issue 13): superusers only; the outsider is refused like the rest.
 SYSTEM_ADMIN = _rule("administrator", outsider=DENIED)
 # A commune's accounts import: system administrators, and the commune's own administrator
@@ -100,7 +114,15 @@ OWN_NOTICE = _rule("own_staff", outsider=MISSING, refused=MISSING)
 # Quản trị xã (issue 13): the commune's administrator and system administrators; the outsider
 # (xã An Lão's administrator) gets 404 for Nghi Dương's pages and lands on their own from /.
 COMMUNE_ADMIN = _rule("commune_admin", "administrator")
-COMMUNE_ADMIN_HOME = _rule("commune_admin", "administrator", outsider=OK)
+# The city's pages: commune people are refused (they are not the city's), another city's
+# people find no such city; `city_home` lands every city person on their own city.
+CITY_HOME = _rule(
+    "appraiser", "council_member", "city_admin", "other_city", "administrator", outsider=DENIED
+)
+CITY = _rule(
+    "appraiser", "council_member", "city_admin", "administrator", outsider=DENIED, city=MISSING
+)
+COMMUNE_ADMIN_HOME = _rule("commune_admin", "administrator", outsider=OK, city=DENIED)
 
 EXPECTED = {
     # The portal
@@ -226,13 +248,28 @@ EXPECTED = {
     "system_admin:accounts_import": COMMUNE_ADMIN_IMPORT,
     "system_admin:accounts_template": COMMUNE_ADMIN_IMPORT,
     "system_admin:accounts_import_confirm": COMMUNE_ADMIN_IMPORT,
+    # The city's side (issue 14): another city's people find nothing (404).
+    "appraisal:home": CITY_HOME,
+    "appraisal:dashboard": CITY,
+    # -- issue 14 A: the commune sends its dossier and answers the city (submission:) --
+    # -- issue 14 B: appraisal per sub-criterion (appraise:) --
+    # -- issue 14 C: rounds, council sessions and votes (council:) --
+    # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
 # Function views of these apps must declare their rule with @rule (the criteria sets' pages
 # live in assessments; the class-based login and password views are Django's, configured in
 # chinhquyen/).
-RULED_APPS = ("accounts", "administration", "assessments", "evidence", "reports", "notifications")
+RULED_APPS = (
+    "accounts",
+    "administration",
+    "appraisal",
+    "assessments",
+    "evidence",
+    "reports",
+    "notifications",
+)
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
 ON_ISSUED |= {"remote_start", "remote_signing", "remote_status"}
@@ -281,9 +318,24 @@ def _request(client, user, method: str, url: str) -> str | int:
 
 @pytest.fixture
 def people(
-    own_staff, other_staff, supporting_staff, leader, chairman, secretary, administrator, outsider
+    own_staff,
+    other_staff,
+    supporting_staff,
+    leader,
+    chairman,
+    secretary,
+    administrator,
+    outsider,
+    appraiser,
+    council_member,
+    city_admin,
+    other_city_appraiser,
 ) -> dict:
     return {
+        "appraiser": appraiser,
+        "council_member": council_member,
+        "city_admin": city_admin,
+        "other_city": other_city_appraiser,
         "anonymous": None,
         "outsider": outsider,
         "other_staff": other_staff,
@@ -340,6 +392,7 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
     )
     notice = notify(user=own_staff, kind="other", title="Thông báo thử", key="matrix", url="/")
     client.logout()
+    city = _city_objects(demo, issued, own_criterion, secretary)
     signing = _remote_signing(issued, leader)
     return {
         "signing_pk": signing.pk,
@@ -363,6 +416,53 @@ def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
         "kind": "report",
         "token": issued.verify_token,
         "set_pk": demo.assessment.criteria_set_id,
+        **city,
+    }
+
+
+def _city_objects(demo, issued, own_criterion, secretary) -> dict:
+    """The city's side: a round of Hải Phòng, Nghi Dương's submission under appraisal with a
+    request to explain `own_criterion`, and a council session listing it. Made as rows (the
+    services are tested in tests/appraisal); the matrix needs ids."""
+    assessment = demo.assessment
+    round_ = Round.objects.create(
+        city=assessment.commune.city,
+        criteria_set=assessment.criteria_set,
+        year=assessment.year,
+        period=assessment.period,
+        submission_deadline=timezone.localdate() + timedelta(days=10),
+    )
+    submission = Submission.objects.create(
+        round=round_,
+        assessment=assessment,
+        report=issued,
+        stage=Submission.Stage.EXPLAINING,
+        submitted_by=secretary,
+        submitted_at=timezone.now(),
+    )
+    request = ExplanationRequest.objects.create(
+        submission=submission,
+        message="Đề nghị bổ sung minh chứng.",
+        deadline=timezone.localdate() + timedelta(days=5),
+        created_by=demo.user("sonoivu"),
+    )
+    item = request.items.create(criterion=own_criterion.criterion, question="Bổ sung biên bản.")
+    session = CouncilSession.objects.create(
+        round=round_,
+        title="Phiên họp thử",
+        held_on=timezone.localdate(),
+        chair=demo.user("chutichhd"),
+        created_by=demo.user("chutichhd"),
+    )
+    session.members.set([demo.user(name) for name in ("chutichhd", "hoidong1", "hoidong2")])
+    council_item = session.items.create(submission=submission)
+    return {
+        "round_pk": round_.pk,
+        "submission_pk": submission.pk,
+        "request_pk": request.pk,
+        "item_pk": item.pk,
+        "session_pk": session.pk,
+        "council_item_pk": council_item.pk,
     }
 
 
@@ -406,6 +506,18 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "user_pk": objects["user_pk"],
         "notification_pk": objects["notification_pk"],
         "commune_pk": assessment.commune_id,
+        "city": assessment.commune.city_id,
+        **{
+            key: objects[key]
+            for key in (
+                "round_pk",
+                "submission_pk",
+                "request_pk",
+                "item_pk",
+                "session_pk",
+                "council_item_pk",
+            )
+        },
     }
     return {param: values[param] for param in params}
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from assessments.access import (
     ADMIN,
+    CITY,
     can_propose,
     concerns_user,
     effective_deadline,
@@ -51,6 +52,8 @@ def home(request):
     if role == ADMIN:
         context["criteria_sets"] = CriteriaSet.objects.all()
         return render(request, "assessments/home_admin.html", context)
+    if role == CITY:
+        return redirect("appraisal:home")
     if role is None:
         return render(request, "assessments/home_no_commune.html", context)
     # The period chosen in the switcher, else the current one (assessments.periods).
