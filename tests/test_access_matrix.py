@@ -255,6 +255,9 @@ EXPECTED = {
     # -- issue 14 B: appraisal per sub-criterion (appraise:) --
     # -- issue 14 C: rounds, council sessions and votes (council:) --
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
+    # The city's draft documents (report of the appraisal, recognition decision)
+    "city_documents:preview": CITY,
+    "city_documents:pdf": CITY,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
@@ -499,7 +502,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "dossier_pk": objects["dossier_pk"],
         "task_pk": objects["task_pk"],
         "document_pk": objects["document_pk"],
-        "kind": objects["kind"],
+        "kind": "quyet-dinh" if app == "city_documents" else objects["kind"],
         "token": objects["token"],
         "signing_pk": objects["signing_pk"],
         "unit_pk": objects["unit_pk"],
