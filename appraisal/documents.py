@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from appraisal.models import CouncilItem, Round, Submission
 from appraisal.standing import ranking
+from assessments.levels import set_levels_verified, why_set_levels_unverified
 from assessments.models import Assessment, Commune, Score
 from criteria.models import Level
 from reports.documents import font_base, render_pdf
@@ -47,6 +48,14 @@ def _basis(round_: Round) -> str:
     if criteria_set.issuing_body:
         text += f" của {criteria_set.issuing_body}"
     return text
+
+
+def _level_words(round_: Round, *, for_pdf: bool) -> dict:
+    """Whether the documents may name levels (assessments.levels: only when the criteria
+    set's levels are verified), and, on the screen preview only, why they do not."""
+    verified = set_levels_verified(round_.criteria_set)
+    note = "" if verified or for_pdf else why_set_levels_unverified(round_.criteria_set)
+    return {"levels_verified": verified, "level_note": note}
 
 
 @dataclass
@@ -157,6 +166,7 @@ def summary_context(round_: Round, *, for_pdf: bool = True) -> dict:
         "not_recognised": not_recognised,
         "losses": losses,
         "blocks": ranking(round_),
+        **_level_words(round_, for_pdf=for_pdf),
         "department": city.department,
         "draft": True,
         "font_base": font_base(for_pdf),
@@ -187,10 +197,15 @@ def decision_context(round_: Round, *, for_pdf: bool = True) -> dict:
         "sessions": sessions,
         "recognised": recognised,
         "recognised_count": sum(len(rows) for _level, rows in recognised),
+        "recognised_all": sorted(
+            (row for _level, rows in recognised for row in rows),
+            key=lambda r: (-(r.total or 0), r.commune.name),
+        ),
         "department": city.department,
         "draft": True,
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
+        **_level_words(round_, for_pdf=for_pdf),
     }
 
 

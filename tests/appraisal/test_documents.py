@@ -77,15 +77,30 @@ def concluded(demo_scored, secretary, appraiser, council_chair):
     return submission
 
 
-def test_the_decision_recognises_the_councils_communes_by_level(concluded):
+def test_the_decision_recognises_the_councils_communes(concluded):
+    """The demo's criteria set is a reconstruction with inferred levels: the decision lists the
+    communes and their points but names no level (assessments.levels)."""
     text = _pdf_text(documents.decision_pdf(concluded.round))
-    level = concluded.level_reached.name
     assert "QUYẾT ĐỊNH" in text and "DỰ THẢO" in text
     assert "Công nhận 1 xã, phường, đặc khu" in text
-    assert f"1 đơn vị đạt {level.lower()}" in text
-    assert "Quyết định số" in text  # the criteria set's own decision, from its data
+    assert "đạt mức" not in text and "Mức đạt" not in text
+    assert "Quyết định số 5049/QĐ-UBND" in text  # the criteria set's own decision, its data
     assert "Nghi Dương" in text and "An Lão" not in text
     assert "Theo đề nghị của Giám đốc Sở Nội vụ" in text
+    preview = documents.decision_context(concluded.round, for_pdf=False)
+    assert "bản dựng lại" in preview["level_note"]
+
+
+def test_with_verified_levels_the_decision_names_them(concluded):
+    criteria_set = concluded.round.criteria_set
+    criteria_set.needs_verification = False
+    criteria_set.save()
+    criteria_set.levels.update(provenance="Quyết định 5049/QĐ-UBND")
+    level = concluded.level_reached.name
+    text = _pdf_text(documents.decision_pdf(concluded.round))
+    assert f"1 đơn vị đạt {level.lower()}" in text and "Mức đạt" in text
+    summary = _pdf_text(documents.summary_pdf(concluded.round))
+    assert f"(1 đơn vị đạt {level.lower()})" in summary
 
 
 def test_the_summary_counts_what_the_round_holds(concluded):
