@@ -57,6 +57,7 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
+from appraisal.models import Round, Submission
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -85,6 +86,7 @@ from tests.reports.csc_service import CSCTestService, serve
 OUR_APPS = (
     "accounts",
     "administration",
+    "appraisal",
     "assessments",
     "audit",
     "criteria",
@@ -785,6 +787,76 @@ def _import_preview(p):
     }
 
 
+# The city's appraisal (issue 14 B): Nghi Dương's dossier sent to Hải Phòng (its snapshot left
+# empty: the page then reads the current scores and evidence).
+APPRAISER = "sonoivu"
+
+
+def _with_submission(p):
+    if Submission.objects.filter(assessment=p.assessment).exists():
+        return
+    round_, _ = Round.objects.get_or_create(
+        city=p.assessment.commune.city,
+        year=p.assessment.year,
+        period=p.assessment.period,
+        defaults={
+            "criteria_set": p.assessment.criteria_set,
+            "submission_deadline": timezone.localdate() + timedelta(days=10),
+        },
+    )
+    Submission.objects.create(
+        round=round_,
+        assessment=p.assessment,
+        report=p.signed,
+        stage=Submission.Stage.SUBMITTED,
+        submitted_by=p.users["vanthu"],
+        submitted_at=timezone.now(),
+    )
+
+
+def _submission(p, f):
+    _with_submission(p)
+    return {
+        "submission_pk": Submission.objects.get(assessment=p.assessment).pk,
+        "criterion_pk": p.criteria["free"].pk,
+        "adjustment_pk": p.adjustment.pk,
+        "file_pk": p.evidence.current_file_id,
+    }
+
+
+def _appraise_data(p, f):
+    return {
+        "version": p.score("free").version,
+        "points": "0",
+        "reason": "Thiếu biên bản.",
+        "action": "save",
+    }
+
+
+def _root_of(criterion):
+    while criterion.parent_id is not None:
+        criterion = criterion.parent
+    return criterion
+
+
+def _assign_data(p, f):
+    return {
+        "criterion": _root_of(p.criteria["free"]).pk,
+        "appraiser": p.users[APPRAISER].pk,
+    }
+
+
+def _request_data(p, f):
+    free = p.criteria["free"].pk
+    return {
+        "criteria": free,
+        "question_for": free,
+        "question": "Bổ sung biên bản họp.",
+        "message": "Đề nghị xã giải trình.",
+        "deadline": (timezone.localdate() + timedelta(days=7)).isoformat(),
+    }
+
+
 PLANS = {
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
@@ -1136,6 +1208,23 @@ PLANS = {
     "system_admin:accounts_import_confirm": Plan(
         "admin", _commune, lambda p, f: {"token": IMPORT_TOKEN}, session=_import_preview
     ),
+    # -- issue 14 B: the city's appraisers (sonoivu) on Nghi Dương's submission --
+    "appraise:list": Plan(APPRAISER, data=lambda p, f: {"cua-toi": "1", "trang": "1"}),
+    "appraise:submission": Plan(
+        APPRAISER, _submission, lambda p, f: {"cua-toi": "1"}, setup=_with_submission
+    ),
+    "appraise:evidence_file": Plan(
+        APPRAISER, _submission, lambda p, f: {"xem": "1"}, setup=_with_submission
+    ),
+    "appraise:score": Plan(APPRAISER, _submission, _appraise_data, setup=_with_submission),
+    "appraise:assign": Plan(APPRAISER, _submission, _assign_data, setup=_with_submission),
+    "appraise:adjustment": Plan(
+        APPRAISER,
+        _submission,
+        lambda p, f: {"cases": "1", "note": "Quyết định kỷ luật số 12."},
+        setup=_with_submission,
+    ),
+    "appraise:request": Plan(APPRAISER, _submission, _request_data, setup=_with_submission),
 }
 
 
@@ -1442,7 +1531,7 @@ FILES = {
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
-    "system_admin:accounts_template",
+    "system_admin:accounts_template", "appraise:evidence_file",
 }  # fmt: skip
 
 
