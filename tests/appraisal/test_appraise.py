@@ -41,14 +41,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _snapshot(assessment) -> dict:
-    """What the submission service freezes: per code the commune's points and account, and
-    the evidence list (evidence.selectors.evidence_snapshot's rows)."""
+    """What the submission service (helper A's appraisal.submission_services) freezes: per
+    code the commune's points and account, and the evidence rows (criterion code, file id)."""
     scores = Score.objects.filter(assessment=assessment).select_related("criterion")
     return {
         "scores": {
             s.criterion.code: {
                 "proposed": None if s.proposed_points is None else str(s.proposed_points),
                 "leader": None if s.leader_points is None else str(s.leader_points),
+                "approved": None if s.approved_points is None else str(s.approved_points),
                 "status": s.status,
                 "result_text": s.result_text,
                 "shortfall_reason": s.shortfall_reason,
