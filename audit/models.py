@@ -114,6 +114,10 @@ class AuditEntry(models.Model):
         REPORT_ISSUE = "report_issue", _("Ban hành báo cáo")
         REPORT_SIGN = "report_sign", _("Ký số")
         DOSSIER_BUILD = "dossier_build", _("Lập hồ sơ gửi thành phố")
+        ROUND_CHANGE = "round_change", _("Tạo, sửa đợt thẩm định")
+        COUNCIL_SESSION = "council_session", _("Mở, kết thúc phiên họp Hội đồng thẩm định")
+        COUNCIL_VOTE = "council_vote", _("Biểu quyết của Hội đồng thẩm định")
+        RECOGNITION_RECORD = "recognition_record", _("Ghi quyết định công nhận")
         EXPORT = "export", _("Xuất tệp")
         DOWNLOAD = "download", _("Tải tệp về")
 
