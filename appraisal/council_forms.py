@@ -92,7 +92,7 @@ class RoundForm(CleanInputMixin, forms.Form):
         return value
 
 
-class _PersonChoices(forms.ModelMultipleChoiceField):
+class _PersonChoices(ModelChoicesField):
     def label_from_instance(self, obj: Any) -> str:
         membership = obj.city_membership
         return f"{obj.get_full_name() or obj.get_username()} – {membership.title or membership.get_role_display()}"

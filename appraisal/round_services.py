@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 HUNDRED = Decimal(100)
-SHARE_RANGE = "Tỷ lệ tối thiểu là một số từ 0 đến 100 (%), hoặc để trống nếu không áp dụng."
+SHARE_RANGE = "Tỷ lệ tối thiểu là một số phần trăm từ 0 đến 100, hoặc để trống nếu không áp dụng."
 
 
 def offered_criteria_sets() -> list[CriteriaSet]:

@@ -9,7 +9,6 @@ urlpatterns = [
     path("<int:city>/dot/", rounds.rounds, name="rounds"),
     path("<int:city>/dot/them/", rounds.round_add, name="round_add"),
     path("<int:city>/dot/<int:round_pk>/", rounds.round_edit, name="round_edit"),
-    path("<int:city>/dot/<int:round_pk>/cong-nhan/", council.recognition, name="recognition"),
     # The council's sessions
     path("<int:city>/phien-hop/", council.sessions, name="sessions"),
     path(
@@ -38,4 +37,7 @@ urlpatterns = [
         council.item_remove,
         name="item_remove",
     ),
+    # The city's recognition decision (last: its state, concluded submissions, follows the
+    # sessions')
+    path("<int:city>/dot/<int:round_pk>/cong-nhan/", council.recognition, name="recognition"),
 ]
