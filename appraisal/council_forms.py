@@ -50,7 +50,9 @@ class RoundForm(CleanInputMixin, forms.Form):
         required=False,
         max_digits=5,
         decimal_places=2,
-        help_text=_("Ví dụ 50: mỗi tiêu chí phải đạt ít nhất 50% điểm tối đa. Để trống: không áp dụng."),
+        help_text=_(
+            "Ví dụ 50: mỗi tiêu chí phải đạt ít nhất 50% điểm tối đa. Để trống: không áp dụng."
+        ),
         error_messages={
             "invalid": SHARE_RANGE,
             "max_digits": SHARE_RANGE,
@@ -71,9 +73,7 @@ class RoundForm(CleanInputMixin, forms.Form):
         empty_label=_("— Không có —"),
     )
 
-    def __init__(
-        self, *args: Any, city: City, round_: Round | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, city: City, round_: Round | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sets = CriteriaSet.objects.filter(status=CriteriaSet.Status.IN_USE)
         if round_ is not None:
@@ -130,22 +130,21 @@ class SessionForm(CleanInputMixin, forms.Form):
         ),
     )
 
-    def __init__(
-        self, *args: Any, round_: Round, offered: Any, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, round_: Round, offered: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        people = get_user_model().objects.filter(
-            pk__in=council_people(round_.city_id).values("user_id")
-        ).select_related("city_membership").order_by("last_name", "first_name")
+        people = (
+            get_user_model()
+            .objects.filter(pk__in=council_people(round_.city_id).values("user_id"))
+            .select_related("city_membership")
+            .order_by("last_name", "first_name")
+        )
         self.fields["members"].queryset = people  # type: ignore[attr-defined]
         self.fields["chair"].queryset = people  # type: ignore[attr-defined]
         self.fields["submissions"].queryset = offered  # type: ignore[attr-defined]
         if not self.is_bound:
             self.initial.setdefault("held_on", round_.council_date or timezone.localdate())
             self.initial.setdefault("members", list(people))
-            chair = next(
-                (p for p in people if p.city_membership.role == "council_chair"), None
-            )
+            chair = next((p for p in people if p.city_membership.role == "council_chair"), None)
             if chair is not None:
                 self.initial.setdefault("chair", chair.pk)
             self.initial.setdefault("submissions", list(offered))
@@ -193,4 +192,3 @@ class RecognitionForm(CleanInputMixin, forms.Form):
             self.initial.setdefault("signed_on", timezone.localdate())
             self.initial.setdefault("submissions", list(offered))
         self.helper = _helper(str(_("Ghi quyết định công nhận")))
-

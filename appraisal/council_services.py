@@ -156,7 +156,9 @@ def submission_label(submission: Submission) -> str:
 
 def _check_submissions(round_: Round, submissions: Iterable[Submission]) -> list[Submission]:
     wanted = {s.pk for s in submissions}
-    allowed = list(eligible_submissions(round_).filter(pk__in=wanted).select_for_update(of=("self",)))
+    allowed = list(
+        eligible_submissions(round_).filter(pk__in=wanted).select_for_update(of=("self",))
+    )
     if len(allowed) != len(wanted):
         raise ValidationError(
             {
@@ -492,4 +494,3 @@ def recognition_record(
         details={"submissions": sorted(wanted), "recognised": recognised},
     )
     return decision
-

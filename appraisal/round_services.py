@@ -91,16 +91,18 @@ def round_save(
         same = same.exclude(pk=round_.pk)
     if "period" not in errors and same.exists():
         errors["period"] = _duplicate_message(city, year, period)
-    if round_ is not None and round_.submissions.exists():
-        if (criteria_set.pk, year, period) != (round_.criteria_set_id, round_.year, round_.period):
-            errors["criteria_set"] = (
-                "Đợt đã có hồ sơ gửi lên: không đổi được bộ tiêu chí, năm hoặc kỳ."
-            )
+    moved = round_ is not None and (criteria_set.pk, year, period) != (
+        round_.criteria_set_id,
+        round_.year,
+        round_.period,
+    )
+    if moved and round_ is not None and round_.submissions.exists():
+        errors["criteria_set"] = "Đợt đã có hồ sơ gửi lên: không đổi được bộ tiêu chí, năm hoặc kỳ."
     if errors:
         raise ValidationError(errors)
 
     created = round_ is None
-    share_changed = not created and round_.min_criterion_share != min_criterion_share
+    share_changed = round_ is not None and round_.min_criterion_share != min_criterion_share
     target = round_ if round_ is not None else Round(city=city, created_by=by)
     before = (
         None
@@ -139,7 +141,9 @@ def round_save(
         summary=("Tạo " if created else "Sửa ") + str(target),
         details={
             "before": before,
-            "min_criterion_share": None if min_criterion_share is None else str(min_criterion_share),
+            "min_criterion_share": None
+            if min_criterion_share is None
+            else str(min_criterion_share),
             "refreshed": refreshed,
         },
     )

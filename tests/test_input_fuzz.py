@@ -57,10 +57,10 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
-from assessments.access import submittable_assignments
-from assessments.demo import demo_load
 from appraisal import standing
 from appraisal.models import CouncilItem, CouncilSession, Round, Submission
+from assessments.access import submittable_assignments
+from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
 from assessments.selectors import send_plan
 from assessments.services import assessment_create_next, commune_create, score_propose
@@ -1287,9 +1287,7 @@ PLANS = {
     # Issue 14 C: rounds, the council's sessions and votes, the recognition decision.
     "council:rounds": Plan("quantritp", _city),
     "council:round_add": Plan("quantritp", _city, _round_data, setup=_council_round),
-    "council:round_edit": Plan(
-        "quantritp", _round_kwargs, _round_edit_data, setup=_council_round
-    ),
+    "council:round_edit": Plan("quantritp", _round_kwargs, _round_edit_data, setup=_council_round),
     "council:sessions": Plan("chutichhd", _city, setup=_council_round),
     "council:session_add": Plan(
         "chutichhd", _round_kwargs, _session_data, setup=lambda p: _appraised(p, "An Lão")
@@ -1607,7 +1605,11 @@ def _crawl(portal):
 
 # GETs that answer with a redirect, not a page: remembering a chosen period, opening a notice
 # (which goes to its page).
-REDIRECTS = {"assessments:choose", "notifications:open", "appraisal:home"}  # a city person's own city
+REDIRECTS = {
+    "assessments:choose",
+    "notifications:open",
+    "appraisal:home",
+}  # a city person's own city
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}

@@ -6,6 +6,7 @@ require_vote, is_city_admin); the decision rule is appraisal.council_services'."
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -61,6 +62,12 @@ def _item_for(session: CouncilSession, item_pk: int) -> CouncilItem:
         raise Http404("Không tìm thấy hồ sơ trong phiên họp.")
     item.session = session
     return item
+
+
+def _form_refused(request: AuthenticatedRequest, form: forms.Form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, str(message))
 
 
 def _refused(request: AuthenticatedRequest, error: ValidationError) -> None:
@@ -162,9 +169,7 @@ def session_items(request: AuthenticatedRequest, city: int, session_pk: int) -> 
         else:
             messages.success(request, f"Đã đưa {len(added)} hồ sơ ra phiên họp.")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
     return redirect("council:session", city=place.pk, session_pk=meeting.pk)
 
 
@@ -198,9 +203,7 @@ def vote(
     require_vote(request.user, place, set(meeting.members.values_list("pk", flat=True)))
     form = VoteForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
     else:
         try:
             decided = services.vote_cast(item=item, by=request.user, **form.cleaned_data)

@@ -28,9 +28,9 @@ def errors_to_form(form: forms.Form, error: ValidationError) -> None:
 
 
 def round_for(city: City, round_pk: int) -> Round:
-    round_ = Round.objects.select_related("city", "criteria_set").filter(
-        city=city, pk=round_pk
-    ).first()
+    round_ = (
+        Round.objects.select_related("city", "criteria_set").filter(city=city, pk=round_pk).first()
+    )
     if round_ is None:
         raise Http404("Không tìm thấy đợt thẩm định.")
     return round_
@@ -52,9 +52,7 @@ def rounds(request: AuthenticatedRequest, city: int) -> HttpResponse:
     )
 
 
-def _round_form(
-    request: AuthenticatedRequest, place: City, round_: Round | None
-) -> HttpResponse:
+def _round_form(request: AuthenticatedRequest, place: City, round_: Round | None) -> HttpResponse:
     require_city_admin(request.user, place)
     initial = {}
     if round_ is not None:

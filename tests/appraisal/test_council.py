@@ -505,7 +505,11 @@ def test_voting_through_the_page(client, meeting, council):
     item = _item(meeting)
     url = reverse(
         "council:vote",
-        kwargs={"city": meeting.round.city_id, "session_pk": meeting.pk, "council_item_pk": item.pk},
+        kwargs={
+            "city": meeting.round.city_id,
+            "session_pk": meeting.pk,
+            "council_item_pk": item.pk,
+        },
     )
     client.force_login(member)
     response = client.post(url, {"choice": "for", "note": "Đạt."})
