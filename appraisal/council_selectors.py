@@ -19,7 +19,7 @@ def rounds_of(city: City) -> QuerySet[Round]:
     """The city's rounds, newest first, with their criteria set and counts (2 queries)."""
     return (
         Round.objects.filter(city=city)
-        .select_related("criteria_set", "previous")
+        .select_related("city", "criteria_set", "previous")
         .annotate(
             submission_count=Count("submissions", distinct=True),
             session_count=Count("sessions", distinct=True),

@@ -80,13 +80,12 @@ def test_a_tie_is_not_a_recognition():
 
 def _round(demo, **extra) -> Round:
     assessment = demo.assessment
+    values = {"year": assessment.year, "period": assessment.period, **extra}
     return Round.objects.create(
         city=assessment.commune.city,
         criteria_set=assessment.criteria_set,
-        year=assessment.year,
-        period=assessment.period,
         submission_deadline=TODAY,
-        **extra,
+        **values,
     )
 
 
@@ -576,3 +575,28 @@ def test_the_city_admin_adds_a_round_through_the_page(client, demo, city_admin, 
     rounds = client.get(reverse("council:rounds", kwargs={"city": city.pk}))
     assert rounds.status_code == 200
     assert "50%" in rounds.content.decode()
+
+
+def test_the_lists_do_not_grow_with_rounds_and_sessions(
+    client, demo, round_, ready, council, city_admin, django_assert_max_num_queries
+):
+    chair = council[0]
+    city = round_.city_id
+    pages = [reverse(f"council:{name}", kwargs={"city": city}) for name in ("rounds", "sessions")]
+    client.force_login(city_admin)
+    counts = []
+    for url in pages:
+        client.get(url)  # warm the session
+        # Expect at most 10: session, user, city membership, city, the rows (annotated),
+        # the rounds offered, and the session/auth/messages housekeeping.
+        with django_assert_max_num_queries(10) as before:
+            assert client.get(url).status_code == 200
+        counts.append(len(before.captured_queries))
+    for year in (2024, 2025):
+        extra = _round(demo, year=year, period="year")
+        CouncilSession.objects.create(
+            round=extra, title=f"Phiên họp {year}", held_on=TODAY, chair=chair, created_by=chair
+        ).members.set(council)
+    for url, count in zip(pages, counts, strict=True):
+        with django_assert_max_num_queries(count):
+            assert client.get(url).status_code == 200
