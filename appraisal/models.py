@@ -387,3 +387,39 @@ class CouncilVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.get_full_name()}: {self.get_choice_display()}"
+
+
+class RecognitionDecision(models.Model):
+    """The city's decision (Quyết định công nhận) that settles the concluded submissions of a
+    round: those the council proposed are recognised, the others are not. For now its number,
+    date and signer are typed in; the signed document comes with the city's documents."""
+
+    round = models.ForeignKey(
+        Round,
+        verbose_name=_("đợt thẩm định"),
+        on_delete=models.PROTECT,
+        related_name="recognition_decisions",
+    )
+    number = models.CharField(_("số quyết định"), max_length=100, help_text=_("Ví dụ: 125/QĐ-UBND"))
+    signed_on = models.DateField(_("ngày ký"))
+    signer_name = models.CharField(_("người ký"), max_length=200)
+    submissions = models.ManyToManyField(
+        Submission,
+        verbose_name=_("hồ sơ được quyết định"),
+        related_name="recognition_decisions",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quyết định công nhận")
+        verbose_name_plural = _("quyết định công nhận")
+        ordering = ["round", "-signed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="recognition_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quyết định số {self.number} ngày {self.signed_on:%d/%m/%Y}"

@@ -351,6 +351,24 @@ def require_vote(user: User, city: City | Commune | int, member_ids: set[int]) -
         raise PermissionDenied(message)
 
 
+def may_see_council(user: User, city: City | Commune | int) -> bool:
+    """The council's pages (its sessions, their lists and votes): the council's members and
+    chair, and the city's administrators who prepare them. Appraisers are not the council."""
+    return is_council_member(user, city) or is_city_admin(user, city)
+
+
+def require_see_council(user: User, city: City | Commune | int) -> None:
+    require_city_member(user, city)
+    if not may_see_council(user, city):
+        raise PermissionDenied("Trang này dành cho Hội đồng thẩm định và quản trị của thành phố.")
+
+
+def may_see_votes_by_name(user: User, city: City | Commune | int, decided: bool) -> bool:
+    """Who voted how is shown once the item is decided (before that, each member sees only
+    their own vote and the counts), to the council and the city's administrators."""
+    return decided and may_see_council(user, city)
+
+
 def may_submit_to_city(user: User, assessment: Assessment) -> bool:
     """The secretary (văn thư) sends the dossier to the city; administrators may too."""
     return is_secretary(user, assessment)

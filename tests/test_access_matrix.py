@@ -126,6 +126,18 @@ APPRAISE = {
     **_rule("appraiser", "city_admin", "administrator", outsider=DENIED, city=MISSING),
     "council_member": DENIED,
 }
+# Issue 14 C: the council's pages. Another city's people find no such city (404); commune
+# people are refused (403), as on every city page.
+C_CITY_ADMIN = {
+    **_rule("city_admin", "administrator", outsider=DENIED, city=DENIED),
+    "other_city": MISSING,
+}
+C_COUNCIL = {
+    **_rule("council_member", "city_admin", "administrator", outsider=DENIED, city=DENIED),
+    "other_city": MISSING,
+}
+C_PREPARE = C_CITY_ADMIN  # the chair (not a persona here) too: tests/appraisal/test_council.py
+C_VOTE = {**_rule("council_member", outsider=DENIED, city=DENIED), "other_city": MISSING}
 COMMUNE_ADMIN_HOME = _rule("commune_admin", "administrator", outsider=OK, city=DENIED)
 
 EXPECTED = {
@@ -272,6 +284,23 @@ EXPECTED = {
     "appraise:adjustment": APPRAISE,
     "appraise:request": APPRAISE,
     # -- issue 14 C: rounds, council sessions and votes (council:) --
+    # Rounds: every city person reads them; the city's administrators make and change them and
+    # record the recognition decision. The council's pages are the council's (members, chair)
+    # and the city's administrators'; appraisers are not the council. Opening, listing, taking
+    # off and closing are the chair's and the administrators' (hoidong1, a member, is refused);
+    # a vote is personal: only a member named for the session (hoidong1 is), never an
+    # administrator.
+    "council:rounds": CITY,
+    "council:round_add": C_CITY_ADMIN,
+    "council:round_edit": C_CITY_ADMIN,
+    "council:recognition": C_CITY_ADMIN,
+    "council:sessions": C_COUNCIL,
+    "council:session": C_COUNCIL,
+    "council:session_add": C_PREPARE,
+    "council:session_items": C_PREPARE,
+    "council:session_close": C_PREPARE,
+    "council:item_remove": C_PREPARE,
+    "council:vote": C_VOTE,
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
     # The city's draft documents (report of the appraisal, recognition decision)
     "city_documents:preview": CITY,

@@ -57,7 +57,8 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
-from appraisal.models import Round, Submission
+from appraisal import standing
+from appraisal.models import CouncilItem, CouncilSession, Round, Submission
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -857,6 +858,148 @@ def _request_data(p, f):
     }
 
 
+# -- issue 14 C: rounds, the council's sessions and votes, recognition ------------------------
+# Each setup builds on the one before it with get_or_create, so that the crawl (where the
+# states add up) and a single test (where each starts afresh) see the same rows. Nghi Dương's
+# submission is on the open session; An Lão's is fully appraised, offered to be added; the
+# recognition page concludes An Lão's on a session of its own (it comes last in the URLs).
+COUNCIL_SESSION = "Phiên họp kiểm thử"
+
+
+def _city(p, f=None):
+    return {"city": p.assessment.commune.city_id}
+
+
+def _council_round(p) -> Round:
+    assessment = p.assessment
+    return Round.objects.get_or_create(
+        city=assessment.commune.city,
+        year=assessment.year,
+        period=assessment.period,
+        defaults={
+            "criteria_set": assessment.criteria_set,
+            "submission_deadline": dt.date(2026, 7, 15),
+        },
+    )[0]
+
+
+def _round_kwargs(p, f=None):
+    return {**_city(p), "round_pk": _council_round(p).pk}
+
+
+def _appraised(p, commune: str) -> Submission:
+    """`commune`'s submission to the round, every sub-criterion appraised at its maximum."""
+    assessment = Assessment.objects.get(commune__name=commune, year=p.assessment.year)
+    existing = Submission.objects.filter(assessment=assessment).first()
+    if existing is not None:
+        return existing
+    report = p.issued if assessment.pk == p.assessment.pk else p.signed  # any issued row
+    submission = Submission.objects.create(
+        round=_council_round(p),
+        assessment=assessment,
+        report=report,
+        stage=Submission.Stage.APPRAISING,
+        submitted_by=p.users["vanthu"],
+        submitted_at=timezone.now(),
+    )
+    for score in Score.objects.filter(assessment=assessment).select_related("criterion"):
+        score.appraised_points = score.criterion.max_points
+        score.appraised_by, score.appraised_at = p.users["sonoivu"], timezone.now()
+        score.save(update_fields=["appraised_points", "appraised_by", "appraised_at"])
+    return standing.refresh(submission)
+
+
+def _with_council_session(p) -> CouncilSession:
+    submission = _appraised(p, "Nghi Dương")
+    _appraised(p, "An Lão")
+    session = CouncilSession.objects.filter(title=COUNCIL_SESSION).first()
+    if session is None:
+        chair = p.users["chutichhd"]
+        session = CouncilSession.objects.create(
+            round=_council_round(p),
+            title=COUNCIL_SESSION,
+            held_on=dt.date(2026, 8, 1),
+            chair=chair,
+            created_by=chair,
+        )
+        session.members.set([p.users[n] for n in ("chutichhd", "hoidong1", "hoidong2")])
+        session.items.create(submission=submission, total=submission.appraised_total)
+    return session
+
+
+def _session_kwargs(p, f=None):
+    return {**_city(p), "session_pk": _with_council_session(p).pk}
+
+
+def _council_item_kwargs(p, f=None):
+    session = _with_council_session(p)
+    return {**_session_kwargs(p), "council_item_pk": session.items.first().pk}
+
+
+def _with_concluded(p):
+    """An Lão's submission concluded by a closed session of its own (recognised)."""
+    submission = _appraised(p, "An Lão")
+    if submission.stage == Submission.Stage.CONCLUDED:
+        return
+    chair = p.users["chutichhd"]
+    session = CouncilSession.objects.create(
+        round=_council_round(p),
+        title="Phiên họp đã kết thúc",
+        held_on=dt.date(2026, 8, 1),
+        chair=chair,
+        created_by=chair,
+        status=CouncilSession.Status.CLOSED,
+    )
+    session.members.set([chair])
+    session.items.create(
+        submission=submission,
+        total=submission.appraised_total,
+        level=submission.level_reached,
+        result=CouncilItem.Result.RECOGNISED,
+        votes_for=1,
+        decided_at=timezone.now(),
+    )
+    Submission.objects.filter(pk=submission.pk).update(stage=Submission.Stage.CONCLUDED)
+
+
+def _round_data(p, f):
+    return {
+        "criteria_set": p.assessment.criteria_set_id,
+        "year": "2027",
+        "period": "h1",
+        "submission_deadline": "2027-07-15",
+        "appraisal_deadline": "2027-08-15",
+        "council_date": "2027-08-20",
+        "min_criterion_share": "50",
+        "condition_provenance": "Theo quy định của thành phố.",
+        "previous": _council_round(p).pk,
+    }
+
+
+def _round_edit_data(p, f):
+    return {**_round_data(p, f), "year": str(p.assessment.year), "period": p.assessment.period,
+            "previous": ""}  # fmt: skip
+
+
+def _session_data(p, f):
+    return {
+        "title": "Phiên họp thứ hai",
+        "held_on": "2026-08-02",
+        "members": [p.users[n].pk for n in ("chutichhd", "hoidong1", "hoidong3")],
+        "chair": p.users["chutichhd"].pk,
+        "submissions": _appraised(p, "An Lão").pk,
+    }
+
+
+def _recognition_data(p, f):
+    return {
+        "number": "125/QĐ-UBND",
+        "signed_on": dt.date.today().isoformat(),
+        "signer_name": "Nguyễn Văn Ký",
+        "submissions": _appraised(p, "An Lão").pk,
+    }
+
+
 PLANS = {
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
@@ -1225,6 +1368,35 @@ PLANS = {
         setup=_with_submission,
     ),
     "appraise:request": Plan(APPRAISER, _submission, _request_data, setup=_with_submission),
+    # The city's pages (issue 14; here so that the plan test holds on this branch).
+    "appraisal:home": Plan("sonoivu"),
+    "appraisal:dashboard": Plan("sonoivu", _city),
+    # Issue 14 C: rounds, the council's sessions and votes, the recognition decision.
+    "council:rounds": Plan("quantritp", _city),
+    "council:round_add": Plan("quantritp", _city, _round_data, setup=_council_round),
+    "council:round_edit": Plan("quantritp", _round_kwargs, _round_edit_data, setup=_council_round),
+    "council:sessions": Plan("chutichhd", _city, setup=_council_round),
+    "council:session_add": Plan(
+        "chutichhd", _round_kwargs, _session_data, setup=lambda p: _appraised(p, "An Lão")
+    ),
+    "council:session": Plan("chutichhd", _session_kwargs, setup=_with_council_session),
+    "council:session_items": Plan(
+        "chutichhd",
+        _session_kwargs,
+        lambda p, f: {"submissions": _appraised(p, "An Lão").pk},
+        setup=_with_council_session,
+    ),
+    "council:session_close": Plan("chutichhd", _session_kwargs, setup=_with_council_session),
+    "council:vote": Plan(
+        "hoidong1",
+        _council_item_kwargs,
+        lambda p, f: {"choice": "against", "note": "Chưa đủ minh chứng."},
+        setup=_with_council_session,
+    ),
+    "council:item_remove": Plan("chutichhd", _council_item_kwargs, setup=_with_council_session),
+    "council:recognition": Plan(
+        "quantritp", _round_kwargs, _recognition_data, setup=_with_concluded
+    ),
 }
 
 
@@ -1520,7 +1692,11 @@ def _crawl(portal):
 
 # GETs that answer with a redirect, not a page: remembering a chosen period, opening a notice
 # (which goes to its page).
-REDIRECTS = {"assessments:choose", "notifications:open"}
+REDIRECTS = {
+    "assessments:choose",
+    "notifications:open",
+    "appraisal:home",
+}  # a city person's own city
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}
