@@ -185,9 +185,7 @@ class Bin:
         return BASELINE - self.height
 
 
-def histogram(
-    round_: Round, totals: list[Decimal], levels: list[Level] | None = None
-) -> list[Bin]:
+def histogram(round_: Round, totals: list[Decimal], levels: list[Level] | None = None) -> list[Bin]:
     """Appraised totals in fixed bins (below 70 % of the scale, then 5 % steps up to the
     scale), each named with the level its lower edge reaches."""
     scale = round_.criteria_set.scale
@@ -309,4 +307,3 @@ def stage_filter(value: str | None) -> str | None:
     if value and value in stages.STAGE_NAMES:
         return value
     return None
-

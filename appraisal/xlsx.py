@@ -19,8 +19,11 @@ from appraisal import stages
 from appraisal.models import Round, Submission
 from appraisal.standing import Block
 from criteria.models import Criterion
+from criteria.rules import fmt_points
 from guards.cells import put
 from guards.filenames import file_name
+from reports.metrics import wrapped_lines
+from reports.xlsx import LINE_POINTS, _column_points
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THIN = Side(style="thin", color="000000")
@@ -35,8 +38,8 @@ RANKING_HEADERS = [
     ("Tổng điểm tự chấm", 11),
     ("Mức đạt", 12),
     ("Mức đăng ký", 12),
-    ("Đạt các điều kiện", 10),
-    ("Giai đoạn", 18),
+    ("Đạt các điều kiện", 12),
+    ("Giai đoạn", 20),
     ("Hạng đợt trước", 9),
     ("Thay đổi hạng", 9),
     ("Thay đổi tổng điểm", 10),
@@ -68,6 +71,7 @@ def _sheet_start(ws: Worksheet, title: str, subtitle: str, headers: Sequence[tup
 
 
 def _row(ws: Worksheet, row: int, values: list, *, wrap: Sequence[int] = (), points=()) -> None:
+    lines = 1
     for col, value in enumerate(values, start=1):
         cell = put(ws, row, col, value)
         cell.font = Font(name=FONT, size=11)
@@ -75,6 +79,11 @@ def _row(ws: Worksheet, row: int, values: list, *, wrap: Sequence[int] = (), poi
         cell.alignment = Alignment(vertical="top", wrap_text=col in wrap)
         if col in points:
             cell.number_format = "0.##"
+        if col in wrap and isinstance(value, str):
+            width = ws.column_dimensions[get_column_letter(col)].width
+            lines = max(lines, wrapped_lines(value, _column_points(width), 11))
+    # Spreadsheets do not grow a row for wrapped text they open; the height is written.
+    ws.row_dimensions[row].height = LINE_POINTS * lines
 
 
 def _print_ready(ws: Worksheet) -> None:
@@ -106,6 +115,11 @@ def _yes_no(submission: Submission) -> str:
     if not submission.fully_appraised:
         return "Chưa thẩm định xong"
     return "Đạt" if submission.conditions_met else "Không đạt"
+
+
+def _condition(submission: Submission, text: str) -> str:
+    """A condition is judged on the whole appraisal, not on part of it."""
+    return text if submission.fully_appraised else "Chưa xét"
 
 
 def _level(level) -> str:
@@ -146,7 +160,7 @@ def ranking_xlsx(round_: Round, blocks: list[Block]) -> bytes:
                     standing.change,
                     None if total_change is None else float(total_change),
                 ],
-                wrap=(2, 8),
+                wrap=(2, 7, 8),
                 points=(3, 4, 11),
             )
         if row == HEADER_ROW:
@@ -161,15 +175,17 @@ def results_xlsx(round_: Round, blocks: list[Block], roots: list[Criterion]) -> 
     """Per commune, the city's points of each criterion (from the stored standing), the
     total, the level reached and registered, and the conditions of recognition."""
     headers: list[tuple[str, float]] = [("Stt", 5), ("Xã, phường, đặc khu", 24), ("Khối", 12)]
-    headers += [(f"Tiêu chí {root.code} (tối đa {root.max_points:g})", 10) for root in roots]
+    headers += [
+        (f"Tiêu chí {root.code} (tối đa {fmt_points(root.max_points)})", 10) for root in roots
+    ]
     headers += [
         ("Tổng điểm thẩm định", 11),
         ("Mức đạt", 11),
         ("Mức đăng ký", 11),
-        ("Điều kiện tối thiểu mỗi tiêu chí", 16),
+        ("Điều kiện tối thiểu mỗi tiêu chí", 20),
         ("Điều kiện loại trừ", 16),
-        ("Đạt các điều kiện", 10),
-        ("Giai đoạn", 16),
+        ("Đạt các điều kiện", 12),
+        ("Giai đoạn", 18),
     ]
     wb = Workbook()
     ws = wb.worksheets[0]
@@ -185,7 +201,7 @@ def results_xlsx(round_: Round, blocks: list[Block], roots: list[Criterion]) -> 
             conditions = submission.conditions or {}
             per_root = {item["code"]: item for item in conditions.get("criteria", [])}
             below = [
-                f"{item['code']} ({item['share']}%)"
+                f"{item['code']} ({fmt_points(Decimal(item['share']))}%)"
                 for item in conditions.get("criteria", [])
                 if not item.get("met", True)
             ]
@@ -196,8 +212,8 @@ def results_xlsx(round_: Round, blocks: list[Block], roots: list[Criterion]) -> 
                 _points(submission.appraised_total),
                 _level(submission.level_reached),
                 _level(submission.assessment.target_level),
-                "Không đạt: " + ", ".join(below) if below else "Đạt",
-                "; ".join(disqualifiers) or "Không",
+                _condition(submission, "Không đạt: " + ", ".join(below) if below else "Đạt"),
+                _condition(submission, "; ".join(disqualifiers) or "Không"),
                 _yes_no(submission),
                 stages.STAGE_NAMES[submission.stage],
             ]
@@ -205,7 +221,7 @@ def results_xlsx(round_: Round, blocks: list[Block], roots: list[Criterion]) -> 
                 ws,
                 row,
                 values,
-                wrap=(2, first_total + 3, first_total + 4, first_total + 6),
+                wrap=(2, first_total + 3, first_total + 4, first_total + 5, first_total + 6),
                 points=tuple(range(4, first_total + 1)),
             )
     _print_ready(ws)

@@ -273,6 +273,10 @@ EXPECTED = {
     "appraise:request": APPRAISE,
     # -- issue 14 C: rounds, council sessions and votes (council:) --
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
+    "appraisal:communes": CITY,
+    "appraisal:ranking": CITY,
+    "appraisal:ranking_xlsx": CITY,
+    "appraisal:results_xlsx": CITY,
     # The city's draft documents (report of the appraisal, recognition decision)
     "city_documents:preview": CITY,
     "city_documents:pdf": CITY,

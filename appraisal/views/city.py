@@ -14,9 +14,6 @@ from assessments.models import City
 from criteria.models import Criterion
 from guards.filenames import send_as
 
-ROUND_PARAM = "dot"
-STAGE_PARAM = "giai-doan"
-
 
 @rule("city")
 def home(request: HttpRequest) -> HttpResponse:
@@ -33,7 +30,7 @@ def _city_round(request: HttpRequest, city: int) -> tuple[City, list[Round], Rou
     among its rounds (the latest by default; 404 for another city's)."""
     place = get_city_for_user(request.user, city)
     rounds = board.city_rounds(place)
-    round_ = board.chosen_round(rounds, request.GET.get(ROUND_PARAM))
+    round_ = board.chosen_round(rounds, request.GET.get("dot"))
     if round_ is not None:
         round_.city = place  # the rounds are the city's: spare a query per use
     return place, rounds, round_
@@ -53,7 +50,7 @@ def dashboard(request: HttpRequest, city: int) -> HttpResponse:
 def communes(request: HttpRequest, city: int) -> HttpResponse:
     """The communes of a round at one stage (or all), with the date they reached it."""
     place, rounds, round_ = _city_round(request, city)
-    stage = board.stage_filter(request.GET.get(STAGE_PARAM))
+    stage = board.stage_filter(request.GET.get("giai-doan"))
     rows = board.commune_stages(round_) if round_ is not None else []
     if stage is not None:
         rows = [row for row in rows if row.stage == stage]
