@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -30,6 +30,7 @@ THIN = Side(style="thin", color="000000")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "Times New Roman"
 HEADER_ROW = 4
+BODY, WRAP, POINTS = "Ô dữ liệu", "Ô dữ liệu xuống dòng", "Ô điểm"
 
 RANKING_HEADERS = [
     ("Hạng", 6),
@@ -70,15 +71,26 @@ def _sheet_start(ws: Worksheet, title: str, subtitle: str, headers: Sequence[tup
     ws.row_dimensions[HEADER_ROW].height = 45
 
 
+def _styles(wb: Workbook) -> None:
+    """The body cells' three looks, registered once: a named style is one assignment per
+    cell, where font, border and alignment one by one cost a hash of each (a 114-commune
+    sheet took a second)."""
+    for name, wrap, number_format in (
+        (BODY, False, "General"),
+        (WRAP, True, "General"),
+        (POINTS, False, "0.##"),
+    ):
+        style = NamedStyle(name=name, number_format=number_format, border=BOX)
+        style.font = Font(name=FONT, size=11)
+        style.alignment = Alignment(vertical="top", wrap_text=wrap)
+        wb.add_named_style(style)
+
+
 def _row(ws: Worksheet, row: int, values: list, *, wrap: Sequence[int] = (), points=()) -> None:
     lines = 1
     for col, value in enumerate(values, start=1):
         cell = put(ws, row, col, value)
-        cell.font = Font(name=FONT, size=11)
-        cell.border = BOX
-        cell.alignment = Alignment(vertical="top", wrap_text=col in wrap)
-        if col in points:
-            cell.number_format = "0.##"
+        cell.style = WRAP if col in wrap else POINTS if col in points else BODY
         if col in wrap and isinstance(value, str):
             width = ws.column_dimensions[get_column_letter(col)].width
             lines = max(lines, wrapped_lines(value, _column_points(width), 11))
@@ -129,6 +141,7 @@ def _level(level) -> str:
 def ranking_xlsx(round_: Round, blocks: list[Block]) -> bytes:
     """One sheet per ranking block (phường; xã with đặc khu, unless the city sets otherwise)."""
     wb = Workbook()
+    _styles(wb)
     wb.remove(wb.worksheets[0])
     for block in blocks:
         ws = wb.create_sheet(block.name[:31])
@@ -188,6 +201,7 @@ def results_xlsx(round_: Round, blocks: list[Block], roots: list[Criterion]) -> 
         ("Giai đoạn", 18),
     ]
     wb = Workbook()
+    _styles(wb)
     ws = wb.worksheets[0]
     ws.title = "Kết quả thẩm định"
     _sheet_start(ws, "KẾT QUẢ THẨM ĐỊNH CHÍNH QUYỀN THÂN THIỆN", _subtitle(round_), headers)
