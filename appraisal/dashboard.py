@@ -109,6 +109,7 @@ def commune_stages(round_: Round) -> list[CommuneStage]:
         s.assessment.commune_id: s
         for s in Submission.objects.filter(round=round_)
         .select_related("assessment", "level_reached")
+        .defer("snapshot", "conditions")  # the dossier as sent: not the dashboard's
         .annotate(stage_at=Subquery(reached))
     }
     rows = []
