@@ -295,8 +295,15 @@ def test_ranking_page_change_since_previous_round(client, demo, city, round_, ap
     _submit(round_, up, secretary, total=D("92.5"), self_total=D(95))
     _submit(round_, down, secretary, total=D(88))
 
+    levels = {level.name: level for level in round_.criteria_set.levels.all()}
+    Assessment.objects.filter(commune=down, year=YEAR).update(target_level=levels["mức 2"])
+    Submission.objects.filter(round=round_, assessment__commune=down).update(
+        level_reached=levels["mức 1"]
+    )
     client.force_login(appraiser)
     page = client.get(reverse("appraisal:ranking", args=[city.pk])).content.decode()
+    assert page.count("thấp hơn mức đăng ký") == 1
+    assert "mức 1 / mức 2" in page
     assert "▲ 1 hạng" in page
     assert "(+12,5 điểm)" in page
     assert "▼ 1 hạng" in page
