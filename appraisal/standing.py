@@ -185,8 +185,12 @@ class Block:
 
 
 def round_submissions(round_: Round) -> QuerySet[Submission]:
-    return Submission.objects.filter(round=round_).select_related(
-        "assessment__commune", "assessment__target_level", "level_reached"
+    # The snapshot (every sub-criterion and evidence file as sent) is the dossier's record,
+    # not the ranking's: decoding it for every commune would cost more than the page.
+    return (
+        Submission.objects.filter(round=round_)
+        .select_related("assessment__commune", "assessment__target_level", "level_reached")
+        .defer("snapshot")
     )
 
 

@@ -302,6 +302,10 @@ EXPECTED = {
     "council:item_remove": C_PREPARE,
     "council:vote": C_VOTE,
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
+    "appraisal:communes": CITY,
+    "appraisal:ranking": CITY,
+    "appraisal:ranking_xlsx": CITY,
+    "appraisal:results_xlsx": CITY,
     # The city's draft documents (report of the appraisal, recognition decision)
     "city_documents:preview": CITY,
     "city_documents:pdf": CITY,

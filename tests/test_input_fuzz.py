@@ -1000,7 +1000,50 @@ def _recognition_data(p, f):
     }
 
 
+# -- the city's dashboard, ranking and exports (issue 14 D) ----------------------------------
+
+
+def _with_round(p):
+    """A round of Hải Phòng (the demo communes' city) for the city's pages to show."""
+    city = p.assessment.commune.city
+    Round.objects.get_or_create(
+        city=city,
+        year=p.assessment.year,
+        period=p.assessment.period,
+        defaults={
+            "criteria_set": p.assessment.criteria_set,
+            "submission_deadline": timezone.localdate() + timedelta(days=5),
+        },
+    )
+
+
+def _round_query(p, f):
+    _with_round(p)
+    city = p.assessment.commune.city
+    return {"dot": str(Round.objects.filter(city=city).values_list("pk", flat=True).first())}
+
+
+def _document_kwargs(p, f):
+    _with_round(p)
+    round_pk = Round.objects.filter(city=p.assessment.commune.city).values_list("pk", flat=True)
+    return {**_city(p, f), "round_pk": round_pk.first(), "kind": "quyet-dinh"}
+
+
+def _stage_query(p, f):
+    return {**_round_query(p, f), "giai-doan": "submitted"}
+
+
 PLANS = {
+    # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
+    "appraisal:home": Plan("sonoivu"),
+    "appraisal:dashboard": Plan("sonoivu", _city, _round_query, setup=_with_round),
+    "appraisal:communes": Plan("sonoivu", _city, _stage_query, setup=_with_round),
+    "appraisal:ranking": Plan("sonoivu", _city, _round_query, setup=_with_round),
+    "appraisal:ranking_xlsx": Plan("sonoivu", _city, _round_query, setup=_with_round),
+    "appraisal:results_xlsx": Plan("sonoivu", _city, _round_query, setup=_with_round),
+    # The city's draft documents of a round (kind: the report or the decision).
+    "city_documents:preview": Plan("sonoivu", _document_kwargs, setup=_with_round),
+    "city_documents:pdf": Plan("sonoivu", _document_kwargs, setup=_with_round),
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
     "commune_admin:units": Plan("admin", _commune),
@@ -1368,9 +1411,6 @@ PLANS = {
         setup=_with_submission,
     ),
     "appraise:request": Plan(APPRAISER, _submission, _request_data, setup=_with_submission),
-    # The city's pages (issue 14; here so that the plan test holds on this branch).
-    "appraisal:home": Plan("sonoivu"),
-    "appraisal:dashboard": Plan("sonoivu", _city),
     # Issue 14 C: rounds, the council's sessions and votes, the recognition decision.
     "council:rounds": Plan("quantritp", _city),
     "council:round_add": Plan("quantritp", _city, _round_data, setup=_council_round),
@@ -1691,12 +1731,8 @@ def _crawl(portal):
 
 
 # GETs that answer with a redirect, not a page: remembering a chosen period, opening a notice
-# (which goes to its page).
-REDIRECTS = {
-    "assessments:choose",
-    "notifications:open",
-    "appraisal:home",
-}  # a city person's own city
+# (which goes to its page), a city person's landing (their city's dashboard).
+REDIRECTS = {"assessments:choose", "notifications:open", "appraisal:home"}
 
 # Pages whose state (a frozen assessment) would hide the other pages' forms: looked at last.
 FROZEN_ONLY = {"reports:reopen"}
@@ -1707,7 +1743,8 @@ FILES = {
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
-    "system_admin:accounts_template", "appraise:evidence_file",
+    "system_admin:accounts_template", "appraise:evidence_file", "appraisal:ranking_xlsx",
+    "appraisal:results_xlsx", "city_documents:pdf",
 }  # fmt: skip
 
 
