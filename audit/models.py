@@ -114,6 +114,8 @@ class AuditEntry(models.Model):
         REPORT_ISSUE = "report_issue", _("Ban hành báo cáo")
         REPORT_SIGN = "report_sign", _("Ký số")
         DOSSIER_BUILD = "dossier_build", _("Lập hồ sơ gửi thành phố")
+        SUBMISSION_SEND = "submission_send", _("Gửi hồ sơ lên thành phố")
+        EXPLANATION_ANSWER = "explanation_answer", _("Gửi giải trình")
         EXPORT = "export", _("Xuất tệp")
         DOWNLOAD = "download", _("Tải tệp về")
 
