@@ -322,7 +322,9 @@ def explanation_item_answer(*, item: ExplanationItem, by: User, answer: str) -> 
     if not answer:
         raise ValidationError("Phải ghi nội dung giải trình.")
     if len(answer) > ANSWER_MAX:
-        raise ValidationError(f"Nội dung giải trình dài quá {ANSWER_MAX:,} ký tự.".replace(",", "."))
+        raise ValidationError(
+            f"Nội dung giải trình dài quá {ANSWER_MAX:,} ký tự.".replace(",", ".")
+        )
     with transaction.atomic():
         request = ExplanationRequest.objects.select_for_update().get(pk=item.request_id)
         _ensure_open(request)
@@ -365,7 +367,7 @@ def explanation_item_upload(
 
 
 def explanation_send(*, request: ExplanationRequest, by: User) -> ExplanationRequest:
-    """"Gửi giải trình": the request is answered (late if past its deadline: accepted, and
+    """ "Gửi giải trình": the request is answered (late if past its deadline: accepted, and
     said so); when no other request of the submission is open, the stage goes back from
     "explaining" to "appraising"; the appraiser who asked is told."""
     submission = request.submission

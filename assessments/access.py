@@ -375,7 +375,7 @@ def at_city(assessment: Assessment) -> Any | None:
     """The assessment's submission to the city (appraisal.Submission), or None: read through
     the reverse relation, as the rule book does not import the appraisal app."""
     try:
-        return assessment.submission  # type: ignore[attr-defined]
+        return assessment.submission
     except ObjectDoesNotExist:
         return None
 

@@ -252,6 +252,14 @@ EXPECTED = {
     "appraisal:home": CITY_HOME,
     "appraisal:dashboard": CITY,
     # -- issue 14 A: the commune sends its dossier and answers the city (submission:) --
+    # The dossier's page and a request's page: the commune's leaders and secretary; sending
+    # is the secretary's, answering the leaders'. The city's people find no such assessment.
+    "submission:detail": REVIEWER,
+    "submission:send": SECRETARY,
+    "submission:request": REVIEWER,
+    "submission:request_send": LEADER,
+    "submission:item_answer": LEADER,
+    "submission:item_upload": LEADER,
     # -- issue 14 B: appraisal per sub-criterion (appraise:) --
     # -- issue 14 C: rounds, council sessions and votes (council:) --
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --

@@ -57,6 +57,7 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
+from appraisal.models import ExplanationRequest, Round, Submission
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -85,6 +86,7 @@ from tests.reports.csc_service import CSCTestService, serve
 OUR_APPS = (
     "accounts",
     "administration",
+    "appraisal",
     "assessments",
     "audit",
     "criteria",
@@ -785,7 +787,77 @@ def _import_preview(p):
     }
 
 
+# -- issue 14 A: the commune's dossier at the city ------------------------------------------
+
+
+def _city_round(p) -> Round:
+    assessment = p.assessment
+    return Round.objects.get_or_create(
+        city=assessment.commune.city,
+        year=assessment.year,
+        period=assessment.period,
+        defaults={
+            "criteria_set": assessment.criteria_set,
+            "submission_deadline": timezone.localdate() + timedelta(days=10),
+        },
+    )[0]
+
+
+def _sendable(p):
+    """The signed report froze the assessment (the later, reopened one set back before it)
+    and the city opened its round: the secretary can send the dossier."""
+    Submission.objects.filter(assessment=p.assessment).delete()
+    Report.objects.filter(pk=p.issued.pk).update(issued_at=p.signed.issued_at - timedelta(days=1))
+    Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.FROZEN)
+    _city_round(p)
+
+
+def _with_submission(p):
+    """Nghi Dương's dossier at the city, asked to explain the evidence's sub-criterion (rows,
+    as the access matrix makes them: tests/appraisal covers the services)."""
+    submission, _new = Submission.objects.get_or_create(
+        assessment=p.assessment,
+        defaults={
+            "round": _city_round(p),
+            "report": p.signed,
+            "stage": Submission.Stage.EXPLAINING,
+            "submitted_by": p.users["vanthu"],
+            "submitted_at": timezone.now(),
+        },
+    )
+    request = submission.explanation_requests.first() or ExplanationRequest.objects.create(
+        submission=submission,
+        message="Đề nghị bổ sung biên bản.",
+        deadline=timezone.localdate() + timedelta(days=5),
+        created_by=p.users["sonoivu"],
+    )
+    request.items.get_or_create(criterion=p.criteria["evidence"])
+
+
+def _explaining(p, f):
+    request = ExplanationRequest.objects.get(submission__assessment=p.assessment)
+    return {**_a(p), "request_pk": request.pk, "item_pk": request.items.get().pk}
+
+
 PLANS = {
+    "submission:detail": Plan("vanthu", setup=_with_submission),
+    "submission:send": Plan(
+        "vanthu", data=lambda p, f: {"next": f"/ky-danh-gia/{p.assessment.pk}/"}, setup=_sendable
+    ),
+    "submission:request": Plan("lanhdao", _explaining, setup=_with_submission),
+    "submission:request_send": Plan("lanhdao", _explaining, setup=_with_submission),
+    "submission:item_answer": Plan(
+        "lanhdao",
+        _explaining,
+        lambda p, f: {"answer": "Xã đã bổ sung biên bản kiểm tra."},
+        setup=_with_submission,
+    ),
+    "submission:item_upload": Plan(
+        "lanhdao",
+        _explaining,
+        lambda p, f: {"file": _pdf("Biên bản bổ sung.pdf", pages=3), "title": "Biên bản"},
+        setup=_with_submission,
+    ),
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
     "commune_admin:units": Plan("admin", _commune),
@@ -1473,6 +1545,9 @@ def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
     # The reopening form shows on the issued report that froze the assessment.
     look([("lanhdao", name, _kwargs(routes()[name], PLANS[name], portal, None), None, False,
            PLANS[name]) for name in FROZEN_ONLY])  # fmt: skip
+    # The secretary's "send to the city" shows while a signed report froze the assessment.
+    _sendable(portal)
+    look([("vanthu", "submission:detail", _a(portal), None, False, None)])
 
     assert unknown == []
     posting = {(name, "POST") for name, route in routes().items() if "POST" in route.methods}

@@ -127,7 +127,7 @@ def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @rule("secretary")
 @require_POST
 def send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """"Gửi hồ sơ lên thành phố" (the secretary)."""
+    """ "Gửi hồ sơ lên thành phố" (the secretary)."""
     assessment = get_assessment_for_user(request.user, pk)
     require_submit_to_city(request.user, assessment)
     try:
@@ -258,7 +258,7 @@ def item_upload(
 @rule("commune_answer")
 @require_POST
 def request_send(request: AuthenticatedRequest, pk: int, request_pk: int) -> HttpResponse:
-    """"Gửi giải trình": the answers go to the city; the dossier is appraised again."""
+    """ "Gửi giải trình": the answers go to the city; the dossier is appraised again."""
     assessment, _submission_, explanation = _get_request(request.user, pk, request_pk)
     require_answer_explanation(request.user, assessment)
     try:
@@ -268,6 +268,8 @@ def request_send(request: AuthenticatedRequest, pk: int, request_pk: int) -> Htt
         return redirect(_request_url(pk, request_pk))
     text = "Đã gửi giải trình lên thành phố."
     if request_is_late(explanation):
-        text += f" Giải trình gửi sau hạn {explanation.deadline:%d/%m/%Y}: được nhận, ghi là trễ hạn."
+        text += (
+            f" Giải trình gửi sau hạn {explanation.deadline:%d/%m/%Y}: được nhận, ghi là trễ hạn."
+        )
     messages.success(request, text)
     return redirect("submission:detail", pk=pk)

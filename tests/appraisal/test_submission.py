@@ -321,7 +321,8 @@ def test_the_commune_is_told_when_the_city_asks(asked, leader, chairman, secreta
     for person in (leader, chairman, secretary):
         notice = Notification.objects.get(user=person, key=key)
         assert notice.url == reverse(
-            "submission:request", kwargs={"pk": asked.submission.assessment_id, "request_pk": asked.pk}
+            "submission:request",
+            kwargs={"pk": asked.submission.assessment_id, "request_pk": asked.pk},
         )
     assert not Notification.objects.filter(user=own_staff, key=key).exists()
 
@@ -375,8 +376,16 @@ def test_the_answer_is_the_leaders(asked, secretary, own_staff, client):
     args = {"pk": pk, "request_pk": asked.pk, "item_pk": item.pk}
     for person in (secretary, own_staff):
         client.force_login(person)
-        assert client.post(reverse("submission:item_answer", kwargs=args), {"answer": "x"}).status_code == 403
-        assert client.post(reverse("submission:item_upload", kwargs=args), {"file": _pdf()}).status_code == 403
+        assert (
+            client.post(reverse("submission:item_answer", kwargs=args), {"answer": "x"}).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                reverse("submission:item_upload", kwargs=args), {"file": _pdf()}
+            ).status_code
+            == 403
+        )
         with pytest.raises(PermissionDenied):
             explanation_send(request=asked, by=person)
     item.refresh_from_db()
@@ -392,7 +401,9 @@ def test_the_frozen_assessment_takes_evidence_for_the_asked_item_only(
     other_criterion = other.first().criterion
     asked_ids = {own_criterion.criterion_id}
     # The rule book: leaders, on the asked sub-criterion; the frozen assessment otherwise.
-    assert explanation_upload_refusal(leader, assessment, own_criterion.criterion_id, asked_ids) == ""
+    assert (
+        explanation_upload_refusal(leader, assessment, own_criterion.criterion_id, asked_ids) == ""
+    )
     assert explanation_upload_refusal(own_staff, assessment, own_criterion.criterion_id, asked_ids)
     assert explanation_upload_refusal(leader, assessment, other_criterion.pk, asked_ids)
     assert evidence_change_refusal(assessment, other_criterion.pk, frozenset(asked_ids))
