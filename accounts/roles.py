@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from assessments.access import membership_of
-from assessments.models import Membership
+from assessments.access import city_membership_of, membership_of
+from assessments.models import CityMembership, Membership
 
 ADMIN = "admin"
 
 
 def known_roles() -> dict[str, str]:
-    return {ADMIN: "Quản trị viên", **{key: str(label) for key, label in Membership.Role.choices}}
+    return {
+        ADMIN: "Quản trị viên",
+        **{key: str(label) for key, label in Membership.Role.choices},
+        **{key: str(label) for key, label in CityMembership.Role.choices},
+    }
 
 
 def role_name(key: str) -> str:
@@ -31,6 +35,9 @@ def role_keys(user: User) -> set[str]:
     membership = membership_of(user)
     if membership is not None:
         keys.add(membership.role)
+    city_membership = city_membership_of(user)
+    if city_membership is not None:
+        keys.add(city_membership.role)
     return keys
 
 

@@ -20,5 +20,6 @@ def communes_overview() -> QuerySet[Commune]:
             ),
         )
         .prefetch_related(Prefetch("memberships", queryset=admins, to_attr="admins"))
-        .order_by("city", "kind", "name")
+        .select_related("city")
+        .order_by("city__name", "kind", "name")
     )

@@ -27,7 +27,9 @@ PASSWORD_LENGTH = 12
 
 def duplicate_commune_message(*, city: str, kind: str, name: str) -> str:
     """ "" when no commune has this city, kind and name (case ignored), else why not."""
-    match = Commune.objects.filter(city__name__iexact=" ".join(city.split()), kind=kind, name__iexact=name).first()
+    match = Commune.objects.filter(
+        city__name__iexact=" ".join(city.split()), kind=kind, name__iexact=name
+    ).first()
     if match is None:
         return ""
     return f"Đã có {match} thuộc {match.city}: không tạo trùng."

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 
 from appraisal.models import CityAdjustment, Round, Submission
 from assessments.models import Score
+from assessments.selectors import assessment_results
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
 
@@ -119,6 +120,10 @@ def refresh(submission: Submission) -> Submission:
         key=lambda lv: lv.min_points if lv.min_points is not None else Decimal(-1),
     )
     complete = bool(all_leaves) and appraised == len(all_leaves)
+    if submission.self_total is None:
+        # The commune's own total as its issued report states it (approved points, its own
+        # deductions): fixed at the first refresh, when the dossier arrives.
+        submission.self_total = assessment_results(assessment).approved.final
     submission.leaf_count = len(all_leaves)
     submission.appraised_count = appraised
     submission.appraised_total = total.final if complete else None
@@ -138,6 +143,7 @@ def refresh(submission: Submission) -> Submission:
     )
     submission.save(
         update_fields=[
+            "self_total",
             "leaf_count",
             "appraised_count",
             "appraised_total",

@@ -437,6 +437,56 @@ def require_see_submission(user: User, assessment: Assessment) -> None:
         raise Http404("Không tìm thấy hồ sơ.")
 
 
+def require_appraiser_person(user: User) -> None:
+    """The appraisers' list of their city's submissions: appraisers and the city's
+    administrators (system administrators see every city's); 403 to everyone else."""
+    require_city_person(user)
+    membership = city_membership_of(user)
+    if membership is not None and membership.role not in (CityRole.APPRAISER, CityRole.CITY_ADMIN):
+        raise PermissionDenied("Danh sách hồ sơ cần thẩm định dành cho chuyên viên thẩm định.")
+
+
+def require_see_appraisal(user: User, assessment: Assessment) -> None:
+    """A submission on the city's appraisal pages: the people of the commune's city (and
+    system administrators); a commune's people are refused (403, they have their own page),
+    another city's people find nothing (404)."""
+    require_city_person(user)
+    require_city_member(user, assessment.commune)
+
+
+def may_assign_appraisers(user: User, city: City | Commune | int) -> bool:
+    """Splitting a submission's criteria between appraisers: any appraiser of the city (they
+    share the work among themselves) and the city's administrators."""
+    return may_appraise(user, city)
+
+
+def require_assign_appraisers(user: User, city: City | Commune | int) -> None:
+    require_city_member(user, city)
+    if not may_assign_appraisers(user, city):
+        raise PermissionDenied("Chỉ chuyên viên thẩm định và quản trị của thành phố phân công.")
+
+
+def may_be_assigned_appraiser(user: User, city: City | Commune | int) -> bool:
+    """Who may be given criteria to appraise: the city's appraisers and administrators."""
+    membership = city_membership_of(user)
+    return (
+        membership is not None
+        and membership.city_id == _city_id(city)
+        and membership.role in (CityRole.APPRAISER, CityRole.CITY_ADMIN)
+    )
+
+
+def require_open_submitted_evidence(
+    user: User, assessment: Assessment, evidence_assessment_id: int
+) -> None:
+    """An evidence file opened from a submission: the submission's readers on the city's
+    side, and only files of that submission's assessment (404 otherwise: another commune's
+    file does not exist for this page)."""
+    require_see_appraisal(user, assessment)
+    if evidence_assessment_id != assessment.pk:
+        raise Http404("Không tìm thấy minh chứng trong hồ sơ này.")
+
+
 # -- Assessments -----------------------------------------------------------------------------
 
 

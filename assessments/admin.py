@@ -7,7 +7,15 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.db import transaction
 
 from assessments.access import membership_of
-from assessments.models import Assessment, Assignment, Commune, Membership, Unit
+from assessments.models import (
+    Assessment,
+    Assignment,
+    City,
+    CityMembership,
+    Commune,
+    Membership,
+    Unit,
+)
 from assessments.services import (
     assessment_create,
     assessment_problems,
@@ -36,6 +44,29 @@ class UnitInline(admin.TabularInline):
     model = Unit
     extra = 0
     fields = ["order", "name", "short_name", "is_collective"]
+
+
+class CityMembershipInline(admin.TabularInline):
+    model = CityMembership
+    extra = 0
+    fields = ["user", "role", "title"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "department", "dac_khu_block"]
+    search_fields = ["name"]
+    fields = ["name", "is_province", "department", "place_name", "dac_khu_block"]
+    inlines = [CityMembershipInline]
+
+
+@admin.register(CityMembership)
+class CityMembershipAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "city", "role"]
+    list_filter = ["city", "role"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Commune)

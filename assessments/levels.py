@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from assessments.selectors import Results
 from criteria import scoring
-from criteria.models import Level
+from criteria.models import CriteriaSet, Level
 from criteria.rules import fmt_points
 
 INFERRED = "inferred"
@@ -70,6 +70,27 @@ def inferred_levels(results: Results) -> list[Level]:
 def levels_verified(results: Results) -> bool:
     """True when the criteria set's levels may be quoted as reached (not reconstructed)."""
     return not results.assessment.criteria_set.needs_verification and not inferred_levels(results)
+
+
+def set_levels_verified(criteria_set: CriteriaSet) -> bool:
+    """The same for a criteria set, without an assessment's results (the city's documents)."""
+    return not criteria_set.needs_verification and not any(
+        lv.provenance.strip().lower() == INFERRED for lv in criteria_set.levels.all()
+    )
+
+
+def why_set_levels_unverified(criteria_set: CriteriaSet) -> str:
+    """Why the city's documents name no level ("" when they may)."""
+    if set_levels_verified(criteria_set):
+        return ""
+    inferred = [lv for lv in criteria_set.levels.all() if lv.provenance.strip().lower() == INFERRED]
+    guess = f" ({_names(inferred)} là suy luận)" if inferred else ""
+    if criteria_set.needs_verification:
+        return (
+            "bộ tiêu chí đang dùng là bản dựng lại chưa đối chiếu quyết định chính thức"
+            f"{guess}, nên văn bản không ghi mức đạt."
+        )
+    return f"ngưỡng điểm của mức đạt chưa có nguồn{guess}, nên văn bản không ghi mức đạt."
 
 
 def _top(results: Results) -> Level | None:

@@ -121,6 +121,16 @@ class CityMembership(models.Model):
         name = self.user.get_full_name() or self.user.get_username()
         return f"{name} – {self.title or self.get_role_display()}"
 
+    def clean(self) -> None:
+        if self.user_id is not None and Membership.objects.filter(user_id=self.user_id).exists():
+            raise ValidationError(
+                {
+                    "user": _(
+                        "Tài khoản này thuộc một xã, phường: không thể đồng thời thuộc thành phố."
+                    )
+                }
+            )
+
 
 class Commune(models.Model):
     class Kind(models.TextChoices):
@@ -279,6 +289,13 @@ class Membership(models.Model):
         unit = self.unit
         if unit is not None and self.commune_id is not None and unit.commune_id != self.commune_id:
             raise ValidationError({"unit": _("Đơn vị này không thuộc xã đã chọn.")})
+        if (
+            self.user_id is not None
+            and CityMembership.objects.filter(user_id=self.user_id).exists()
+        ):
+            raise ValidationError(
+                {"user": _("Tài khoản này thuộc tỉnh, thành phố: không thể đồng thời thuộc xã.")}
+            )
 
     @property
     def is_leader(self) -> bool:

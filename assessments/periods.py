@@ -83,7 +83,9 @@ def ordered_periods(assessments: Iterable[Assessment], chosen_pk: Any = None) ->
     for assessment in assessments:
         by_commune.setdefault(assessment.commune_id, []).append(assessment)
     rows: list[PeriodRow] = []
-    for group in sorted(by_commune.values(), key=lambda g: (g[0].commune.city, g[0].commune.name)):
+    for group in sorted(
+        by_commune.values(), key=lambda g: (g[0].commune.city_id, g[0].commune.name)
+    ):
         current = current_of(group)
         ordered = sorted(group, key=lambda a: (a is not current, *_newest_first(a)))
         rows += [

@@ -118,6 +118,11 @@ class AuditEntry(models.Model):
         EXPLANATION_ANSWER = "explanation_answer", _("Gửi giải trình")
         EXPORT = "export", _("Xuất tệp")
         DOWNLOAD = "download", _("Tải tệp về")
+        # The city's appraisal (issue 14)
+        APPRAISAL_SCORE = "appraisal_score", _("Chấm điểm thẩm định")
+        APPRAISAL_ASSIGN = "appraisal_assign", _("Phân công thẩm định")
+        APPRAISAL_FINDING = "appraisal_finding", _("Thành phố xác định điểm trừ, điều kiện loại")
+        EXPLANATION_REQUEST = "explanation_request", _("Đề nghị xã giải trình")
 
     # The position in the chain (1, 2, 3, … with no gap), given under the chain head's lock.
     id = models.BigIntegerField(_("số thứ tự"), primary_key=True, editable=False)

@@ -35,6 +35,7 @@ urlpatterns = [
     path("quan-tri-he-thong/", include("administration.urls_system")),
     path("thanh-pho/", include("appraisal.urls")),
     path("thanh-pho/tham-dinh/", include("appraisal.urls_appraise")),
+    path("thanh-pho/<int:city>/van-ban/", include("appraisal.urls_documents")),
     path("thanh-pho/hoi-dong/", include("appraisal.urls_council")),
     path("ky-danh-gia/<int:pk>/gui-thanh-pho/", include("appraisal.urls_commune")),
     path("admin/", admin.site.urls),

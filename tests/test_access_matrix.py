@@ -122,6 +122,10 @@ CITY_HOME = _rule(
 CITY = _rule(
     "appraiser", "council_member", "city_admin", "administrator", outsider=DENIED, city=MISSING
 )
+APPRAISE = {
+    **_rule("appraiser", "city_admin", "administrator", outsider=DENIED, city=MISSING),
+    "council_member": DENIED,
+}
 COMMUNE_ADMIN_HOME = _rule("commune_admin", "administrator", outsider=OK, city=DENIED)
 
 EXPECTED = {
@@ -261,8 +265,25 @@ EXPECTED = {
     "submission:item_answer": LEADER,
     "submission:item_upload": LEADER,
     # -- issue 14 B: appraisal per sub-criterion (appraise:) --
+    # The appraisers' list: each city person of an appraising role sees their own city's (the
+    # other city's appraiser an empty one); council members and commune people are refused.
+    "appraise:list": _rule(
+        "appraiser", "city_admin", "other_city", "administrator", outsider=DENIED
+    ),
+    # A submission and its evidence: every person of its city reads them.
+    "appraise:submission": CITY,
+    "appraise:evidence_file": CITY,
+    # Scoring, splitting, findings and requests to explain: appraisers and the city's
+    # administrators; council members read but are refused (403).
+    "appraise:score": APPRAISE,
+    "appraise:assign": APPRAISE,
+    "appraise:adjustment": APPRAISE,
+    "appraise:request": APPRAISE,
     # -- issue 14 C: rounds, council sessions and votes (council:) --
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
+    # The city's draft documents (report of the appraisal, recognition decision)
+    "city_documents:preview": CITY,
+    "city_documents:pdf": CITY,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
@@ -507,7 +528,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "dossier_pk": objects["dossier_pk"],
         "task_pk": objects["task_pk"],
         "document_pk": objects["document_pk"],
-        "kind": objects["kind"],
+        "kind": "quyet-dinh" if app == "city_documents" else objects["kind"],
         "token": objects["token"],
         "signing_pk": objects["signing_pk"],
         "unit_pk": objects["unit_pk"],

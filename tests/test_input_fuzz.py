@@ -57,7 +57,7 @@ from accounts.services import (
     two_factor_enrol_start,
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
-from appraisal.models import ExplanationRequest, Round, Submission
+from appraisal.models import ExplanationItem, ExplanationRequest, Round, Submission
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -787,6 +787,76 @@ def _import_preview(p):
     }
 
 
+# The city's appraisal (issue 14 B): Nghi Dương's dossier sent to Hải Phòng (its snapshot left
+# empty: the page then reads the current scores and evidence).
+APPRAISER = "sonoivu"
+
+
+def _with_submission(p):
+    if Submission.objects.filter(assessment=p.assessment).exists():
+        return
+    round_, _ = Round.objects.get_or_create(
+        city=p.assessment.commune.city,
+        year=p.assessment.year,
+        period=p.assessment.period,
+        defaults={
+            "criteria_set": p.assessment.criteria_set,
+            "submission_deadline": timezone.localdate() + timedelta(days=10),
+        },
+    )
+    Submission.objects.create(
+        round=round_,
+        assessment=p.assessment,
+        report=p.signed,
+        stage=Submission.Stage.SUBMITTED,
+        submitted_by=p.users["vanthu"],
+        submitted_at=timezone.now(),
+    )
+
+
+def _submission(p, f):
+    _with_submission(p)
+    return {
+        "submission_pk": Submission.objects.get(assessment=p.assessment).pk,
+        "criterion_pk": p.criteria["free"].pk,
+        "adjustment_pk": p.adjustment.pk,
+        "file_pk": p.evidence.current_file_id,
+    }
+
+
+def _appraise_data(p, f):
+    return {
+        "version": p.score("free").version,
+        "points": "0",
+        "reason": "Thiếu biên bản.",
+        "action": "save",
+    }
+
+
+def _root_of(criterion):
+    while criterion.parent_id is not None:
+        criterion = criterion.parent
+    return criterion
+
+
+def _assign_data(p, f):
+    return {
+        "criterion": _root_of(p.criteria["free"]).pk,
+        "appraiser": p.users[APPRAISER].pk,
+    }
+
+
+def _request_data(p, f):
+    free = p.criteria["free"].pk
+    return {
+        "criteria": free,
+        "question_for": free,
+        "question": "Bổ sung biên bản họp.",
+        "message": "Đề nghị xã giải trình.",
+        "deadline": (timezone.localdate() + timedelta(days=7)).isoformat(),
+    }
+
+
 # -- issue 14 A: the commune's dossier at the city ------------------------------------------
 
 
@@ -812,31 +882,32 @@ def _sendable(p):
     _city_round(p)
 
 
-def _with_submission(p):
-    """Nghi Dương's dossier at the city, asked to explain the evidence's sub-criterion (rows,
-    as the access matrix makes them: tests/appraisal covers the services)."""
-    submission, _new = Submission.objects.get_or_create(
-        assessment=p.assessment,
-        defaults={
-            "round": _city_round(p),
-            "report": p.signed,
-            "stage": Submission.Stage.EXPLAINING,
-            "submitted_by": p.users["vanthu"],
-            "submitted_at": timezone.now(),
-        },
-    )
-    request = submission.explanation_requests.first() or ExplanationRequest.objects.create(
-        submission=submission,
-        message="Đề nghị bổ sung biên bản.",
-        deadline=timezone.localdate() + timedelta(days=5),
-        created_by=p.users["sonoivu"],
-    )
-    request.items.get_or_create(criterion=p.criteria["evidence"])
+def _with_explanation(p):
+    """Nghi Dương's dossier at the city (issue 14 B's `_with_submission`), asked to explain the
+    evidence's sub-criterion (rows: tests/appraisal covers the services)."""
+    _with_submission(p)
+    submission = Submission.objects.get(assessment=p.assessment)
+    asked = p.criteria["evidence"]
+    if not ExplanationItem.objects.filter(
+        request__submission=submission, request__status="open", criterion=asked
+    ).exists():
+        request = ExplanationRequest.objects.create(
+            submission=submission,
+            message="Đề nghị bổ sung biên bản.",
+            deadline=timezone.localdate() + timedelta(days=5),
+            created_by=p.users["sonoivu"],
+        )
+        request.items.create(criterion=asked)
 
 
 def _explaining(p, f):
-    request = ExplanationRequest.objects.get(submission__assessment=p.assessment)
-    return {**_a(p), "request_pk": request.pk, "item_pk": request.items.get().pk}
+    _with_explanation(p)
+    item = ExplanationItem.objects.filter(
+        request__submission__assessment=p.assessment,
+        request__status="open",
+        criterion=p.criteria["evidence"],
+    ).first()
+    return {**_a(p), "request_pk": item.request_id, "item_pk": item.pk}
 
 
 PLANS = {
@@ -844,19 +915,19 @@ PLANS = {
     "submission:send": Plan(
         "vanthu", data=lambda p, f: {"next": f"/ky-danh-gia/{p.assessment.pk}/"}, setup=_sendable
     ),
-    "submission:request": Plan("lanhdao", _explaining, setup=_with_submission),
-    "submission:request_send": Plan("lanhdao", _explaining, setup=_with_submission),
+    "submission:request": Plan("lanhdao", _explaining, setup=_with_explanation),
+    "submission:request_send": Plan("lanhdao", _explaining, setup=_with_explanation),
     "submission:item_answer": Plan(
         "lanhdao",
         _explaining,
         lambda p, f: {"answer": "Xã đã bổ sung biên bản kiểm tra."},
-        setup=_with_submission,
+        setup=_with_explanation,
     ),
     "submission:item_upload": Plan(
         "lanhdao",
         _explaining,
         lambda p, f: {"file": _pdf("Biên bản bổ sung.pdf", pages=3), "title": "Biên bản"},
-        setup=_with_submission,
+        setup=_with_explanation,
     ),
     "commune_admin:index": Plan("admin"),
     "commune_admin:home": Plan("admin", _commune),
@@ -1208,6 +1279,23 @@ PLANS = {
     "system_admin:accounts_import_confirm": Plan(
         "admin", _commune, lambda p, f: {"token": IMPORT_TOKEN}, session=_import_preview
     ),
+    # -- issue 14 B: the city's appraisers (sonoivu) on Nghi Dương's submission --
+    "appraise:list": Plan(APPRAISER, data=lambda p, f: {"cua-toi": "1", "trang": "1"}),
+    "appraise:submission": Plan(
+        APPRAISER, _submission, lambda p, f: {"cua-toi": "1"}, setup=_with_submission
+    ),
+    "appraise:evidence_file": Plan(
+        APPRAISER, _submission, lambda p, f: {"xem": "1"}, setup=_with_submission
+    ),
+    "appraise:score": Plan(APPRAISER, _submission, _appraise_data, setup=_with_submission),
+    "appraise:assign": Plan(APPRAISER, _submission, _assign_data, setup=_with_submission),
+    "appraise:adjustment": Plan(
+        APPRAISER,
+        _submission,
+        lambda p, f: {"cases": "1", "note": "Quyết định kỷ luật số 12."},
+        setup=_with_submission,
+    ),
+    "appraise:request": Plan(APPRAISER, _submission, _request_data, setup=_with_submission),
 }
 
 
@@ -1514,7 +1602,7 @@ FILES = {
     "reports:appendix_docx", "reports:issued_file", "reports:latest", "reports:dossier_download",
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
-    "system_admin:accounts_template",
+    "system_admin:accounts_template", "appraise:evidence_file",
 }  # fmt: skip
 
 

@@ -92,7 +92,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("commune_admin:home", commune_pk=commune_id)
     if not is_admin(request.user):
         raise PermissionDenied("Chỉ quản trị của xã mới làm được việc này.")
-    communes = Commune.objects.order_by("city", "name")
+    communes = Commune.objects.select_related("city").order_by("city__name", "name")
     return render(request, "administration/commune/choose.html", {"communes": communes})
 
 

@@ -384,7 +384,14 @@ def download(request, pk, file_pk):
     carries JavaScript downloads too: no response header stops the PDF viewer running it
     (guards.inline)."""
     record = _get_file(request.user, pk, file_pk)
-    inline = request.GET.get("xem") == "1" and record.viewable
+    return send_evidence_file(request, record, view=request.GET.get("xem") == "1")
+
+
+def send_evidence_file(request, record: EvidenceFile, *, view: bool):
+    """The stored file, audited: opened in the browser when `view` and it may be (PDF without
+    script, image, video), else as a download; with the headers that keep it inert. Also
+    used by the city's appraisers (appraisal.views.appraise), who read the rights first."""
+    inline = view and record.viewable
     try:
         handle = record.file.open("rb")
     except FileNotFoundError:

@@ -227,7 +227,18 @@ def test_htmx_requests_are_sent_to_the_code_page_with_a_full_load(client, demo, 
 
 @pytest.mark.parametrize(
     ("username", "required"),
-    [("lanhdao", True), ("chutich", True), ("vanthu", True), ("admin", True), ("vhxh", False)],
+    [
+        ("lanhdao", True),
+        ("chutich", True),
+        ("vanthu", True),
+        ("admin", True),
+        ("vhxh", False),
+        # The city's roles have no rule yet: the safe default, required.
+        ("sonoivu", True),
+        ("hoidong1", True),
+        ("chutichhd", True),
+        ("quantritp", True),
+    ],
 )
 def test_default_rules(demo, username, required):
     assert two_factor_required(demo.user(username)) is required

@@ -18,7 +18,13 @@ from docx import Document
 from assessments.levels import level_statement
 from assessments.models import Commune, Score
 from assessments.selectors import assessment_results
-from assessments.services import assessment_create, score_adjust, score_approve, score_propose
+from assessments.services import (
+    assessment_create,
+    city_get_or_create,
+    score_adjust,
+    score_approve,
+    score_propose,
+)
 from audit.models import AuditEntry
 from criteria.models import CriteriaSet, Level
 from criteria.services import criteria_set_replace_tree
@@ -412,7 +418,10 @@ def test_the_points_column_is_an_option_of_the_section(client, report, secretary
 @pytest.fixture
 def ward_report(demo, leader, secretary):
     commune = Commune.objects.create(
-        kind=Commune.Kind.PHUONG, name="Hòa Bình", city="Thành phố Mẫu", address="Số 1 Đường A"
+        kind=Commune.Kind.PHUONG,
+        name="Hòa Bình",
+        city=city_get_or_create("Thành phố Mẫu"),
+        address="Số 1 Đường A",
     )
     criteria_set = CriteriaSet.objects.create(
         title="Bộ tiêu chí “Chính quyền thân thiện” của thành phố Mẫu",
