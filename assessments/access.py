@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -389,6 +389,62 @@ def require_answer_explanation(user: User, assessment: Assessment) -> None:
         raise PermissionDenied("Chỉ lãnh đạo UBND xã mới trả lời đề nghị giải trình.")
 
 
+def at_city(assessment: Assessment) -> Any | None:
+    """The assessment's submission to the city (appraisal.Submission), or None: read through
+    the reverse relation, as the rule book does not import the appraisal app."""
+    try:
+        return assessment.submission
+    except ObjectDoesNotExist:
+        return None
+
+
+def at_city_message(assessment: Assessment) -> str:
+    """What a change to a dossier already sent to the city is told ("" when not sent)."""
+    submission = at_city(assessment)
+    if submission is None:
+        return ""
+    sent = timezone.localtime(submission.submitted_at)
+    return (
+        f"Hồ sơ đã gửi lên thành phố lúc {sent:%H:%M %d/%m/%Y} (đang ở giai đoạn "
+        f"“{submission.get_stage_display()}”): không mở lại kỳ đánh giá được; muốn bổ sung, "
+        "trả lời đề nghị giải trình của thành phố."
+    )
+
+
+def explanation_upload_refusal(
+    user: User, assessment: Assessment, criterion_id: int, explaining_criterion_ids: set[int]
+) -> str:
+    """Why `user` may not add evidence to `criterion_id` as part of answering the city ("" if
+    they may). The one exception to freezing: the commune's leaders, on a sub-criterion of a
+    request to explain that is still open (`explaining_criterion_ids`, from the appraisal
+    app); nobody else, and no other sub-criterion."""
+    if not may_answer_explanation(user, assessment):
+        return "Chỉ lãnh đạo UBND xã mới bổ sung minh chứng giải trình."
+    if criterion_id not in explaining_criterion_ids:
+        return (
+            "Tiêu chí này không có trong đề nghị giải trình đang mở của thành phố: không bổ "
+            "sung minh chứng được."
+        )
+    return ""
+
+
+def evidence_change_refusal(
+    assessment: Assessment,
+    criterion_id: int | None = None,
+    explaining_criterion_ids: set[int] | frozenset[int] = frozenset(),
+) -> str:
+    """Why the evidence of `assessment` cannot change now ("" if it can): a frozen or locked
+    assessment refuses, except adding evidence to a sub-criterion the city asked to explain
+    (`explaining_criterion_ids`, checked by the caller with `explanation_upload_refusal`)."""
+    if is_frozen(assessment):
+        if criterion_id is not None and criterion_id in explaining_criterion_ids:
+            return ""
+        return frozen_message(assessment)
+    if assessment.status != Assessment.Status.OPEN:
+        return ASSESSMENT_LOCKED
+    return ""
+
+
 def may_see_submission(user: User, assessment: Assessment) -> bool:
     """A sent dossier: the commune's leaders and secretary, and the people of its city."""
     return is_reviewer(user, assessment) or is_city_member(user, assessment.commune)
@@ -543,8 +599,16 @@ def frozen_message(assessment: Assessment) -> str:
 
 
 def may_unfreeze(user: User, assessment: Assessment) -> bool:
-    """Leaders reopen a frozen assessment (with a reason); no one else, secretary included."""
-    return is_frozen(assessment) and is_leader(user, assessment)
+    """Leaders reopen a frozen assessment (with a reason); no one else, secretary included;
+    not once its dossier is at the city (`reopen_refusal`)."""
+    return is_frozen(assessment) and is_leader(user, assessment) and not reopen_refusal(assessment)
+
+
+def reopen_refusal(assessment: Assessment) -> str:
+    """Why a frozen assessment cannot be reopened whoever asks ("" if it can): its dossier was
+    sent to the city, which appraises what was sent; additions go through the city's
+    request to explain."""
+    return at_city_message(assessment)
 
 
 def require_unfreeze(user: User, assessment: Assessment) -> None:

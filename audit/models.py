@@ -118,6 +118,8 @@ class AuditEntry(models.Model):
         COUNCIL_SESSION = "council_session", _("Mở, kết thúc phiên họp Hội đồng thẩm định")
         COUNCIL_VOTE = "council_vote", _("Biểu quyết của Hội đồng thẩm định")
         RECOGNITION_RECORD = "recognition_record", _("Ghi quyết định công nhận")
+        SUBMISSION_SEND = "submission_send", _("Gửi hồ sơ lên thành phố")
+        EXPLANATION_ANSWER = "explanation_answer", _("Gửi giải trình")
         EXPORT = "export", _("Xuất tệp")
         DOWNLOAD = "download", _("Tải tệp về")
         # The city's appraisal (issue 14)

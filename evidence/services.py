@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assessments.access import frozen_message, is_frozen
+from assessments.access import evidence_change_refusal, is_frozen
 from assessments.models import Assessment, Assignment
 from audit.services import Action, audit_record
 from criteria.models import Criterion
@@ -57,12 +57,19 @@ class UploadOutcome:
     warning: str = ""
 
 
-def ensure_open(assessment: Assessment) -> None:
-    """Refuse a change to the evidence of a locked or frozen (report issued) assessment."""
-    if is_frozen(assessment):
-        raise ValidationError(frozen_message(assessment), code="frozen")
-    if assessment.status != Assessment.Status.OPEN:
-        raise ValidationError("Kỳ đánh giá đã khóa: không thể thay đổi minh chứng.")
+def ensure_open(
+    assessment: Assessment,
+    criterion: Criterion | None = None,
+    explaining_criterion_ids: frozenset[int] = frozenset(),
+) -> None:
+    """Refuse a change to the evidence of a locked or frozen (report issued) assessment; the
+    rule book's one exception is new evidence for a sub-criterion the city asked to explain
+    (`explaining_criterion_ids`, given by the appraisal app's answer service only)."""
+    refusal = evidence_change_refusal(
+        assessment, criterion.pk if criterion is not None else None, explaining_criterion_ids
+    )
+    if refusal:
+        raise ValidationError(refusal, code="frozen" if is_frozen(assessment) else "locked")
 
 
 def ensure_leaf(assessment: Assessment, criterion: Criterion) -> None:
@@ -262,14 +269,17 @@ def evidence_upload(
     by: User,
     allow_duplicate: bool = False,
     title: str = "",
+    explaining_criterion_ids: frozenset[int] = frozenset(),
 ) -> UploadOutcome:
     """Store one uploaded file as a new evidence of `criterion`, or say why not.
 
     A refused or duplicate file leaves nothing behind: no row, no file on disk. The slow work
     (checking the content, hashing, the preview) is done before any lock is taken.
+    `explaining_criterion_ids`: only from the answer to the city's request to explain (which
+    checked the person), the sub-criteria a frozen assessment still takes evidence for.
     """
     name = nfc(os.path.basename(upload.name or "tệp"))
-    ensure_open(assessment)
+    ensure_open(assessment, criterion, explaining_criterion_ids)
     ensure_leaf(assessment, criterion)
     with _OnDisk(upload) as path:
         try:
@@ -296,6 +306,7 @@ def evidence_upload(
                     title=title,
                     allow_duplicate=allow_duplicate,
                     stored=stored,
+                    explaining_criterion_ids=explaining_criterion_ids,
                 )
         except _StoredMeanwhile as found:  # by another request, while this one was checked
             return _duplicate_outcome(name, found.evidence)
@@ -323,6 +334,7 @@ def _create_evidence(
     title: str,
     allow_duplicate: bool,
     stored: StoredFiles,
+    explaining_criterion_ids: frozenset[int] = frozenset(),
 ) -> Evidence:
     """The new evidence, or _StoredMeanwhile when a live evidence of the assessment already
     has these bytes and duplicates are not allowed."""
@@ -330,7 +342,7 @@ def _create_evidence(
     # step (no-key: rows that merely point at the assessment are not held up), and the
     # assessment cannot be locked half-way.
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
-    ensure_open(assessment)
+    ensure_open(assessment, criterion, explaining_criterion_ids)
     if not allow_duplicate:
         duplicate = find_duplicate(assessment, digest)
         if duplicate is not None:

@@ -268,6 +268,14 @@ EXPECTED = {
     "appraisal:home": CITY_HOME,
     "appraisal:dashboard": CITY,
     # -- issue 14 A: the commune sends its dossier and answers the city (submission:) --
+    # The dossier's page and a request's page: the commune's leaders and secretary; sending
+    # is the secretary's, answering the leaders'. The city's people find no such assessment.
+    "submission:detail": REVIEWER,
+    "submission:send": SECRETARY,
+    "submission:request": REVIEWER,
+    "submission:request_send": LEADER,
+    "submission:item_answer": LEADER,
+    "submission:item_upload": LEADER,
     # -- issue 14 B: appraisal per sub-criterion (appraise:) --
     # The appraisers' list: each city person of an appraising role sees their own city's (the
     # other city's appraiser an empty one); council members and commune people are refused.

@@ -58,7 +58,14 @@ from accounts.services import (
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
 from appraisal import standing
-from appraisal.models import CouncilItem, CouncilSession, Round, Submission
+from appraisal.models import (
+    CouncilItem,
+    CouncilSession,
+    ExplanationItem,
+    ExplanationRequest,
+    Round,
+    Submission,
+)
 from assessments.access import submittable_assignments
 from assessments.demo import demo_load
 from assessments.models import Assessment, Assignment, Commune, Score, UnitDeadline
@@ -1033,7 +1040,66 @@ def _stage_query(p, f):
     return {**_round_query(p, f), "giai-doan": "submitted"}
 
 
+# -- issue 14 A: the commune's dossier at the city ------------------------------------------
+_city_round = _council_round
+
+
+def _sendable(p):
+    """The signed report froze the assessment (the later, reopened one set back before it)
+    and the city opened its round: the secretary can send the dossier."""
+    Submission.objects.filter(assessment=p.assessment).delete()
+    Report.objects.filter(pk=p.issued.pk).update(issued_at=p.signed.issued_at - timedelta(days=1))
+    Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.FROZEN)
+    _city_round(p)
+
+
+def _with_explanation(p):
+    """Nghi Dương's dossier at the city (issue 14 B's `_with_submission`), asked to explain the
+    evidence's sub-criterion (rows: tests/appraisal covers the services)."""
+    _with_submission(p)
+    submission = Submission.objects.get(assessment=p.assessment)
+    asked = p.criteria["evidence"]
+    if not ExplanationItem.objects.filter(
+        request__submission=submission, request__status="open", criterion=asked
+    ).exists():
+        request = ExplanationRequest.objects.create(
+            submission=submission,
+            message="Đề nghị bổ sung biên bản.",
+            deadline=timezone.localdate() + timedelta(days=5),
+            created_by=p.users["sonoivu"],
+        )
+        request.items.create(criterion=asked)
+
+
+def _explaining(p, f):
+    _with_explanation(p)
+    item = ExplanationItem.objects.filter(
+        request__submission__assessment=p.assessment,
+        request__status="open",
+        criterion=p.criteria["evidence"],
+    ).first()
+    return {**_a(p), "request_pk": item.request_id, "item_pk": item.pk}
+
+
 PLANS = {
+    "submission:detail": Plan("vanthu", setup=_with_submission),
+    "submission:send": Plan(
+        "vanthu", data=lambda p, f: {"next": f"/ky-danh-gia/{p.assessment.pk}/"}, setup=_sendable
+    ),
+    "submission:request": Plan("lanhdao", _explaining, setup=_with_explanation),
+    "submission:request_send": Plan("lanhdao", _explaining, setup=_with_explanation),
+    "submission:item_answer": Plan(
+        "lanhdao",
+        _explaining,
+        lambda p, f: {"answer": "Xã đã bổ sung biên bản kiểm tra."},
+        setup=_with_explanation,
+    ),
+    "submission:item_upload": Plan(
+        "lanhdao",
+        _explaining,
+        lambda p, f: {"file": _pdf("Biên bản bổ sung.pdf", pages=3), "title": "Biên bản"},
+        setup=_with_explanation,
+    ),
     # -- issue 14 D: the city's dashboard, ranking and exports (appraisal:) --
     "appraisal:home": Plan("sonoivu"),
     "appraisal:dashboard": Plan("sonoivu", _city, _round_query, setup=_with_round),
@@ -1775,6 +1841,9 @@ def test_every_form_on_the_pages_is_fuzzed(client, db, portal):
     # The reopening form shows on the issued report that froze the assessment.
     look([("lanhdao", name, _kwargs(routes()[name], PLANS[name], portal, None), None, False,
            PLANS[name]) for name in FROZEN_ONLY])  # fmt: skip
+    # The secretary's "send to the city" shows while a signed report froze the assessment.
+    _sendable(portal)
+    look([("vanthu", "submission:detail", _a(portal), None, False, None)])
 
     assert unknown == []
     posting = {(name, "POST") for name, route in routes().items() if "POST" in route.methods}

@@ -23,7 +23,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessments.access import is_frozen, report_reference, require_unfreeze, signer_refusal
+from assessments.access import (
+    is_frozen,
+    reopen_refusal,
+    report_reference,
+    require_unfreeze,
+    signer_refusal,
+)
 from assessments.models import Assessment, AssessmentEvent, Score
 from audit.services import Action, audit_record
 from evidence.selectors import evidence_snapshot
@@ -271,6 +277,8 @@ def assessment_reopen(*, report: Report, by: User, reason: str) -> Report:
     reason = reason.strip()
     assessment = Assessment.objects.select_for_update(no_key=True).get(pk=report.assessment_id)
     require_unfreeze(by, assessment)
+    if refusal := reopen_refusal(assessment):
+        raise ValidationError(refusal)
     if not reason:
         raise ValidationError("Phải ghi lý do mở lại kỳ đánh giá đã ban hành báo cáo.")
     report = Report.objects.select_for_update().get(pk=report.pk)
