@@ -22,6 +22,7 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py load_demo
 	$(PY) manage.py make_test_pki
+	$(PY) manage.py load_demo_city
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # axe-core for the accessibility browser tests (tests/settings.py serves it; production never).

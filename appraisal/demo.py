@@ -214,7 +214,8 @@ def demo_city_load(*, password: str, path: Path = CITY_FILE, today: dt.date | No
     appraiser = users["sonoivu"]
     decided: list[Submission] = []
     to_recognise: list[Submission] = []
-    for item in spec["communes"]:
+    papers = spec.get("papers", {})
+    for index, item in enumerate(spec["communes"], start=1):
         commune = commune_create(name=item["name"], kind=item["kind"], city=city, units=units)
         people = _people(commune, password)
         if not _reached(item, "self_assessing"):
@@ -225,6 +226,10 @@ def demo_city_load(*, password: str, path: Path = CITY_FILE, today: dt.date | No
             year=plan["year"],
             period=plan["period"],
             target_level=levels.get(item.get("target", "")),
+            plan_number=f"{index}/KH-UBND",
+            plan_date=papers.get("plan_date"),
+            registration_number=f"{index}/UBND-VP",
+            registration_date=papers.get("registration_date"),
         )
         _score_and_issue(assessment, item, people)
         if not _reached(item, "submitted"):
