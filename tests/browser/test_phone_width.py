@@ -4,15 +4,20 @@ screenshot of every page is saved into the test's tmp dir, and into $SHOTS_DIR w
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from appraisal import standing
+from appraisal.models import CouncilSession, ExplanationRequest, Round, Submission
 from assessments.models import Score
 from criteria.models import Criterion
 from evidence.models import Evidence
@@ -34,7 +39,8 @@ OVERFLOWING = """() => [...document.querySelectorAll("body *")]
     + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 LEAF = "2.2.e"  # led by vhxh's unit in the demo, scored and with a shortfall
 WAITING = ("2.1.c", "2.1.e", "4.2.c")  # sent back to the leader, so the queue has rows
-ROLES = ("lanhdao", "chutich", "vanthu", "vhxh", "admin")
+CITY_ROLES = ("sonoivu", "chutichhd")  # an appraiser, the council's chair (issue 14)
+ROLES = ("lanhdao", "chutich", "vanthu", "vhxh", "admin", *CITY_ROLES)
 REVIEWERS = {"lanhdao", "chutich", "vanthu", "admin"}  # the dashboard and the reports
 LEADERS = {"lanhdao", "chutich", "admin"}  # the queue, deadlines, the trail
 STAFF = {"vhxh"}  # the unit's home and "send all"
@@ -46,6 +52,8 @@ def pages_of(username: str, demo) -> list[tuple[str, str]]:
     (leader, Chủ tịch, secretary, a unit's staff, the system administrator). Pages about a
     report or an evidence appear when the demo has one (see set_the_scene)."""
     assessment = demo.assessment
+    if username in CITY_ROLES:
+        return city_pages_of(username, demo)
     pk = assessment.pk
     leaf = Criterion.objects.get(criteria_set=assessment.criteria_set, code=LEAF)
     pages = [
@@ -110,6 +118,86 @@ def pages_of(username: str, demo) -> list[tuple[str, str]]:
     return pages
 
 
+def city_pages_of(username: str, demo) -> list[tuple[str, str]]:
+    """The city's pages (set_the_scene sends Nghi Dương's dossier and lists it in a council
+    session): the dashboard, communes, ranking, rounds, sessions; the appraiser's list, the
+    dossier and its forms; the chair's session page."""
+    city = demo.assessment.commune.city_id
+    submission = Submission.objects.filter(assessment=demo.assessment).first()
+    meeting = CouncilSession.objects.filter(round__city_id=city).first()
+    pages = [
+        ("city-home", "/"),
+        ("city-communes", reverse("appraisal:communes", args=[city])),
+        ("city-ranking", reverse("appraisal:ranking", args=[city])),
+        ("city-rounds", reverse("council:rounds", args=[city])),
+        ("security", reverse("accounts:security")),
+    ]
+    if username == "sonoivu" and submission is not None:
+        pages += [
+            ("appraise-list", reverse("appraise:list")),
+            ("appraise-dossier", reverse("appraise:submission", args=[submission.pk])),
+            ("appraise-request", reverse("appraise:request", args=[submission.pk])),
+            ("appraise-assign", reverse("appraise:assign", args=[submission.pk])),
+        ]
+    if username == "chutichhd" and meeting is not None:
+        pages += [
+            ("city-sessions", reverse("council:sessions", args=[city])),
+            ("council-session", reverse("council:session", args=[city, meeting.pk])),
+            (
+                "council-session-new",
+                reverse("council:session_add", args=[city, meeting.round_id]),
+            ),
+        ]
+    return pages
+
+
+def city_scene(demo, issued: Report) -> None:
+    """Nghi Dương's dossier at the city, appraised but for one sub-criterion, asked to explain
+    it, and listed in an open council session (rows: tests/appraisal covers the services)."""
+    assessment = demo.assessment
+    round_ = Round.objects.create(
+        city=assessment.commune.city,
+        criteria_set=assessment.criteria_set,
+        year=assessment.year,
+        period=assessment.period,
+        submission_deadline=timezone.localdate() + dt.timedelta(days=3),
+    )
+    submission = Submission.objects.create(
+        round=round_,
+        assessment=assessment,
+        report=issued,
+        stage=Submission.Stage.APPRAISING,
+        submitted_by=demo.user("vanthu"),
+        submitted_at=timezone.now(),
+    )
+    appraiser = demo.user("sonoivu")
+    scores = Score.objects.filter(assessment=assessment).exclude(criterion__code=LEAF)
+    scores.update(
+        appraised_points=F("leader_points"), appraised_by=appraiser, appraised_at=timezone.now()
+    )
+    standing.refresh(submission)
+    request = ExplanationRequest.objects.create(
+        submission=submission,
+        message="Đề nghị xã bổ sung minh chứng.",
+        deadline=timezone.localdate() + dt.timedelta(days=5),
+        created_by=appraiser,
+    )
+    request.items.create(
+        criterion=Criterion.objects.get(criteria_set=assessment.criteria_set, code=LEAF),
+        question="Bổ sung kế hoạch tuyên truyền.",
+    )
+    chair = demo.user("chutichhd")
+    meeting = CouncilSession.objects.create(
+        round=round_,
+        title="Phiên họp thứ nhất",
+        held_on=timezone.localdate(),
+        chair=chair,
+        created_by=chair,
+    )
+    meeting.members.set([chair, demo.user("hoidong1"), demo.user("hoidong2")])
+    meeting.items.create(submission=submission, total=submission.appraised_total)
+
+
 def set_the_scene(demo) -> None:
     """Rows on every page: scores waiting in the queue, a long-named evidence, an issued report
     (issuing freezes the assessment; the leader reopens it) and a draft after it."""
@@ -135,6 +223,7 @@ def set_the_scene(demo) -> None:
     )
     assessment_reopen(report=issued, by=leader, reason="Bổ sung minh chứng.")
     report_create(assessment=assessment, by=secretary)
+    city_scene(demo, issued)
 
 
 def log_in(page, base_url: str, username: str) -> None:
