@@ -1047,6 +1047,8 @@ _city_round = _council_round
 def _sendable(p):
     """The signed report froze the assessment (the later, reopened one set back before it)
     and the city opened its round: the secretary can send the dossier."""
+    # The crawl's council pages listed it (CouncilItem protects a submission): gone too.
+    CouncilItem.objects.filter(submission__assessment=p.assessment).delete()
     Submission.objects.filter(assessment=p.assessment).delete()
     Report.objects.filter(pk=p.issued.pk).update(issued_at=p.signed.issued_at - timedelta(days=1))
     Assessment.objects.filter(pk=p.assessment.pk).update(status=Assessment.Status.FROZEN)
