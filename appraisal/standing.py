@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 
 from appraisal.models import CityAdjustment, Round, Submission
 from assessments.models import Score
-from assessments.selectors import assessment_results
+from assessments.selectors import assessment_results, level_at
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
 
@@ -32,16 +32,6 @@ def _share(points: Decimal, maximum: Decimal) -> Decimal:
     if not maximum:
         return HUNDRED
     return (points * HUNDRED / maximum).quantize(Decimal("0.1"))
-
-
-def level_at(levels: list[Level], points: Decimal) -> Level | None:
-    """The level whose band holds `points`; past the top band (or in a gap) the highest level
-    whose minimum is met (as assessments.selectors.Results.level_at)."""
-    inside = next((lv for lv in levels if lv.contains(points)), None)
-    if inside is not None:
-        return inside
-    met = [lv for lv in levels if lv.min_points is not None and points >= lv.min_points]
-    return max(met, key=lambda lv: lv.min_points or Decimal(0), default=None)
 
 
 def refresh(submission: Submission) -> Submission:

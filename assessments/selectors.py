@@ -210,13 +210,7 @@ class Results:
         return self.level_at(total.final)
 
     def level_at(self, points: Decimal) -> Level | None:
-        """The level whose band holds `points`; past the top level's band (or in a gap between
-        bands) the highest level whose minimum is met."""
-        inside = next((lv for lv in self.levels if lv.contains(points)), None)
-        if inside is not None:
-            return inside
-        met = [lv for lv in self.levels if lv.min_points is not None and points >= lv.min_points]
-        return max(met, key=lambda lv: lv.min_points or Decimal(0), default=None)
+        return level_at(self.levels, points)
 
     @property
     def target(self) -> Level | None:
@@ -243,6 +237,16 @@ class Results:
         for leaf in self.leaves:
             counts[leaf.score.status if leaf.score else Score.Status.NOT_STARTED] += 1
         return counts
+
+
+def level_at(levels: list[Level], points: Decimal) -> Level | None:
+    """The level whose band holds `points`; past the top level's band (or in a gap between
+    bands) the highest level whose minimum is met (the commune's and the city's standing)."""
+    inside = next((lv for lv in levels if lv.contains(points)), None)
+    if inside is not None:
+        return inside
+    met = [lv for lv in levels if lv.min_points is not None and points >= lv.min_points]
+    return max(met, key=lambda lv: lv.min_points or Decimal(0), default=None)
 
 
 def assessment_results(assessment: Assessment) -> Results:
