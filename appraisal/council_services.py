@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from appraisal import stages
 from appraisal.models import (
+    CityDocument,
     CouncilItem,
     CouncilSession,
     CouncilVote,
@@ -435,6 +436,7 @@ def recognition_record(
     signed_on: dt.date,
     signer_name: str,
     submissions: Sequence[Submission],
+    document: CityDocument | None = None,
 ) -> RecognitionDecision:
     """Record the city's decision on concluded submissions of `round_`: each moves to
     "recognised" or "not recognised" as the council decided."""
@@ -466,7 +468,12 @@ def recognition_record(
             {"submissions": f"Chưa có kết luận của Hội đồng cho: {', '.join(missing)}."}
         )
     decision = RecognitionDecision.objects.create(
-        round=round_, number=number, signed_on=signed_on, signer_name=signer_name, created_by=by
+        round=round_,
+        number=number,
+        signed_on=signed_on,
+        signer_name=signer_name,
+        created_by=by,
+        document=document,
     )
     decision.submissions.set(wanted)
     recognised = 0

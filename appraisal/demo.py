@@ -37,7 +37,7 @@ from assessments.services import (
 from criteria.models import Criterion
 from criteria.rules import RuleKind
 from guards.filenames import ascii_words
-from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
+from reports.demo.signing import DEMO_PASSPHRASE, demo_city_signing_setup, demo_signing_setup
 from reports.services import report_create
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -195,6 +195,7 @@ def demo_city_load(*, password: str, path: Path = CITY_FILE, today: dt.date | No
     demo = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
     units = demo["communes"][0]["units"]
     city = City.objects.get(name=spec["city"])
+    demo_city_signing_setup(city=city)
     users = {user.username: user for user in get_user_model().objects.all()}
     template = Assessment.objects.filter(commune__city=city).order_by("pk").first()
     assert template is not None, "load_demo first"

@@ -17,7 +17,8 @@ from decimal import Decimal
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from appraisal.models import CouncilItem, Round, Submission
+from appraisal.council_services import concluded_with_result
+from appraisal.models import CityDocument, CouncilItem, Round, Submission
 from appraisal.standing import ranking
 from assessments.levels import set_levels_verified, why_set_levels_unverified
 from assessments.models import Assessment, Commune, Score
@@ -28,8 +29,61 @@ SUMMARY_TEMPLATE = "appraisal/documents/summary_document.html"
 DECISION_TEMPLATE = "appraisal/documents/decision_document.html"
 
 
-def _date_line(place: str, year: int) -> str:
-    return f"{place}, ngày\u2003\u2003tháng\u2003\u2003năm {year}"
+def _date_line(place: str, year: int, document: CityDocument | None = None) -> str:
+    if document is None:
+        return f"{place}, ngày\u2003\u2003tháng\u2003\u2003năm {year}"
+    day = document.issue_date
+    return f"{place}, ngày {day:%d} tháng {day:%m} năm {day:%Y}"
+
+
+def department_code(department: str) -> str:
+    """'Sở Nội vụ' -> 'SNV': the department's letters in its documents' symbols."""
+    return "".join(word[0] for word in department.split()).upper()
+
+
+# The issuing body's register (reports.NumberSequence.book) and symbol of each document.
+COMMITTEE_BOOK = "UBND"
+
+
+def book_and_symbol(kind: str, department: str) -> tuple[str, str]:
+    if kind == CityDocument.Kind.SUMMARY:
+        code = department_code(department)
+        return code, f"BC-{code}"
+    return COMMITTEE_BOOK, "QĐ-UBND"
+
+
+# Nghị định 30/2020, Phụ lục I: who signs for the body, by the signer's authority.
+AUTHORITY_LINES = {
+    CityDocument.Kind.SUMMARY: {
+        CityDocument.Authority.HEAD: ["GIÁM ĐỐC"],
+        CityDocument.Authority.DEPUTY: ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"],
+        CityDocument.Authority.ACTING: ["Q. GIÁM ĐỐC"],
+    },
+    CityDocument.Kind.DECISION: {
+        CityDocument.Authority.HEAD: ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
+        CityDocument.Authority.DEPUTY: ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"],
+        CityDocument.Authority.ACTING: ["TM. ỦY BAN NHÂN DÂN", "Q. CHỦ TỊCH"],
+    },
+}
+
+
+def _issued_words(
+    kind: str, document: CityDocument | None, department: str, draft_number: str
+) -> dict:
+    """Number, signer block and draft mark: blank spaces and the draft mark until issued."""
+    authority = CityDocument.Authority.HEAD
+    if document is not None:
+        authority = CityDocument.Authority(document.authority)
+    _book, symbol = book_and_symbol(kind, department)
+    return {
+        "number_text": f"Số: {document.number_text}" if document else draft_number,
+        "reference_number": document.number_text if document else f"\u2003\u2003/{symbol}",
+        "reference_date": f"{document.issue_date:%d/%m/%Y}" if document else "\u2003\u2003",
+        "authority_lines": AUTHORITY_LINES[kind][authority],
+        "signer_name": document.signer_name if document else "",
+        "draft": document is None,
+        "document": document,
+    }
 
 
 def _period_words(round_: Round) -> str:
@@ -76,10 +130,20 @@ def council_results(round_: Round) -> dict[int, CouncilItem]:
     return {item.submission_id: item for item in items}
 
 
-def recognised_by_level(round_: Round) -> list[tuple[Level, list[Recognised]]]:
-    """The communes the council recommended, per level (highest level first), by name."""
+def decided_submissions(round_: Round) -> list[Submission]:
+    """The submissions a recognition decision settles now: concluded, with the council's
+    result (those an earlier decision settled are no longer concluded)."""
+    return [s for s, item in concluded_with_result(round_) if item is not None]
+
+
+def recognised_by_level(
+    round_: Round, among: list[int] | None = None
+) -> list[tuple[Level, list[Recognised]]]:
+    """The communes the council recommended, per level (highest level first), by name;
+    `among`: only these submissions (a decision lists those it settles)."""
     results = council_results(round_)
-    submissions = Submission.objects.filter(pk__in=results).select_related("assessment__commune")
+    wanted = list(results) if among is None else [pk for pk in among if pk in results]
+    submissions = Submission.objects.filter(pk__in=wanted).select_related("assessment__commune")
     groups: dict[int, list[Recognised]] = {}
     levels: dict[int, Level] = {}
     for submission in submissions:
@@ -97,7 +161,9 @@ def recognised_by_level(round_: Round) -> list[tuple[Level, list[Recognised]]]:
     ]
 
 
-def summary_context(round_: Round, *, for_pdf: bool = True) -> dict:
+def summary_context(
+    round_: Round, *, for_pdf: bool = True, document: CityDocument | None = None
+) -> dict:
     city = round_.city
     communes = Counter(Commune.objects.filter(city=city).values_list("kind", flat=True))
     assessed = Assessment.objects.filter(
@@ -143,9 +209,7 @@ def summary_context(round_: Round, *, for_pdf: bool = True) -> dict:
             f"ỦY BAN NHÂN DÂN {city.kind_name.upper()} {city.name.upper()}",
             city.department.upper(),
         ],
-        "number_text": "Số:\u2003\u2003\u2003/BC-"
-        + "".join(w[0] for w in city.department.split()).upper(),
-        "place_and_date": _date_line(city.document_place, round_.year),
+        "place_and_date": _date_line(city.document_place, round_.year, document),
         "summary": (
             "Kết quả thẩm định kết quả đánh giá “Chính quyền thân thiện” "
             f"{_period_words(round_)} của các xã, phường, đặc khu"
@@ -167,19 +231,31 @@ def summary_context(round_: Round, *, for_pdf: bool = True) -> dict:
         "losses": losses,
         "blocks": ranking(round_),
         **_level_words(round_, for_pdf=for_pdf),
+        **_issued_words(
+            CityDocument.Kind.SUMMARY,
+            document,
+            city.department,
+            f"Số:\u2003\u2003\u2003/BC-{department_code(city.department)}",
+        ),
         "department": city.department,
-        "draft": True,
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
     }
 
 
-def decision_context(round_: Round, *, for_pdf: bool = True) -> dict:
+def decision_context(
+    round_: Round, *, for_pdf: bool = True, document: CityDocument | None = None
+) -> dict:
     city = round_.city
+    if document is not None:
+        among = list(document.submissions.values_list("pk", flat=True))
+    else:
+        among = [s.pk for s in decided_submissions(round_)]
+    results = council_results(round_)
     sessions = sorted(
-        {item.session for item in council_results(round_).values()}, key=lambda s: s.held_on
+        {results[pk].session for pk in among if pk in results}, key=lambda s: s.held_on
     )
-    recognised = recognised_by_level(round_)
+    recognised = recognised_by_level(round_, among)
     committee = f"ỦY BAN NHÂN DÂN {city.kind_name.upper()} {city.name.upper()}"
     return {
         "round": round_,
@@ -187,8 +263,7 @@ def decision_context(round_: Round, *, for_pdf: bool = True) -> dict:
         "agency_top": [],
         "agency_lines": ["ỦY BAN NHÂN DÂN", f"{city.kind_name.upper()} {city.name.upper()}"],
         "committee": committee,
-        "number_text": "Số:\u2003\u2003\u2003/QĐ-UBND",
-        "place_and_date": _date_line(city.document_place, round_.year),
+        "place_and_date": _date_line(city.document_place, round_.year, document),
         "summary": (
             "Về việc công nhận xã, phường, đặc khu đạt “Chính quyền thân thiện” "
             f"{_period_words(round_)}"
@@ -202,10 +277,12 @@ def decision_context(round_: Round, *, for_pdf: bool = True) -> dict:
             key=lambda r: (-(r.total or 0), r.commune.name),
         ),
         "department": city.department,
-        "draft": True,
         "font_base": font_base(for_pdf),
         "for_pdf": for_pdf,
         **_level_words(round_, for_pdf=for_pdf),
+        **_issued_words(
+            CityDocument.Kind.DECISION, document, city.department, "Số:\u2003\u2003\u2003/QĐ-UBND"
+        ),
     }
 
 

@@ -6,6 +6,8 @@ Stages of a submission (`Submission.Stage`) and who moves them are decided in
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Assessment, City, Commune
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from evidence.models import Evidence
+from guards.storage import get_document_storage
 from reports.models import Report
 
 POINTS = {"max_digits": 6, "decimal_places": 2}
@@ -389,16 +392,147 @@ class CouncilVote(models.Model):
         return f"{self.member.get_full_name()}: {self.get_choice_display()}"
 
 
+def city_document_name(instance: CityDocumentFile, filename: str) -> str:
+    return f"city-documents/{instance.document_id}/{uuid.uuid4().hex}"
+
+
+class CityDocument(models.Model):
+    """One of the city's documents for a round, issued through the portal: Sở Nội vụ's report
+    of the appraisal (báo cáo kết quả thẩm định) or the People's Committee's recognition
+    decision (quyết định công nhận). Its number comes from the issuing body's register
+    (reports.NumberSequence with `city` and `book`); its files are frozen at issuing and
+    each signing step adds one (CityDocumentFile)."""
+
+    class Kind(models.TextChoices):
+        SUMMARY = "summary", _("Báo cáo kết quả thẩm định")
+        DECISION = "decision", _("Quyết định công nhận")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Đã ban hành, chờ người có thẩm quyền ký")
+        SIGNED = "signed", _("Đã ký, chờ ký số của cơ quan")
+        SEALED = "sealed", _("Đã ký số đủ")
+
+    class Authority(models.TextChoices):
+        HEAD = "head", _("Người đứng đầu ký")
+        DEPUTY = "deputy", _("Cấp phó ký thay (KT.)")
+        ACTING = "acting", _("Quyền người đứng đầu (Q.)")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("đợt thẩm định"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("loại văn bản"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.ISSUED
+    )
+    registration = models.OneToOneField(
+        "reports.RegisteredNumber",
+        verbose_name=_("số đã cấp"),
+        on_delete=models.PROTECT,
+        related_name="city_document",
+    )
+    number_text = models.CharField(_("số, ký hiệu"), max_length=100)
+    issue_date = models.DateField(_("ngày ban hành"))
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signer_name = models.CharField(_("họ tên người ký"), max_length=200)
+    authority = models.CharField(
+        _("thẩm quyền ký"), max_length=10, choices=Authority.choices, default=Authority.HEAD
+    )
+    submissions = models.ManyToManyField(
+        Submission,
+        verbose_name=_("hồ sơ được quyết định"),
+        blank=True,
+        related_name="+",
+        help_text=_("Quyết định công nhận: các hồ sơ đã có kết luận lúc ban hành."),
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ban hành"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("lúc ban hành"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("văn bản của thành phố")
+        verbose_name_plural = _("văn bản của thành phố")
+        ordering = ["round", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "kind"], name="one_city_document_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} số {self.number_text} ngày {self.issue_date:%d/%m/%Y}"
+
+
+class CityDocumentFile(models.Model):
+    """A frozen PDF of a city document at one signing stage; none is changed. `meta` keeps
+    where the signature space is and, once signed, the certificate that signed it."""
+
+    class Stage(models.TextChoices):
+        UNSIGNED = "unsigned", _("Chưa ký")
+        PERSON = "person", _("Đã ký (người có thẩm quyền)")
+        ORGANISATION = "organisation", _("Đã ký (cơ quan)")
+
+    document = models.ForeignKey(
+        CityDocument, verbose_name=_("văn bản"), on_delete=models.PROTECT, related_name="files"
+    )
+    stage = models.CharField(_("bước ký"), max_length=20, choices=Stage.choices)
+    file = models.FileField(
+        _("tệp"), storage=get_document_storage, upload_to=city_document_name, max_length=200
+    )
+    sha256 = models.CharField(_("mã kiểm tra SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    meta = models.JSONField(_("thông tin kèm theo"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người tạo"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("lúc tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tệp văn bản của thành phố")
+        verbose_name_plural = _("tệp văn bản của thành phố")
+        ordering = ["document", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "stage"], name="one_city_document_file_per_stage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} – {self.get_stage_display()}"
+
+    def read(self) -> bytes:
+        with self.file.open("rb") as handle:
+            return handle.read()
+
+
 class RecognitionDecision(models.Model):
     """The city's decision (Quyết định công nhận) that settles the concluded submissions of a
-    round: those the council proposed are recognised, the others are not. For now its number,
-    date and signer are typed in; the signed document comes with the city's documents."""
+    round: those the council proposed are recognised, the others are not. Made when the
+    decision issued through the portal is fully signed (`document`), or recorded from a
+    decision signed on paper (number, date and signer typed in)."""
 
     round = models.ForeignKey(
         Round,
         verbose_name=_("đợt thẩm định"),
         on_delete=models.PROTECT,
         related_name="recognition_decisions",
+    )
+    document = models.OneToOneField(
+        CityDocument,
+        verbose_name=_("văn bản ký số"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recognition",
     )
     number = models.CharField(_("số quyết định"), max_length=100, help_text=_("Ví dụ: 125/QĐ-UBND"))
     signed_on = models.DateField(_("ngày ký"))

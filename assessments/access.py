@@ -319,6 +319,34 @@ def require_city_admin(user: User, city: City | Commune | int) -> None:
         raise PermissionDenied("Chỉ quản trị của thành phố mới làm được việc này.")
 
 
+def is_city_leader(user: User, city: City | Commune | int) -> bool:
+    """The city's leaders (Giám đốc Sở Nội vụ, Chủ tịch and Phó Chủ tịch of the city) sign
+    the city's documents; nobody else is offered as a signer."""
+    return city_role(user, city) == CityRole.LEADER
+
+
+def city_document_sign_refusal(user: User, document: Any) -> str:
+    """Why `user` may not sign the city's issued `document` as the person named to sign it,
+    or "" when they may: only that person, from their own account, once."""
+    if document.status != "issued":
+        return "Văn bản này đã được ký."
+    if document.signer_id != user.pk or not is_city_leader(user, document.round.city_id):
+        return "Chỉ người có thẩm quyền được ghi tên ký văn bản này mới ký được."
+    return ""
+
+
+def city_document_seal_refusal(user: User, document: Any) -> str:
+    """Why `user` may not apply the issuing body's signature (its seal) to `document`, or ""
+    when they may: the city's administrators (its office) once the signer has signed."""
+    if not is_city_admin(user, document.round.city_id):
+        return "Chỉ quản trị (văn thư) của thành phố mới ký số của cơ quan."
+    if document.status == "issued":
+        return "Người có thẩm quyền chưa ký văn bản này."
+    if document.status != "signed":
+        return "Văn bản này đã được ký số đủ."
+    return ""
+
+
 def may_prepare_council(user: User, city: City | Commune | int) -> bool:
     """Opens a council session, lists its communes and closes it: the council's chair and
     the city's administrators."""

@@ -94,6 +94,7 @@ class CityMembership(models.Model):
         COUNCIL_MEMBER = "council_member", _("Thành viên Hội đồng thẩm định")
         COUNCIL_CHAIR = "council_chair", _("Chủ tịch Hội đồng thẩm định")
         CITY_ADMIN = "city_admin", _("Quản trị của thành phố")
+        LEADER = "city_leader", _("Lãnh đạo ký văn bản của thành phố")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -127,6 +127,8 @@ class AuditEntry(models.Model):
         APPRAISAL_ASSIGN = "appraisal_assign", _("Phân công thẩm định")
         APPRAISAL_FINDING = "appraisal_finding", _("Thành phố xác định điểm trừ, điều kiện loại")
         EXPLANATION_REQUEST = "explanation_request", _("Đề nghị xã giải trình")
+        CITY_DOCUMENT_ISSUE = "city_document_issue", _("Ban hành văn bản của thành phố")
+        CITY_DOCUMENT_SIGN = "city_document_sign", _("Ký số văn bản của thành phố")
 
     # The position in the chain (1, 2, 3, … with no gap), given under the chain head's lock.
     id = models.BigIntegerField(_("số thứ tự"), primary_key=True, editable=False)

@@ -24,6 +24,7 @@ RULES = {
     "appraiser": "the city's appraisers and administrators (the view narrows to their criteria)",
     "council": "the city's council members and chair, and its administrators (to prepare)",
     "city_admin": "the city's administrators and system administrators",
+    "city_signer": "the city's leader named as a document's signer (the view narrows to them)",
     "commune_answer": "leaders of the commune whose submission the city asked to explain",
 }
 

@@ -3,11 +3,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Membership
+from assessments.models import CityMembership, Membership
 from reports.models import (
     DocumentEvent,
     Dossier,
@@ -42,6 +42,7 @@ class SigningKeyForm(forms.ModelForm):
         model = SigningKey
         fields = [
             "commune",
+            "city",
             "owner",
             "label",
             "kind",
@@ -60,12 +61,15 @@ class SigningKeyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         owner = self.fields.get("owner")
         if isinstance(owner, forms.ModelChoiceField):
-            # Only people of a commune sign its reports; a saved key's, of its own commune.
-            people = owner.queryset.filter(membership__isnull=False).select_related(  # type: ignore[union-attr]
-                "membership__commune"
-            )
-            if self.instance.pk is not None:
+            # Only people of a commune (or of a city) sign its documents; a saved key's, of
+            # its own commune or city.
+            people = owner.queryset.filter(  # type: ignore[union-attr]
+                Q(membership__isnull=False) | Q(city_membership__isnull=False)
+            ).select_related("membership__commune", "city_membership__city")
+            if self.instance.pk is not None and self.instance.commune_id:
                 people = people.filter(membership__commune_id=self.instance.commune_id)
+            elif self.instance.pk is not None:
+                people = people.filter(city_membership__city_id=self.instance.city_id)
             owner.queryset = people
             owner.label_from_instance = _signer_label  # type: ignore[method-assign,assignment]
             owner.error_messages["invalid_choice"] = _("Hãy chọn một người ký của xã.")
@@ -73,7 +77,20 @@ class SigningKeyForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        owner, commune = cleaned.get("owner"), cleaned.get("commune")
+        owner, commune, city = cleaned.get("owner"), cleaned.get("commune"), cleaned.get("city")
+        if (commune is None) == (city is None):
+            raise ValidationError(_("Hãy chọn đúng một: xã hoặc thành phố sở hữu khóa."))
+        if (
+            owner is not None
+            and city is not None
+            and not CityMembership.objects.filter(user=owner, city=city).exists()
+        ):
+            self.add_error("owner", _("Người ký này không thuộc thành phố đã chọn."))
+            return cleaned
+        if city is not None and cleaned.get("kind") == SigningKey.Kind.CSC:
+            raise ValidationError(
+                _("Văn bản của thành phố ký bằng tệp PKCS#12 hoặc thiết bị ký số (chưa ký từ xa).")
+            )
         if (
             owner is not None
             and commune is not None
@@ -122,14 +139,16 @@ class SigningKeyForm(forms.ModelForm):
 
 def _signer_label(user: Any) -> str:
     name = user.get_full_name() or user.get_username()
-    return f"{name} ({user.get_username()}) – {user.membership.commune}"
+    membership = getattr(user, "membership", None) or user.city_membership
+    place = getattr(membership, "commune", None) or membership.city
+    return f"{name} ({user.get_username()}) – {place}"
 
 
 @admin.register(SigningKey)
 class SigningKeyAdmin(admin.ModelAdmin):
     form = SigningKeyForm
-    list_display = ["__str__", "commune", "owner", "kind", "subject", "not_after"]
-    list_filter = ["commune", "kind", "is_test"]
+    list_display = ["__str__", "commune", "city", "owner", "kind", "subject", "not_after"]
+    list_filter = ["commune", "city", "kind", "is_test"]
     readonly_fields = ["subject", "issuer", "serial", "not_after", "created_at"]
 
     def save_model(
@@ -142,6 +161,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
                 image.seek(0)
             created = signing_key_add_pkcs12(
                 commune=obj.commune,
+                city=obj.city,
                 owner=obj.owner,
                 label=obj.label,
                 pkcs12=data["pkcs12_upload"].read(),  # the form requires it here
@@ -156,6 +176,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
         if not change and obj.kind == SigningKey.Kind.CSC:
             if image is not None:
                 image.seek(0)
+            assert obj.commune is not None  # the form refuses a remote key of a city
             created = signing_key_add_csc(
                 commune=obj.commune,
                 owner=obj.owner,  # type: ignore[arg-type]  # the form requires it for CSC

@@ -183,6 +183,13 @@ def render_pdf(template: str, context: dict, *, cached: bool = True) -> bytes:
     return _pdfs([(render_to_string(template, context), None)], cached=cached)[0].data
 
 
+def render_signable_pdf(template: str, context: dict, *, identifier: str) -> RenderedPdf:
+    """An issued document of any template (e.g. the city's): its PDF with its own /ID, never
+    from the cache, and where its signature space ("signature-space") landed, for signing."""
+    html = render_to_string(template, context)
+    return _pdfs([(html, "signature-space")], cached=False, identifier=identifier)[0]
+
+
 def render_pdfs(
     report: Report,
     kinds: tuple[str, ...] = ("report", "appendix"),

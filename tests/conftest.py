@@ -194,6 +194,18 @@ def city_admin(demo):
 
 
 @pytest.fixture
+def city_leader(demo):
+    """Hải Phòng's Giám đốc Sở Nội vụ: signs the department's report of the appraisal."""
+    return demo.user("giamdocso")
+
+
+@pytest.fixture
+def city_deputy(demo):
+    """Hải Phòng's Phó Chủ tịch: signs the recognition decision for the People's Committee."""
+    return demo.user("lanhdaotp")
+
+
+@pytest.fixture
 def other_city_appraiser(demo):
     """An appraiser of another city: nothing of Hải Phòng's exists for them."""
     return city_user_create(

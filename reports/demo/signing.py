@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from assessments.models import Commune, Membership
+from assessments.models import City, CityMembership, Commune, Membership
 from reports.demo.pki import make_test_pki, seal_png, signature_png
 from reports.models import SigningKey, TrustAnchor
 from reports.services.signing_keys import signing_key_add_pkcs12
@@ -69,3 +69,66 @@ def demo_signing_setup(*, commune: Commune) -> list[SigningKey]:
             chain_pem=pki.root_pem.decode(),
         ),
     ]
+
+
+@transaction.atomic
+def demo_city_signing_setup(*, city: City) -> list[SigningKey]:
+    """Test certificates for a demo city: each of its leaders (city_leader), and its two
+    issuing bodies (the department and the People's Committee). Every name says THỬ NGHIỆM."""
+    if SigningKey.objects.filter(city=city).exists():
+        return list(SigningKey.objects.filter(city=city))
+    committee = f"Ủy ban nhân dân {city.kind_name} {city.name}"
+    department = f"{city.department} {city.kind_name} {city.name}"
+    leaders = CityMembership.objects.filter(
+        city=city, role=CityMembership.Role.LEADER
+    ).select_related("user")
+    keys = []
+    for organisation in (department, committee):
+        pki = make_test_pki(
+            signer_name=f"{organisation} (THỬ NGHIỆM)",
+            organisation=f"{organisation} (THỬ NGHIỆM)",
+            passphrase_signer=DEMO_PASSPHRASE.encode(),
+            passphrase_org=DEMO_PASSPHRASE.encode(),
+        )
+        TrustAnchor.objects.get_or_create(
+            label=f"CA THỬ NGHIỆM của {organisation}",
+            defaults={"certificate_pem": pki.root_pem.decode(), "is_test": True},
+        )
+        keys.append(
+            signing_key_add_pkcs12(
+                city=city,
+                owner=None,
+                label=f"Chữ ký số thử nghiệm – {organisation}",
+                pkcs12=pki.org_p12,
+                passphrase=DEMO_PASSPHRASE,
+                appearance_png=seal_png(organisation),
+                is_test=True,
+                chain_pem=pki.root_pem.decode(),
+            )
+        )
+    for leader in leaders:
+        name = leader.user.get_full_name()
+        pki = make_test_pki(
+            signer_name=f"{name} (THỬ NGHIỆM)",
+            organisation=f"{committee} (THỬ NGHIỆM)",
+            passphrase_signer=DEMO_PASSPHRASE.encode(),
+            passphrase_org=DEMO_PASSPHRASE.encode(),
+            signer_title=leader.title or "Lãnh đạo",
+        )
+        TrustAnchor.objects.get_or_create(
+            label=f"CA THỬ NGHIỆM của {name}",
+            defaults={"certificate_pem": pki.root_pem.decode(), "is_test": True},
+        )
+        keys.append(
+            signing_key_add_pkcs12(
+                city=city,
+                owner=leader.user,
+                label=f"Chữ ký số thử nghiệm – {name}",
+                pkcs12=pki.signer_p12,
+                passphrase=DEMO_PASSPHRASE,
+                appearance_png=signature_png(name),
+                is_test=True,
+                chain_pem=pki.root_pem.decode(),
+            )
+        )
+    return keys

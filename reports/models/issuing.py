@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Commune
+from assessments.models import City, Commune
 from guards.storage import get_document_storage
 from reports.models.drafting import Report
 
@@ -16,13 +16,33 @@ def issued_name(instance: "IssuedFile", filename: str) -> str:
     return f"issued/{instance.report_id}/{uuid.uuid4().hex}"
 
 
+ONE_ISSUER = models.Q(commune__isnull=False, city__isnull=True, book="") | models.Q(
+    commune__isnull=True, city__isnull=False
+)
+
+
 class NumberSequence(models.Model):
-    """The commune's register of outgoing documents (sổ đăng ký văn bản đi) for one year:
-    numbers start at 01 on 1 January and are never reused."""
+    """A register of outgoing documents (sổ đăng ký văn bản đi) for one year: the commune's
+    one, or one of the city's (`book`: the issuing body, e.g. its Department of Home Affairs
+    or its People's Committee). Numbers start at 01 on 1 January and are never reused."""
 
     commune = models.ForeignKey(
-        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="+"
+        Commune,
+        verbose_name=_("xã"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    city = models.ForeignKey(
+        City,
+        verbose_name=_("thành phố"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    book = models.CharField(_("cơ quan ban hành"), max_length=20, blank=True, default="")
     year = models.PositiveIntegerField(_("năm"))
     last_number = models.PositiveIntegerField(_("số cuối đã cấp"), default=0)
 
@@ -31,23 +51,50 @@ class NumberSequence(models.Model):
         verbose_name_plural = _("sổ đăng ký văn bản đi")
         constraints = [
             models.UniqueConstraint(fields=["commune", "year"], name="one_register_per_year"),
+            models.UniqueConstraint(
+                fields=["city", "book", "year"],
+                condition=models.Q(city__isnull=False),
+                name="one_city_register_per_body_year",
+            ),
+            models.CheckConstraint(condition=ONE_ISSUER, name="register_of_commune_or_city"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.commune} {self.year}: {self.last_number}"
+        owner = self.commune or f"{self.city} ({self.book})"
+        return f"{owner} {self.year}: {self.last_number}"
 
 
 class RegisteredNumber(models.Model):
-    """A number given out: unique per commune and year, whatever happens to the document."""
+    """A number given out: unique per register and year, whatever happens to the document.
+    A commune's number belongs to its report; a city's to the city's document (appraisal)."""
 
     commune = models.ForeignKey(
-        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="+"
+        Commune,
+        verbose_name=_("xã"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    city = models.ForeignKey(
+        City,
+        verbose_name=_("thành phố"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    book = models.CharField(_("cơ quan ban hành"), max_length=20, blank=True, default="")
     year = models.PositiveIntegerField(_("năm"))
     number = models.PositiveIntegerField(_("số"))
     symbol = models.CharField(_("ký hiệu"), max_length=50)
     report = models.OneToOneField(
-        Report, verbose_name=_("báo cáo"), on_delete=models.PROTECT, related_name="registration"
+        Report,
+        verbose_name=_("báo cáo"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration",
     )
     at = models.DateTimeField(_("lúc cấp"), auto_now_add=True)
 
@@ -57,6 +104,16 @@ class RegisteredNumber(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["commune", "year", "number"], name="number_unique_per_commune_year"
+            ),
+            models.UniqueConstraint(
+                fields=["city", "book", "year", "number"],
+                condition=models.Q(city__isnull=False),
+                name="number_unique_per_city_body_year",
+            ),
+            models.CheckConstraint(
+                condition=ONE_ISSUER
+                & (models.Q(commune__isnull=True) | models.Q(report__isnull=False)),
+                name="registered_number_of_commune_or_city",
             ),
         ]
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Commune
+from assessments.models import City, Commune
 from guards.storage import get_document_storage
 from reports.models.drafting import Report
 from reports.models.issuing import IssuedFile
@@ -30,7 +30,21 @@ class SigningKey(models.Model):
         CSC = "csc", _("Dịch vụ ký số từ xa (CSC)")
 
     commune = models.ForeignKey(
-        Commune, verbose_name=_("xã"), on_delete=models.PROTECT, related_name="signing_keys"
+        Commune,
+        verbose_name=_("xã"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_keys",
+    )
+    city = models.ForeignKey(
+        City,
+        verbose_name=_("thành phố"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_keys",
+        help_text=_("Khóa của người ký hoặc cơ quan cấp thành phố (để trống xã)."),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,7 +106,14 @@ class SigningKey(models.Model):
     class Meta:
         verbose_name = _("khóa ký số")
         verbose_name_plural = _("khóa ký số")
-        ordering = ["commune", "owner", "label"]
+        ordering = ["commune", "city", "owner", "label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(commune__isnull=False, city__isnull=True)
+                | models.Q(commune__isnull=True, city__isnull=False),
+                name="signing_key_of_commune_or_city",
+            ),
+        ]
 
     def __str__(self) -> str:
         prefix = "[THỬ NGHIỆM] " if self.is_test else ""

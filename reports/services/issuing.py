@@ -30,7 +30,7 @@ from assessments.access import (
     require_unfreeze,
     signer_refusal,
 )
-from assessments.models import Assessment, AssessmentEvent, Score
+from assessments.models import Assessment, AssessmentEvent, City, Commune, Score
 from audit.services import Action, audit_record
 from evidence.selectors import evidence_snapshot
 from guards.storage import StoredFiles, removed_on_error
@@ -61,16 +61,22 @@ def unapproved_codes(report: Report) -> list[str]:
     )
 
 
-def _next_number(report: Report, year: int) -> int:
-    """The next number of the commune's register, under a row lock: two secretaries issuing
-    at once get two numbers, never the same one."""
-    commune = report.assessment.commune
+def register_next_number(
+    *, year: int, commune: Commune | None = None, city: City | None = None, book: str = ""
+) -> int:
+    """The next number of a register (the commune's, or the city's for `book`, its issuing
+    body), under a row lock: two secretaries issuing at once get two numbers, never the
+    same one. Called inside the issuing transaction, so a failed issue gives its number
+    back."""
+    owner = (
+        {"commune": commune, "book": ""} if commune is not None else {"city": city, "book": book}
+    )
     try:
         with transaction.atomic():
-            NumberSequence.objects.get_or_create(commune=commune, year=year)
+            NumberSequence.objects.get_or_create(year=year, **owner)
     except IntegrityError:
         pass  # created meanwhile by another transaction; it is there now
-    sequence = NumberSequence.objects.select_for_update().get(commune=commune, year=year)
+    sequence = NumberSequence.objects.select_for_update().get(year=year, **owner)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return sequence.last_number
@@ -144,7 +150,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
         assessment = _assessment_to_freeze(report)
         ensure_report_true(report)
         today = timezone.localdate()
-        number = _next_number(report, today.year)
+        number = register_next_number(year=today.year, commune=report.assessment.commune)
         report.number = number
         report.issue_date = today
         report.status = Report.Status.ISSUED

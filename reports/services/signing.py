@@ -101,7 +101,7 @@ def _record_signature(
     )
 
 
-def _sign(data: bytes, **kwargs: Any) -> tuple[bytes, CertificateInfo, datetime]:
+def pdf_sign(data: bytes, **kwargs: Any) -> tuple[bytes, CertificateInfo, datetime]:
     try:
         return sign_pdf(data, timestamp_url=_timestamp_url(), **kwargs)
     except WrongSecret as error:
@@ -110,7 +110,7 @@ def _sign(data: bytes, **kwargs: Any) -> tuple[bytes, CertificateInfo, datetime]
         raise ValidationError(str(error)) from None
 
 
-def _image(key: SigningKey) -> bytes | None:
+def key_image(key: SigningKey) -> bytes | None:
     if not key.appearance:
         return None
     with key.appearance.open("rb") as handle:
@@ -162,14 +162,14 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User
         unsigned = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.UNSIGNED)
         place = unsigned.meta["signature_box"]
         box = signer_box(place["box"])
-        signed, info, signed_at = _sign(
+        signed, info, signed_at = pdf_sign(
             unsigned.read(),
             material=key_material(key, secret),
             field_name="ChuKyNguoiKy",
             appearance=Appearance(
                 page=place["page"],
                 box=box,
-                image_png=_image(key),
+                image_png=key_image(key),
                 text=None if key.appearance else report.signer_name,
             ),
             reason=f"Ký ban hành {report.number_text}",
@@ -258,14 +258,14 @@ def report_sign_organisation(
         person = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
         material = key_material(key, secret)
         place = person.meta["signature_box"]
-        signed, info, signed_at = _sign(
+        signed, info, signed_at = pdf_sign(
             person.read(),
             material=material,
             field_name="ChuKyCoQuan",
             appearance=Appearance(
                 page=place["page"],
                 box=seal_box(tuple(person.meta["signer_box"])),
-                image_png=_image(key),
+                image_png=key_image(key),
                 text=None if key.appearance else report.assessment.commune.committee_name,
             ),
             reason=f"Ký số của cơ quan, ban hành {report.number_text}",
@@ -286,7 +286,7 @@ def report_sign_organisation(
         appendix = report.files.get(kind=IssuedFile.Kind.APPENDIX, stage=IssuedFile.Stage.UNSIGNED)
         now = timezone.localtime()
         stamp = f"{report.number_text}\n{now.isoformat(timespec='seconds')}"
-        signed_appendix, info_a, signed_at_a = _sign(
+        signed_appendix, info_a, signed_at_a = pdf_sign(
             appendix.read(),
             material=material,
             field_name="ChuKyCoQuanPhuLuc",

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from assessments.models import Commune
+from assessments.models import City, Commune
 from reports.models import SigningKey
 from reports.services.remote_signing import remote_signer
 from reports.signing import KeyMaterial, SigningError, certificate_info, inspect_key
@@ -16,7 +16,8 @@ from reports.signing import KeyMaterial, SigningError, certificate_info, inspect
 @transaction.atomic
 def signing_key_add_pkcs12(
     *,
-    commune: Commune,
+    commune: Commune | None = None,
+    city: City | None = None,
     owner: User | None,
     label: str,
     pkcs12: bytes,
@@ -34,6 +35,7 @@ def signing_key_add_pkcs12(
         raise ValidationError(str(error)) from None
     key = SigningKey(
         commune=commune,
+        city=city,
         owner=owner,
         label=label,
         kind=SigningKey.Kind.PKCS12,

@@ -69,7 +69,7 @@ def allows_style_nonce(view: View) -> View:
     return csp_update(STYLE_NONCE)(csp_update(STYLE_NONCE, REPORT_ONLY=True)(view))
 
 
-def _preview(request: PageRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def document_preview(request: PageRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     # str(): the nonce is lazy and only reaches the header once read.
     return HttpResponse(
         render_to_string(template, {**context, "csp_nonce": str(request.csp_nonce)})
@@ -296,7 +296,7 @@ def section_history(
 def report_preview(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
     """The report as the same HTML that becomes the PDF."""
     report = _get_report(request.user, pk, report_pk)
-    return _preview(
+    return document_preview(
         request, "reports/report_document.html", documents.report_context(report, for_pdf=False)
     )
 
@@ -329,7 +329,7 @@ def report_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRe
 @allows_style_nonce
 def appendix_preview(request: PageRequest, pk: int, report_pk: int) -> HttpResponse:
     report = _get_report(request.user, pk, report_pk)
-    return _preview(
+    return document_preview(
         request,
         "reports/appendix_document.html",
         documents.appendix_context(report, for_pdf=False),
