@@ -18,7 +18,6 @@ from audit.models import AuditEntry
 from reports.demo.signing import DEMO_PASSPHRASE, demo_city_signing_setup
 from reports.models import NumberSequence, RegisteredNumber, SigningKey, TrustAnchor
 from reports.signing import validate_pdf
-from tests.appraisal.test_documents import concluded  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def _checks(data: bytes):
 
 def test_issuing_gives_each_body_its_own_register(
     concluded, city_keys, city_admin, city_leader, city_deputy
-):  # noqa: F811
+):
     round_ = concluded.round
     summary = services.city_document_issue(
         round_=round_, kind=Kind.SUMMARY, signer=city_leader, authority="head", by=city_admin
@@ -84,7 +83,7 @@ def test_issuing_gives_each_body_its_own_register(
     assert AuditEntry.objects.filter(action="city_document_issue").count() == 2
 
 
-def test_a_refused_issue_keeps_no_number(concluded, city_keys, city_admin, city_leader, appraiser):  # noqa: F811
+def test_a_refused_issue_keeps_no_number(concluded, city_keys, city_admin, city_leader, appraiser):
     round_ = concluded.round
     with pytest.raises(ValidationError) as refused:
         services.city_document_issue(
@@ -109,7 +108,7 @@ def test_signer_then_body_sign_and_the_decision_recognises(
     city_keys,
     city_admin,
     city_deputy,
-    city_leader,  # noqa: F811
+    city_leader,
 ):
     decision = services.city_document_issue(
         round_=concluded.round,
@@ -166,7 +165,7 @@ def test_signer_then_body_sign_and_the_decision_recognises(
     ]
 
 
-def test_a_wrong_passphrase_signs_nothing(concluded, city_keys, city_admin, city_leader):  # noqa: F811
+def test_a_wrong_passphrase_signs_nothing(concluded, city_keys, city_admin, city_leader):
     summary = services.city_document_issue(
         round_=concluded.round,
         kind=Kind.SUMMARY,
@@ -193,7 +192,7 @@ def test_the_page_offers_each_person_their_step(
     city_admin,
     city_leader,
     appraiser,
-    django_assert_max_num_queries,  # noqa: F811
+    django_assert_max_num_queries,
 ):
     round_ = concluded.round
     url = reverse("city_documents:round", args=[round_.city_id, round_.pk])
@@ -239,7 +238,7 @@ def test_the_page_offers_each_person_their_step(
     assert len(_checks(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content)) == 1
 
 
-def test_another_citys_people_find_nothing(client, concluded, other_city_appraiser):  # noqa: F811
+def test_another_citys_people_find_nothing(client, concluded, other_city_appraiser):
     round_ = concluded.round
     client.force_login(other_city_appraiser)
     page = client.get(reverse("city_documents:round", args=[round_.city_id, round_.pk]))

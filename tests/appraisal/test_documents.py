@@ -4,18 +4,13 @@ council's results per level, the ranking; read back from the PDFs."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from appraisal import documents
-from appraisal.models import CouncilItem, CouncilSession, Round, Submission
-from appraisal.standing import refresh
-from assessments.models import Score
-from reports.models import Report
+from appraisal.models import CouncilItem
 
 pytestmark = pytest.mark.django_db
 
@@ -24,57 +19,6 @@ def _pdf_text(data: bytes) -> str:
     return " ".join(
         " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages
     )
-
-
-@pytest.fixture
-def concluded(demo_scored, secretary, appraiser, council_chair):
-    """Nghi Dương's dossier appraised at its leaders' points and recommended by the council."""
-    assessment = demo_scored.assessment
-    round_ = Round.objects.create(
-        city=assessment.commune.city,
-        criteria_set=assessment.criteria_set,
-        year=assessment.year,
-        period=assessment.period,
-        submission_deadline=timezone.localdate() + timedelta(days=3),
-    )
-    report = Report.objects.create(
-        assessment=assessment,
-        kind=Report.Kind.SIX_MONTH,
-        status=Report.Status.ISSUED,
-        summary="Kết quả thực hiện",
-        created_by=secretary,
-    )
-    submission = Submission.objects.create(
-        round=round_,
-        assessment=assessment,
-        report=report,
-        stage=Submission.Stage.CONCLUDED,
-        submitted_by=secretary,
-        submitted_at=timezone.now(),
-    )
-    now = timezone.now()
-    for score in Score.objects.filter(assessment=assessment):
-        score.appraised_points = score.leader_points
-        score.appraised_by, score.appraised_at = appraiser, now
-        score.save()
-    refresh(submission)
-    assert submission.appraised_total is not None and submission.level_reached is not None
-    session = CouncilSession.objects.create(
-        round=round_,
-        title="Phiên họp thứ nhất",
-        held_on=timezone.localdate(),
-        chair=council_chair,
-        created_by=council_chair,
-    )
-    session.items.create(
-        submission=submission,
-        result=CouncilItem.Result.RECOGNISED,
-        level=submission.level_reached,
-        total=submission.appraised_total,
-        votes_for=3,
-        decided_at=now,
-    )
-    return submission
 
 
 def test_the_decision_recognises_the_councils_communes(concluded):
