@@ -22,11 +22,18 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from appraisal.models import CouncilSession, ExplanationRequest, Round, Submission
+from appraisal.models import (
+    CityDocument,
+    CityDocumentFile,
+    CouncilSession,
+    ExplanationRequest,
+    Round,
+    Submission,
+)
 from criteria.models import Adjustment
 from evidence.services import evidence_upload
 from notifications.services import notify
-from reports.models import RemoteSigning, SigningKey
+from reports.models import RegisteredNumber, RemoteSigning, SigningKey
 from tests.evidence.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -317,6 +324,14 @@ EXPECTED = {
     # The city's draft documents (report of the appraisal, recognition decision)
     "city_documents:preview": CITY,
     "city_documents:pdf": CITY,
+    # Issued through the portal: the city's office (its administrators) issues and seals;
+    # only the leader named as the signer signs (nobody among the personas: a signature is
+    # personal, an administrator does not sign for them).
+    "city_documents:round": CITY,
+    "city_documents:issue": C_CITY_ADMIN,
+    "city_documents:seal": C_CITY_ADMIN,
+    "city_documents:sign": {**_rule(outsider=DENIED, city=DENIED), "other_city": MISSING},
+    "city_documents:issued_pdf": CITY,
 }
 # The Django admin's own pages are covered by one check (test_the_admin_is_for_administrators).
 ADMIN_NAMESPACE = "admin:"
@@ -518,6 +533,26 @@ def _city_objects(demo, issued, own_criterion, secretary) -> dict:
     )
     session.members.set([demo.user(name) for name in ("chutichhd", "hoidong1", "hoidong2")])
     council_item = session.items.create(submission=submission)
+    # The round's recognition decision, issued (its number and frozen file as rows), waiting
+    # for its signer (giamdocso, a leader of the city, not a persona here).
+    registration = RegisteredNumber.objects.create(
+        city=round_.city, book="UBND", year=round_.year, number=1, symbol="QĐ-UBND"
+    )
+    document = CityDocument.objects.create(
+        round=round_,
+        kind=CityDocument.Kind.DECISION,
+        registration=registration,
+        number_text="01/QĐ-UBND",
+        issue_date=timezone.localdate(),
+        signer=demo.user("giamdocso"),
+        signer_name="Ngô Thị Lan",
+        issued_by=demo.user("quantritp"),
+    )
+    frozen = CityDocumentFile(
+        document=document, stage="unsigned", sha256="0" * 64, size=8, created_by=document.issued_by
+    )
+    frozen.file.save("unsigned.pdf", ContentFile(b"%PDF-1.4"), save=False)
+    frozen.save()
     return {
         "round_pk": round_.pk,
         "submission_pk": submission.pk,
