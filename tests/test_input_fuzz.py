@@ -39,6 +39,7 @@ from django.contrib import messages
 from django.contrib.admin import site as admin_site
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.template import Context
@@ -58,7 +59,10 @@ from accounts.services import (
 )
 from administration.views.system import PREVIEW_KEY as IMPORT_PREVIEW_KEY
 from appraisal import standing
+from appraisal.documents import DECISION_TEMPLATE, decided_submissions, decision_context
 from appraisal.models import (
+    CityDocument,
+    CityDocumentFile,
     CouncilItem,
     CouncilSession,
     ExplanationItem,
@@ -79,10 +83,19 @@ from notifications.models import Notification
 from notifications.services import notify
 from reports.demo.pki import make_test_pki
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
-from reports.models import ImplementingDocument, RemoteSigning, Report, ReportTask, SigningKey
+from reports.documents import render_signable_pdf
+from reports.models import (
+    ImplementingDocument,
+    RegisteredNumber,
+    RemoteSigning,
+    Report,
+    ReportTask,
+    SigningKey,
+)
 from reports.services import report_create
 from reports.services.issuing import assessment_reopen, report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
+from reports.services.signing_keys import signing_key_add_pkcs12
 from tests.accounts.helpers import totp_code
 from tests.administration.system_sheets import sheet_upload
 from tests.conftest import DEMO_PASSWORD
@@ -1007,6 +1020,108 @@ def _recognition_data(p, f):
     }
 
 
+# -- the city's documents issued and signed in the portal -------------------------------------
+
+
+_CITY_SIGNING: dict = {}  # made once per run: a test PKI, and a decision's PDF
+
+
+def _city_pki():
+    if "pki" not in _CITY_SIGNING:
+        _CITY_SIGNING["pki"] = make_test_pki(
+            signer_name="Ngô Thị Lan (THỬ NGHIỆM)",
+            organisation="Ủy ban nhân dân thành phố (THỬ NGHIỆM)",
+            passphrase_signer=DEMO_PASSPHRASE.encode(),
+            passphrase_org=DEMO_PASSPHRASE.encode(),
+        )
+    return _CITY_SIGNING["pki"]
+
+
+def _city_key(p, owner=None) -> SigningKey:
+    """A signing key of the city: the leader's (`owner`) or the body's."""
+    city = p.assessment.commune.city
+    existing = SigningKey.objects.filter(city=city, owner=owner).first()
+    if existing is not None:
+        return existing
+    pki = _city_pki()
+    return signing_key_add_pkcs12(
+        city=city,
+        owner=owner,
+        label=f"Khóa thử của {owner or city}",
+        pkcs12=pki.signer_p12 if owner else pki.org_p12,
+        passphrase=DEMO_PASSPHRASE,
+        is_test=True,
+    )
+
+
+def _city_document_kwargs(p, f=None):
+    return {**_round_kwargs(p), "kind": "quyet-dinh"}
+
+
+def _with_decision_to_issue(p):
+    _with_concluded(p)
+    _city_key(p, p.users["giamdocso"])
+
+
+def _issue_data(p, f):
+    return {"quyet-dinh-signer": p.users["giamdocso"].pk, "quyet-dinh-authority": "deputy"}
+
+
+def _issued_decision(p, status: str = CityDocument.Status.ISSUED) -> CityDocument:
+    """The round's decision as rows: its number, its frozen file, `status`."""
+    _with_concluded(p)
+    round_ = _council_round(p)
+    document = CityDocument.objects.filter(round=round_, kind=CityDocument.Kind.DECISION).first()
+    if document is None:
+        registration = RegisteredNumber.objects.create(
+            city=round_.city, book="UBND", year=round_.year, number=1, symbol="QĐ-UBND"
+        )
+        document = CityDocument.objects.create(
+            round=round_,
+            kind=CityDocument.Kind.DECISION,
+            registration=registration,
+            number_text="01/QĐ-UBND",
+            issue_date=timezone.localdate(),
+            signer=p.users["giamdocso"],
+            signer_name="Ngô Thị Lan",
+            issued_by=p.users["quantritp"],
+        )
+        document.submissions.set(decided_submissions(round_))
+        if "pdf" not in _CITY_SIGNING:
+            _CITY_SIGNING["pdf"] = render_signable_pdf(
+                DECISION_TEMPLATE, decision_context(round_, document=document), identifier="fuzz"
+            )
+        rendered = _CITY_SIGNING["pdf"]
+        box = rendered.signature_box
+        signed = status != CityDocument.Status.ISSUED
+        for stage in ("unsigned", "person") if signed else ("unsigned",):
+            frozen = CityDocumentFile(
+                document=document,
+                stage=stage,
+                sha256="0" * 64,
+                size=len(rendered.data),
+                created_by=document.issued_by,
+                meta={"signature_box": box, "signer_box": box["box"]},
+            )
+            frozen.file.save(f"{stage}.pdf", ContentFile(rendered.data), save=False)
+            frozen.save()
+    CityDocument.objects.filter(pk=document.pk).update(status=status)
+    _city_key(p, p.users["giamdocso"]), _city_key(p)  # the signer's and the body's
+    return document
+
+
+def _sign_data(owner_name):
+    def data(p, f):
+        owner = p.users[owner_name] if owner_name else None
+        return {
+            "quyet-dinh-key": _city_key(p, owner).pk,
+            "quyet-dinh-secret": DEMO_PASSPHRASE,
+            "quyet-dinh-confirm": "on",
+        }
+
+    return data
+
+
 # -- the city's dashboard, ranking and exports (issue 14 D) ----------------------------------
 
 
@@ -1504,6 +1619,27 @@ PLANS = {
     "council:item_remove": Plan("chutichhd", _council_item_kwargs, setup=_with_council_session),
     "council:recognition": Plan(
         "quantritp", _round_kwargs, _recognition_data, setup=_with_concluded
+    ),
+    # The city's documents issued and signed in the portal (the office issues and seals, the
+    # leader named signs).
+    "city_documents:round": Plan("quantritp", _city_document_kwargs, setup=_with_concluded),
+    "city_documents:issue": Plan(
+        "quantritp", _city_document_kwargs, _issue_data, setup=_with_decision_to_issue
+    ),
+    "city_documents:sign": Plan(
+        "giamdocso", _city_document_kwargs, _sign_data("giamdocso"), setup=_issued_decision
+    ),
+    "city_documents:seal": Plan(
+        "quantritp",
+        _city_document_kwargs,
+        _sign_data(None),
+        setup=lambda p: _issued_decision(p, CityDocument.Status.SIGNED),
+    ),
+    "city_documents:issued_pdf": Plan(
+        "sonoivu",
+        _city_document_kwargs,
+        lambda p, f: {"buoc": "unsigned", "xem": "1"},
+        setup=_issued_decision,
     ),
 }
 
