@@ -31,7 +31,7 @@ class CityPersonForm(CleanInputMixin, forms.Form):
         max_length=300,
         help_text=_("Viết đầy đủ như trên giấy tờ, ví dụ: Trần Văn Bình."),
     )
-    email = forms.EmailField(label=_("Thư điện tử"), required=False)
+    email = forms.EmailField(label=_("Thư điện tử"), max_length=254, required=False)
     role = forms.ChoiceField(label=_("Vai trò"), choices=CityMembership.Role.choices)
     title = forms.CharField(
         label=_("Chức danh"),

@@ -26,6 +26,7 @@ from assessments.services import city_user_create, split_full_name
 from audit.services import Action, audit_record
 
 CityRole = CityMembership.Role
+NAME_PART_MAX = 150
 LAST_ADMIN = "Thành phố cần ít nhất một quản trị đang hoạt động: không {what} được người này."
 
 
@@ -67,6 +68,16 @@ def _check_role(role: str) -> None:
         raise ValidationError({"role": "Vai trò không hợp lệ."})
 
 
+def _name_problem(full_name: str) -> str:
+    """Why the account cannot hold this name ("" when it can): it is stored split at its last
+    space, each part at most 150 characters (auth.User)."""
+    if not full_name:
+        return "Hãy nhập họ và tên."
+    if any(len(part) > NAME_PART_MAX for part in split_full_name(full_name)):
+        return f"Họ và tên quá dài: mỗi phần (họ đệm, tên) tối đa {NAME_PART_MAX} ký tự."
+    return ""
+
+
 @transaction.atomic
 def city_person_create(
     *,
@@ -88,8 +99,8 @@ def city_person_create(
         problems["username"] = "Hãy nhập tên đăng nhập."
     elif get_user_model().objects.filter(username__iexact=username).exists():
         problems["username"] = f"Tên đăng nhập “{username}” đã có người dùng."
-    if not full_name:
-        problems["full_name"] = "Hãy nhập họ và tên."
+    if name_problem := _name_problem(full_name):
+        problems["full_name"] = name_problem
     if role not in CityRole.values:
         problems["role"] = "Vai trò không hợp lệ."
     if problems:
@@ -134,8 +145,8 @@ def city_person_update(
     require_manage_account(by, account)
     _check_role(role)
     full_name = " ".join(full_name.split())
-    if not full_name:
-        raise ValidationError({"full_name": "Hãy nhập họ và tên."})
+    if name_problem := _name_problem(full_name):
+        raise ValidationError({"full_name": name_problem})
     if membership.role == CityRole.CITY_ADMIN and role != CityRole.CITY_ADMIN:
         if account.pk == by.pk:
             raise ValidationError(

@@ -77,6 +77,22 @@ def test_adding_refuses_a_taken_username_an_empty_name_and_a_bad_role(demo, city
     assert (get_user_model().objects.count(), AuditEntry.objects.count()) == before
 
 
+def test_a_name_the_account_cannot_hold_is_refused(demo, city_admin, appraiser):
+    with pytest.raises(ValidationError, match="Họ và tên quá dài"):
+        city_person_create(
+            city=_city(demo), by=city_admin, username="x0", full_name="A" * 151, role="appraiser"
+        )
+    with pytest.raises(ValidationError, match="Họ và tên quá dài"):
+        city_person_update(
+            membership=appraiser.city_membership,
+            by=city_admin,
+            full_name="Trần " + "B" * 151,
+            email="",
+            role="appraiser",
+            title="",
+        )
+
+
 def test_only_the_city_admin_adds_people(demo, appraiser, council_member, leader):
     city = _city(demo)
     for who in (appraiser, council_member):
