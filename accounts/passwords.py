@@ -6,6 +6,8 @@ awkwardly; small subclasses keep the rules and own the wording.
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth import password_validation as django_rules
 from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -64,3 +66,13 @@ class NumericPasswordValidator(django_rules.NumericPasswordValidator):
 
     def get_help_text(self) -> str:
         return "Mật khẩu không chỉ gồm chữ số."
+
+
+# Temporary passwords the portal makes (an import, a city person added): shown once, never
+# stored. No letters a reader mixes up on paper (0/O, 1/l/I): the passwords are printed.
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_LENGTH = 12
+
+
+def temporary_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))

@@ -24,6 +24,7 @@ from assessments.models import Assessment, Commune, Membership, Unit
 from assessments.services import (
     assessment_create,
     membership_text,
+    split_full_name,
     unit_key,
     user_create,
 )
@@ -37,13 +38,6 @@ OTHER_COMMUNE_UNIT = "Đơn vị này không thuộc xã."
 def _person(account: User) -> str:
     name = account.get_full_name()
     return f"{name} ({account.get_username()})" if name else account.get_username()
-
-
-def split_full_name(full_name: str) -> tuple[str, str]:
-    """'Trần Văn Bình' -> ('Trần Văn', 'Bình'): stored so that get_full_name() gives the
-    name back exactly as typed (first_name + " " + last_name)."""
-    first, _, last = " ".join(full_name.split()).rpartition(" ")
-    return first, last
 
 
 def _check_unit(commune: Commune, role: str, unit: Unit | None) -> None:

@@ -3,7 +3,6 @@ import a commune's accounts from a sheet (also the commune's own administrator).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.passwords import temporary_password
 from administration.system_import import AccountRow, SheetRow, judge_rows
 from assessments.access import require_commune_admin, require_system_admin
 from assessments.models import Commune, Membership
@@ -19,10 +19,6 @@ from audit.services import Action, audit_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-# No letters a reader mixes up on paper (0/O, 1/l/I): the passwords are printed.
-PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-PASSWORD_LENGTH = 12
 
 
 def duplicate_commune_message(*, city: str, kind: str, name: str) -> str:
@@ -91,10 +87,6 @@ def commune_create_with_admin(
         by=by,
     )
     return commune
-
-
-def temporary_password() -> str:
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from assessments.access import can_read_audit, city_membership_of, is_admin, membership_of
+from assessments.access import (
+    can_read_audit,
+    city_membership_of,
+    is_admin,
+    is_city_admin,
+    membership_of,
+)
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:
@@ -15,5 +21,10 @@ def membership(request: HttpRequest) -> dict[str, Any]:
     return {
         "membership": membership,
         "city_membership": city,
-        "access": {"is_admin": is_admin(user), "may_read_audit": can_read_audit(user)},
+        "access": {
+            "is_admin": is_admin(user),
+            "may_read_audit": can_read_audit(user),
+            # The city's administrator manages the city's people ("Người dùng" in the nav).
+            "is_city_admin": city is not None and is_city_admin(user, city.city_id),
+        },
     }

@@ -74,6 +74,13 @@ def city_get_or_create(name: str) -> City:
     return City.objects.get_or_create(name=" ".join(name.split()))[0]
 
 
+def split_full_name(full_name: str) -> tuple[str, str]:
+    """'Trần Văn Bình' -> ('Trần Văn', 'Bình'): stored so that get_full_name() gives the
+    name back exactly as typed (first_name + " " + last_name)."""
+    first, _, last = " ".join(full_name.split()).rpartition(" ")
+    return first, last
+
+
 @transaction.atomic
 def city_user_create(
     *,
@@ -86,7 +93,7 @@ def city_user_create(
     email: str = "",
 ) -> User:
     """An account of the city's side (appraiser, council, city administrator)."""
-    first, _space, last = " ".join(full_name.split()).rpartition(" ")
+    first, last = split_full_name(full_name)
     user = User.objects.create_user(
         username=username, password=password, first_name=first, last_name=last, email=email
     )

@@ -321,6 +321,15 @@ EXPECTED = {
     "appraisal:ranking": CITY,
     "appraisal:ranking_xlsx": CITY,
     "appraisal:results_xlsx": CITY,
+    # The city's people: the city's administrators manage them; appraisers and the council
+    # are refused (403), commune people too, another city's people find no such city (404).
+    "appraisal:people": C_CITY_ADMIN,
+    "appraisal:person_add": C_CITY_ADMIN,
+    "appraisal:person_edit": C_CITY_ADMIN,
+    "appraisal:person_active": C_CITY_ADMIN,
+    "appraisal:person_password": C_CITY_ADMIN,
+    "appraisal:person_two_factor": C_CITY_ADMIN,
+    "appraisal:person_unlock": C_CITY_ADMIN,
     # The city's draft documents (report of the appraisal, recognition decision)
     "city_documents:preview": CITY,
     "city_documents:pdf": CITY,
@@ -560,6 +569,7 @@ def _city_objects(demo, issued, own_criterion, secretary) -> dict:
         "item_pk": item.pk,
         "session_pk": session.pk,
         "council_item_pk": council_item.pk,
+        "person_pk": demo.user("hoidong1").pk,  # a person of the city (appraisal:person_*)
     }
 
 
@@ -613,6 +623,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
                 "item_pk",
                 "session_pk",
                 "council_item_pk",
+                "person_pk",
             )
         },
     }

@@ -890,6 +890,31 @@ def _city(p, f=None):
     return {"city": p.assessment.commune.city_id}
 
 
+# The city's people (managed by quantritp): the person acted on is sonoivu2 (no plan of its
+# own uses it), who has an authenticator app.
+CITY_PERSON = "sonoivu2"
+
+
+def _city_person(p, f):
+    return {**_city(p), "person_pk": p.users[CITY_PERSON].pk}
+
+
+def _city_person_has_app(p):
+    user = p.users[CITY_PERSON]
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
+
+
+def _city_person_data(p, f):
+    return {
+        "username": "thanhphomoi",
+        "full_name": "Đỗ Thị Mới",
+        "email": "tpmoi@example.vn",
+        "role": "appraiser",
+        "title": "Chuyên viên Sở Nội vụ",
+    }
+
+
 def _council_round(p) -> Round:
     assessment = p.assessment
     return Round.objects.get_or_create(
@@ -1641,6 +1666,16 @@ PLANS = {
         lambda p, f: {"buoc": "unsigned", "xem": "1"},
         setup=_issued_decision,
     ),
+    # The city's people, managed by the city's administrator.
+    "appraisal:people": Plan("quantritp", _city),
+    "appraisal:person_add": Plan("quantritp", _city, _city_person_data),
+    "appraisal:person_edit": Plan(
+        "quantritp", _city_person, _city_person_data, setup=_city_person_has_app
+    ),
+    "appraisal:person_active": Plan("quantritp", _city_person, lambda p, f: {"active": "0"}),
+    "appraisal:person_password": Plan("quantritp", _city_person),
+    "appraisal:person_two_factor": Plan("quantritp", _city_person, setup=_city_person_has_app),
+    "appraisal:person_unlock": Plan("quantritp", _city_person),
 }
 
 

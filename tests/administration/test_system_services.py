@@ -7,12 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.passwords import PASSWORD_LENGTH
 from administration.system_import import read_accounts_xlsx
-from administration.system_services import (
-    PASSWORD_LENGTH,
-    accounts_import,
-    commune_create_with_admin,
-)
+from administration.system_services import accounts_import, commune_create_with_admin
 from assessments.access import administered_commune_id, is_commune_admin
 from assessments.models import Commune, Membership
 from audit.models import AuditEntry

@@ -39,7 +39,8 @@ OVERFLOWING = """() => [...document.querySelectorAll("body *")]
     + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 LEAF = "2.2.e"  # led by vhxh's unit in the demo, scored and with a shortfall
 WAITING = ("2.1.c", "2.1.e", "4.2.c")  # sent back to the leader, so the queue has rows
-CITY_ROLES = ("sonoivu", "chutichhd")  # an appraiser, the council's chair (issue 14)
+# An appraiser, the council's chair (issue 14), the city's administrator (its people).
+CITY_ROLES = ("sonoivu", "chutichhd", "quantritp")
 ROLES = ("lanhdao", "chutich", "vanthu", "vhxh", "admin", *CITY_ROLES)
 REVIEWERS = {"lanhdao", "chutich", "vanthu", "admin"}  # the dashboard and the reports
 LEADERS = {"lanhdao", "chutich", "admin"}  # the queue, deadlines, the trail
@@ -147,6 +148,13 @@ def city_pages_of(username: str, demo) -> list[tuple[str, str]]:
                 "council-session-new",
                 reverse("council:session_add", args=[city, meeting.round_id]),
             ),
+        ]
+    if username == "quantritp":
+        person = demo.user("sonoivu").pk
+        pages += [
+            ("city-people", reverse("appraisal:people", args=[city])),
+            ("city-person-add", reverse("appraisal:person_add", args=[city])),
+            ("city-person-edit", reverse("appraisal:person_edit", args=[city, person])),
         ]
     return pages
 
