@@ -53,6 +53,7 @@ class CitySignForm(CleanInputMixin, forms.Form):
     key = forms.ModelChoiceField(
         label=_("Khóa ký số"),
         queryset=SigningKey.objects.none(),
+        empty_label=None,
         error_messages={"invalid_choice": _("Khóa ký số này không dùng được ở bước này.")},
     )
     secret = forms.CharField(label=_("Mật khẩu / mã PIN"), strip=False, required=False)

@@ -77,7 +77,7 @@ def demo_city_signing_setup(*, city: City) -> list[SigningKey]:
     issuing bodies (the department and the People's Committee). Every name says THỬ NGHIỆM."""
     if SigningKey.objects.filter(city=city).exists():
         return list(SigningKey.objects.filter(city=city))
-    committee = f"Ủy ban nhân dân {city.kind_name} {city.name}"
+    committee = city.committee_name
     department = f"{city.department} {city.kind_name} {city.name}"
     leaders = CityMembership.objects.filter(
         city=city, role=CityMembership.Role.LEADER

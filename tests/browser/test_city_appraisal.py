@@ -2,7 +2,8 @@
 appraiser agrees with a sub-criterion and asks the commune to explain another; the commune's
 leader answers with a new evidence file; the appraiser scores it with a reason and the dossier
 is fully appraised; two council members vote it through; the ranking shows it first in its
-block. Screenshots go to the test's tmp dir, and to $SHOTS_DIR when set."""
+block; the city's office issues the recognition decision, the Phó Chủ tịch signs it on a
+phone, the office seals it and the dossier is recognised. Screenshots go to the test's tmp dir, and to $SHOTS_DIR when set."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from playwright.sync_api import expect
 
 from appraisal.appraise_services import appraisal_score_save
 from appraisal.council_services import session_open
-from appraisal.models import ExplanationRequest, Round, Submission
+from appraisal.models import CityDocument, ExplanationRequest, Round, Submission
 from appraisal.submission_services import submission_send
 from assessments.models import Score
-from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
+from reports.demo.signing import DEMO_PASSPHRASE, demo_city_signing_setup, demo_signing_setup
 from reports.services import report_create
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
@@ -175,3 +176,54 @@ def test_from_the_dossier_to_the_ranking(
     assert Decimal(submission.appraised_total) != Decimal(submission.self_total)
     for directory in shots:
         page.screenshot(path=directory / "ranking-1366.png", full_page=True)
+
+    # The city's office issues the recognition decision, to be signed by the Phó Chủ tịch.
+    demo_city_signing_setup(city=submission.round.city)
+    documents = base + reverse("city_documents:round", args=[city, submission.round_id])
+    page.context.clear_cookies()
+    log_in(page, base, "quantritp", DEMO_PASSWORD)
+    page.goto(documents)
+    decision = page.get_by_test_id("city-document-quyet-dinh")
+    decision.get_by_label("Người ký").select_option(
+        label="Trịnh Văn Minh – Phó Chủ tịch Ủy ban nhân dân thành phố"
+    )
+    decision.get_by_label("Thẩm quyền ký").select_option("deputy")
+    decision.get_by_role("button", name="Ban hành").click()
+    expect(decision.get_by_test_id("number")).to_contain_text("01/QĐ-UBND")
+    expect(decision.get_by_test_id("sign-waiting")).to_contain_text("Chờ Trịnh Văn Minh ký số")
+
+    # The Phó Chủ tịch signs on a phone, with their own key.
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 360, "height": 800})
+    log_in(page, base, "lanhdaotp", DEMO_PASSWORD)
+    page.goto(documents)
+    decision = page.get_by_test_id("city-document-quyet-dinh")
+    form = decision.get_by_test_id("sign-person")
+    form.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
+    form.get_by_label("Tôi đã đọc văn bản và đồng ý ký").check()
+    assert page.evaluate(OVERFLOWING) == []
+    for directory in shots:
+        page.screenshot(path=directory / "decision-sign-360.png", full_page=True)
+    form.get_by_role("button", name="Ký số").click()
+    expect(decision.get_by_test_id("sign-waiting")).to_contain_text("đã ký")
+
+    # The office seals it: the decision takes effect and the dossier is recognised.
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, base, "quantritp", DEMO_PASSWORD)
+    page.goto(documents)
+    decision = page.get_by_test_id("city-document-quyet-dinh")
+    form = decision.get_by_test_id("sign-organisation")
+    form.get_by_label("Khóa ký số").select_option(
+        label="[THỬ NGHIỆM] Chữ ký số thử nghiệm – Ủy ban nhân dân thành phố Hải Phòng"
+    )
+    form.get_by_label("Mật khẩu / mã PIN").fill(DEMO_PASSPHRASE)
+    form.get_by_label("Tôi đã đọc văn bản và đồng ý ký").check()
+    form.get_by_role("button", name="Ký số của cơ quan").click()
+    expect(decision.get_by_test_id("sign-done")).to_be_visible()
+    for directory in shots:
+        page.screenshot(path=directory / "decision-sealed-1366.png", full_page=True)
+    document = CityDocument.objects.get(round=submission.round, kind=CityDocument.Kind.DECISION)
+    assert document.status == CityDocument.Status.SEALED
+    submission.refresh_from_db()
+    assert submission.stage == Submission.Stage.RECOGNISED
