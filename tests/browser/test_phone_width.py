@@ -156,6 +156,10 @@ def city_pages_of(username: str, demo) -> list[tuple[str, str]]:
             ("city-person-add", reverse("appraisal:person_add", args=[city])),
             ("city-person-edit", reverse("appraisal:person_edit", args=[city, person])),
         ]
+        if meeting is not None:  # the round's documents, with the issue forms
+            pages.append(
+                ("city-documents", reverse("city_documents:round", args=[city, meeting.round_id]))
+            )
     return pages
 
 
