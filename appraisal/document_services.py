@@ -39,15 +39,9 @@ from notifications.services import notifications_settle, notify
 from reports.documents import render_signable_pdf
 from reports.models import RegisteredNumber, SigningKey
 from reports.services.issuing import register_next_number
-from reports.services.signing import (
-    key_image,
-    key_material,
-    pdf_sign,
-    seal_box,
-    signer_box,
-)
+from reports.services.signing import key_material, sign_as_organisation, sign_as_person
 from reports.services.signing_attempts import signing_attempts_limited
-from reports.signing import Appearance, CertificateInfo
+from reports.signing import CertificateInfo
 
 Kind = CityDocument.Kind
 Stage = CityDocumentFile.Stage
@@ -241,29 +235,24 @@ def city_document_sign(
             )
         unsigned = document.files.get(stage=Stage.UNSIGNED)
         place = unsigned.meta["signature_box"]
-        box = signer_box(place["box"])
-        signed, info, signed_at = pdf_sign(
+        result = sign_as_person(
             unsigned.read(),
-            material=key_material(key, secret),
-            field_name="ChuKyNguoiKy",
-            appearance=Appearance(
-                page=place["page"],
-                box=box,
-                image_png=key_image(key),
-                text=None if key.appearance else document.signer_name,
-            ),
+            key=key,
+            secret=secret,
+            place=place,
+            name=document.signer_name,
             reason=f"Ký ban hành {document.number_text}",
             location=document.round.city.document_place,
         )
         record = _store(
             document,
             stage=Stage.PERSON,
-            data=signed,
+            data=result.data,
             by=by,
             meta={
                 "signature_box": place,
-                "signer_box": box,
-                "signature": _certificate(info, signed_at, key),
+                "signer_box": result.box,
+                "signature": _certificate(result.info, result.at, key),
             },
             stored=stored,
         )
@@ -274,8 +263,12 @@ def city_document_sign(
             user=by,
             target=document,
             target_label=str(document),
-            summary=f"Người có thẩm quyền ký số {document}: {info.common_name}",
-            details={"role": "person", "serial": str(info.serial), "sha256": record.sha256},
+            summary=f"Người có thẩm quyền ký số {document}: {result.info.common_name}",
+            details={
+                "role": "person",
+                "serial": str(result.info.serial),
+                "sha256": record.sha256,
+            },
         )
         notifications_settle(key=_notice_key(document))
     return record
@@ -295,27 +288,22 @@ def city_document_seal(
         if key.owner_id is not None or key.city_id != document.round.city_id:
             raise ValidationError("Hãy chọn khóa ký số của cơ quan (con dấu) thuộc thành phố này.")
         person = document.files.get(stage=Stage.PERSON)
-        place = person.meta["signature_box"]
-        city = document.round.city
-        signed, info, signed_at = pdf_sign(
+        result = sign_as_organisation(
             person.read(),
+            key=key,
             material=key_material(key, secret),
-            field_name="ChuKyCoQuan",
-            appearance=Appearance(
-                page=place["page"],
-                box=seal_box(tuple(person.meta["signer_box"])),
-                image_png=key_image(key),
-                text=None if key.appearance else key.label,
-            ),
+            place=person.meta["signature_box"],
+            signer=person.meta["signer_box"],
+            name=key.label,
             reason=f"Ký số của cơ quan, ban hành {document.number_text}",
-            location=city.document_place,
+            location=document.round.city.document_place,
         )
         record = _store(
             document,
             stage=Stage.ORGANISATION,
-            data=signed,
+            data=result.data,
             by=by,
-            meta={**person.meta, "seal": _certificate(info, signed_at, key)},
+            meta={**person.meta, "seal": _certificate(result.info, result.at, key)},
             stored=stored,
         )
         document.status = CityDocument.Status.SEALED
@@ -325,8 +313,12 @@ def city_document_seal(
             user=by,
             target=document,
             target_label=str(document),
-            summary=f"Cơ quan ký số {document}: {info.common_name}",
-            details={"role": "organisation", "serial": str(info.serial), "sha256": record.sha256},
+            summary=f"Cơ quan ký số {document}: {result.info.common_name}",
+            details={
+                "role": "organisation",
+                "serial": str(result.info.serial),
+                "sha256": record.sha256,
+            },
         )
         if document.kind == Kind.DECISION:
             recognition_record(

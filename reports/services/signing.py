@@ -10,6 +10,7 @@ stored files. If a step fails after a signed file was stored, the file is remove
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -141,6 +142,66 @@ def appendix_stamp_box(page_size: tuple[float, float]) -> tuple[float, float, fl
     return (x2 - 72 * MM, y2 - 12 * MM, x2, y2)
 
 
+@dataclass(frozen=True)
+class Signed:
+    data: bytes
+    info: CertificateInfo
+    at: datetime
+    box: tuple[float, float, float, float]
+
+
+def sign_as_person(
+    data: bytes, *, key: SigningKey, secret: str, place: dict, name: str, reason: str, location: str
+) -> Signed:
+    """The signer's visible signature in the signature space `place` of an issued PDF (the
+    key's image, or `name` when it has none): a commune's report and the city's documents."""
+    box = signer_box(place["box"])
+    signed, info, signed_at = pdf_sign(
+        data,
+        material=key_material(key, secret),
+        field_name="ChuKyNguoiKy",
+        appearance=Appearance(
+            page=place["page"],
+            box=box,
+            image_png=key_image(key),
+            text=None if key.appearance else name,
+        ),
+        reason=reason,
+        location=location,
+    )
+    return Signed(signed, info, signed_at, box)
+
+
+def sign_as_organisation(
+    data: bytes,
+    *,
+    key: SigningKey,
+    material: KeyMaterial,
+    place: dict,
+    signer: list[float],
+    name: str,
+    reason: str,
+    location: str,
+) -> Signed:
+    """The organisation's seal over the left third of the signer's signature (`signer`, its
+    box), on the page of the signature space `place`."""
+    box = seal_box(tuple(signer))  # type: ignore[arg-type]
+    signed, info, signed_at = pdf_sign(
+        data,
+        material=material,
+        field_name="ChuKyCoQuan",
+        appearance=Appearance(
+            page=place["page"],
+            box=box,
+            image_png=key_image(key),
+            text=None if key.appearance else name,
+        ),
+        reason=reason,
+        location=location,
+    )
+    return Signed(signed, info, signed_at, box)
+
+
 @signing_attempts_limited
 def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User) -> IssuedFile:
     """The signer named in the signature block signs the issued report, visibly, from their
@@ -161,20 +222,16 @@ def report_sign_person(*, report: Report, key: SigningKey, secret: str, by: User
             )
         unsigned = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.UNSIGNED)
         place = unsigned.meta["signature_box"]
-        box = signer_box(place["box"])
-        signed, info, signed_at = pdf_sign(
+        result = sign_as_person(
             unsigned.read(),
-            material=key_material(key, secret),
-            field_name="ChuKyNguoiKy",
-            appearance=Appearance(
-                page=place["page"],
-                box=box,
-                image_png=key_image(key),
-                text=None if key.appearance else report.signer_name,
-            ),
+            key=key,
+            secret=secret,
+            place=place,
+            name=report.signer_name,
             reason=f"Ký ban hành {report.number_text}",
             location=report.assessment.commune.document_place,
         )
+        signed, info, signed_at, box = result.data, result.info, result.at, result.box
         return person_signature_store(
             report=report,
             key=key,
@@ -257,20 +314,17 @@ def report_sign_organisation(
             raise ValidationError("Hãy chọn khóa ký số của cơ quan (con dấu) thuộc xã này.")
         person = report.files.get(kind=IssuedFile.Kind.REPORT, stage=IssuedFile.Stage.PERSON)
         material = key_material(key, secret)
-        place = person.meta["signature_box"]
-        signed, info, signed_at = pdf_sign(
+        result = sign_as_organisation(
             person.read(),
+            key=key,
             material=material,
-            field_name="ChuKyCoQuan",
-            appearance=Appearance(
-                page=place["page"],
-                box=seal_box(tuple(person.meta["signer_box"])),
-                image_png=key_image(key),
-                text=None if key.appearance else report.assessment.commune.committee_name,
-            ),
+            place=person.meta["signature_box"],
+            signer=person.meta["signer_box"],
+            name=report.assessment.commune.committee_name,
             reason=f"Ký số của cơ quan, ban hành {report.number_text}",
             location=report.assessment.commune.document_place,
         )
+        signed, info, signed_at = result.data, result.info, result.at
         issued = issued_file_store(
             report=report,
             kind=IssuedFile.Kind.REPORT,
