@@ -31,7 +31,7 @@ from assessments.access import (
     may_be_assigned_appraiser,
     require_appraise,
 )
-from assessments.models import Score
+from assessments.models import Score, ScoreEvent
 from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, Criterion
@@ -127,6 +127,17 @@ def appraisal_score_save(
         points = final
     elif points is None:
         raise ValidationError({"points": "Chưa nhập điểm thẩm định."})
+    elif score.excluded:
+        # Left out of the commune's total and its total rebased (the "exclude" policy): the
+        # appraised total leaves it out the same way (standing.refresh), so points here would
+        # count nowhere.
+        raise ValidationError(
+            {
+                "points": f"Xã chọn “không phát sinh” cho tiêu chí {criterion.code}: tiêu chí "
+                "không tính điểm, tổng điểm được quy đổi về thang điểm. Chọn “Đồng ý với "
+                "điểm của xã”, hoặc đề nghị xã giải trình."
+            }
+        )
     if points is not None:
         try:
             if criterion.rule == RuleKind.TIERS:
@@ -158,6 +169,21 @@ def appraisal_score_save(
             "appraised_at",
             "version",
         ]
+    )
+    # The ledger keeps every city score, not only the latest: a score given again on a
+    # sub-criterion the commune has explained is a re-score after the explanation.
+    explained = ExplanationItem.objects.filter(
+        request__submission=submission,
+        request__status__in=(ExplanationRequest.Status.ANSWERED, ExplanationRequest.Status.CLOSED),
+        criterion=criterion,
+    ).exists()
+    ScoreEvent.objects.create(
+        score=score,
+        action=ScoreEvent.Action.REAPPRAISE if explained else ScoreEvent.Action.APPRAISE,
+        status=score.status,
+        points=points,
+        comment=reason,
+        user=by,
     )
     audit_record(
         action=Action.APPRAISAL_SCORE,

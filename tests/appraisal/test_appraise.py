@@ -28,9 +28,10 @@ from appraisal.models import (
     Submission,
     SubmissionEvent,
 )
-from assessments.models import Score
+from assessments.models import Score, ScoreEvent
 from assessments.selectors import assessment_results
 from criteria.models import Adjustment, Criterion
+from criteria.rules import NotArisingPolicy
 from evidence.selectors import evidence_snapshot
 from evidence.services import evidence_upload
 from reports.services import report_create
@@ -147,6 +148,114 @@ def test_first_score_moves_to_appraising_and_is_on_the_commune_ledger(
     ledger = page.content.decode()
     assert "Thiếu biên bản." in ledger
     assert appraiser.get_full_name() in ledger
+
+
+def _city_events(score) -> list[ScoreEvent]:
+    return list(
+        ScoreEvent.objects.filter(
+            score=score, action__in=(ScoreEvent.Action.APPRAISE, ScoreEvent.Action.REAPPRAISE)
+        ).order_by("at", "id")
+    )
+
+
+def _criterion_page(client, submission, score) -> str:
+    url = reverse("assessments:criterion", args=[submission.assessment_id, score.criterion_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_every_city_score_is_kept_in_the_ledger_in_order(client, submitted, appraiser, leader):
+    score = _leaf(submitted)
+    client.force_login(appraiser)
+    _post_score(client, submitted, score, points="0", reason="Thiếu biên bản kiểm tra.")
+    score.refresh_from_db()
+    _post_score(client, submitted, score, points="1", reason="Có biên bản, chưa đủ nội dung.")
+    first, second = _city_events(score)
+    assert (first.action, first.points, first.comment, first.user) == (
+        ScoreEvent.Action.APPRAISE,
+        D(0),
+        "Thiếu biên bản kiểm tra.",
+        appraiser,
+    )
+    assert (second.action, second.points, second.comment, second.user) == (
+        ScoreEvent.Action.APPRAISE,
+        D(1),
+        "Có biên bản, chưa đủ nội dung.",
+        appraiser,
+    )
+    assert first.at <= second.at
+    # The commune's leader reads both on the sub-criterion's history, newest first, with
+    # who gave them and why; the score card shows the latest.
+    client.force_login(leader)
+    page = _criterion_page(client, submitted, score)
+    history = page[page.index('data-testid="score-history"') :]
+    assert history.count('data-testid="city-event"') == 2
+    assert history.index("Có biên bản, chưa đủ nội dung.") < history.index(
+        "Thiếu biên bản kiểm tra."
+    )
+    assert "Thành phố thẩm định" in history and appraiser.get_full_name() in history
+
+
+def test_a_score_given_again_after_the_explanation_is_marked_so(
+    submitted, appraiser, leader, client
+):
+    score = _leaf(submitted)
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=D(0),
+        reason="Thiếu biên bản.",
+    )
+    request = explanation_request_create(
+        submission=submitted,
+        by=appraiser,
+        items=[Asked(score.criterion, "Bổ sung biên bản.")],
+        message="Đề nghị giải trình.",
+        deadline=timezone.localdate() + timedelta(days=5),
+    )
+    ExplanationRequest.objects.filter(pk=request.pk).update(
+        status=ExplanationRequest.Status.ANSWERED, answered_by=leader, answered_at=timezone.now()
+    )
+    score.refresh_from_db()
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=score.criterion.max_points,
+        reason="Đã bổ sung biên bản đầy đủ.",
+    )
+    assert [(e.action, e.points) for e in _city_events(score)] == [
+        (ScoreEvent.Action.APPRAISE, D(0)),
+        (ScoreEvent.Action.REAPPRAISE, score.criterion.max_points),
+    ]
+    client.force_login(leader)
+    assert "Thành phố chấm lại sau giải trình" in _criterion_page(client, submitted, score)
+
+
+def test_the_communes_staff_do_not_see_the_citys_scores(
+    client, submitted, appraiser, leader, secretary, own_staff
+):
+    """The rule book (may_see_city_scores, as may_see_submission): the commune's leaders and
+    secretary see the city's column and its entries in the history; the staff do not."""
+    score = _leaf(submitted)
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=D(0),
+        reason="Lý do riêng của thành phố.",
+    )
+    for person, sees in ((leader, True), (secretary, True), (own_staff, False)):
+        client.force_login(person)
+        page = _criterion_page(client, submitted, score)
+        assert ("Lý do riêng của thành phố." in page) is sees, person
+        assert ("Thẩm định của thành phố" in page) is sees, person
+        assert ('data-testid="city-event"' in page) is sees, person
 
 
 def test_points_above_the_maximum_are_refused(client, submitted, appraiser):
