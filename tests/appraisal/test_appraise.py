@@ -30,6 +30,7 @@ from appraisal.models import (
 )
 from assessments.models import Score, ScoreEvent
 from assessments.selectors import assessment_results
+from assessments.services import score_approve, score_propose, score_return
 from criteria.models import Adjustment, Criterion
 from criteria.rules import NotArisingPolicy
 from evidence.selectors import evidence_snapshot
@@ -426,6 +427,100 @@ def test_concluded_submission_is_not_appraised(submitted, appraiser):
             points=D(0),
             reason="x",
         )
+
+
+@pytest.fixture
+def not_arising_sent(demo_scored, secretary, leader, centre_staff) -> Submission:
+    """The dossier sent with 2.2.d "không phát sinh" under the "exclude" policy: left out of
+    the commune's total, which is rebased to the scale."""
+    assessment = demo_scored.assessment
+    Criterion.objects.filter(criteria_set=assessment.criteria_set, code="2.2.d").update(
+        not_arising=NotArisingPolicy.EXCLUDE
+    )
+    score = _score_of(assessment, "2.2.d")
+    score_return(score=score, by=leader, expected_version=score.version, comment="Không phát sinh")
+    score = _score_of(assessment, "2.2.d")
+    score = score_propose(
+        score=score,
+        by=centre_staff,
+        expected_version=score.version,
+        not_arising=True,
+        result_text="",
+        submit=True,
+    )
+    score_approve(score=score, by=leader, expected_version=score.version)
+    assert _score_of(assessment, "2.2.d").excluded
+    return _submit(assessment, secretary)
+
+
+def _score_of(assessment, code) -> Score:
+    return Score.objects.select_related("criterion").get(
+        assessment=assessment, criterion__code=code
+    )
+
+
+def test_a_not_arising_leaf_is_not_scored_by_the_city(client, not_arising_sent, appraiser):
+    score = _score(not_arising_sent, "2.2.d")
+    with pytest.raises(ValidationError) as refused:
+        appraisal_score_save(
+            submission=not_arising_sent,
+            criterion=score.criterion,
+            by=appraiser,
+            expected_version=score.version,
+            points=D(0),
+            reason="Thành phố chấm 0.",
+        )
+    assert "không phát sinh" in refused.value.message_dict["points"][0]
+    score.refresh_from_db()
+    assert score.appraised_at is None and not _city_events(score)
+    # Through the page: no points field for it, and a post anyway gets the same clear
+    # message, nothing saved.
+    client.force_login(appraiser)
+    page = client.get(reverse("appraise:submission", args=[not_arising_sent.pk])).content.decode()
+    row = page[page.index(f'id="tham-dinh-{score.criterion_id}"') :]
+    assert row.index('data-testid="not-arising"') < row.index('data-testid="accept"')
+    assert f'id="diem-{score.criterion_id}"' not in page
+    response = _post_score(client, not_arising_sent, score, points="1", reason="Chấm 1.")
+    assert any("không phát sinh" in e for e in _errors(response))
+    score.refresh_from_db()
+    assert score.appraised_at is None and score.appraised_points is None
+    # Agreeing with the commune: appraised, without points, one event in the ledger.
+    appraisal_score_save(
+        submission=not_arising_sent,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=None,
+        reason="",
+        accept=True,
+    )
+    score.refresh_from_db()
+    assert score.appraised_at is not None and score.appraised_points is None
+    assert [(e.action, e.points) for e in _city_events(score)] == [
+        (ScoreEvent.Action.APPRAISE, None)
+    ]
+
+
+def test_the_appraised_total_leaves_a_not_arising_leaf_out_as_the_communes_does(
+    not_arising_sent, appraiser
+):
+    for score in Score.objects.filter(assessment=not_arising_sent.assessment).select_related(
+        "criterion"
+    ):
+        appraisal_score_save(
+            submission=not_arising_sent,
+            criterion=score.criterion,
+            by=appraiser,
+            expected_version=score.version,
+            points=None,
+            reason="",
+            accept=True,
+        )
+    not_arising_sent.refresh_from_db()
+    results = assessment_results(not_arising_sent.assessment)
+    assert results.approved.rebased
+    assert not_arising_sent.fully_appraised
+    assert not_arising_sent.appraised_total == results.approved.final
 
 
 # -- who may ---------------------------------------------------------------------------------
