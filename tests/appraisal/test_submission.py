@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from appraisal import stages
+from appraisal import notices, stages
 from appraisal.models import (
     CityAdjustment,
     ExplanationRequest,
@@ -286,8 +286,6 @@ def test_before_it_is_sent_the_leader_is_offered_the_reopening(demo_scored, sign
 def test_the_send_is_audited_before_the_city_is_told(
     demo_scored, signed, round_, secretary, monkeypatch
 ):
-    from appraisal import notices
-
     told = []
     tell = notices.notify_submission_sent
 
@@ -420,15 +418,11 @@ def test_a_leader_answers_with_evidence_and_the_city_appraises_again(
 
 
 def test_the_answer_is_audited_before_the_city_is_told(asked, leader, monkeypatch):
-    from appraisal import notices
-
     told = []
     tell = notices.notify_explanation_answered
 
     def audited_first(request, *, late=False):
-        told.append(
-            AuditEntry.objects.filter(action=AuditEntry.Action.EXPLANATION_ANSWER).count()
-        )
+        told.append(AuditEntry.objects.filter(action=AuditEntry.Action.EXPLANATION_ANSWER).count())
         tell(request, late=late)
 
     monkeypatch.setattr(notices, "notify_explanation_answered", audited_first)
