@@ -157,6 +157,7 @@ def appraisal_score_save(
         )
     if submission.stage == Stage.SUBMITTED:
         stages.advance(submission, Stage.APPRAISING, by=by, actor="appraiser")
+    scored_before = score.appraised_at is not None
     score.appraised_points = points
     score.appraised_reason = reason
     score.appraised_by, score.appraised_at = by, timezone.now()
@@ -172,14 +173,21 @@ def appraisal_score_save(
     )
     # The ledger keeps every city score, not only the latest: a score given again on a
     # sub-criterion the commune has explained is a re-score after the explanation.
-    explained = ExplanationItem.objects.filter(
-        request__submission=submission,
-        request__status__in=(ExplanationRequest.Status.ANSWERED, ExplanationRequest.Status.CLOSED),
-        criterion=criterion,
-    ).exists()
+    explained = (
+        scored_before
+        and ExplanationItem.objects.filter(
+            request__submission=submission,
+            request__status__in=(
+                ExplanationRequest.Status.ANSWERED,
+                ExplanationRequest.Status.CLOSED,
+            ),
+            criterion=criterion,
+        ).exists()
+    )
+    event = ScoreEvent.Action.REAPPRAISE if explained else ScoreEvent.Action.APPRAISE
     ScoreEvent.objects.create(
         score=score,
-        action=ScoreEvent.Action.REAPPRAISE if explained else ScoreEvent.Action.APPRAISE,
+        action=event,
         status=score.status,
         points=points,
         comment=reason,
@@ -191,9 +199,16 @@ def appraisal_score_save(
         commune=submission.assessment.commune,
         target=score,
         target_label=f"Tiêu chí {criterion.code}",
-        summary=f"Thẩm định tiêu chí {criterion.code}: {_describe(points)} điểm"
+        summary=f"Thẩm định tiêu chí {criterion.code}"
+        + (" (chấm lại sau giải trình)" if explained else "")
+        + f": {_describe(points)} điểm"
         + (f". {reason}" if reason else ""),
-        details={"submission": submission.pk, "points": points, "version": score.version},
+        details={
+            "submission": submission.pk,
+            "points": points,
+            "version": score.version,
+            "event": event.value,
+        },
     )
     standing.refresh(submission)
     return score

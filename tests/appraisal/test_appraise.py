@@ -31,6 +31,7 @@ from appraisal.models import (
 from assessments.models import Score, ScoreEvent
 from assessments.selectors import assessment_results
 from assessments.services import score_approve, score_propose, score_return
+from audit.models import AuditEntry
 from criteria.models import Adjustment, Criterion
 from criteria.rules import NotArisingPolicy
 from evidence.selectors import evidence_snapshot
@@ -233,6 +234,8 @@ def test_a_score_given_again_after_the_explanation_is_marked_so(
         (ScoreEvent.Action.APPRAISE, D(0)),
         (ScoreEvent.Action.REAPPRAISE, score.criterion.max_points),
     ]
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.APPRAISAL_SCORE).latest("pk")
+    assert "chấm lại sau giải trình" in entry.summary
     client.force_login(leader)
     assert "Thành phố chấm lại sau giải trình" in _criterion_page(client, submitted, score)
 
