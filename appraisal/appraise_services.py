@@ -31,7 +31,7 @@ from assessments.access import (
     may_be_assigned_appraiser,
     require_appraise,
 )
-from assessments.models import Score
+from assessments.models import Score, ScoreEvent
 from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, Criterion
@@ -127,6 +127,17 @@ def appraisal_score_save(
         points = final
     elif points is None:
         raise ValidationError({"points": "Chưa nhập điểm thẩm định."})
+    elif score.excluded:
+        # Left out of the commune's total and its total rebased (the "exclude" policy): the
+        # appraised total leaves it out the same way (standing.refresh), so points here would
+        # count nowhere.
+        raise ValidationError(
+            {
+                "points": f"Xã chọn “không phát sinh” cho tiêu chí {criterion.code}: tiêu chí "
+                "không tính điểm, tổng điểm được quy đổi về thang điểm. Chọn “Đồng ý với "
+                "điểm của xã”, hoặc đề nghị xã giải trình."
+            }
+        )
     if points is not None:
         try:
             if criterion.rule == RuleKind.TIERS:
@@ -146,6 +157,7 @@ def appraisal_score_save(
         )
     if submission.stage == Stage.SUBMITTED:
         stages.advance(submission, Stage.APPRAISING, by=by, actor="appraiser")
+    scored_before = score.appraised_at is not None
     score.appraised_points = points
     score.appraised_reason = reason
     score.appraised_by, score.appraised_at = by, timezone.now()
@@ -159,15 +171,44 @@ def appraisal_score_save(
             "version",
         ]
     )
+    # The ledger keeps every city score, not only the latest: a score given again on a
+    # sub-criterion the commune has explained is a re-score after the explanation.
+    explained = (
+        scored_before
+        and ExplanationItem.objects.filter(
+            request__submission=submission,
+            request__status__in=(
+                ExplanationRequest.Status.ANSWERED,
+                ExplanationRequest.Status.CLOSED,
+            ),
+            criterion=criterion,
+        ).exists()
+    )
+    event = ScoreEvent.Action.REAPPRAISE if explained else ScoreEvent.Action.APPRAISE
+    ScoreEvent.objects.create(
+        score=score,
+        action=event,
+        status=score.status,
+        points=points,
+        comment=reason,
+        user=by,
+    )
     audit_record(
         action=Action.APPRAISAL_SCORE,
         user=by,
         commune=submission.assessment.commune,
         target=score,
         target_label=f"Tiêu chí {criterion.code}",
-        summary=f"Thẩm định tiêu chí {criterion.code}: {_describe(points)} điểm"
+        summary=f"Thẩm định tiêu chí {criterion.code}"
+        + (" (chấm lại sau giải trình)" if explained else "")
+        + f": {_describe(points)} điểm"
         + (f". {reason}" if reason else ""),
-        details={"submission": submission.pk, "points": points, "version": score.version},
+        details={
+            "submission": submission.pk,
+            "points": points,
+            "version": score.version,
+            "event": event.value,
+        },
     )
     standing.refresh(submission)
     return score

@@ -257,7 +257,6 @@ def submission_send(*, assessment: Assessment, by: User) -> Submission:
             for row in snapshot["adjustments"]
         )
         refresh(submission)
-        notices.notify_submission_sent(submission)
         audit_record(
             action=Action.SUBMISSION_SEND,
             user=by,
@@ -273,6 +272,7 @@ def submission_send(*, assessment: Assessment, by: User) -> Submission:
                 "evidence": len(snapshot["evidence"]),
             },
         )
+        notices.notify_submission_sent(submission)
     return submission
 
 
@@ -407,7 +407,6 @@ def explanation_send(*, request: ExplanationRequest, by: User) -> ExplanationReq
             SubmissionEvent.objects.create(
                 submission=current, stage=current.stage, detail=detail, user=by
             )
-        notices.notify_explanation_answered(locked, late=late)
         audit_record(
             action=Action.EXPLANATION_ANSWER,
             user=by,
@@ -420,5 +419,6 @@ def explanation_send(*, request: ExplanationRequest, by: User) -> ExplanationReq
                 "late": late,
             },
         )
+        notices.notify_explanation_answered(locked, late=late)
     request.refresh_from_db()
     return request

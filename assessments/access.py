@@ -478,6 +478,14 @@ def may_see_submission(user: User, assessment: Assessment) -> bool:
     return is_reviewer(user, assessment) or is_city_member(user, assessment.commune)
 
 
+def may_see_city_scores(user: User, assessment: Assessment) -> bool:
+    """The city's scores on the commune's pages (the city's column of a sub-criterion's
+    ledger, the city's entries in its history): whoever may see the sent dossier
+    (`may_see_submission`: the commune's leaders, secretary and administrators); not the
+    commune's staff."""
+    return may_see_submission(user, assessment)
+
+
 def require_see_submission(user: User, assessment: Assessment) -> None:
     if not may_see_submission(user, assessment):
         raise Http404("Không tìm thấy hồ sơ.")

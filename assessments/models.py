@@ -717,6 +717,10 @@ class ScoreEvent(models.Model):
         ADJUST = "adjust", _("Điều chỉnh điểm")
         REOPEN = "reopen", _("Mở lại để sửa")
         COMMENT = "comment", _("Góp ý")
+        # The city's appraisal of a sent dossier (appraisal.appraise_services): its points
+        # and reason; seen by those who may see the dossier at the city.
+        APPRAISE = "appraise", _("Thành phố thẩm định")
+        REAPPRAISE = "reappraise", _("Thành phố chấm lại sau giải trình")
 
     score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("thao tác"), max_length=10, choices=Action.choices)
@@ -733,6 +737,10 @@ class ScoreEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.score}"
+
+
+#: The city's entries in a score's history (shown only to who may see the city's scores).
+CITY_SCORE_ACTIONS = (ScoreEvent.Action.APPRAISE, ScoreEvent.Action.REAPPRAISE)
 
 
 class AdjustmentEntry(models.Model):

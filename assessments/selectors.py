@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import (
+    CITY_SCORE_ACTIONS,
     AdjustmentEntry,
     Assessment,
     Assignment,
@@ -451,13 +452,14 @@ def has_evidence(score: Score) -> bool:
 
 def returned_untouched(scores: Iterable[Score]) -> set[int]:
     """The ids of those of `scores` that were returned and not edited since: their last
-    event (comments aside: they change nothing) is the leaders' return. One query."""
+    event (comments and the city's appraisal aside: they change nothing of the commune's) is
+    the leaders' return. One query."""
     ids = [score.pk for score in scores if score.status == Score.Status.RETURNED]
     if not ids:
         return set()
     last = (
         ScoreEvent.objects.filter(score=OuterRef("pk"))
-        .exclude(action=ScoreEvent.Action.COMMENT)
+        .exclude(action__in=(ScoreEvent.Action.COMMENT, *CITY_SCORE_ACTIONS))
         .order_by("-id")
         .values("action")[:1]
     )

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from assessments.access import (
+    at_city,
     frozen_by,
     is_member,
     is_reviewer,
@@ -19,7 +20,9 @@ register = template.Library()
 def frozen_banner(context: template.Context, assessment: Any) -> dict[str, Any]:
     """Nothing unless `assessment` is frozen and the person is of its commune; the report's
     page is linked for those who may read it (reviewers), its public verification page for
-    the others. One query, on frozen assessments only."""
+    the others. Once the dossier is at the city the banner says so (when it was sent, and
+    that changes go through the city's request to explain): reopening is refused then
+    (`reopen_refusal`). Two queries, on frozen assessments only."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if assessment is None or user is None or not is_member(user, assessment):
@@ -33,4 +36,5 @@ def frozen_banner(context: template.Context, assessment: Any) -> dict[str, Any]:
         "reference": report_reference(report),
         "is_reviewer": is_reviewer(user, assessment),
         "may_reopen": may_unfreeze(user, assessment),
+        "sent_to_city": at_city(assessment),
     }

@@ -7,6 +7,7 @@ from django.utils import timezone
 from assessments.access import (
     ADMIN,
     CITY,
+    at_city,
     can_propose,
     concerns_user,
     effective_deadline,
@@ -18,6 +19,7 @@ from assessments.access import (
     may_assign,
     may_change_after_deadline,
     may_comment,
+    may_see_city_scores,
     require_leader,
     rule,
     staff_window_open,
@@ -26,7 +28,7 @@ from assessments.access import (
     visible_assessments,
 )
 from assessments.forms import AssignmentForm, CommentForm, ScoreForm
-from assessments.models import Assessment, Assignment, Membership, Score
+from assessments.models import CITY_SCORE_ACTIONS, Assessment, Assignment, Membership, Score
 from assessments.periods import home_assessment
 from assessments.selectors import assessment_results, assessment_tree, has_evidence
 from assessments.services import (
@@ -250,6 +252,11 @@ def criterion_detail(request, pk, criterion_pk):
             form = ScoreForm(
                 initial=initial, criterion=criterion, evidence_missing=evidence_missing
             )
+    # The city's scores (its column, its entries in the history): only for who may see them.
+    see_city = may_see_city_scores(request.user, assessment)
+    events = score.events.select_related("user")
+    if not see_city:
+        events = events.exclude(action__in=CITY_SCORE_ACTIONS)
     return render(
         request,
         "assessments/criterion_detail.html",
@@ -269,7 +276,12 @@ def criterion_detail(request, pk, criterion_pk):
             "queue_nav": queue_nav,
             "review_typed": review_typed,
             "review_errors": review_typed.get("fields", {}),
-            "events": score.events.select_related("user")[:100],
+            "events": events[:100],
+            "see_city": see_city,
+            # A frozen dossier at the city: changes go through the city's request to explain.
+            "sent_to_city": at_city(assessment)
+            if assessment.status == Assessment.Status.FROZEN
+            else None,
             "tiers_text": describe_tiers(parse_tiers(criterion.tiers))
             if criterion.rule == RuleKind.TIERS
             else "",

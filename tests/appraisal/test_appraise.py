@@ -28,9 +28,12 @@ from appraisal.models import (
     Submission,
     SubmissionEvent,
 )
-from assessments.models import Score
+from assessments.models import Score, ScoreEvent
 from assessments.selectors import assessment_results
+from assessments.services import score_approve, score_propose, score_return
+from audit.models import AuditEntry
 from criteria.models import Adjustment, Criterion
+from criteria.rules import NotArisingPolicy
 from evidence.selectors import evidence_snapshot
 from evidence.services import evidence_upload
 from reports.services import report_create
@@ -147,6 +150,116 @@ def test_first_score_moves_to_appraising_and_is_on_the_commune_ledger(
     ledger = page.content.decode()
     assert "Thiếu biên bản." in ledger
     assert appraiser.get_full_name() in ledger
+
+
+def _city_events(score) -> list[ScoreEvent]:
+    return list(
+        ScoreEvent.objects.filter(
+            score=score, action__in=(ScoreEvent.Action.APPRAISE, ScoreEvent.Action.REAPPRAISE)
+        ).order_by("at", "id")
+    )
+
+
+def _criterion_page(client, submission, score) -> str:
+    url = reverse("assessments:criterion", args=[submission.assessment_id, score.criterion_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_every_city_score_is_kept_in_the_ledger_in_order(client, submitted, appraiser, leader):
+    score = _leaf(submitted)
+    client.force_login(appraiser)
+    _post_score(client, submitted, score, points="0", reason="Thiếu biên bản kiểm tra.")
+    score.refresh_from_db()
+    _post_score(client, submitted, score, points="1", reason="Có biên bản, chưa đủ nội dung.")
+    first, second = _city_events(score)
+    assert (first.action, first.points, first.comment, first.user) == (
+        ScoreEvent.Action.APPRAISE,
+        D(0),
+        "Thiếu biên bản kiểm tra.",
+        appraiser,
+    )
+    assert (second.action, second.points, second.comment, second.user) == (
+        ScoreEvent.Action.APPRAISE,
+        D(1),
+        "Có biên bản, chưa đủ nội dung.",
+        appraiser,
+    )
+    assert first.at <= second.at
+    # The commune's leader reads both on the sub-criterion's history, newest first, with
+    # who gave them and why; the score card shows the latest.
+    client.force_login(leader)
+    page = _criterion_page(client, submitted, score)
+    history = page[page.index('data-testid="score-history"') :]
+    assert history.count('data-testid="city-event"') == 2
+    assert history.index("Có biên bản, chưa đủ nội dung.") < history.index(
+        "Thiếu biên bản kiểm tra."
+    )
+    assert "Thành phố thẩm định" in history and appraiser.get_full_name() in history
+
+
+def test_a_score_given_again_after_the_explanation_is_marked_so(
+    submitted, appraiser, leader, client
+):
+    score = _leaf(submitted)
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=D(0),
+        reason="Thiếu biên bản.",
+    )
+    request = explanation_request_create(
+        submission=submitted,
+        by=appraiser,
+        items=[Asked(score.criterion, "Bổ sung biên bản.")],
+        message="Đề nghị giải trình.",
+        deadline=timezone.localdate() + timedelta(days=5),
+    )
+    ExplanationRequest.objects.filter(pk=request.pk).update(
+        status=ExplanationRequest.Status.ANSWERED, answered_by=leader, answered_at=timezone.now()
+    )
+    score.refresh_from_db()
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=score.criterion.max_points,
+        reason="Đã bổ sung biên bản đầy đủ.",
+    )
+    assert [(e.action, e.points) for e in _city_events(score)] == [
+        (ScoreEvent.Action.APPRAISE, D(0)),
+        (ScoreEvent.Action.REAPPRAISE, score.criterion.max_points),
+    ]
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.APPRAISAL_SCORE).latest("pk")
+    assert "chấm lại sau giải trình" in entry.summary
+    client.force_login(leader)
+    assert "Thành phố chấm lại sau giải trình" in _criterion_page(client, submitted, score)
+
+
+def test_the_communes_staff_do_not_see_the_citys_scores(
+    client, submitted, appraiser, leader, secretary, own_staff
+):
+    """The rule book (may_see_city_scores, as may_see_submission): the commune's leaders and
+    secretary see the city's column and its entries in the history; the staff do not."""
+    score = _leaf(submitted)
+    appraisal_score_save(
+        submission=submitted,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=D(0),
+        reason="Lý do riêng của thành phố.",
+    )
+    for person, sees in ((leader, True), (secretary, True), (own_staff, False)):
+        client.force_login(person)
+        page = _criterion_page(client, submitted, score)
+        assert ("Lý do riêng của thành phố." in page) is sees, person
+        assert ("Thẩm định của thành phố" in page) is sees, person
+        assert ('data-testid="city-event"' in page) is sees, person
 
 
 def test_points_above_the_maximum_are_refused(client, submitted, appraiser):
@@ -317,6 +430,100 @@ def test_concluded_submission_is_not_appraised(submitted, appraiser):
             points=D(0),
             reason="x",
         )
+
+
+@pytest.fixture
+def not_arising_sent(demo_scored, secretary, leader, centre_staff) -> Submission:
+    """The dossier sent with 2.2.d "không phát sinh" under the "exclude" policy: left out of
+    the commune's total, which is rebased to the scale."""
+    assessment = demo_scored.assessment
+    Criterion.objects.filter(criteria_set=assessment.criteria_set, code="2.2.d").update(
+        not_arising=NotArisingPolicy.EXCLUDE
+    )
+    score = _score_of(assessment, "2.2.d")
+    score_return(score=score, by=leader, expected_version=score.version, comment="Không phát sinh")
+    score = _score_of(assessment, "2.2.d")
+    score = score_propose(
+        score=score,
+        by=centre_staff,
+        expected_version=score.version,
+        not_arising=True,
+        result_text="",
+        submit=True,
+    )
+    score_approve(score=score, by=leader, expected_version=score.version)
+    assert _score_of(assessment, "2.2.d").excluded
+    return _submit(assessment, secretary)
+
+
+def _score_of(assessment, code) -> Score:
+    return Score.objects.select_related("criterion").get(
+        assessment=assessment, criterion__code=code
+    )
+
+
+def test_a_not_arising_leaf_is_not_scored_by_the_city(client, not_arising_sent, appraiser):
+    score = _score(not_arising_sent, "2.2.d")
+    with pytest.raises(ValidationError) as refused:
+        appraisal_score_save(
+            submission=not_arising_sent,
+            criterion=score.criterion,
+            by=appraiser,
+            expected_version=score.version,
+            points=D(0),
+            reason="Thành phố chấm 0.",
+        )
+    assert "không phát sinh" in refused.value.message_dict["points"][0]
+    score.refresh_from_db()
+    assert score.appraised_at is None and not _city_events(score)
+    # Through the page: no points field for it, and a post anyway gets the same clear
+    # message, nothing saved.
+    client.force_login(appraiser)
+    page = client.get(reverse("appraise:submission", args=[not_arising_sent.pk])).content.decode()
+    row = page[page.index(f'id="tham-dinh-{score.criterion_id}"') :]
+    assert row.index('data-testid="not-arising"') < row.index('data-testid="accept"')
+    assert f'id="diem-{score.criterion_id}"' not in page
+    response = _post_score(client, not_arising_sent, score, points="1", reason="Chấm 1.")
+    assert any("không phát sinh" in e for e in _errors(response))
+    score.refresh_from_db()
+    assert score.appraised_at is None and score.appraised_points is None
+    # Agreeing with the commune: appraised, without points, one event in the ledger.
+    appraisal_score_save(
+        submission=not_arising_sent,
+        criterion=score.criterion,
+        by=appraiser,
+        expected_version=score.version,
+        points=None,
+        reason="",
+        accept=True,
+    )
+    score.refresh_from_db()
+    assert score.appraised_at is not None and score.appraised_points is None
+    assert [(e.action, e.points) for e in _city_events(score)] == [
+        (ScoreEvent.Action.APPRAISE, None)
+    ]
+
+
+def test_the_appraised_total_leaves_a_not_arising_leaf_out_as_the_communes_does(
+    not_arising_sent, appraiser
+):
+    for score in Score.objects.filter(assessment=not_arising_sent.assessment).select_related(
+        "criterion"
+    ):
+        appraisal_score_save(
+            submission=not_arising_sent,
+            criterion=score.criterion,
+            by=appraiser,
+            expected_version=score.version,
+            points=None,
+            reason="",
+            accept=True,
+        )
+    not_arising_sent.refresh_from_db()
+    results = assessment_results(not_arising_sent.assessment)
+    assert results.approved.rebased
+    assert not_arising_sent.fully_appraised
+    assert not_arising_sent.appraised_total == results.approved.final
 
 
 # -- who may ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from appraisal import stages
+from appraisal import notices, stages
 from appraisal.models import (
     CityAdjustment,
     ExplanationRequest,
@@ -251,6 +251,53 @@ def test_a_submitted_assessment_is_not_reopened(submission, leader):
     assert assessment.status == Assessment.Status.FROZEN
 
 
+def test_the_frozen_banner_says_the_dossier_is_at_the_city(
+    demo_scored, signed, round_, submission, leader, own_staff, own_criterion, client
+):
+    """Reopening is refused once sent (reopen_refusal): the banner does not offer it nor
+    tell anyone a leader may do it; it says when the dossier was sent and how changes go."""
+    pk = submission.assessment_id
+    sent = f"{timezone.localtime(submission.submitted_at):%d/%m/%Y}"
+    criterion_url = reverse("assessments:criterion", args=[pk, own_criterion.criterion_id])
+    for person in (leader, own_staff):
+        client.force_login(person)
+        page = client.get(criterion_url).content.decode()
+        banner = page[page.index('data-testid="frozen-banner"') :]
+        banner = banner[: banner.index("</div>")]
+        assert 'data-testid="frozen-at-city"' in banner, person
+        assert f"đã gửi lên thành phố</a> ngày {sent}" in banner or (
+            f"đã gửi lên thành phố ngày {sent}" in banner
+        ), person
+        assert "đề nghị giải trình của thành phố" in banner, person
+        assert "lãnh đạo mở lại" not in banner and "Mở lại kỳ đánh giá" not in banner, person
+        frozen = page[page.index('data-testid="score-frozen"') :]
+        frozen = frozen[: frozen.index("</div>")]
+        assert f"Hồ sơ đã gửi lên thành phố ngày {sent}" in frozen, person
+        assert "lãnh đạo mở lại" not in frozen, person
+
+
+def test_before_it_is_sent_the_leader_is_offered_the_reopening(demo_scored, signed, leader, client):
+    client.force_login(leader)
+    page = client.get(reverse("reports:dashboard", args=[demo_scored.assessment.pk]))
+    html = page.content.decode()
+    assert "Mở lại kỳ đánh giá (có lý do)" in html and 'data-testid="frozen-at-city"' not in html
+
+
+def test_the_send_is_audited_before_the_city_is_told(
+    demo_scored, signed, round_, secretary, monkeypatch
+):
+    told = []
+    tell = notices.notify_submission_sent
+
+    def audited_first(submission):
+        told.append(AuditEntry.objects.filter(action=AuditEntry.Action.SUBMISSION_SEND).count())
+        tell(submission)
+
+    monkeypatch.setattr(notices, "notify_submission_sent", audited_first)
+    submission_send(assessment=signed.assessment, by=secretary)
+    assert told == [1]
+
+
 # -- the pages --------------------------------------------------------------------------------
 
 
@@ -368,6 +415,21 @@ def test_a_leader_answers_with_evidence_and_the_city_appraises_again(
     # Sent: no more changes.
     with pytest.raises(ValidationError, match="đã được trả lời"):
         explanation_item_answer(item=item, by=leader, answer="Sửa lại.")
+
+
+def test_the_answer_is_audited_before_the_city_is_told(asked, leader, monkeypatch):
+    told = []
+    tell = notices.notify_explanation_answered
+
+    def audited_first(request, *, late=False):
+        told.append(AuditEntry.objects.filter(action=AuditEntry.Action.EXPLANATION_ANSWER).count())
+        tell(request, late=late)
+
+    monkeypatch.setattr(notices, "notify_explanation_answered", audited_first)
+    item = asked.items.get()
+    explanation_item_answer(item=item, by=leader, answer="Xã đã bổ sung biên bản.")
+    explanation_send(request=asked, by=leader)
+    assert told == [1]
 
 
 def test_the_answer_is_the_leaders(asked, secretary, own_staff, client):
