@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0007_city'),
+        ('assessments', '0008_city_leader'),
     ]
 
     operations = [
