@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from appraisal import stages
 from appraisal.models import Round, Submission
 from appraisal.standing import Block
+from assessments.levels import level_label
 from criteria.models import Criterion
 from criteria.rules import fmt_points
 from guards.cells import put
@@ -135,7 +136,7 @@ def _condition(submission: Submission, text: str) -> str:
 
 
 def _level(level) -> str:
-    return level.name if level is not None else ""
+    return level_label(level)
 
 
 def ranking_xlsx(round_: Round, blocks: list[Block]) -> bytes:

@@ -72,6 +72,17 @@ def levels_verified(results: Results) -> bool:
     return not results.assessment.criteria_set.needs_verification and not inferred_levels(results)
 
 
+def level_label(level: Level | None) -> str:
+    """A level as the city's pages and exports name it: with "(ngưỡng suy luận)" when its
+    threshold was inferred rather than read from a source, so that nobody takes a
+    reconstructed band for the decision's."""
+    if level is None:
+        return ""
+    if (level.provenance or "").strip().lower() == INFERRED:
+        return f"{level.name} (ngưỡng suy luận)"
+    return str(level.name)
+
+
 def set_levels_verified(criteria_set: CriteriaSet) -> bool:
     """The same for a criteria set, without an assessment's results (the city's documents)."""
     return not criteria_set.needs_verification and not any(

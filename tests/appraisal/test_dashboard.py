@@ -19,6 +19,7 @@ from appraisal import stages
 from appraisal.bulk_city import block_sizes, city_make
 from appraisal.models import Round, Submission, SubmissionEvent
 from appraisal.standing import ranking
+from assessments.levels import INFERRED
 from assessments.models import Assessment, City, Commune, Score
 from reports.models import Report
 from tests.queries import at_most
@@ -352,6 +353,9 @@ def test_results_xlsx(client, demo, city, round_, appraiser, secretary):
         "disqualifiers": [{"title": "Bị kỷ luật", "cases": 1, "note": ""}],
     }
     submission.conditions_met = False
+    inferred = round_.criteria_set.levels.filter(provenance__iexact=INFERRED).first()
+    assert inferred is not None  # the demo's levels are a reconstruction
+    submission.level_reached = inferred
     submission.save()
     client.force_login(appraiser)
     response = client.get(reverse("appraisal:results_xlsx", args=[city.pk]))
@@ -366,6 +370,8 @@ def test_results_xlsx(client, demo, city, round_, appraiser, secretary):
     assert row["Tổng điểm thẩm định"] == 88.5
     assert row["Điều kiện tối thiểu mỗi tiêu chí"] == "Không đạt: 2 (41,7%)"
     assert row["Điều kiện loại trừ"] == "Bị kỷ luật"
+    # An inferred threshold is named as such, as on the pages.
+    assert row["Mức đạt"] == f"{inferred.name} (ngưỡng suy luận)"
     assert sheet.page_setup.orientation == "landscape"
 
 
