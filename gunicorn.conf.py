@@ -5,7 +5,7 @@ Everything comes from environment variables (README, "Production"; production.en
 WEB_BIND            address:port to listen on (127.0.0.1:8000; nginx or HAProxy in front)
 WEB_WORKERS         worker processes (2 × CPUs + 1, at most 8): each has its own PDF render
                     process when RENDER_WORKERS=1 (about 80 MB more each)
-WEB_THREADS         request threads per worker (4)
+WEB_THREADS         request threads per worker (4 with gthread, 1 otherwise)
 WEB_WORKER_CLASS    gunicorn's worker class (gthread; "sync" = one request per process)
 WEB_KEEPALIVE       seconds an idle client connection is kept open (0 = closed after each
                     response)
@@ -43,8 +43,9 @@ def _int(name: str, default: int) -> int:
 wsgi_app = "chinhquyen.wsgi:application"
 bind = [address.strip() for address in os.environ.get("WEB_BIND", "127.0.0.1:8000").split(",")]
 workers = _int("WEB_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = _int("WEB_THREADS", 4)
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread").strip() or "gthread"
+# More than one thread makes gunicorn use gthread whatever the class, so "sync" gets one.
+threads = _int("WEB_THREADS", 4 if worker_class == "gthread" else 1)
 keepalive = _int("WEB_KEEPALIVE", 0)
 timeout = _int("WEB_TIMEOUT", 120)
 graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
