@@ -325,8 +325,11 @@ LOGGING = {
         # LOG_FORMAT=json (see "Application server" below): one JSON object per line.
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # ISO 8601 in UTC (the portal's processes run in Asia/Ho_Chi_Minh, gunicorn's master
+            # in the server's zone: local times would not compare).
+            "timestamp": "time",
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"]}},
@@ -433,9 +436,7 @@ if STATIC_BY_WHITENOISE:
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
 if not DEBUG:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 # The load balancer asks /suc-khoe/ over plain HTTP on the node's own address.
 SECURE_REDIRECT_EXEMPT = [r"^suc-khoe/$"]
 # LOG_FORMAT=json: the console writes JSON lines (time, level, logger, message, request_id,

@@ -109,7 +109,9 @@ def test_the_request_line_is_a_json_object_with_the_request_id(client, settings)
     handler = logging.StreamHandler(stream)
     # The formatter exactly as LOG_FORMAT=json configures it.
     handler.setFormatter(
-        DictConfigurator({}).configure_formatter(dict(django_settings.LOGGING["formatters"]["json"]))
+        DictConfigurator({}).configure_formatter(
+            dict(django_settings.LOGGING["formatters"]["json"])
+        )
     )
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger("portal.request")
@@ -123,7 +125,8 @@ def test_the_request_line_is_a_json_object_with_the_request_id(client, settings)
         logger.setLevel(level)
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["request_id"] == "abc-123"
-    assert line["level"] == "INFO" and line["logger"] == "portal.request" and line["time"]
+    assert line["level"] == "INFO" and line["logger"] == "portal.request"
+    assert line["time"].endswith("+00:00")  # ISO 8601 in UTC
     assert (line["method"], line["path"], line["status"]) == ("GET", HEALTH, 200)
     assert isinstance(line["duration_ms"], float)
     assert line["message"] == f"GET {HEALTH} 200"
@@ -268,3 +271,4 @@ def test_gunicorn_serves_and_stops_with_all_its_processes(tmp_path):
     request_lines = [line for line in lines if line.get("request_id") == "gunicorn-test-1"]
     assert request_lines and request_lines[0]["path"] == HEALTH
     assert request_lines[0]["status"] == 200
+    assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own, in JSON
