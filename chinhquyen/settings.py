@@ -427,7 +427,8 @@ SIGNING_FAILURE_WINDOW_MINUTES = int(os.environ.get("SIGNING_FAILURE_WINDOW_MINU
 # Static files: WhiteNoise answers /static/ from STATIC_ROOT (filled by `manage.py
 # collectstatic`) before any other middleware, unless the front web server serves that folder
 # itself (STATIC_BY_WHITENOISE=0). In production the collected files carry a hash of their
-# content in their name and a compressed copy beside them (cached for ever by browsers).
+# content in their name and a compressed copy beside them, cached for ever by browsers
+# (chinhquyen/staticfiles.py).
 # runserver (DJANGO_DEBUG=1) serves them itself as before.
 STATIC_BY_WHITENOISE = env_bool("STATIC_BY_WHITENOISE", not DEBUG)
 if STATIC_BY_WHITENOISE:
@@ -436,7 +437,7 @@ if STATIC_BY_WHITENOISE:
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
 if not DEBUG:
-    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    STORAGES["staticfiles"] = {"BACKEND": "chinhquyen.staticfiles.StaticFilesStorage"}
 # The load balancer asks /suc-khoe/ over plain HTTP on the node's own address.
 SECURE_REDIRECT_EXEMPT = [r"^suc-khoe/$"]
 # LOG_FORMAT=json: the console writes JSON lines (time, level, logger, message, request_id,

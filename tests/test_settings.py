@@ -148,3 +148,26 @@ def test_csp_can_be_tried_in_report_only_mode():
 def test_language_and_time_zone():
     assert settings.LANGUAGE_CODE == "vi"
     assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_production_serves_static_files_by_whitenoise_with_hashed_names(tmp_path):
+    env = production_env(tmp_path)
+    middleware = setting("MIDDLEWARE", **env)
+    assert (
+        "'django.middleware.security.SecurityMiddleware', "
+        "'whitenoise.middleware.WhiteNoiseMiddleware'"
+    ) in middleware
+    assert "chinhquyen.staticfiles.StaticFilesStorage" in setting("STORAGES", **env)
+    assert "whitenoise" not in setting("MIDDLEWARE", **{**env, "STATIC_BY_WHITENOISE": "0"})
+    # runserver serves them in development, as before.
+    assert "whitenoise" not in setting("MIDDLEWARE", DJANGO_DEBUG="1")
+
+
+def test_collectstatic_works_with_the_production_storage(tmp_path):
+    """Every static file (the vendored ones too) gets its hashed, compressed copy."""
+    env = production_env(tmp_path)
+    result = manage("collectstatic", "--noinput", "--verbosity", "0", **env)
+    assert result.returncode == 0, result.stderr
+    manifest = (Path(env["DJANGO_STATIC_ROOT"]) / "staticfiles.json").read_text()
+    assert '"css/portal.css": "css/portal.' in manifest
+    assert list((Path(env["DJANGO_STATIC_ROOT"]) / "css").glob("portal.*.css.gz"))
