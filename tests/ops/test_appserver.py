@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings as django_settings
 from gunicorn.config import Config
 
+from accounts.services import HAS_DEVICE
 from chinhquyen.requestlog import RequestIdFilter
 from reports import rendering
 
@@ -272,3 +273,15 @@ def test_gunicorn_serves_and_stops_with_all_its_processes(tmp_path):
     assert request_lines and request_lines[0]["path"] == HEALTH
     assert request_lines[0]["status"] == 200
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own, in JSON
+
+
+def test_health_answers_a_person_who_owes_a_second_factor(client, settings, django_user_model):
+    """The check is exempt from the second-factor redirect (and from the login)."""
+    settings.OTP_ENFORCE = True
+    user = django_user_model.objects.create_superuser("quantri-health", password="x" * 12)
+    client.force_login(user)
+    session = client.session
+    session[HAS_DEVICE] = True  # as if the user had an app but gave no code yet
+    session.save()
+    assert "/tai-khoan/" in client.get("/")["Location"]  # every other page asks for the code
+    assert client.get(HEALTH).status_code == 200
