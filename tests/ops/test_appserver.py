@@ -285,3 +285,10 @@ def test_health_answers_a_person_who_owes_a_second_factor(client, settings, djan
     session.save()
     assert "/tai-khoan/" in client.get("/")["Location"]  # every other page asks for the code
     assert client.get(HEALTH).status_code == 200
+
+
+def test_the_load_balancer_asks_over_plain_http(client, settings):
+    """Production redirects plain HTTP to HTTPS, but not the health check."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301
+    assert client.get(HEALTH).status_code == 200
