@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench messages
+.PHONY: run serve test test-fast lint format migrations-check reset-local-db system-deps bench messages
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -24,6 +24,14 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py make_test_pki
 	$(PY) manage.py load_demo_city
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The production application server (README, "Production: the application server"): gunicorn
+# with gunicorn.conf.py, WEB_* and the rest from the environment. With the Makefile's default
+# DJANGO_DEBUG=1 it serves the local SQLite portal, static files by WhiteNoise.
+serve: system-deps $(VENV)/.installed
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	STATIC_BY_WHITENOISE=$${STATIC_BY_WHITENOISE:-1} $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # axe-core for the accessibility browser tests (tests/settings.py serves it; production never).
 # npm ci runs only when node_modules lacks it or is older than the lock file.

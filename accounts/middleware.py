@@ -107,6 +107,7 @@ class SecondFactorMiddleware:
         "accounts:verify",
         "accounts:enrol",
         "accounts:qr",
+        "health",  # the load balancer's check (chinhquyen/health.py), whoever asks
     }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

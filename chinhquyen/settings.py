@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every response and every log line (chinhquyen/requestlog.py).
+    "chinhquyen.requestlog.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Where each request comes from, for the audit trail (audit.services.audit_record).
     "audit.middleware.AuditContextMiddleware",
@@ -318,7 +320,19 @@ PERMISSIONS_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "chinhquyen.requestlog.RequestIdFilter"}},
+    "formatters": {
+        # LOG_FORMAT=json (see "Application server" below): one JSON object per line.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # ISO 8601 in UTC (the portal's processes run in Asia/Ho_Chi_Minh, gunicorn's master
+            # in the server's zone: local times would not compare).
+            "timestamp": "time",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO; only its warnings matter.
     "loggers": {
@@ -408,3 +422,28 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 5))
 SIGNING_KEY_FAILURE_LIMIT = int(os.environ.get("SIGNING_KEY_FAILURE_LIMIT", 10))
 SIGNING_FAILURE_WINDOW_MINUTES = int(os.environ.get("SIGNING_FAILURE_WINDOW_MINUTES", 15))
+
+# -- Application server (issue 15: gunicorn.conf.py, README "Production") ---------------------
+# Static files: WhiteNoise answers /static/ from STATIC_ROOT (filled by `manage.py
+# collectstatic`) before any other middleware, unless the front web server serves that folder
+# itself (STATIC_BY_WHITENOISE=0). In production the collected files carry a hash of their
+# content in their name and a compressed copy beside them, cached for ever by browsers
+# (chinhquyen/staticfiles.py).
+# runserver (DJANGO_DEBUG=1) serves them itself as before.
+STATIC_BY_WHITENOISE = env_bool("STATIC_BY_WHITENOISE", not DEBUG)
+if STATIC_BY_WHITENOISE:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+if not DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "chinhquyen.staticfiles.StaticFilesStorage"}
+# The load balancer asks /suc-khoe/ over plain HTTP on the node's own address.
+SECURE_REDIRECT_EXEMPT = [r"^suc-khoe/$"]
+# LOG_FORMAT=json: the console writes JSON lines (time, level, logger, message, request_id,
+# and method, path, status, duration_ms on the request lines); human-readable otherwise.
+# REQUEST_LOG: one line per request on the "portal.request" logger (on with JSON logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+REQUEST_LOG = env_bool("REQUEST_LOG", LOG_FORMAT == "json")

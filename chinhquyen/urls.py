@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from assessments.views import pages as assessment_pages
+from chinhquyen.health import health
 
 admin.site.site_header = "Quản trị Chính quyền thân thiện"
 admin.site.site_title = "Quản trị"
@@ -39,4 +40,6 @@ urlpatterns = [
     path("thanh-pho/hoi-dong/", include("appraisal.urls_council")),
     path("ky-danh-gia/<int:pk>/gui-thanh-pho/", include("appraisal.urls_commune")),
     path("admin/", admin.site.urls),
+    # For the load balancer (chinhquyen/health.py).
+    path("suc-khoe/", health, name="health"),
 ]

@@ -4,9 +4,9 @@ Commune offices share computers: a page a leader saw, or a report PDF a secretar
 must not be readable from the disk cache (or the back button) by the next person at the
 desk, nor kept by a proxy on the way. Every response to a signed-in user, and every file
 sent by a view (evidence, issued documents, exports), is therefore `private, no-store`,
-whatever the view set. Static files never reach Django in production (the web server sends
-them) nor in development (runserver's static handler answers before the middleware); the
-public verification page, seen by anonymous visitors, is a page like any other.
+whatever the view set. Static files never reach this middleware: in production WhiteNoise
+(or the front web server) sends them before it, in development runserver's static handler
+does; the public verification page, seen by anonymous visitors, is a page like any other.
 """
 
 from __future__ import annotations

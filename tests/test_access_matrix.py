@@ -168,6 +168,7 @@ EXPECTED = {
     "audit:export": AUDIT,
     "verify:upload": PUBLIC,
     "verify:document": PUBLIC,
+    "health": PUBLIC,  # for the load balancer (chinhquyen/health.py)
     # An assessment
     "assessments:detail": MEMBER,
     "assessments:criterion": MEMBER,

@@ -1547,6 +1547,7 @@ PLANS = {
         lambda p, f: {"token": p.signed.verify_token},
         lambda p, f: {"file": _pdf("Báo cáo.pdf")},
     ),
+    "health": Plan(None),
     "admin:criteria_criteriaset_xlsx": Plan(
         "admin", lambda p, f: {"object_id": p.assessment.criteria_set_id}
     ),

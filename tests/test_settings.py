@@ -148,3 +148,15 @@ def test_csp_can_be_tried_in_report_only_mode():
 def test_language_and_time_zone():
     assert settings.LANGUAGE_CODE == "vi"
     assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_production_serves_static_files_by_whitenoise_with_hashed_names(tmp_path):
+    env = production_env(tmp_path)
+    middleware = setting("MIDDLEWARE", **env)
+    assert (
+        "'django.middleware.security.SecurityMiddleware', "
+        "'whitenoise.middleware.WhiteNoiseMiddleware'"
+    ) in middleware
+    assert "chinhquyen.staticfiles.StaticFilesStorage" in setting("STORAGES", **env)
+    # runserver serves them in development, as before.
+    assert "whitenoise" not in setting("MIDDLEWARE", DJANGO_DEBUG="1")
