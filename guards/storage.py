@@ -77,7 +77,7 @@ class PrivateS3Storage(S3Storage):
 
     def _open(self, name: str, mode: str = "rb") -> File:
         if mode != "rb":
-            return super()._open(name, mode)  # type: ignore[no-any-return]
+            return super()._open(name, mode)
         return S3Stream(self, name)
 
 
@@ -105,7 +105,7 @@ class S3Stream(File):
         self._closed = False
 
     @property
-    def size(self) -> int:  # type: ignore[override]
+    def size(self) -> int:
         return self._size
 
     @property
@@ -174,7 +174,7 @@ def local_path(file: FieldFile) -> Iterator[str]:
     if folder:
         os.makedirs(folder, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder or None, suffix=".stored") as copy:
-        with file.storage.open(file.name, "rb") as source:
+        with file.storage.open(file.name or "", "rb") as source:
             shutil.copyfileobj(source, copy, 1024 * 1024)
         copy.flush()
         yield copy.name

@@ -68,7 +68,7 @@ class S3:
     bucket: str
     client: Any
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def objects(self, prefix: str = "") -> list[str]:
         listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 
@@ -124,6 +124,6 @@ def s3_storage(s3_server, settings, monkeypatch) -> Iterator[S3]:
     for field, alias in _file_fields():
         monkeypatch.setattr(field, "storage", storages[alias])
     yield S3(bucket=bucket, client=client)
-    for key in S3(bucket, client).keys():
+    for key in S3(bucket, client).objects():
         client.delete_object(Bucket=bucket, Key=key)
     client.delete_bucket(Bucket=bucket)

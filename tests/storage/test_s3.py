@@ -15,6 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from criteria.models import Criterion
+from evidence import services
 from evidence.services import evidence_upload
 from guards.storage import S3Stream
 from reports.models import Dossier, IssuedFile
@@ -44,7 +45,7 @@ def test_an_upload_lands_in_the_bucket_and_downloads_through_the_checked_view(
     evidence = upload(demo, "Biên bản họp.pdf", data)
     record = evidence.current_file
     key = f"cqtt/evidence/{record.file.name}"
-    assert key in s3_storage.keys("cqtt/evidence/")
+    assert key in s3_storage.objects("cqtt/evidence/")
     assert s3_storage.read(key) == data
     assert isinstance(record.file.storage.open(record.file.name), S3Stream)
     with pytest.raises(ValueError, match="no public URL"):
@@ -80,7 +81,7 @@ def test_a_large_download_is_read_from_the_store_in_chunks(s3_storage, demo, cli
 def test_thumbnails_are_stored_in_and_sent_from_the_bucket(s3_storage, demo, client, login_as):
     evidence = upload(demo, "Ảnh.png", image_bytes("PNG", size=(400, 300)))
     record = evidence.current_file
-    assert f"cqtt/evidence/{record.thumbnail.name}" in s3_storage.keys()
+    assert f"cqtt/evidence/{record.thumbnail.name}" in s3_storage.objects()
     login_as("vhxh")
     response = client.get(reverse("evidence:thumbnail", args=[demo.assessment.pk, record.pk]))
     assert response["Content-Type"] == "image/jpeg"
@@ -105,7 +106,7 @@ def test_the_evidence_zip_is_built_from_the_bucket(s3_storage, demo, client, log
 def test_issuing_and_signing_store_the_files_in_the_bucket_and_they_verify(
     s3_storage, signed, demo_scored, client, login_as, secretary
 ):
-    keys = s3_storage.keys("cqtt/documents/")
+    keys = s3_storage.objects("cqtt/documents/")
     for record in IssuedFile.objects.filter(report=signed):
         assert f"cqtt/documents/{record.file.name}" in keys
     report = current_file(signed, IssuedFile.Kind.REPORT)
@@ -119,12 +120,10 @@ def test_issuing_and_signing_store_the_files_in_the_bucket_and_they_verify(
 
     # The dossier: written into the bucket in parts, read back whole through the view.
     dossier = dossier_build(report=signed, by=secretary)
-    assert f"cqtt/documents/{dossier.file.name}" in s3_storage.keys()
+    assert f"cqtt/documents/{dossier.file.name}" in s3_storage.objects()
     login_as(secretary)
     response = client.get(
-        reverse(
-            "reports:dossier_download", args=[demo_scored.assessment.pk, signed.pk, dossier.pk]
-        )
+        reverse("reports:dossier_download", args=[demo_scored.assessment.pk, signed.pk, dossier.pk])
     )
     data = b"".join(response.streaming_content)
     assert hashlib.sha256(data).hexdigest() == dossier.sha256 and len(data) == dossier.size
@@ -133,7 +132,7 @@ def test_issuing_and_signing_store_the_files_in_the_bucket_and_they_verify(
 
 
 def test_a_dossier_that_fails_half_way_leaves_no_object(s3_storage, signed, secretary, monkeypatch):
-    before = s3_storage.keys()
+    before = s3_storage.objects()
 
     def broken_members(entries):
         yield from ()
@@ -142,17 +141,16 @@ def test_a_dossier_that_fails_half_way_leaves_no_object(s3_storage, signed, secr
     monkeypatch.setattr(dossier_service, "archive_members", broken_members)
     with pytest.raises(OSError, match="disk full"):
         dossier_build(report=signed, by=secretary)
-    assert s3_storage.keys() == before
+    assert s3_storage.objects() == before
     assert not Dossier.objects.filter(report=signed).exists()
 
 
 def test_a_failed_upload_removes_the_objects_it_stored(s3_storage, demo, monkeypatch):
-    from evidence import services
-
     def broken_event(*args, **kwargs):
+        assert len(s3_storage.objects()) == 2  # the image and its thumbnail are in the bucket
         raise OSError("database gone")
 
     monkeypatch.setattr(services, "_audit", broken_event)
     with pytest.raises(OSError, match="database gone"):
         upload(demo, "Ảnh.png", image_bytes("PNG"))
-    assert s3_storage.keys() == []
+    assert s3_storage.objects() == []
