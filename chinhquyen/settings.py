@@ -188,6 +188,8 @@ if STORAGE_S3_BUCKET:
         "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY_ID") or None,
         "secret_key": os.environ.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
         "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+        # "path" for MinIO and most servers on a plain host name; unset: boto3 chooses.
+        "addressing_style": os.environ.get("STORAGE_S3_ADDRESSING_STYLE") or None,
     }
     for _alias in ("evidence", "documents"):
         STORAGES[_alias] = {

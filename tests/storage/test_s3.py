@@ -47,6 +47,9 @@ def test_an_upload_lands_in_the_bucket_and_downloads_through_the_checked_view(
     key = f"cqtt/evidence/{record.file.name}"
     assert key in s3_storage.objects("cqtt/evidence/")
     assert s3_storage.read(key) == data
+    grants = s3_storage.client.get_object_acl(Bucket=s3_storage.bucket, Key=key)["Grants"]
+    assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]  # the owner only
+    assert all("URI" not in grant["Grantee"] for grant in grants)  # no AllUsers group
     assert isinstance(record.file.storage.open(record.file.name), S3Stream)
     with pytest.raises(ValueError, match="no public URL"):
         record.file.url  # noqa: B018
