@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.files.base import File
@@ -32,8 +33,11 @@ from django.utils.functional import cached_property
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
+from guards.uploads import temp_dir
+
 log = logging.getLogger(__name__)
 
+MB = 1024 * 1024
 EVIDENCE = "evidence"
 DOCUMENTS = "documents"
 
@@ -55,6 +59,14 @@ class PrivateStorage(FileSystemStorage):
         raise ValueError("Private files have no public URL; they are sent by checked views.")
 
 
+def _bounded_transfers() -> TransferConfig:
+    """Uploads in parts of 8 MB, at most four in flight and four buffered: a dossier ZIP,
+    whose size is not known in advance, takes about 64 MB of memory at most while uploaded."""
+    config = TransferConfig(multipart_chunksize=8 * MB, max_concurrency=4)
+    config.max_in_memory_upload_chunks = 4
+    return config
+
+
 class PrivateS3Storage(S3Storage):
     """A private key prefix (`location`) of an S3-compatible bucket. Objects are written with
     the private ACL and never get a URL: the permission-checked views stream them. Names are
@@ -69,6 +81,7 @@ class PrivateS3Storage(S3Storage):
             signature_version="s3v4",
             # A file opened for writing keeps at most this much in memory, then spools to disk.
             max_memory_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
+            transfer_config=_bounded_transfers(),
         )
         return defaults
 
@@ -142,6 +155,12 @@ class S3Stream(File):
         self._body_at = self._position
         return data
 
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> S3Stream:
         if mode not in (None, "rb"):
             raise ValueError("A stored object is opened for reading only here.")
@@ -170,12 +189,10 @@ def local_path(file: FieldFile) -> Iterator[str]:
     if path is not None:
         yield path
         return
-    folder = settings.FILE_UPLOAD_TEMP_DIR
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder or None, suffix=".stored") as copy:
+    # In the upload temp folder, where anything a killed process leaves is swept.
+    with tempfile.NamedTemporaryFile(dir=temp_dir(), suffix=".stored") as copy:
         with file.storage.open(file.name or "", "rb") as source:
-            shutil.copyfileobj(source, copy, 1024 * 1024)
+            shutil.copyfileobj(source, copy, MB)
         copy.flush()
         yield copy.name
 

@@ -10,6 +10,7 @@ import random
 import zipfile
 
 import pytest
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -18,6 +19,7 @@ from criteria.models import Criterion
 from evidence import services
 from evidence.services import evidence_upload
 from guards.storage import S3Stream
+from guards.zipstream import StreamedFile
 from reports.models import Dossier, IssuedFile
 from reports.services import dossier as dossier_service
 from reports.services.dossier import dossier_build
@@ -157,3 +159,19 @@ def test_a_failed_upload_removes_the_objects_it_stored(s3_storage, demo, monkeyp
     with pytest.raises(OSError, match="database gone"):
         upload(demo, "Ảnh.png", image_bytes("PNG"))
     assert s3_storage.objects() == []
+
+
+def test_a_stream_of_unknown_length_is_uploaded_in_parts(s3_storage):
+    """As the dossier ZIP: 20 MB of chunks become one object of three 8 MB parts."""
+    block = random.Random(2).randbytes(1024 * 1024)
+    content = StreamedFile((block for _ in range(20)), "dossier.zip")
+    store = storages["documents"]
+    name = store.save("ho-so/dossier.zip", content)
+    key = f"cqtt/documents/{name}"
+    head = s3_storage.client.head_object(Bucket=s3_storage.bucket, Key=key)
+    assert head["ContentLength"] == 20 * len(block) == content.written
+    assert head["ETag"].endswith('-3"')  # a multipart upload's ETag counts its parts
+    with store.open(name) as handle:
+        assert hashlib.file_digest(handle, "sha256").hexdigest() == content.digest.hexdigest()
+        handle.seek(len(block) * 19 + 5)  # a ranged read from the middle
+        assert handle.read(10) == block[5:15]
