@@ -178,6 +178,30 @@ STORAGES = {
     "documents": {"BACKEND": "guards.storage.PrivateStorage", "OPTIONS": {"folder": "documents"}},
 }
 
+# Files in S3-compatible storage (issue 15): with STORAGE_S3_BUCKET set, evidence and issued
+# documents go to that bucket under their own key prefixes, private (no public URL; every
+# download still goes through the permission-checked views, streamed by the portal).
+STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _s3_prefix = os.environ.get("STORAGE_S3_PREFIX", "").strip("/")
+    _s3_options = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+        # "path" for MinIO and most servers on a plain host name; unset: boto3 chooses.
+        "addressing_style": os.environ.get("STORAGE_S3_ADDRESSING_STYLE") or None,
+    }
+    for _alias in ("evidence", "documents"):
+        STORAGES[_alias] = {
+            "BACKEND": "guards.storage.PrivateS3Storage",
+            "OPTIONS": {
+                **_s3_options,
+                "location": "/".join(part for part in (_s3_prefix, _alias) if part),
+            },
+        }
+
 # "documents" keeps rendered PDFs by the hash of their HTML, shared by the server's processes.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -13,12 +13,15 @@ otherwise it is sent as a download, which the browser saves without running anyt
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from django.core.cache import cache
+from django.db.models.fields.files import FieldFile
 from django.http import HttpResponseBase
 
 from guards import bounded
 from guards.pdfscript import pdf_script_signs
+from guards.storage import local_path
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +39,14 @@ def inert(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def pdf_may_run_script(path: str, sha256: str) -> bool:
-    """True unless the PDF at `path` was read and no script found. Remembered by content."""
+def pdf_may_run_script(source: str | FieldFile, sha256: str) -> bool:
+    """True unless the PDF (a path, or a stored file: copied to a temporary file first when
+    its storage is remote) was read and no script found. Remembered by content."""
     key = f"guards.pdf-script:{sha256}"
     verdict = cache.get(key)
     if verdict is None:
-        outcome = bounded.run(pdf_script_signs, path, limits=SCAN_LIMITS)
+        with nullcontext(source) if isinstance(source, str) else local_path(source) as path:
+            outcome = bounded.run(pdf_script_signs, path, limits=SCAN_LIMITS)
         verdict = not outcome.ok or bool(outcome.value)
         if not outcome.ok:
             log.warning(

@@ -3,7 +3,10 @@
 Evidence files and issued documents live in storages configured in Django's `STORAGES`
 under the aliases "evidence" and "documents". By default both are `PrivateStorage`: a folder
 under MEDIA_ROOT that no URL points at, so files are only sent by the permission-checked
-views. Another backend (e.g. an S3 bucket) is a change of `STORAGES` only.
+views. With STORAGE_S3_BUCKET set (chinhquyen/settings.py) both are `PrivateS3Storage`: a
+private prefix of an S3-compatible bucket, read as a stream (`S3Stream`) so that downloads,
+ZIPs and hashes go through the portal a chunk at a time. Code that truly needs a path on disk
+(a scanner in a child process) asks `local_path`, which copies a remote file in chunks.
 
 Models give FileField the `get_*_storage` callables rather than an instance, so migrations
 name a function instead of freezing the MEDIA_ROOT of whoever ran makemigrations.
@@ -11,19 +14,30 @@ name a function instead of freezing the MEDIA_ROOT of whoever ran makemigrations
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
 from django.conf import settings
+from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db.models.fields.files import FieldFile
 from django.utils.functional import cached_property
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+from guards.uploads import temp_dir
 
 log = logging.getLogger(__name__)
 
+MB = 1024 * 1024
 EVIDENCE = "evidence"
 DOCUMENTS = "documents"
 
@@ -43,6 +57,144 @@ class PrivateStorage(FileSystemStorage):
 
     def url(self, name: str | None) -> str:
         raise ValueError("Private files have no public URL; they are sent by checked views.")
+
+
+def _bounded_transfers() -> TransferConfig:
+    """Uploads in parts of 8 MB, at most four in flight and four buffered: a dossier ZIP,
+    whose size is not known in advance, takes about 64 MB of memory at most while uploaded."""
+    config = TransferConfig(multipart_chunksize=8 * MB, max_concurrency=4)
+    config.max_in_memory_upload_chunks = 4
+    return config
+
+
+class PrivateS3Storage(S3Storage):
+    """A private key prefix (`location`) of an S3-compatible bucket. Objects are written with
+    the private ACL and never get a URL: the permission-checked views stream them. Names are
+    never overwritten (as on disk, a taken name gets a suffix); requests are signed with v4."""
+
+    def get_default_settings(self) -> dict[str, Any]:
+        defaults: dict[str, Any] = super().get_default_settings()
+        defaults.update(
+            default_acl="private",
+            file_overwrite=False,
+            querystring_auth=True,
+            signature_version="s3v4",
+            # A file opened for writing keeps at most this much in memory, then spools to disk.
+            max_memory_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
+            transfer_config=_bounded_transfers(),
+        )
+        return defaults
+
+    def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
+        raise ValueError("Private files have no public URL; they are sent by checked views.")
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        if mode != "rb":
+            return super()._open(name, mode)
+        return S3Stream(self, name)
+
+
+class S3Stream(File):
+    """A stored object opened for reading, fetched as it is read: one GET from the current
+    position, read in chunks, so memory stays flat whatever the size. Seeking is lazy (the
+    next read starts a ranged GET), which lets FileResponse and `File.chunks` seek as they do
+    on disk. A missing object raises FileNotFoundError on open, as on disk."""
+
+    def __init__(self, storage: PrivateS3Storage, name: str) -> None:
+        key = storage._normalize_name(clean_name(name))
+        self.object = storage.bucket.Object(key)
+        try:
+            self.object.load()
+        except ClientError as error:
+            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                raise FileNotFoundError(f"File does not exist: {name}") from None
+            raise
+        super().__init__(None, name)
+        self.mode = "rb"
+        self._size: int = self.object.content_length
+        self._position = 0
+        self._body: Any = None  # the StreamingBody of the current GET
+        self._body_at = 0  # where in the object the current GET has got to
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("Negative seek position")
+        self._position = base + offset
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._closed:
+            raise ValueError("I/O operation on closed file.")
+        if self._position >= self._size:
+            return b""
+        if self._body is None or self._body_at != self._position:
+            self._drop_body()
+            self._body = self.object.get(Range=f"bytes={self._position}-")["Body"]
+            self._body_at = self._position
+        data: bytes = self._body.read(None if size is None or size < 0 else size)
+        self._position += len(data)
+        self._body_at = self._position
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> S3Stream:
+        if mode not in (None, "rb"):
+            raise ValueError("A stored object is opened for reading only here.")
+        self._closed = False
+        self._position = 0
+        return self
+
+    def _drop_body(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def close(self) -> None:
+        self._drop_body()
+        self._closed = True
+
+
+@contextmanager
+def local_path(file: FieldFile) -> Iterator[str]:
+    """A path on this machine to a stored file's bytes: the file itself on disk, or a
+    temporary copy (made in chunks, removed afterwards) of an object in a remote store."""
+    try:
+        path = file.path
+    except NotImplementedError:  # remote storage: no path
+        path = None
+    if path is not None:
+        yield path
+        return
+    # In the upload temp folder, where anything a killed process leaves is swept.
+    with tempfile.NamedTemporaryFile(dir=temp_dir(), suffix=".stored") as copy:
+        with file.storage.open(file.name or "", "rb") as source:
+            shutil.copyfileobj(source, copy, MB)
+        copy.flush()
+        yield copy.name
 
 
 def get_evidence_storage() -> Storage:

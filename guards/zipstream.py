@@ -89,20 +89,48 @@ def zip_stream(members: Iterable[Member], *, chunk_size: int = CHUNK) -> Iterato
 
 class StreamedFile(File):
     """Chunks (e.g. from `zip_stream`) as a Django File for `Storage.save`, read once; their
-    SHA-256 and size are computed as they pass."""
+    SHA-256 and size are computed as they pass. A storage on disk asks `chunks()`; one in S3
+    `read(size)` (boto3 uploads it in parts), which keeps at most one chunk besides."""
 
     def __init__(self, chunks: Iterable[bytes], name: str):
         super().__init__(None, name)
         self._source = chunks
+        self._counted = self._counting()
+        self._pending = b""
         self.digest = hashlib.sha256()
         self.written = 0
 
-    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+    def _counting(self) -> Iterator[bytes]:
         for chunk in self._source:
             if chunk:
                 self.digest.update(chunk)
                 self.written += len(chunk)
                 yield chunk
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        if self._pending:
+            yield self._pending
+            self._pending = b""
+        yield from self._counted
+
+    def read(self, size: int | None = -1) -> bytes:
+        parts = [self._pending]
+        have = len(self._pending)
+        while size is None or size < 0 or have < size:
+            chunk = next(self._counted, b"")
+            if not chunk:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        data = b"".join(parts)
+        if size is None or size < 0:
+            self._pending = b""
+            return data
+        self._pending = data[size:]
+        return data[:size]
+
+    def seekable(self) -> bool:
+        return False
 
     def __bool__(self) -> bool:
         return True

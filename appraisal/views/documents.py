@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -250,7 +250,11 @@ def issued_pdf(
     record = files.get(stage) if stage else services.current_file(document)
     if record is None:
         raise Http404("Văn bản chưa có tệp ở bước ký này.")
-    response = HttpResponse(record.read(), content_type=PDF)
+    try:
+        handle = record.file.open("rb")  # streamed from the store a chunk at a time
+    except FileNotFoundError:
+        raise Http404("Không tìm thấy tệp.") from None
+    response = FileResponse(handle, content_type=PDF)
     name = file_name(
         document.get_kind_display(),
         f"số {document.number_text}",

@@ -397,7 +397,7 @@ def send_evidence_file(request, record: EvidenceFile, *, view: bool):
     except FileNotFoundError:
         raise Http404("Không tìm thấy tệp trên máy chủ.") from None
     if inline and record.kind == "pdf":
-        inline = not pdf_may_run_script(record.file.path, record.sha256)
+        inline = not pdf_may_run_script(record.file, record.sha256)
     evidence = record.evidence
     audit_record(
         action=Action.DOWNLOAD,

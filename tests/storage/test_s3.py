@@ -1,0 +1,177 @@
+"""Evidence and issued documents in an S3 bucket (a real S3 API server, tests/storage/
+conftest.py): what is uploaded lands in the bucket, what is downloaded, zipped, verified or
+thumbnailed is read back from it, and a failed write leaves no object behind."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import zipfile
+
+import pytest
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from criteria.models import Criterion
+from evidence import services
+from evidence.services import evidence_upload
+from guards.storage import S3Stream
+from guards.zipstream import StreamedFile
+from reports.models import Dossier, IssuedFile
+from reports.services import dossier as dossier_service
+from reports.services.dossier import dossier_build
+from reports.services.issuing import current_file
+from reports.services.verifying import Verdict, document_verify, issued_file_checks
+from tests.evidence.conftest import image_bytes, pdf_bytes
+
+
+def upload(demo, name: str, data: bytes, *, code: str = "2.2.e", by: str = "vhxh"):
+    criterion = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=code)
+    outcome = evidence_upload(
+        assessment=demo.assessment,
+        criterion=criterion,
+        upload=SimpleUploadedFile(name, data),
+        by=demo.user(by),
+    )
+    assert outcome.status == "stored", outcome.message
+    return outcome.evidence
+
+
+def test_an_upload_lands_in_the_bucket_and_downloads_through_the_checked_view(
+    s3_storage, demo, client, login_as, outsider
+):
+    data = pdf_bytes(pages=3)
+    evidence = upload(demo, "Biên bản họp.pdf", data)
+    record = evidence.current_file
+    key = f"cqtt/evidence/{record.file.name}"
+    assert key in s3_storage.objects("cqtt/evidence/")
+    assert s3_storage.read(key) == data
+    grants = s3_storage.client.get_object_acl(Bucket=s3_storage.bucket, Key=key)["Grants"]
+    assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]  # the owner only
+    assert all("URI" not in grant["Grantee"] for grant in grants)  # no AllUsers group
+    assert isinstance(record.file.storage.open(record.file.name), S3Stream)
+    with pytest.raises(ValueError, match="no public URL"):
+        record.file.url  # noqa: B018
+
+    download = reverse("evidence:download", args=[demo.assessment.pk, record.pk])
+    login_as("vhxh")
+    response = client.get(download + "?xem=1")
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(data))
+    assert response["Content-Disposition"].startswith("inline")  # scanned from a local copy
+    assert b"".join(response.streaming_content) == data
+
+    login_as(outsider)
+    assert client.get(download).status_code == 404
+
+
+def test_a_large_download_is_read_from_the_store_in_chunks(s3_storage, demo, client, login_as):
+    noise = Image.frombytes("RGB", (1000, 1000), random.Random(15).randbytes(3_000_000))
+    out = io.BytesIO()
+    noise.save(out, "PNG")  # 3 MB that do not compress: several reads of the stream
+    data = out.getvalue()
+    evidence = upload(demo, "Ảnh chụp.png", data)
+    login_as("vhxh")
+    response = client.get(
+        reverse("evidence:download", args=[demo.assessment.pk, evidence.current_file_id])
+    )
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 1
+    assert b"".join(chunks) == data
+
+
+def test_thumbnails_are_stored_in_and_sent_from_the_bucket(s3_storage, demo, client, login_as):
+    evidence = upload(demo, "Ảnh.png", image_bytes("PNG", size=(400, 300)))
+    record = evidence.current_file
+    assert f"cqtt/evidence/{record.thumbnail.name}" in s3_storage.objects()
+    login_as("vhxh")
+    response = client.get(reverse("evidence:thumbnail", args=[demo.assessment.pk, record.pk]))
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
+
+
+def test_the_evidence_zip_is_built_from_the_bucket(s3_storage, demo, client, login_as):
+    contents = {"Kế hoạch.pdf": pdf_bytes(pages=2), "Ảnh.jpg": image_bytes("JPEG")}
+    for name, data in contents.items():
+        upload(demo, name, data)
+    login_as("lanhdao")
+    response = client.get(reverse("evidence:archive", args=[demo.assessment.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    found = {
+        name.rsplit(" ", 1)[-1]: archive.read(name)
+        for name in archive.namelist()
+        if name.endswith((".pdf", ".jpg"))
+    }
+    assert found == {name.rsplit(" ", 1)[-1]: data for name, data in contents.items()}
+
+
+def test_issuing_and_signing_store_the_files_in_the_bucket_and_they_verify(
+    s3_storage, signed, demo_scored, client, login_as, secretary
+):
+    keys = s3_storage.objects("cqtt/documents/")
+    for record in IssuedFile.objects.filter(report=signed):
+        assert f"cqtt/documents/{record.file.name}" in keys
+    report = current_file(signed, IssuedFile.Kind.REPORT)
+    assert hashlib.sha256(s3_storage.read(f"cqtt/documents/{report.file.name}")).hexdigest() == (
+        report.sha256
+    )
+    checked, boxes = issued_file_checks(report)  # copied to a temporary file, then checked
+    assert checked.status == "ok" and len(checked.checks) == 2
+    assert all(check.intact and check.valid for check in checked.checks)
+    assert document_verify(report.file)["verdict"] == Verdict.TEST
+
+    # The dossier: written into the bucket in parts, read back whole through the view.
+    dossier = dossier_build(report=signed, by=secretary)
+    assert f"cqtt/documents/{dossier.file.name}" in s3_storage.objects()
+    login_as(secretary)
+    response = client.get(
+        reverse("reports:dossier_download", args=[demo_scored.assessment.pk, signed.pk, dossier.pk])
+    )
+    data = b"".join(response.streaming_content)
+    assert hashlib.sha256(data).hexdigest() == dossier.sha256 and len(data) == dossier.size
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.read("01-bao-cao-so-01.pdf") == report.read()
+
+
+def test_a_dossier_that_fails_half_way_leaves_no_object(s3_storage, signed, secretary, monkeypatch):
+    before = s3_storage.objects()
+
+    def broken_members(entries):
+        yield from ()
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dossier_service, "archive_members", broken_members)
+    with pytest.raises(OSError, match="disk full"):
+        dossier_build(report=signed, by=secretary)
+    assert s3_storage.objects() == before
+    assert not Dossier.objects.filter(report=signed).exists()
+
+
+def test_a_failed_upload_removes_the_objects_it_stored(s3_storage, demo, monkeypatch):
+    def broken_event(*args, **kwargs):
+        assert len(s3_storage.objects()) == 2  # the image and its thumbnail are in the bucket
+        raise OSError("database gone")
+
+    monkeypatch.setattr(services, "_audit", broken_event)
+    with pytest.raises(OSError, match="database gone"):
+        upload(demo, "Ảnh.png", image_bytes("PNG"))
+    assert s3_storage.objects() == []
+
+
+def test_a_stream_of_unknown_length_is_uploaded_in_parts(s3_storage):
+    """As the dossier ZIP: 20 MB of chunks become one object of three 8 MB parts."""
+    block = random.Random(2).randbytes(1024 * 1024)
+    content = StreamedFile((block for _ in range(20)), "dossier.zip")
+    store = storages["documents"]
+    name = store.save("ho-so/dossier.zip", content)
+    key = f"cqtt/documents/{name}"
+    head = s3_storage.client.head_object(Bucket=s3_storage.bucket, Key=key)
+    assert head["ContentLength"] == 20 * len(block) == content.written
+    assert head["ETag"].endswith('-3"')  # a multipart upload's ETag counts its parts
+    with store.open(name) as handle:
+        assert hashlib.file_digest(handle, "sha256").hexdigest() == content.digest.hexdigest()
+        handle.seek(len(block) * 19 + 5)  # a ranged read from the middle
+        assert handle.read(10) == block[5:15]
