@@ -191,8 +191,10 @@ def backup_create(*, out: Path, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]
     model_list = dumped_models(using)
     # One snapshot for every table: PostgreSQL reads them all as of the first query; SQLite
     # holds the write lock meanwhile (transaction_mode IMMEDIATE), so writers wait.
+    # (Not when the caller has a transaction open already, as a test has: it is theirs.)
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic(using=using):
-        if connection.vendor == "postgresql":
+        if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         counts = {

@@ -11,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -30,25 +30,27 @@ from reports.services.signing import report_sign_organisation, report_sign_perso
 from reports.signing import validate_pdf
 from tests.evidence.conftest import image_bytes, pdf_bytes
 
+# Real transactions, as in production: the backup takes its own snapshot, the restore commits,
+# and PostgreSQL flushes (TRUNCATE) only outside a transaction with pending foreign-key checks.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def _counts() -> dict[str, int]:
     return {model._meta.label: model._base_manager.count() for model in dumped_models()}
 
 
 @pytest.fixture
-def portal(demo_scored, secretary):
-    """Evidence files (a PDF and an image with its preview) and the demo's report issued and
-    signed by the person and by the commune, all through the portal's services."""
-    demo = demo_scored
+def evidence_files(demo):
+    """Two evidence files of the demo commune: a PDF, and an image with its preview."""
+    assignment = (
+        Assignment.objects.filter(assessment=demo.assessment, lead_unit__short_name="VHXH")
+        .select_related("criterion")
+        .first()
+    )
     for name, data, kind in (
         ("Biên bản họp.pdf", pdf_bytes(2), "application/pdf"),
         ("Ảnh hiện trường.png", image_bytes("PNG", size=(300, 200)), "image/png"),
     ):
-        assignment = (
-            Assignment.objects.filter(assessment=demo.assessment, lead_unit__short_name="VHXH")
-            .select_related("criterion")
-            .first()
-        )
         outcome = evidence_upload(
             assessment=demo.assessment,
             criterion=assignment.criterion,
@@ -56,6 +58,14 @@ def portal(demo_scored, secretary):
             by=demo.user("vhxh"),
         )
         assert outcome.status == "stored", outcome.message
+    return demo
+
+
+@pytest.fixture
+def portal(demo_scored, evidence_files, secretary):
+    """The evidence files and the demo's report issued and signed by the person and by the
+    commune, all through the portal's services."""
+    demo = demo_scored
     demo_signing_setup(commune=demo.commune)
     person = SigningKey.objects.get(commune=demo.commune, owner__isnull=False)
     organisation = SigningKey.objects.get(commune=demo.commune, owner__isnull=True)
@@ -116,6 +126,9 @@ def test_backup_restores_rows_files_signatures_and_the_audit_chain(portal, setti
     assert signed == 2  # the person's signature, then the commune's seal over it
     check = chain_verify()
     assert check.ok and check.count == before["audit.AuditEntry"], check.problem
+    # The sequences go on after the restored ids (PostgreSQL): new rows can be added.
+    newest = get_user_model().objects.order_by("-pk").first()
+    assert get_user_model().objects.create(username="sau-khoi-phuc").pk > newest.pk
 
 
 def test_restore_refuses_a_database_that_is_not_empty(demo, tmp_path, settings):
@@ -127,18 +140,20 @@ def test_restore_refuses_a_database_that_is_not_empty(demo, tmp_path, settings):
     assert _counts() == before
 
 
-def test_a_tampered_file_in_the_backup_is_named_and_nothing_is_restored(portal, tmp_path, settings):
+def test_a_tampered_file_in_the_backup_is_named_and_nothing_is_restored(
+    evidence_files, tmp_path, settings
+):
     out = tmp_path / "backup"
     call_command("backup", out=out, verbosity=0)
     entry = next(
-        e for e in json.loads((out / "files.json").read_text()) if e["storage"] == "documents"
+        e for e in json.loads((out / "files.json").read_text()) if e["storage"] == "evidence"
     )
-    tampered = out / "files" / "documents" / entry["name"]
+    tampered = out / "files" / "evidence" / entry["name"]
     tampered.write_bytes(tampered.read_bytes() + b"%")
     _empty(settings)
     with pytest.raises(CommandError, match="không khớp SHA-256") as raised:
         call_command("restore", source=out, verbosity=0)
-    assert f"documents/{entry['name']}" in str(raised.value)
+    assert f"evidence/{entry['name']}" in str(raised.value)
     assert not any(
         model._base_manager.exists()
         for model in dumped_models()
