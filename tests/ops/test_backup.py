@@ -160,3 +160,14 @@ def test_a_tampered_file_in_the_backup_is_named_and_nothing_is_restored(
         if model._meta.label != "accounts.TwoFactorRule"
     )
     assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
+
+
+def test_restore_refuses_another_migration_state(db, tmp_path):
+    out = tmp_path / "backup"
+    call_command("backup", out=out, verbosity=0)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["migrations"]["audit"] = "9999_from_a_newer_portal"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(CommandError, match="Trạng thái migration khác") as raised:
+        call_command("restore", source=out, verbosity=0)
+    assert "audit: 9999_from_a_newer_portal" in str(raised.value)
