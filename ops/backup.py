@@ -8,7 +8,7 @@ A backup folder holds:
     manifest.json        what the backup is: when, Django version, database engine, the latest
                          applied migration of every app, row counts per model, the SHA-256 of
                          the dump and of the file list
-    database.json        the dump (Django's JSON serialization, loaded by `loaddata`)
+    database.jsonl       the dump (Django's JSON Lines serialization, loaded by `loaddata`)
     files.json           every stored file: storage, name, size, SHA-256
     files/<storage>/<name>   the files themselves
 
@@ -44,7 +44,7 @@ from django.core.files.storage import Storage, storages
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.serializers.json import Serializer as JSONSerializer
+from django.core.serializers.jsonl import Serializer as JSONLinesSerializer
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -54,7 +54,7 @@ from guards.storage import DOCUMENTS, EVIDENCE, removed_on_error
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-DUMP = "database.json"
+DUMP = "database.jsonl"
 FILES = "files.json"
 FILES_DIR = "files"
 STORAGE_ALIASES = (EVIDENCE, DOCUMENTS)
@@ -100,8 +100,9 @@ class _ExactEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-class _Serializer(JSONSerializer):
-    """Django's JSON serializer, with natural keys only for content types and permissions.
+class _Serializer(JSONLinesSerializer):
+    """Django's JSON Lines serializer (one row a line, so neither the dump nor `loaddata` holds
+    the whole database in memory), with natural keys only for content types and permissions.
     (A user's natural key is the username; an audit entry may name a deleted user.)"""
 
     def _natural(self, field: models.Field) -> bool:
@@ -202,9 +203,7 @@ def backup_create(*, out: Path, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]
         }
         migrations = migration_state(using)
         with (out / DUMP).open("w", encoding="utf-8") as dump:
-            _Serializer().serialize(
-                _rows(model_list, using), stream=dump, cls=_ExactEncoder, indent=None
-            )
+            _Serializer().serialize(_rows(model_list, using), stream=dump, cls=_ExactEncoder)
 
     # After the dump: a file uploaded meanwhile is kept without a row, never a row without file.
     files: list[dict[str, Any]] = []

@@ -95,7 +95,7 @@ def test_backup_restores_rows_files_signatures_and_the_audit_chain(portal, setti
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"] == before
     assert manifest["migrations"]["audit"] and manifest["storages"]["evidence"]["count"] >= 3
-    dump = (out / "database.json").read_bytes()
+    dump = (out / "database.jsonl").read_bytes()
     assert hashlib.sha256(dump).hexdigest() == manifest["dump"]["sha256"]
     files = json.loads((out / "files.json").read_text(encoding="utf-8"))
     assert {entry["storage"] for entry in files} == {"evidence", "documents"}
