@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "administration",
     "appraisal",
     "audit",
+    "ops",  # backup and restore (issue 15)
 ]
 
 MIDDLEWARE = [
