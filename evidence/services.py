@@ -230,13 +230,12 @@ def evidence_preview_make(*, file_id: int) -> str:
         return "missing"
     if record.preview != EvidenceFile.Preview.PENDING or record.thumbnail:
         return record.preview
-    handle = tempfile.NamedTemporaryFile(delete=False, suffix=".preview", dir=temp_dir())
-    try:
-        with handle, record.file.open("rb") as source:
+    # A local copy for the decoders, whatever the storage; in the swept upload temp folder.
+    with tempfile.NamedTemporaryFile(suffix=".preview", dir=temp_dir()) as handle:
+        with record.file.open("rb") as source:
             shutil.copyfileobj(source, handle, CHUNK)
+        handle.flush()
         thumb, warning = make_preview(Path(handle.name), KINDS[record.kind])
-    finally:
-        Path(handle.name).unlink(missing_ok=True)
     if thumb:
         state = EvidenceFile.Preview.READY
     elif warning == NO_PREVIEW_BROKEN:
