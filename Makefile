@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench messages
+.PHONY: run test test-fast lint format migrations-check reset-local-db system-deps bench messages worker beat
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -24,6 +24,15 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py make_test_pki
 	$(PY) manage.py load_demo_city
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Task workers (README "Task workers"): only with CELERY_BROKER_URL set (Redis); without it
+# `make run` runs every task in process and neither is needed.
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A chinhquyen worker --loglevel INFO
+
+beat: $(VENV)/.installed
+	mkdir -p var
+	$(VENV)/bin/celery -A chinhquyen beat --loglevel INFO --schedule var/celerybeat-schedule
 
 # axe-core for the accessibility browser tests (tests/settings.py serves it; production never).
 # npm ci runs only when node_modules lacks it or is older than the lock file.
