@@ -11,12 +11,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
@@ -199,3 +201,21 @@ def test_a_real_worker_draws_the_preview_once(
     assert [
         path.relative_to(media_root / "evidence").as_posix() for path in thumbs(media_root)
     ] == [thumbnail]
+
+
+def test_the_command_starts_the_waiting_previews_again(
+    demo, criterion, upload, own_staff, media_root
+):
+    record = uploaded(demo, criterion, upload, own_staff).current_file
+    out = StringIO()
+
+    call_command("make_previews", stdout=out)
+    call_command("make_previews", stdout=out)
+
+    record.refresh_from_db()
+    assert record.preview == EvidenceFile.Preview.READY
+    assert out.getvalue().splitlines() == [
+        "1 tệp đang chờ ảnh xem trước: đã giao việc tạo ảnh.",
+        "0 tệp đang chờ ảnh xem trước: đã giao việc tạo ảnh.",
+    ]
+    assert len(thumbs(media_root)) == 1
