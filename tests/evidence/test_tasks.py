@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from chinhquyen.celery import app
 from criteria.models import Criterion
 from evidence import services
 from evidence.models import EvidenceFile
@@ -219,3 +220,23 @@ def test_the_command_starts_the_waiting_previews_again(
         "0 tệp đang chờ ảnh xem trước: đã giao việc tạo ảnh.",
     ]
     assert len(thumbs(media_root)) == 1
+
+
+def test_without_a_broker_tasks_run_in_process_and_with_one_they_wait_for_a_worker():
+    assert app.conf.task_always_eager  # no CELERY_BROKER_URL here, as with `make run`
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1
+    with_broker = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from chinhquyen.celery import app; c = app.conf; "
+            "print(c.task_always_eager, c.broker_url, c.worker_pool)",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "CELERY_BROKER_URL": BROKER},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert with_broker.stdout.split() == ["False", BROKER, "threads"]
