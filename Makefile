@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run serve test test-fast lint format migrations-check reset-local-db system-deps bench messages
+.PHONY: run serve test test-fast lint format migrations-check reset-local-db system-deps bench messages worker beat
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -32,6 +32,15 @@ serve: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	STATIC_BY_WHITENOISE=$${STATIC_BY_WHITENOISE:-1} $(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+# Task workers (README "Task workers"): only with CELERY_BROKER_URL set (Redis); without it
+# `make run` runs every task in process and neither is needed.
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A chinhquyen worker --loglevel INFO
+
+beat: $(VENV)/.installed
+	mkdir -p var
+	$(VENV)/bin/celery -A chinhquyen beat --loglevel INFO --schedule var/celerybeat-schedule
 
 # axe-core for the accessibility browser tests (tests/settings.py serves it; production never).
 # npm ci runs only when node_modules lacks it or is older than the lock file.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -472,3 +473,34 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 if LOG_FORMAT == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
 REQUEST_LOG = env_bool("REQUEST_LOG", LOG_FORMAT == "json")
+
+# -- Task workers (Celery; README "Task workers") ----------------------------------------------
+# With CELERY_BROKER_URL (redis://host:6379/0) tasks go to `make worker`; without it they run
+# in the process that starts them, at the commit, so `make run` needs no other service.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Results are kept only where a backend is named (redis://…); nothing in the portal reads them.
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+# A task is acknowledged when it ends, and a worker killed mid-task gives it back to the
+# broker: it runs again (every task is idempotent). One task at a time per worker process.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Threads, not forked processes: the decoders of a preview already run in a bounded child of
+# their own (guards/bounded.py), which a daemonic prefork process may not start.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY", 2))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# `make beat`: the reminders every morning (the same as cron running `manage.py send_reminders`).
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders": {
+        "task": "assessments.send_reminders",
+        "schedule": crontab(
+            hour=int(os.environ.get("REMINDERS_HOUR", 7)),
+            minute=int(os.environ.get("REMINDERS_MINUTE", 0)),
+        ),
+    },
+}

@@ -101,6 +101,16 @@ class Evidence(models.Model):
 
 VIEWABLE_KINDS = {"pdf", "jpeg", "png", "webp", "mp4"}
 
+# Why a version that could have a preview has none: told to the uploader, and shown by the file.
+NO_PREVIEW_TOO_LARGE = (
+    "Tệp đã được lưu nhưng không có ảnh xem trước: tệp quá lớn hoặc quá phức tạp để tạo ảnh "
+    "xem trước an toàn. Người xem vẫn tải hoặc mở được tệp."
+)
+NO_PREVIEW_BROKEN = (
+    "Tệp đã được lưu nhưng không tạo được ảnh xem trước (tệp có thể bị hỏng). "
+    "Hãy mở thử tệp để kiểm tra."
+)
+
 
 class EvidenceFile(models.Model):
     """One version of an evidence's file. Versions are never removed."""
@@ -117,6 +127,15 @@ class EvidenceFile(models.Model):
         PNG = "png", "PNG"
         WEBP = "webp", "WebP"
         MP4 = "mp4", "MP4"
+
+    class Preview(models.TextChoices):
+        """The preview is drawn by a task after the upload commits (evidence/tasks.py)."""
+
+        NONE = "", _("Không có ảnh xem trước")
+        PENDING = "pending", _("Đang tạo hình xem trước")
+        READY = "ready", _("Có ảnh xem trước")
+        TOO_LARGE = "too_large", _("Tệp quá lớn để xem trước")
+        BROKEN = "broken", _("Không tạo được ảnh xem trước")
 
     evidence = models.ForeignKey(
         Evidence, verbose_name=_("minh chứng"), on_delete=models.PROTECT, related_name="versions"
@@ -136,6 +155,9 @@ class EvidenceFile(models.Model):
         upload_to=thumbnail_name,
         blank=True,
         max_length=200,
+    )
+    preview = models.CharField(
+        _("ảnh xem trước"), max_length=10, choices=Preview.choices, blank=True, default=""
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -161,6 +183,20 @@ class EvidenceFile(models.Model):
     def viewable(self) -> bool:
         """Opens in the browser itself (PDF viewer, image, video); anything else downloads."""
         return self.kind in VIEWABLE_KINDS
+
+    @property
+    def preview_pending(self) -> bool:
+        return self.preview == self.Preview.PENDING and not self.thumbnail
+
+    @property
+    def preview_note(self) -> str:
+        """Why there is no preview, for the people who see the file ("" when nothing to say)."""
+        if self.thumbnail:
+            return ""
+        return {
+            self.Preview.TOO_LARGE: NO_PREVIEW_TOO_LARGE,
+            self.Preview.BROKEN: NO_PREVIEW_BROKEN,
+        }.get(self.Preview(self.preview), "")
 
 
 class EvidenceLink(models.Model):

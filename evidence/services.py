@@ -26,8 +26,15 @@ from assessments.access import evidence_change_refusal, is_frozen
 from assessments.models import Assessment, Assignment
 from audit.services import Action, audit_record
 from criteria.models import Criterion
-from evidence.models import Evidence, EvidenceEvent, EvidenceFile, EvidenceLink
-from evidence.sniff import Kind, Refused, sniff
+from evidence.models import (
+    NO_PREVIEW_BROKEN,
+    NO_PREVIEW_TOO_LARGE,
+    Evidence,
+    EvidenceEvent,
+    EvidenceFile,
+    EvidenceLink,
+)
+from evidence.sniff import KINDS, Kind, Refused, sniff
 from evidence.text import fold, nfc
 from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
 from guards import bounded
@@ -37,14 +44,6 @@ from guards.uploads import temp_dir
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 MB = 1024 * 1024
-NO_PREVIEW_TOO_LARGE = (
-    "Tệp đã được lưu nhưng không có ảnh xem trước: tệp quá lớn hoặc quá phức tạp để tạo ảnh "
-    "xem trước an toàn. Người xem vẫn tải hoặc mở được tệp."
-)
-NO_PREVIEW_BROKEN = (
-    "Tệp đã được lưu nhưng không tạo được ảnh xem trước (tệp có thể bị hỏng). "
-    "Hãy mở thử tệp để kiểm tra."
-)
 
 
 @dataclass
@@ -157,12 +156,12 @@ def _store_version(
     name: str,
     kind: Kind,
     digest: str,
-    thumb: bytes | None,
     by: User,
     stored: StoredFiles,
 ) -> EvidenceFile:
     """Write the file (moved, not copied, when Django already spooled it) and its row, and
-    make it the evidence's current file.
+    make it the evidence's current file. Its preview is drawn once the transaction commits
+    (`_preview_after_commit`), never while the caller holds its row locks.
 
     Files written to storage are added to `stored` so the caller's `removed_on_error` removes
     them if its transaction fails: a refused or failed upload leaves nothing on disk.
@@ -177,10 +176,12 @@ def _store_version(
         kind=kind.key,
         content_type=kind.content_type,
         uploaded_by=by,
+        preview=(
+            EvidenceFile.Preview.PENDING
+            if kind.key in THUMBNAIL_KINDS
+            else EvidenceFile.Preview.NONE
+        ),
     )
-    if thumb:
-        record.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
-        stored.add(record.thumbnail)
     if hasattr(upload, "temporary_file_path"):
         record.file.save("upload", upload, save=False)
     else:
@@ -191,7 +192,68 @@ def _store_version(
     evidence.current_file = record
     evidence.search_text = _search_text(evidence, name)
     evidence.save(update_fields=["current_file", "search_text"])
+    if record.preview == EvidenceFile.Preview.PENDING:
+        _preview_after_commit(record.pk)
     return record
+
+
+def _preview_after_commit(file_id: int) -> None:
+    """Start the preview task when the upload's transaction commits (nothing if it rolls
+    back). Without a broker the task runs in this process at the commit; a failure to start
+    it is logged, never undoes the upload: the file then shows "đang tạo hình xem trước"
+    until the task is run again (evidence_preview_make is idempotent)."""
+    # evidence.tasks calls back into this module: a real import cycle.
+    from evidence.tasks import make_evidence_preview  # noqa: PLC0415
+
+    transaction.on_commit(lambda: make_evidence_preview.delay(file_id), robust=True)
+
+
+def _preview_warning(record: EvidenceFile) -> str:
+    """What the uploader is told about the preview. When the task ran in process at the
+    commit its outcome is known now; with a worker it is shown later by the file itself."""
+    if record.preview != EvidenceFile.Preview.PENDING:
+        return ""
+    record.refresh_from_db(fields=["preview", "thumbnail"])
+    return record.preview_note
+
+
+def evidence_preview_make(*, file_id: int) -> str:
+    """Draw the preview of one stored version (the task of evidence/tasks.py, after the
+    upload committed) and return its state.
+
+    Idempotent: a version whose preview is drawn, or that has none to draw, is left as it is;
+    two runs at once store one thumbnail (the row is locked and checked again before saving).
+    Storage or database errors are raised for the task to retry; a file the decoders cannot
+    read is a state ("broken"), not an error."""
+    record = EvidenceFile.objects.filter(pk=file_id).first()
+    if record is None:
+        return "missing"
+    if record.preview != EvidenceFile.Preview.PENDING or record.thumbnail:
+        return record.preview
+    # A local copy for the decoders, whatever the storage; in the swept upload temp folder.
+    with tempfile.NamedTemporaryFile(suffix=".preview", dir=temp_dir()) as handle:
+        with record.file.open("rb") as source:
+            shutil.copyfileobj(source, handle, CHUNK)
+        handle.flush()
+        thumb, warning = make_preview(Path(handle.name), KINDS[record.kind])
+    if thumb:
+        state = EvidenceFile.Preview.READY
+    elif warning == NO_PREVIEW_BROKEN:
+        state = EvidenceFile.Preview.BROKEN
+    elif warning:
+        state = EvidenceFile.Preview.TOO_LARGE
+    else:
+        state = EvidenceFile.Preview.NONE
+    with removed_on_error() as stored, transaction.atomic():
+        record = EvidenceFile.objects.select_for_update().get(pk=file_id)
+        if record.preview != EvidenceFile.Preview.PENDING or record.thumbnail:
+            return record.preview  # drawn meanwhile by another run
+        if thumb:
+            record.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
+            stored.add(record.thumbnail)
+        record.preview = state
+        record.save(update_fields=["thumbnail", "preview"])
+    return state
 
 
 def _next_sequence(assessment: Assessment, criterion: Criterion) -> int:
@@ -290,7 +352,6 @@ def evidence_upload(
         duplicate = None if allow_duplicate else find_duplicate(assessment, digest)
         if duplicate is not None:
             return _duplicate_outcome(name, duplicate)
-        thumb, warning = make_preview(path, kind)
         try:
             with removed_on_error() as stored:
                 evidence = _create_evidence(
@@ -301,7 +362,6 @@ def evidence_upload(
                     name=name,
                     kind=kind,
                     digest=digest,
-                    thumb=thumb,
                     by=by,
                     title=title,
                     allow_duplicate=allow_duplicate,
@@ -310,6 +370,8 @@ def evidence_upload(
                 )
         except _StoredMeanwhile as found:  # by another request, while this one was checked
             return _duplicate_outcome(name, found.evidence)
+    assert evidence.current_file is not None
+    warning = _preview_warning(evidence.current_file)
     return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
 
 
@@ -329,7 +391,6 @@ def _create_evidence(
     name: str,
     kind: Kind,
     digest: str,
-    thumb: bytes | None,
     by: User,
     title: str,
     allow_duplicate: bool,
@@ -363,7 +424,6 @@ def _create_evidence(
         name=name,
         kind=kind,
         digest=digest,
-        thumb=thumb,
         by=by,
         stored=stored,
     )
@@ -399,7 +459,6 @@ def evidence_replace(*, evidence: Evidence, upload: UploadedFile, by: User) -> U
         digest = sha256_of(path)
         if evidence.current_file and evidence.current_file.sha256 == digest:
             return _unchanged_outcome(name, evidence)
-        thumb, warning = make_preview(path, kind)
         with removed_on_error() as stored, transaction.atomic():
             assessment = Assessment.objects.select_for_update(no_key=True).get(
                 pk=evidence.assessment_id
@@ -417,7 +476,6 @@ def evidence_replace(*, evidence: Evidence, upload: UploadedFile, by: User) -> U
                 name=name,
                 kind=kind,
                 digest=digest,
-                thumb=thumb,
                 by=by,
                 stored=stored,
             )
@@ -436,6 +494,7 @@ def evidence_replace(*, evidence: Evidence, upload: UploadedFile, by: User) -> U
                 sha256=digest,
                 file_id=record.pk,
             )
+    warning = _preview_warning(record)
     return UploadOutcome(name=name, status="stored", evidence=evidence, warning=warning)
 
 
@@ -641,6 +700,7 @@ def evidence_reuse(
         version=1,
         file=source.file.name,  # the same stored file
         thumbnail=source.thumbnail.name,
+        preview=source.preview,
         original_name=source.original_name,
         size=source.size,
         sha256=source.sha256,
@@ -651,6 +711,8 @@ def evidence_reuse(
     new.current_file = record
     new.search_text = _search_text(new, source.original_name)
     new.save(update_fields=["current_file", "search_text"])
+    if record.preview == EvidenceFile.Preview.PENDING and not record.thumbnail:
+        _preview_after_commit(record.pk)  # the source's preview was not drawn yet
     EvidenceLink.objects.create(evidence=new, criterion=criterion, linked_by=by)
     detail = f"Dùng lại {old.code} từ {period_label(old.assessment)}"
     EvidenceEvent.objects.create(

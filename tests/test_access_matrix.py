@@ -436,15 +436,18 @@ def people(
 
 
 @pytest.fixture
-def objects(client, demo, own_criterion, own_staff, leader, secretary) -> dict:
+def objects(
+    client, demo, own_criterion, own_staff, leader, secretary, django_capture_on_commit_callbacks
+) -> dict:
     """Real ids for every path parameter: an evidence of `own_criterion`, an issued report
     with a dossier, and a draft report (made through the pages, as people make them)."""
-    outcome = evidence_upload(
-        assessment=demo.assessment,
-        criterion=own_criterion.criterion,
-        upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes(), "application/pdf"),
-        by=own_staff,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # its preview is drawn at the commit
+        outcome = evidence_upload(
+            assessment=demo.assessment,
+            criterion=own_criterion.criterion,
+            upload=SimpleUploadedFile("Biên bản.pdf", pdf_bytes(), "application/pdf"),
+            by=own_staff,
+        )
     assert outcome.status == "stored", outcome.message
     evidence = outcome.evidence
     home = reverse("reports:home", args=[demo.assessment.pk])

@@ -70,13 +70,14 @@ def criterion(demo) -> Criterion:
 
 
 @pytest.fixture
-def evidence(demo, criterion, own_staff) -> Evidence:
-    outcome = evidence_upload(
-        assessment=demo.assessment,
-        criterion=criterion,
-        upload=SimpleUploadedFile("Ảnh.png", image_bytes("PNG"), "image/png"),
-        by=own_staff,
-    )
+def evidence(demo, criterion, own_staff, django_capture_on_commit_callbacks) -> Evidence:
+    with django_capture_on_commit_callbacks(execute=True):  # its preview is drawn at the commit
+        outcome = evidence_upload(
+            assessment=demo.assessment,
+            criterion=criterion,
+            upload=SimpleUploadedFile("Ảnh.png", image_bytes("PNG"), "image/png"),
+            by=own_staff,
+        )
     assert outcome.status == "stored", outcome.message
     return outcome.evidence
 

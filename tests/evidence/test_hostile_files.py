@@ -194,6 +194,7 @@ def test_a_pdf_that_takes_too_long_to_draw_is_stopped(tmp_path, settings):
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=ids)
+@pytest.mark.django_db(transaction=True)  # the preview task runs at the commit
 def test_hostile_upload_leaves_the_server_process_alone(
     hostile, client, demo, login_as, criterion, upload, media_root, own_staff
 ):
@@ -227,6 +228,7 @@ def test_hostile_upload_leaves_the_server_process_alone(
         assert record.thumbnail
 
 
+@pytest.mark.django_db(transaction=True)  # the preview task runs at the commit
 def test_without_javascript_the_warning_is_a_message(
     client, demo, login_as, criterion, upload, own_staff
 ):
@@ -242,6 +244,7 @@ def test_without_javascript_the_warning_is_a_message(
     assert ("warning", f"“Ảnh.webp”: {NO_PREVIEW_TOO_LARGE}") in texts
 
 
+@pytest.mark.django_db(transaction=True)  # the preview task runs at the commit
 def test_replacing_with_a_hostile_file_keeps_it_without_a_preview(
     client, demo, login_as, criterion, upload, own_staff
 ):
@@ -270,6 +273,7 @@ def test_replacing_with_a_hostile_file_keeps_it_without_a_preview(
     assert NO_PREVIEW_TOO_LARGE in texts
 
 
+@pytest.mark.django_db(transaction=True)  # the preview task runs at the commit
 def test_an_image_that_cannot_be_decoded_is_stored_with_a_warning(
     demo, criterion, upload, own_staff
 ):
@@ -289,6 +293,7 @@ def test_an_image_that_cannot_be_decoded_is_stored_with_a_warning(
     assert outcome.status == "stored"
     assert outcome.warning == NO_PREVIEW_BROKEN
     assert not outcome.evidence.current_file.thumbnail
+    assert outcome.evidence.current_file.preview == EvidenceFile.Preview.BROKEN
 
 
 def _chunk_with_fixed_crc(chunks: bytes) -> bytes:
@@ -298,6 +303,7 @@ def _chunk_with_fixed_crc(chunks: bytes) -> bytes:
     return chunks[:4] + body + struct.pack(">I", zlib.crc32(body)) + chunks[12 + length :]
 
 
+@pytest.mark.django_db(transaction=True)  # the preview task runs at the commit
 def test_the_preview_is_drawn_before_any_transaction_is_opened(
     demo, criterion, upload, monkeypatch, own_staff
 ):
@@ -322,4 +328,5 @@ def test_the_preview_is_drawn_before_any_transaction_is_opened(
     )
 
     assert depths == [depth_at_start, depth_at_start]  # no lock is held while it draws
+    stored.evidence.current_file.refresh_from_db()  # drawn after the commit
     assert stored.evidence.current_file.thumbnail

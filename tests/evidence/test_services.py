@@ -47,18 +47,24 @@ def actions(evidence: Evidence) -> list[str]:
 
 
 @pytest.fixture
-def store(demo, own_staff, upload):
-    """`store(name, data)` uploads to 2.2.e as `own_staff` and returns the outcome."""
+def store(demo, own_staff, upload, django_capture_on_commit_callbacks):
+    """`store(name, data)` uploads to 2.2.e as `own_staff` and returns the outcome.
+
+    The upload commits as a request's would: the preview task (in process, no broker) runs."""
 
     def _store(name, data, *, code="2.2.e", by=None, assessment=None, **kwargs):
         assessment = assessment or demo.assessment
-        return evidence_upload(
-            assessment=assessment,
-            criterion=leaf(assessment, code),
-            upload=upload(name, data),
-            by=by or own_staff,
-            **kwargs,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = evidence_upload(
+                assessment=assessment,
+                criterion=leaf(assessment, code),
+                upload=upload(name, data),
+                by=by or own_staff,
+                **kwargs,
+            )
+        if outcome.evidence is not None:
+            outcome.evidence.current_file.refresh_from_db()  # the preview drawn at the commit
+        return outcome
 
     return _store
 

@@ -78,16 +78,18 @@ def kinhte_supports(demo, criterion):
 
 
 @pytest.fixture
-def add(demo, criterion, upload):
-    """`add(name, data)` stores an evidence of 2.2.e uploaded by vhxh, through the service."""
+def add(demo, criterion, upload, django_capture_on_commit_callbacks):
+    """`add(name, data)` stores an evidence of 2.2.e uploaded by vhxh, through the service,
+    and commits (the preview task runs in process, as without a broker)."""
 
     def _add(name="Biên bản họp.pdf", data=None, *, by="vhxh", on=None):
-        outcome = evidence_upload(
-            assessment=demo.assessment,
-            criterion=on or criterion,
-            upload=upload(name, data if data is not None else pdf_bytes()),
-            by=demo.user(by),
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = evidence_upload(
+                assessment=demo.assessment,
+                criterion=on or criterion,
+                upload=upload(name, data if data is not None else pdf_bytes()),
+                by=demo.user(by),
+            )
         assert outcome.status == "stored", outcome.message
         return outcome.evidence
 
@@ -265,7 +267,14 @@ def test_locked_assessment_refuses_upload_and_delete(
 
 
 def test_each_file_goes_in_its_own_request(
-    client, demo, login_as, criterion, upload, media_root, own_staff
+    client,
+    demo,
+    login_as,
+    criterion,
+    upload,
+    media_root,
+    own_staff,
+    django_capture_on_commit_callbacks,
 ):
     login_as(own_staff)
     page = b"<!DOCTYPE html><html><body>Trang web</body></html>"
@@ -277,7 +286,8 @@ def test_each_file_goes_in_its_own_request(
 
     results = []
     for file in files:
-        response = client.post(url("upload", demo, criterion.pk), {"files": [file]}, **JSON)
+        with django_capture_on_commit_callbacks(execute=True):  # each request commits
+            response = client.post(url("upload", demo, criterion.pk), {"files": [file]}, **JSON)
         assert response.status_code == 200
         results += response.json()["results"]
 

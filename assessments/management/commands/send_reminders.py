@@ -1,7 +1,7 @@
 """`manage.py send_reminders`: the scheduled reminders about self-scoring deadlines.
 
-Run once a day (cron: `0 7 * * * cd /srv/portal && .venv/bin/python manage.py send_reminders`,
-or the task worker). Idempotent: every notice has a key, so a second run the same day (or a
+Run once a day (cron: `0 7 * * * cd /srv/portal && .venv/bin/python manage.py send_reminders`),
+or let the task workers' beat run the same (assessments/tasks.py, CELERY_BEAT_SCHEDULE). Idempotent: every notice has a key, so a second run the same day (or a
 run after a missed one) records and emails nothing twice."""
 
 from __future__ import annotations
