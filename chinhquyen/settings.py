@@ -213,6 +213,18 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
+# Several application nodes share one cache: with REDIS_URL (redis://127.0.0.1:6379/1) the
+# default cache (rate limits of the verification page, throttles, short-lived state) is Redis,
+# not each process's memory. The "documents" cache keeps rendered PDFs by the hash of their
+# HTML: the same key on every node, so a per-node folder only costs a node its first render
+# (issued documents are stored files, never cached). Sessions are in the database.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cqtt",
+    }
 
 # Printed in the QR code of issued documents: where the verification page is reachable.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")

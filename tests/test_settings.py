@@ -160,3 +160,26 @@ def test_production_serves_static_files_by_whitenoise_with_hashed_names(tmp_path
     assert "chinhquyen.staticfiles.StaticFilesStorage" in setting("STORAGES", **env)
     # runserver serves them in development, as before.
     assert "whitenoise" not in setting("MIDDLEWARE", DJANGO_DEBUG="1")
+
+
+def test_redis_url_makes_the_default_cache_shared():
+    """Two nodes share rate limits and throttles through Redis (127.0.0.1:6379 here and on CI)."""
+    assert setting("CACHES", DJANGO_DEBUG="1", REDIS_URL="").count("LocMemCache") == 1
+    code = (
+        "from django.core.cache import caches; cache = caches['default']; cache.set('cqtt-probe', 41); "
+        "print(type(cache).__name__, cache.incr('cqtt-probe'))"
+    )
+    redis = {"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/13"}
+    result = manage("shell", "-v", "0", "-c", code, **redis)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RedisCache", "42"]
+    again = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('cqtt-probe')); "
+        "cache.delete('cqtt-probe')",
+        **redis,
+    )
+    assert again.stdout.strip() == "42"  # another process reads what the first one wrote
