@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,19 +44,30 @@ from criteria.rules import RuleKind
 from criteria.scoring import describe_tiers, parse_tiers
 from guards.inputs import id_param
 
+ADMIN_PER_PAGE = 50
+
 
 @rule("signed_in")
 def home(request):
     """Each role lands on what it works on: its unit's sub-criteria, or the whole commune."""
     user = request.user
     role = home_role(user)
-    assessments = list(visible_assessments(user))
-    context = {"assessments": assessments}
-    if role == ADMIN:
-        context["criteria_sets"] = CriteriaSet.objects.all()
-        return render(request, "assessments/home_admin.html", context)
+    if role == ADMIN:  # every commune's assessments: a city has hundreds, so pages of them
+        ordered = visible_assessments(user).order_by("-year", "commune__name", "period", "pk")
+        page = Paginator(ordered, ADMIN_PER_PAGE).get_page(request.GET.get("trang"))
+        return render(
+            request,
+            "assessments/home_admin.html",
+            {
+                "assessments": page.object_list,
+                "page": page,
+                "criteria_sets": CriteriaSet.objects.all(),
+            },
+        )
     if role == CITY:
         return redirect("appraisal:home")
+    assessments = list(visible_assessments(user))
+    context = {"assessments": assessments}
     if role is None:
         return render(request, "assessments/home_no_commune.html", context)
     # The period chosen in the switcher, else the current one (assessments.periods).

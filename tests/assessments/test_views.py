@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from assessments.models import Assignment, Unit
+from assessments.models import Assessment, Assignment, Commune, Unit
 from assessments.services import assessment_create, score_propose, score_return
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_replace_tree
@@ -395,3 +395,34 @@ def test_staff_home_counts_what_the_unit_only_supports(client, demo, login_as, o
     response = client.get(reverse("home"))
     assert response.context["supported"] == 2
     assert "và phối hợp 2 tiêu chí thành phần khác" in response.content.decode()
+
+
+def test_the_administrators_home_lists_assessments_in_pages(
+    client, demo, login_as, django_assert_max_num_queries
+):
+    """A city has a hundred communes and more: the administrator's home shows 50 assessments a
+    page, in the same number of queries whatever their number."""
+    login_as("admin")
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("home"))
+    template = demo.assessment
+    communes = Commune.objects.bulk_create(
+        Commune(name=f"Xã Thử {index:03d}", city=template.commune.city) for index in range(70)
+    )
+    Assessment.objects.bulk_create(
+        Assessment(
+            commune=commune,
+            criteria_set=template.criteria_set,
+            year=template.year,
+            period=template.period,
+        )
+        for commune in communes
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = client.get(reverse("home"))
+    assert len(first.context["assessments"]) == 50
+    html = first.content.decode()
+    assert "Trang 1 / 2" in html and "(72)" in html
+    second = client.get(reverse("home"), {"trang": "2"})
+    assert len(second.context["assessments"]) == 22
+    assert client.get(reverse("home"), {"trang": "x"}).status_code == 200  # first page
