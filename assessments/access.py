@@ -474,8 +474,11 @@ def evidence_change_refusal(
 
 
 def may_see_submission(user: User, assessment: Assessment) -> bool:
-    """A sent dossier: the commune's leaders and secretary, and the people of its city."""
-    return is_reviewer(user, assessment) or is_city_member(user, assessment.commune)
+    """A sent dossier: the commune's leaders and secretary, and the people of its city (a
+    commune's member is never the city's: no need to ask)."""
+    if is_reviewer(user, assessment):
+        return True
+    return membership_of(user) is None and is_city_member(user, assessment.commune)
 
 
 def may_see_city_scores(user: User, assessment: Assessment) -> bool:

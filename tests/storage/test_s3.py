@@ -12,6 +12,7 @@ import zipfile
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from PIL import Image
 
@@ -29,14 +30,17 @@ from tests.evidence.conftest import image_bytes, pdf_bytes
 
 
 def upload(demo, name: str, data: bytes, *, code: str = "2.2.e", by: str = "vhxh"):
+    """Upload as a request does, its commit included: the preview is drawn then (a task)."""
     criterion = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code=code)
-    outcome = evidence_upload(
-        assessment=demo.assessment,
-        criterion=criterion,
-        upload=SimpleUploadedFile(name, data),
-        by=demo.user(by),
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outcome = evidence_upload(
+            assessment=demo.assessment,
+            criterion=criterion,
+            upload=SimpleUploadedFile(name, data),
+            by=demo.user(by),
+        )
     assert outcome.status == "stored", outcome.message
+    outcome.evidence.refresh_from_db()
     return outcome.evidence
 
 
@@ -152,7 +156,8 @@ def test_a_dossier_that_fails_half_way_leaves_no_object(s3_storage, signed, secr
 
 def test_a_failed_upload_removes_the_objects_it_stored(s3_storage, demo, monkeypatch):
     def broken_event(*args, **kwargs):
-        assert len(s3_storage.objects()) == 2  # the image and its thumbnail are in the bucket
+        # The image is in the bucket (its preview is drawn after the commit, which never comes).
+        assert len(s3_storage.objects()) == 1
         raise OSError("database gone")
 
     monkeypatch.setattr(services, "_audit", broken_event)
