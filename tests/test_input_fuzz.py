@@ -1089,7 +1089,7 @@ def _with_decision_to_issue(p):
 
 
 def _issue_data(p, f):
-    return {"quyet-dinh-signer": p.users["giamdocso"].pk, "quyet-dinh-authority": "deputy"}
+    return {"signer": p.users["giamdocso"].pk, "authority": "deputy"}
 
 
 def _issued_decision(p, status: str = CityDocument.Status.ISSUED) -> CityDocument:
@@ -1139,9 +1139,9 @@ def _sign_data(owner_name):
     def data(p, f):
         owner = p.users[owner_name] if owner_name else None
         return {
-            "quyet-dinh-key": _city_key(p, owner).pk,
-            "quyet-dinh-secret": DEMO_PASSPHRASE,
-            "quyet-dinh-confirm": "on",
+            "key": _city_key(p, owner).pk,
+            "secret": DEMO_PASSPHRASE,
+            "confirm": "on",
         }
 
     return data
@@ -1648,7 +1648,9 @@ PLANS = {
     ),
     # The city's documents issued and signed in the portal (the office issues and seals, the
     # leader named signs).
-    "city_documents:round": Plan("quantritp", _city_document_kwargs, setup=_with_concluded),
+    "city_documents:round": Plan(
+        "quantritp", _city_document_kwargs, setup=lambda p: _appraised(p, "An Lão")
+    ),
     "city_documents:issue": Plan(
         "quantritp", _city_document_kwargs, _issue_data, setup=_with_decision_to_issue
     ),
@@ -1759,6 +1761,8 @@ LOGGED_WHEN_REFUSED = {
     "verify:document": {"reports_documentevent"},
     # A wrong passphrase counts towards the key's limit of tries (issue 9 point 4).
     "reports:sign": {"reports_signingattempt"},
+    "city_documents:sign": {"reports_signingattempt"},
+    "city_documents:seal": {"reports_signingattempt"},
     # A failed login is in the audit trail (issue 9 point 7).
     "login": {"audit_auditentry"},
 }
@@ -1968,6 +1972,12 @@ def _crawl(portal):
     )
     yield "lanhdao", "reports:remote_signing", kwargs, None, False, None
     yield "lanhdao", "reports:issued", _report("issued")(portal, None), None, False, None
+    # the city's decision issued: its signer's form, then (signed) the office's seal form
+    kwargs = _round_kwargs(portal)
+    _issued_decision(portal)
+    yield "giamdocso", "city_documents:round", kwargs, None, False, None
+    _issued_decision(portal, CityDocument.Status.SIGNED)
+    yield "quantritp", "city_documents:round", kwargs, None, False, None
 
 
 # GETs that answer with a redirect, not a page: remembering a chosen period, opening a notice
@@ -1984,7 +1994,7 @@ FILES = {
     "admin:criteria_criteriaset_xlsx", "admin:criteria_criterion_template",
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
     "system_admin:accounts_template", "appraise:evidence_file", "appraisal:ranking_xlsx",
-    "appraisal:results_xlsx", "city_documents:pdf",
+    "appraisal:results_xlsx", "city_documents:pdf", "city_documents:issued_pdf",
 }  # fmt: skip
 
 

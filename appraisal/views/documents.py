@@ -110,18 +110,19 @@ def round_documents(request: AuthenticatedRequest, city: int, round_pk: int) -> 
             refusal = services.issue_refusal(round_, kind)
             row["issue_refusal"] = refusal
             if admin and not refusal:
-                row["issue_form"] = CityIssueForm(leaders=leaders, prefix=slug)
+                row["issue_form"] = CityIssueForm(leaders=leaders, auto_id=f"id_{slug}_%s")
         else:
             files = sorted(document.files.all(), key=lambda f: f.created_at)
             row["files"] = files
             row["current"] = files[-1] if files else None
             if not city_document_sign_refusal(request.user, document):
                 row["sign_form"] = CitySignForm(
-                    keys=services.signer_keys(request.user, round_.city_id), prefix=slug
+                    keys=services.signer_keys(request.user, round_.city_id),
+                    auto_id=f"id_{slug}_%s",
                 )
             elif not city_document_seal_refusal(request.user, document):
                 row["seal_form"] = CitySignForm(
-                    keys=services.seal_keys(round_.city_id), prefix=slug
+                    keys=services.seal_keys(round_.city_id), auto_id=f"id_{slug}_%s"
                 )
         rows.append(row)
     return render(
@@ -153,7 +154,7 @@ def issue(request: AuthenticatedRequest, city: int, round_pk: int, kind: str) ->
     """The city's office issues the document: number, date, frozen PDF, the signer named."""
     round_ = _round(request, city, round_pk, kind)
     require_city_admin(request.user, round_.city_id)
-    form = CityIssueForm(request.POST, leaders=services.city_leaders(round_.city_id), prefix=kind)
+    form = CityIssueForm(request.POST, leaders=services.city_leaders(round_.city_id))
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
@@ -194,7 +195,7 @@ def _signing(
     if refusal:
         messages.error(request, refusal)
         return _back(round_)
-    form = CitySignForm(request.POST, keys=keys, prefix=kind)
+    form = CitySignForm(request.POST, keys=keys)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:

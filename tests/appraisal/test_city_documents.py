@@ -203,7 +203,7 @@ def test_the_page_offers_each_person_their_step(
     assert b'data-testid="issue-form"' in page.content
     response = client.post(
         reverse("city_documents:issue", args=[round_.city_id, round_.pk, "bao-cao"]),
-        {"bao-cao-signer": city_leader.pk, "bao-cao-authority": "head"},
+        {"signer": city_leader.pk, "authority": "head"},
         follow=True,
     )
     assert "Đã ban hành" in response.content.decode()
@@ -213,7 +213,7 @@ def test_the_page_offers_each_person_their_step(
     assert b"sign-person" not in page.content and b"issue-form" not in page.content
     refused = client.post(
         reverse("city_documents:sign", args=[round_.city_id, round_.pk, "bao-cao"]),
-        {"bao-cao-key": _person_key(city_leader, city_keys).pk, "bao-cao-secret": DEMO_PASSPHRASE},
+        {"key": _person_key(city_leader, city_keys).pk, "secret": DEMO_PASSPHRASE},
     )
     assert refused.status_code == 403
     client.force_login(city_leader)
@@ -222,9 +222,9 @@ def test_the_page_offers_each_person_their_step(
     response = client.post(
         reverse("city_documents:sign", args=[round_.city_id, round_.pk, "bao-cao"]),
         {
-            "bao-cao-key": _person_key(city_leader, city_keys).pk,
-            "bao-cao-secret": DEMO_PASSPHRASE,
-            "bao-cao-confirm": "on",
+            "key": _person_key(city_leader, city_keys).pk,
+            "secret": DEMO_PASSPHRASE,
+            "confirm": "on",
         },
         follow=True,
     )
