@@ -180,7 +180,8 @@ def test_a_real_worker_draws_the_preview_once(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    sender = Celery(broker=BROKER, backend=BROKER)
+    # Not the current app: later tests still run their tasks in process.
+    sender = Celery(broker=BROKER, backend=BROKER, set_as_current=False)
     try:
         started = time.monotonic()
         for _ in range(2):  # the second run finds the preview drawn
