@@ -116,6 +116,15 @@ class ModelChoicesField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, on the field it names when the form has it."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 def _id_or_none(text: str) -> int | None:
     # isdecimal, not isdigit: "²".isdigit() is True and int("²") raises.
     text = text.strip()

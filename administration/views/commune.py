@@ -6,7 +6,6 @@ refused, and another commune's pages are 404 to its people."""
 from __future__ import annotations
 
 import django_otp
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +44,7 @@ from assessments.access import (
 )
 from assessments.models import Assessment, Commune, Membership, Unit
 from guards.http import AuthenticatedRequest
+from guards.inputs import errors_to_form
 
 
 def _member_for(commune: Commune, user_pk: int) -> Membership:
@@ -73,15 +73,6 @@ def _unit_for(commune: Commune, unit_pk: int) -> Unit:
     if unit is None:
         raise Http404("Không tìm thấy đơn vị của xã.")
     return unit
-
-
-def _errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, on the field it names when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @rule("commune_admin")
@@ -156,7 +147,7 @@ def unit_edit(
         try:
             saved = unit_save(commune=commune, unit=unit, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"Đã lưu đơn vị “{saved.name}”.")
             return redirect("commune_admin:units", commune_pk=commune.pk)
@@ -229,7 +220,7 @@ def user_add(request: AuthenticatedRequest, commune_pk: int) -> HttpResponse:
                 is_commune_admin=data["is_commune_admin"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(
                 request,
@@ -273,7 +264,7 @@ def user_edit(request: AuthenticatedRequest, commune_pk: int, user_pk: int) -> H
             )
         except ValidationError as error:
             member.refresh_from_db()
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"Đã lưu thông tin của {account.get_full_name()}.")
             return redirect("commune_admin:users", commune_pk=commune.pk)
@@ -392,7 +383,7 @@ def report_settings(request: AuthenticatedRequest, commune_pk: int) -> HttpRespo
         try:
             report_settings_save(commune=commune, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Đã lưu thiết lập báo cáo của xã.")
             return redirect("commune_admin:home", commune_pk=commune.pk)
@@ -416,7 +407,7 @@ def assessment_new(request: AuthenticatedRequest, commune_pk: int) -> HttpRespon
                 commune=commune, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(
                 request,

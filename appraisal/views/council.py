@@ -18,7 +18,7 @@ from appraisal import council_services as services
 from appraisal.council_forms import AddItemsForm, RecognitionForm, SessionForm, VoteForm
 from appraisal.council_selectors import session_page, sessions_of
 from appraisal.models import CouncilItem, CouncilSession, RecognitionDecision
-from appraisal.views.rounds import errors_to_form, round_for
+from appraisal.views.rounds import round_for
 from assessments.access import (
     get_city_for_user,
     is_city_admin,
@@ -33,6 +33,7 @@ from assessments.access import (
 )
 from assessments.models import City
 from guards.http import AuthenticatedRequest
+from guards.inputs import errors_to_form
 
 
 def _council_city(request: AuthenticatedRequest, city: int) -> City:

@@ -26,7 +26,6 @@ from appraisal.people_services import (
     city_person_set_active,
     city_person_update,
 )
-from appraisal.views.rounds import errors_to_form
 from assessments.access import (
     get_city_for_user,
     may_manage_account,
@@ -36,6 +35,7 @@ from assessments.access import (
 )
 from assessments.models import City, CityMembership
 from guards.http import AuthenticatedRequest
+from guards.inputs import errors_to_form
 
 
 def _city(request: AuthenticatedRequest, city: int) -> City:

@@ -3,7 +3,6 @@ city's administrators)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -16,15 +15,7 @@ from appraisal.round_services import round_save
 from assessments.access import get_city_for_user, is_city_admin, require_city_admin, rule
 from assessments.models import City
 from guards.http import AuthenticatedRequest
-
-
-def errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, on the field it names when the form has it."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+from guards.inputs import errors_to_form
 
 
 def round_for(city: City, round_pk: int) -> Round:
