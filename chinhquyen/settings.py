@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "appraisal",
     "audit",
     "ops",  # backup and restore (issue 15)
+    "jobs",  # work that does not hold a request: dossier, exports, PDFs (issue 15)
 ]
 
 MIDDLEWARE = [

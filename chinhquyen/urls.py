@@ -32,6 +32,7 @@ urlpatterns = [
     path("xac-minh/", include("reports.verify_urls")),
     path("nhat-ky/", include("reports.urls_trail")),
     path("thong-bao/", include("notifications.urls")),
+    path("tac-vu/", include("jobs.urls")),
     path("quan-tri-xa/", include("administration.urls_commune")),
     path("quan-tri-he-thong/", include("administration.urls_system")),
     path("thanh-pho/", include("appraisal.urls")),

@@ -25,6 +25,7 @@ RULES = {
     "council": "the city's council members and chair, and its administrators (to prepare)",
     "city_admin": "the city's administrators and system administrators",
     "city_signer": "the city's leader named as a document's signer (the view narrows to them)",
+    "job_owner": "the person who started the job (jobs/): nobody else sees it or its result",
     "commune_answer": "leaders of the commune whose submission the city asked to explain",
 }
 

@@ -32,6 +32,7 @@ from appraisal.models import (
 )
 from criteria.models import Adjustment
 from evidence.services import evidence_upload
+from jobs.models import Job
 from notifications.services import notify
 from reports.models import RegisteredNumber, RemoteSigning, SigningKey
 from tests.evidence.conftest import pdf_bytes
@@ -195,6 +196,10 @@ EXPECTED = {
     # A person's notices (issue 12)
     "notifications:list": SIGNED_IN,
     "notifications:open": OWN_NOTICE,
+    # A job (issue 15): its page, progress and result are the starter's (own_staff's) only.
+    "jobs:detail": OWN_NOTICE,
+    "jobs:progress": OWN_NOTICE,
+    "jobs:download": OWN_NOTICE,
     "notifications:read_all": SIGNED_IN,
     "notifications:settings": SIGNED_IN,
     # Its evidence
@@ -356,6 +361,7 @@ RULED_APPS = (
     "evidence",
     "reports",
     "notifications",
+    "jobs",
 )
 # Reports whose views act on an issued report; the others act on a draft.
 ON_ISSUED = {"issued", "sign", "reopen", "issued_file", "latest", "dossier", "dossier_download"}
@@ -481,6 +487,14 @@ def objects(
         number="403/UBND-VHXX", summary="đôn đốc", created_by=secretary
     )
     notice = notify(user=own_staff, kind="other", title="Thông báo thử", key="matrix", url="/")
+    job = Job.objects.create(
+        kind="matrix",
+        user=own_staff,
+        title="Xuất tệp",
+        state=Job.State.DONE,
+        result_file=ContentFile(b"a;b", name="bang.csv"),
+        result_name="bang.csv",
+    )
     client.logout()
     city = _city_objects(demo, issued, own_criterion, secretary)
     signing = _remote_signing(issued, leader)
@@ -490,6 +504,7 @@ def objects(
         "unit_pk": own_staff.membership.unit_id,
         "user_pk": own_staff.pk,
         "notification_pk": notice.pk,
+        "job_id": job.pk,
         "criterion_pk": own_criterion.criterion_id,
         "adjustment_pk": Adjustment.objects.filter(criteria_set=demo.assessment.criteria_set)
         .values_list("pk", flat=True)
@@ -616,6 +631,7 @@ def _kwargs(name: str, params: list[str], objects: dict, assessment) -> dict:
         "unit_pk": objects["unit_pk"],
         "user_pk": objects["user_pk"],
         "notification_pk": objects["notification_pk"],
+        "job_id": objects["job_id"],
         "commune_pk": assessment.commune_id,
         "city": assessment.commune.city_id,
         **{
