@@ -36,7 +36,8 @@ FAILED_MESSAGE = (
 
 def job_start(*, kind: str, user: User, title: str, params: dict, key: str = "") -> Job:
     """The job for this work: the one already queued or running under `key` for this person,
-    or a new one, queued at the commit."""
+    or a new one, queued at the commit. `params["back"]`, if given, is the page its "Quay
+    lại" link returns to (shown when it failed, or when its result is a file)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown job kind {kind!r}")
     with transaction.atomic():
