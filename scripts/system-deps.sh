@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs when they are missing.
 #   scripts/system-deps.sh          run time: WeasyPrint's pango/harfbuzz libraries
-#   scripts/system-deps.sh --test   plus what the tests use: Chromium, poppler-utils
+#   scripts/system-deps.sh --test   plus what the tests use: Chromium, poppler-utils, nginx
+#                                   (tests/ops/test_deploy.py checks deploy/nginx with `nginx -t`)
 # Without root (and without sudo) it prints the one apt-get line to run instead.
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium poppler-utils softhsm2)
+  packages+=(chromium poppler-utils softhsm2 nginx-light)
 fi
 
 missing=()

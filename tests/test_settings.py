@@ -37,12 +37,28 @@ def setting(name: str, **env) -> str:
 
 
 def production_env(tmp_path) -> dict[str, str]:
-    """production.env.example as the service gets it: a fresh key, /srv/cqtt in tmp_path."""
-    env = {}
-    for line in PRODUCTION_ENV.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            env[name.strip()] = value.strip().replace("/srv/cqtt", str(tmp_path))
+    """production.env.example as the service gets it: a fresh key, /srv/cqtt in tmp_path.
+    Read by `sh` as the README's guide and backup schedule read it (`set -a; . file`);
+    systemd's EnvironmentFile= gives the same values (it takes off the same double quotes)."""
+    names = [
+        line.partition("=")[0].strip()
+        for line in PRODUCTION_ENV.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    script = (
+        'f=$1; shift; set -a; . "$f"; set +a; for n; do printf "%s\\0" "$(printenv "$n")"; done'
+    )
+    result = subprocess.run(
+        ["sh", "-c", script, "sh", str(PRODUCTION_ENV), *names],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        check=True,
+    )
+    values = result.stdout.decode().split("\0")
+    env = {
+        name: value.replace("/srv/cqtt", str(tmp_path))
+        for name, value in zip(names, values, strict=False)
+    }
     assert env["DJANGO_SECRET_KEY"] == "", "the example must never carry a real key"
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     for name in ("DJANGO_STATIC_ROOT", "DJANGO_MEDIA_ROOT", "DJANGO_UPLOAD_TEMP_DIR"):
@@ -183,3 +199,13 @@ def test_redis_url_makes_the_default_cache_shared():
         **redis,
     )
     assert again.stdout.strip() == "42"  # another process reads what the first one wrote
+
+
+def test_the_example_reads_the_same_for_sh_and_for_the_portal(tmp_path):
+    """A value with spaces is quoted in the example, so `sh` (the guide, the backup schedule)
+    reads it whole; the database is reached through the local socket (peer authentication)."""
+    env = production_env(tmp_path)
+    assert env["DEFAULT_FROM_EMAIL"] == "Chính quyền thân thiện <no-reply@example.gov.vn>"
+    assert setting("DEFAULT_FROM_EMAIL", **env) == repr(env["DEFAULT_FROM_EMAIL"])
+    database = setting("DATABASES", **env)
+    assert "'HOST': '/var/run/postgresql'" in database and "'NAME': 'cqtt'" in database

@@ -4,6 +4,7 @@ starts `deploy/run <process>` for a process the list names, and deploy/run refus
 from __future__ import annotations
 
 import configparser
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -43,3 +44,33 @@ def test_nginx_passes_the_request_id_and_the_protocol():
     assert "proxy_set_header X-Request-ID $request_id;" in conf
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "proxy_request_buffering off;" in conf
+
+
+def test_nginx_accepts_the_configuration(tmp_path):
+    """`nginx -t` on deploy/nginx/cqtt.conf as the guide installs it (Debian 12's nginx 1.22,
+    installed by scripts/system-deps.sh --test), with a throwaway certificate at its paths."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is missing: bash scripts/system-deps.sh --test"
+    certificate, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=cqtt.example.vn", "-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    conf = (DEPLOY / "nginx" / "cqtt.conf").read_text(encoding="utf-8")
+    conf = conf.replace("/etc/ssl/cqtt/fullchain.pem", str(certificate))
+    conf = conf.replace("/etc/ssl/cqtt/privkey.pem", str(key))
+    (tmp_path / "cqtt.conf").write_text(conf, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{ access_log off; include {tmp_path}/cqtt.conf; }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
