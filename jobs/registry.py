@@ -5,7 +5,7 @@
         report = Report.objects.get(pk=run.params["report"])
         ...
         run.progress(40, "Đang nén minh chứng")
-        name = run.partial_name("documents", "dossiers/…")   # before writing it
+        name = run.track("documents", "issued/…/….zip")      # before writing it
         ...
         with transaction.atomic():
             ...                                             # the work's own rows
