@@ -12,7 +12,7 @@
             run.finish(url=..., note="Đã lập hồ sơ")        # in the same transaction
 
 A function that raises ValidationError ends the job with its messages (shown to the person,
-no retry); any other exception is retried by the worker (jobs.tasks). A function that
+no retry), and so does PermissionDenied (the person lost a role since starting it); any other exception is retried by the worker (jobs.tasks). A function that
 returns without calling `finish` is finished by the runner.
 """
 
