@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -96,6 +97,7 @@ def _store(
     by: User,
     meta: dict[str, Any],
     stored: StoredFiles,
+    name: str = "",
 ) -> CityDocumentFile:
     record = CityDocumentFile(
         document=document,
@@ -105,10 +107,25 @@ def _store(
         meta=meta,
         created_by=by,
     )
-    record.file.save(f"{stage}.pdf", ContentFile(data), save=False)
-    stored.add(record.file)
+    if name:  # decided and announced beforehand (`city_document_file_name`)
+        stored.add_name(record.file.storage, name)
+        saved = record.file.storage.save(name, ContentFile(data))
+        if saved != name:
+            stored.add_name(record.file.storage, saved)
+            raise RuntimeError(f"Storage saved {name!r} as {saved!r}")
+        record.file.name = saved
+    else:
+        record.file.save(f"{stage}.pdf", ContentFile(data), save=False)
+        stored.add(record.file)
     record.save()
     return record
+
+
+def city_document_file_name() -> str:
+    """A fresh storage name for the PDF `city_document_issue` freezes, decided before it
+    starts: the issuing job announces it (jobs.services.Run.track), so that the file of an
+    attempt killed half-way is removed by the next one."""
+    return f"city-documents/issued/{uuid.uuid4().hex}"
 
 
 def _certificate(info: CertificateInfo, signed_at: Any, key: SigningKey) -> dict[str, Any]:
@@ -128,11 +145,22 @@ def _notice_key(document: CityDocument) -> str:
 
 
 def city_document_issue(
-    *, round_: Round, kind: str, signer: User, authority: str, by: User
+    *,
+    round_: Round,
+    kind: str,
+    signer: User,
+    authority: str,
+    by: User,
+    file_name: str = "",
+    on_issued: Callable[[CityDocument], None] | None = None,
 ) -> CityDocument:
     """Give the round's report or decision its number and today's date from the issuing
     body's register and freeze its PDF, to be signed by `signer` (a leader of the city with a
-    signing key of the city) with `authority` (head, deputy, acting)."""
+    signing key of the city) with `authority` (head, deputy, acting).
+
+    Run as a job (appraisal/job_kinds.py): `file_name` is the PDF's storage name announced
+    beforehand, and `on_issued` is called last inside the transaction (the job is done with
+    the number, or neither is)."""
     require_city_admin(by, round_.city_id)
     with removed_on_error() as stored, transaction.atomic():
         round_ = (
@@ -190,6 +218,7 @@ def city_document_issue(
             by=by,
             meta={"signature_box": rendered.signature_box},
             stored=stored,
+            name=file_name,
         )
         audit_record(
             action=Action.CITY_DOCUMENT_ISSUE,
@@ -206,6 +235,8 @@ def city_document_issue(
             url=f"/thanh-pho/{city.pk}/van-ban/{round_.pk}/",
             key=_notice_key(document),
         )
+        if on_issued is not None:
+            on_issued(document)
     return document
 
 

@@ -17,7 +17,7 @@ import uuid
 from typing import IO
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 from django.db import transaction
@@ -32,6 +32,7 @@ FAILED_MESSAGE = (
     "Có lỗi khi xử lý, hệ thống đã thử lại nhưng chưa được. Hãy thử lại sau ít phút; nếu vẫn "
     "lỗi, báo cho quản trị viên kèm mã tác vụ."
 )
+NOT_ALLOWED = "Đồng chí không còn quyền thực hiện việc này."
 
 
 def job_start(*, kind: str, user: User, title: str, params: dict, key: str = "") -> Job:
@@ -146,6 +147,10 @@ def job_run(job_id: str, *, last_attempt: bool = True) -> str:
     except ValidationError as error:
         _remove_partial(job)
         _fail(job, " ".join(error.messages))
+        return "refused"
+    except PermissionDenied as error:  # the person lost a role since the job was started
+        _remove_partial(job)
+        _fail(job, str(error) or NOT_ALLOWED)
         return "refused"
     except Exception:
         if not last_attempt:

@@ -27,6 +27,7 @@ def _job(request: HttpRequest, job_id: uuid.UUID) -> Job:
 def job_redirect(request: HttpRequest, job: Job) -> HttpResponseRedirect:
     """Where a view that started `job` sends the person: its result if it is already done
     (no broker: it ran at the commit), else its page."""
+    job.refresh_from_db()  # `job_start` returns it as queued; it may have run since
     if job.state == Job.State.DONE and job.result_url and not job.result_file:
         if job.result_note:
             messages.success(request, job.result_note)

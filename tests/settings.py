@@ -38,3 +38,11 @@ STATICFILES_DIRS = [
     *STATICFILES_DIRS,  # noqa: F405
     ("test-vendor/axe", BASE_DIR / "node_modules" / "axe-core"),  # noqa: F405
 ]
+
+# A worker started by tests/reports/test_jobs.py writes issued documents slowly, so that it can
+# be killed while it writes a dossier.
+if os.environ.get("TEST_SLOW_WRITES"):
+    STORAGES["documents"] = {
+        **STORAGES["documents"],
+        "BACKEND": "tests.slow_storage.SlowPrivateStorage",
+    }

@@ -461,10 +461,11 @@ def objects(
     assert client.post(home).status_code == 302
     issued = demo.assessment.reports.get()
     client.force_login(leader)
-    client.post(
-        reverse("reports:issue", args=[demo.assessment.pk, issued.pk]),
-        {"override_reason": "Kiểm tra quyền truy cập."},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the issuing job runs at the commit
+        client.post(
+            reverse("reports:issue", args=[demo.assessment.pk, issued.pk]),
+            {"override_reason": "Kiểm tra quyền truy cập."},
+        )
     issued.refresh_from_db()
     assert issued.verify_token, "the report was not issued"
     # Issuing froze the assessment; a leader reopens it, so that the rules below are those of

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from appraisal import document_services as services
@@ -26,6 +27,8 @@ from assessments.access import (
 from guards.filenames import file_name, send_as
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
+from jobs.services import job_start
+from jobs.views import job_redirect
 from reports.views.report import PageRequest, allows_style_nonce, document_preview
 
 PDF = "application/pdf"
@@ -151,7 +154,9 @@ def _errors(request: HttpRequest, error: ValidationError) -> None:
 @rule("city_admin")
 @require_POST
 def issue(request: AuthenticatedRequest, city: int, round_pk: int, kind: str) -> HttpResponse:
-    """The city's office issues the document: number, date, frozen PDF, the signer named."""
+    """The city's office issues the document: number, date, frozen PDF, the signer named.
+    The form is checked here; the issuing itself is a job (appraisal/job_kinds.py), whose
+    page shows its progress, then the round's documents or why it was refused."""
     round_ = _round(request, city, round_pk, kind)
     require_city_admin(request.user, round_.city_id)
     form = CityIssueForm(request.POST, leaders=services.city_leaders(round_.city_id))
@@ -160,22 +165,21 @@ def issue(request: AuthenticatedRequest, city: int, round_pk: int, kind: str) ->
             for message in errors:
                 messages.error(request, message)
         return _back(round_)
-    try:
-        document = services.city_document_issue(
-            round_=round_,
-            kind=KINDS[kind][0],
-            signer=form.cleaned_data["signer"],
-            authority=form.cleaned_data["authority"],
-            by=request.user,
-        )
-    except ValidationError as error:
-        _errors(request, error)
-    else:
-        messages.success(
-            request,
-            f"Đã ban hành {document}. Chờ {document.signer_name} ký số bằng tài khoản của mình.",
-        )
-    return _back(round_)
+    document_kind = CityDocument.Kind(KINDS[kind][0])
+    job = job_start(
+        kind="appraisal.city_document_issue",
+        user=request.user,
+        title=f"Ban hành {document_kind.label.lower()}: {round_}",
+        params={
+            "round": round_.pk,
+            "kind": document_kind.value,
+            "signer": form.cleaned_data["signer"].pk,
+            "authority": form.cleaned_data["authority"],
+            "back": reverse("city_documents:round", args=[round_.city_id, round_.pk]),
+        },
+        key=f"city-document:{round_.pk}:{document_kind.value}",
+    )
+    return job_redirect(request, job)
 
 
 def _signing(

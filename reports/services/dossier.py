@@ -7,11 +7,16 @@ sub-criterion code, and the evidence list (danh mục minh chứng) as XLSX and 
 written by guards.zipstream a chunk at a time straight into storage, so memory stays flat;
 its SHA-256 is computed as it is written and shown to the secretary. If a step fails, the
 partly written ZIP is removed.
+
+It is built in the worker (reports/job_kinds.py): `progress` is told how far the ZIP has got,
+`name` is the storage name the job announced before writing, and `on_saved` is called inside
+the transaction that records the dossier (the job marks itself done there).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -25,8 +30,28 @@ from reports import documents
 from reports.models import DocumentEvent, Dossier, IssuedFile, Report
 from reports.services.issuing import current_file
 
+Progress = Callable[[int, str], None]
 
-def dossier_build(*, report: Report, by: User) -> Dossier:
+
+def _reporting(members: list[Member], progress: Progress) -> Iterator[Member]:
+    """`members`, telling `progress` (0–90 %) before each one is written."""
+    done = -1
+    for index, member in enumerate(members):
+        percent = 90 * index // len(members)
+        if percent != done:
+            progress(percent, f"Đang ghi tệp {index + 1}/{len(members)} vào hồ sơ")
+            done = percent
+        yield member
+
+
+def dossier_build(
+    *,
+    report: Report,
+    by: User,
+    name: str = "",
+    progress: Progress | None = None,
+    on_saved: Callable[[Dossier], None] | None = None,
+) -> Dossier:
     if not report.files.filter(stage=IssuedFile.Stage.ORGANISATION).exists():
         raise ValidationError(
             "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ gửi thành phố."
@@ -52,14 +77,21 @@ def dossier_build(*, report: Report, by: User) -> Dossier:
         Member(path=f"04-{INDEX_NAME}", data=index_workbook(entries)),
         Member(path="05-danh-muc-minh-chung.pdf", data=index_pdf),
     ]
+    members += archive_members(entries)
+    written: Iterable[Member] = members if progress is None else _reporting(members, progress)
     dossier = Dossier(report=report, created_by=by, sha256="", size=0)
-    content = StreamedFile(zip_stream([*members, *archive_members(entries)]), "dossier.zip")
+    content = StreamedFile(zip_stream(written), "dossier.zip")
     field = Dossier._meta.get_field("file")
-    name = field.generate_filename(dossier, "dossier.zip")
+    name = name or field.generate_filename(dossier, "dossier.zip")
     with removed_on_error() as stored:
         # Tracked before writing: a ZIP that fails half-way is removed too.
         stored.add_name(dossier.file.storage, name)
         dossier.file.name = dossier.file.storage.save(name, content, max_length=field.max_length)
+        if dossier.file.name != name:  # a fresh name is expected; do not leave another behind
+            stored.add_name(dossier.file.storage, dossier.file.name)
+            raise RuntimeError(f"Storage saved {name!r} as {dossier.file.name!r}")
+        if progress is not None:
+            progress(95, "Đang ghi nhận hồ sơ")
         with transaction.atomic():
             dossier.sha256 = content.digest.hexdigest()
             dossier.size = content.written
@@ -82,4 +114,6 @@ def dossier_build(*, report: Report, by: User) -> Dossier:
                 ),
                 details={"sha256": dossier.sha256},
             )
+            if on_saved is not None:
+                on_saved(dossier)
     return dossier

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -91,10 +92,11 @@ def issued_file_store(
     by: User,
     stored: StoredFiles,
     meta: dict[str, Any] | None = None,
+    name: str = "",
 ) -> IssuedFile:
     """One frozen file of the report, on storage and in the database; the stored file is
     added to `stored` so that the caller's `removed_on_error` removes it if a later step
-    fails."""
+    fails. `name`, if given, is the storage name decided beforehand (`issued_file_names`)."""
     record = IssuedFile(
         report=report,
         kind=kind,
@@ -104,10 +106,37 @@ def issued_file_store(
         meta=meta or {},
         created_by=by,
     )
-    record.file.save(kind, ContentFile(data), save=False)
-    stored.add(record.file)
+    if name:
+        stored.add_name(record.file.storage, name)
+        saved = record.file.storage.save(name, ContentFile(data))
+        if saved != name:  # announced names are fresh; another one would escape the clean-up
+            stored.add_name(record.file.storage, saved)
+            raise RuntimeError(f"Storage saved {name!r} as {saved!r}")
+        record.file.name = saved
+    else:
+        record.file.save(kind, ContentFile(data), save=False)
+        stored.add(record.file)
     record.save()
     return record
+
+
+ISSUED_KINDS = (
+    IssuedFile.Kind.REPORT,
+    IssuedFile.Kind.APPENDIX,
+    IssuedFile.Kind.APPENDIX_XLSX,
+    IssuedFile.Kind.EVIDENCE_LIST,
+)
+
+
+def issued_file_names(report: Report) -> dict[str, str]:
+    """Fresh storage names for the files `report_issue` freezes, decided before it starts:
+    a job announces them (jobs.services.Run.track), so that the files of an attempt killed
+    half-way are removed by the next one."""
+    field = IssuedFile._meta.get_field("file")
+    return {
+        kind: field.generate_filename(IssuedFile(report=report, kind=kind), kind)
+        for kind in ISSUED_KINDS
+    }
 
 
 def ensure_report_true(report: Report) -> None:
@@ -122,13 +151,24 @@ def ensure_report_true(report: Report) -> None:
         )
 
 
-def report_issue(*, report: Report, by: User, override_reason: str = "") -> Report:
+def report_issue(
+    *,
+    report: Report,
+    by: User,
+    override_reason: str = "",
+    file_names: Mapping[str, str] | None = None,
+    on_issued: Callable[[Report], None] | None = None,
+) -> Report:
     """Give the report its number and date and freeze it: the PDFs, the appendix XLSX and
     the evidence list with their SHA-256 are stored as they are now.
 
     The PDFs are made by `documents.render_pdfs`, the function behind the preview's PDFs. If
     any step fails, the transaction is rolled back and the files already stored are removed.
+    `file_names` (from `issued_file_names`) stores the files under names announced
+    beforehand; `on_issued` is called last, inside the transaction (the issuing job marks
+    itself done there: reports/job_kinds.py).
     """
+    names = file_names or {}
     with removed_on_error() as stored, transaction.atomic():
         report = (
             Report.objects.select_for_update()
@@ -175,6 +215,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 report=report,
                 kind=IssuedFile.Kind.REPORT,
                 stage=unsigned,
+                name=names.get(IssuedFile.Kind.REPORT, ""),
                 data=report_pdf.data,
                 by=by,
                 meta={"signature_box": report_pdf.signature_box},
@@ -184,6 +225,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 report=report,
                 kind=IssuedFile.Kind.APPENDIX,
                 stage=unsigned,
+                name=names.get(IssuedFile.Kind.APPENDIX, ""),
                 data=appendix_pdf.data,
                 by=by,
                 stored=stored,
@@ -192,6 +234,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 report=report,
                 kind=IssuedFile.Kind.APPENDIX_XLSX,
                 stage=unsigned,
+                name=names.get(IssuedFile.Kind.APPENDIX_XLSX, ""),
                 data=appendix_xlsx(report),
                 by=by,
                 stored=stored,
@@ -200,6 +243,7 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
                 report=report,
                 kind=IssuedFile.Kind.EVIDENCE_LIST,
                 stage=unsigned,
+                name=names.get(IssuedFile.Kind.EVIDENCE_LIST, ""),
                 data=json.dumps(
                     evidence_snapshot(report.assessment), ensure_ascii=False, indent=1
                 ).encode(),
@@ -229,6 +273,8 @@ def report_issue(*, report: Report, by: User, override_reason: str = "") -> Repo
         report_audit(report, Action.REPORT_ISSUE, by, summary, sha256=files[0].sha256)
         _freeze(assessment, report, by)
         report_issued_notify(report=report, by=by)
+        if on_issued is not None:
+            on_issued(report)
     return report
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments.access import (
@@ -18,6 +19,7 @@ from assessments.access import (
     may_sign_person,
     may_take_part_in_signing,
     may_unfreeze,
+    report_reference,
     require_secretary,
     require_signing_role,
     require_unfreeze,
@@ -27,16 +29,12 @@ from assessments.access import (
 from audit.services import Action
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
+from jobs.services import job_start
+from jobs.views import job_redirect
 from reports.forms import IssueForm, ReopenForm, SignForm
 from reports.models import STAGES_NEWEST_FIRST, Dossier, IssuedFile, Report, SigningKey
 from reports.names import dossier_file_name, issued_file_label, issued_file_name
-from reports.services.dossier import dossier_build
-from reports.services.issuing import (
-    assessment_reopen,
-    current_file,
-    report_issue,
-    unapproved_codes,
-)
+from reports.services.issuing import assessment_reopen, current_file, unapproved_codes
 from reports.services.signing import report_sign_organisation, report_sign_person
 from reports.views.remote import start_remote_signing
 from reports.views.report import _get_report, audit_file
@@ -50,7 +48,9 @@ def _back(report: Report) -> HttpResponseRedirect:
 @require_POST
 def issue(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
     """The secretary issues once every score is approved; otherwise a leader may, with a
-    reason that is recorded."""
+    reason that is recorded. Numbering, rendering and storing the files is a job
+    (reports/job_kinds.py): its page shows the progress, then the issued report, or why it
+    was refused with a link back to the draft."""
     report = _get_report(request.user, pk, report_pk)
     missing = unapproved_codes(report)
     form = IssueForm(request.POST)
@@ -67,16 +67,18 @@ def issue(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespons
     else:
         require_secretary(request.user, report.assessment)
         reason = ""
-    try:
-        report = report_issue(report=report, by=request.user, override_reason=reason)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("reports:edit", pk=pk, report_pk=report_pk)
-    messages.success(
-        request, f"Đã ban hành {report.number_text} ngày {report.issue_date:%d/%m/%Y}."
+    job = job_start(
+        kind="reports.issue",
+        user=request.user,
+        title=f"Ban hành báo cáo: {report}",
+        params={
+            "report": report.pk,
+            "reason": reason,
+            "back": reverse("reports:edit", args=[pk, report_pk]),
+        },
+        key=f"issue:{report.pk}",
     )
-    return _back(report)
+    return job_redirect(request, job)
 
 
 @rule("reviewer")
@@ -247,6 +249,8 @@ def latest(request: AuthenticatedRequest, pk: int, report_pk: int, kind: str) ->
 @rule("secretary")
 @require_POST
 def dossier(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponse:
+    """The ZIP for the city is built by a job (reports/job_kinds.py): its page shows how far
+    it has got, then the issued report's page with the new dossier."""
     report = _get_report(request.user, pk, report_pk)
     require_secretary(request.user, report.assessment)
     if report.status != Report.Status.ISSUED:
@@ -256,11 +260,14 @@ def dossier(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpRespo
             request, "Hãy ký số đủ (người có thẩm quyền, rồi cơ quan) trước khi lập hồ sơ."
         )
         return _back(report)
-    dossier_build(report=report, by=request.user)
-    messages.success(
-        request, "Đã lập hồ sơ gửi thành phố. Tải về ở mục “Hồ sơ gửi Sở Nội vụ” bên dưới."
+    job = job_start(
+        kind="reports.dossier",
+        user=request.user,
+        title=f"Lập hồ sơ gửi thành phố: {report_reference(report)}",
+        params={"report": report.pk, "back": _back(report).url},
+        key=f"dossier:{report.pk}",
     )
-    return _back(report)
+    return job_redirect(request, job)
 
 
 @rule("reviewer")

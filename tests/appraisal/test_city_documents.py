@@ -9,12 +9,16 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import storages
 from django.urls import reverse
 from pypdf import PdfReader
 
 from appraisal import document_services as services
 from appraisal.models import CityDocument, RecognitionDecision, Submission
 from audit.models import AuditEntry
+from guards.storage import StoredFiles
+from jobs.models import Job
+from jobs.services import job_run
 from reports.demo.signing import DEMO_PASSPHRASE, demo_city_signing_setup
 from reports.models import NumberSequence, RegisteredNumber, SigningKey, TrustAnchor
 from reports.signing import validate_pdf
@@ -193,6 +197,7 @@ def test_the_page_offers_each_person_their_step(
     city_leader,
     appraiser,
     django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
 ):
     round_ = concluded.round
     url = reverse("city_documents:round", args=[round_.city_id, round_.pk])
@@ -201,11 +206,12 @@ def test_the_page_offers_each_person_their_step(
         page = client.get(url)
     assert page.status_code == 200
     assert b'data-testid="issue-form"' in page.content
-    response = client.post(
-        reverse("city_documents:issue", args=[round_.city_id, round_.pk, "bao-cao"]),
-        {"signer": city_leader.pk, "authority": "head"},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the issuing job, at the commit
+        response = client.post(
+            reverse("city_documents:issue", args=[round_.city_id, round_.pk, "bao-cao"]),
+            {"signer": city_leader.pk, "authority": "head"},
+        )
+    response = client.get(response["Location"], follow=True)
     assert "Đã ban hành" in response.content.decode()
     summary = CityDocument.objects.get(round=round_, kind=Kind.SUMMARY)
     client.force_login(appraiser)
@@ -243,3 +249,76 @@ def test_another_citys_people_find_nothing(client, concluded, other_city_apprais
     client.force_login(other_city_appraiser)
     page = client.get(reverse("city_documents:round", args=[round_.city_id, round_.pk]))
     assert page.status_code == 404
+
+
+# -- issuing as a job (appraisal/job_kinds.py) ------------------------------------------------------
+
+
+def test_a_refused_issue_is_told_on_the_jobs_page(
+    client, concluded, city_keys, city_admin, city_leader, django_capture_on_commit_callbacks
+):
+    round_ = concluded.round
+    issued = services.city_document_issue(  # by someone else, since the page was shown
+        round_=round_, kind=Kind.SUMMARY, signer=city_leader, authority="head", by=city_admin
+    )
+    client.force_login(city_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("city_documents:issue", args=[round_.city_id, round_.pk, "bao-cao"]),
+            {"signer": city_leader.pk, "authority": "head"},
+        )
+    job = Job.objects.get()
+    assert response["Location"] == reverse("jobs:detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "đã được ban hành" in page and job.state == "failed"
+    back = reverse("city_documents:round", args=[round_.city_id, round_.pk])
+    assert f'href="{back}">Quay lại</a>' in page
+    assert job.title == f"Ban hành báo cáo kết quả thẩm định: {round_}"
+    assert list(CityDocument.objects.all()) == [issued]
+    assert RegisteredNumber.objects.filter(city=city_keys).count() == 1
+
+
+class Killed(BaseException):
+    """As SIGKILL: no `except Exception` runs, and files are not removed on the way out."""
+
+
+def test_an_issue_killed_before_its_commit_is_issued_once_under_the_same_number(
+    concluded, city_keys, city_admin, city_leader, monkeypatch
+):
+    round_ = concluded.round
+    job = Job.objects.create(
+        kind="appraisal.city_document_issue",
+        user=city_admin,
+        title="Ban hành",
+        params={"round": round_.pk, "kind": "summary", "signer": city_leader.pk,
+                "authority": "head", "back": "/"},
+    )  # fmt: skip
+
+    def killed(**kwargs):
+        raise Killed
+
+    # The first attempt has numbered the document and stored its PDF when it dies.
+    monkeypatch.setattr(StoredFiles, "remove_all", lambda self: None)
+    monkeypatch.setattr(services, "notify", killed)
+    with pytest.raises(Killed):
+        job_run(str(job.pk), last_attempt=False)
+    job.refresh_from_db()
+    [[alias, left]] = job.partial
+    assert storages[alias].exists(left)
+    assert not RegisteredNumber.objects.filter(city=city_keys).exists()
+    monkeypatch.undo()
+
+    assert job_run(str(job.pk)) == "done"
+    assert job_run(str(job.pk)) == "skipped"
+
+    document = CityDocument.objects.get()
+    assert document.number_text == "01/BC-SNV"
+    assert RegisteredNumber.objects.filter(city=city_keys).count() == 1
+    assert AuditEntry.objects.filter(action="city_document_issue").count() == 1
+    assert not storages[alias].exists(left)
+    assert [f.file.name for f in document.files.all()] != [left]
+    job.refresh_from_db()
+    assert job.state == "done" and job.attempts == 2
+    assert job.result_note == (
+        f"Đã ban hành {document}. Chờ {document.signer_name} ký số bằng tài khoản của mình."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.urls import reverse
@@ -34,13 +34,23 @@ def kinds():
     def refused(run: Run) -> None:
         raise ValidationError("Chưa ký số đủ.")
 
+    def forbidden(run: Run) -> None:
+        CALLS.append("forbidden")
+        raise PermissionDenied("Chỉ văn thư được lập hồ sơ.")
+
     def broken(run: Run) -> None:
         CALLS.append("broken")
         name = run.track("documents", "jobs/half.zip")
         storages["documents"].save(name, ContentFile(b"PK half"))
         raise OSError("disk full")
 
-    added = {"t.export": export, "t.page": page, "t.refused": refused, "t.broken": broken}
+    added = {
+        "t.export": export,
+        "t.page": page,
+        "t.refused": refused,
+        "t.forbidden": forbidden,
+        "t.broken": broken,
+    }
     KINDS.update(added)
     CALLS.clear()
     yield
@@ -121,6 +131,14 @@ def test_a_refusal_is_shown_in_vietnamese_and_not_retried(
     assert job.state == Job.State.FAILED and job.error == "Chưa ký số đủ."
     client.force_login(person)
     assert "Chưa ký số đủ." in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+
+def test_a_role_lost_since_the_start_is_a_refusal_not_retried(
+    person, django_capture_on_commit_callbacks
+):
+    job = start("t.forbidden", person, capture=django_capture_on_commit_callbacks)
+    assert job.state == Job.State.FAILED and job.error == "Chỉ văn thư được lập hồ sơ."
+    assert CALLS == ["forbidden"] and job.attempts == 1
 
 
 def test_an_error_is_retried_then_fails_leaving_no_half_file(

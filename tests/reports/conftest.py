@@ -213,3 +213,18 @@ def reference_bomb(size: int) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+@pytest.fixture
+def post_job(client, django_capture_on_commit_callbacks):
+    """POST to a view that starts a job (issuing, the dossier): the job runs at the commit,
+    as without a broker, and the redirects are then followed, as the browser does."""
+
+    def post(url: str, data: dict | None = None, follow: bool = True):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data or {})
+        if follow and response.status_code == 302:
+            response = client.get(response["Location"], follow=True)
+        return response
+
+    return post

@@ -167,18 +167,18 @@ def test_issuing_freezes_the_documents(issued, demo_scored, leader):
 
 
 def test_issue_is_refused_while_scores_are_unapproved_unless_a_leader_gives_a_reason(
-    client, demo, login_as, secretary, leader
+    client, demo, login_as, secretary, leader, post_job
 ):
     report = with_content(report_create(assessment=demo.assessment, by=secretary), secretary)
     url = reverse("reports:issue", args=[demo.assessment.pk, report.pk])
     login_as(secretary)
     assert client.post(url).status_code == 403
     login_as(leader)
-    response = client.post(url, {"override_reason": ""}, follow=True)
+    response = post_job(url, {"override_reason": ""})
     assert "chưa được lãnh đạo duyệt" in response.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
-    client.post(url, {"override_reason": "Sở Nội vụ yêu cầu nộp báo cáo đúng hạn."})
+    post_job(url, {"override_reason": "Sở Nội vụ yêu cầu nộp báo cáo đúng hạn."})
     report.refresh_from_db()
     assert report.status == "issued" and report.override_by == leader
     assert DocumentEvent.objects.filter(report=report, action="override").exists()
@@ -463,12 +463,10 @@ def test_document_verify_service_directly(signed):
 
 
 def test_dossier_contains_what_the_city_needs(
-    client, signed, demo_scored, login_as, settings, secretary
+    client, signed, demo_scored, login_as, settings, secretary, post_job
 ):
     login_as(secretary)
-    response = client.post(
-        reverse("reports:dossier", args=[demo_scored.assessment.pk, signed.pk]), follow=True
-    )
+    response = post_job(reverse("reports:dossier", args=[demo_scored.assessment.pk, signed.pk]))
     dossier = signed.dossiers.get()
     assert dossier.sha256 in response.content.decode()
     download = client.get(

@@ -1,0 +1,63 @@
+"""Issuing and the dossier run as jobs (jobs/): in the worker with a broker, at the commit of
+the request without one. The views (reports/views/issuing.py) check who may and start them.
+
+Each is idempotent: the storage names are announced (`Run.track`) before anything is
+written, and the job is marked done (`Run.finish`) in the transaction that records the
+number or the dossier. A worker killed half-way leaves a rolled-back transaction (the number
+is not used, no Dossier row) and files that the retry removes before it starts again.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from guards.storage import DOCUMENTS
+from jobs.registry import job_kind
+from jobs.services import Run
+from reports.models import Dossier, Report
+from reports.services.dossier import dossier_build
+from reports.services.issuing import issued_file_names, report_issue
+
+
+def issued_url(report: Report) -> str:
+    return reverse("reports:issued", args=[report.assessment_id, report.pk])
+
+
+def issued_note(report: Report) -> str:
+    return f"Đã ban hành {report.number_text} ngày {report.issue_date:%d/%m/%Y}."
+
+
+DOSSIER_NOTE = "Đã lập hồ sơ gửi thành phố. Tải về ở mục “Hồ sơ gửi Sở Nội vụ” bên dưới."
+
+
+@job_kind("reports.issue")
+def issue(run: Run) -> None:
+    """params: report, reason (the leader's, when scores are not all approved), back."""
+    report = Report.objects.get(pk=run.params["report"])
+    run.progress(10, "Đang cấp số, tạo văn bản và lưu các tệp ban hành")
+    names = {kind: run.track(DOCUMENTS, name) for kind, name in issued_file_names(report).items()}
+
+    def done(issued: Report) -> None:
+        run.finish(url=issued_url(issued), note=issued_note(issued))
+
+    report_issue(
+        report=report,
+        by=run.job.user,
+        override_reason=run.params.get("reason", ""),
+        file_names=names,
+        on_issued=done,
+    )
+
+
+@job_kind("reports.dossier")
+def dossier(run: Run) -> None:
+    """params: report, back."""
+    report = Report.objects.select_related("assessment__commune").get(pk=run.params["report"])
+    run.progress(0, "Đang chuẩn bị hồ sơ")
+    field = Dossier._meta.get_field("file")
+    name = run.track(DOCUMENTS, field.generate_filename(Dossier(report=report), "dossier.zip"))
+
+    def done(saved: Dossier) -> None:
+        run.finish(url=issued_url(report), note=DOSSIER_NOTE)
+
+    dossier_build(report=report, by=run.job.user, name=name, progress=run.progress, on_saved=done)
