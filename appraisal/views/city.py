@@ -1,18 +1,19 @@
 """The city's pages: which city, its dashboard, the communes by stage, the ranking by block
-and the two spreadsheets."""
+and the two spreadsheets (started here, built in the worker: appraisal/job_kinds.py)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from appraisal import dashboard as board
-from appraisal import stages, standing, xlsx
+from appraisal import stages, standing
 from appraisal.models import Round
 from assessments.access import get_city_for_user, require_city_person, rule, visible_cities
 from assessments.models import City
-from criteria.models import Criterion
-from guards.filenames import send_as
+from jobs.services import job_start
+from jobs.views import job_redirect
 
 
 @rule("city")
@@ -75,28 +76,39 @@ def ranking(request: HttpRequest, city: int) -> HttpResponse:
     return render(request, "appraisal/city/ranking.html", context)
 
 
-def _xlsx(data: bytes, name: str) -> HttpResponse:
-    return send_as(HttpResponse(data, content_type=xlsx.CONTENT_TYPE), name)
+EXPORTS = {
+    "ranking_xlsx": "Xếp hạng thẩm định",
+    "results_xlsx": "Kết quả thẩm định",
+}
+
+
+def _export(request: HttpRequest, city: int, what: str) -> HttpResponse:
+    """Start the spreadsheet `what` of the round (appraisal/job_kinds.py): it grows with the
+    city's communes, so it is built in the worker. GET (an old link) only goes back to the
+    ranking, where the buttons are; a second click while it runs gives the same job."""
+    place, _rounds, round_ = _city_round(request, city)
+    back = reverse("appraisal:ranking", args=[place.pk])
+    if round_ is None:
+        return redirect(back)
+    back = f"{back}?dot={round_.pk}"
+    if request.method != "POST":
+        return redirect(back)
+    document = EXPORTS[what]
+    job = job_start(
+        kind=f"appraisal.{what}",
+        user=request.user,  # type: ignore[arg-type]  # signed in (the rule)
+        title=f"{document} {round_.get_period_display().lower()} {round_.year} – {place.name}",
+        params={"round": round_.pk, "back": back},
+        key=f"{what}:{round_.pk}",
+    )
+    return job_redirect(request, job)
 
 
 @rule("city")
 def ranking_xlsx(request: HttpRequest, city: int) -> HttpResponse:
-    place, _rounds, round_ = _city_round(request, city)
-    if round_ is None:
-        return redirect("appraisal:ranking", city=place.pk)
-    data = xlsx.ranking_xlsx(round_, standing.ranking(round_))
-    return _xlsx(data, xlsx.export_name(round_, "Xếp hạng thẩm định"))
+    return _export(request, city, "ranking_xlsx")
 
 
 @rule("city")
 def results_xlsx(request: HttpRequest, city: int) -> HttpResponse:
-    place, _rounds, round_ = _city_round(request, city)
-    if round_ is None:
-        return redirect("appraisal:ranking", city=place.pk)
-    roots = list(
-        Criterion.objects.filter(criteria_set_id=round_.criteria_set_id, parent=None).order_by(
-            "order", "id"
-        )
-    )
-    data = xlsx.results_xlsx(round_, standing.ranking(round_), roots)
-    return _xlsx(data, xlsx.export_name(round_, "Kết quả thẩm định"))
+    return _export(request, city, "results_xlsx")

@@ -1,0 +1,57 @@
+"""The city's spreadsheets, built in the worker (jobs/): both grow with the city's communes,
+so the request only starts them (appraisal/views/city.py) and the person waits on the job's
+page, then downloads the file."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from appraisal import standing, xlsx
+from appraisal.models import Round
+from audit.services import Action, audit_record
+from criteria.models import Criterion
+from jobs.registry import job_kind
+from jobs.services import Run
+
+
+def _round(run: Run) -> Round:
+    return Round.objects.select_related("city", "criteria_set", "previous").get(
+        pk=run.params["round"]
+    )
+
+
+def _finish(run: Run, round_: Round, data: bytes, document: str) -> None:
+    """Store the file, then record the export with the person who asked for it, together
+    with the job's end."""
+    name = xlsx.export_name(round_, document)
+    run.progress(80, "Đang lưu tệp")
+    run.save_result(data, name)
+    with transaction.atomic():
+        audit_record(
+            action=Action.EXPORT,
+            user=run.job.user,
+            target=round_,
+            summary=f"Xuất {document.lower()} (Excel): {name}",
+        )
+        run.finish(note=f"Đã lập xong {document.lower()}.")
+
+
+@job_kind("appraisal.ranking_xlsx")
+def ranking_xlsx(run: Run) -> None:
+    round_ = _round(run)
+    run.progress(10, "Đang xếp hạng các xã, phường")
+    data = xlsx.ranking_xlsx(round_, standing.ranking(round_))
+    _finish(run, round_, data, "Xếp hạng thẩm định")
+
+
+@job_kind("appraisal.results_xlsx")
+def results_xlsx(run: Run) -> None:
+    round_ = _round(run)
+    run.progress(10, "Đang đọc kết quả thẩm định của các xã, phường")
+    roots = list(
+        Criterion.objects.filter(criteria_set_id=round_.criteria_set_id, parent=None).order_by(
+            "order", "id"
+        )
+    )
+    data = xlsx.results_xlsx(round_, standing.ranking(round_), roots)
+    _finish(run, round_, data, "Kết quả thẩm định")
