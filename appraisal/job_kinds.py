@@ -8,6 +8,7 @@ from django.db import transaction
 
 from appraisal import standing, xlsx
 from appraisal.models import Round
+from audit.context import restored
 from audit.services import Action, audit_record
 from criteria.models import Criterion
 from jobs.registry import job_kind
@@ -26,7 +27,7 @@ def _finish(run: Run, round_: Round, data: bytes, document: str) -> None:
     name = xlsx.export_name(round_, document)
     run.progress(80, "Đang lưu tệp")
     run.save_result(data, name)
-    with transaction.atomic():
+    with restored(run.params.get("origin")), transaction.atomic():
         audit_record(
             action=Action.EXPORT,
             user=run.job.user,

@@ -12,6 +12,7 @@ from appraisal import stages, standing
 from appraisal.models import Round
 from assessments.access import get_city_for_user, require_city_person, rule, visible_cities
 from assessments.models import City
+from audit.context import carried
 from jobs.services import job_start
 from jobs.views import job_redirect
 
@@ -98,7 +99,7 @@ def _export(request: HttpRequest, city: int, what: str) -> HttpResponse:
         kind=f"appraisal.{what}",
         user=request.user,  # type: ignore[arg-type]  # signed in (the rule)
         title=f"{document} {round_.get_period_display().lower()} {round_.year} – {place.name}",
-        params={"round": round_.pk, "back": back},
+        params={"round": round_.pk, "back": back, "origin": carried()},
         key=f"{what}:{round_.pk}",
     )
     return job_redirect(request, job)
