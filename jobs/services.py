@@ -84,11 +84,16 @@ class Run:
         """A storage name of this attempt's own (`folder/<job>-<attempt>-<random><suffix>`)."""
         return f"{folder.rstrip('/')}/{self.job.pk}-{uuid.uuid4().hex[:8]}{suffix}"
 
-    def save_result(self, file: bytes | IO[bytes], name: str) -> None:
-        """Store the file to download (`name` is what the browser saves it as). Call it
-        outside a transaction, before `finish`: a killed attempt's file is removed."""
+    def save_result(self, file: bytes | IO[bytes] | File, name: str) -> None:
+        """Store the file to download (`name` is what the browser saves it as): bytes, an
+        open file, or a Django File read once as it is stored (e.g. a StreamedFile ZIP,
+        which keeps memory flat). Call it outside a transaction, before `finish`: a killed
+        attempt's file is removed."""
         job = self.job
-        content = ContentFile(file) if isinstance(file, bytes) else File(file)
+        if isinstance(file, bytes):
+            content: File = ContentFile(file)
+        else:
+            content = file if isinstance(file, File) else File(file)
         stored_as = self.track("documents", job.result_file.field.generate_filename(job, name))
         job.result_file.name = job.result_file.storage.save(stored_as, content)
         job.result_name = name
