@@ -3,6 +3,7 @@ and the two spreadsheets (started here, built in the worker: appraisal/job_kinds
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,9 @@ from assessments.models import City
 from audit.context import carried
 from jobs.services import job_start
 from jobs.views import job_redirect
+
+PER_PAGE = 50
+LATE_SHOWN = 20
 
 
 @rule("city")
@@ -45,6 +49,9 @@ def dashboard(request: HttpRequest, city: int) -> HttpResponse:
     context = {"city": place, "rounds": rounds, "round": round_}
     if round_ is not None:
         context["overview"] = board.overview(round_)
+    # On deadline day most of a city may be late: the first LATE_SHOWN (the furthest behind
+    # first), then a count and the link to the whole list, which has pages.
+    context.update(late_shown=LATE_SHOWN, late_hidden=-LATE_SHOWN)
     return render(request, "appraisal/city/dashboard.html", context)
 
 
@@ -56,11 +63,15 @@ def communes(request: HttpRequest, city: int) -> HttpResponse:
     rows = board.commune_stages(round_) if round_ is not None else []
     if stage is not None:
         rows = [row for row in rows if row.stage == stage]
+    # A city has a hundred communes and more: pages of PER_PAGE (the stages of all of them
+    # are one fixed set of queries, which the dashboard's counts need anyway).
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("trang"))
     context = {
         "city": place,
         "rounds": rounds,
         "round": round_,
-        "rows": rows,
+        "rows": page.object_list,
+        "page": page,
         "stage": stage,
         "stage_name": stages.STAGE_NAMES.get(stage or "", ""),
         "all_stages": stages.ALL_STAGES,
@@ -70,7 +81,11 @@ def communes(request: HttpRequest, city: int) -> HttpResponse:
 
 @rule("city")
 def ranking(request: HttpRequest, city: int) -> HttpResponse:
-    """The round's ranking by block, with the change since the previous round."""
+    """The round's ranking by block, with the change since the previous round.
+
+    Not paginated: a ranking is read whole (a rank means something against every other
+    commune of its block, and the council compares them side by side); its queries are a
+    fixed set whatever the number of communes (tests/appraisal/test_dashboard.py)."""
     place, rounds, round_ = _city_round(request, city)
     blocks = standing.ranking(round_) if round_ is not None else []
     context = {"city": place, "rounds": rounds, "round": round_, "blocks": blocks}

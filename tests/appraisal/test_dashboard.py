@@ -172,6 +172,34 @@ def test_dashboard_page_links_each_count_to_its_communes(
     assert timezone.localdate().strftime("%d/%m/%Y") in listed
 
 
+def test_the_communes_come_in_pages_keeping_the_stage(client, city, round_, appraiser):
+    """A city has a hundred communes and more: 50 a page; the page links keep the round and
+    the stage chosen; the queries do not grow (test_query_count_does_not_grow_with_communes)."""
+    Commune.objects.bulk_create(Commune(city=city, name=f"Thử {n:03d}") for n in range(60))
+    client.force_login(appraiser)
+    url = reverse("appraisal:communes", args=[city.pk])
+    query = {"dot": round_.pk, "giai-doan": "not_started"}
+    first = client.get(url, query)
+    html = first.content.decode()
+    assert len(first.context["rows"]) == 50 and html.count('data-stage="not_started"') == 50
+    assert ": 60 xã, phường" in html and "Trang 1 / 2" in html
+    assert f"?dot={round_.pk}&amp;giai-doan=not_started&amp;trang=2" in html
+    second = client.get(url, {**query, "trang": 2})
+    assert len(second.context["rows"]) == 10
+
+
+def test_the_dashboard_shows_the_first_late_communes_and_counts_the_rest(
+    client, city, round_, appraiser
+):
+    Commune.objects.bulk_create(Commune(city=city, name=f"Thử {n:03d}") for n in range(30))
+    client.force_login(appraiser)
+    html = client.get(reverse("appraisal:dashboard", args=[city.pk])).content.decode()
+    late = html.split('data-testid="late"', 1)[1].split("</table>", 1)[0]
+    assert late.count("<tr>") == 1 + 20  # the header and the first 20
+    assert "Và 12 xã, phường khác chưa gửi" in html  # 30 new, Nghi Dương and An Lão
+    assert f"{reverse('appraisal:communes', args=[city.pk])}?dot={round_.pk}" in html
+
+
 def test_near_deadline_lists_communes_not_submitted(city, round_, secretary):
     _submit(round_, _commune(city, "Đã Gửi"), secretary, stage=Stage.SUBMITTED)
     _commune(city, "Chưa Làm")
