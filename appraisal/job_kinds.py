@@ -8,6 +8,7 @@ from django.db import transaction
 
 from appraisal import standing, xlsx
 from appraisal.models import Round
+from assessments.access import get_city_for_user
 from audit.context import restored
 from audit.services import Action, audit_record
 from criteria.models import Criterion
@@ -16,9 +17,12 @@ from jobs.services import Run
 
 
 def _round(run: Run) -> Round:
-    return Round.objects.select_related("city", "criteria_set", "previous").get(
+    """The round, if the person who asked may still read its city (as the page checked)."""
+    round_ = Round.objects.select_related("city", "criteria_set", "previous").get(
         pk=run.params["round"]
     )
+    get_city_for_user(run.job.user, round_.city_id)
+    return round_
 
 
 def _finish(run: Run, round_: Round, data: bytes, document: str) -> None:

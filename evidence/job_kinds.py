@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from assessments.models import Assessment
+from assessments.access import get_assessment_for_user
 from audit.context import restored
 from criteria.models import Criterion
 from evidence.archive import archive_entries, archive_filename, archive_record, stream_archive
@@ -20,7 +20,8 @@ from jobs.services import Run
 def archive(run: Run) -> None:
     """params: the assessment, the criterion chosen (or None) and its sub-criteria (None:
     everything), as the request found them."""
-    assessment = Assessment.objects.select_related("commune").get(pk=run.params["assessment"])
+    # As the page checked: the person may still read the assessment.
+    assessment = get_assessment_for_user(run.job.user, run.params["assessment"])
     criterion = None
     if run.params.get("criterion"):
         criterion = Criterion.objects.get(pk=run.params["criterion"])

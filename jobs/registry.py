@@ -12,7 +12,8 @@
             run.finish(url=..., note="Đã lập hồ sơ")        # in the same transaction
 
 A function that raises ValidationError ends the job with its messages (shown to the person,
-no retry); any other exception is retried by the worker (jobs.tasks). A function that
+no retry); PermissionDenied or Http404 (a kind checks the person's access again as it starts)
+ends it as not allowed, no retry; any other exception is retried by the worker (jobs.tasks). A function that
 returns without calling `finish` is finished by the runner.
 """
 

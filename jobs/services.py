@@ -17,11 +17,12 @@ import uuid
 from typing import IO
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from jobs.models import Job
@@ -32,6 +33,7 @@ FAILED_MESSAGE = (
     "Có lỗi khi xử lý, hệ thống đã thử lại nhưng chưa được. Hãy thử lại sau ít phút; nếu vẫn "
     "lỗi, báo cho quản trị viên kèm mã tác vụ."
 )
+NOT_ALLOWED = "Bạn không còn quyền làm việc này (quyền đã thay đổi sau khi bắt đầu)."
 
 
 def job_start(*, kind: str, user: User, title: str, params: dict, key: str = "") -> Job:
@@ -151,6 +153,13 @@ def job_run(job_id: str, *, last_attempt: bool = True) -> str:
     except ValidationError as error:
         _remove_partial(job)
         _fail(job, " ".join(error.messages))
+        return "refused"
+    except (PermissionDenied, Http404) as error:
+        # The person lost the right to it between the start and the run (a kind checks
+        # access again as it starts): refused, like a ValidationError, never retried.
+        _remove_partial(job)
+        _fail(job, NOT_ALLOWED)
+        log.info("Job %s (%s) refused: %s", job.pk, job.kind, error)
         return "refused"
     except Exception:
         if not last_attempt:

@@ -28,7 +28,7 @@ from evidence.archive import (
 from evidence.selectors import evidence_links_for_archive
 from evidence.services import evidence_delete, evidence_describe, evidence_link, evidence_upload
 from jobs.models import Job
-from jobs.services import Run, job_start
+from jobs.services import NOT_ALLOWED, Run, job_run, job_start
 from tests.audit.conftest import mark, only_entry
 from tests.evidence.conftest import image_bytes, pdf_bytes
 from tests.queries import at_most
@@ -416,3 +416,17 @@ def test_the_job_reports_its_progress_per_file(
     percents = [pct for pct, _ in seen]
     assert percents == sorted(percents) and percents[-1] < 100
     assert Job.objects.get().state == Job.State.DONE
+
+
+def test_a_person_who_left_the_commune_before_the_job_ran_gets_no_zip(demo, files, own_staff):
+    job = job_start(
+        kind="evidence.archive",
+        user=own_staff,
+        title="Nén minh chứng",
+        params={"assessment": demo.assessment.pk, "criterion": None, "criterion_ids": None},
+    )
+    own_staff.membership.delete()  # after the page checked, before the worker ran
+    assert job_run(str(job.pk)) == "refused"
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.error == NOT_ALLOWED
+    assert not job.result_file

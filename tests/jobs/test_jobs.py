@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.urls import reverse
 
 from jobs.models import Job
 from jobs.registry import KINDS
-from jobs.services import FAILED_MESSAGE, Run, job_run, job_start
+from jobs.services import FAILED_MESSAGE, NOT_ALLOWED, Run, job_run, job_start
 
 pytestmark = pytest.mark.django_db
 CALLS: list[str] = []
@@ -34,13 +34,23 @@ def kinds():
     def refused(run: Run) -> None:
         raise ValidationError("Chưa ký số đủ.")
 
+    def denied(run: Run) -> None:
+        CALLS.append("denied")
+        raise PermissionDenied("No longer a leader")
+
     def broken(run: Run) -> None:
         CALLS.append("broken")
         name = run.track("documents", "jobs/half.zip")
         storages["documents"].save(name, ContentFile(b"PK half"))
         raise OSError("disk full")
 
-    added = {"t.export": export, "t.page": page, "t.refused": refused, "t.broken": broken}
+    added = {
+        "t.export": export,
+        "t.page": page,
+        "t.refused": refused,
+        "t.broken": broken,
+        "t.denied": denied,
+    }
     KINDS.update(added)
     CALLS.clear()
     yield
@@ -121,6 +131,14 @@ def test_a_refusal_is_shown_in_vietnamese_and_not_retried(
     assert job.state == Job.State.FAILED and job.error == "Chưa ký số đủ."
     client.force_login(person)
     assert "Chưa ký số đủ." in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+
+def test_access_lost_before_the_run_is_refused_not_retried(
+    person, django_capture_on_commit_callbacks
+):
+    job = start("t.denied", person, capture=django_capture_on_commit_callbacks)
+    assert CALLS == ["denied"]
+    assert job.state == Job.State.FAILED and job.error == NOT_ALLOWED
 
 
 def test_an_error_is_retried_then_fails_leaving_no_half_file(
