@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -30,3 +30,16 @@ def bound(origin: Origin) -> Iterator[None]:
         yield
     finally:
         _origin.reset(token)
+
+
+def carried() -> dict[str, str]:
+    """The current origin as a job's parameter, so that work done later in the worker for
+    this request is recorded as coming from where the request came from."""
+    origin = current()
+    return {"ip": origin.ip, "user_agent": origin.user_agent}
+
+
+def restored(data: dict[str, str] | None) -> AbstractContextManager[None]:
+    """`bound` to an origin `carried` by a job's parameters (none: background work)."""
+    data = data or {}
+    return bound(Origin(ip=data.get("ip", ""), user_agent=data.get("user_agent", "")))

@@ -61,6 +61,9 @@ def configure(work: Path) -> dict:
         "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
         "DJANGO_MEDIA_ROOT": str(work / "media"),
         "EVIDENCE_MAX_UPLOAD_SIZE": str((FILE_MB + 10) * MB),
+        # The ZIP is measured streamed in the request (its memory must stay flat); by default
+        # a selection this large would be written by a job in the worker instead.
+        "EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES": str(100 * 1024 * MB),
         # Django spools uploads to TMPDIR; on the media disk the final move is a rename.
         "TMPDIR": str(work / "tmp"),
         "DJANGO_LOG_LEVEL": "WARNING",

@@ -395,6 +395,12 @@ UPLOAD_TEMP_SWEEP_INTERVAL = 600
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 EVIDENCE_MAX_UPLOAD_SIZE = int(os.environ.get("EVIDENCE_MAX_UPLOAD_SIZE", 50 * 1024 * 1024))
 EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", 120_000_000))
+# The evidence ZIP is streamed in the request up to these many files and bytes (the files'
+# total size); a larger selection is written by the worker, with a progress page (jobs/).
+EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES = int(
+    os.environ.get("EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES", 50 * 1024 * 1024)
+)
+EVIDENCE_ZIP_IN_REQUEST_MAX_FILES = int(os.environ.get("EVIDENCE_ZIP_IN_REQUEST_MAX_FILES", 200))
 ADMIN_MAX_UPLOAD_SIZE = int(os.environ.get("ADMIN_MAX_UPLOAD_SIZE", 10 * 1024 * 1024))
 VERIFY_MAX_UPLOAD_SIZE = int(os.environ.get("VERIFY_MAX_UPLOAD_SIZE", 30 * 1024 * 1024))
 # The public verification page, per client address (django-ratelimit rates: "60/m", "5/h").

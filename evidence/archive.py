@@ -20,12 +20,15 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from assessments.models import Assessment
+from audit.services import Action, audit_record
 from criteria.models import Criterion
 from evidence.models import EvidenceFile, EvidenceLink
 from evidence.selectors import evidence_files_by_id
@@ -215,11 +218,32 @@ def archive_members(entries: list[ArchiveEntry]) -> Iterator[Member]:
         )
 
 
-def stream_archive(entries: list[ArchiveEntry], *, chunk_size: int = CHUNK) -> Iterator[bytes]:
+def stream_archive(
+    entries: list[ArchiveEntry],
+    *,
+    chunk_size: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[bytes]:
     """The ZIP's bytes, a chunk at a time: the index first, then each file read `chunk_size`
-    at a time."""
+    at a time. `progress(done, total)` is called before each file (the job's progress bar)."""
     index = Member(path=INDEX_NAME, data=index_workbook(entries))
-    return zip_stream(itertools.chain([index], archive_members(entries)), chunk_size=chunk_size)
+    members: Iterable[Member] = archive_members(entries)
+    if progress is not None:
+        members = _counted(list(members), progress)
+    return zip_stream(itertools.chain([index], members), chunk_size=chunk_size)
+
+
+def _counted(members: list[Member], progress: Callable[[int, int], None]) -> Iterator[Member]:
+    for done, member in enumerate(members):
+        progress(done, len(members))
+        yield member
+
+
+def archive_size(entries: list[ArchiveEntry]) -> tuple[int, int]:
+    """How many files the ZIP holds and their total size in bytes (those missing on disk are
+    only listed)."""
+    present = [entry for entry in entries if entry.present]
+    return len(present), sum(entry.description.size for entry in present)
 
 
 def archive_filename(assessment, criterion: Criterion | None = None) -> str:
@@ -231,3 +255,18 @@ def archive_filename(assessment, criterion: Criterion | None = None) -> str:
     slug = "-".join(fold(part) for part in parts)
     slug = re.sub(r"[^a-z0-9.]+", "-", slug).strip("-.")
     return f"{slug}.zip"
+
+
+def archive_record(
+    *, assessment: Assessment, criterion: Criterion | None, name: str, files: int, user: User
+) -> None:
+    """The ZIP's download on the record, by whoever asked for it (in the request, or in the
+    job it started)."""
+    audit_record(
+        action=Action.EXPORT,
+        user=user,
+        commune=assessment.commune,
+        target=criterion or assessment,
+        target_label=f"Tiêu chí {criterion.code}" if criterion else "",
+        summary=f"Tải ZIP minh chứng {name} ({files} tệp)",
+    )

@@ -5,14 +5,15 @@
         report = Report.objects.get(pk=run.params["report"])
         ...
         run.progress(40, "Đang nén minh chứng")
-        name = run.track("documents", "issued/…/….zip")      # before writing it
+        name = run.partial_name("documents", "dossiers/…")   # before writing it
         ...
         with transaction.atomic():
             ...                                             # the work's own rows
             run.finish(url=..., note="Đã lập hồ sơ")        # in the same transaction
 
 A function that raises ValidationError ends the job with its messages (shown to the person,
-no retry), and so does PermissionDenied (the person lost a role since starting it); any other exception is retried by the worker (jobs.tasks). A function that
+no retry); PermissionDenied or Http404 (a kind checks the person's access again as it starts)
+ends it as not allowed, no retry; any other exception is retried by the worker (jobs.tasks). A function that
 returns without calling `finish` is finished by the runner.
 """
 

@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from jobs.models import Job
@@ -32,7 +33,7 @@ FAILED_MESSAGE = (
     "Có lỗi khi xử lý, hệ thống đã thử lại nhưng chưa được. Hãy thử lại sau ít phút; nếu vẫn "
     "lỗi, báo cho quản trị viên kèm mã tác vụ."
 )
-NOT_ALLOWED = "Đồng chí không còn quyền thực hiện việc này."
+NOT_ALLOWED = "Đồng chí không còn quyền thực hiện việc này (quyền đã thay đổi sau khi bắt đầu)."
 
 
 def job_start(*, kind: str, user: User, title: str, params: dict, key: str = "") -> Job:
@@ -85,11 +86,16 @@ class Run:
         """A storage name of this attempt's own (`folder/<job>-<attempt>-<random><suffix>`)."""
         return f"{folder.rstrip('/')}/{self.job.pk}-{uuid.uuid4().hex[:8]}{suffix}"
 
-    def save_result(self, file: bytes | IO[bytes], name: str) -> None:
-        """Store the file to download (`name` is what the browser saves it as). Call it
-        outside a transaction, before `finish`: a killed attempt's file is removed."""
+    def save_result(self, file: bytes | IO[bytes] | File, name: str) -> None:
+        """Store the file to download (`name` is what the browser saves it as): bytes, an
+        open file, or a Django File read once as it is stored (e.g. a StreamedFile ZIP,
+        which keeps memory flat). Call it outside a transaction, before `finish`: a killed
+        attempt's file is removed."""
         job = self.job
-        content = ContentFile(file) if isinstance(file, bytes) else File(file)
+        if isinstance(file, bytes):
+            content: File = ContentFile(file)
+        else:
+            content = file if isinstance(file, File) else File(file)
         stored_as = self.track("documents", job.result_file.field.generate_filename(job, name))
         job.result_file.name = job.result_file.storage.save(stored_as, content)
         job.result_name = name
@@ -148,9 +154,15 @@ def job_run(job_id: str, *, last_attempt: bool = True) -> str:
         _remove_partial(job)
         _fail(job, " ".join(error.messages))
         return "refused"
-    except PermissionDenied as error:  # the person lost a role since the job was started
+    except (PermissionDenied, Http404) as error:
+        # The person lost the right to it between the start and the run (a kind checks
+        # access again as it starts): refused, like a ValidationError, never retried.
         _remove_partial(job)
-        _fail(job, str(error) or NOT_ALLOWED)
+        # A rule's own refusal says why ("Chỉ văn thư …"); a 404 says nothing worth showing.
+        _fail(
+            job, str(error) if isinstance(error, PermissionDenied) and str(error) else NOT_ALLOWED
+        )
+        log.info("Job %s (%s) refused: %s", job.pk, job.kind, error)
         return "refused"
     except Exception:
         if not last_attempt:

@@ -1,4 +1,4 @@
-"""Issuing and the dossier run as jobs (jobs/): in the worker with a broker, at the commit of
+"""Issuing, the dossier and the audit trail's export run as jobs (jobs/): in the worker with a broker, at the commit of
 the request without one. The views (reports/views/issuing.py) check who may and start them.
 
 Each is idempotent: the storage names are announced (`Run.track`) before anything is
@@ -9,14 +9,17 @@ is not used, no Dossier row) and files that the retry removes before it starts a
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import reverse
 
+from audit.context import restored
 from guards.storage import DOCUMENTS
 from jobs.registry import job_kind
 from jobs.services import Run
 from reports.models import Dossier, Report
 from reports.services.dossier import dossier_build
 from reports.services.issuing import issued_file_names, report_issue
+from reports.trail_export import trail_export_record, trail_xlsx
 
 
 def issued_url(report: Report) -> str:
@@ -61,3 +64,17 @@ def dossier(run: Run) -> None:
         run.finish(url=issued_url(report), note=DOSSIER_NOTE)
 
     dossier_build(report=report, by=run.job.user, name=name, progress=run.progress, on_saved=done)
+
+
+@job_kind("reports.trail_xlsx")
+def trail_export(run: Run) -> None:
+    """The audit trail's export for the person who asked for it, recorded as theirs (and as
+    coming from their request's address)."""
+    user = run.job.user
+    run.progress(10, "Đang đọc nhật ký hoạt động")
+    export = trail_xlsx(user=user, filters=run.params.get("filters", {}))
+    run.progress(80, "Đang lưu tệp")
+    run.save_result(export.data, export.name)
+    with restored(run.params.get("origin")), transaction.atomic():
+        trail_export_record(export, user=user)
+        run.finish(note=f"Đã xuất {export.rows} mục nhật ký.")

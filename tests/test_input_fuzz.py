@@ -45,7 +45,7 @@ from django.db import connection, models, transaction
 from django.template import Context
 from django.test import override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
-from django.urls.converters import IntConverter
+from django.urls.converters import IntConverter, UUIDConverter
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticToken
@@ -79,6 +79,7 @@ from audit.models import AuditEntry
 from criteria.models import Adjustment
 from evidence.models import Evidence
 from evidence.services import evidence_delete, evidence_link, evidence_upload
+from jobs.models import Job
 from notifications.models import Notification
 from notifications.services import notify
 from reports.demo.pki import make_test_pki
@@ -1223,7 +1224,23 @@ def _explaining(p, f):
     return {**_a(p), "request_pk": item.request_id, "item_pk": item.pk}
 
 
+def _job(p, f):
+    """A finished job of vhxh's, with a file (jobs/: its page, progress and download)."""
+    job = Job.objects.filter(user=p.users["vhxh"], key="fuzz").first()
+    if job is None:
+        job = Job.objects.create(
+            kind="evidence.archive", user=p.users["vhxh"], title="Nén minh chứng", key="fuzz",
+            state=Job.State.DONE, result_name="minh-chung.zip",
+        )  # fmt: skip
+        job.result_file.save("minh-chung.zip", ContentFile(b"PK"), save=True)
+    return {"job_id": job.pk}
+
+
 PLANS = {
+    # -- jobs: the person who started one sees it; a job id is a UUID in the path --
+    "jobs:detail": Plan("vhxh", _job),
+    "jobs:progress": Plan("vhxh", _job, htmx=True),
+    "jobs:download": Plan("vhxh", _job),
     "submission:detail": Plan("vanthu", setup=_with_submission),
     "submission:send": Plan(
         "vanthu", data=lambda p, f: {"next": f"/ky-danh-gia/{p.assessment.pk}/"}, setup=_sendable
@@ -1789,7 +1806,7 @@ def _request(client, route: Route, plan: Plan, portal: Portal, method, name, kin
     if kind == "kwargs":
         kwargs = {k: ("9" * 400 if isinstance(route.converters[k], IntConverter) else v)
                   for k, v in kwargs.items()}  # fmt: skip
-    elif kind == "path":
+    elif kind == "path" and not isinstance(route.converters[name], UUIDConverter):
         kwargs[name] = "PLACEHOLDER"
     elif kind == "file":
         data[name] = _pdf(f"{value}.pdf")
@@ -1797,7 +1814,8 @@ def _request(client, route: Route, plan: Plan, portal: Portal, method, name, kin
         data[name] = value
     url = reverse(route.name, kwargs=kwargs)
     if kind == "path":  # what a client may send, whether or not the route's converter takes it
-        url = url.replace("PLACEHOLDER", quote(value, safe=""))
+        # A UUID's pattern takes no placeholder: the real one (unique in the URL) is replaced.
+        url = url.replace(str(kwargs[name]), quote(value, safe=""))
     headers = {"HX-Request": "true"} if plan.htmx else {}
     read_from = {}
     for m, n, _k in route.fields:
@@ -1995,6 +2013,7 @@ FILES = {
     "admin:criteria_criterion_import", "accounts:qr", "accounts:codes_download", "audit:export",
     "system_admin:accounts_template", "appraise:evidence_file", "appraisal:ranking_xlsx",
     "appraisal:results_xlsx", "city_documents:pdf", "city_documents:issued_pdf",
+    "jobs:download",
 }  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import django_otp
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -45,6 +46,8 @@ from assessments.access import (
 from assessments.models import Assessment, Commune, Membership, Unit
 from guards.http import AuthenticatedRequest
 from guards.inputs import errors_to_form
+
+PER_PAGE = 50  # a system administrator chooses among every commune: pages of them
 
 
 def _member_for(commune: Commune, user_pk: int) -> Membership:
@@ -83,8 +86,11 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("commune_admin:home", commune_pk=commune_id)
     if not is_admin(request.user):
         raise PermissionDenied("Chỉ quản trị của xã mới làm được việc này.")
-    communes = Commune.objects.select_related("city").order_by("city__name", "name")
-    return render(request, "administration/commune/choose.html", {"communes": communes})
+    communes = Commune.objects.select_related("city").order_by("city__name", "name", "pk")
+    page = Paginator(communes, PER_PAGE).get_page(request.GET.get("trang"))
+    return render(
+        request, "administration/commune/choose.html", {"communes": page.object_list, "page": page}
+    )
 
 
 @rule("commune_admin")

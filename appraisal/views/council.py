@@ -122,7 +122,10 @@ def session_add(request: AuthenticatedRequest, city: int, round_pk: int) -> Http
 @rule("council")
 def session(request: AuthenticatedRequest, city: int, session_pk: int) -> HttpResponse:
     """Per commune: the appraised total, the level it reaches against the level registered,
-    each condition met or not, the votes so far, and the member's own vote."""
+    each condition met or not, the votes so far, and the member's own vote.
+
+    Not paginated: the session's agenda is voted and minuted whole, each commune beside the
+    others; its queries are a fixed set whatever its length (tests/appraisal/test_council.py)."""
     place = _council_city(request, city)
     meeting = _session_for(place, session_pk)
     page = session_page(meeting, request.user)
@@ -244,7 +247,10 @@ def session_close(request: AuthenticatedRequest, city: int, session_pk: int) -> 
 @rule("city_admin")
 def recognition(request: AuthenticatedRequest, city: int, round_pk: int) -> HttpResponse:
     """The city's recognition decision for the round's concluded submissions, as the council
-    decided them; the decisions already recorded."""
+    decided them; the decisions already recorded.
+
+    Not paginated: the form chooses among every concluded submission at once (one decision
+    names them all); its queries are a fixed set (tests/appraisal/test_council.py)."""
     place = get_city_for_user(request.user, city)
     round_ = round_for(place, round_pk)
     require_city_admin(request.user, place)

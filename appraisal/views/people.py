@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -36,6 +37,8 @@ from assessments.access import (
 from assessments.models import City, CityMembership
 from guards.http import AuthenticatedRequest
 from guards.inputs import errors_to_form
+
+PER_PAGE = 50  # the city's people grow with it: pages of them
 
 
 def _city(request: AuthenticatedRequest, city: int) -> City:
@@ -65,10 +68,11 @@ def _managed(request: AuthenticatedRequest, place: City, person_pk: int) -> City
 def people(request: AuthenticatedRequest, city: int) -> HttpResponse:
     """The city's people: name, user name, role, title, active, second factor."""
     place = _city(request, city)
+    page = Paginator(city_people(place), PER_PAGE).get_page(request.GET.get("trang"))
     return render(
         request,
         "appraisal/people/people.html",
-        {"city": place, "rows": list(city_people(place)), "section": "people"},
+        {"city": place, "rows": page.object_list, "page": page, "section": "people"},
     )
 
 

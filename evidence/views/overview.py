@@ -8,16 +8,25 @@ for leaders. People of another commune get 404 everywhere.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from assessments.access import can_see_evidence_history, get_assessment_for_user, rule
 from assessments.selectors import TreeNode, assessment_tree
-from audit.services import Action, audit_record
-from evidence.archive import archive_entries, archive_filename, stream_archive
+from audit.context import carried
+from evidence.archive import (
+    archive_entries,
+    archive_filename,
+    archive_record,
+    archive_size,
+    stream_archive,
+)
 from evidence.forms import SearchForm
 from evidence.models import Evidence, EvidenceEvent, EvidenceLink
 from evidence.selectors import (
@@ -28,6 +37,8 @@ from evidence.selectors import (
     evidence_totals_of,
 )
 from guards.inputs import id_param
+from jobs.services import job_start
+from jobs.views import job_redirect
 
 SEARCH_LIMIT = 20
 PER_PAGE = 50
@@ -139,7 +150,11 @@ def overview(request, pk):
 @rule("member")
 def archive(request, pk):
     """Every (not deleted) evidence as one ZIP, folders by sub-criterion code, with an index
-    sheet; `?tieu-chi=<id>` for the sub-criteria under one criterion. Streamed."""
+    sheet; `?tieu-chi=<id>` for the sub-criteria under one criterion.
+
+    Streamed in the request up to EVIDENCE_ZIP_IN_REQUEST_MAX_FILES files and
+    EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES bytes; larger, the page's button (a POST) starts a job
+    that writes it in the worker (evidence/job_kinds.py), and a GET goes back to the page."""
     assessment = get_assessment_for_user(request.user, pk)
     criterion, criterion_ids = None, None
     if request.GET.get("tieu-chi"):
@@ -151,13 +166,14 @@ def archive(request, pk):
     # Read everything from the database before the first byte goes out.
     entries = archive_entries(evidence_links_for_archive(assessment, criterion_ids))
     name = archive_filename(assessment, criterion)
-    audit_record(
-        action=Action.EXPORT,
-        user=request.user,
-        commune=assessment.commune,
-        target=criterion or assessment,
-        target_label=f"Tiêu chí {criterion.code}" if criterion else "",
-        summary=f"Tải ZIP minh chứng {name} ({len(entries)} tệp)",
+    files, size = archive_size(entries)
+    if (
+        files > settings.EVIDENCE_ZIP_IN_REQUEST_MAX_FILES
+        or size > settings.EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES
+    ):
+        return _archive_job(request, assessment, criterion, criterion_ids, name)
+    archive_record(
+        assessment=assessment, criterion=criterion, name=name, files=len(entries), user=request.user
     )
     response = StreamingHttpResponse(stream_archive(entries), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
@@ -166,6 +182,33 @@ def archive(request, pk):
     # Behind nginx: pass the chunks on as they come instead of spooling the ZIP to disk.
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def _archive_job(request, assessment, criterion, criterion_ids, name: str) -> HttpResponse:
+    back = reverse("evidence:overview", args=[assessment.pk])
+    if criterion is not None:
+        back += f"?tieu-chi={criterion.pk}"
+    if request.method != "POST":
+        messages.info(
+            request,
+            "Bộ minh chứng này lớn: tệp ZIP được chuẩn bị trên máy chủ. "
+            "Bấm “Tải về tất cả (ZIP)” để bắt đầu.",
+        )
+        return redirect(back)
+    job = job_start(
+        kind="evidence.archive",
+        user=request.user,
+        title=f"Nén minh chứng {name}",
+        params={
+            "assessment": assessment.pk,
+            "criterion": criterion.pk if criterion else None,
+            "criterion_ids": criterion_ids,
+            "back": back,
+            "origin": carried(),
+        },
+        key=f"evidence-zip:{assessment.pk}:{criterion.pk if criterion else 'all'}",
+    )
+    return job_redirect(request, job)
 
 
 @rule("leader")

@@ -1,27 +1,28 @@
 """Reading the audit trail (Nhật ký hoạt động): the filtered list, newest first, and its
-export. The page lives here, above assessments whose rule book and communes it reads; the audit
-app itself only records and verifies, below every other app."""
+export (built in the worker: reports/trail_export.py). The page lives here, above assessments
+whose rule book and communes it reads; the audit app itself only records and verifies, below
+every other app."""
 
 from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from assessments.access import reads_every_commune, require_audit_scope, rule
+from audit.context import carried
 from audit.models import AuditEntry
-from audit.services import Action, audit_record
-from audit.xlsx import entries_xlsx
-from guards.filenames import file_name, send_as
 from guards.http import AuthenticatedRequest
+from jobs.services import job_start
+from jobs.views import job_redirect
 from reports.trail_filters import EntryFilterForm
 
 PER_PAGE = 50
-# An export is built in memory; past this many rows, narrow the filter.
-EXPORT_MAX_ROWS = 10_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a row shows; the hash chain's columns and the details stay in the database.
 LISTED = [
     "id",
@@ -60,30 +61,22 @@ def entry_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @rule("audit_reader")
 def entry_export(request: AuthenticatedRequest) -> HttpResponse:
-    """The filtered list as XLSX (newest first, at most EXPORT_MAX_ROWS rows); the export is
-    itself recorded."""
-    form, entries = _filtered(request)
-    rows = list(entries[: EXPORT_MAX_ROWS + 1])
-    cut = len(rows) > EXPORT_MAX_ROWS
-    rows = rows[:EXPORT_MAX_ROWS]
-    now = timezone.localtime()
-    who = request.user.get_full_name() or request.user.get_username()
-    heading = [
-        "NHẬT KÝ HOẠT ĐỘNG",
-        f"Xuất lúc {now:%H:%M %d/%m/%Y} bởi {who}. Bộ lọc: {form.description()}.",
-    ]
-    if cut:
-        heading.append(
-            f"Chỉ gồm {EXPORT_MAX_ROWS} mục mới nhất; hãy lọc hẹp hơn để xem các mục cũ hơn."
-        )
-    data = entries_xlsx(rows, heading=heading)
-    audit_record(
-        action=Action.EXPORT,
+    """Start the filtered list's export, built in the worker (reports/trail_export.py); the
+    same filters while it runs give the same job. GET (an old link) only goes back to the
+    list with its filters."""
+    form, _entries = _filtered(request)
+    back = reverse("audit:list")
+    if request.GET:
+        back = f"{back}?{request.GET.urlencode()}"
+    if request.method != "POST":
+        return redirect(back)
+    filters = form.params()
+    chosen = urlencode(sorted(filters.items()))
+    job = job_start(
+        kind="reports.trail_xlsx",
         user=request.user,
-        summary=f"Xuất nhật ký hoạt động (Excel): {len(rows)} mục. Bộ lọc: {form.description()}",
-        details={"filters": form.params(), "rows": len(rows)},
+        title="Xuất nhật ký hoạt động (Excel)",
+        params={"filters": filters, "back": back, "origin": carried()},
+        key=f"trail_xlsx:{hashlib.sha256(chosen.encode()).hexdigest()[:16]}",
     )
-    name = file_name("Nhật ký hoạt động", f"{now:%Y%m%d-%H%M}", extension=".xlsx")
-    response = send_as(HttpResponse(data, content_type=XLSX), name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return job_redirect(request, job)

@@ -62,6 +62,28 @@ def test_a_system_administrator_chooses_the_commune(client, demo, login_as, admi
     assert client.get(url("users", demo.other_commune)).status_code == 200
 
 
+def test_the_communes_to_choose_from_come_in_pages(client, demo, login_as, administrator):
+    """A city has a hundred communes and more: 50 a page, in queries that do not grow."""
+    login_as(administrator)
+    index = reverse("commune_admin:index")
+    # Expect at most 8: session, user, membership, administered commune, the count, the
+    # page of communes with their city, and the page's frame.
+    why = "session, user, membership, administered commune, count, page, frame"
+    with at_most(8, why) as few:
+        client.get(index)
+    Commune.objects.bulk_create(
+        Commune(name=f"Thử {n:03d}", city=demo.commune.city) for n in range(60)
+    )
+    with at_most(8, why) as many:
+        first = client.get(index)
+    assert len(many) == len(few)
+    assert len(first.context["communes"]) == 50
+    assert "Trang 1 / 2" in first.content.decode()
+    second = client.get(index, {"trang": 2}).content.decode()
+    assert url("home", Commune.objects.get(name="Thử 059")) in second
+    assert client.get(index, {"trang": "x"}).status_code == 200  # the first page
+
+
 def test_a_leader_who_is_not_the_administrator_is_refused(client, demo, login_as, leader):
     login_as(leader)
     assert client.get(url("users", demo.commune)).status_code == 403

@@ -333,18 +333,25 @@ def test_the_list_does_not_grow_with_people(
     client.force_login(city_admin)
     url = _people_url(_city(demo))
     client.get(url)  # warm the session and the caches
-    # Expect 8: session, user, city membership, the city, the people (one query, the second
-    # factor with them), and the page's frame (commune membership, the city's names, notices).
-    with django_assert_max_num_queries(8) as one:
+    # Expect 9: session, user, city membership, the city, the count and the page of people
+    # (one query, the second factor with them), and the page's frame (commune membership,
+    # the city's names, notices).
+    with django_assert_max_num_queries(9) as one:
         client.get(url)
-    for number in range(5):
+    for number in range(55):
         user = city_user_create(
-            username=f"them{number}",
+            username=f"them{number:02d}",
             password=DEMO_PASSWORD,
-            full_name=f"Người Thêm {number}",
+            full_name=f"Người Thêm {number:02d}",
             city=_city(demo),
             role=Role.APPRAISER,
         )
         TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     with django_assert_max_num_queries(len(one.captured_queries)):
-        client.get(url)
+        first = client.get(url)
+    # A city's people grow with it: 50 a page.
+    total = CityMembership.objects.filter(city=_city(demo)).count()
+    assert len(first.context["rows"]) == 50
+    assert "Trang 1 / 2" in first.content.decode()
+    second = client.get(url, {"trang": 2})
+    assert len(second.context["rows"]) == total - 50

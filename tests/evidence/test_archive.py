@@ -27,6 +27,9 @@ from evidence.archive import (
 )
 from evidence.selectors import evidence_links_for_archive
 from evidence.services import evidence_delete, evidence_describe, evidence_link, evidence_upload
+from jobs.models import Job
+from jobs.services import NOT_ALLOWED, Run, job_run, job_start
+from tests.audit.conftest import mark, only_entry
 from tests.evidence.conftest import image_bytes, pdf_bytes
 from tests.queries import at_most
 
@@ -311,3 +314,119 @@ def test_query_count_does_not_grow(client, login_as, demo, upload, leader):
     many, archive = queries()
     assert many == few == 10  # the tree reads the scores (status column)
     assert sum(name.startswith("2.3/") for name in archive.namelist()) == 30
+
+
+# -- a large selection: written by the worker -------------------------------------------------
+
+
+def zipped_members(archive: zipfile.ZipFile) -> dict[str, object]:
+    """What a ZIP holds: each file's bytes, and the index sheet's rows (its own bytes carry
+    the moment it was written)."""
+    held: dict[str, object] = {n: archive.read(n) for n in archive.namelist() if n != INDEX_NAME}
+    held[INDEX_NAME] = index_rows(archive)[1]
+    return held
+
+
+def test_a_large_selection_is_zipped_by_a_job_equal_to_the_streamed_one(
+    client, login_as, demo, files, leader, settings, django_capture_on_commit_callbacks
+):
+    login_as(leader)
+    root = criterion(demo, "2")
+    url = archive_url(demo, f"?tieu-chi={root.pk}")
+    streamed, _, _ = download(client, url)
+    settings.EVIDENCE_ZIP_IN_REQUEST_MAX_FILES = 0  # every selection is "large"
+    start = mark()
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(url)
+    job = Job.objects.get(kind="evidence.archive")
+    assert started["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert job.state == Job.State.DONE and job.progress == 100 and job.partial == []
+    assert job.params["back"] == reverse("evidence:overview", args=[demo.assessment.pk]) + (
+        f"?tieu-chi={root.pk}"
+    )
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "Tải về minh-chung-nghi-duong-2026-6-thang-tieu-chi-2.zip" in page
+    download_ = client.get(reverse("jobs:download", args=[job.pk]))
+    assert download_["Content-Disposition"] == (
+        'attachment; filename="minh-chung-nghi-duong-2026-6-thang-tieu-chi-2.zip"'
+    )
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download_.streaming_content)))
+    assert archive.testzip() is None
+    assert archive.namelist() == streamed.namelist()
+    assert zipped_members(archive) == zipped_members(streamed)
+    # Recorded as the person's download, as in the request.
+    entry = only_entry(start)
+    assert (entry.action, entry.username) == ("export", "lanhdao")
+    assert (
+        entry.summary
+        == "Tải ZIP minh chứng minh-chung-nghi-duong-2026-6-thang-tieu-chi-2.zip (3 tệp)"
+    )
+
+
+def test_the_size_threshold_also_sends_to_a_job(
+    client, login_as, demo, files, leader, settings, django_capture_on_commit_callbacks
+):
+    login_as(leader)
+    settings.EVIDENCE_ZIP_IN_REQUEST_MAX_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(archive_url(demo))
+    job = Job.objects.get(kind="evidence.archive")
+    assert started["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert job.state == Job.State.DONE, job.error
+    with job.result_file.open("rb") as handle:
+        assert len(zipfile.ZipFile(handle).namelist()) == 6  # the index and 5 files
+
+
+def test_a_small_selection_is_streamed_from_the_pages_post(client, login_as, demo, files, leader):
+    login_as(leader)
+    response = client.post(archive_url(demo))
+    assert response.streaming and not Job.objects.exists()
+
+
+def test_a_large_selection_opened_with_get_starts_nothing(
+    client, login_as, demo, files, leader, settings
+):
+    login_as(leader)
+    settings.EVIDENCE_ZIP_IN_REQUEST_MAX_FILES = 0
+    response = client.get(archive_url(demo))
+    assert response["Location"] == reverse("evidence:overview", args=[demo.assessment.pk])
+    assert not Job.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "tệp ZIP được chuẩn bị trên máy chủ" in page
+    assert f'<form method="post" action="{archive_url(demo)}">' in page
+
+
+def test_the_job_reports_its_progress_per_file(
+    demo, files, leader, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    seen = []
+    real = Run.progress
+    monkeypatch.setattr(
+        Run, "progress", lambda run, pct, step="": (seen.append((pct, step)), real(run, pct, step))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job_start(
+            kind="evidence.archive",
+            user=leader,
+            title="Nén minh chứng",
+            params={"assessment": demo.assessment.pk, "criterion": None, "criterion_ids": None},
+        )
+    steps = [step for _, step in seen if step.startswith("Đang nén tệp")]
+    assert steps == [f"Đang nén tệp {n}/5" for n in range(1, 6)]
+    percents = [pct for pct, _ in seen]
+    assert percents == sorted(percents) and percents[-1] < 100
+    assert Job.objects.get().state == Job.State.DONE
+
+
+def test_a_person_who_left_the_commune_before_the_job_ran_gets_no_zip(demo, files, own_staff):
+    job = job_start(
+        kind="evidence.archive",
+        user=own_staff,
+        title="Nén minh chứng",
+        params={"assessment": demo.assessment.pk, "criterion": None, "criterion_ids": None},
+    )
+    own_staff.membership.delete()  # after the page checked, before the worker ran
+    assert job_run(str(job.pk)) == "refused"
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.error == NOT_ALLOWED
+    assert not job.result_file

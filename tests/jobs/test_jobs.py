@@ -8,11 +8,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.http import Http404
 from django.urls import reverse
 
 from jobs.models import Job
 from jobs.registry import KINDS
-from jobs.services import FAILED_MESSAGE, Run, job_run, job_start
+from jobs.services import FAILED_MESSAGE, NOT_ALLOWED, Run, job_run, job_start
 
 pytestmark = pytest.mark.django_db
 CALLS: list[str] = []
@@ -38,6 +39,10 @@ def kinds():
         CALLS.append("forbidden")
         raise PermissionDenied("Chỉ văn thư được lập hồ sơ.")
 
+    def gone(run: Run) -> None:
+        CALLS.append("gone")
+        raise Http404("No Round matches the given query.")
+
     def broken(run: Run) -> None:
         CALLS.append("broken")
         name = run.track("documents", "jobs/half.zip")
@@ -49,6 +54,7 @@ def kinds():
         "t.page": page,
         "t.refused": refused,
         "t.forbidden": forbidden,
+        "t.gone": gone,
         "t.broken": broken,
     }
     KINDS.update(added)
@@ -139,6 +145,14 @@ def test_a_role_lost_since_the_start_is_a_refusal_not_retried(
     job = start("t.forbidden", person, capture=django_capture_on_commit_callbacks)
     assert job.state == Job.State.FAILED and job.error == "Chỉ văn thư được lập hồ sơ."
     assert CALLS == ["forbidden"] and job.attempts == 1
+
+
+def test_access_lost_to_a_404_is_refused_in_vietnamese_not_retried(
+    person, django_capture_on_commit_callbacks
+):
+    job = start("t.gone", person, capture=django_capture_on_commit_callbacks)
+    assert CALLS == ["gone"] and job.attempts == 1
+    assert job.state == Job.State.FAILED and job.error == NOT_ALLOWED
 
 
 def test_an_error_is_retried_then_fails_leaving_no_half_file(
