@@ -370,6 +370,7 @@ def report(results: dict[str, dict]) -> None:
             for r in results.values()
         ],
     )
+    line("issue 15's goals", [goals(r) for r in results.values()])
     for r in results.values():
         if "keepalive" in r:
             off, on = r["keepalive"]
@@ -378,6 +379,22 @@ def report(results: dict[str, dict]) -> None:
                 f"(2 workers x 4 threads): WEB_KEEPALIVE=0 {off:.1f} req/s, "
                 f"WEB_KEEPALIVE=5 {on:.1f} req/s"
             )
+
+
+def goals(r: dict) -> str:
+    """Issue 15's goals, each met (+) or not (-): no error; every page's p95 under 10 x the
+    trivial page's; upload p95 in the storm within 3 x a lone upload; memory back to within
+    10 % of its baseline after the storm."""
+    pages = r["pages"]
+    trivial = pages.get("login page", {}).get("p95", 0)
+    checks = {
+        "errors": pages.get("Aggregated", {}).get("errors", 1) == 0,
+        "p95<10x": bool(trivial)
+        and all(pages[p]["p95"] < 10 * trivial for p in PAGES[1:-1] if p in pages),
+        "upload<3x": pages.get("upload", {}).get("p95", 0) <= 3 * r["lone_upload_p95"],
+        "memory": r["rss_after"] <= 1.1 * r["rss_before"],
+    }
+    return " ".join(("+" if ok else "-") + name for name, ok in checks.items())
 
 
 def main() -> int:
