@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run serve test test-fast lint format migrations-check reset-local-db system-deps bench messages worker beat
+.PHONY: run serve test test-fast lint format migrations-check reset-local-db system-deps bench bench-deadline messages worker beat
 
 # A half-made venv (no ensurepip, interrupted pip) is removed so the next run starts clean.
 $(PY):
@@ -67,8 +67,16 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 # Every script in bench/ prints its figures (each builds and removes its own temporary portal).
+# The deadline-day load test is apart: it needs locust and the cluster's services.
 bench: $(VENV)/.installed
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do \
+	  case $$script in bench/deadline*) continue ;; esac; \
+	  echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Deadline day under load, embedded portal and two-node cluster side by side (README).
+bench-deadline: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) bench/deadline.py $(BENCH_ARGS)
 
 # Our Vietnamese labels for third-party apps (locale/); the compiled .mo is committed.
 messages:

@@ -506,12 +506,15 @@ CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task a worker took and never acknowledged (the worker was killed, or its machine lost) is
-# given to another worker after this many seconds: longer than the longest task (a large
-# dossier), or a slow task would be run twice at once (harmless, jobs are idempotent, but
-# wasted work), and short enough that the person is not kept waiting for long.
+# Redis hands a task whose worker died without acknowledging it to another worker after
+# CELERY_VISIBILITY_TIMEOUT seconds (Redis' default, one hour, unless set). It must exceed the
+# longest task, or a task still running is handed out a second time (jobs are idempotent, but
+# the work is done twice). The cluster test sets 20 s. The worker looks for such tasks every
+# 10 s (kombu's default throttle made it every 100 s: one small Redis query either way).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 # Threads, not forked processes: the decoders of a preview already run in a bounded child of
 # their own (guards/bounded.py), which a daemonic prefork process may not start.

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs when they are missing.
 #   scripts/system-deps.sh          run time: WeasyPrint's pango/harfbuzz libraries
-#   scripts/system-deps.sh --test   plus what the tests use: Chromium, poppler-utils, nginx
-#                                   (tests/ops/test_deploy.py checks deploy/nginx with `nginx -t`)
+#   scripts/system-deps.sh --test   plus what the tests use: Chromium, poppler-utils, and
+#                                   nginx (tests/ops/test_deploy.py runs `nginx -t`) and curl
+#                                   for the cluster test (scripts/cluster)
+#   scripts/system-deps.sh --cluster run time plus the cluster test's nginx and curl
 # Without root (and without sudo) it prints the one apt-get line to run instead.
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium poppler-utils softhsm2 nginx-light)
+fi
+if [[ "${1:-}" == "--test" || "${1:-}" == "--cluster" ]]; then
+  packages+=(curl)
+  # Any nginx will do (nginx, nginx-light, nginx-full): the cluster test runs its own.
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx-light)
 fi
 
 missing=()

@@ -40,10 +40,24 @@ def test_run_refuses_a_process_not_in_the_list():
 
 
 def test_nginx_passes_the_request_id_and_the_protocol():
-    conf = (DEPLOY / "nginx" / "cqtt.conf").read_text(encoding="utf-8")
+    conf = (DEPLOY / "nginx" / "cqtt-proxy.conf").read_text(encoding="utf-8")
     assert "proxy_set_header X-Request-ID $request_id;" in conf
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "proxy_request_buffering off;" in conf
+
+
+def test_production_and_the_cluster_test_include_the_same_proxying():
+    """One file holds the proxying: the production site includes it from the checkout, and
+    the cluster test's generated configuration includes it as it is (only the listening
+    address and the nodes are its own)."""
+    site = (DEPLOY / "nginx" / "cqtt.conf").read_text(encoding="utf-8")
+    assert "include /srv/cqtt/app/deploy/nginx/cqtt-proxy.conf;" in site
+    assert "proxy_pass" not in site
+    cluster = (DEPLOY.parent / "scripts" / "cluster").read_text(encoding="utf-8")
+    assert "include $ROOT/deploy/nginx/cqtt-proxy.conf;" in cluster
+    assert "upstream cqtt {" in site and "upstream cqtt {" in cluster
+    # and the cluster's processes are the list's, started as systemd starts them
+    assert 'exec "$ROOT/deploy/run" "$process"' in cluster
 
 
 def test_nginx_accepts_the_configuration(tmp_path):
@@ -61,6 +75,7 @@ def test_nginx_accepts_the_configuration(tmp_path):
     conf = (DEPLOY / "nginx" / "cqtt.conf").read_text(encoding="utf-8")
     conf = conf.replace("/etc/ssl/cqtt/fullchain.pem", str(certificate))
     conf = conf.replace("/etc/ssl/cqtt/privkey.pem", str(key))
+    conf = conf.replace("/srv/cqtt/app/deploy", str(DEPLOY))
     (tmp_path / "cqtt.conf").write_text(conf, encoding="utf-8")
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
