@@ -204,7 +204,7 @@ def _rule(model: type[models.Model], depth: int = 3) -> _Rule | None:
     for field in model._meta.concrete_fields:
         if not isinstance(field, models.ForeignKey) or field.related_model is model:
             continue
-        if not _watched(field.related_model) or field.related_model._meta.app_label == "auth":
+        if not watched(field.related_model) or field.related_model._meta.app_label == "auth":
             continue
         inner = _rule(field.related_model, depth - 1)
         if inner is not None and (best is None or len(inner.path) + 1 < len(best.path)):
@@ -212,7 +212,7 @@ def _rule(model: type[models.Model], depth: int = 3) -> _Rule | None:
     return best
 
 
-def _watched(model: type[models.Model]) -> bool:
+def watched(model: type[models.Model]) -> bool:
     label = model._meta.label
     if label in UNWATCHED_MODELS:
         return False
@@ -255,7 +255,7 @@ def _m2m(sender: Any, instance: models.Model, action: str, reverse: bool, **kwar
 def connect() -> None:
     """Watch every model of the project's apps (called by AssessmentsConfig.ready)."""
     for model in apps.get_models():
-        if not _watched(model):
+        if not watched(model):
             continue
         post_save.connect(_saved, sender=model, dispatch_uid=f"dv-save-{model._meta.label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"dv-del-{model._meta.label}")

@@ -260,7 +260,12 @@ def _code_files() -> list[Path]:
     apps_code = [base / app for app in ("reports", "assessments", "criteria", "evidence")]
     return [
         *sorted((base / "templates" / "reports").glob("*.html")),
-        *(path for folder in apps_code for path in sorted(folder.glob("*.py"))),
+        *(
+            path
+            for folder in apps_code
+            for path in sorted(folder.rglob("*.py"))
+            if "migrations" not in path.parts
+        ),
     ]
 
 

@@ -333,6 +333,7 @@ def _draft_pdf(
     if data is None:
         key = f"reports.pdf:{report.pk}:{kind}:{version}"
         if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
+            url = request.path + ("?xem=1" if request.GET.get("xem") == "1" else "")
             job = job_start(
                 kind="reports.pdf",
                 user=request.user,
@@ -340,7 +341,7 @@ def _draft_pdf(
                 params={
                     "report": report.pk,
                     "kind": kind,
-                    "url": request.get_full_path(),
+                    "url": url,
                     "back": reverse("reports:edit", args=[report.assessment_id, report.pk]),
                 },
                 key=key,

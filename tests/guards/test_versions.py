@@ -27,6 +27,8 @@ from reports.services.drafting import report_update
 from tests.evidence.conftest import pdf_bytes
 from tests.queries import exactly
 
+REAL_VERSIONS = True  # no bump on bulk writes but the services' own (tests/conftest.py)
+
 ROOT = Path(settings.BASE_DIR)
 # The apps whose rows are watched (not the logs: guards.versions.UNWATCHED_APPS).
 APPS = ("administration", "appraisal", "assessments", "criteria", "evidence", "reports", "ops")
@@ -330,3 +332,22 @@ def test_a_caller_that_changes_its_results_does_not_change_the_cached_ones(demo_
     again = assessment_results(demo_scored.assessment)
     assert again.leaves and again.roots[0].children
     assert again.approved.final == total
+
+
+def test_a_row_is_tied_to_its_assessment_or_report_through_its_foreign_keys(
+    demo_scored, report, django_assert_num_queries
+):
+    from evidence.models import EvidenceLink  # noqa: PLC0415
+    from reports.models import ReportSectionRevision  # noqa: PLC0415
+
+    _upload(demo_scored, report, demo_scored.user)
+    evidence = demo_scored.assessment.evidence.get()
+    section = report.sections.first()
+    with django_assert_num_queries(1):  # the evidence's assessment, by id
+        assert versions.key_of(EvidenceLink(evidence_id=evidence.pk)) == (
+            f"dv:a:{demo_scored.assessment.pk}"
+        )
+    with django_assert_num_queries(0):  # the section is in hand: no query
+        assert versions.key_of(ReportSectionRevision(section=section)) == f"dv:r:{report.pk}"
+    assert versions.key_of(demo_scored.user("vanthu")) == versions.GLOBAL
+    assert versions.key_of(demo_scored.commune) == f"dv:c:{demo_scored.commune.pk}"

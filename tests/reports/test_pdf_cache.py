@@ -19,6 +19,8 @@ from reports.services import report_create
 from tests.jobs.follow import through_job
 from tests.queries import exactly
 
+REAL_VERSIONS = True  # no bump on bulk writes but the services' own (tests/conftest.py)
+
 SHARED = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pdf-cache"}
 
 
