@@ -36,6 +36,7 @@ from audit.services import Action, audit_record
 from criteria import scoring
 from criteria.models import Adjustment, Criterion
 from criteria.rules import RuleKind, fmt_points
+from guards.versions import bump_assessment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -365,6 +366,7 @@ def explanation_request_create(
         ExplanationItem(request=request, criterion=asked.criterion, question=asked.question.strip())
         for asked in items
     )
+    bump_assessment(submission.assessment_id)  # bulk_create sends no signal
     audit_record(
         action=Action.EXPLANATION_REQUEST,
         user=by,

@@ -38,6 +38,7 @@ from criteria.models import CriteriaSet, Criterion, Level
 from criteria.services import criteria_set_load_yaml
 from evidence.models import Evidence, EvidenceFile, EvidenceLink
 from guards.storage import get_evidence_storage
+from guards.versions import bump_all
 from reports.models import Report
 
 CRITERIA_FILE = Path(settings.BASE_DIR) / "fixtures" / "criteria" / "hai-phong-5049-draft.yaml"
@@ -328,6 +329,7 @@ def city_make(
         "round", "assessment__criteria_set"
     ):
         standing.refresh(submission)
+    bump_all()  # bulk writes send no signal (guards/versions.py)
     return Made(
         city=city,
         round=current_round,
@@ -342,6 +344,7 @@ def city_make(
 def _reports(
     assessments: list[Assessment], secretary: dict[int, object], at: dt.datetime
 ) -> list[Report]:
+    bump_all()
     return Report.objects.bulk_create(
         Report(
             assessment=a,
@@ -405,4 +408,5 @@ def _evidence(
         EvidenceLink(evidence=item, criterion_id=item.criterion_id, linked_by=item.created_by)
         for item in rows
     )
+    bump_all()
     return len(rows)

@@ -52,6 +52,7 @@ from assessments.access import (
 from assessments.models import CityMembership
 from audit.services import Action, audit_record
 from criteria.rules import fmt_points
+from guards.versions import bump_assessment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -171,6 +172,8 @@ def _check_submissions(round_: Round, submissions: Iterable[Submission]) -> list
 
 
 def _add_items(session: CouncilSession, submissions: Sequence[Submission]) -> list[CouncilItem]:
+    for submission in submissions:  # bulk_create sends no signal (guards/versions.py)
+        bump_assessment(submission.assessment_id)
     return CouncilItem.objects.bulk_create(
         CouncilItem(
             session=session,

@@ -44,6 +44,7 @@ from audit.services import Action, audit_record
 from evidence.selectors import evidence_links_for_archive
 from evidence.services import UploadOutcome, evidence_upload
 from evidence.text import nfc
+from guards.versions import bump_assessment
 from reports.models import Report
 
 if TYPE_CHECKING:
@@ -256,6 +257,7 @@ def submission_send(*, assessment: Assessment, by: User) -> Submission:
             )
             for row in snapshot["adjustments"]
         )
+        bump_assessment(assessment.pk)  # bulk_create sends no signal (guards/versions.py)
         refresh(submission)
         audit_record(
             action=Action.SUBMISSION_SEND,
@@ -331,6 +333,7 @@ def explanation_item_answer(*, item: ExplanationItem, by: User, answer: str) -> 
         ExplanationItem.objects.filter(pk=item.pk).update(
             answer=answer, answered_by=by, answered_at=timezone.now()
         )
+        bump_assessment(request.submission.assessment_id)  # .update sends no signal
     item.refresh_from_db()
     return item
 

@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +27,7 @@ from assessments.models import (
 from criteria import scoring
 from criteria.models import Adjustment, Criterion, Level
 from criteria.rules import fmt_points
+from guards.versions import code_hash, data_version
 
 
 @dataclass
@@ -250,9 +253,30 @@ def level_at(levels: list[Level], points: Decimal) -> Level | None:
     return max(met, key=lambda lv: lv.min_points or Decimal(0), default=None)
 
 
+#: Cached results are thrown away when the code that computes them changes (a deploy).
+RESULTS_CODE = code_hash(
+    Path(__file__), Path(scoring.__file__), Path(__file__).with_name("models.py")
+)
+RESULTS_SECONDS = 24 * 3600
+
+
 def assessment_results(assessment: Assessment) -> Results:
     """Every node's proposed and approved points, the totals with rebasing, deductions and
-    disqualifiers, and the level reached. A fixed number of queries whatever the tree size."""
+    disqualifiers, and the level reached. Computed once per change of the assessment's data
+    (guards.versions): the default cache keeps it under the data version, read before the
+    rows, so a hit costs no query and a change is never served stale. Each call gets its own
+    copy (the cache pickles), so a caller may change what it is given."""
+    key = f"results:{RESULTS_CODE}:{assessment.pk}:{data_version(assessment)}"
+    results = cache.get(key)
+    if results is None:
+        results = compute_results(assessment)
+        cache.set(key, results, RESULTS_SECONDS)
+    results.assessment = assessment
+    return results
+
+
+def compute_results(assessment: Assessment) -> Results:
+    """`assessment_results` from the rows (a fixed number of queries whatever the tree size)."""
     criteria = list(
         Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by("order", "id")
     )

@@ -42,6 +42,7 @@ from criteria import scoring
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.rules import NotArisingPolicy, RuleKind, fmt_points
 from criteria.services import criteria_set_problems
+from guards.versions import bump_assessment
 
 
 def unit_key(name: str) -> str:
@@ -206,6 +207,7 @@ def assessment_create(
         for node in leaves
     )
     Score.objects.bulk_create(Score(assessment=assessment, criterion=node) for node in leaves)
+    bump_assessment(assessment.pk)  # bulk_create sends no signal (assessments/versions.py)
     if criteria_set.status == CriteriaSet.Status.DRAFT:
         criteria_set.status = CriteriaSet.Status.IN_USE
         criteria_set.save(update_fields=["status"])
@@ -945,6 +947,7 @@ def assessment_create_next(
         ]
     Assignment.objects.bulk_update(changed, ["lead_unit", "updated_by"])
     through.objects.bulk_create(supporting)
+    bump_assessment(assessment.pk)
     codes = {a.criterion.code for a in after}
     dropped = sorted(code for code in before if code not in codes)
 

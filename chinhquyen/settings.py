@@ -215,16 +215,25 @@ CACHES = {
     },
 }
 # Several application nodes share one cache: with REDIS_URL (redis://127.0.0.1:6379/1) the
-# default cache (rate limits of the verification page, throttles, short-lived state) is Redis,
-# not each process's memory. The "documents" cache keeps rendered PDFs by the hash of their
-# HTML: the same key on every node, so a per-node folder only costs a node its first render
-# (issued documents are stored files, never cached). Sessions are in the database.
+# default cache (rate limits of the verification page, throttles, short-lived state, the data
+# versions of guards/versions.py and the results computed under them) is Redis, not each
+# process's memory. The "documents" cache keeps draft PDFs under their data version (made by
+# the worker, read by every web node) and by the hash of their HTML: with REDIS_URL it is
+# Redis too (its own key prefix), since a per-node folder would never see the worker's PDF;
+# without it, the folder above (one process or one machine). Issued documents are stored
+# files, never cached. Sessions are in the database.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cqtt",
+    }
+    CACHES["documents"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cqtt-documents",
+        "TIMEOUT": 7 * 24 * 3600,
     }
 
 # Printed in the QR code of issued documents: where the verification page is reachable.

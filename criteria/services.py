@@ -12,6 +12,7 @@ from django.db import transaction
 
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.tree import LevelRow, NodeRow, parse_points, validate_levels, validate_tree
+from guards.versions import bump_all
 
 FIXTURE_5049 = (
     Path(__file__).resolve().parent.parent / "fixtures" / "criteria" / "hai-phong-5049-draft.yaml"
@@ -98,6 +99,7 @@ def criteria_set_replace_tree(*, criteria_set: CriteriaSet, rows: list[NodeRow])
         for order, row in enumerate(rows, start=1)
     )
     link_parents(criteria_set, {row.code: row.resolved_parent_code for row in rows})
+    bump_all()
     return created
 
 
@@ -112,6 +114,7 @@ def link_parents(criteria_set: CriteriaSet, parent_code_of: dict[str, str | None
             node.parent = parent
             changed.append(node)
     Criterion.objects.bulk_update(changed, ["parent"])
+    bump_all()  # bulk writes send no signal (guards/versions.py)
 
 
 @transaction.atomic
@@ -127,6 +130,7 @@ def criteria_set_replace_levels(*, criteria_set: CriteriaSet, levels: list[Level
         level.criteria_set = criteria_set
         level.order = order
     Level.objects.bulk_create(levels)
+    bump_all()
 
 
 @transaction.atomic
@@ -153,6 +157,7 @@ def criteria_set_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
         adjustment.pk = None
         adjustment.criteria_set = copy
     Adjustment.objects.bulk_create(adjustments)
+    bump_all()
     return copy
 
 
@@ -246,4 +251,5 @@ def criteria_set_load_yaml(*, path: Path | str) -> CriteriaSet:
         )
         for order, item in enumerate(data.get("adjustments") or [], start=1)
     )
+    bump_all()
     return criteria_set

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.urls import reverse
 from qrcode.image.pil import PilImage
 
 from assessments.selectors import ResultNode, Results, assessment_results
+from guards.versions import code_hash, report_version
 from reports.appendix import AppendixRow, appendix
 from reports.fields import LiveData
 from reports.models import Report, ReportSection
@@ -25,6 +27,7 @@ from reports.rendering import render_all
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
 PDF_CACHE_SECONDS = 7 * 24 * 3600
+DRAFT_KINDS = ("report", "appendix")
 
 
 @dataclass
@@ -245,3 +248,57 @@ def qr_data_uri(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+# -- Draft PDFs by data version: a hit costs no results and no template ------------------------
+
+
+def _code_files() -> list[Path]:
+    """What the drafts are made by, besides the data: the templates, this app's code and the
+    reads it calls, and the fonts (by name). A deploy that changes any of them misses."""
+    base = Path(settings.BASE_DIR)
+    apps_code = [base / app for app in ("reports", "assessments", "criteria", "evidence")]
+    return [
+        *sorted((base / "templates" / "reports").glob("*.html")),
+        *(
+            path
+            for folder in apps_code
+            for path in sorted(folder.rglob("*.py"))
+            if "migrations" not in path.parts
+        ),
+    ]
+
+
+def _code_version() -> str:
+    fonts = ",".join(sorted(path.name for path in FONTS.iterdir()))
+    return f"{importlib.metadata.version('weasyprint')}-{code_hash(*_code_files())}-{fonts}"
+
+
+DRAFT_CODE = hashlib.sha256(_code_version().encode()).hexdigest()[:12]
+
+
+def draft_version(report: Report) -> str:
+    """The version of a draft's PDFs (no query: the counters of guards.versions)."""
+    return report_version(report, report.assessment)
+
+
+def draft_pdf_key(report: Report, kind: str, version: str) -> str:
+    return f"draft:{DRAFT_CODE}:{kind}:{report.pk}:{version}"
+
+
+def cached_draft_pdf(report: Report, kind: str, version: str) -> bytes | None:
+    """The draft PDF (report or appendix) of this version of the data, if one was made."""
+    data = caches["documents"].get(draft_pdf_key(report, kind, version))
+    return data if isinstance(data, bytes) else None
+
+
+def draft_pdf_make(report: Report, kind: str) -> bytes:
+    """Render a draft PDF (the job "reports.pdf", or a request whose cache cannot keep it) and
+    keep it under the version read BEFORE its data: a change while it renders leaves it under
+    the old version, which nobody asks for any more."""
+    if kind not in DRAFT_KINDS:
+        raise ValueError(f"Unknown draft document {kind!r}")
+    version = draft_version(report)
+    data = render_pdfs(report, (kind,))[0].data
+    caches["documents"].set(draft_pdf_key(report, kind, version), data, PDF_CACHE_SECONDS)
+    return data

@@ -1,5 +1,6 @@
-"""Issuing, the dossier and the audit trail's export run as jobs (jobs/): in the worker with a broker, at the commit of
-the request without one. The views (reports/views/issuing.py) check who may and start them.
+"""Issuing, the dossier, the audit trail's export and draft PDFs run as jobs (jobs/): in the
+worker with a broker, at the commit of the request without one. The views check who may and
+start them.
 
 Each is idempotent: the storage names are announced (`Run.track`) before anything is
 written, and the job is marked done (`Run.finish`) in the transaction that records the
@@ -16,6 +17,7 @@ from audit.context import restored
 from guards.storage import DOCUMENTS
 from jobs.registry import job_kind
 from jobs.services import Run
+from reports import documents
 from reports.models import Dossier, Report
 from reports.services.dossier import dossier_build
 from reports.services.issuing import issued_file_names, report_issue
@@ -78,3 +80,21 @@ def trail_export(run: Run) -> None:
     with restored(run.params.get("origin")), transaction.atomic():
         trail_export_record(export, user=user)
         run.finish(note=f"Đã xuất {export.rows} mục nhật ký.")
+
+
+DRAFT_TITLES = {
+    "report": "Tạo tệp PDF dự thảo báo cáo",
+    "appendix": "Tạo tệp PDF dự thảo phụ lục",
+}
+
+
+@job_kind("reports.pdf")
+def draft_pdf(run: Run) -> None:
+    """Render a draft's PDF into the documents cache; the job's result is the download URL
+    that started it, which now finds the PDF there (reports.views.report)."""
+    report = Report.objects.select_related(
+        "assessment__commune", "assessment__criteria_set", "signer__membership"
+    ).get(pk=run.params["report"])
+    run.progress(10, "Đang dựng tệp PDF")
+    documents.draft_pdf_make(report, run.params["kind"])
+    run.finish(url=run.params["url"])

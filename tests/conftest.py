@@ -9,10 +9,12 @@ import pytest
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models import QuerySet
 
 from assessments.demo import DEMO_FILE, demo_load, demo_scores
 from assessments.models import Assessment, Assignment, Commune, Score
 from assessments.services import city_get_or_create, city_user_create, score_adjust
+from guards import versions
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
 # refuses to run unless told it is safe. Only the tests set this.
@@ -32,6 +34,26 @@ def _private_media(settings, tmp_path_factory):
 def _empty_cache():
     """Rate-limit counters and cached validations in the default cache start empty."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _bulk_writes_bump(request, monkeypatch):
+    """Tests set rows up with queryset .update() / bulk_create() (a score's state, a lock),
+    which send no signal: here they bump every data version (guards.versions), as the
+    services do by hand (a test checks that they do). Modules that test the versions
+    themselves set REAL_VERSIONS and see the real behaviour."""
+    if getattr(request.module, "REAL_VERSIONS", False):
+        return
+    for name in ("update", "bulk_create", "bulk_update"):
+        original = getattr(QuerySet, name)
+
+        def bumped(self, *args, _original=original, **kwargs):
+            result = _original(self, *args, **kwargs)
+            if versions.watched(self.model):  # not the logs (a job's progress)
+                versions.bump_all()
+            return result
+
+        monkeypatch.setattr(QuerySet, name, bumped)
 
 
 @dataclass

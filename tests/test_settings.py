@@ -209,3 +209,29 @@ def test_the_example_reads_the_same_for_sh_and_for_the_portal(tmp_path):
     assert setting("DEFAULT_FROM_EMAIL", **env) == repr(env["DEFAULT_FROM_EMAIL"])
     database = setting("DATABASES", **env)
     assert "'HOST': '/var/run/postgresql'" in database and "'NAME': 'cqtt'" in database
+
+
+def test_redis_url_makes_the_documents_cache_shared_too():
+    """The worker's draft PDFs must be seen by every web node: with REDIS_URL the documents
+    cache is Redis, under its own prefix; without it, the file cache."""
+    assert "FileBasedCache" in setting("CACHES", DJANGO_DEBUG="1", REDIS_URL="")
+    code = (
+        "from django.core.cache import caches; documents = caches['documents']; "
+        "documents.set('pdf-probe', b'%PDF', 60); "
+        "print(type(documents).__name__, documents.make_key('pdf-probe'), "
+        "caches['default'].get('pdf-probe'))"
+    )
+    redis = {"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/11"}
+    result = manage("shell", "-v", "0", "-c", code, **redis)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RedisCache", "cqtt-documents:1:pdf-probe", "None"]
+    again = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.core.cache import caches; d = caches['documents']; "
+        "print(d.get('pdf-probe')); d.delete('pdf-probe')",
+        **redis,
+    )
+    assert again.stdout.strip() == "b'%PDF'"  # another process reads what the first one wrote

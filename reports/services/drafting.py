@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, Commune, Membership
 from audit.services import Action, audit_record
+from guards.versions import bump_report
 from reports.fields import (
     CRITERION_SECTION,
     IMPLEMENTING_SECTION,
@@ -210,6 +211,7 @@ def report_create(*, assessment: Assessment, by: User) -> Report:
         ReportSection(report=report, order=order, updated_by=by, **spec)
         for order, spec in enumerate(default_sections(report, LiveData(report)), start=1)
     )
+    bump_report(report.pk)  # bulk_create sends no signal (guards/versions.py)
     report_audit(report, Action.REPORT_CREATE, by, f"Tạo dự thảo: {report.summary}")
     return report
 

@@ -31,10 +31,14 @@ from audit.services import Action
 from guards.filenames import send_as
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
+from jobs.models import Job
+from jobs.services import job_start
+from jobs.views import job_redirect
 from reports import documents
 from reports.docx import appendix_docx, report_docx
 from reports.fields import LiveData, report_problems
 from reports.forms import ReportSettingsForm, SectionForm, VersionForm
+from reports.job_kinds import DRAFT_TITLES
 from reports.models import Report, ReportSection
 from reports.names import live_file_name
 from reports.rendering import warm_up
@@ -317,12 +321,42 @@ def _download(
     return inert(send_as(response, filename, inline=inline))
 
 
+def _draft_pdf(
+    request: AuthenticatedRequest, report: Report, kind: str, summary: str
+) -> HttpResponseBase:
+    """The draft PDF of the data as they are now: from the documents cache (no results, no
+    template), else made by the job "reports.pdf" (in the worker; without a broker at the
+    commit), whose result is this same URL. If that job is done and the cache still misses
+    (it could not keep the file), the PDF is made here."""
+    version = documents.draft_version(report)
+    data = documents.cached_draft_pdf(report, kind, version)
+    if data is None:
+        key = f"reports.pdf:{report.pk}:{kind}:{version}"
+        if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
+            url = request.path + ("?xem=1" if request.GET.get("xem") == "1" else "")
+            job = job_start(
+                kind="reports.pdf",
+                user=request.user,
+                title=DRAFT_TITLES[kind],
+                params={
+                    "report": report.pk,
+                    "kind": kind,
+                    "url": url,
+                    "back": reverse("reports:edit", args=[report.assessment_id, report.pk]),
+                },
+                key=key,
+            )
+            job.refresh_from_db()  # it may have run at the commit already (no broker)
+            return job_redirect(request, job)
+        data = documents.draft_pdf_make(report, kind)
+    audit_file(request, report, Action.EXPORT, summary)
+    return _download(request, data, PDF, live_file_name(report, kind, ".pdf"))
+
+
 @rule("reviewer")
 def report_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
-    data = documents.report_pdf(report)
-    audit_file(request, report, Action.EXPORT, "Xuất báo cáo (PDF)")
-    return _download(request, data, PDF, live_file_name(report, "report", ".pdf"))
+    return _draft_pdf(request, report, "report", "Xuất báo cáo (PDF)")
 
 
 @rule("reviewer")
@@ -339,9 +373,7 @@ def appendix_preview(request: PageRequest, pk: int, report_pk: int) -> HttpRespo
 @rule("reviewer")
 def appendix_pdf(request: AuthenticatedRequest, pk: int, report_pk: int) -> HttpResponseBase:
     report = _get_report(request.user, pk, report_pk)
-    data = documents.appendix_pdf(report)
-    audit_file(request, report, Action.EXPORT, "Xuất phụ lục (PDF)")
-    return _download(request, data, PDF, live_file_name(report, "appendix", ".pdf"))
+    return _draft_pdf(request, report, "appendix", "Xuất phụ lục (PDF)")
 
 
 @rule("reviewer")

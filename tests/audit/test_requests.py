@@ -24,6 +24,7 @@ from reports.services.signing import report_sign_organisation, report_sign_perso
 from tests.audit.conftest import mark, only_entry, since
 from tests.audit.test_recording import _report, score_of, upload
 from tests.conftest import DEMO_PASSWORD
+from tests.jobs.follow import through_job
 
 A = AuditEntry.Action
 User = get_user_model()
@@ -199,12 +200,21 @@ def test_refused_download_records_nothing(client, demo, login_as, own_staff, out
     ],
 )
 def test_report_exports_are_recorded(
-    client, demo_scored, login_as, name, summary, secretary, leader
+    client,
+    demo_scored,
+    login_as,
+    name,
+    summary,
+    secretary,
+    leader,
+    django_capture_on_commit_callbacks,
 ):
     report = _report(demo_scored, secretary)
     login_as(leader)
     start = mark()
-    response = client.get(reverse(name, args=[demo_scored.assessment.pk, report.pk]))
+    # A PDF is made by a job first (no entry), then downloaded (one entry).
+    url = reverse(name, args=[demo_scored.assessment.pk, report.pk])
+    response = through_job(client, url, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     entry = only_entry(start)
     assert (entry.action, entry.username, entry.summary) == (A.EXPORT, "lanhdao", summary)

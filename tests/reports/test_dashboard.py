@@ -12,7 +12,7 @@ from assessments.services import assessment_create, score_approve, score_propose
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_replace_tree
 from criteria.tree import NodeRow
-from tests.queries import at_most
+from tests.queries import at_most, exactly
 
 
 def url(name, assessment):
@@ -158,3 +158,22 @@ def test_query_count_is_the_same_for_5_and_500_subcriteria(client, demo, login_a
             assert client.get(url(name, assessment)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+# The second view of a page after no change: the results come from the cache (guards.versions),
+# so criteria, assignments, scores, levels and adjustment entries are not read again.
+AGAIN = {"dashboard": 13, "units": 8}
+
+
+@pytest.mark.parametrize("name", ["dashboard", "units"])
+def test_a_second_view_after_no_change_reads_no_results(
+    client, demo_scored, login_as, leader, name
+):
+    login_as(leader)
+    with at_most(*PAGES[name]) as first:
+        assert client.get(url(name, demo_scored.assessment)).status_code == 200
+    with exactly(AGAIN[name], "the first view's queries but the results' five") as again:
+        assert client.get(url(name, demo_scored.assessment)).status_code == 200
+    assert len(again) == len(first) - 5
+    results = ("criteria_criterion", "assessments_assignment", "criteria_level")
+    assert not [q for q in again if any(f'FROM "{table}"' in q["sql"] for table in results)]

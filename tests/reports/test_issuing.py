@@ -43,6 +43,7 @@ from reports.services.signing_keys import signing_key_add_pkcs12
 from reports.services.verifying import Verdict, document_verify
 from reports.signing import Appearance, KeyMaterial, sign_pdf, validate_pdf
 from tests.evidence.conftest import pdf_bytes
+from tests.jobs.follow import through_job
 from tests.reports.pdf_fields import signature_boxes
 
 # -- numbering ----------------------------------------------------------------------------------
@@ -248,11 +249,13 @@ def test_issued_pdfs_carry_no_script(issued, tmp_path):
         assert pdf_script_signs(str(path)) == []
 
 
-def test_draft_pdf_opened_in_the_browser_is_sandboxed(client, draft, login_as, leader):
+def test_draft_pdf_opened_in_the_browser_is_sandboxed(
+    client, draft, login_as, leader, django_capture_on_commit_callbacks
+):
     login_as(leader)
     url = reverse("reports:pdf", args=[draft.assessment_id, draft.pk])
 
-    response = client.get(url + "?xem=1")
+    response = through_job(client, url + "?xem=1", django_capture_on_commit_callbacks)
 
     assert response["Content-Disposition"].startswith("inline;")
     assert response["Content-Security-Policy"] == FILE_CSP

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from reports.names import signature_level, signature_level_technical
 from reports.services.dossier import dossier_build
+from tests.jobs.follow import through_job
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +66,14 @@ def test_the_dossier_downloads_under_its_vietnamese_name(client, signed, login_a
         ("appendix_docx", "du-thao-phu-luc-{kind}-{year}-xa-nghi-duong.docx"),
     ],
 )
-def test_documents_of_a_draft_are_named_as_drafts(client, draft, login_as, leader, name, expected):
+def test_documents_of_a_draft_are_named_as_drafts(
+    client, draft, login_as, leader, name, expected, django_capture_on_commit_callbacks
+):
     login_as(leader)
     kind = {"annual": "bao-cao-nam", "six_month": "bao-cao-6-thang"}[draft.kind]
-    response = client.get(reverse(f"reports:{name}", args=[draft.assessment_id, draft.pk]))
+    url = reverse(f"reports:{name}", args=[draft.assessment_id, draft.pk])
+    # A PDF is made by a job first (reports.job_kinds), then downloaded.
+    response = through_job(client, url, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert disposition_name(response) == expected.format(kind=kind, year=draft.assessment.year)
 
