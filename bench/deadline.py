@@ -334,7 +334,7 @@ def report(results: dict[str, dict]) -> None:
     print(f"{'':34}" + "".join(f"{n:>{width}}" for n in names))
 
     def line(label: str, values: list[str]) -> None:
-        print(f"{label:34}" + "".join(f"{v:>{width}}" for v in values))
+        print(f"{label:34}" + "".join(f" {v:>{width}}" for v in values))
 
     total = [r["pages"].get("Aggregated", {}) for r in results.values()]
     line("requests/s (all)", [f"{t.get('rps', 0):.1f}" for t in total])
