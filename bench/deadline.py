@@ -331,7 +331,7 @@ def report(results: dict[str, dict]) -> None:
     width = 26
     print()
     print("Deadline day: " + ", ".join(names) + " (same users, same time)")
-    print(f"{'':34}" + "".join(f"{n:>{width}}" for n in names))
+    print(f"{'':34}" + "".join(f" {n:>{width}}" for n in names))
 
     def line(label: str, values: list[str]) -> None:
         print(f"{label:34}" + "".join(f" {v:>{width}}" for v in values))
