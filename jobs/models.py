@@ -58,5 +58,11 @@ class Job(models.Model):
         return f"{self.title} ({self.get_state_display()})"
 
     @property
+    def result_page(self) -> str:
+        """Where a done job whose result is a page (not a file) sends the person; "" else."""
+        done = self.state == self.State.DONE and not self.result_file
+        return self.result_url if done else ""
+
+    @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)

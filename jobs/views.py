@@ -24,22 +24,26 @@ def _job(request: HttpRequest, job_id: uuid.UUID) -> Job:
     return job
 
 
+def _to_result_page(request: HttpRequest, job: Job) -> HttpResponseRedirect:
+    if job.result_note:
+        messages.success(request, job.result_note)
+    return redirect(job.result_page)
+
+
 def job_redirect(request: HttpRequest, job: Job) -> HttpResponseRedirect:
     """Where a view that started `job` sends the person: its result if it is already done
     (no broker: it ran at the commit), else its page."""
     job.refresh_from_db()  # `job_start` returns it as queued; it may have run since
-    if job.state == Job.State.DONE and job.result_url and not job.result_file:
-        if job.result_note:
-            messages.success(request, job.result_note)
-        return redirect(job.result_url)
+    if job.result_page:
+        return _to_result_page(request, job)
     return redirect("jobs:detail", job_id=job.pk)
 
 
 @rule("job_owner")
 def detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     job = _job(request, job_id)
-    if job.state == Job.State.DONE and job.result_url and not job.result_file:
-        return job_redirect(request, job)
+    if job.result_page:
+        return _to_result_page(request, job)
     return render(request, "jobs/detail.html", {"job": job})
 
 
@@ -47,14 +51,14 @@ def detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 def progress(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """The progress card (htmx polls it); a finished job with a page result goes there."""
     job = _job(request, job_id)
-    if job.state == Job.State.DONE and job.result_url and not job.result_file:
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx's middleware
+        if job.result_page:
+            return _to_result_page(request, job)
+        return redirect("jobs:detail", job_id=job.pk)
+    if job.result_page:
         if job.result_note:
             messages.success(request, job.result_note)
-        if request.htmx:  # type: ignore[attr-defined]  # django-htmx's middleware
-            return HttpResponseClientRedirect(job.result_url)
-        return redirect(job.result_url)
-    if not request.htmx:  # type: ignore[attr-defined]
-        return redirect("jobs:detail", job_id=job.pk)
+        return HttpResponseClientRedirect(job.result_page)
     return render(request, "jobs/_progress.html", {"job": job})
 
 
