@@ -19,7 +19,6 @@ import redis
 from celery import Celery
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 
 from chinhquyen.celery import app
@@ -29,6 +28,7 @@ from evidence.models import EvidenceFile
 from evidence.services import evidence_preview_make, evidence_upload
 from evidence.tasks import make_evidence_preview
 from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
+from tests.workers import start_worker, worker_database, worker_env
 
 BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/12")
 
@@ -122,22 +122,6 @@ def test_a_failed_run_is_retried(demo, criterion, upload, own_staff, monkeypatch
     assert len(thumbs(media_root)) == 1
 
 
-def _worker_database(tmp_path: Path) -> str:
-    """A DATABASE_URL for the worker process that holds what this test committed."""
-    if connection.vendor == "sqlite":  # the test database lives in memory: copy it to a file
-        path = tmp_path / "worker.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(path) as target:
-            connection.connection.backup(target)
-        target.close()
-        return f"sqlite:///{path}"
-    db = connection.settings_dict
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
 def _preview_state(database_url: str, file_id: int) -> tuple[str, str]:
     if database_url.startswith("sqlite:///"):
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
@@ -158,28 +142,12 @@ def test_a_real_worker_draws_the_preview_once(
     # The upload commits without starting the task, as when the broker is down.
     monkeypatch.setattr(services, "_preview_after_commit", lambda file_id: None)
     record = uploaded(demo, criterion, upload, own_staff).current_file
-    database_url = _worker_database(tmp_path)
+    database_url = worker_database(tmp_path)
     broker = redis.Redis.from_url(BROKER)
     broker.flushdb()  # this test's own database number only
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": database_url,
-        "DJANGO_MEDIA_ROOT": str(media_root),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": BROKER,
-    }
+    env = worker_env(database_url, media_root, BROKER, CELERY_RESULT_BACKEND=BROKER)
     log = tmp_path / "worker.log"
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "chinhquyen", "worker", "--concurrency", "1"]
-            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_worker(env, log)
     # Not the current app: later tests still run their tasks in process.
     sender = Celery(broker=BROKER, backend=BROKER, set_as_current=False)
     try:

@@ -10,15 +10,12 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis
 from celery import Celery
-from django.conf import settings
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -35,7 +32,7 @@ from reports.services import issuing, report_create, report_section_save
 from reports.services.dossier import dossier_build
 from reports.services.issuing import report_issue
 from reports.services.signing import report_sign_organisation, report_sign_person
-from tests.evidence.test_tasks import _worker_database
+from tests.workers import start_worker, worker_database, worker_env
 
 BROKER = os.environ.get("CELERY_TEST_JOBS_BROKER_URL", "redis://127.0.0.1:6379/13")
 
@@ -233,18 +230,6 @@ def _results_back(database_url: str) -> None:
         source.close()
 
 
-def _worker(env: dict, log: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "chinhquyen", "worker", "--concurrency", "1"]
-            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def _wait(what: str, check, log: Path, timeout: float = 120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -284,19 +269,16 @@ def test_a_worker_killed_while_writing_the_dossier_is_retried_and_finishes_once(
         params={"report": report.pk, "back": issued_url(report)},
         key=f"dossier:{report.pk}",
     )
-    database_url = _worker_database(tmp_path)
+    database_url = worker_database(tmp_path)
     broker = redis.Redis.from_url(BROKER)
     broker.flushdb()  # this test's own database number only
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": database_url,
-        "DJANGO_MEDIA_ROOT": str(media_root),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_VISIBILITY_TIMEOUT": "3",
-        "TEST_SLOW_WRITES": "0.15",  # ~4 s for the ZIP's 24 MB
-    }
+    env = worker_env(
+        database_url,
+        media_root,
+        BROKER,
+        CELERY_VISIBILITY_TIMEOUT="3",
+        TEST_SLOW_WRITES="0.15",  # ~4 s for the ZIP's 24 MB
+    )
     log = tmp_path / "worker.log"
     job_id = job.pk.hex if connection.vendor == "sqlite" else str(job.pk)
     documents = media_root / "documents"
@@ -316,7 +298,7 @@ def test_a_worker_killed_while_writing_the_dossier_is_retried_and_finishes_once(
                 return name
         return ""
 
-    first = _worker(env, log)
+    first = start_worker(env, log)
     second = None
     sender = Celery(broker=BROKER, set_as_current=False)  # later tests still run in process
     try:
@@ -327,7 +309,7 @@ def test_a_worker_killed_while_writing_the_dossier_is_retried_and_finishes_once(
         size = (documents / half).stat().st_size
         assert state()[0] == "running" and size > 0
         started = time.monotonic()
-        second = _worker(env, log)
+        second = start_worker(env, log)
         _wait("the job to be done", lambda: state()[0] in ("done", "failed"), log)
         print(f"\nkilled at {size} bytes; done {time.monotonic() - started:.1f} s later")
     finally:
