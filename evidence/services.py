@@ -148,30 +148,42 @@ def _audit(evidence: Evidence, action: str, by: User, summary: str, **details: A
     )
 
 
+def _write_file(assessment_id: int, upload: UploadedFile, path: Path, stored: StoredFiles) -> str:
+    """Put the upload's bytes on storage (moved, not copied, when Django already spooled
+    them) and return their storage name. Called before any lock is taken: with an object
+    store the write lasts as long as the network, and the rows that point at the file are
+    written under the locks afterwards. `stored` removes the file if what follows fails or
+    finds the upload was not needed (a duplicate stored meanwhile)."""
+    holder = EvidenceFile(evidence=Evidence(assessment_id=assessment_id))
+    if hasattr(upload, "temporary_file_path"):
+        holder.file.save("upload", upload, save=False)
+    else:
+        with open(path, "rb") as handle:
+            holder.file.save("upload", File(handle), save=False)
+    stored.add(holder.file)
+    return str(holder.file.name)
+
+
 def _store_version(
     *,
     evidence: Evidence,
-    upload: UploadedFile,
-    path: Path,
+    file_name: str,
+    size: int,
     name: str,
     kind: Kind,
     digest: str,
     by: User,
-    stored: StoredFiles,
 ) -> EvidenceFile:
-    """Write the file (moved, not copied, when Django already spooled it) and its row, and
-    make it the evidence's current file. Its preview is drawn once the transaction commits
-    (`_preview_after_commit`), never while the caller holds its row locks.
-
-    Files written to storage are added to `stored` so the caller's `removed_on_error` removes
-    them if its transaction fails: a refused or failed upload leaves nothing on disk.
-    """
+    """The row of a file already written (`_write_file`), made the evidence's current file.
+    Its preview is drawn once the transaction commits (`_preview_after_commit`), never while
+    the caller holds its row locks."""
     version = (evidence.versions.aggregate(n=Max("version"))["n"] or 0) + 1
     record = EvidenceFile(
         evidence=evidence,
         version=version,
+        file=file_name,
         original_name=name,
-        size=path.stat().st_size,
+        size=size,
         sha256=digest,
         kind=kind.key,
         content_type=kind.content_type,
@@ -182,12 +194,6 @@ def _store_version(
             else EvidenceFile.Preview.NONE
         ),
     )
-    if hasattr(upload, "temporary_file_path"):
-        record.file.save("upload", upload, save=False)
-    else:
-        with open(path, "rb") as handle:
-            record.file.save("upload", File(handle), save=False)
-    stored.add(record.file)
     record.save()
     evidence.current_file = record
     evidence.search_text = _search_text(evidence, name)
@@ -336,7 +342,8 @@ def evidence_upload(
     """Store one uploaded file as a new evidence of `criterion`, or say why not.
 
     A refused or duplicate file leaves nothing behind: no row, no file on disk. The slow work
-    (checking the content, hashing, the preview) is done before any lock is taken.
+    (checking the content, hashing, writing the file to storage) is done before any lock is
+    taken, the preview after the commit.
     `explaining_criterion_ids`: only from the answer to the city's request to explain (which
     checked the person), the sub-criteria a frozen assessment still takes evidence for.
     """
@@ -352,20 +359,21 @@ def evidence_upload(
         duplicate = None if allow_duplicate else find_duplicate(assessment, digest)
         if duplicate is not None:
             return _duplicate_outcome(name, duplicate)
+        size = path.stat().st_size
         try:
             with removed_on_error() as stored:
+                file_name = _write_file(assessment.pk, upload, path, stored)
                 evidence = _create_evidence(
                     assessment=assessment,
                     criterion=criterion,
-                    upload=upload,
-                    path=path,
+                    file_name=file_name,
+                    size=size,
                     name=name,
                     kind=kind,
                     digest=digest,
                     by=by,
                     title=title,
                     allow_duplicate=allow_duplicate,
-                    stored=stored,
                     explaining_criterion_ids=explaining_criterion_ids,
                 )
         except _StoredMeanwhile as found:  # by another request, while this one was checked
@@ -386,15 +394,14 @@ def _create_evidence(
     *,
     assessment: Assessment,
     criterion: Criterion,
-    upload: UploadedFile,
-    path: Path,
+    file_name: str,
+    size: int,
     name: str,
     kind: Kind,
     digest: str,
     by: User,
     title: str,
     allow_duplicate: bool,
-    stored: StoredFiles,
     explaining_criterion_ids: frozenset[int] = frozenset(),
 ) -> Evidence:
     """The new evidence, or _StoredMeanwhile when a live evidence of the assessment already
@@ -419,13 +426,12 @@ def _create_evidence(
     )
     record = _store_version(
         evidence=evidence,
-        upload=upload,
-        path=path,
+        file_name=file_name,
+        size=size,
         name=name,
         kind=kind,
         digest=digest,
         by=by,
-        stored=stored,
     )
     EvidenceLink.objects.create(evidence=evidence, criterion=criterion, linked_by=by)
     EvidenceEvent.objects.create(
@@ -459,26 +465,29 @@ def evidence_replace(*, evidence: Evidence, upload: UploadedFile, by: User) -> U
         digest = sha256_of(path)
         if evidence.current_file and evidence.current_file.sha256 == digest:
             return _unchanged_outcome(name, evidence)
-        with removed_on_error() as stored, transaction.atomic():
-            assessment = Assessment.objects.select_for_update(no_key=True).get(
-                pk=evidence.assessment_id
-            )
-            ensure_open(assessment)
-            evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
-            evidence.assessment = assessment
-            current = evidence.current_file
-            if current is not None and current.sha256 == digest:
-                return _unchanged_outcome(name, evidence)
-            record = _store_version(
-                evidence=evidence,
-                upload=upload,
-                path=path,
-                name=name,
-                kind=kind,
-                digest=digest,
-                by=by,
-                stored=stored,
-            )
+        size = path.stat().st_size
+        with removed_on_error() as stored:
+            file_name = _write_file(evidence.assessment_id, upload, path, stored)
+            with transaction.atomic():
+                assessment = Assessment.objects.select_for_update(no_key=True).get(
+                    pk=evidence.assessment_id
+                )
+                ensure_open(assessment)
+                evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+                evidence.assessment = assessment
+                current = evidence.current_file
+                if current is not None and current.sha256 == digest:
+                    stored.remove_all()  # the same bytes were stored meanwhile
+                    return _unchanged_outcome(name, evidence)
+                record = _store_version(
+                    evidence=evidence,
+                    file_name=file_name,
+                    size=size,
+                    name=name,
+                    kind=kind,
+                    digest=digest,
+                    by=by,
+                )
             EvidenceEvent.objects.create(
                 assessment=evidence.assessment,
                 evidence=evidence,

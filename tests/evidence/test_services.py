@@ -224,6 +224,43 @@ def test_the_same_file_sent_ten_times_at_once_is_stored_once(demo, media_root, u
         assert len(outcomes) + len(errors) == 10
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_file_is_written_before_any_lock_is_taken(
+    demo, media_root, upload, own_staff, make_png, monkeypatch
+):
+    """With an object store a write lasts as long as the network: it must not hold the
+    assessment's row lock (every upload of the commune would wait behind it). So the bytes
+    of a new evidence and of a new version are written outside any transaction; only the
+    preview, drawn after the commit, is saved under its own row's lock."""
+    writes: list[tuple[str, bool]] = []
+    save = evidence_storage._save
+
+    def spy(name, content):
+        writes.append(("thumbs/" in name, connection.in_atomic_block))
+        return save(name, content)
+
+    monkeypatch.setattr(evidence_storage, "_save", spy)
+    criterion = leaf(demo.assessment, "2.2.e")
+    outcome = evidence_upload(
+        assessment=demo.assessment,
+        criterion=criterion,
+        upload=upload("Ảnh.png", make_png()),
+        by=own_staff,
+    )
+    replaced = evidence_replace(
+        evidence=outcome.evidence,
+        upload=upload("Ảnh 2.png", make_png(color=(9, 9, 9))),
+        by=own_staff,
+    )
+
+    assert [outcome.status, replaced.status] == ["stored", "stored"]
+    assert [in_transaction for thumbnail, in_transaction in writes if not thumbnail] == [
+        False,
+        False,
+    ]
+    assert len([w for w in writes if w[0]]) == 2  # each version's preview, after its commit
+
+
 def test_refused_upload_leaves_nothing_behind(store, media_root):
     page = "<!DOCTYPE html><html><body>Không phải PDF</body></html>".encode()
 
