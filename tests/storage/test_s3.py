@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import threading
 import zipfile
 
 import pytest
@@ -180,3 +181,48 @@ def test_a_stream_of_unknown_length_is_uploaded_in_parts(s3_storage):
         assert hashlib.file_digest(handle, "sha256").hexdigest() == content.digest.hexdigest()
         handle.seek(len(block) * 19 + 5)  # a ranged read from the middle
         assert handle.read(10) == block[5:15]
+
+
+def test_uploads_to_the_store_start_no_thread(s3_storage, demo, monkeypatch):
+    """boto3 would start a pool of threads for every upload, a one-part file too: under a
+    storm of uploads the server made and dropped threads by the hundred and kept the memory
+    they had spread allocations over. Each upload is sent by the request's own thread, the
+    evidence file and a multi-part stream (the dossier ZIP) alike."""
+    started = []
+    start = threading.Thread.start
+
+    def counted(thread):
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    upload(demo, "Kế hoạch.pdf", pdf_bytes())
+    block = random.Random(3).randbytes(1024 * 1024)
+    storages["documents"].save(
+        "ho-so/dossier.zip", StreamedFile((block for _ in range(10)), "dossier.zip")
+    )
+
+    assert started == []
+    assert len(s3_storage.objects("cqtt/evidence/")) == 2  # the file and its preview
+    assert s3_storage.objects("cqtt/documents/") == ["cqtt/documents/ho-so/dossier.zip"]
+
+
+def test_request_threads_share_one_copy_of_the_s3_model(s3_storage):
+    """Each thread gets its own S3 resource (django-storages: resources are not thread-safe),
+    but not its own parse of botocore's S3 description (13 MB each: a storm that woke every
+    request thread of a node kept them all)."""
+    store = storages["evidence"]
+    clients = []
+
+    def connect() -> None:
+        clients.append(store.connection.meta.client)
+
+    threads = [threading.Thread(target=connect) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len({id(client) for client in clients}) == 3
+    assert len({id(client._loader) for client in clients}) == 1
+    assert store.exists("nothing-here") is False  # and each still talks to the store
