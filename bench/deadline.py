@@ -3,10 +3,11 @@ embedded default, one gunicorn on SQLite and local files with tasks in process (
 and (b) the two-node cluster of scripts/cluster (nginx on 8300, PostgreSQL, Redis, S3, a
 worker), with the same users for the same time, headless; then the figures side by side.
 
-    .venv/bin/python bench/deadline.py [--users 20] [--time 30] [--only embedded|cluster]
+    .venv/bin/python bench/deadline.py [--users 20] [--time 60] [--only embedded|cluster]
 
 Printed for each: requests/s; p50/p95 and errors per page; the server's memory (RSS summed over
-its gunicorn processes) before, at the peak and 15 s after the load; the p95 of an upload in
+its gunicorn processes and their children) cold, warm (after a quiet 20 s of a few users on
+every page, the baseline), at the peak and 15 s after the load; the p95 of an upload in
 the storm against an upload alone (10 in a row before the load); and, on the embedded server,
 one page's requests/s from clients that keep their connections (8 threads, 10 s) with gunicorn's
 keep-alive off (WEB_KEEPALIVE=0, the documented setting) and on (5 s). Needs the "bench"
@@ -40,7 +41,17 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 LOCUST = str(ROOT / ".venv" / "bin" / "locust")
 EMBEDDED_PORT = 8320
 CLUSTER = "http://127.0.0.1:8300"
-PAGES = ["login page", "dashboard", "sub-criterion", "upload", "report PDF", "log in"]
+WARM_UP_SECONDS = 20
+SETTLE_SECONDS = 15
+PAGES = [
+    "login page",
+    "dashboard",
+    "sub-criterion",
+    "upload",
+    "score (save draft)",
+    "report PDF",
+    "log in",
+]
 
 
 def say(message: str) -> None:
@@ -211,7 +222,7 @@ def lone_uploads(base: str, plan: dict, n: int = 10) -> float:
     """p95 (ms) of n uploads in a row by one person, nobody else on the server."""
     from PIL import Image
 
-    account = plan["staff"][0]
+    account = next(s for s in plan["staff"] if s["criteria"])
     session = logged_in(base, account["username"])
     times = []
     for i in range(n):
@@ -311,6 +322,14 @@ def measure(server, users: int, seconds: int) -> dict:
     plan = json.loads((server.work / "plan.json").read_text())
     figures: dict = {}
     time.sleep(3)
+    figures["rss_cold"] = rss_mb(server.pids())
+    # An ordinary hour before the storm: a few people on every page, so that what a server
+    # loads once (WeasyPrint, the PDF render process, the storage client, templates) is
+    # loaded; the storm is then measured against this baseline.
+    quiet = max(2, users // 5)
+    say(f"{server.name}: warm-up, locust, {quiet} users for {WARM_UP_SECONDS} s")
+    locust(server.base, server.work, quiet, WARM_UP_SECONDS, f"{server.name}-warm-up")
+    time.sleep(SETTLE_SECONDS)
     figures["rss_before"] = rss_mb(server.pids())
     say(f"{server.name}: 10 uploads alone")
     figures["lone_upload_p95"] = lone_uploads(server.base, plan)
@@ -320,7 +339,7 @@ def measure(server, users: int, seconds: int) -> dict:
     figures["pages"] = locust(server.base, server.work, users, seconds, server.name)
     watch.running = False
     figures["rss_peak"] = max(watch.peak, rss_mb(server.pids()))
-    time.sleep(15)
+    time.sleep(SETTLE_SECONDS)
     figures["rss_after"] = rss_mb(server.pids())
     return figures
 
@@ -364,9 +383,9 @@ def report(results: dict[str, dict]) -> None:
         ],
     )
     line(
-        "server RSS before/peak/after",
+        "server RSS cold/warm/peak/after",
         [
-            f"{r['rss_before']:.0f}/{r['rss_peak']:.0f}/{r['rss_after']:.0f} MB"
+            f"{r['rss_cold']:.0f}/{r['rss_before']:.0f}/{r['rss_peak']:.0f}/{r['rss_after']:.0f} MB"
             for r in results.values()
         ],
     )
@@ -382,12 +401,14 @@ def report(results: dict[str, dict]) -> None:
 
 
 def goals(r: dict) -> str:
-    """Issue 15's goals, each met (+) or not (-): no error; every page's p95 under 10 x the
-    trivial page's; upload p95 in the storm within 3 x a lone upload; memory back to within
-    10 % of its baseline after the storm."""
+    """Issue 15's goals, each met (+) or not (-), once every page was asked for: no error;
+    every page's p95 under 10 x the trivial page's; upload p95 in the storm within 3 x a lone
+    upload; memory back to within 10 % of its (warm) baseline after the storm."""
     pages = r["pages"]
     trivial = pages.get("login page", {}).get("p95", 0)
     checks = {
+        # Every page was asked for (a scenario that broke at the start asks for none).
+        "ran": all(pages.get(p, {}).get("count", 0) > 0 for p in PAGES[:-1]),
         "errors": pages.get("Aggregated", {}).get("errors", 1) == 0,
         "p95<10x": bool(trivial)
         and all(pages[p]["p95"] < 10 * trivial for p in PAGES[1:-1] if p in pages),
@@ -400,7 +421,7 @@ def goals(r: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--time", type=int, default=30, help="seconds of load per set-up")
+    parser.add_argument("--time", type=int, default=60, help="seconds of load per set-up")
     parser.add_argument("--only", choices=["embedded", "cluster"])
     args = parser.parse_args()
     results: dict[str, dict] = {}
