@@ -24,9 +24,14 @@ def _job(request: HttpRequest, job_id: uuid.UUID) -> Job:
     return job
 
 
-def _to_result_page(request: HttpRequest, job: Job) -> HttpResponseRedirect:
+def _to_result_page(
+    request: HttpRequest, job: Job, *, client: bool = False
+) -> HttpResponseRedirect | HttpResponseClientRedirect:
+    """To the page a done job made, with its note; `client`: htmx's redirect of the page."""
     if job.result_note:
         messages.success(request, job.result_note)
+    if client:
+        return HttpResponseClientRedirect(job.result_page)
     return redirect(job.result_page)
 
 
@@ -51,14 +56,11 @@ def detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 def progress(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """The progress card (htmx polls it); a finished job with a page result goes there."""
     job = _job(request, job_id)
-    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx's middleware
-        if job.result_page:
-            return _to_result_page(request, job)
-        return redirect("jobs:detail", job_id=job.pk)
+    htmx = bool(request.htmx)  # type: ignore[attr-defined]  # django-htmx's middleware
     if job.result_page:
-        if job.result_note:
-            messages.success(request, job.result_note)
-        return HttpResponseClientRedirect(job.result_page)
+        return _to_result_page(request, job, client=htmx)
+    if not htmx:
+        return redirect("jobs:detail", job_id=job.pk)
     return render(request, "jobs/_progress.html", {"job": job})
 
 
