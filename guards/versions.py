@@ -25,6 +25,7 @@ lowest layer, so that every app's services can bump (it names models by label on
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,13 +69,27 @@ def _key(scope: str, pk: int) -> str:
 # -- reading ------------------------------------------------------------------------------------
 
 
+def _token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+#: What `_tokens` makes: one token per counter, joined by "-".
+VERSION = re.compile(r"[0-9a-f]{16}(?:-[0-9a-f]{16}){0,9}")
+
+
+def is_version(value: str) -> bool:
+    """Whether `value` has the shape of a version (one that came back in a URL: never trusted
+    for more than a cache key)."""
+    return bool(VERSION.fullmatch(value))
+
+
 def _tokens(keys: list[str]) -> str:
     found = cache.get_many(keys)
     tokens = []
     for key in keys:
         token = found.get(key)
         if token is None:
-            token = uuid.uuid4().hex[:16]
+            token = _token()
             if not cache.add(key, token, timeout=TIMEOUT):
                 token = cache.get(key) or token
         tokens.append(token)
@@ -115,7 +130,7 @@ def code_hash(*paths: Path) -> str:
 
 
 def _bump_now(keys: Iterable[str]) -> None:
-    cache.set_many({key: uuid.uuid4().hex[:16] for key in keys}, timeout=TIMEOUT)
+    cache.set_many({key: _token() for key in keys}, timeout=TIMEOUT)
 
 
 def bump(keys: Iterable[str]) -> None:

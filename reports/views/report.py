@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from csp.constants import NONCE
 from csp.decorators import csp_update
@@ -31,6 +32,7 @@ from audit.services import Action
 from guards.filenames import send_as
 from guards.http import AuthenticatedRequest
 from guards.inline import inert
+from guards.versions import is_version
 from jobs.models import Job
 from jobs.services import job_start
 from jobs.views import job_redirect
@@ -321,19 +323,47 @@ def _download(
     return inert(send_as(response, filename, inline=inline))
 
 
+def _draft_pdf_job_key(report: Report, kind: str, version: str) -> str:
+    return f"reports.pdf:{report.pk}:{kind}:{version}"
+
+
+def _pinned_draft_pdf(request: AuthenticatedRequest, report: Report, kind: str) -> bytes | None:
+    """The PDF a job of this person rendered, when its result URL comes back with the version
+    it was asked at (`?v=`) and the data have changed since: the person gets the file they
+    waited for, of the data as they were when they asked (and is told so), instead of a new
+    job for every change the commune made meanwhile. Any other `v` is ignored."""
+    pinned = request.GET.get("v", "")
+    if not is_version(pinned):
+        return None
+    key = _draft_pdf_job_key(report, kind, pinned)
+    if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
+        return None
+    data = documents.cached_draft_pdf(report, kind, pinned)
+    if data is not None:
+        messages.info(
+            request,
+            "Dữ liệu đã thay đổi sau khi bạn yêu cầu tệp PDF dự thảo: tệp vừa tải là bản của "
+            "dữ liệu lúc yêu cầu. Tải lại để có bản mới nhất.",
+        )
+    return data
+
+
 def _draft_pdf(
     request: AuthenticatedRequest, report: Report, kind: str, summary: str
 ) -> HttpResponseBase:
     """The draft PDF of the data as they are now: from the documents cache (no results, no
     template), else made by the job "reports.pdf" (in the worker; without a broker at the
-    commit), whose result is this same URL. If that job is done and the cache still misses
-    (it could not keep the file), the PDF is made here."""
+    commit), whose result is this same URL pinned to the version asked for (see
+    `_pinned_draft_pdf`). If that job is done and the cache still misses (it could not keep
+    the file), the PDF is made here."""
     version = documents.draft_version(report)
     data = documents.cached_draft_pdf(report, kind, version)
+    if data is None and request.GET.get("v", version) != version:
+        data = _pinned_draft_pdf(request, report, kind)
     if data is None:
-        key = f"reports.pdf:{report.pk}:{kind}:{version}"
+        key = _draft_pdf_job_key(report, kind, version)
         if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
-            url = request.path + ("?xem=1" if request.GET.get("xem") == "1" else "")
+            query = {"xem": "1"} if request.GET.get("xem") == "1" else {}
             job = job_start(
                 kind="reports.pdf",
                 user=request.user,
@@ -341,7 +371,7 @@ def _draft_pdf(
                 params={
                     "report": report.pk,
                     "kind": kind,
-                    "url": url,
+                    "url": f"{request.path}?{urlencode({**query, 'v': version})}",
                     "back": reverse("reports:edit", args=[report.assessment_id, report.pk]),
                 },
                 key=key,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlencode
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
 from pypdf import PdfReader
@@ -71,10 +73,12 @@ def test_a_miss_goes_through_a_job_and_answers_the_pdf(
     assert first.status_code == 302
     assert first["Location"] == reverse("jobs:detail", args=[job.pk])
     job.refresh_from_db()
-    assert (job.state, job.result_url) == (Job.State.DONE, url)
-    # The job's page sends to the same URL, which now finds the PDF in the cache.
-    assert client.get(first["Location"])["Location"] == url
-    response = client.get(url)
+    pinned = f"{url}?v={documents.draft_version(report)}"
+    assert (job.state, job.result_url) == (Job.State.DONE, pinned)
+    # The job's page sends to the same URL (with the version it was asked at), which now
+    # finds the PDF in the cache.
+    assert client.get(first["Location"])["Location"] == pinned
+    response = client.get(pinned)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "DỰ THẢO" in text(response.content)
@@ -187,7 +191,8 @@ def test_the_job_keeps_the_browser_view_asked_for(
     url = urls(report)["report"] + "?xem=1"
     response = through_job(client, url, django_capture_on_commit_callbacks)
     assert response["Content-Disposition"].startswith("inline;")
-    assert Job.objects.get(kind="reports.pdf").result_url == url
+    version = documents.draft_version(report)
+    assert Job.objects.get(kind="reports.pdf").result_url == f"{url}&v={version}"
 
 
 @pytest.mark.parametrize("persona", ["own_staff", "outsider"])
@@ -198,3 +203,83 @@ def test_no_job_for_who_may_not_download(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(urls(report)["report"]).status_code in (403, 404)
     assert not Job.objects.filter(kind="reports.pdf").exists()
+
+
+def _change_a_score(demo_scored, leader, capture) -> None:
+    score = Score.objects.select_related("criterion").get(
+        assessment=demo_scored.assessment, criterion__code="4.3"
+    )
+    with capture(execute=True):
+        score_adjust(
+            score=score,
+            by=leader,
+            expected_version=score.version,
+            points=score.criterion.max_points,
+            reason="Đã hoàn thành.",
+        )
+
+
+def test_a_change_while_the_person_waits_still_gives_the_pdf_they_waited_for(
+    client,
+    demo_scored,
+    report,
+    leader,
+    login_as,
+    documents_cache,
+    django_capture_on_commit_callbacks,
+):
+    """The commune goes on working while the job renders: the job's result (its URL pinned to
+    the version asked at) answers that PDF, with a note, instead of starting another job for
+    every change; the plain URL gives the data as they are now."""
+    login_as(leader)
+    url = urls(report)["appendix"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    job = Job.objects.get(kind="reports.pdf")
+    made = documents.cached_draft_pdf(report, "appendix", documents.draft_version(report))
+    assert made is not None
+    _change_a_score(demo_scored, leader, django_capture_on_commit_callbacks)
+    assert client.get(reverse("jobs:detail", args=[job.pk]))["Location"] == job.result_url
+    response = client.get(job.result_url)
+    assert response.status_code == 200
+    assert response.content == made
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("bản của dữ liệu lúc yêu cầu" in note for note in notes), notes
+    assert Job.objects.filter(kind="reports.pdf").count() == 1
+    # Without the pin: the data as they are now, through a new job.
+    now = through_job(client, url, django_capture_on_commit_callbacks)
+    assert now.content != made
+    assert Job.objects.filter(kind="reports.pdf").count() == 2
+
+
+@pytest.mark.parametrize(
+    "pin", ["someone else's", "../../x", "0" * 16 + "-" + "g" * 16, "a" * 5000]
+)
+def test_a_version_in_the_url_that_no_job_of_the_person_made_is_ignored(
+    client,
+    demo_scored,
+    report,
+    leader,
+    secretary,
+    login_as,
+    documents_cache,
+    django_capture_on_commit_callbacks,
+    pin,
+):
+    """Only the version of a job this person ran is served from the URL: someone else's
+    (or anything else) starts a job for the data as they are now."""
+    login_as(leader)
+    url = urls(report)["report"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    leaders = Job.objects.get(kind="reports.pdf")
+    _change_a_score(demo_scored, leader, django_capture_on_commit_callbacks)
+    client.logout()
+    login_as(secretary)
+    asked = leaders.result_url if pin == "someone else's" else f"{url}?{urlencode({'v': pin})}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(asked)
+    assert response.status_code == 302
+    job = Job.objects.get(kind="reports.pdf", user=secretary)
+    assert response["Location"] in (reverse("jobs:detail", args=[job.pk]), job.result_url)
+    assert job.key.endswith(documents.draft_version(report))
