@@ -9,6 +9,8 @@ WEB_THREADS         request threads per worker (4 with gthread, 1 otherwise)
 WEB_WORKER_CLASS    gunicorn's worker class (gthread; "sync" = one request per process)
 WEB_KEEPALIVE       seconds an idle client connection is kept open (0 = closed after each
                     response)
+WEB_CONNECTIONS     connections a worker takes at once (its threads when WEB_KEEPALIVE is 0,
+                    else 1,000): see "Queueing" below
 WEB_TIMEOUT         seconds a worker may stay silent before it is restarted (120)
 WEB_GRACEFUL_TIMEOUT seconds running requests get to finish on SIGTERM or a restart (30)
 WEB_MAX_REQUESTS    restart a worker after this many requests (0 = never), with jitter
@@ -47,6 +49,11 @@ worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread").strip() or "gthread
 # More than one thread makes gunicorn use gthread whatever the class, so "sync" gets one.
 threads = _int("WEB_THREADS", 4 if worker_class == "gthread" else 1)
 keepalive = _int("WEB_KEEPALIVE", 0)
+# Without keep-alive, a worker takes only as many connections as it has threads: the next
+# request waits in the socket's queue, shared by every worker, for the first free thread of
+# any of them, instead of queueing inside a worker whose threads are all busy (gunicorn's
+# default lets each worker take 1,000).
+worker_connections = _int("WEB_CONNECTIONS", threads if keepalive == 0 else 1000)
 timeout = _int("WEB_TIMEOUT", 120)
 graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 30)
 max_requests = _int("WEB_MAX_REQUESTS", 0)

@@ -172,6 +172,9 @@ def test_gunicorn_conf_reads_the_environment(monkeypatch):
     assert (config.workers, config.threads) == (3, 2)
     # No keep-alive: connections are not pinned to the worker that accepted them.
     assert config.worker_class_str == "gthread" and config.keepalive == 0
+    # A worker takes only what its threads can start: the rest wait in the socket's queue,
+    # shared by every worker, instead of behind one worker's busy threads.
+    assert config.worker_connections == 2
     assert config.wsgi_app == "chinhquyen.wsgi:application"
     assert config.control_socket_disable
     _namespace, config = _load_conf(
@@ -184,6 +187,7 @@ def test_gunicorn_conf_reads_the_environment(monkeypatch):
     )
     assert config.bind == ["0.0.0.0:9000"]
     assert (config.worker_class_str, config.keepalive) == ("sync", 5)
+    assert config.worker_connections == 1000  # kept-alive connections wait on the worker
     assert (config.timeout, config.graceful_timeout) == (30, 10)
 
 
