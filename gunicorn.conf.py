@@ -101,6 +101,14 @@ else:
 secure_scheme_headers: dict[str, str] = {}
 
 
+def post_worker_init(worker):
+    """Load what the first request of each worker would otherwise pay for (the object
+    store's client) before it takes requests."""
+    from guards.storage import warm_up  # noqa: PLC0415  (Django is set up in the worker)
+
+    warm_up()
+
+
 def worker_exit(server, worker):
     """Stop this worker's PDF render processes (only if it ever started them)."""
     rendering = sys.modules.get("reports.rendering")
