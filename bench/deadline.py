@@ -8,10 +8,11 @@ worker), with the same users for the same time, headless; then the figures side 
 Printed for each: requests/s; p50/p95 and errors per page; the server's memory (RSS summed over
 its gunicorn processes and their children) cold, warm (after a quiet 20 s of a few users on
 every page, the baseline), at the peak and 15 s after the load; the p95 of an upload in
-the storm against an upload alone (10 in a row before the load); and, on the embedded server,
-one page's requests/s from clients that keep their connections (8 threads, 10 s) with gunicorn's
-keep-alive off (WEB_KEEPALIVE=0, the documented setting) and on (5 s). Needs the "bench"
-extra (locust), and for the cluster what scripts/cluster needs. The machine's other work shows
+the storm against an upload alone (30 in a row before the load: the p95 of 10 would be their
+slowest); and, on the embedded server, one page's requests/s from clients that keep their
+connections (8 threads, 10 s) with gunicorn's keep-alive off (WEB_KEEPALIVE=0, the documented
+setting) and on (5 s). Needs the "bench" extra (locust), and for the cluster what
+scripts/cluster needs. The machine's other work shows
 in the figures: compare the columns of one run, not runs of different days.
 """
 
@@ -218,7 +219,7 @@ def logged_in(base: str, username: str) -> requests.Session:
     return session
 
 
-def lone_uploads(base: str, plan: dict, n: int = 10) -> float:
+def lone_uploads(base: str, plan: dict, n: int = 30) -> float:
     """p95 (ms) of n uploads in a row by one person, nobody else on the server."""
     from PIL import Image
 
@@ -331,7 +332,7 @@ def measure(server, users: int, seconds: int) -> dict:
     locust(server.base, server.work, quiet, WARM_UP_SECONDS, f"{server.name}-warm-up")
     time.sleep(SETTLE_SECONDS)
     figures["rss_before"] = rss_mb(server.pids())
-    say(f"{server.name}: 10 uploads alone")
+    say(f"{server.name}: 30 uploads alone")
     figures["lone_upload_p95"] = lone_uploads(server.base, plan)
     say(f"{server.name}: locust, {users} users for {seconds} s")
     watch = MemoryWatch(server.pids())
