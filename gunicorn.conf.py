@@ -26,6 +26,14 @@ server keeps the browsers' connections alive on its side (nginx speaks HTTP/1.0 
 keep-alive to its upstream by default), so nothing is lost. A worker class that never keeps
 connections ("sync") behaves the same; raising WEB_KEEPALIVE brings the pinning back.
 
+Queueing. gunicorn lets each threaded worker accept up to 1,000 connections, more than its
+threads can serve: a request accepted by a worker whose threads are all busy waits there,
+even when another worker is idle. Without keep-alive, WEB_CONNECTIONS defaults to the
+threads, so a worker accepts only what it can start at once and the rest wait in the listening
+socket's queue, which every worker shares: the first free thread of any worker takes the
+next request. (With keep-alive an idle kept connection counts too, so the default stays
+gunicorn's.)
+
 Graceful shutdown. On SIGTERM gunicorn stops accepting, lets running requests finish within
 WEB_GRACEFUL_TIMEOUT, and each worker on its way out stops its PDF render processes
 (reports/rendering.py `shutdown()`, in the worker_exit hook below), so none outlives the
