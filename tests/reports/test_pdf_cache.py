@@ -62,6 +62,23 @@ def total(data: bytes) -> str:
     return found.group(3)
 
 
+def _change_a_score(demo_scored, leader, capture) -> Score:
+    """Full points for 4.3 (which has fewer), committed; the score as it was before."""
+    score = Score.objects.select_related("criterion").get(
+        assessment=demo_scored.assessment, criterion__code="4.3"
+    )
+    assert score.approved_points < score.criterion.max_points
+    with capture(execute=True):
+        score_adjust(
+            score=score,
+            by=leader,
+            expected_version=score.version,
+            points=score.criterion.max_points,
+            reason="Đã hoàn thành.",
+        )
+    return score
+
+
 def test_a_miss_goes_through_a_job_and_answers_the_pdf(
     client, report, leader, login_as, documents_cache, django_capture_on_commit_callbacks
 ):
@@ -130,18 +147,7 @@ def test_a_change_gives_the_new_figure_never_the_stale_pdf(
     login_as(leader)
     url = urls(report)["appendix"]
     before = through_job(client, url, django_capture_on_commit_callbacks).content
-    score = Score.objects.select_related("criterion").get(
-        assessment=demo_scored.assessment, criterion__code="4.3"
-    )
-    assert score.approved_points < score.criterion.max_points
-    with django_capture_on_commit_callbacks(execute=True):
-        score_adjust(
-            score=score,
-            by=leader,
-            expected_version=score.version,
-            points=score.criterion.max_points,
-            reason="Đã hoàn thành.",
-        )
+    score = _change_a_score(demo_scored, leader, django_capture_on_commit_callbacks)
     after = through_job(client, url, django_capture_on_commit_callbacks)
     assert after.status_code == 200
     assert after.content != before
@@ -203,20 +209,6 @@ def test_no_job_for_who_may_not_download(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(urls(report)["report"]).status_code in (403, 404)
     assert not Job.objects.filter(kind="reports.pdf").exists()
-
-
-def _change_a_score(demo_scored, leader, capture) -> None:
-    score = Score.objects.select_related("criterion").get(
-        assessment=demo_scored.assessment, criterion__code="4.3"
-    )
-    with capture(execute=True):
-        score_adjust(
-            score=score,
-            by=leader,
-            expected_version=score.version,
-            points=score.criterion.max_points,
-            reason="Đã hoàn thành.",
-        )
 
 
 def test_a_change_while_the_person_waits_still_gives_the_pdf_they_waited_for(
