@@ -12,8 +12,8 @@ the storm against an upload alone (30 in a row before the load: the p95 of 10 wo
 slowest); and, on the embedded server, one page's requests/s from clients that keep their
 connections (8 threads, 10 s) with gunicorn's keep-alive off (WEB_KEEPALIVE=0, the documented
 setting) and on (5 s). Needs the "bench" extra (locust), and for the cluster what
-scripts/cluster needs. The machine's other work shows
-in the figures: compare the columns of one run, not runs of different days.
+scripts/cluster needs. The machine's other work shows in the figures: compare the columns of
+one run, not runs of different days.
 """
 
 from __future__ import annotations

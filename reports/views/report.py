@@ -327,16 +327,19 @@ def _draft_pdf_job_key(report: Report, kind: str, version: str) -> str:
     return f"reports.pdf:{report.pk}:{kind}:{version}"
 
 
+def _rendered_for(request: AuthenticatedRequest, report: Report, kind: str, version: str) -> bool:
+    """Whether a job of this person has rendered this version of the draft."""
+    key = _draft_pdf_job_key(report, kind, version)
+    return Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists()
+
+
 def _pinned_draft_pdf(request: AuthenticatedRequest, report: Report, kind: str) -> bytes | None:
     """The PDF a job of this person rendered, when its result URL comes back with the version
     it was asked at (`?v=`) and the data have changed since: the person gets the file they
     waited for, of the data as they were when they asked (and is told so), instead of a new
     job for every change the commune made meanwhile. Any other `v` is ignored."""
     pinned = request.GET.get("v", "")
-    if not is_version(pinned):
-        return None
-    key = _draft_pdf_job_key(report, kind, pinned)
-    if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
+    if not is_version(pinned) or not _rendered_for(request, report, kind, pinned):
         return None
     data = documents.cached_draft_pdf(report, kind, pinned)
     if data is not None:
@@ -361,8 +364,7 @@ def _draft_pdf(
     if data is None and request.GET.get("v", version) != version:
         data = _pinned_draft_pdf(request, report, kind)
     if data is None:
-        key = _draft_pdf_job_key(report, kind, version)
-        if not Job.objects.filter(user=request.user, key=key, state=Job.State.DONE).exists():
+        if not _rendered_for(request, report, kind, version):
             query = {"xem": "1"} if request.GET.get("xem") == "1" else {}
             job = job_start(
                 kind="reports.pdf",
@@ -374,7 +376,7 @@ def _draft_pdf(
                     "url": f"{request.path}?{urlencode({**query, 'v': version})}",
                     "back": reverse("reports:edit", args=[report.assessment_id, report.pk]),
                 },
-                key=key,
+                key=_draft_pdf_job_key(report, kind, version),
             )
             job.refresh_from_db()  # it may have run at the commit already (no broker)
             return job_redirect(request, job)
