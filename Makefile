@@ -23,6 +23,7 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py load_demo
 	$(PY) manage.py make_test_pki
 	$(PY) manage.py load_demo_city
+	$(PY) manage.py make_previews
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # The production application server (README, "Production: the application server"): gunicorn
@@ -31,6 +32,7 @@ run: system-deps $(VENV)/.installed
 serve: system-deps $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py make_previews
 	STATIC_BY_WHITENOISE=$${STATIC_BY_WHITENOISE:-1} $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # Task workers (README "Task workers"): only with CELERY_BROKER_URL set (Redis); without it

@@ -507,6 +507,9 @@ REQUEST_LOG = env_bool("REQUEST_LOG", LOG_FORMAT == "json")
 # in the process that starts them, at the commit, so `make run` needs no other service.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker, the tasks nobody waits for (thumbnails) run after the response in this
+# many threads of each web process (jobs/background.py); 0 runs them in the request.
+BACKGROUND_THREADS = int(os.environ.get("BACKGROUND_THREADS", 1))
 # Results are kept only where a backend is named (redis://…); nothing in the portal reads them.
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

@@ -40,6 +40,7 @@ from evidence.thumbs import THUMBNAIL_KINDS, make_thumbnail
 from guards import bounded
 from guards.storage import StoredFiles, removed_on_error
 from guards.uploads import temp_dir
+from jobs import background
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -205,18 +206,20 @@ def _store_version(
 
 def _preview_after_commit(file_id: int) -> None:
     """Start the preview task when the upload's transaction commits (nothing if it rolls
-    back). Without a broker the task runs in this process at the commit; a failure to start
+    back): to the worker, or without a broker to this process's background threads, so that
+    the upload answers as soon as the file is stored (jobs/background.py). A failure to start
     it is logged, never undoes the upload: the file then shows "đang tạo hình xem trước"
     until the task is run again (evidence_preview_make is idempotent)."""
     # evidence.tasks calls back into this module: a real import cycle.
     from evidence.tasks import make_evidence_preview  # noqa: PLC0415
 
-    transaction.on_commit(lambda: make_evidence_preview.delay(file_id), robust=True)
+    transaction.on_commit(lambda: background.send(make_evidence_preview, file_id), robust=True)
 
 
 def _preview_warning(record: EvidenceFile) -> str:
-    """What the uploader is told about the preview. When the task ran in process at the
-    commit its outcome is known now; with a worker it is shown later by the file itself."""
+    """What the uploader is told about the preview. When the task ran in the request at the
+    commit (BACKGROUND_THREADS=0 without a broker) its outcome is known now; otherwise it is
+    shown later by the file itself."""
     if record.preview != EvidenceFile.Preview.PENDING:
         return ""
     record.refresh_from_db(fields=["preview", "thumbnail"])

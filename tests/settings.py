@@ -46,3 +46,7 @@ if os.environ.get("TEST_SLOW_WRITES"):
         **STORAGES["documents"],
         "BACKEND": "tests.slow_storage.SlowPrivateStorage",
     }
+
+# Thumbnails are drawn in the upload's request, at the commit, so that a test sees them at
+# once; tests/evidence/test_background.py switches the background threads on.
+BACKGROUND_THREADS = 0

@@ -43,8 +43,10 @@ from evidence.sniff import ACCEPT_ATTRIBUTE, ACCEPTED_TEXT
 from evidence.text import human_size, nfc
 from evidence.views.common import get_assignment, get_evidence
 from guards.inline import inert, pdf_may_run_script
-from guards.inputs import next_url
+from guards.inputs import id_param, next_url
 from guards.uploads import accepts_files
+
+PREVIEW_POLLS = 40  # every 3 s (templates/evidence/_list.html): two minutes
 
 
 def panel_url(assessment_pk, criterion_pk):
@@ -89,6 +91,14 @@ def panel(request, pk, criterion_pk):
         if may_upload
         else [],
     }
+    # While a thumbnail is being drawn (after the upload's response), the list asks for
+    # itself again every few seconds, for two minutes at most (a lost task stays pending
+    # until `make_previews`; the page says so without polling forever).
+    polled = id_param(request.GET, "lan") or 0
+    if polled < PREVIEW_POLLS and any(
+        e.current_file and e.current_file.preview_pending for e in items
+    ):
+        context["poll_again"] = polled + 1
     if request.htmx and request.GET.get("phan") == "ds":
         # Only the list, swapped into its wrapper; the wrapper stays, so a refresh asked for
         # while another is under way is queued on it instead of landing on a removed element.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from criteria.models import Criterion
+from evidence import services
 from evidence.models import Evidence
 from evidence.services import NO_PREVIEW_TOO_LARGE
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import image_bytes, pdf_bytes
+from jobs import background
 from tests.evidence.hostile_files import webp_solid
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,3 +165,38 @@ def test_a_hostile_image_is_stored_without_a_preview_and_the_uploader_is_told(
     expect(listing.locator("img")).to_have_count(0)  # no preview to show
     stored = Evidence.objects.get()
     assert not stored.current_file.thumbnail
+
+
+def test_the_thumbnail_appears_by_itself_when_drawn_after_the_upload(
+    live_server, demo, page, settings, monkeypatch
+):
+    """Without a broker the thumbnail is drawn after the upload's response (jobs/background.py):
+    the list says it is being made, then shows it without the person reloading the page."""
+    settings.BACKGROUND_THREADS = 1
+    gate = threading.Event()
+    draw = services.make_preview
+
+    def held(path, kind):
+        gate.wait(timeout=30)
+        return draw(path, kind)
+
+    monkeypatch.setattr(services, "make_preview", held)
+    leaf = Criterion.objects.get(criteria_set=demo.assessment.criteria_set, code="2.2.e")
+    log_in(page, live_server.url, "vhxh")
+    page.goto(
+        live_server.url + reverse("assessments:criterion", args=[demo.assessment.pk, leaf.pk])
+    )
+    expect(page.get_by_test_id("no-evidence")).to_be_visible()
+
+    try:
+        drop_files(page, [(PNG_NAME, "image/png", image_bytes("PNG", size=(64, 48)))])
+        row = page.locator("[data-upload-results] li")
+        expect(row).to_have_attribute("data-status", "stored")
+        listing = page.get_by_test_id("evidence-list")
+        expect(listing.get_by_test_id("preview-pending")).to_be_visible()
+        expect(listing.locator("img")).to_have_count(0)
+    finally:
+        gate.set()
+    expect(listing.locator("img")).to_have_count(1, timeout=15_000)
+    expect(listing.get_by_test_id("preview-pending")).to_have_count(0)
+    assert background.drain(timeout=30)

@@ -7,6 +7,7 @@ starts a real Celery worker with Redis at 127.0.0.1:6379 (CI runs Redis there).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +77,28 @@ def test_until_the_task_ran_the_page_says_the_preview_is_being_made(
     drawn = client.get(page).content.decode()
     assert "Đang tạo hình xem trước" not in drawn
     assert reverse("evidence:thumbnail", args=[demo.assessment.pk, record.pk]) in drawn
+
+
+def test_the_list_asks_for_itself_again_while_a_preview_is_drawn_for_two_minutes_at_most(
+    client, demo, login_as, criterion, upload, own_staff
+):
+    record = uploaded(demo, criterion, upload, own_staff).current_file
+    login_as(own_staff)
+    listing = reverse("evidence:panel", args=[demo.assessment.pk, criterion.pk])
+
+    def poll(query):
+        page = client.get(listing + query, HTTP_HX_REQUEST="true").content.decode()
+        found = re.search(r'data-testid="preview-poll" hx-get="([^"]+)"', page)
+        return found.group(1).replace("&amp;", "&") if found else None
+
+    assert poll("") == listing + "?phan=ds&lan=1"
+    assert poll("?phan=ds&lan=1") == listing + "?phan=ds&lan=2"
+    assert poll("?phan=ds&lan=39") == listing + "?phan=ds&lan=40"
+    assert poll("?phan=ds&lan=40") is None  # two minutes: the page stops asking
+    assert poll("?phan=ds&lan=abc") == listing + "?phan=ds&lan=1"
+
+    assert make_evidence_preview.delay(record.pk).get() == "ready"
+    assert poll("?phan=ds&lan=3") is None
 
 
 def test_the_task_run_twice_makes_one_thumbnail(demo, criterion, upload, own_staff, media_root):
