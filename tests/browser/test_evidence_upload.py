@@ -15,9 +15,9 @@ from criteria.models import Criterion
 from evidence import services
 from evidence.models import Evidence
 from evidence.services import NO_PREVIEW_TOO_LARGE
+from jobs import background
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import image_bytes, pdf_bytes
-from jobs import background
 from tests.evidence.hostile_files import webp_solid
 
 pytestmark = pytest.mark.django_db(transaction=True)
