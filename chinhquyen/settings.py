@@ -147,6 +147,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's rules with Vietnamese messages (accounts/passwords.py).
 PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+# Django's default hashers, with PBKDF2-SHA256 computed in a low-priority pool of threads
+# (accounts/hashers.py: the same hashes; a burst of logins does not slow the pages). Django
+# picks the last hasher of an algorithm, so the plain PBKDF2PasswordHasher is not listed.
+PASSWORD_HASHERS = [
+    "accounts.hashers.YieldingPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+LOGIN_HASH_THREADS = int(os.environ.get("LOGIN_HASH_THREADS", 2))
+LOGIN_HASH_NICE = int(os.environ.get("LOGIN_HASH_NICE", 10))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.passwords.UserAttributeSimilarityValidator"},
     {
@@ -433,6 +445,8 @@ THUMBNAIL_MEMORY_MB = int(os.environ.get("THUMBNAIL_MEMORY_MB", 384))
 THUMBNAIL_CPU_SECONDS = int(os.environ.get("THUMBNAIL_CPU_SECONDS", 10))
 THUMBNAIL_WALL_SECONDS = float(os.environ.get("THUMBNAIL_WALL_SECONDS", 20))
 THUMBNAIL_MAX_DECODED_MB = int(os.environ.get("THUMBNAIL_MAX_DECODED_MB", 256))
+# The thumbnail's process runs this much nicer than the server (0 to 19): nobody waits for it.
+THUMBNAIL_NICE = int(os.environ.get("THUMBNAIL_NICE", 10))
 # Criteria workbooks (criteria/xlsx.py): rows of the first sheet, and the uncompressed size of
 # the workbook's parts, checked before the file is opened.
 CRITERIA_IMPORT_MAX_ROWS = int(os.environ.get("CRITERIA_IMPORT_MAX_ROWS", 2000))

@@ -304,6 +304,7 @@ def thumbnail_limits() -> bounded.Limits:
         memory=settings.THUMBNAIL_MEMORY_MB * MB,
         cpu_seconds=settings.THUMBNAIL_CPU_SECONDS,
         wall_seconds=settings.THUMBNAIL_WALL_SECONDS,
+        nice=settings.THUMBNAIL_NICE,
     )
 
 

@@ -47,6 +47,9 @@ class Limits:
     memory: int = 512 * MB  # address space the work may add to the child's start-up size
     cpu_seconds: int = 10
     wall_seconds: float = 20.0
+    # Added to the child's nice value: work nobody waits for (a thumbnail) yields the CPU to
+    # the requests of the same machine. 0 for work a request waits for.
+    nice: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,11 @@ def _child(
     kwargs: dict[str, Any],
     memory: int,
     cpu_seconds: int,
+    nice: int = 0,
 ) -> None:
     try:
+        if nice:
+            os.nice(nice)
         ceiling = _address_space() + memory
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
@@ -181,7 +187,7 @@ def run(func: Callable[..., Any], *args: Any, limits: Limits = Limits(), **kwarg
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_child,
-            args=(sender, func, args, kwargs, limits.memory, limits.cpu_seconds),
+            args=(sender, func, args, kwargs, limits.memory, limits.cpu_seconds, limits.nice),
             daemon=True,
         )
         try:

@@ -1,5 +1,6 @@
 """The bounded runner: a child that overruns memory, CPU or wall time fails alone."""
 
+from evidence.services import thumbnail_limits
 from guards import bounded
 from guards.bounded import MB, Limits
 from tests.guards import workloads
@@ -26,6 +27,20 @@ def test_cpu_and_wall_time_are_bounded():
 
     assert by_cpu.status == "timeout"
     assert by_wall.status == "timeout"
+
+
+def test_work_nobody_waits_for_runs_nicer_than_the_server():
+    plain = bounded.run(workloads.niceness)
+    nicer = bounded.run(workloads.niceness, limits=Limits(nice=10))
+
+    assert plain.ok and nicer.ok
+    assert nicer.value == min(plain.value + 10, 19)
+
+
+def test_thumbnails_are_drawn_nicer_than_the_server(settings):
+    settings.THUMBNAIL_NICE = 7
+
+    assert thumbnail_limits().nice == 7
 
 
 def test_an_exception_is_reported_not_raised():

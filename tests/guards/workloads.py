@@ -30,3 +30,7 @@ def allocate_then_abort(size: int) -> None:
 def imported(name: str) -> bool:
     """Whether the child started with `name` already imported (preloaded by its server)."""
     return name in sys.modules
+
+
+def niceness() -> int:
+    return os.nice(0)
