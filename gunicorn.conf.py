@@ -55,7 +55,11 @@ bind = [address.strip() for address in os.environ.get("WEB_BIND", "127.0.0.1:800
 workers = _int("WEB_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread").strip() or "gthread"
 # More than one thread makes gunicorn use gthread whatever the class, so "sync" gets one.
-threads = _int("WEB_THREADS", 4 if worker_class == "gthread" else 1)
+# Two, not more: the threads of a worker share one interpreter lock, so a third or fourth
+# request in one worker runs at a fraction of the speed while another worker may idle; with
+# few threads the next request waits in the socket's queue for the first free worker
+# (README "Threads", measured in bench/deadline.py).
+threads = _int("WEB_THREADS", 2 if worker_class == "gthread" else 1)
 keepalive = _int("WEB_KEEPALIVE", 0)
 # Without keep-alive, a worker takes only as many connections as it has threads: the next
 # request waits in the socket's queue, shared by every worker, for the first free thread of

@@ -85,7 +85,7 @@ class Embedded:
             "STATIC_BY_WHITENOISE": "1",
             "WEB_BIND": f"127.0.0.1:{EMBEDDED_PORT}",
             "WEB_WORKERS": "2",
-            "WEB_THREADS": "4",
+            "WEB_THREADS": "2",
             "LOG_FORMAT": "json",
             "REQUEST_LOG": "0",
             # Many people log in from one address in a few seconds.
@@ -396,7 +396,7 @@ def report(results: dict[str, dict]) -> None:
             off, on = r["keepalive"]
             print(
                 f"\nkeep-alive, dashboard, 8 clients keeping their connections, embedded server "
-                f"(2 workers x 4 threads): WEB_KEEPALIVE=0 {off:.1f} req/s, "
+                f"(2 workers x 2 threads): WEB_KEEPALIVE=0 {off:.1f} req/s, "
                 f"WEB_KEEPALIVE=5 {on:.1f} req/s"
             )
 

@@ -177,6 +177,9 @@ def test_gunicorn_conf_reads_the_environment(monkeypatch):
     assert config.worker_connections == 2
     assert config.wsgi_app == "chinhquyen.wsgi:application"
     assert config.control_socket_disable
+    _namespace, config = _load_conf(monkeypatch)
+    assert config.threads == 2  # README "Threads"
+    assert config.worker_connections == 2
     _namespace, config = _load_conf(
         monkeypatch,
         WEB_BIND="0.0.0.0:9000",
