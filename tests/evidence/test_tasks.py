@@ -26,7 +26,7 @@ from chinhquyen.celery import app
 from criteria.models import Criterion
 from evidence import services
 from evidence.models import EvidenceFile
-from evidence.services import evidence_preview_make, evidence_upload
+from evidence.services import NO_PREVIEW_TOO_LARGE, evidence_preview_make, evidence_upload
 from evidence.tasks import make_evidence_preview
 from tests.evidence.conftest import image_bytes, pdf_bytes, stored_files
 from tests.workers import start_worker, worker_database, worker_env
@@ -99,6 +99,21 @@ def test_the_list_asks_for_itself_again_while_a_preview_is_drawn_for_two_minutes
 
     assert make_evidence_preview.delay(record.pk).get() == "ready"
     assert poll("?phan=ds&lan=3") is None
+
+
+def test_the_list_says_why_a_file_has_no_preview_once_the_task_found_out(
+    client, demo, login_as, criterion, upload, own_staff, monkeypatch
+):
+    record = uploaded(demo, criterion, upload, own_staff).current_file
+    monkeypatch.setattr(services, "make_preview", lambda path, kind: (None, NO_PREVIEW_TOO_LARGE))
+    login_as(own_staff)
+    listing = reverse("evidence:panel", args=[demo.assessment.pk, criterion.pk])
+
+    assert make_evidence_preview.delay(record.pk).get() == "too_large"
+
+    page = client.get(listing, HTTP_HX_REQUEST="true").content.decode()
+    assert NO_PREVIEW_TOO_LARGE in page
+    assert "Đang tạo hình xem trước" not in page
 
 
 def test_the_task_run_twice_makes_one_thumbnail(demo, criterion, upload, own_staff, media_root):
