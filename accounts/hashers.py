@@ -16,14 +16,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
+from guards.pools import ProcessPool
 
 
 def _lower_priority() -> None:
@@ -35,18 +32,9 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(current + nice, 19))
 
 
-def _executor() -> ThreadPoolExecutor:
-    """The pool of this process (a forked process makes its own)."""
-    global _pool, _pool_pid
-    with _lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(
-                max_workers=settings.LOGIN_HASH_THREADS,
-                thread_name_prefix="password-hash",
-                initializer=_lower_priority,
-            )
-            _pool_pid = os.getpid()
-        return _pool
+_pool = ProcessPool(
+    "password-hash", lambda: settings.LOGIN_HASH_THREADS, initializer=_lower_priority
+)
 
 
 class YieldingPBKDF2PasswordHasher(PBKDF2PasswordHasher):
@@ -54,4 +42,4 @@ class YieldingPBKDF2PasswordHasher(PBKDF2PasswordHasher):
 
     def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
         parent = super().encode
-        return _executor().submit(parent, password, salt, iterations).result()
+        return _pool.get().submit(parent, password, salt, iterations).result()

@@ -21,18 +21,21 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
 
+from guards.pools import ProcessPool
+
 log = logging.getLogger(__name__)
 
+_pool = ProcessPool("background", lambda: settings.BACKGROUND_THREADS)
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_pending: set[Future] = set()
+# What this process queued and has not finished, by process id: a forked child starts with
+# its parent's set, whose tasks it will never run.
+_pending: dict[int, set[Future]] = {}
 
 
 def in_background() -> bool:
@@ -45,9 +48,9 @@ def send(task: Any, *args: Any) -> None:
     if not in_background():
         task.delay(*args)
         return
-    future = _executor().submit(_run, task.delay, args)
+    future = _pool.get().submit(_run, task.delay, args)
     with _lock:
-        _pending.add(future)
+        _pending.setdefault(os.getpid(), set()).add(future)
     future.add_done_callback(_forget)
 
 
@@ -55,22 +58,8 @@ def drain(timeout: float | None = None) -> bool:
     """Wait until every task queued so far in this process has run; False if `timeout`
     seconds passed first. For tests and for a command that must see the results."""
     with _lock:
-        queued = set(_pending)
+        queued = set(_pending.get(os.getpid(), ()))
     return not wait(queued, timeout=timeout).not_done
-
-
-def _executor() -> ThreadPoolExecutor:
-    """The pool of this process; a process forked from one that had a pool (gunicorn's
-    workers from a preloading master) makes its own, the threads of a pool do not fork."""
-    global _pool, _pool_pid
-    with _lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(
-                max_workers=settings.BACKGROUND_THREADS, thread_name_prefix="background"
-            )
-            _pool_pid = os.getpid()
-            _pending.clear()
-        return _pool
 
 
 def _run(start: Callable[..., Any], args: tuple) -> None:
@@ -86,4 +75,4 @@ def _run(start: Callable[..., Any], args: tuple) -> None:
 
 def _forget(future: Future) -> None:
     with _lock:
-        _pending.discard(future)
+        _pending.get(os.getpid(), set()).discard(future)

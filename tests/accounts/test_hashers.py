@@ -22,7 +22,7 @@ PRODUCTION_HASHERS = production.PASSWORD_HASHERS
 def pool(settings, monkeypatch):
     """A new pool for the test, with the production hashers and the test's settings."""
     settings.PASSWORD_HASHERS = PRODUCTION_HASHERS
-    monkeypatch.setattr(hashers, "_pool", None)
+    monkeypatch.setattr(hashers._pool, "_pool", None)  # made again, with these settings
     return settings
 
 
