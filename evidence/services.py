@@ -219,8 +219,8 @@ def _preview_after_commit(file_id: int) -> None:
 def _preview_warning(record: EvidenceFile) -> str:
     """What the uploader is told about the preview. When the task ran in the request at the
     commit (BACKGROUND_THREADS=0 without a broker) its outcome is known now; otherwise it is
-    shown later by the file itself."""
-    if record.preview != EvidenceFile.Preview.PENDING:
+    shown later by the file itself (and the row is not read again for nothing)."""
+    if record.preview != EvidenceFile.Preview.PENDING or not background.runs_in_caller():
         return ""
     record.refresh_from_db(fields=["preview", "thumbnail"])
     return record.preview_note

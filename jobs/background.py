@@ -43,6 +43,11 @@ def in_background() -> bool:
     return bool(settings.CELERY_TASK_ALWAYS_EAGER) and settings.BACKGROUND_THREADS > 0
 
 
+def runs_in_caller() -> bool:
+    """True when `send` runs the task at once in the caller (no broker, no threads)."""
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER) and settings.BACKGROUND_THREADS <= 0
+
+
 def send(task: Any, *args: Any) -> None:
     """Start the Celery `task` with `args`: to the broker, or to this process's pool."""
     if not in_background():

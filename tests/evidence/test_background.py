@@ -69,6 +69,7 @@ def post_upload(client, demo, criterion, upload, name, red=200):
     assert response.status_code == 200
     [result] = response.json()["results"]
     assert result["status"] == "stored", result
+    assert "warning" not in result  # the preview's outcome is not known yet
     return EvidenceFile.objects.get(evidence_id=result["id"])
 
 
