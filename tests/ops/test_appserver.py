@@ -132,6 +132,8 @@ def test_the_request_line_is_a_json_object_with_the_request_id(client, settings)
     assert line["time"].endswith("+00:00")  # ISO 8601 in UTC
     assert (line["method"], line["path"], line["status"]) == ("GET", HEALTH, 200)
     assert isinstance(line["duration_ms"], float)
+    # The thread's CPU time: never more than the time the request took.
+    assert isinstance(line["cpu_ms"], float) and 0 <= line["cpu_ms"] <= line["duration_ms"] + 1
     assert line["message"] == f"GET {HEALTH} 200"
 
 
