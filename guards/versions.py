@@ -4,10 +4,13 @@ appendix read changes, so that what is computed from them (assessments.selectors
 
 The version of an assessment is made of counters in the default cache (Redis with REDIS_URL,
 so every node and the worker see the same): a global one, the commune's, the assessment's
-(and its previous period's), and for a report's documents the report's own. A write bumps
-the narrowest counter its row can be tied to without guessing: a row with an `assessment`
-bumps that assessment, a report's section that report, a unit or a membership its commune;
-a row tied to none (the criteria, a person's name, the city) bumps the global counter.
+(and its previous period's), and for a report's documents the report's own and the
+assessments' evidence counters. A write bumps the narrowest counter its row can be tied to
+without guessing: a row with an `assessment` bumps that assessment, an evidence row (which
+the documents list but no result reads: an upload must not throw the dashboard's results
+away) that assessment's evidence counter, a report's section that report, a unit or a
+membership its commune; a row tied to none (the criteria, a person's name, the city) bumps
+the global counter.
 A bump puts a new random token, never a successor, so a counter the cache has lost comes
 back as a token nobody cached anything under: a miss, never a stale hit.
 
@@ -15,6 +18,9 @@ Every model of the project's apps is watched (post_save, post_delete, m2m_change
 the pure logs (audit, notifications, jobs, sessions, log-in and second-factor records),
 which no document reads. A bump happens at once and again when the transaction commits:
 a reader between the two computes from the old rows under a version the commit replaces.
+Within one transaction each counter is bumped at once on its first write, and again only
+after the transaction itself read the version (what it reads next must not be what it
+cached), and once at the commit however many rows it wrote (an upload writes five).
 
 Queryset `.update()`, `bulk_create()` and `bulk_update()` send no signals: the services
 that use them call `bump_assessment` / `bump_commune` / `bump_all` themselves
@@ -84,6 +90,9 @@ def is_version(value: str) -> bool:
 
 
 def _tokens(keys: list[str]) -> str:
+    pending = _pending()
+    if pending is not None:  # read by the writer itself: its next write bumps at once again
+        pending.fresh.difference_update(keys)
     found = cache.get_many(keys)
     tokens = []
     for key in keys:
@@ -96,11 +105,12 @@ def _tokens(keys: list[str]) -> str:
     return "-".join(tokens)
 
 
-def _assessment_keys(assessment: Any) -> list[str]:
-    keys = [GLOBAL, _key("c", assessment.commune_id), _key("a", assessment.pk)]
+def _assessment_keys(assessment: Any, scopes: tuple[str, ...] = ("a",)) -> list[str]:
+    periods = [assessment.pk]
     if getattr(assessment, "previous_id", None):
-        keys.append(_key("a", assessment.previous_id))
-    return keys
+        periods.append(assessment.previous_id)
+    keys = [GLOBAL, _key("c", assessment.commune_id)]
+    return keys + [_key(scope, pk) for pk in periods for scope in scopes]
 
 
 def data_version(assessment: Any) -> str:
@@ -113,7 +123,7 @@ def report_version(report: Any, assessment: Any | None = None) -> str:
     """The version of everything the report's and the appendix's documents read: the
     assessment's data and the report's own rows."""
     assessment = assessment or report.assessment
-    return _tokens([*_assessment_keys(assessment), _key("r", report.pk)])
+    return _tokens([*_assessment_keys(assessment, ("a", "e")), _key("r", report.pk)])
 
 
 def code_hash(*paths: Path) -> str:
@@ -133,14 +143,66 @@ def _bump_now(keys: Iterable[str]) -> None:
     cache.set_many({key: _token() for key in keys}, timeout=TIMEOUT)
 
 
+#: Where a database connection keeps its transaction's `_Pending`.
+ATTRIBUTE = "cqtt_data_versions"
+
+
+class _Pending:
+    """The counters one transaction has written: `fresh`, those bumped at once since the
+    transaction last read them; `keys`, all of them, bumped once more by the first `flush`
+    its commit runs (each write registers one, so the commit of any part of the transaction
+    that is kept runs at least one)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, None] = {}
+        self.fresh: set[str] = set()
+        self.flushed: set[str] = set()
+
+    def flush(self) -> None:
+        connection = transaction.get_connection()
+        if getattr(connection, ATTRIBUTE, None) is self:
+            setattr(connection, ATTRIBUTE, None)  # committed: the next write starts anew
+        due = [key for key in self.keys if key not in self.flushed]
+        if due:
+            self.flushed.update(due)
+            _bump_now(due)
+
+
+def _pending(start: bool = False) -> _Pending | None:
+    """The current transaction's `_Pending` (a new one if `start`), None outside one. One
+    left by a transaction rolled back is recognised by its flushes being gone from the
+    connection's commit callbacks."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    pending = getattr(connection, ATTRIBUTE, None)
+    if pending is not None and any(
+        getattr(func, "__self__", None) is pending for _, func, _ in connection.run_on_commit
+    ):
+        return pending
+    if not start:
+        return None
+    pending = _Pending()
+    setattr(connection, ATTRIBUTE, pending)
+    return pending
+
+
 def bump(keys: Iterable[str]) -> None:
     """New tokens for `keys` now and again at the commit (see the module's docstring)."""
     keys = list(dict.fromkeys(keys))
     if not keys:
         return
-    _bump_now(keys)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _bump_now(keys), robust=True)
+    pending = _pending(start=True)
+    if pending is None:
+        _bump_now(keys)
+        return
+    stale = [key for key in keys if key not in pending.fresh]
+    if stale:
+        _bump_now(stale)
+        pending.fresh.update(stale)
+    pending.keys.update(dict.fromkeys(keys))
+    pending.flushed.difference_update(keys)
+    transaction.on_commit(pending.flush, robust=True)
 
 
 def bump_assessment(assessment_id: int) -> None:
@@ -161,6 +223,10 @@ def bump_all() -> None:
 
 
 # -- which counter a row bumps --------------------------------------------------------------------
+
+#: Apps whose rows tied to an assessment bump its evidence counter ("e") instead of its own:
+#: the report's documents read them, `assessment_results` does not.
+EVIDENCE_APPS = frozenset({"evidence"})
 
 # (label of the model, counter) of the rows that name their scope themselves.
 SCOPES = {"assessments.Assessment": "a", "assessments.Commune": "c"}
@@ -243,7 +309,10 @@ def key_of(instance: models.Model) -> str:
     """The counter a write of `instance` bumps."""
     model = type(instance)._meta.concrete_model or type(instance)
     if model not in RULES:
-        RULES[model] = _rule(model)
+        rule = _rule(model)
+        if rule is not None and rule.scope == "a" and model._meta.app_label in EVIDENCE_APPS:
+            rule = _Rule(rule.path, "e", rule.attname)
+        RULES[model] = rule
     rule = RULES[model]
     return GLOBAL if rule is None else rule.key(instance)
 

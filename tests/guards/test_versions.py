@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 
 from administration.commune_services import unit_save
@@ -345,9 +346,100 @@ def test_a_row_is_tied_to_its_assessment_or_report_through_its_foreign_keys(
     section = report.sections.first()
     with django_assert_num_queries(1):  # the evidence's assessment, by id
         assert versions.key_of(EvidenceLink(evidence_id=evidence.pk)) == (
-            f"dv:a:{demo_scored.assessment.pk}"
+            f"dv:e:{demo_scored.assessment.pk}"  # the assessment's evidence counter
         )
     with django_assert_num_queries(0):  # the section is in hand: no query
         assert versions.key_of(ReportSectionRevision(section=section)) == f"dv:r:{report.pk}"
     assert versions.key_of(demo_scored.user("vanthu")) == versions.GLOBAL
     assert versions.key_of(demo_scored.commune) == f"dv:c:{demo_scored.commune.pk}"
+
+
+# -- each counter bumped once per transaction --------------------------------------------------
+
+
+@pytest.fixture
+def bumps(monkeypatch):
+    """The keys of every write to the cache's counters, in order."""
+    calls: list[list[str]] = []
+    real = versions._bump_now
+
+    def recording(keys):
+        calls.append(list(keys))
+        real(keys)
+
+    monkeypatch.setattr(versions, "_bump_now", recording)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)  # a real commit, after the fixtures' own
+def test_an_upload_bumps_its_counter_once_at_once_and_once_at_its_commit(
+    demo_scored, report, bumps, settings, tmp_path, monkeypatch
+):
+    # Five rows tied to the assessment (the evidence, its file, the evidence again, its link,
+    # its event): one bump at the first, one at the commit, not one at each and each again.
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr("evidence.services._preview_after_commit", lambda file_id: None)
+    key = f"dv:e:{demo_scored.assessment.pk}"
+    before = versions.report_version(report, demo_scored.assessment)
+    bumps.clear()
+    during = []
+    real = versions.report_version
+    monkeypatch.setattr(
+        "evidence.services._audit",
+        lambda *args, **kwargs: during.append(real(report, demo_scored.assessment)),
+    )
+    _upload(demo_scored, report, demo_scored.user)
+    assert bumps == [[key], [key]]
+    assert versions.report_version(report, demo_scored.assessment) not in (before, *during)
+
+
+@pytest.mark.django_db(transaction=True)  # a real commit, after the fixtures' own
+def test_an_upload_changes_the_documents_version_and_leaves_the_results_cached(
+    demo_scored, report, settings, tmp_path
+):
+    """The report's documents list the evidence; the results (the dashboard's totals, the
+    city's ranking) read none: a storm of uploads does not make them be computed again."""
+    settings.MEDIA_ROOT = tmp_path
+    assessment_results(demo_scored.assessment)
+    results, documents = (
+        versions.data_version(demo_scored.assessment),
+        versions.report_version(report, demo_scored.assessment),
+    )
+    _upload(demo_scored, report, demo_scored.user)
+    assert versions.report_version(report, demo_scored.assessment) != documents
+    assert versions.data_version(demo_scored.assessment) == results
+    with exactly(0, "results from the cache: no query"):
+        assessment_results(demo_scored.assessment)
+
+
+def test_a_writer_that_read_its_version_bumps_at_once_again(demo, bumps):
+    assessment = Assessment.objects.get(pk=demo.assessment.pk)
+    key = f"dv:a:{assessment.pk}"
+    with transaction.atomic():
+        first = versions.data_version(assessment)
+        assessment.save()
+        assessment.save()  # not read since the last bump: nothing to replace
+        assert bumps == [[key]]
+        second = versions.data_version(assessment)
+        assessment.save()  # read since: what it cached must not be read back
+        assert bumps == [[key], [key]]
+        assert versions.data_version(assessment) not in (first, second)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_rolled_back_leaves_nothing_to_the_next(bumps):
+    from assessments.models import City, Commune  # noqa: PLC0415
+
+    commune = Commune.objects.create(name="Thử", city=City.objects.create(name="Thử"))
+    key = f"dv:c:{commune.pk}"
+    bumps.clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        commune.save()
+        raise RuntimeError
+    assert bumps == [[key]]  # at once; no commit
+    with transaction.atomic():
+        commune.save()
+        assert bumps == [[key], [key]]  # a new transaction bumps at once again
+    assert bumps == [[key], [key], [key]]  # and at its commit, once
+    commune.save()  # no transaction: at once, nothing left for later
+    assert bumps == [[key], [key], [key], [key]]

@@ -262,3 +262,36 @@ def test_the_servers_warm_up_the_store_when_a_process_starts(monkeypatch):
     config["post_worker_init"](None)
     worker_process_init.send(sender=None)
     assert called == ["warm_up", "warm_up"]
+
+
+def test_a_file_named_by_a_random_uuid_is_not_looked_up_before_it_is_written(s3_storage, demo):
+    """Evidence files and thumbnails are named by a fresh uuid4: no HEAD request asks whether
+    the name is taken before the PUT (one round trip to the store less per file)."""
+    calls: list[tuple[str, str]] = []
+
+    def record(model, params, **kwargs):
+        calls.append((model.name, params.get("Key", "")))
+
+    events = storages[storage.EVIDENCE].connection.meta.client.meta.events
+    events.register("before-parameter-build.s3", record)
+    try:
+        evidence = upload(demo, "Ảnh.png", image_bytes("PNG"))
+    finally:
+        events.unregister("before-parameter-build.s3", record)
+    record_ = evidence.current_file
+    written = [key for name, key in calls if name == "PutObject"]
+    assert written == [
+        f"cqtt/evidence/{record_.file.name}",
+        f"cqtt/evidence/{record_.thumbnail.name}",
+    ]
+    for key in written:
+        before = calls[: calls.index(("PutObject", key))]
+        assert ("HeadObject", key) not in before
+
+
+def test_a_name_of_the_portals_own_choosing_still_gets_a_suffix_when_taken(s3_storage):
+    store = storages[storage.DOCUMENTS]
+    first = store.save("ho-so/ho-so.zip", io.BytesIO(b"1"))
+    second = store.save("ho-so/ho-so.zip", io.BytesIO(b"2"))
+    assert first == "ho-so/ho-so.zip" and second != first
+    assert store.open(first).read() == b"1" and store.open(second).read() == b"2"
