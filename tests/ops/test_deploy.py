@@ -4,8 +4,10 @@ starts `deploy/run <process>` for a process the list names, and deploy/run refus
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +31,29 @@ def test_every_unit_runs_a_process_of_the_list():
         assert start[0].endswith("/deploy/run"), unit.name
         assert start[1] in processes, unit.name
         assert parser["Service"]["EnvironmentFile"], unit.name
+
+
+def test_the_worker_runs_at_a_lower_priority_than_the_web(tmp_path):
+    """WORKER_NICE (5 by default) more than its caller, as `deploy/run worker` runs it."""
+    command = procfile()["worker"]
+    assert command.endswith(".venv/bin/celery -A chinhquyen worker --loglevel INFO")
+    probe = command.replace(
+        ".venv/bin/celery -A chinhquyen worker --loglevel INFO",
+        f"{sys.executable} -c 'import os; print(os.nice(0))'",
+    )
+    own = os.nice(0)
+    for env, more in (({}, 5), ({"WORKER_NICE": "2"}, 2)):
+        result = subprocess.run(
+            ["sh", "-c", f"exec {probe}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env={"PATH": os.environ["PATH"], **env},
+            check=True,
+        )
+        assert int(result.stdout) == min(own + more, 19)
+    # The web and beat run at the caller's priority.
+    assert not any(procfile()[name].startswith("nice") for name in ("web", "beat"))
 
 
 def test_run_refuses_a_process_not_in_the_list():
