@@ -278,11 +278,11 @@ def test_a_file_named_by_a_random_uuid_is_not_looked_up_before_it_is_written(s3_
         evidence = upload(demo, "Ảnh.png", image_bytes("PNG"))
     finally:
         events.unregister("before-parameter-build.s3", record)
-    record_ = evidence.current_file
+    stored = evidence.current_file
     written = [key for name, key in calls if name == "PutObject"]
     assert written == [
-        f"cqtt/evidence/{record_.file.name}",
-        f"cqtt/evidence/{record_.thumbnail.name}",
+        f"cqtt/evidence/{stored.file.name}",
+        f"cqtt/evidence/{stored.thumbnail.name}",
     ]
     for key in written:
         before = calls[: calls.index(("PutObject", key))]
