@@ -174,11 +174,13 @@ def _store_version(
     kind: Kind,
     digest: str,
     by: User,
+    first: bool = False,
 ) -> EvidenceFile:
-    """The row of a file already written (`_write_file`), made the evidence's current file.
-    Its preview is drawn once the transaction commits (`_preview_after_commit`), never while
-    the caller holds its row locks."""
-    version = (evidence.versions.aggregate(n=Max("version"))["n"] or 0) + 1
+    """The row of a file already written (`_write_file`), made the evidence's current file
+    (`first`: of an evidence just created, version 1 without asking). Its preview is drawn
+    once the transaction commits (`_preview_after_commit`), never while the caller holds its
+    row locks."""
+    version = 1 if first else (evidence.versions.aggregate(n=Max("version"))["n"] or 0) + 1
     record = EvidenceFile(
         evidence=evidence,
         version=version,
@@ -413,7 +415,12 @@ def _create_evidence(
     # One upload at a time per assessment, so that the duplicate check and the insert are one
     # step (no-key: rows that merely point at the assessment are not held up), and the
     # assessment cannot be locked half-way.
-    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+    # Its commune comes along for the audit entry (only the assessment's row is locked).
+    assessment = (
+        Assessment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("commune")
+        .get(pk=assessment.pk)
+    )
     ensure_open(assessment, criterion, explaining_criterion_ids)
     if not allow_duplicate:
         duplicate = find_duplicate(assessment, digest)
@@ -436,6 +443,7 @@ def _create_evidence(
         kind=kind,
         digest=digest,
         by=by,
+        first=True,
     )
     EvidenceLink.objects.create(evidence=evidence, criterion=criterion, linked_by=by)
     EvidenceEvent.objects.create(

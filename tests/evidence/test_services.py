@@ -36,6 +36,7 @@ from evidence.services import (
 )
 from evidence.sniff import sniff
 from tests.evidence.conftest import pdf_bytes, stored_files
+from tests.queries import at_most
 
 
 def leaf(assessment: Assessment, code: str) -> Criterion:
@@ -632,3 +633,22 @@ def test_office_documents_have_no_thumbnail(store):
 
     assert evidence.current_file.kind == "doc"
     assert not evidence.current_file.thumbnail
+
+
+def test_an_upload_asks_nothing_it_already_knows(demo, own_staff, upload, make_png):
+    """A new evidence's file is its version 1 (no MAX over its versions), and the commune the
+    audit entry names comes with the locked assessment (no query of its own); the count is
+    pinned so that a look-up per upload does not creep back."""
+    # 23 on PostgreSQL (21 on SQLite, which has no deferred constraints to settle).
+    with at_most(23, "an upload: checks, the rows under the lock, the audit entry") as queries:
+        outcome = evidence_upload(
+            assessment=demo.assessment,
+            criterion=leaf(demo.assessment, "2.2.e"),
+            upload=upload("Ảnh.png", make_png()),
+            by=own_staff,
+        )
+    assert outcome.status == "stored"
+    assert outcome.evidence.current_file.version == 1
+    sql = [query["sql"] for query in queries]
+    assert not [q for q in sql if 'MAX("evidence_evidencefile"."version")' in q]
+    assert not [q for q in sql if q.startswith('SELECT "assessments_commune"')]
