@@ -78,8 +78,14 @@ ISSUED = "issued"
 
 
 def membership_of(user: User) -> Membership | None:
+    """The person's membership, read once per request with its commune and unit (every page
+    names both in its header, the audit entry of every action too): one query, not three."""
     if not user.is_authenticated:
         return None
+    related = Membership.user.field.remote_field  # the reverse side: user.membership
+    if not related.is_cached(user):
+        found = Membership.objects.select_related("commune", "unit").filter(user=user).first()
+        related.set_cached_value(user, found)
     try:
         return user.membership
     except Membership.DoesNotExist:

@@ -162,7 +162,7 @@ def test_query_count_is_the_same_for_5_and_500_subcriteria(client, demo, login_a
 
 # The second view of a page after no change: the results come from the cache (guards.versions),
 # so criteria, assignments, scores, levels and adjustment entries are not read again.
-AGAIN = {"dashboard": 13, "units": 8}
+AGAIN = {"dashboard": 12, "units": 7}
 
 
 @pytest.mark.parametrize("name", ["dashboard", "units"])
