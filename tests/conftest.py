@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import pytest
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db.models import QuerySet
 
 from assessments.demo import DEMO_FILE, demo_load, demo_scores
 from assessments.models import Assessment, Assignment, Commune, Score
 from assessments.services import city_get_or_create, city_user_create, score_adjust
 from guards import versions
+from jobs import background
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
 # refuses to run unless told it is safe. Only the tests set this.
@@ -34,6 +37,52 @@ def _private_media(settings, tmp_path_factory):
 def _empty_cache():
     """Rate-limit counters and cached validations in the default cache start empty."""
     cache.clear()
+
+
+class _InFlight:
+    """The live server's threads serving a request now: Django's request_started and
+    request_finished, sent in the thread that serves it. The test client's requests (server
+    name "testserver") are not counted: a streaming response a test never reads stays open."""
+
+    def __init__(self) -> None:
+        self.serving: set[int] = set()
+        self.changed = threading.Condition()
+        request_started.connect(self.started, weak=False, dispatch_uid="tests-in-flight")
+        request_finished.connect(self.finished, weak=False, dispatch_uid="tests-in-flight")
+
+    def started(self, environ=None, **kwargs) -> None:
+        if (environ or {}).get("SERVER_NAME") == "testserver":
+            return
+        with self.changed:
+            self.serving.add(threading.get_ident())
+
+    def finished(self, **kwargs) -> None:
+        with self.changed:
+            self.serving.discard(threading.get_ident())
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: not self.serving, timeout=timeout)
+
+
+_in_flight = _InFlight()
+
+
+@pytest.fixture(autouse=True)
+def _requests_end_with_the_test(request):
+    """A live-server test's database is emptied at teardown; SQLite refuses ("database table
+    is locked") while another thread still reads a table in a transaction. So the requests
+    the page left running (a fetch the page started as the test ended) and the tasks queued
+    in this process's background pool (jobs/background.py) end first. Requesting the
+    database here makes this teardown come before the flush."""
+    live = "live_server" in request.fixturenames
+    if live:
+        request.getfixturevalue("transactional_db")
+    yield
+    if live:
+        assert _in_flight.wait_idle(timeout=60), "a request still runs 60 s after the test"
+    assert background.drain(timeout=60), "a background task still runs 60 s after the test"
 
 
 @pytest.fixture(autouse=True)
