@@ -9,7 +9,6 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -37,6 +36,7 @@ from assessments.services import (
 from criteria.models import Criterion
 from criteria.rules import RuleKind
 from guards.filenames import ascii_words
+from guards.yamlfiles import read_yaml
 from reports.demo.signing import DEMO_PASSPHRASE, demo_city_signing_setup, demo_signing_setup
 from reports.services import report_create
 from reports.services.issuing import report_issue
@@ -191,8 +191,8 @@ def _appraise(submission: Submission, spec: dict, appraiser, today: dt.date) -> 
 def demo_city_load(*, password: str, path: Path = CITY_FILE, today: dt.date | None = None) -> Round:
     """The demo city's round and communes (see fixtures/demo/city.yaml)."""
     today = today or timezone.localdate()
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    demo = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    spec = read_yaml(path)
+    demo = read_yaml(DEMO_FILE)
     units = demo["communes"][0]["units"]
     city = City.objects.get(name=spec["city"])
     demo_city_signing_setup(city=city)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -22,13 +21,14 @@ from assessments.services import (
 )
 from criteria.rules import RuleKind
 from criteria.services import criteria_set_load_yaml
+from guards.yamlfiles import read_yaml
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.yaml"
 
 
 @transaction.atomic
 def demo_load(*, password: str, path: Path = DEMO_FILE, scores: bool = True) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     criteria_set = criteria_set_load_yaml(path=path.parent.parent / data["criteria_set"])
     levels = {level.name: level for level in criteria_set.levels.all()}
     for spec in data["communes"]:

@@ -6,13 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from criteria.models import Adjustment, CriteriaSet, Criterion, Level
 from criteria.tree import LevelRow, NodeRow, parse_points, validate_levels, validate_tree
 from guards.versions import bump_all
+from guards.yamlfiles import read_yaml
 
 FIXTURE_5049 = (
     Path(__file__).resolve().parent.parent / "fixtures" / "criteria" / "hai-phong-5049-draft.yaml"
@@ -209,7 +209,7 @@ def _flatten_yaml(nodes: list[dict], rows: list[NodeRow]) -> None:
 @transaction.atomic
 def criteria_set_load_yaml(*, path: Path | str) -> CriteriaSet:
     """Create a criteria set from a YAML file in the shape of fixtures/criteria/*.yaml."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(path)
     meta = data["meta"]
     decision_date = meta.get("decision_date")
     if isinstance(decision_date, str):

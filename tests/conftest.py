@@ -7,7 +7,6 @@ import threading
 from dataclasses import dataclass
 
 import pytest
-import yaml
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -17,6 +16,7 @@ from assessments.demo import DEMO_FILE, demo_load, demo_scores
 from assessments.models import Assessment, Assignment, Commune, Score
 from assessments.services import city_get_or_create, city_user_create, score_adjust
 from guards import versions
+from guards.yamlfiles import read_yaml
 from jobs import background
 
 # Playwright's sync API keeps an event loop running in the main thread; Django's ORM then
@@ -133,7 +133,7 @@ def demo(db) -> Demo:
 @pytest.fixture
 def demo_scored(demo) -> Demo:
     """The demo with the seed report's outcome scored and approved (as `make run` shows it)."""
-    demo_scores(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["scores"])
+    demo_scores(read_yaml(DEMO_FILE)["scores"])
     return demo
 
 

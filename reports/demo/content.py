@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from assessments.demo import DEMO_FILE
 from assessments.models import Assessment
 from assessments.selectors import assessment_results
+from guards.yamlfiles import read_yaml
 from reports.content import report_tasks
 from reports.models import Report
 from reports.services import report_create
@@ -21,7 +21,7 @@ from reports.services.content import implementing_document_add, report_tasks_reo
 
 
 def _spec(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")).get("report") or {}
+    return read_yaml(path).get("report") or {}
 
 
 def _date(value: object) -> dt.date | None:

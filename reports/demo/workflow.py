@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -31,6 +30,7 @@ from assessments.services import (
     unit_deadline_set,
 )
 from criteria.rules import RuleKind
+from guards.yamlfiles import read_yaml
 from notifications.models import Notification
 from reports.demo.signing import DEMO_PASSPHRASE, demo_signing_setup
 from reports.models import Report
@@ -40,7 +40,7 @@ from reports.services.signing import report_sign_organisation, report_sign_perso
 
 
 def _spec(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def _users() -> dict:
