@@ -18,7 +18,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from criteria.models import Criterion
-from tests.browser.test_phone_width import CITY_ROLES, log_in, pages_of, set_the_scene
+from tests.browser.test_phone_width import CITY_ROLES, log_in, pages_of, set_the_scene, settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,7 +88,7 @@ def require_axe() -> None:
 
 def audit(page, base_url: str, label: str, summary: list[str]) -> list[str]:
     """Runs axe on the page as shown; returns the serious and critical violations, one line each."""
-    page.wait_for_load_state("networkidle")  # htmx panels (evidence) have loaded
+    settle(page)  # htmx panels (evidence) have loaded
     page.add_script_tag(url=base_url + AXE_URL)
     violations = page.evaluate(RUN_AXE, [WCAG, ALL_TARGETS])
     counts = Counter()
@@ -259,7 +259,7 @@ def test_focus_is_visible_on_every_control(live_server, demo, page, username):
     hidden = []
     for url in ("/", reverse("assessments:criterion", args=[demo.assessment.pk, leaf.pk])):
         page.goto(live_server.url + url)
-        page.wait_for_load_state("networkidle")
+        settle(page)
         stops = 0
         while stops < 60:
             page.keyboard.press("Tab")

@@ -69,9 +69,7 @@ def _accept_the_rest(submission, appraiser, *, but: set[str]) -> None:
         )
 
 
-def test_from_the_dossier_to_the_ranking(
-    page, live_server, demo_scored, secretary, appraiser, tmp_path
-):
+def test_from_the_dossier_to_the_ranking(page, live_server, demo_scored, secretary, appraiser):
     submission = _sent(demo_scored, secretary)
     assessment = demo_scored.assessment
     criteria = {
@@ -80,7 +78,7 @@ def test_from_the_dossier_to_the_ranking(
     }
     asked = criteria[OWN_CRITERION]
     base = live_server.url
-    shots = shot_dirs(tmp_path)
+    shots = shot_dirs()
     page.set_viewport_size({"width": 1366, "height": 900})
 
     # The appraiser agrees with one sub-criterion and asks about another.

@@ -17,7 +17,7 @@ from tests.conftest import DEMO_PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_member_votes_on_a_phone(page, live_server, demo, secretary, appraiser, tmp_path):
+def test_a_member_votes_on_a_phone(page, live_server, demo, secretary, appraiser):
     round_ = _round(demo)
     submission = _appraise(_submit(demo.assessment, round_, secretary), appraiser)
     chair = demo.user("chutichhd")
@@ -34,7 +34,7 @@ def test_a_member_votes_on_a_phone(page, live_server, demo, secretary, appraiser
     city = round_.city_id
     url = live_server.url + reverse("council:session", args=[city, meeting.pk])
     page.set_viewport_size({"width": 360, "height": 800})
-    shots = shot_dirs(tmp_path)
+    shots = shot_dirs()
 
     log_in(page, live_server.url, "hoidong1", DEMO_PASSWORD)
     page.goto(url)

@@ -19,6 +19,7 @@ from evidence.services import evidence_upload
 from reports.models import Report
 from reports.selectors import dashboard
 from reports.services import report_create
+from tests.browser.test_phone_width import settle
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import image_bytes
 
@@ -73,7 +74,7 @@ class Browser:
     def open(self, path: str, status: int = 200) -> None:
         response = self.page.goto(self.base_url + path)
         assert response is not None and response.status == status, (path, response.status)
-        self.page.wait_for_load_state("networkidle")
+        settle(self.page)  # what the page's htmx panels bring is checked too
 
     def assert_no_complaints(self) -> None:
         assert self.complaints == []
