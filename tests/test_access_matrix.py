@@ -11,8 +11,11 @@ back, so one persona's POST does not change what the next one sees.
 
 from __future__ import annotations
 
+import copy
 import re
+import weakref
 from datetime import timedelta
+from http.cookies import SimpleCookie
 
 import pytest
 from django.core.cache import cache
@@ -393,11 +396,28 @@ def _outcome(response) -> str | int:
     return response.status_code
 
 
+# Per test client, the cookies each person's login gave it (None: anonymous). A person logs
+# in once per test; each of their requests starts again from those cookies, and the request's
+# own writes are rolled back (see `_request`), so a request that logs out or turns the session
+# over changes nothing for the next. (Logging in again before each request cost half of it.)
+_logins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _as(client, user) -> None:
+    """`client` as `user` (None: anonymous), as right after their login."""
+    logins = _logins.setdefault(client, {})
+    key = None if user is None else user.pk
+    if key not in logins:
+        client.cookies = SimpleCookie()  # a new session; the others stay valid
+        if user is not None:
+            client.force_login(user)
+        logins[key] = copy.deepcopy(client.cookies)
+    client.cookies = copy.deepcopy(logins[key])
+
+
 def _request(client, user, method: str, url: str) -> str | int:
     """One request as `user` (None: anonymous), rolled back; a streamed body is read inside."""
-    client.logout()
-    if user is not None:
-        client.force_login(user)
+    _as(client, user)
     cache.clear()  # rate limits of the public pages start afresh
     with transaction.atomic():
         response = getattr(client, method)(url)
