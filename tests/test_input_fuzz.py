@@ -19,6 +19,7 @@ reads.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import inspect
 import re
@@ -43,7 +44,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.template import Context
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter, UUIDConverter
 from django.utils import timezone
@@ -297,6 +298,8 @@ class Portal:
     keys: dict  # "person" / "organisation" -> SigningKey
     media_root: object
     users: dict = field(default_factory=dict)
+    # The cookies of each user's login, made once for the module (see `log_in`).
+    logins: dict = field(default_factory=dict)
 
     def score(self, role: str) -> Score:
         return Score.objects.get(assessment=self.assessment, criterion=self.criteria[role])
@@ -316,7 +319,12 @@ def _leaf(assessment, *, exclude=(), **filters):
 @pytest.fixture(scope="module")
 def portal(django_db_setup, django_db_blocker, tmp_path_factory):
     media_root = tmp_path_factory.mktemp("fuzz-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_root):
+    # The sessions are made once for the module (`log_in`): they must not end, idle or not,
+    # while it runs, however slow the machine.
+    lasting = override_settings(
+        MEDIA_ROOT=media_root, SESSION_IDLE_MINUTES=24 * 60, SESSION_COOKIE_AGE=24 * 3600
+    )
+    with django_db_blocker.unblock(), lasting:
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -396,6 +404,11 @@ def portal(django_db_setup, django_db_blocker, tmp_path_factory):
             assessment_reopen(report=issued, by=leader, reason=reason)
             assessment.refresh_from_db()
             draft = report_create(assessment=assessment, by=secretary)
+            logins = {}
+            for username, user in users.items():
+                browser = Client()
+                browser.force_login(user)
+                logins[username] = browser.cookies
             yield Portal(
                 assessment=assessment,
                 criteria=criteria,
@@ -408,6 +421,7 @@ def portal(django_db_setup, django_db_blocker, tmp_path_factory):
                 keys=keys,
                 media_root=media_root,
                 users=users,
+                logins=logins,
             )
         finally:
             transaction.set_rollback(True)
@@ -1789,6 +1803,13 @@ def _kwargs(route: Route, plan: Plan, portal: Portal, name) -> dict:
     return {k: v for k, v in plan.kwargs(portal, name).items() if k in route.converters}
 
 
+def log_in(client, portal: Portal, username: str) -> None:
+    """`client` as `username`, with the session their login made when the module began: each
+    test's writes (that session's included) are rolled back, so each starts from it as it was.
+    (Logging in anew for each of the thousands of cases cost a fifth of each.)"""
+    client.cookies = copy.deepcopy(portal.logins[username])
+
+
 def _prepare(client, plan: Plan, portal: Portal) -> None:
     """The state the plan's endpoint works in, then its session (which may name that state),
     for the persona already logged in."""
@@ -1839,7 +1860,7 @@ def test_hostile_value_is_refused_or_stored_clean(
     assert plan is not None, f"{url_name}: add who uses it and its valid values to PLANS"
     value = HOSTILE[value_kind]
     if plan.persona:
-        client.force_login(portal.users[plan.persona])
+        log_in(client, portal, plan.persona)
     _prepare(client, plan, portal)
     before = row_counts()
 
@@ -1894,7 +1915,7 @@ def test_the_valid_values_are_accepted(client, db, portal, url_name):
     gets as far into the code as a value can."""
     route, plan = routes()[url_name], PLANS[url_name]
     if plan.persona:
-        client.force_login(portal.users[plan.persona])
+        log_in(client, portal, plan.persona)
     _prepare(client, plan, portal)
     data = plan.data(portal, None)
     url = reverse(url_name, kwargs=_kwargs(route, plan, portal, None))
