@@ -89,17 +89,14 @@ def preload(*modules: str) -> None:
         PRELOAD.extend(module for module in modules if module not in PRELOAD)
 
 
-def _address_space() -> int:
-    """The current virtual size of this process, in bytes."""
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[0])
-    return pages * os.sysconf("SC_PAGE_SIZE")
+# Fields of /proc/self/statm.
+VIRTUAL, RESIDENT = 0, 1
 
 
-def _resident() -> int:
-    """The current resident size of this process, in bytes."""
+def _statm(field: int) -> int:
+    """A size of this process (VIRTUAL or RESIDENT) from /proc/self/statm, in bytes."""
     with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
+        pages = int(handle.read().split()[field])
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -111,7 +108,7 @@ def _ceiling(memory: int) -> int:
     size, a flate bomb's child grew by 379 to 384 MB on a 384 MB budget (and once, on a busy
     machine, past it); counted from the resident size, by 341 MB. At least a little above the
     current size, so that a budget smaller than those mappings still lets the child start."""
-    return max(_resident() + memory, _address_space() + MB)
+    return max(_statm(RESIDENT) + memory, _statm(VIRTUAL) + MB)
 
 
 def _peak_rss() -> int:
