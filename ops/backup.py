@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -240,6 +241,31 @@ def backup_create(*, out: Path, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return manifest
+
+
+def backup_folder_name(now: dt.datetime | None = None) -> str:
+    """The name of a scheduled backup's folder: the server's local date and time, so that the
+    folders sort by age and two backups of one day do not collide (2026-12-03_0130)."""
+    return timezone.localtime(now).strftime("%Y-%m-%d_%H%M")
+
+
+def backups_prune(folder: Path, *, keep_days: int, now: dt.datetime | None = None) -> list[Path]:
+    """Remove the backups in `folder` made more than `keep_days` days before `now`, and return
+    them. A backup is a sub-folder with this portal's manifest; its age is the manifest's
+    `created_at`, not the folder's name or modification time (a copy or a `touch` changes
+    those). Anything else in `folder` is left where it is."""
+    limit = (now or timezone.now()) - dt.timedelta(days=keep_days)
+    removed = []
+    for path in sorted(Path(folder).iterdir()):
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            created = dt.datetime.fromisoformat(manifest["created_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a folder, or not one of our backups
+        if manifest.get("format") == FORMAT and created < limit:
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
 
 
 # -- restore -------------------------------------------------------------------------------------

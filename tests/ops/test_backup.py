@@ -6,8 +6,11 @@ Runs on SQLite by default and on PostgreSQL with DATABASE_URL (see README, "Back
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import json
+import re
 import shutil
 
 import pytest
@@ -16,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from assessments.models import Assignment
 from audit.services import chain_verify
@@ -171,3 +175,42 @@ def test_restore_refuses_another_migration_state(db, tmp_path):
     with pytest.raises(CommandError, match="Trạng thái migration khác") as raised:
         call_command("restore", source=out, verbosity=0)
     assert "audit: 9999_from_a_newer_portal" in str(raised.value)
+
+
+def _made(folder, name: str, days_ago: float) -> None:
+    """A backup folder as `backup` leaves it, made `days_ago` days ago (by its manifest)."""
+    (folder / name).mkdir(parents=True)
+    created = timezone.now() - dt.timedelta(days=days_ago)
+    manifest = {"format": 1, "created_at": created.isoformat()}
+    (folder / name / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_scheduled_backups_go_into_dated_folders_and_old_ones_are_removed(db, tmp_path):
+    """`backup --into DIR --keep-days N`: a new folder named by the local date and time, then
+    the backups made more than N days ago (by their manifest, not the folder's name or date)
+    removed; anything in DIR that is not a backup stays."""
+    into = tmp_path / "backups"
+    _made(into, "2026-01-01_0130", days_ago=31)
+    _made(into, "renamed-by-hand", days_ago=40)
+    _made(into, "2026-11-20_0130", days_ago=29)
+    (into / "notes").mkdir()
+    (into / "notes" / "manifest.json").write_text("not json", encoding="utf-8")
+    (into / "README.txt").write_text("the operator's own file", encoding="utf-8")
+    out = io.StringIO()
+    call_command("backup", "--into", str(into), "--keep-days", "30", stdout=out)
+    names = {path.name for path in into.iterdir()}
+    [made] = names - {"2026-11-20_0130", "notes", "README.txt"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d{4}", made)
+    assert made[:10] == timezone.localdate().isoformat()
+    assert json.loads((into / made / "manifest.json").read_text(encoding="utf-8"))["format"] == 1
+    assert "2026-01-01_0130" in out.getvalue() and "renamed-by-hand" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--keep-days", "30"], ["--into", "x", "--keep-days", "0"], ["--out", "x", "--into", "y"], []],
+)
+def test_backup_refuses_arguments_that_do_not_go_together(db, tmp_path, arguments):
+    with pytest.raises(CommandError):
+        call_command("backup", *[str(tmp_path / a) if a in ("x", "y") else a for a in arguments])
+    assert not list(tmp_path.iterdir())

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 
@@ -20,17 +21,73 @@ def procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # systemd's keys are case-sensitive
+    parser.read(DEPLOY / "systemd" / name, encoding="utf-8")
+    return parser
+
+
 def test_every_unit_runs_a_process_of_the_list():
     processes = procfile()
     assert set(processes) == {"web", "worker", "beat"}
     assert "gunicorn.conf.py" in processes["web"]
-    for unit in sorted((DEPLOY / "systemd").glob("*.service")):
-        parser = configparser.ConfigParser(strict=False, interpolation=None)
-        parser.read(unit, encoding="utf-8")
-        start = parser["Service"]["ExecStart"].split()
-        assert start[0].endswith("/deploy/run"), unit.name
-        assert start[1] in processes, unit.name
-        assert parser["Service"]["EnvironmentFile"], unit.name
+    services = {path.name for path in (DEPLOY / "systemd").glob("*.service")}
+    assert services == {f"cqtt-{name}.service" for name in processes} | {"cqtt-backup.service"}
+    for name in sorted(services - {"cqtt-backup.service"}):
+        start = unit(name)["Service"]["ExecStart"].split()
+        assert start[0].endswith("/deploy/run"), name
+        assert start[1] in processes, name
+        assert unit(name)["Service"]["EnvironmentFile"], name
+
+
+def test_the_daily_backup_is_a_timer_running_the_backup_command(db, tmp_path):
+    """cqtt-backup.timer starts cqtt-backup.service once a day (a missed day at the next
+    boot), which runs `deploy/manage backup --into … --keep-days …` as the portal's user; the
+    arguments are the command's own (parsed here by it, into a folder of the test's)."""
+    timer = unit("cqtt-backup.timer")["Timer"]
+    assert timer["OnCalendar"] == "*-*-* 01:30"
+    assert timer["Persistent"] == "true"
+    service = unit("cqtt-backup.service")["Service"]
+    assert service["Type"] == "oneshot"
+    assert service["User"] == "cqtt"
+    program, command, *arguments = service["ExecStart"].split()
+    assert (program, command) == ("/srv/cqtt/app/deploy/manage", "backup")
+    assert arguments[:2] == ["--into", "/srv/cqtt/backups"]
+    call_command(command, "--into", str(tmp_path / "backups"), *arguments[2:], verbosity=0)
+    [made] = (tmp_path / "backups").iterdir()
+    assert (made / "manifest.json").is_file()
+
+
+def test_manage_runs_manage_py_with_the_environment_file(tmp_path):
+    env_file = tmp_path / "production.env"
+    env_file.write_text(
+        'DJANGO_DEBUG=1\nPORTAL_BASE_URL=https://xa.example.vn\nDJANGO_TITLE="a b"\n',
+        encoding="utf-8",
+    )
+    script = "from django.conf import settings; print(settings.PORTAL_BASE_URL)"
+    result = subprocess.run(
+        [str(DEPLOY / "manage"), "shell", "--no-imports", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "CQTT_ENV_FILE": str(env_file)},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://xa.example.vn"
+
+
+def test_manage_says_when_it_cannot_read_the_environment_file(tmp_path):
+    result = subprocess.run(
+        [str(DEPLOY / "manage"), "check"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={"PATH": os.environ["PATH"], "CQTT_ENV_FILE": str(tmp_path / "missing.env")},
+    )
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr and "missing.env" in result.stderr
 
 
 def test_the_worker_runs_at_a_lower_priority_than_the_web(tmp_path):
