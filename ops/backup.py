@@ -244,8 +244,8 @@ def backup_create(*, out: Path, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]
 
 
 def backup_folder_name(now: dt.datetime | None = None) -> str:
-    """The name of a scheduled backup's folder: the server's local date and time, so that the
-    folders sort by age and two backups of one day do not collide (2026-12-03_0130)."""
+    """The name of a scheduled backup's folder: the date and time in the portal's time zone
+    (2026-12-03_0130), so that the folders sort by age and two of one day do not collide."""
     return timezone.localtime(now).strftime("%Y-%m-%d_%H%M")
 
 
