@@ -44,7 +44,10 @@ class CommuneCreateForm(CleanInputMixin, forms.Form):
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Người quản trị xã đổi mật khẩu này ngay lần đăng nhập đầu tiên."),
+        help_text=_(
+            "Hãy dặn người quản trị xã đổi mật khẩu này ngay lần đăng nhập đầu tiên "
+            "(Đổi mật khẩu, trên menu tài khoản): cổng chưa tự buộc đổi."
+        ),
     )
     password2 = forms.CharField(
         label=_("Nhập lại mật khẩu"),

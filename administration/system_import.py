@@ -85,8 +85,9 @@ INSTRUCTIONS = [
     f"7. Tối đa {MAX_ROWS} tài khoản mỗi tệp. Không dùng công thức: gõ giá trị trực tiếp.",
     "8. Tệp có lỗi bị từ chối toàn bộ, kèm lỗi theo số dòng của Excel: không tài khoản nào "
     "được tạo cho đến khi sửa hết lỗi.",
-    "9. Mật khẩu tạm thời do cổng tạo cho từng người, chỉ hiện một lần sau khi nhập; mỗi người "
-    "đổi mật khẩu ngay lần đăng nhập đầu tiên (Đổi mật khẩu, trên menu tài khoản).",
+    "9. Mật khẩu tạm thời do cổng tạo cho từng người, chỉ hiện một lần sau khi nhập; hãy dặn "
+    "mỗi người đổi mật khẩu ngay lần đăng nhập đầu tiên (Đổi mật khẩu, trên menu tài khoản): "
+    "cổng chưa tự buộc đổi.",
 ]
 
 
