@@ -23,7 +23,7 @@ from evidence.services import evidence_upload
 from reports.models import Report
 from reports.services.drafting import report_create
 from reports.services.issuing import assessment_reopen, report_issue
-from tests.browser.test_commune_setup import shot_dirs
+from tests.browser.test_commune_setup import OVERFLOWING, shot_dirs
 from tests.conftest import DEMO_PASSWORD
 from tests.evidence.conftest import pdf_bytes
 
@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (360, 1366)
 # The first few elements that reach past the right edge, outermost first (for the message).
-OVERFLOWING = """() => [...document.querySelectorAll("body *")]
-  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-  .slice(0, 4)
-  .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`
-    + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 LEAF = "2.2.e"  # led by vhxh's unit in the demo, scored and with a shortfall
 WAITING = ("2.1.c", "2.1.e", "4.2.c")  # sent back to the leader, so the queue has rows
 # An appraiser, the council's chair (issue 14), the city's administrator (its people).
