@@ -259,10 +259,13 @@ def backups_prune(folder: Path, *, keep_days: int, now: dt.datetime | None = Non
     for path in sorted(Path(folder).iterdir()):
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            created = dt.datetime.fromisoformat(manifest["created_at"])
+            old = (
+                manifest["format"] == FORMAT
+                and dt.datetime.fromisoformat(manifest["created_at"]) < limit
+            )
         except (OSError, ValueError, KeyError, TypeError):
-            continue  # not a folder, or not one of our backups
-        if manifest.get("format") == FORMAT and created < limit:
+            continue  # not a folder, or not one of our backups (a time without its zone too)
+        if old:
             shutil.rmtree(path)
             removed.append(path)
     return removed

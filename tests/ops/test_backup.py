@@ -195,11 +195,15 @@ def test_scheduled_backups_go_into_dated_folders_and_old_ones_are_removed(db, tm
     _made(into, "2026-11-20_0130", days_ago=29)
     (into / "notes").mkdir()
     (into / "notes" / "manifest.json").write_text("not json", encoding="utf-8")
+    (into / "edited").mkdir()  # a time without its zone cannot be compared: kept
+    (into / "edited" / "manifest.json").write_text(
+        json.dumps({"format": 1, "created_at": "2020-01-01T01:30:00"}), encoding="utf-8"
+    )
     (into / "README.txt").write_text("the operator's own file", encoding="utf-8")
     out = io.StringIO()
     call_command("backup", "--into", str(into), "--keep-days", "30", stdout=out)
     names = {path.name for path in into.iterdir()}
-    [made] = names - {"2026-11-20_0130", "notes", "README.txt"}
+    [made] = names - {"2026-11-20_0130", "notes", "edited", "README.txt"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d{4}", made)
     assert made[:10] == timezone.localdate().isoformat()
     assert json.loads((into / made / "manifest.json").read_text(encoding="utf-8"))["format"] == 1
